@@ -193,6 +193,12 @@ non_empty_text! {
     Username
 }
 
+non_empty_text! {
+    /// A free-form argument that is present, so not empty (`HELP` topics,
+    /// `SITE` arguments): one or more bytes, none of them CR, LF or NUL.
+    Argument
+}
+
 /// An ASCII word: a command verb, a `SITE` sub-command, an `AUTH` mechanism,
 /// an `OPTS` target. 1 to 32 bytes of letters, digits, `-`, `_` or `.`,
 /// normalised to upper case.

@@ -15,7 +15,7 @@ mod code;
 mod decode;
 
 pub use code::{ReplyClass, ReplyCode};
-pub use decode::ReplyDecoder;
+pub use decode::{DEFAULT_MAX_REPLY, ReplyDecoder};
 
 use crate::error::TextError;
 use crate::telnet;
