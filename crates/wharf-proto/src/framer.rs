@@ -23,8 +23,9 @@ pub struct LineTooLong {
 
 /// An incremental line splitter for the control connection.
 ///
-/// Feed it the bytes read so far; each call to [`LineFramer::next_line`]
-/// takes at most one line out of the buffer, with `<CRLF>` (or `<LF>`)
+/// Feed it the bytes read so far, always in the same buffer (one framer per
+/// connection); each call to [`LineFramer::next_line`] takes at most one
+/// line out of the buffer, with `<CRLF>` (or `<LF>`)
 /// removed and Telnet sequences interpreted ([`telnet::unescape`]).
 #[derive(Debug, Clone)]
 pub struct LineFramer {
@@ -64,10 +65,16 @@ impl LineFramer {
     /// long). Returns `Err` once per overlong line; call again to go on.
     pub fn next_line(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<u8>>, LineTooLong> {
         loop {
-            let newline = buf[self.scanned..]
+            // If the caller emptied the buffer since the last call, the
+            // remembered offset is stale: scan from the start again.
+            if self.scanned > buf.len() {
+                self.scanned = 0;
+            }
+            let start = self.scanned;
+            let newline = buf[start..]
                 .iter()
                 .position(|&b| b == b'\n')
-                .map(|i| i + self.scanned);
+                .map(|i| i + start);
             if self.discarding {
                 match newline {
                     Some(end) => {
@@ -174,6 +181,15 @@ mod tests {
         assert_eq!(framer.next_line(&mut buf), Ok(None));
         buf.extend_from_slice(b"\n");
         assert_eq!(framer.next_line(&mut buf), Ok(Some(b"ABCD".to_vec())));
+    }
+
+    #[test]
+    fn a_buffer_emptied_between_calls_is_fine() {
+        let mut framer = LineFramer::default();
+        let mut buf = BytesMut::from(&b"NOOP and more"[..]);
+        assert_eq!(framer.next_line(&mut buf), Ok(None));
+        let mut other = BytesMut::from(&b"QUIT\r\n"[..]);
+        assert_eq!(framer.next_line(&mut other), Ok(Some(b"QUIT".to_vec())));
     }
 
     #[test]

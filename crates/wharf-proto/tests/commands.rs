@@ -352,6 +352,22 @@ fn errors_map_to_the_right_reply_codes() {
 }
 
 #[test]
+fn trailing_spaces_after_typed_arguments_are_ignored_but_kept_in_paths() {
+    assert_eq!(
+        decode(b"TYPE I ").unwrap(),
+        Command::Type(TransferType::Image)
+    );
+    assert_eq!(decode(b"REST 100  ").unwrap(), Command::Rest(100));
+    assert_eq!(decode(b"EPSV ALL ").unwrap(), Command::Epsv(EpsvArg::All));
+    assert_eq!(
+        decode(b"AUTH TLS ").unwrap(),
+        Command::Auth(AuthMechanism::Tls)
+    );
+    assert_eq!(decode(b"RETR a ").unwrap(), Command::Retr(p("a ")));
+    assert_eq!(code_of(b"TYPE  "), 501);
+}
+
+#[test]
 fn nul_and_stray_cr_in_arguments_are_refused() {
     assert_eq!(code_of(b"RETR a\0b"), 501);
     assert_eq!(code_of(b"RETR a\rb"), 501);

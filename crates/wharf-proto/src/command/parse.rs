@@ -62,6 +62,23 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// A typed argument (a code, a number, an address): present, with
+    /// trailing spaces ignored since no such grammar ends in one.
+    fn token(&self) -> Result<&'a [u8], DecodeError> {
+        let token = self.required()?.trim_ascii_end();
+        if token.is_empty() {
+            return Err(DecodeError::MissingArgument { verb: self.verb });
+        }
+        Ok(token)
+    }
+
+    /// An optional typed argument, trailing spaces ignored.
+    fn optional_token(&self) -> Option<&'a [u8]> {
+        self.arg
+            .map(<[u8]>::trim_ascii_end)
+            .filter(|a| !a.is_empty())
+    }
+
     /// The argument if present and not empty.
     fn optional(&self) -> Option<&'a [u8]> {
         self.arg.filter(|a| !a.is_empty())
@@ -84,7 +101,7 @@ impl<'a> Args<'a> {
     }
 
     fn decimal(&self) -> Result<u64, DecodeError> {
-        decimal_u64(self.required()?).ok_or_else(|| self.invalid("expected a decimal number"))
+        decimal_u64(self.token()?).ok_or_else(|| self.invalid("expected a decimal number"))
     }
 
     fn address_error(&self, error: AddressError) -> DecodeError {
@@ -164,17 +181,17 @@ impl Command {
             "SMNT" => |a| a.path().map(Self::Smnt),
             "REIN" => |a| a.none().map(|()| Self::Rein),
             "QUIT" => |a| a.none().map(|()| Self::Quit),
-            "PORT" => |a| parse_host_port(a.required()?)
+            "PORT" => |a| parse_host_port(a.token()?)
                 .map(Self::Port)
                 .map_err(|e| a.address_error(e)),
             "PASV" => |a| a.none().map(|()| Self::Pasv),
-            "TYPE" => |a| TransferType::parse(a.required()?)
+            "TYPE" => |a| TransferType::parse(a.token()?)
                 .map(Self::Type)
                 .ok_or_else(|| a.invalid("expected A [N|T|C], E [N|T|C], I or L <bits>")),
-            "STRU" => |a| Structure::parse(a.required()?)
+            "STRU" => |a| Structure::parse(a.token()?)
                 .map(Self::Stru)
                 .ok_or_else(|| a.invalid("expected F, R or P")),
-            "MODE" => |a| TransferMode::parse(a.required()?)
+            "MODE" => |a| TransferMode::parse(a.token()?)
                 .map(Self::Mode)
                 .ok_or_else(|| a.invalid("expected S, B or C")),
             "RETR" => |a| a.path().map(Self::Retr),
@@ -203,13 +220,13 @@ impl Command {
                 .transpose()
                 .map(Self::Help),
             "NOOP" => |a| a.none().map(|()| Self::Noop),
-            "AUTH" => |a| Word::new(a.required()?)
+            "AUTH" => |a| Word::new(a.token()?)
                 .map(|w| Self::Auth(AuthMechanism::from_word(w)))
                 .map_err(|_| a.invalid("expected a mechanism name such as TLS")),
             "PBSZ" => |a| a.decimal()
                 .and_then(|n| u32::try_from(n).map_err(|_| a.invalid("buffer size above 2^32-1")))
                 .map(Self::Pbsz),
-            "PROT" => |a| ProtectionLevel::parse(a.required()?)
+            "PROT" => |a| ProtectionLevel::parse(a.token()?)
                 .map(Self::Prot)
                 .ok_or_else(|| a.invalid("expected C, S, E or P")),
             "CCC" => |a| a.none().map(|()| Self::Ccc),
@@ -217,20 +234,20 @@ impl Command {
             "OPTS" => |a| OptsArgs::parse(a.required()?)
                 .map(Self::Opts)
                 .ok_or_else(|| a.invalid("expected <command> [<options>]")),
-            "EPRT" => |a| parse_eprt(a.required()?)
+            "EPRT" => |a| parse_eprt(a.token()?)
                 .map(Self::Eprt)
                 .map_err(|e| a.address_error(e)),
-            "EPSV" => |a| parse_epsv(a.optional())
+            "EPSV" => |a| parse_epsv(a.optional_token())
                 .map(Self::Epsv)
                 .map_err(|e| a.address_error(e)),
             "SIZE" => |a| a.path().map(Self::Size),
             "MDTM" => |a| a.path().map(Self::Mdtm),
             "MLST" => |a| a.optional_path().map(Self::Mlst),
             "MLSD" => |a| a.optional_path().map(Self::Mlsd),
-            "HOST" => |a| HostName::parse(a.required()?)
+            "HOST" => |a| HostName::parse(a.token()?)
                 .map(Self::Host)
                 .ok_or_else(|| a.invalid("expected a domain name or [IP address]")),
-            "LANG" => |a| a.optional()
+            "LANG" => |a| a.optional_token()
                 .map(|t| LangTag::parse(t).ok_or_else(|| a.invalid("expected a language tag")))
                 .transpose()
                 .map(Self::Lang),
@@ -272,7 +289,7 @@ impl Command {
 
 /// `ALLO <SP> <decimal-integer> [<SP> R <SP> <decimal-integer>]`
 fn parse_allo(a: &Args<'_>) -> Result<Command, DecodeError> {
-    let arg = a.required()?;
+    let arg = a.token()?;
     let mut words = arg.split(|&b| b == b' ');
     let size = words.next().and_then(decimal_u64);
     let record_size = match (words.next(), words.next(), words.next()) {
