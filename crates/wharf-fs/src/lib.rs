@@ -1,0 +1,94 @@
+//! The local-disk back-end of Wharf: [`LocalFs`] serves one directory as
+//! `/`, and nothing outside it is ever reachable.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tokio::io::AsyncWriteExt;
+//! use wharf_fs::LocalFs;
+//! use wharf_vfs::{VPath, Vfs, WriteMode};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let served = dir.path();
+//! let vfs: Arc<dyn Vfs> = Arc::new(LocalFs::new(served)?);
+//! let path = VPath::parse("/../../etc/passwd")?; // resolves to /etc/passwd inside the root
+//! assert!(vfs.metadata(&path).await.is_err());
+//!
+//! let mut upload = vfs.create(&VPath::parse("/hello.txt")?, WriteMode::Create).await?;
+//! upload.write_all(b"hello").await?;
+//! upload.finish().await?;
+//! assert_eq!(std::fs::read(served.join("hello.txt"))?, b"hello");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The jail: cap-std
+//!
+//! The root directory is opened once as a [`cap_std::fs::Dir`], and every
+//! operation hands it a path relative to that handle. cap-std resolves each
+//! path *beneath* the handle: a `..` that would climb out, an absolute
+//! symlink target, and a relative symlink that leads outside all fail (with
+//! `PermissionDenied`, "a path led outside of the filesystem") instead of
+//! being followed. On Linux 5.6+ it asks the kernel to enforce this with
+//! `openat2(RESOLVE_BENEATH)`; elsewhere it walks the path one component at
+//! a time with `openat(O_NOFOLLOW)`, resolving symlinks itself. Symlinks
+//! that stay inside the root keep working.
+//!
+//! Why cap-std rather than the alternatives:
+//! - [`VPath`](wharf_vfs::VPath) already removes `..`, so string checks are
+//!   not the problem; symlinks are. Checking a canonicalised path against
+//!   the root prefix and then opening it is racy: a link can be swapped in
+//!   between the check and the use. Only resolving relative to an open
+//!   directory handle closes that race.
+//! - Calling `openat2` directly would need `unsafe` or raw syscall wrappers,
+//!   plus our own fallback for old kernels and other systems. cap-std (the
+//!   Bytecode Alliance's crate behind Wasmtime's WASI file sandbox) already
+//!   does both, and this crate stays `#![forbid(unsafe_code)]`.
+//! - `cap-async-std` is built on async-std, not Tokio. Instead the blocking
+//!   calls run on Tokio's blocking pool with `spawn_blocking`, as `tokio::fs`
+//!   itself does.
+//!
+//! Out of scope: hard links. A hard link inside the root to a file elsewhere
+//! is the same file; only someone who can already write into the root (and
+//! into that file's file system) can plant one.
+//!
+//! # Uploads
+//!
+//! [`WriteMode::Create`](wharf_vfs::WriteMode::Create) writes a hidden
+//! temporary file (`.wharf-upload-<random>`) in the target's directory and,
+//! on `finish`, syncs it (`fdatasync`) and renames it over the target: the
+//! final name only ever holds a complete file, even after a crash, and a
+//! replaced file keeps its permission bits. An aborted or dropped upload
+//! removes its temporary file. Temporary files never appear in listings and
+//! clients cannot name them; one left by a crash can be deleted by hand.
+//!
+//! `Append` and `Resume` write the target in place: an aborted append keeps
+//! what reached the disk (`abort` flushes what is buffered first; a plain
+//! drop loses at most the 256 KiB write buffer), which is what lets a client
+//! resume again. `Resume(offset)` truncates the file to `offset` when the
+//! upload starts.
+//!
+//! # Reads
+//!
+//! Downloads go through a 256 KiB buffer, so each trip to the blocking pool
+//! moves a large chunk. For zero-copy transfers (`sendfile`/`splice`),
+//! [`Vfs::local_file`](wharf_vfs::Vfs::local_file) hands the session the
+//! open `std::fs::File`, opened through the jail like everything else.
+//!
+//! # Listings
+//!
+//! Directories are read in batches of 256 entries on the blocking pool, one
+//! batch each time the consumer has drained the last. Symlinks that resolve
+//! inside the root are listed as what they point to; the others (dangling,
+//! or leading outside) as [`FileKind::Symlink`](wharf_vfs::FileKind).
+#![doc(html_root_url = "https://docs.rs/wharf-fs/0.1.0")]
+
+mod convert;
+mod list;
+mod local;
+mod paths;
+mod read;
+mod upload;
+
+pub use local::LocalFs;

@@ -1,0 +1,189 @@
+//! [`LocalFs`] and its [`Vfs`] implementation.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use cap_fs_ext::{DirExt, SystemTimeSpec};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use wharf_vfs::{
+    Capabilities, DirStream, FileKind, FileReader, Metadata, Upload, VPath, Vfs, VfsError,
+    WriteMode,
+};
+
+use crate::convert::{blocking, io_err, metadata};
+use crate::list::ListStream;
+use crate::paths::{relative, split};
+use crate::read::{open_file, reader};
+use crate::upload;
+
+/// A local directory served as `/`, jailed with cap-std (see the
+/// [crate docs](crate) for what that guarantees and why).
+///
+/// Cheap to clone; clones share the open root directory.
+#[derive(Debug, Clone)]
+pub struct LocalFs {
+    root: Arc<Dir>,
+}
+
+impl LocalFs {
+    /// Serves the existing directory `root`. It is opened now; renaming or
+    /// moving it later does not change what is served.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<Self> {
+        let root = Dir::open_ambient_dir(root, ambient_authority())?;
+        Ok(Self {
+            root: Arc::new(root),
+        })
+    }
+
+    /// Runs `call` on the blocking pool with the root and `path` relative
+    /// to it.
+    async fn with_path<T, F>(&self, path: &VPath, call: F) -> Result<T, VfsError>
+    where
+        F: FnOnce(&Dir, &Path, &VPath) -> Result<T, VfsError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        let path = path.clone();
+        blocking(move || call(&root, &rel, &path)).await
+    }
+}
+
+/// Refuses operations on the root that would remove or replace it.
+fn not_root(path: &VPath) -> Result<(), VfsError> {
+    if path.is_root() {
+        return Err(VfsError::permission_denied(path));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Vfs for LocalFs {
+    async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
+        self.with_path(path, |root, rel, path| match root.metadata(rel) {
+            Ok(meta) => Ok(metadata(&meta)),
+            // A dangling or escaping symlink is still a name in the listing.
+            Err(err) => match root.symlink_metadata(rel) {
+                Ok(own) if own.is_symlink() => Ok(Metadata::new(FileKind::Symlink, own.len())),
+                _ => Err(VfsError::from_io(err, path)),
+            },
+        })
+        .await
+    }
+
+    async fn list(&self, path: &VPath) -> Result<DirStream, VfsError> {
+        let (dir, entries) = self
+            .with_path(path, |root, rel, path| {
+                let dir = root.open_dir(rel).map_err(io_err(path))?;
+                let entries = dir.entries().map_err(io_err(path))?;
+                Ok((dir, entries))
+            })
+            .await?;
+        Ok(Box::pin(ListStream::new(path.clone(), dir, entries)))
+    }
+
+    async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
+        let file = self
+            .with_path(path, move |root, rel, path| {
+                open_file(root, rel, path, offset)
+            })
+            .await?;
+        Ok(reader(file))
+    }
+
+    async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {
+        let (parent, name) = split(path)?;
+        let root = self.root.clone();
+        let path = path.clone();
+        let upload = blocking(move || upload::start(&root, &path, parent, name, mode)).await?;
+        Ok(Box::new(upload))
+    }
+
+    async fn mkdir(&self, path: &VPath) -> Result<(), VfsError> {
+        if path.is_root() {
+            return Err(VfsError::already_exists(path));
+        }
+        self.with_path(path, |root, rel, path| {
+            root.create_dir(rel).map_err(io_err(path))
+        })
+        .await
+    }
+
+    async fn rmdir(&self, path: &VPath) -> Result<(), VfsError> {
+        not_root(path)?;
+        self.with_path(path, |root, rel, path| {
+            root.remove_dir(rel).map_err(io_err(path))
+        })
+        .await
+    }
+
+    async fn remove_file(&self, path: &VPath) -> Result<(), VfsError> {
+        if path.is_root() {
+            return Err(VfsError::is_a_directory(path));
+        }
+        self.with_path(path, |root, rel, path| {
+            root.remove_file(rel).map_err(io_err(path))
+        })
+        .await
+    }
+
+    async fn rename(&self, from: &VPath, to: &VPath) -> Result<(), VfsError> {
+        not_root(from)?;
+        not_root(to)?;
+        let to_rel = relative(to)?;
+        let to = to.clone();
+        self.with_path(from, move |root, from_rel, from| {
+            root.rename(from_rel, root, &to_rel).map_err(|err| {
+                // ENOENT may be about either side; other errors concern the target.
+                let about = if err.kind() == io::ErrorKind::NotFound
+                    && root.symlink_metadata(from_rel).is_err()
+                {
+                    from
+                } else {
+                    &to
+                };
+                VfsError::from_io(err, about)
+            })
+        })
+        .await
+    }
+
+    async fn set_mtime(&self, path: &VPath, modified: SystemTime) -> Result<(), VfsError> {
+        self.with_path(path, move |root, rel, path| {
+            let mtime = SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(modified));
+            root.set_times(rel, None, Some(mtime)).map_err(io_err(path))
+        })
+        .await
+    }
+
+    #[cfg(unix)]
+    async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
+        use cap_std::fs::{Permissions, PermissionsExt};
+        self.with_path(path, move |root, rel, path| {
+            root.set_permissions(rel, Permissions::from_mode(mode & 0o7777))
+                .map_err(io_err(path))
+        })
+        .await
+    }
+
+    async fn local_file(&self, path: &VPath) -> Result<Option<std::fs::File>, VfsError> {
+        self.with_path(path, |root, rel, path| open_file(root, rel, path, 0))
+            .await
+            .map(Some)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::none()
+            .with_set_mtime(true)
+            .with_set_permissions(cfg!(unix))
+            .with_append(true)
+            .with_resume(true)
+            .with_unique_ids(cfg!(unix))
+            .with_modes(cfg!(unix))
+            .with_non_utf8_names(cfg!(unix))
+    }
+}

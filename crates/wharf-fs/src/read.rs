@@ -1,0 +1,54 @@
+//! Opening files for download.
+
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+
+use cap_std::fs::Dir;
+use tokio::io::BufReader;
+use wharf_vfs::{FileReader, VPath, VfsError};
+
+use crate::convert::io_err;
+
+/// Read buffer per download. Large enough that each blocking read moves a
+/// good chunk of data (the session's copy loop asks for much less).
+pub(crate) const READ_BUFFER: usize = 256 * 1024;
+
+/// Opens the regular file `rel` for reading, positioned at `offset`.
+///
+/// The kind is checked before opening so that a FIFO never blocks the open,
+/// and again on the open file.
+pub(crate) fn open_file(
+    root: &Dir,
+    rel: &Path,
+    path: &VPath,
+    offset: u64,
+) -> Result<std::fs::File, VfsError> {
+    let meta = root.metadata(rel).map_err(io_err(path))?;
+    if meta.is_dir() {
+        return Err(VfsError::is_a_directory(path));
+    }
+    if !meta.is_file() {
+        return Err(VfsError::permission_denied(path));
+    }
+    let file = root.open(rel).map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(VfsError::permission_denied(path));
+    }
+    if offset > meta.len() {
+        return Err(VfsError::invalid_offset(path));
+    }
+    let mut file = file.into_std();
+    if offset > 0 {
+        file.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
+    }
+    Ok(file)
+}
+
+/// A buffered async reader over `file`.
+pub(crate) fn reader(file: std::fs::File) -> FileReader {
+    Box::new(BufReader::with_capacity(
+        READ_BUFFER,
+        tokio::fs::File::from_std(file),
+    ))
+}

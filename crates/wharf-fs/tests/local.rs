@@ -1,0 +1,273 @@
+//! Behaviour specific to the local disk: permissions, times, temporary
+//! upload files and the zero-copy seam.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)] // Test helpers panic on purpose.
+
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::io::AsyncWriteExt;
+use wharf_fs::LocalFs;
+use wharf_vfs::testing::{expect_kind, list_names, path, read_file, write_file};
+use wharf_vfs::{Vfs, VfsErrorKind, WriteMode};
+
+fn served() -> (tempfile::TempDir, Arc<dyn Vfs>) {
+    let dir = tempfile::tempdir().unwrap();
+    let vfs = Arc::new(LocalFs::new(dir.path()).unwrap());
+    (dir, vfs)
+}
+
+/// Names in `dir` on the disk itself, sorted.
+fn disk_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Undoes `chattr +i` and restores write permission when dropped, so the
+/// temporary directory can be removed.
+struct Unfreeze(PathBuf, bool);
+
+impl Drop for Unfreeze {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        }
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+#[tokio::test]
+async fn read_only_directory_gives_permission_denied() {
+    let (dir, vfs) = served();
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("existing"), b"x").unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut guard = Unfreeze(ro.clone(), false);
+    // Root (or CAP_DAC_OVERRIDE) ignores permission bits; find out by trying.
+    let probe = ro.join("probe");
+    if std::fs::write(&probe, b"").is_ok() {
+        std::fs::remove_file(&probe).unwrap();
+        // The immutable attribute binds root too.
+        let frozen = Command::new("chattr").arg("+i").arg(&ro).status();
+        if !frozen.is_ok_and(|status| status.success()) {
+            eprintln!(
+                "SKIPPED read_only_directory_gives_permission_denied: running privileged, \
+                 where permission bits do not apply, and `chattr +i` is not available to \
+                 make a directory read-only another way"
+            );
+            return;
+        }
+        eprintln!("running privileged: made the directory read-only with `chattr +i`");
+        guard.1 = true;
+    }
+    let denied = VfsErrorKind::PermissionDenied;
+    expect_kind(
+        vfs.create(&path("/ro/new"), WriteMode::Create).await,
+        denied,
+        "create",
+    );
+    expect_kind(vfs.mkdir(&path("/ro/sub")).await, denied, "mkdir");
+    expect_kind(
+        vfs.remove_file(&path("/ro/existing")).await,
+        denied,
+        "remove_file",
+    );
+    expect_kind(
+        vfs.rename(&path("/ro/existing"), &path("/moved")).await,
+        denied,
+        "rename",
+    );
+    assert_eq!(
+        read_file(&*vfs, &path("/ro/existing"), 0).await,
+        b"x",
+        "still readable"
+    );
+    assert_eq!(disk_names(&ro), ["existing"]);
+    drop(guard);
+}
+
+#[tokio::test]
+async fn set_mtime_sets_the_disk_mtime() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/f"), b"x").await;
+    vfs.mkdir(&path("/d")).await.unwrap();
+    let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_234_567_890);
+    for name in ["f", "d"] {
+        vfs.set_mtime(&path(format!("/{name}")), when)
+            .await
+            .unwrap();
+        let meta = std::fs::metadata(dir.path().join(name)).unwrap();
+        assert_eq!(meta.modified().unwrap(), when, "mtime of {name} on disk");
+        assert_eq!(
+            vfs.metadata(&path(format!("/{name}")))
+                .await
+                .unwrap()
+                .modified,
+            Some(when)
+        );
+    }
+}
+
+#[tokio::test]
+async fn set_permissions_sets_the_disk_mode() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/f"), b"x").await;
+    for mode in [0o600, 0o751, 0o644] {
+        vfs.set_permissions(&path("/f"), mode).await.unwrap();
+        let disk = std::fs::metadata(dir.path().join("f")).unwrap().mode() & 0o7777;
+        assert_eq!(disk, mode, "mode on disk");
+    }
+}
+
+#[tokio::test]
+async fn uploads_use_hidden_temporary_files() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/target"), b"old").await;
+    let mut upload = vfs
+        .create(&path("/target"), WriteMode::Create)
+        .await
+        .unwrap();
+    upload.write_all(b"new").await.unwrap();
+    upload.flush().await.unwrap();
+    let on_disk = disk_names(dir.path());
+    assert_eq!(
+        on_disk.len(),
+        2,
+        "target and one temporary file: {on_disk:?}"
+    );
+    let temp = on_disk
+        .iter()
+        .find(|name| *name != "target")
+        .unwrap()
+        .clone();
+    assert!(temp.starts_with(".wharf-upload-"), "temporary name {temp}");
+    assert_eq!(
+        list_names(&*vfs, &path("/")).await,
+        [b"target".to_vec()],
+        "hidden from lists"
+    );
+    expect_kind(
+        vfs.metadata(&path(format!("/{temp}"))).await,
+        VfsErrorKind::InvalidName,
+        "clients cannot name temporary files",
+    );
+    assert_eq!(std::fs::read(dir.path().join("target")).unwrap(), b"old");
+    upload.finish().await.unwrap();
+    assert_eq!(disk_names(dir.path()), ["target"]);
+    assert_eq!(std::fs::read(dir.path().join("target")).unwrap(), b"new");
+
+    for abort in [true, false] {
+        let mut upload = vfs
+            .create(&path("/target"), WriteMode::Create)
+            .await
+            .unwrap();
+        upload.write_all(b"junk").await.unwrap();
+        upload.flush().await.unwrap();
+        if abort {
+            upload.abort().await;
+        } else {
+            drop(upload);
+        }
+        assert_eq!(disk_names(dir.path()), ["target"], "temporary file removed");
+    }
+}
+
+#[tokio::test]
+async fn a_crash_leaves_the_target_whole() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/target"), b"complete").await;
+    let mut upload = vfs
+        .create(&path("/target"), WriteMode::Create)
+        .await
+        .unwrap();
+    upload.write_all(b"half").await.unwrap();
+    upload.flush().await.unwrap();
+    // A crash runs no destructor.
+    std::mem::forget(upload);
+    assert_eq!(
+        std::fs::read(dir.path().join("target")).unwrap(),
+        b"complete"
+    );
+    assert_eq!(disk_names(dir.path()).len(), 2, "the orphan stays on disk");
+    assert_eq!(
+        list_names(&*vfs, &path("/")).await,
+        [b"target".to_vec()],
+        "but not listed"
+    );
+}
+
+#[tokio::test]
+async fn replacing_keeps_the_permission_bits() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/f"), b"old").await;
+    vfs.set_permissions(&path("/f"), 0o600).await.unwrap();
+    write_file(&*vfs, &path("/f"), b"new").await;
+    let mode = std::fs::metadata(dir.path().join("f")).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o600);
+}
+
+#[tokio::test]
+async fn in_place_modes_keep_written_bytes_on_abort() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/log"), b"abc").await;
+    let mut upload = vfs.create(&path("/log"), WriteMode::Append).await.unwrap();
+    upload.write_all(b"def").await.unwrap();
+    upload.abort().await;
+    assert_eq!(std::fs::read(dir.path().join("log")).unwrap(), b"abcdef");
+    let mut upload = vfs
+        .create(&path("/log"), WriteMode::Resume(2))
+        .await
+        .unwrap();
+    upload.write_all(b"XY").await.unwrap();
+    upload.abort().await;
+    assert_eq!(std::fs::read(dir.path().join("log")).unwrap(), b"abXY");
+}
+
+#[tokio::test]
+async fn local_file_hands_out_the_open_file() {
+    let (_dir, vfs) = served();
+    write_file(&*vfs, &path("/f"), b"zero copy").await;
+    let mut file = vfs
+        .local_file(&path("/f"))
+        .await
+        .unwrap()
+        .expect("a local file");
+    let mut text = String::new();
+    file.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "zero copy");
+    vfs.mkdir(&path("/d")).await.unwrap();
+    expect_kind(
+        vfs.local_file(&path("/d")).await,
+        VfsErrorKind::IsADirectory,
+        "directory",
+    );
+    expect_kind(
+        vfs.local_file(&path("/nope")).await,
+        VfsErrorKind::NotFound,
+        "missing",
+    );
+}
+
+#[tokio::test]
+async fn names_on_disk_are_listed_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, vfs) = served();
+    let raw = std::ffi::OsStr::from_bytes(b"caf\xe9 \\ \xff");
+    std::fs::write(dir.path().join(raw), b"latin-1").unwrap();
+    assert_eq!(
+        list_names(&*vfs, &path("/")).await,
+        [b"caf\xe9 \\ \xff".to_vec()]
+    );
+    let p = wharf_vfs::VPath::root().join(b"caf\xe9 \\ \xff").unwrap();
+    assert_eq!(read_file(&*vfs, &p, 0).await, b"latin-1");
+}

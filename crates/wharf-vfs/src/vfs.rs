@@ -1,0 +1,111 @@
+//! The [`Vfs`] trait every storage back-end implements.
+
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use futures_core::Stream;
+use tokio::io::AsyncRead;
+
+use crate::capabilities::Capabilities;
+use crate::error::VfsError;
+use crate::metadata::{DirEntry, Metadata};
+use crate::upload::{Upload, WriteMode};
+use crate::vpath::VPath;
+
+/// A file's content from some offset, as returned by [`Vfs::open_read`].
+pub type FileReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// A directory listing, as returned by [`Vfs::list`]: entries arrive as the
+/// back-end produces them, so a directory of millions of entries is never
+/// held in memory at once. An `Err` item ends the listing early.
+pub type DirStream = Pin<Box<dyn Stream<Item = Result<DirEntry, VfsError>> + Send>>;
+
+/// A storage back-end: local disk, memory, an object store, your own.
+///
+/// The trait is object-safe, so a server can hand each user their own
+/// `Arc<dyn Vfs>`. It knows nothing of FTP: a session resolves client
+/// pathnames to [`VPath`]s, calls these methods, and maps
+/// [`VfsErrorKind`](crate::VfsErrorKind)s to reply codes.
+///
+/// Readers, listings and uploads are `'static`: they must not borrow the
+/// back-end, so keep shared state behind an `Arc` and clone it into them.
+/// Every method may be called concurrently from many sessions.
+///
+/// Errors use the kinds documented on each method; any method may also fail
+/// with `PermissionDenied`, `Transient` or `Other`. The
+/// [`testing`](crate#testing) feature holds a conformance suite that checks
+/// these rules; run it in your back-end's tests. See the
+/// [crate docs](crate#implementing-a-back-end) for a small implementation.
+#[async_trait]
+pub trait Vfs: Send + Sync {
+    /// What `path` names. Fails with `NotFound`, or `NotADirectory` when a
+    /// parent is a file. The root is always a directory.
+    async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError>;
+
+    /// The entries of the directory `path`, in no particular order, without
+    /// `.` and `..`. Fails with `NotFound` or `NotADirectory`.
+    async fn list(&self, path: &VPath) -> Result<DirStream, VfsError>;
+
+    /// Reads the file `path` from byte `offset` (`REST` + `RETR`). An offset
+    /// equal to the size reads nothing; a larger one fails with
+    /// `InvalidOffset`. Fails with `NotFound` or `IsADirectory`.
+    async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError>;
+
+    /// Starts an upload to `path`; see [`WriteMode`] for what each mode does
+    /// and when the bytes become visible. Fails with `NotFound` when the
+    /// parent directory is missing (or, for Resume with an offset, the file),
+    /// `IsADirectory` when `path` is a directory, `InvalidOffset`, or
+    /// `Unsupported` for a mode the back-end lacks.
+    async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError>;
+
+    /// Creates the directory `path`; its parent must exist. Fails with
+    /// `AlreadyExists`, `NotFound` or `NotADirectory`.
+    async fn mkdir(&self, path: &VPath) -> Result<(), VfsError>;
+
+    /// Removes the empty directory `path`. Fails with `DirectoryNotEmpty`,
+    /// `NotFound` or `NotADirectory`; removing `/` fails.
+    async fn rmdir(&self, path: &VPath) -> Result<(), VfsError>;
+
+    /// Removes the file `path`. Fails with `NotFound` or `IsADirectory`.
+    async fn remove_file(&self, path: &VPath) -> Result<(), VfsError>;
+
+    /// Renames a file or a directory (with everything in it). A file renamed
+    /// over an existing file replaces it. Fails with `NotFound` (source or
+    /// target parent missing), `IsADirectory` (file over a directory),
+    /// `NotADirectory` (directory over a file), `DirectoryNotEmpty`
+    /// (directory over a non-empty one) or `InvalidName` (a directory into
+    /// itself). Renaming `/` fails.
+    async fn rename(&self, from: &VPath, to: &VPath) -> Result<(), VfsError>;
+
+    /// Sets the modification time of `path` (`MFMT`). Optional: the default
+    /// fails with `Unsupported`; see [`Capabilities::set_mtime`].
+    async fn set_mtime(&self, path: &VPath, modified: SystemTime) -> Result<(), VfsError> {
+        let _ = modified;
+        Err(VfsError::unsupported(path))
+    }
+
+    /// Sets the Unix permission bits of `path` (`SITE CHMOD`). Optional:
+    /// the default fails with `Unsupported`; see
+    /// [`Capabilities::set_permissions`].
+    async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
+        let _ = mode;
+        Err(VfsError::unsupported(path))
+    }
+
+    /// The seam for zero-copy downloads: back-ends whose files are local
+    /// return the open file so a server can hand it to `sendfile`/`splice`
+    /// for plain binary transfers instead of copying through
+    /// [`Vfs::open_read`]. The file is opened for reading, positioned at 0.
+    ///
+    /// The default returns `Ok(None)`: use `open_read`.
+    async fn local_file(&self, path: &VPath) -> Result<Option<std::fs::File>, VfsError> {
+        let _ = path;
+        Ok(None)
+    }
+
+    /// Which optional operations work. The default supports none.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::none()
+    }
+}
