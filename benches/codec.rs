@@ -12,19 +12,29 @@ use wharf_benches::{command_mix, command_mix_lines};
 use wharf_proto::host_port::pasv_reply;
 use wharf_proto::{CommandDecoder, Reply, ReplyCode};
 
+/// Decodes every command line of `input`.
+fn decode_all(input: &[u8]) {
+    let mut decoder = CommandDecoder::default();
+    let mut buf = BytesMut::from(input);
+    while let Ok(Some(command)) = decoder.decode(&mut buf) {
+        black_box(command);
+    }
+}
+
+/// Encodes every reply into `out`.
+fn encode_all(replies: &[Reply], out: &mut Vec<u8>) {
+    out.clear();
+    for reply in replies {
+        reply.encode(out);
+    }
+    black_box(out);
+}
+
 fn decode_commands(c: &mut Criterion) {
     let input = command_mix();
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Elements(command_mix_lines()));
-    group.bench_function("command_mix/commands", |b| {
-        b.iter(|| {
-            let mut decoder = CommandDecoder::default();
-            let mut buf = BytesMut::from(&input[..]);
-            while let Ok(Some(command)) = decoder.decode(&mut buf) {
-                black_box(command);
-            }
-        })
-    });
+    group.bench_function("command_mix/commands", |b| b.iter(|| decode_all(&input)));
     // The baseline measured in the same run: tokio-util's LinesCodec only
     // splits lines into Strings, with no parsing at all.
     group.bench_function("command_mix/lines_codec_baseline", |b| {
@@ -37,15 +47,7 @@ fn decode_commands(c: &mut Criterion) {
         })
     });
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("command_mix/bytes", |b| {
-        b.iter(|| {
-            let mut decoder = CommandDecoder::default();
-            let mut buf = BytesMut::from(&input[..]);
-            while let Ok(Some(command)) = decoder.decode(&mut buf) {
-                black_box(command);
-            }
-        })
-    });
+    group.bench_function("command_mix/bytes", |b| b.iter(|| decode_all(&input)));
     group.finish();
 }
 
@@ -82,24 +84,12 @@ fn encode_replies(c: &mut Criterion) {
     group.throughput(Throughput::Elements(replies.len() as u64));
     group.bench_function("replies/replies", |b| {
         let mut out = Vec::with_capacity(1024);
-        b.iter(|| {
-            out.clear();
-            for reply in &replies {
-                reply.encode(&mut out);
-            }
-            black_box(&out);
-        })
+        b.iter(|| encode_all(&replies, &mut out))
     });
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("replies/bytes", |b| {
         let mut out = Vec::with_capacity(1024);
-        b.iter(|| {
-            out.clear();
-            for reply in &replies {
-                reply.encode(&mut out);
-            }
-            black_box(&out);
-        })
+        b.iter(|| encode_all(&replies, &mut out))
     });
     group.finish();
 }
