@@ -1,0 +1,296 @@
+//! Authentication: who may log in, and what storage they see.
+//!
+//! An [`Authenticator`] turns a user name and password into a [`Login`]: the
+//! name to log, the `Arc<dyn Vfs>` that becomes the user's `/`, and whether
+//! they may write. Per-user roots, chroots, read-only accounts and the seed's
+//! "storage account name and key as user and password" all fall out of that.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use async_trait::async_trait;
+use password_hash::SaltString;
+use password_hash::rand_core::OsRng;
+use wharf_vfs::Vfs;
+
+/// A successful login.
+#[derive(Clone)]
+pub struct Login {
+    /// The user name, for logs.
+    pub user: String,
+    /// The storage the user sees as `/`.
+    pub vfs: Arc<dyn Vfs>,
+    /// Whether the user may change anything.
+    pub writable: bool,
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("user", &self.user)
+            .field("writable", &self.writable)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the authenticator knows of the connection.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuthContext {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The name sent with HOST, if any.
+    pub host: Option<String>,
+}
+
+/// Why a login failed. The client sees `530` either way; the reason is
+/// for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// Unknown user or wrong password (deliberately one case).
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    /// The back-end behind the authenticator failed.
+    #[error("authentication back-end failed: {0}")]
+    Backend(String),
+}
+
+/// Decides who may log in.
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    /// Checks `user` and `password`. Called after `PASS`; the engine delays
+    /// and counts failures itself.
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &[u8],
+        context: &AuthContext,
+    ) -> Result<Login, AuthError>;
+}
+
+/// An authenticator from a closure, for embedders.
+pub struct FnAuthenticator<F>(F);
+
+impl<F> FnAuthenticator<F>
+where
+    F: Fn(&str, &[u8], &AuthContext) -> Result<Login, AuthError> + Send + Sync,
+{
+    /// Wraps `check`.
+    pub fn new(check: F) -> Self {
+        Self(check)
+    }
+}
+
+#[async_trait]
+impl<F> Authenticator for FnAuthenticator<F>
+where
+    F: Fn(&str, &[u8], &AuthContext) -> Result<Login, AuthError> + Send + Sync,
+{
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &[u8],
+        context: &AuthContext,
+    ) -> Result<Login, AuthError> {
+        (self.0)(user, password, context)
+    }
+}
+
+/// One account of a [`UserList`].
+#[derive(Clone)]
+struct Account {
+    /// An argon2 PHC string.
+    hash: String,
+    vfs: Arc<dyn Vfs>,
+    writable: bool,
+}
+
+/// A fixed list of users with argon2-hashed passwords, plus optional
+/// anonymous read-only access.
+#[derive(Clone, Default)]
+pub struct UserList {
+    accounts: HashMap<String, Account>,
+    anonymous: Option<Arc<dyn Vfs>>,
+}
+
+/// A password could not be hashed or a stored hash is not a valid argon2
+/// PHC string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("password hash: {0}")]
+pub struct HashError(String);
+
+/// Hashes `password` with argon2id and a random salt, as a PHC string
+/// (`$argon2id$v=19$...`) fit for a users file.
+pub fn hash_password(password: &[u8]) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+impl UserList {
+    /// An empty list: nobody can log in.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a user whose password is given in clear; it is hashed now and
+    /// only the hash is kept.
+    pub fn with_password(
+        mut self,
+        user: impl Into<String>,
+        password: &[u8],
+        vfs: Arc<dyn Vfs>,
+        writable: bool,
+    ) -> Result<Self, HashError> {
+        let hash = hash_password(password)?;
+        self.accounts.insert(
+            user.into(),
+            Account {
+                hash,
+                vfs,
+                writable,
+            },
+        );
+        Ok(self)
+    }
+
+    /// Adds a user by an argon2 PHC hash (as a users file stores it).
+    pub fn with_hash(
+        mut self,
+        user: impl Into<String>,
+        hash: impl Into<String>,
+        vfs: Arc<dyn Vfs>,
+        writable: bool,
+    ) -> Result<Self, HashError> {
+        let hash = hash.into();
+        PasswordHash::new(&hash).map_err(|e| HashError(e.to_string()))?;
+        self.accounts.insert(
+            user.into(),
+            Account {
+                hash,
+                vfs,
+                writable,
+            },
+        );
+        Ok(self)
+    }
+
+    /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
+    /// password (by convention, an e-mail address).
+    pub fn with_anonymous(mut self, vfs: Arc<dyn Vfs>) -> Self {
+        self.anonymous = Some(vfs);
+        self
+    }
+}
+
+#[async_trait]
+impl Authenticator for UserList {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &[u8],
+        _context: &AuthContext,
+    ) -> Result<Login, AuthError> {
+        if let Some(vfs) = &self.anonymous {
+            if user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp") {
+                return Ok(Login {
+                    user: "anonymous".to_owned(),
+                    vfs: vfs.clone(),
+                    writable: false,
+                });
+            }
+        }
+        let Some(account) = self.accounts.get(user).cloned() else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
+        let password = password.to_vec();
+        let hash = account.hash.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(&password, &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|e| AuthError::Backend(e.to_string()))?;
+        if !verified {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Ok(Login {
+            user: user.to_owned(),
+            vfs: account.vfs,
+            writable: account.writable,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use wharf_vfs::MemoryFs;
+
+    use super::*;
+
+    fn context() -> AuthContext {
+        AuthContext {
+            peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 1)),
+            host: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn users_and_anonymous() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let users = UserList::new()
+            .with_password("alice", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_anonymous(vfs);
+        let login = users
+            .authenticate("alice", b"secret", &context())
+            .await
+            .unwrap();
+        assert!(login.writable);
+        assert_eq!(
+            users
+                .authenticate("alice", b"wrong", &context())
+                .await
+                .unwrap_err(),
+            AuthError::InvalidCredentials
+        );
+        assert!(
+            users
+                .authenticate("bob", b"secret", &context())
+                .await
+                .is_err()
+        );
+        let anon = users
+            .authenticate("FTP", b"me@x", &context())
+            .await
+            .unwrap();
+        assert!(!anon.writable);
+    }
+
+    #[test]
+    fn stored_hashes_are_checked() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        assert!(
+            UserList::new()
+                .with_hash("a", "not a hash", vfs.clone(), true)
+                .is_err()
+        );
+        let hash = hash_password(b"pw").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(UserList::new().with_hash("a", hash, vfs, true).is_ok());
+    }
+}

@@ -1,0 +1,154 @@
+//! Transfer parameters and data connection set-up: TYPE, MODE, STRU, REST,
+//! PORT/EPRT (active), PASV/EPSV (passive), and ABOR when idle.
+
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+
+use tokio::time::Instant;
+use tracing::warn;
+use wharf_proto::extended::{EpsvArg, NetworkProtocol, epsv_reply};
+use wharf_proto::host_port::pasv_reply;
+use wharf_proto::transfer_params::{FormatControl, Structure, TransferMode, TransferType};
+use wharf_proto::{Reply, ReplyCode};
+
+use super::reply;
+use crate::data::active::check_target;
+use crate::data::plan::DataPlan;
+use crate::session::{Outcome, Session};
+
+impl Session {
+    pub(super) fn type_(&mut self, kind: TransferType) -> Outcome {
+        match kind {
+            TransferType::Ascii(FormatControl::NonPrint) => {
+                self.state.ascii = true;
+                reply(ReplyCode::OK, "Switching to ASCII mode.")
+            }
+            t if t.is_binary() => {
+                self.state.ascii = false;
+                reply(ReplyCode::OK, "Switching to Binary mode.")
+            }
+            _ => reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
+                "Only TYPE A, A N, I and L 8 are supported.",
+            ),
+        }
+    }
+
+    pub(super) fn mode(&mut self, mode: TransferMode) -> Outcome {
+        match mode {
+            TransferMode::Stream => reply(ReplyCode::OK, "Mode set to S."),
+            _ => reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
+                "Only MODE S is supported.",
+            ),
+        }
+    }
+
+    pub(super) fn stru(&mut self, structure: Structure) -> Outcome {
+        match structure {
+            Structure::File => reply(ReplyCode::OK, "Structure set to F."),
+            _ => reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
+                "Only STRU F is supported.",
+            ),
+        }
+    }
+
+    pub(super) fn rest(&mut self, offset: u64) -> Outcome {
+        self.state.restart = offset;
+        reply(
+            ReplyCode::FILE_ACTION_PENDING,
+            &format!("Restarting at {offset}. Send STOR or RETR to resume."),
+        )
+    }
+
+    /// ABOR with no transfer running: drop any prepared data connection.
+    pub(crate) fn abor_idle(&mut self) -> Outcome {
+        self.data = DataPlan::None;
+        reply(ReplyCode::CLOSING_DATA_CONNECTION, "No transfer to abort.")
+    }
+
+    fn refuse_after_epsv_all(&self) -> Option<Outcome> {
+        self.state.epsv_all.then(|| {
+            reply(
+                ReplyCode::BAD_SEQUENCE,
+                "EPSV ALL is in force: only EPSV may set up data connections.",
+            )
+        })
+    }
+
+    /// PORT and EPRT.
+    pub(super) fn port(&mut self, target: SocketAddr) -> Outcome {
+        if let Some(refusal) = self.refuse_after_epsv_all() {
+            return refusal;
+        }
+        if let Err(refusal) =
+            check_target(target, self.peer.ip(), self.ctx.options.active_any_address)
+        {
+            warn!(%target, "refused active data connection target");
+            return reply(ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER, refusal.message());
+        }
+        self.data = DataPlan::Active(target);
+        reply(ReplyCode::OK, "PORT command successful.")
+    }
+
+    pub(super) async fn pasv(&mut self) -> Outcome {
+        if let Some(refusal) = self.refuse_after_epsv_all() {
+            return refusal;
+        }
+        let Some(public) = self.ctx.public_address.ipv4_for(self.local.ip()).await else {
+            return reply(
+                ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                "PASV is IPv4 only and this connection is IPv6: use EPSV.",
+            );
+        };
+        match self.listen().await {
+            Ok(port) => Outcome::Reply(pasv_reply(SocketAddrV4::new(public, port))),
+            Err(reply) => Outcome::Reply(reply),
+        }
+    }
+
+    pub(super) async fn epsv(&mut self, arg: EpsvArg) -> Outcome {
+        let ours = NetworkProtocol::of(&self.local.ip().to_canonical());
+        match arg {
+            EpsvArg::All => {
+                self.state.epsv_all = true;
+                self.data = DataPlan::None;
+                return reply(ReplyCode::OK, "EPSV ALL ok: only EPSV from now on.");
+            }
+            EpsvArg::Protocol(asked) if asked != ours => {
+                return reply(
+                    ReplyCode::NETWORK_PROTOCOL_NOT_SUPPORTED,
+                    &format!("Network protocol not supported, use ({}).", ours.number()),
+                );
+            }
+            _ => {}
+        }
+        match self.listen().await {
+            Ok(port) => Outcome::Reply(epsv_reply(port)),
+            Err(reply) => Outcome::Reply(reply),
+        }
+    }
+
+    /// Binds a passive listener on the control connection's local address.
+    async fn listen(&mut self) -> Result<u16, Reply> {
+        // Drop the previous listener first so its port can be reused.
+        self.data = DataPlan::None;
+        let ip: IpAddr = self.local.ip();
+        let listener = self.ctx.passive_ports.bind(ip).await.map_err(|e| {
+            warn!(error = %e, "cannot open passive listener");
+            Reply::new(
+                ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                &format!("Cannot open passive connection: {e}."),
+            )
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Reply::new(ReplyCode::CANT_OPEN_DATA_CONNECTION, &format!("{e}.")))?
+            .port();
+        self.data = DataPlan::Passive {
+            listener,
+            expires: Instant::now() + self.ctx.options.passive_timeout,
+        };
+        Ok(port)
+    }
+}

@@ -1,0 +1,156 @@
+//! MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM, MFMT, SITE (RFC 959 4.1.3,
+//! RFC 3659, draft-somers-ftp-mfxx).
+
+use std::time::SystemTime;
+
+use wharf_proto::site::SiteCommand;
+use wharf_proto::text::Pathname;
+use wharf_proto::timestamp::Timestamp;
+use wharf_proto::{Reply, ReplyCode};
+use wharf_vfs::VPath;
+
+use super::{Handled, reply};
+use crate::session::reply_map::reply_for;
+use crate::session::{Outcome, Session};
+
+impl Session {
+    /// A path and the storage, for a command that writes.
+    fn writable_target(
+        &self,
+        path: &Pathname,
+    ) -> Result<(std::sync::Arc<dyn wharf_vfs::Vfs>, VPath), Reply> {
+        let vfs = self.state.writable_login()?.vfs.clone();
+        let target = self.state.resolve(path)?;
+        if target.is_root() {
+            return Err(Reply::new(
+                ReplyCode::FILE_UNAVAILABLE,
+                "/: Permission denied.",
+            ));
+        }
+        Ok((vfs, target))
+    }
+
+    /// A path and the storage, for a command that reads.
+    fn readable_target(
+        &self,
+        path: &Pathname,
+    ) -> Result<(std::sync::Arc<dyn wharf_vfs::Vfs>, VPath), Reply> {
+        Ok((self.state.login()?.vfs.clone(), self.state.resolve(path)?))
+    }
+
+    pub(super) async fn mkd(&mut self, path: &Pathname) -> Handled {
+        let (vfs, target) = self.writable_target(path)?;
+        vfs.mkdir(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        Ok(Outcome::Reply(Reply::with_quoted_path(
+            ReplyCode::PATHNAME_CREATED,
+            target.as_bytes(),
+            "created.",
+        )))
+    }
+
+    pub(super) async fn rmd(&mut self, path: &Pathname) -> Handled {
+        let (vfs, target) = self.writable_target(path)?;
+        vfs.rmdir(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        Ok(reply(ReplyCode::FILE_ACTION_OK, "Directory removed."))
+    }
+
+    pub(super) async fn dele(&mut self, path: &Pathname) -> Handled {
+        let (vfs, target) = self.writable_target(path)?;
+        vfs.remove_file(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        Ok(reply(ReplyCode::FILE_ACTION_OK, "File deleted."))
+    }
+
+    pub(super) async fn rnfr(&mut self, path: &Pathname) -> Handled {
+        let (vfs, source) = self.writable_target(path)?;
+        vfs.metadata(&source)
+            .await
+            .map_err(|e| reply_for(&e, &source))?;
+        self.state.rename_from = Some(source);
+        Ok(reply(ReplyCode::FILE_ACTION_PENDING, "Ready for RNTO."))
+    }
+
+    pub(super) async fn rnto(&mut self, path: &Pathname) -> Handled {
+        let Some(source) = self.state.take_rename_from() else {
+            return Ok(reply(ReplyCode::BAD_SEQUENCE, "Send RNFR first."));
+        };
+        let (vfs, target) = self.writable_target(path)?;
+        vfs.rename(&source, &target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        Ok(reply(ReplyCode::FILE_ACTION_OK, "Rename successful."))
+    }
+
+    pub(super) async fn size(&mut self, path: &Pathname) -> Handled {
+        let (vfs, target) = self.readable_target(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        if !meta.is_file() {
+            return Ok(reply(
+                ReplyCode::FILE_UNAVAILABLE,
+                &format!("{}: not a plain file.", target.to_string_lossy()),
+            ));
+        }
+        Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()))
+    }
+
+    pub(super) async fn mdtm(&mut self, path: &Pathname) -> Handled {
+        let (vfs, target) = self.readable_target(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        match (meta.is_file(), meta.modified) {
+            (true, Some(modified)) => {
+                let ts = Timestamp::saturating_from(modified).truncate_to_seconds();
+                Ok(reply(ReplyCode::FILE_STATUS, &ts.to_time_val()))
+            }
+            _ => Ok(reply(
+                ReplyCode::FILE_UNAVAILABLE,
+                &format!("{}: no modification time.", target.to_string_lossy()),
+            )),
+        }
+    }
+
+    pub(super) async fn mfmt(&mut self, modified: Timestamp, path: &Pathname) -> Handled {
+        let (vfs, target) = self.writable_target(path)?;
+        vfs.set_mtime(&target, SystemTime::from(modified))
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        let mut text = format!("Modify={}; ", modified.to_time_val()).into_bytes();
+        text.extend_from_slice(path.as_bytes());
+        Ok(Outcome::Reply(
+            Reply::try_new(ReplyCode::FILE_STATUS, text)
+                .unwrap_or_else(|_| Reply::new(ReplyCode::FILE_STATUS, "Modify time set.")),
+        ))
+    }
+
+    pub(super) async fn site(&mut self, site: SiteCommand) -> Handled {
+        match site {
+            SiteCommand::Chmod { mode, path } => {
+                let (vfs, target) = self.writable_target(&path)?;
+                vfs.set_permissions(&target, mode.bits())
+                    .await
+                    .map_err(|e| reply_for(&e, &target))?;
+                Ok(reply(ReplyCode::OK, "SITE CHMOD command ok."))
+            }
+            SiteCommand::Help(_) => Ok(Outcome::Reply(Reply::multiline(
+                ReplyCode::HELP_MESSAGE,
+                [
+                    "SITE commands:",
+                    " CHMOD <octal-mode> <path>",
+                    " HELP",
+                    "End",
+                ],
+            ))),
+            _ => Ok(reply(ReplyCode::NOT_IMPLEMENTED, "Unknown SITE command.")),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! LIST, NLST, MLSD over the data connection; MLST and STAT <path> over the
+//! control connection (RFC 959 4.1.3, RFC 3659 section 7).
+
+use std::time::SystemTime;
+
+use wharf_proto::list_args::ListArgs;
+use wharf_proto::listing::{ListingEntry, Perms, format_mlsx_line};
+use wharf_proto::text::{Pathname, Text};
+use wharf_proto::timestamp::Timestamp;
+use wharf_proto::{Reply, ReplyCode};
+use wharf_vfs::next_entry;
+
+use super::Handled;
+use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
+use crate::data::transfer::{TransferJob, Work};
+use crate::session::reply_map::reply_for;
+use crate::session::{Outcome, Session};
+
+/// Lines of a STAT listing sent over the control connection, at most.
+const STAT_MAX_ENTRIES: usize = 10_000;
+
+impl Session {
+    async fn listing_job(
+        &mut self,
+        path: Option<&Pathname>,
+        format: ListFormat,
+        dirs_only: bool,
+    ) -> Handled {
+        let vfs = self.state.login()?.vfs.clone();
+        let target = self.state.resolve_or_cwd(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        if dirs_only && !meta.is_dir() {
+            return Err(Reply::new(
+                ReplyCode::SYNTAX_ERROR_IN_PARAMETERS,
+                &format!("{}: Not a directory.", target.to_string_lossy()),
+            ));
+        }
+        let plan = self.take_data_plan()?;
+        let job = TransferJob {
+            plan,
+            work: Work::List(Listing {
+                vfs,
+                path: target.clone(),
+                target: meta,
+                format,
+            }),
+            path: target,
+        };
+        Ok(Outcome::Transfer(
+            Reply::new(
+                ReplyCode::FILE_STATUS_OK,
+                "Here comes the directory listing.",
+            ),
+            job,
+        ))
+    }
+
+    pub(super) async fn list(&mut self, args: ListArgs) -> Handled {
+        let format = ListFormat::Long {
+            all: args.options.all,
+        };
+        self.listing_job(args.path.as_ref(), format, false).await
+    }
+
+    pub(super) async fn nlst(&mut self, args: ListArgs) -> Handled {
+        let format = if args.options.long {
+            ListFormat::Long {
+                all: args.options.all,
+            }
+        } else {
+            ListFormat::Names {
+                all: args.options.all,
+            }
+        };
+        self.listing_job(args.path.as_ref(), format, false).await
+    }
+
+    pub(super) async fn mlsd(&mut self, path: Option<&Pathname>) -> Handled {
+        let writable = self.state.login()?.writable;
+        let format = ListFormat::Facts {
+            facts: self.state.facts,
+            writable,
+        };
+        self.listing_job(path, format, true).await
+    }
+
+    /// MLST: the facts of one entry, in a `250` multi-line reply whose
+    /// middle line starts with a space (RFC 3659 7.2).
+    pub(super) async fn mlst(&mut self, path: Option<&Pathname>) -> Handled {
+        let login = self.state.login()?;
+        let (vfs, writable) = (login.vfs.clone(), login.writable);
+        let target = self.state.resolve_or_cwd(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        let kind = entry_kind(meta.kind);
+        let entry = ListingEntry {
+            size: meta.size,
+            modified: meta.modified.map(Timestamp::saturating_from),
+            mode: meta.mode,
+            unique: meta.unique_id.as_deref(),
+            perms: Perms::for_kind(kind, writable),
+            ..ListingEntry::new(target.as_bytes(), kind)
+        };
+        let mut line = vec![b' '];
+        format_mlsx_line(&entry, self.state.facts, &mut line)
+            .map_err(|_| Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "Name cannot be listed."))?;
+        let lines = [
+            Text::try_from(format!("Listing {}", target.to_string_lossy()).as_str())
+                .unwrap_or_default(),
+            Text::new(line).unwrap_or_default(),
+            Text::try_from("End").unwrap_or_default(),
+        ];
+        Ok(Outcome::Reply(Reply::from_lines(
+            ReplyCode::FILE_ACTION_OK,
+            lines,
+        )))
+    }
+
+    /// STAT <path>: an `ls -l` listing over the control connection, `213`.
+    pub(super) async fn stat_path(&mut self, path: &Pathname) -> Handled {
+        let vfs = self.state.login()?.vfs.clone();
+        let target = self.state.resolve(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        let now = Timestamp::saturating_from(SystemTime::now());
+        let format = ListFormat::Long { all: true };
+        let mut lines = vec![
+            Text::try_from(format!("Status of {}:", target.to_string_lossy()).as_str())
+                .unwrap_or_default(),
+        ];
+        let mut push = |name: &[u8], meta: &wharf_vfs::Metadata| {
+            let mut buf = Vec::new();
+            format_entry(name, meta, format, now, &mut buf);
+            if let Some(line) = buf.strip_suffix(b"\r\n") {
+                let mut padded = vec![b' '];
+                padded.extend_from_slice(line);
+                if let Ok(text) = Text::new(padded) {
+                    lines.push(text);
+                }
+            }
+        };
+        if meta.is_dir() {
+            let mut entries = vfs
+                .list(&target)
+                .await
+                .map_err(|e| reply_for(&e, &target))?;
+            let mut count = 0;
+            while let Some(entry) = next_entry(&mut entries).await {
+                let entry = entry.map_err(|e| reply_for(&e, &target))?;
+                push(&entry.name, &entry.metadata);
+                count += 1;
+                if count >= STAT_MAX_ENTRIES {
+                    break;
+                }
+            }
+        } else {
+            push(target.file_name().unwrap_or(b"/"), &meta);
+        }
+        lines.push(Text::try_from("End of status").unwrap_or_default());
+        Ok(Outcome::Reply(Reply::from_lines(
+            ReplyCode::FILE_STATUS,
+            lines,
+        )))
+    }
+}

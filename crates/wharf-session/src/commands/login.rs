@@ -1,0 +1,82 @@
+//! USER, PASS, REIN, HOST (RFC 959 4.1.1; RFC 7151).
+
+use tracing::{info, warn};
+use wharf_proto::host::HostName;
+use wharf_proto::text::Username;
+use wharf_proto::{Reply, ReplyCode};
+
+use super::reply;
+use crate::auth::AuthContext;
+use crate::data::plan::DataPlan;
+use crate::session::state::LoginState;
+use crate::session::{Outcome, Session};
+
+impl Session {
+    pub(super) fn user(&mut self, user: &Username) -> Outcome {
+        // USER while logged in starts a new login (RFC 959 allows it).
+        self.state.login = LoginState::AwaitingPassword(user.to_string_lossy().into_owned());
+        self.data = DataPlan::None;
+        reply(ReplyCode::NEED_PASSWORD, "Password required.")
+    }
+
+    pub(super) async fn pass(&mut self, password: &[u8]) -> Outcome {
+        let user = match &self.state.login {
+            LoginState::AwaitingPassword(user) => user.clone(),
+            LoginState::LoggedIn(_) => return reply(ReplyCode::SUPERFLUOUS, "Already logged in."),
+            LoginState::Anonymous => return reply(ReplyCode::BAD_SEQUENCE, "Send USER first."),
+        };
+        let context = AuthContext {
+            peer: self.peer,
+            host: self.state.host.clone(),
+        };
+        match self
+            .ctx
+            .authenticator
+            .authenticate(&user, password, &context)
+            .await
+        {
+            Ok(login) => {
+                info!(user = %login.user, writable = login.writable, "login");
+                let writable = login.writable;
+                self.state.login = LoginState::LoggedIn(login);
+                self.state.cwd = wharf_vfs::VPath::root();
+                let mode = if writable { "" } else { " (read-only)" };
+                reply(
+                    ReplyCode::LOGGED_IN,
+                    &format!("User logged in{mode}, proceed."),
+                )
+            }
+            Err(error) => {
+                self.state.failures += 1;
+                self.state.login = LoginState::Anonymous;
+                warn!(user, %error, failures = self.state.failures, "login failed");
+                tokio::time::sleep(self.ctx.options.failed_login_delay).await;
+                if self.state.failures >= self.ctx.options.max_login_failures {
+                    Outcome::Close(Reply::new(
+                        ReplyCode::SERVICE_NOT_AVAILABLE,
+                        "Too many failed logins, closing control connection.",
+                    ))
+                } else {
+                    reply(ReplyCode::NOT_LOGGED_IN, "Login incorrect.")
+                }
+            }
+        }
+    }
+
+    pub(super) fn rein(&mut self) -> Outcome {
+        self.state.reinitialize();
+        self.data = DataPlan::None;
+        reply(ReplyCode::SERVICE_READY, "Session reset, send USER.")
+    }
+
+    /// HOST before login selects the virtual host (RFC 7151); one host is
+    /// served for now, so any name is accepted and remembered for the
+    /// authenticator.
+    pub(super) fn host(&mut self, host: &HostName) -> Outcome {
+        if !matches!(self.state.login, LoginState::Anonymous) {
+            return reply(ReplyCode::BAD_SEQUENCE, "HOST must come before USER.");
+        }
+        self.state.host = Some(host.to_string());
+        reply(ReplyCode::SERVICE_READY, "Host accepted.")
+    }
+}

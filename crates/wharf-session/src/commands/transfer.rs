@@ -1,0 +1,173 @@
+//! RETR, STOR, APPE, STOU (RFC 959 4.1.3; REST per RFC 3659 section 5).
+
+use std::sync::Arc;
+
+use wharf_proto::text::Pathname;
+use wharf_proto::{Reply, ReplyCode};
+use wharf_vfs::{VPath, Vfs, VfsErrorKind, WriteMode};
+
+use super::Handled;
+use crate::data::plan::DataPlan;
+use crate::data::transfer::{TransferJob, Work};
+use crate::session::reply_map::reply_for;
+use crate::session::{Outcome, Session};
+
+impl Session {
+    /// The prepared data connection, or the `425` a transfer gets without
+    /// one. Taking it means the next transfer needs a new PASV/PORT.
+    pub(super) fn take_data_plan(&mut self) -> Result<DataPlan, Reply> {
+        let plan = std::mem::take(&mut self.data);
+        if plan.is_none() {
+            return Err(Reply::new(
+                ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                "Use PASV, EPSV, PORT or EPRT first.",
+            ));
+        }
+        Ok(plan)
+    }
+
+    fn mode_name(&self) -> &'static str {
+        if self.state.ascii { "ASCII" } else { "BINARY" }
+    }
+
+    pub(super) async fn retr(&mut self, path: &Pathname) -> Handled {
+        let vfs = self.state.login()?.vfs.clone();
+        let target = self.state.resolve(path)?;
+        let offset = self.state.take_restart();
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        if meta.is_dir() {
+            return Err(Reply::new(
+                ReplyCode::FILE_UNAVAILABLE,
+                &format!("{}: Is a directory.", target.to_string_lossy()),
+            ));
+        }
+        let reader = vfs
+            .open_read(&target, offset)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        let plan = self.take_data_plan()?;
+        let text = format!(
+            "Opening {} mode data connection for {} ({} bytes).",
+            self.mode_name(),
+            target.to_string_lossy(),
+            meta.size.saturating_sub(offset)
+        );
+        let job = TransferJob {
+            plan,
+            work: Work::Send {
+                reader,
+                ascii: self.state.ascii,
+            },
+            path: target,
+        };
+        Ok(Outcome::Transfer(
+            Reply::new(ReplyCode::FILE_STATUS_OK, &text),
+            job,
+        ))
+    }
+
+    pub(super) async fn stor(&mut self, path: &Pathname) -> Handled {
+        let vfs = self.state.writable_login()?.vfs.clone();
+        let target = self.state.resolve(path)?;
+        let mode = match self.state.take_restart() {
+            0 => WriteMode::Create,
+            offset => WriteMode::Resume(offset),
+        };
+        self.receive(vfs, target, mode, None).await
+    }
+
+    pub(super) async fn appe(&mut self, path: &Pathname) -> Handled {
+        let vfs = self.state.writable_login()?.vfs.clone();
+        let target = self.state.resolve(path)?;
+        self.state.take_restart();
+        self.receive(vfs, target, WriteMode::Append, None).await
+    }
+
+    /// STOU: store under a name that does not exist yet, based on the one
+    /// given (or `file`), and say which in the 150 reply as
+    /// `150 FILE: <name>` (RFC 1123 4.1.2.9).
+    pub(super) async fn stou(&mut self, path: Option<&Pathname>) -> Handled {
+        let vfs = self.state.writable_login()?.vfs.clone();
+        self.state.take_restart();
+        let base = match path {
+            Some(p) => self.state.resolve(p)?,
+            None => self.state.cwd.join("file").map_err(|_| bad_name())?,
+        };
+        let (dir, stem) = match (base.parent(), base.file_name()) {
+            (Some(dir), Some(name)) => (dir, name.to_vec()),
+            _ => return Err(bad_name()),
+        };
+        for n in 0..1000u32 {
+            let mut name = stem.clone();
+            if n > 0 {
+                name.extend_from_slice(format!(".{n}").as_bytes());
+            }
+            let candidate = dir.join(&name).map_err(|_| bad_name())?;
+            match vfs.metadata(&candidate).await {
+                Err(e) if e.kind() == VfsErrorKind::NotFound => {
+                    return self
+                        .receive(vfs, candidate, WriteMode::Create, Some(name))
+                        .await;
+                }
+                Err(e) => return Err(reply_for(&e, &candidate)),
+                Ok(_) => {}
+            }
+        }
+        Err(Reply::new(
+            ReplyCode::FILE_NAME_NOT_ALLOWED,
+            "Could not find a unique name.",
+        ))
+    }
+
+    async fn receive(
+        &mut self,
+        vfs: Arc<dyn Vfs>,
+        target: VPath,
+        mode: WriteMode,
+        unique_name: Option<Vec<u8>>,
+    ) -> Handled {
+        if target.is_root() {
+            return Err(bad_name());
+        }
+        // Refuse before opening anything if there is no data connection.
+        if self.data.is_none() {
+            return Err(self.take_data_plan().err().unwrap_or_else(bad_name));
+        }
+        let upload = vfs
+            .create(&target, mode)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        let plan = self.take_data_plan()?;
+        let preliminary = match unique_name {
+            Some(name) => {
+                let mut text = b"FILE: ".to_vec();
+                text.extend_from_slice(&name);
+                Reply::try_new(ReplyCode::FILE_STATUS_OK, text).map_err(|_| bad_name())?
+            }
+            None => Reply::new(
+                ReplyCode::FILE_STATUS_OK,
+                &format!(
+                    "Opening {} mode data connection for {}.",
+                    self.mode_name(),
+                    target.to_string_lossy()
+                ),
+            ),
+        };
+        let job = TransferJob {
+            plan,
+            work: Work::Receive {
+                upload,
+                ascii: self.state.ascii,
+            },
+            path: target,
+        };
+        Ok(Outcome::Transfer(preliminary, job))
+    }
+}
+
+fn bad_name() -> Reply {
+    Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "File name not allowed.")
+}

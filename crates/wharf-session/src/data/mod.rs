@@ -1,0 +1,9 @@
+//! Data connections: setting them up (passive, active) and moving bytes.
+
+pub(crate) mod active;
+pub(crate) mod ascii;
+pub(crate) mod listing;
+pub(crate) mod passive;
+pub(crate) mod plan;
+pub(crate) mod socket;
+pub(crate) mod transfer;

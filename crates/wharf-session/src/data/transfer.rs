@@ -1,0 +1,203 @@
+//! One data transfer: open the connection, move the bytes, report.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use wharf_proto::{Reply, ReplyCode};
+use wharf_vfs::{FileReader, Upload, VPath, VfsError};
+
+use super::ascii::{FromCrlf, ToCrlf};
+use super::listing::{ListError, Listing};
+use super::plan::{DataPlan, OpenContext};
+use crate::session::reply_map::reply_for;
+
+/// What a transfer does once its data connection is open.
+pub(crate) enum Work {
+    /// RETR: file to client.
+    Send { reader: FileReader, ascii: bool },
+    /// STOR, APPE, STOU: client to file; committed at end of data.
+    Receive {
+        upload: Box<dyn Upload>,
+        ascii: bool,
+    },
+    /// LIST, NLST, MLSD.
+    List(Listing),
+}
+
+/// A transfer ready to run.
+pub(crate) struct TransferJob {
+    pub(crate) plan: DataPlan,
+    pub(crate) work: Work,
+    /// The file or directory, for replies and logs.
+    pub(crate) path: VPath,
+}
+
+/// Buffer size and stall limit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) buffer: usize,
+    pub(crate) stall: Duration,
+}
+
+/// How a transfer failed.
+#[derive(Debug)]
+pub(crate) enum TransferError {
+    /// The data connection never opened.
+    Connect(io::Error),
+    /// It broke during the transfer.
+    Broken(io::Error),
+    /// No byte moved for the stall timeout.
+    Stalled,
+    /// The storage failed.
+    Storage(VfsError),
+}
+
+/// Runs `job`; `progress` counts file bytes moved so far (for STAT).
+pub(crate) async fn run(
+    job: TransferJob,
+    cx: OpenContext,
+    limits: Limits,
+    progress: Arc<AtomicU64>,
+) -> Result<u64, TransferError> {
+    let mut stream = job.plan.open(cx).await.map_err(TransferError::Connect)?;
+    let moved = match job.work {
+        Work::Send { reader, ascii } => {
+            send(reader, &mut stream, ascii, limits, &progress, &job.path).await?
+        }
+        Work::Receive { upload, ascii } => {
+            receive(&mut stream, upload, ascii, limits, &progress, &job.path).await?
+        }
+        Work::List(listing) => match listing.write_to(&mut stream).await {
+            Ok(n) => n,
+            Err(ListError::Storage(e)) => return Err(TransferError::Storage(e)),
+            Err(ListError::Data(e)) => return Err(TransferError::Broken(e)),
+        },
+    };
+    stalled(limits, stream.shutdown())
+        .await?
+        .map_err(TransferError::Broken)?;
+    Ok(moved)
+}
+
+/// Awaits `io` unless it makes no progress for the stall timeout.
+async fn stalled<T>(limits: Limits, io: impl Future<Output = T>) -> Result<T, TransferError> {
+    tokio::time::timeout(limits.stall, io)
+        .await
+        .map_err(|_| TransferError::Stalled)
+}
+
+async fn send<W: AsyncWrite + Unpin>(
+    mut reader: FileReader,
+    dst: &mut W,
+    ascii: bool,
+    limits: Limits,
+    progress: &AtomicU64,
+    path: &VPath,
+) -> Result<u64, TransferError> {
+    let mut buf = vec![0u8; limits.buffer];
+    let mut converted = Vec::new();
+    let mut crlf = ToCrlf::default();
+    let mut total = 0u64;
+    loop {
+        let n = stalled(limits, reader.read(&mut buf))
+            .await?
+            .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
+        if n == 0 {
+            return Ok(total);
+        }
+        let out = if ascii {
+            converted.clear();
+            crlf.convert(&buf[..n], &mut converted);
+            &converted[..]
+        } else {
+            &buf[..n]
+        };
+        stalled(limits, dst.write_all(out))
+            .await?
+            .map_err(TransferError::Broken)?;
+        total += n as u64;
+        progress.store(total, Ordering::Relaxed);
+    }
+}
+
+async fn receive<R: AsyncRead + Unpin>(
+    src: &mut R,
+    mut upload: Box<dyn Upload>,
+    ascii: bool,
+    limits: Limits,
+    progress: &AtomicU64,
+    path: &VPath,
+) -> Result<u64, TransferError> {
+    let mut buf = vec![0u8; limits.buffer];
+    let mut converted = Vec::new();
+    let mut crlf = FromCrlf::default();
+    let mut total = 0u64;
+    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
+    loop {
+        // An error here drops `upload`, which discards it: a broken
+        // connection never commits a partial file under its final name.
+        let n = stalled(limits, src.read(&mut buf))
+            .await?
+            .map_err(TransferError::Broken)?;
+        converted.clear();
+        if n == 0 {
+            if ascii {
+                crlf.finish(&mut converted);
+                stalled(limits, upload.write_all(&converted))
+                    .await?
+                    .map_err(storage)?;
+            }
+            stalled(limits, upload.flush()).await?.map_err(storage)?;
+            upload.finish().await.map_err(TransferError::Storage)?;
+            return Ok(total);
+        }
+        let data = if ascii {
+            crlf.convert(&buf[..n], &mut converted);
+            &converted[..]
+        } else {
+            &buf[..n]
+        };
+        stalled(limits, upload.write_all(data))
+            .await?
+            .map_err(storage)?;
+        total += n as u64;
+        progress.store(total, Ordering::Relaxed);
+    }
+}
+
+/// The final reply of a transfer.
+pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> Reply {
+    match result {
+        Ok(bytes) => Reply::new(
+            ReplyCode::CLOSING_DATA_CONNECTION,
+            &format!("Transfer complete, {bytes} bytes."),
+        ),
+        Err(TransferError::Connect(e)) => Reply::new(
+            ReplyCode::CANT_OPEN_DATA_CONNECTION,
+            &format!("Cannot open data connection: {e}."),
+        ),
+        Err(TransferError::Broken(e)) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            &format!("Data connection broken, transfer aborted: {e}."),
+        ),
+        Err(TransferError::Stalled) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            "Data connection stalled, transfer aborted.",
+        ),
+        Err(TransferError::Storage(e)) => {
+            let reply = reply_for(e, path);
+            // A storage failure mid-transfer is "local error" unless it is
+            // the quota (552) or a name problem (553).
+            match reply.code().get() {
+                552..=554 => reply,
+                _ => Reply::new(
+                    ReplyCode::LOCAL_ERROR,
+                    &format!("{}: transfer failed: {e}.", path.to_string_lossy()),
+                ),
+            }
+        }
+    }
+}

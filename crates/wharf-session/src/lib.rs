@@ -1,0 +1,41 @@
+//! The FTP session engine of Wharf, on tokio.
+//!
+//! A [`Server`] accepts control connections and runs one task per session:
+//! it decodes commands with `wharf-proto`, keeps each session's state in a
+//! plain struct, serves files from whatever `wharf-vfs` back-end the
+//! [`Authenticator`] hands the user, and moves data over passive (PASV,
+//! EPSV, a port range, an announced public address for NAT) or active
+//! (PORT, EPRT, with bounce protection) data connections.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use wharf_session::{Server, UserList};
+//! use wharf_vfs::MemoryFs;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let storage = Arc::new(MemoryFs::new());
+//! let users = UserList::new()
+//!     .with_password("alice", b"secret", storage, true)
+//!     .expect("hashing works");
+//! let server = Server::builder(users)
+//!     .listen("127.0.0.1:2121".parse().unwrap())
+//!     .passive_ports(50000..=50100)
+//!     .bind()
+//!     .await?;
+//! server.run_until(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+mod auth;
+mod commands;
+mod data;
+mod options;
+mod server;
+mod session;
+
+pub use auth::{
+    AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
+    hash_password,
+};
+pub use options::{Keepalive, Options, PublicAddress};
+pub use server::{Server, ServerBuilder};

@@ -1,0 +1,114 @@
+//! Every tunable of the engine, with its default, in one place.
+
+use std::net::IpAddr;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// Where clients should connect for passive data connections, as written in
+/// the `227` reply. EPSV replies carry only a port and need none of this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicAddress {
+    /// The local address of the control connection (the default): right
+    /// when clients reach the server without NAT.
+    ControlLocal,
+    /// A fixed address: the NAT's or load balancer's public IP.
+    Ip(IpAddr),
+    /// A host name, resolved again when the last answer is older than
+    /// [`Options::public_address_ttl`] (a dynamic-DNS name, a cloud VIP).
+    Host(String),
+}
+
+/// TCP keepalive on control and data sockets, so that a load balancer or
+/// NAT does not drop a control connection that idles through a long transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe.
+    pub idle: Duration,
+    /// Time between probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is dropped.
+    pub retries: u32,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(60),
+            interval: Duration::from_secs(15),
+            retries: 4,
+        }
+    }
+}
+
+/// Engine settings. Build with `Options::default()` and change fields, or
+/// through [`ServerBuilder`](crate::ServerBuilder).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// The text of the `220` greeting.
+    pub greeting: String,
+    /// Ports for passive listeners; `None` lets the OS choose.
+    pub passive_ports: Option<RangeInclusive<u16>>,
+    /// The address announced in `227` replies.
+    pub public_address: PublicAddress,
+    /// How long a resolved [`PublicAddress::Host`] is reused.
+    pub public_address_ttl: Duration,
+    /// Refuse passive data connections from another IP than the control
+    /// connection's (protects against data-connection theft). Default on.
+    pub passive_peer_check: bool,
+    /// Allow PORT/EPRT to another IP than the control connection's or to a
+    /// port below 1024 (bounce attacks, RFC 2577). Default off.
+    pub active_any_address: bool,
+    /// How long an unused passive listener waits for its connection.
+    pub passive_timeout: Duration,
+    /// How long to wait for a data connection to open.
+    pub data_connect_timeout: Duration,
+    /// A data transfer that moves no byte for this long is aborted.
+    pub data_stall_timeout: Duration,
+    /// A session that has not logged in after this long is closed.
+    pub login_timeout: Duration,
+    /// A logged-in session idle (no command, no transfer) this long is closed.
+    pub idle_timeout: Duration,
+    /// Delay before answering a failed login.
+    pub failed_login_delay: Duration,
+    /// Failed logins after which the session is closed.
+    pub max_login_failures: u32,
+    /// Sessions at once, in all; further connections get `421`.
+    pub max_sessions: usize,
+    /// Sessions at once from one IP address.
+    pub max_sessions_per_ip: usize,
+    /// The longest command line accepted, in bytes.
+    pub max_line: usize,
+    /// Size of each read/write buffer of a data transfer.
+    pub transfer_buffer: usize,
+    /// TCP keepalive on control and data sockets; `None` turns it off.
+    pub keepalive: Option<Keepalive>,
+    /// How long running transfers may go on after shutdown is asked for.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            greeting: "Wharf FTP server ready.".to_owned(),
+            passive_ports: None,
+            public_address: PublicAddress::ControlLocal,
+            public_address_ttl: Duration::from_secs(60),
+            passive_peer_check: true,
+            active_any_address: false,
+            passive_timeout: Duration::from_secs(30),
+            data_connect_timeout: Duration::from_secs(30),
+            data_stall_timeout: Duration::from_secs(120),
+            login_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(600),
+            failed_login_delay: Duration::from_secs(1),
+            max_login_failures: 3,
+            max_sessions: 1000,
+            max_sessions_per_ip: 50,
+            max_line: wharf_proto::framer::DEFAULT_MAX_LINE,
+            transfer_buffer: 256 * 1024,
+            keepalive: Some(Keepalive::default()),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}

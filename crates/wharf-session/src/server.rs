@@ -1,0 +1,252 @@
+//! Listeners, accept loops, connection limits and graceful shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+use wharf_proto::{Reply, ReplyCode};
+
+use crate::auth::Authenticator;
+use crate::data::passive::{PassivePorts, PublicAddressResolver};
+use crate::options::{Options, PublicAddress};
+use crate::session::{ServerContext, run_session};
+
+/// Builds a [`Server`].
+pub struct ServerBuilder {
+    authenticator: Arc<dyn Authenticator>,
+    options: Options,
+    addresses: Vec<SocketAddr>,
+}
+
+impl ServerBuilder {
+    /// Replaces all options at once.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Passive data connections use ports from this range.
+    pub fn passive_ports(mut self, ports: RangeInclusive<u16>) -> Self {
+        self.options.passive_ports = Some(ports);
+        self
+    }
+
+    /// The address announced in `227` replies (behind NAT).
+    pub fn public_address(mut self, address: PublicAddress) -> Self {
+        self.options.public_address = address;
+        self
+    }
+
+    /// The text of the `220` greeting.
+    pub fn greeting(mut self, greeting: impl Into<String>) -> Self {
+        self.options.greeting = greeting.into();
+        self
+    }
+
+    /// Adds an address to listen on (IPv4 or IPv6; port 0 picks one).
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.addresses.push(address);
+        self
+    }
+
+    /// Binds every listen address.
+    pub async fn bind(self) -> io::Result<Server> {
+        if self.addresses.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no address to listen on",
+            ));
+        }
+        let mut listeners = Vec::with_capacity(self.addresses.len());
+        for address in &self.addresses {
+            let listener = TcpListener::bind(address).await.map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot listen on {address}: {e}"))
+            })?;
+            listeners.push(listener);
+        }
+        let options = self.options;
+        let ctx = ServerContext {
+            passive_ports: PassivePorts::new(options.passive_ports.clone()),
+            public_address: PublicAddressResolver::new(
+                options.public_address.clone(),
+                options.public_address_ttl,
+            ),
+            authenticator: self.authenticator,
+            options,
+        };
+        Ok(Server {
+            listeners,
+            ctx: Arc::new(ctx),
+        })
+    }
+}
+
+/// A bound FTP server; [`Server::run_until`] serves it.
+pub struct Server {
+    listeners: Vec<TcpListener>,
+    ctx: Arc<ServerContext>,
+}
+
+impl Server {
+    /// Starts building a server whose logins `authenticator` decides.
+    pub fn builder(authenticator: impl Authenticator + 'static) -> ServerBuilder {
+        Self::builder_arc(Arc::new(authenticator))
+    }
+
+    /// Like [`Server::builder`], for an authenticator already shared.
+    pub fn builder_arc(authenticator: Arc<dyn Authenticator>) -> ServerBuilder {
+        ServerBuilder {
+            authenticator,
+            options: Options::default(),
+            addresses: Vec::new(),
+        }
+    }
+
+    /// The addresses actually bound (with the ports the OS chose).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, lets running
+    /// transfers finish within the grace period, closes every session with
+    /// `421`, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let sessions = TaskTracker::new();
+        let limits = Arc::new(Limits::new(&self.ctx.options));
+        let accept_loops = TaskTracker::new();
+        for listener in self.listeners {
+            accept_loops.spawn(accept_loop(
+                listener,
+                self.ctx.clone(),
+                limits.clone(),
+                sessions.clone(),
+                stopped.clone(),
+            ));
+        }
+        accept_loops.close();
+        shutdown.await;
+        info!("shutting down");
+        let _ = stop.send(true);
+        accept_loops.wait().await;
+        sessions.close();
+        let grace = self.ctx.options.shutdown_grace + std::time::Duration::from_secs(5);
+        if tokio::time::timeout(grace, sessions.wait()).await.is_err() {
+            warn!("sessions still open after the grace period");
+        }
+        Ok(())
+    }
+}
+
+/// Counts sessions, in all and per IP.
+struct Limits {
+    max_total: usize,
+    max_per_ip: usize,
+    counts: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+impl Limits {
+    fn new(options: &Options) -> Self {
+        Self {
+            max_total: options.max_sessions,
+            max_per_ip: options.max_sessions_per_ip,
+            counts: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    /// Takes a slot for `ip`, or says why there is none.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, &'static str> {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_ip) = &mut *counts;
+        if *total >= self.max_total {
+            return Err("Too many connections, try again later.");
+        }
+        let mine = per_ip.entry(ip).or_insert(0);
+        if *mine >= self.max_per_ip {
+            return Err("Too many connections from your address.");
+        }
+        *mine += 1;
+        *total += 1;
+        Ok(Slot {
+            limits: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// A session's place in [`Limits`], given back on drop.
+struct Slot {
+    limits: Arc<Limits>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.limits.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, per_ip) = &mut *counts;
+        *total = total.saturating_sub(1);
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    ctx: Arc<ServerContext>,
+    limits: Arc<Limits>,
+    sessions: TaskTracker,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: back off briefly.
+                warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let slot = match limits.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                sessions.spawn(refuse(stream, why));
+                continue;
+            }
+        };
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
+        let ctx = ctx.clone();
+        let stopped = stopped.clone();
+        sessions.spawn(async move {
+            run_session(ctx, stream, peer, local, stopped).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn refuse(mut stream: TcpStream, why: &str) {
+    let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, why);
+    let _ = stream.write_all(&reply.to_bytes()).await;
+    let _ = stream.shutdown().await;
+}

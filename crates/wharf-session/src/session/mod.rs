@@ -1,0 +1,97 @@
+//! One control connection: its state, its command loop, its transfers.
+
+mod driver;
+pub(crate) mod reply_map;
+pub(crate) mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use tokio::task::JoinHandle;
+use wharf_proto::Reply;
+use wharf_vfs::VPath;
+
+use crate::auth::Authenticator;
+use crate::data::passive::{PassivePorts, PublicAddressResolver};
+use crate::data::plan::{DataPlan, OpenContext};
+use crate::data::transfer::{Limits, TransferError, TransferJob};
+use crate::options::Options;
+use state::SessionState;
+
+pub(crate) use driver::run_session;
+
+/// What every session of a server shares.
+pub(crate) struct ServerContext {
+    pub(crate) options: Options,
+    pub(crate) authenticator: Arc<dyn Authenticator>,
+    pub(crate) passive_ports: PassivePorts,
+    pub(crate) public_address: PublicAddressResolver,
+}
+
+/// What a command handler asks the driver to do.
+pub(crate) enum Outcome {
+    /// Send this reply.
+    Reply(Reply),
+    /// Send this preliminary reply (150) and start the transfer.
+    Transfer(Reply, TransferJob),
+    /// Send this reply and close the connection.
+    Close(Reply),
+}
+
+impl From<Reply> for Outcome {
+    fn from(reply: Reply) -> Self {
+        Self::Reply(reply)
+    }
+}
+
+/// A transfer running in its own task while the control loop goes on.
+pub(crate) struct RunningTransfer {
+    pub(crate) task: JoinHandle<Result<u64, TransferError>>,
+    pub(crate) progress: Arc<AtomicU64>,
+    pub(crate) path: VPath,
+    pub(crate) verb: &'static str,
+    pub(crate) started: Instant,
+}
+
+/// A control session.
+pub(crate) struct Session {
+    pub(crate) ctx: Arc<ServerContext>,
+    pub(crate) state: SessionState,
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) data: DataPlan,
+    pub(crate) transfer: Option<RunningTransfer>,
+}
+
+impl Session {
+    pub(crate) fn new(ctx: Arc<ServerContext>, peer: SocketAddr, local: SocketAddr) -> Self {
+        Self {
+            ctx,
+            state: SessionState::default(),
+            peer,
+            local,
+            data: DataPlan::None,
+            transfer: None,
+        }
+    }
+
+    pub(crate) fn open_context(&self) -> OpenContext {
+        let o = &self.ctx.options;
+        OpenContext {
+            peer: self.peer.ip(),
+            local: self.local.ip(),
+            check_peer: o.passive_peer_check,
+            timeout: o.data_connect_timeout,
+            keepalive: o.keepalive,
+        }
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            buffer: self.ctx.options.transfer_buffer,
+            stall: self.ctx.options.data_stall_timeout,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The control session's state as a plain struct with pure transitions:
+//! no sockets, no storage, unit-tested on its own.
+
+use wharf_proto::listing::FactSet;
+use wharf_proto::text::Pathname;
+use wharf_proto::{Reply, ReplyCode};
+use wharf_vfs::VPath;
+
+use crate::auth::Login;
+
+/// Where the session is in the USER/PASS exchange.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum LoginState {
+    /// No USER yet (or after REIN).
+    #[default]
+    Anonymous,
+    /// USER was accepted; PASS is expected.
+    AwaitingPassword(String),
+    /// Logged in.
+    LoggedIn(Login),
+}
+
+/// Everything a control session remembers between commands.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionState {
+    pub(crate) login: LoginState,
+    /// The working directory.
+    pub(crate) cwd: VPath,
+    /// RNFR's path, waiting for RNTO.
+    pub(crate) rename_from: Option<VPath>,
+    /// REST's offset, for the next RETR or STOR.
+    pub(crate) restart: u64,
+    /// TYPE A: line ends are converted on the wire.
+    pub(crate) ascii: bool,
+    /// After `EPSV ALL` only EPSV may set up data connections.
+    pub(crate) epsv_all: bool,
+    /// The MLSx facts chosen with OPTS MLST.
+    pub(crate) facts: FactSet,
+    /// Failed logins so far.
+    pub(crate) failures: u32,
+    /// The name sent with HOST.
+    pub(crate) host: Option<String>,
+}
+
+impl Default for SessionState {
+    fn default() -> Self {
+        Self {
+            login: LoginState::Anonymous,
+            cwd: VPath::root(),
+            rename_from: None,
+            restart: 0,
+            ascii: false,
+            epsv_all: false,
+            facts: FactSet::default(),
+            failures: 0,
+            host: None,
+        }
+    }
+}
+
+impl SessionState {
+    /// REIN: back to a fresh session, keeping only the failure count (so
+    /// REIN cannot reset the brute-force limit).
+    pub(crate) fn reinitialize(&mut self) {
+        *self = Self {
+            failures: self.failures,
+            ..Self::default()
+        };
+    }
+
+    /// The login, or the `530` a command owes when there is none.
+    pub(crate) fn login(&self) -> Result<&Login, Reply> {
+        match &self.login {
+            LoginState::LoggedIn(login) => Ok(login),
+            _ => Err(Reply::new(
+                ReplyCode::NOT_LOGGED_IN,
+                "Please log in with USER and PASS.",
+            )),
+        }
+    }
+
+    /// The login if it may write, or the refusal.
+    pub(crate) fn writable_login(&self) -> Result<&Login, Reply> {
+        let login = self.login()?;
+        if login.writable {
+            Ok(login)
+        } else {
+            Err(Reply::new(
+                ReplyCode::FILE_UNAVAILABLE,
+                "Permission denied: this account is read-only.",
+            ))
+        }
+    }
+
+    /// Resolves a client pathname against the working directory.
+    pub(crate) fn resolve(&self, pathname: &Pathname) -> Result<VPath, Reply> {
+        self.cwd
+            .resolve(pathname.as_bytes())
+            .map_err(|_| Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "File name not allowed."))
+    }
+
+    /// Resolves an optional pathname; none means the working directory.
+    pub(crate) fn resolve_or_cwd(&self, pathname: Option<&Pathname>) -> Result<VPath, Reply> {
+        pathname.map_or_else(|| Ok(self.cwd.clone()), |p| self.resolve(p))
+    }
+
+    /// Takes the REST offset: it applies to the next transfer only.
+    pub(crate) fn take_restart(&mut self) -> u64 {
+        std::mem::take(&mut self.restart)
+    }
+
+    /// Takes the RNFR path: RNTO must come right after it.
+    pub(crate) fn take_rename_from(&mut self) -> Option<VPath> {
+        self.rename_from.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use wharf_vfs::MemoryFs;
+
+    use super::*;
+
+    fn logged_in(writable: bool) -> SessionState {
+        SessionState {
+            login: LoginState::LoggedIn(Login {
+                user: "u".into(),
+                vfs: Arc::new(MemoryFs::new()),
+                writable,
+            }),
+            ..SessionState::default()
+        }
+    }
+
+    fn p(s: &str) -> Pathname {
+        Pathname::try_from(s).unwrap()
+    }
+
+    #[test]
+    fn commands_before_login_get_530() {
+        let state = SessionState::default();
+        assert_eq!(state.login().unwrap_err().code(), ReplyCode::NOT_LOGGED_IN);
+        let waiting = SessionState {
+            login: LoginState::AwaitingPassword("u".into()),
+            ..SessionState::default()
+        };
+        assert!(waiting.login().is_err());
+        assert!(logged_in(false).login().is_ok());
+    }
+
+    #[test]
+    fn read_only_logins_cannot_write() {
+        assert_eq!(
+            logged_in(false).writable_login().unwrap_err().code(),
+            ReplyCode::FILE_UNAVAILABLE
+        );
+        assert!(logged_in(true).writable_login().is_ok());
+    }
+
+    #[test]
+    fn paths_resolve_against_cwd_and_never_escape() {
+        let mut state = logged_in(true);
+        state.cwd = VPath::parse("/a/b").unwrap();
+        assert_eq!(state.resolve(&p("c")).unwrap().as_bytes(), b"/a/b/c");
+        assert_eq!(state.resolve(&p("../../../..")).unwrap().as_bytes(), b"/");
+        assert_eq!(state.resolve(&p("/x")).unwrap().as_bytes(), b"/x");
+        assert_eq!(state.resolve_or_cwd(None).unwrap().as_bytes(), b"/a/b");
+    }
+
+    #[test]
+    fn rest_and_rnfr_apply_once() {
+        let mut state = logged_in(true);
+        state.restart = 100;
+        assert_eq!(state.take_restart(), 100);
+        assert_eq!(state.take_restart(), 0);
+        state.rename_from = Some(VPath::parse("/f").unwrap());
+        assert!(state.take_rename_from().is_some());
+        assert!(state.take_rename_from().is_none());
+    }
+
+    #[test]
+    fn rein_keeps_the_failure_count_only() {
+        let mut state = logged_in(true);
+        state.failures = 2;
+        state.ascii = true;
+        state.cwd = VPath::parse("/a").unwrap();
+        state.reinitialize();
+        assert!(state.login().is_err());
+        assert_eq!(state.failures, 2);
+        assert!(!state.ascii);
+        assert!(state.cwd.is_root());
+    }
+}
