@@ -22,6 +22,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 use wharf_proto::codec::ServerCodec;
 use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
+use super::control_reader::ControlReader;
 use super::state::LoginState;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
 use crate::data::plan::DataPlan;
@@ -82,7 +83,10 @@ async fn drive(
 ) {
     tune_control(&stream, ctx.options.keepalive);
     let (read, mut out) = stream.into_split();
-    let mut commands = FramedRead::new(read, ServerCodec::new(ctx.options.max_line));
+    let mut commands = FramedRead::new(
+        ControlReader::new(read),
+        ServerCodec::new(ctx.options.max_line),
+    );
     let login_deadline = Instant::now() + ctx.options.login_timeout;
     let idle = ctx.options.idle_timeout;
     let greeting = Reply::new(ReplyCode::SERVICE_READY, &ctx.options.greeting);
