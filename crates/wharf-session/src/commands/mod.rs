@@ -25,6 +25,11 @@ impl Session {
 
     async fn dispatch(&mut self, command: Command) -> Handled {
         use Command as C;
+        // RNFR "must be immediately followed by" RNTO (RFC 959 4.1.3): any
+        // other command forgets it.
+        if !matches!(command, C::Rnto(_)) {
+            self.state.rename_from = None;
+        }
         // Commands that work before login (RFC 959 and its extensions).
         match command {
             C::User(user) => return Ok(self.user(&user)),

@@ -1,0 +1,346 @@
+//! End-to-end tests with the `curl` command-line client.
+//!
+//! Each test starts its own `wharfd` on 127.0.0.1 port 0 and runs `curl` as a
+//! user would, then checks what the user sees: the bytes downloaded, the
+//! file on the server's disk, the listing printed. curl runs with `-v` so
+//! the tests can also check which data-connection command (EPSV, PASV, EPRT,
+//! PORT) was really used: curl silently falls back from EPSV to PASV and from
+//! EPRT to PORT, which would otherwise hide a broken command.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Finished, PASSWORD, Server, USER};
+
+/// Longest one curl run may take.
+const CURL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Runs `curl -v` with the test user's credentials and the given arguments.
+fn curl(args: &[&str]) -> Finished {
+    support::require_tool("curl", "curl");
+    support::run(
+        Command::new("curl")
+            // First, so that no ~/.curlrc is read.
+            .arg("--disable")
+            .args(["--silent", "--show-error", "--verbose", "--noproxy", "*"])
+            .args(["--connect-timeout", "5", "--max-time", "20"])
+            .args(["--user", &format!("{USER}:{PASSWORD}")])
+            .args(args),
+        CURL_TIMEOUT,
+    )
+}
+
+/// Panics with curl's output and the server log unless curl exited 0.
+#[track_caller]
+fn assert_success(finished: &Finished, server: &Server) {
+    assert!(
+        finished.status.success(),
+        "curl failed\n{}\n--- wharfd stderr (tail) ---\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+}
+
+/// The reply code curl's verbose log shows for the first command starting
+/// with `command` (e.g. "EPSV"), or None when curl never sent it.
+fn reply_to(finished: &Finished, command: &str) -> Option<String> {
+    let log = finished.stderr_text();
+    let mut lines = log.lines().skip_while(|line| {
+        !line
+            .strip_prefix("> ")
+            .is_some_and(|sent| sent.starts_with(command))
+    });
+    lines.next()?;
+    lines
+        .find_map(|line| line.strip_prefix("< "))
+        .map(|reply| reply.chars().take(3).collect())
+}
+
+/// Asserts curl sent `command` and the server accepted it with one of
+/// `codes`.
+#[track_caller]
+fn assert_used(finished: &Finished, command: &str, codes: &[&str]) {
+    let reply = reply_to(finished, command);
+    assert!(
+        reply.as_deref().is_some_and(|code| codes.contains(&code)),
+        "expected curl to send {command} and get {}, got {reply:?}\n{}",
+        codes.join(" or "),
+        finished.report()
+    );
+}
+
+fn out_path(dir: &Path, name: &str) -> String {
+    dir.join(name)
+        .to_str()
+        .expect("temporary paths are UTF-8")
+        .to_owned()
+}
+
+/// A ~3 MiB random file downloads byte-exact over EPSV, curl's default
+/// passive mode (the server answers EPSV with 229, no fallback to PASV).
+#[test]
+fn curl_download_epsv() {
+    let server = Server::start();
+    let data = support::random_bytes(3 * 1024 * 1024 + 123, 1);
+    support::write_file(server.root(), "big.bin", &data);
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = out_path(local.path(), "big.bin");
+
+    let finished = curl(&["-o", &out, &format!("{}/big.bin", server.url())]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPSV", &["229"]);
+    assert_eq!(reply_to(&finished, "PASV"), None, "curl fell back to PASV");
+    support::assert_same_bytes(
+        "downloaded big.bin",
+        &data,
+        &support::read_file(Path::new(&out)),
+    );
+}
+
+/// With `--disable-epsv`, the download goes over PASV (227) and is
+/// byte-exact.
+#[test]
+fn curl_download_pasv() {
+    let server = Server::start();
+    let data = support::random_bytes(3 * 1024 * 1024, 2);
+    support::write_file(server.root(), "dir/big.bin", &data);
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = out_path(local.path(), "big.bin");
+
+    let finished = curl(&[
+        "--disable-epsv",
+        "-o",
+        &out,
+        &format!("{}/dir/big.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "PASV", &["227"]);
+    support::assert_same_bytes(
+        "downloaded dir/big.bin",
+        &data,
+        &support::read_file(Path::new(&out)),
+    );
+}
+
+/// `curl -T` uploads a file over EPSV; the server's disk holds the same
+/// bytes.
+#[test]
+fn curl_upload_epsv() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::random_bytes(3 * 1024 * 1024 + 7, 3);
+    let source = support::write_file(local.path(), "up.bin", &data);
+
+    let finished = curl(&[
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &format!("{}/up.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPSV", &["229"]);
+    assert_used(&finished, "STOR", &["150", "125"]);
+    support::assert_same_bytes(
+        "uploaded up.bin",
+        &data,
+        &support::read_file(&server.root().join("up.bin")),
+    );
+}
+
+/// `curl -T --disable-epsv` uploads over PASV; the file on disk is
+/// identical.
+#[test]
+fn curl_upload_pasv() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::random_bytes(512 * 1024, 4);
+    let source = support::write_file(local.path(), "up.bin", &data);
+
+    let finished = curl(&[
+        "--disable-epsv",
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &format!("{}/up-pasv.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "PASV", &["227"]);
+    support::assert_same_bytes(
+        "uploaded up-pasv.bin",
+        &data,
+        &support::read_file(&server.root().join("up-pasv.bin")),
+    );
+}
+
+/// A URL ending in `/` prints the directory's LIST (one `ls -l` line per
+/// entry, name last), and `--list-only` prints exactly the names (NLST).
+#[test]
+fn curl_list_directory() {
+    let server = Server::start();
+    support::write_file(server.root(), "docs/a.txt", b"a");
+    support::write_file(server.root(), "docs/b file.txt", b"bb");
+    support::write_file(server.root(), "docs/sub/c.txt", b"ccc");
+    let url = format!("{}/docs/", server.url());
+
+    let finished = curl(&[&url]);
+    assert_success(&finished, &server);
+    let listing = finished.stdout_text();
+    let lines: Vec<&str> = listing
+        .lines()
+        .filter(|l| !l.starts_with("total"))
+        .collect();
+    assert_eq!(lines.len(), 3, "LIST printed:\n{listing}");
+    for (name, kind) in [("a.txt", '-'), ("b file.txt", '-'), ("sub", 'd')] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(&format!(" {name}")) && l.starts_with(kind)),
+            "LIST lacks a `{kind}` line for {name}:\n{listing}"
+        );
+    }
+
+    let finished = curl(&["--list-only", &url]);
+    assert_success(&finished, &server);
+    let mut names: Vec<String> = finished.stdout_text().lines().map(str::to_owned).collect();
+    names.sort();
+    assert_eq!(names, ["a.txt", "b file.txt", "sub"], "NLST names");
+}
+
+/// Active mode with `-P -` (curl sends EPRT with the control connection's
+/// address): the download is byte-exact.
+#[test]
+fn curl_active_eprt_download() {
+    let server = Server::start();
+    let data = support::random_bytes(1024 * 1024, 5);
+    support::write_file(server.root(), "active.bin", &data);
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = out_path(local.path(), "active.bin");
+
+    let finished = curl(&[
+        "-P",
+        "-",
+        "-o",
+        &out,
+        &format!("{}/active.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPRT", &["200"]);
+    support::assert_same_bytes(
+        "downloaded active.bin",
+        &data,
+        &support::read_file(Path::new(&out)),
+    );
+}
+
+/// Active mode with `-P 127.0.0.1 --disable-eprt` (PORT): an upload and a
+/// download both arrive byte-exact.
+#[test]
+fn curl_active_port_upload_and_download() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::random_bytes(1024 * 1024 + 1, 6);
+    let source = support::write_file(local.path(), "up.bin", &data);
+    let url = format!("{}/port.bin", server.url());
+
+    let finished = curl(&[
+        "-P",
+        "127.0.0.1",
+        "--disable-eprt",
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &url,
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "PORT", &["200"]);
+    support::assert_same_bytes(
+        "uploaded port.bin",
+        &data,
+        &support::read_file(&server.root().join("port.bin")),
+    );
+
+    let out = out_path(local.path(), "back.bin");
+    let finished = curl(&["-P", "127.0.0.1", "--disable-eprt", "-o", &out, &url]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "PORT", &["200"]);
+    support::assert_same_bytes(
+        "downloaded port.bin",
+        &data,
+        &support::read_file(Path::new(&out)),
+    );
+}
+
+/// `--ftp-create-dirs` uploads into directories that do not exist yet:
+/// curl creates them (MKD) and the file lands inside.
+#[test]
+fn curl_upload_creates_dirs() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = b"nested upload\n".to_vec();
+    let source = support::write_file(local.path(), "n.txt", &data);
+
+    let finished = curl(&[
+        "--ftp-create-dirs",
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &format!("{}/new/deeper/n.txt", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert!(
+        server.root().join("new/deeper").is_dir(),
+        "directories not created"
+    );
+    support::assert_same_bytes(
+        "uploaded new/deeper/n.txt",
+        &data,
+        &support::read_file(&server.root().join("new/deeper/n.txt")),
+    );
+}
+
+/// `curl -C -` resumes a partial download (REST + RETR): the local file
+/// ends up complete and byte-exact.
+#[test]
+fn curl_resume_download() {
+    let server = Server::start();
+    let data = support::random_bytes(1024 * 1024, 7);
+    support::write_file(server.root(), "resume.bin", &data);
+    let local = tempfile::tempdir().expect("tempdir");
+    let partial = support::write_file(local.path(), "resume.bin", &data[..300_000]);
+
+    let finished = curl(&[
+        "-C",
+        "-",
+        "-o",
+        partial.to_str().expect("UTF-8 path"),
+        &format!("{}/resume.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "REST 300000", &["350"]);
+    support::assert_same_bytes("resumed resume.bin", &data, &support::read_file(&partial));
+}
+
+/// A wrong password makes curl fail with its "login denied" exit code (67)
+/// and download nothing.
+#[test]
+fn curl_bad_password_denied() {
+    let server = Server::start();
+    support::write_file(server.root(), "f.txt", b"secret");
+    let local = tempfile::tempdir().expect("tempdir");
+    let out = out_path(local.path(), "f.txt");
+
+    // curl uses the last --user given.
+    let finished = curl(&[
+        "--user",
+        &format!("{USER}:wrong"),
+        "-o",
+        &out,
+        &format!("{}/f.txt", server.url()),
+    ]);
+    assert_eq!(
+        finished.status.code(),
+        Some(67),
+        "expected curl's login-denied exit code\n{}",
+        finished.report()
+    );
+    assert!(!Path::new(&out).exists(), "something was downloaded");
+}

@@ -1,0 +1,247 @@
+//! End-to-end protocol tests with Python's `ftplib`.
+//!
+//! Each test starts its own `wharfd` (user `alice:secret`, a fresh temporary
+//! root, plus the flags the test names) and runs one function of
+//! `tests/ftplib/suite.py` against it: `python3 suite.py NAME 127.0.0.1 PORT
+//! ROOT`. The function's docstring and the doc comment here say what it pins
+//! down; on failure the panic message holds the Python traceback, the last
+//! lines exchanged with the server and the server's log.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Server, ServerBuilder};
+
+/// Longest a single suite function may run (its own timeouts are shorter).
+const SUITE_TIMEOUT: Duration = Duration::from_secs(25);
+
+fn suite_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ftplib/suite.py")
+}
+
+/// Runs `suite.py <function>` against `server` and panics with its output
+/// (and the server's log) unless it exits 0.
+fn run_suite(function: &str, server: &Server) {
+    support::require_tool("python3", "python3");
+    let root = server.root().to_str().expect("temporary paths are UTF-8");
+    let finished = support::run(
+        Command::new("python3")
+            .arg(suite_path())
+            .arg(function)
+            .arg("127.0.0.1")
+            .arg(server.port().to_string())
+            .arg(root)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONIOENCODING", "utf-8"),
+        SUITE_TIMEOUT,
+    );
+    assert!(
+        finished.status.success(),
+        "ftplib test `{function}` failed\n{}\n--- wharfd stderr (tail) ---\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+}
+
+/// Declares one `#[test] fn ftplib_<name>` per suite function: it starts a
+/// server from the given builder and runs `suite.py <name>`. Also collects
+/// the names into `DECLARED`, which a test compares with the suite's list.
+macro_rules! ftplib_tests {
+    ($( $(#[doc = $doc:literal])* $name:ident : $builder:expr ; )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[test]
+            fn $name() {
+                let builder: ServerBuilder = $builder;
+                let server = builder.start();
+                let function = stringify!($name)
+                    .strip_prefix("ftplib_")
+                    .expect("test names start with ftplib_");
+                run_suite(function, &server);
+            }
+        )*
+
+        /// Every test declared above, as `ftplib_<suite function>`.
+        const DECLARED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+ftplib_tests! {
+    // Login
+
+    /// USER/PASS with the right password gives 331 then 230, starting in `/`.
+    ftplib_login_good: Server::builder();
+    /// A wrong password gets 530 and leaves the user logged out; a retry
+    /// with the right password works.
+    ftplib_login_bad_password: Server::builder();
+    /// With `--max-login-failures 3`, the third wrong password ends the
+    /// session (530 or 421, then the connection closes).
+    ftplib_login_closes_after_three_failures: Server::builder().args(&["--max-login-failures", "3"]);
+    /// `--max-login-failures 2` closes the session after two failures.
+    ftplib_login_closes_after_configured_failures: Server::builder().args(&["--max-login-failures", "2"]);
+    /// Without `--failed-login-delay-ms`, a failed login is answered only
+    /// after a delay (default 1 s).
+    ftplib_login_failure_is_delayed_by_default: Server::builder().default_login_delay();
+    /// Before login, file and transfer commands get 530 and change nothing;
+    /// FEAT, SYST, HELP, NOOP and QUIT work.
+    ftplib_prelogin_commands: Server::builder();
+    /// Without `--anonymous`, `anonymous` and `ftp` cannot log in.
+    ftplib_anonymous_off_by_default: Server::builder();
+    /// With `--anonymous`, anonymous/ftp read with any password and every
+    /// write is refused with 550/553.
+    ftplib_anonymous_read_only: Server::builder().arg("--anonymous");
+    /// HOST before login: 220; after login: 503 (RFC 7151).
+    ftplib_host_command: Server::builder();
+    /// REIN logs the user out (220) and a new login works.
+    ftplib_rein_logs_out: Server::builder();
+
+    // Server information
+
+    /// FEAT lists EPSV, EPRT, MLST, SIZE, MDTM, REST STREAM and UTF8.
+    ftplib_feat_lists_extensions: Server::builder();
+    /// OPTS UTF8 ON gets 200.
+    ftplib_opts_utf8: Server::builder();
+    /// SYST is `215 UNIX Type: L8`; STAT 211; HELP 214; NOOP 200.
+    ftplib_syst_stat_help_noop: Server::builder();
+    /// TYPE/MODE/STRU accepted or refused as supported; ACCT 202; ALLO 200/202.
+    ftplib_transfer_parameters: Server::builder();
+    /// SITE HELP 214, SITE CHMOD changes the mode bits, other SITE 502.
+    ftplib_site_commands: Server::builder();
+
+    // Navigation and directories
+
+    /// PWD doubles quotes: `257 "/dir ""q"""`.
+    ftplib_pwd_quoting: Server::builder();
+    /// MKD/XMKD, CWD/XCWD, CDUP/XCUP, RMD/XRMD with their reply codes; 550
+    /// for missing or existing targets.
+    ftplib_mkd_cwd_cdup_rmd: Server::builder();
+    /// RMD of a non-empty directory fails and removes nothing.
+    ftplib_rmd_non_empty_fails: Server::builder();
+    /// DELE removes files; missing files and directories get 550.
+    ftplib_dele: Server::builder();
+    /// RNFR/RNTO rename and move files and non-empty directories; 550 for a
+    /// missing source, 503 for RNTO without RNFR.
+    ftplib_rename_files_and_dirs: Server::builder();
+    /// RNTO not directly after RNFR (a NOOP between) gets 503.
+    ftplib_rnto_must_follow_rnfr: Server::builder();
+    /// Impossible names (through a file, onto a directory, thousands of
+    /// bytes, temporary upload names) get 550/553 and nothing changes.
+    ftplib_bad_names: Server::builder();
+
+    // File facts
+
+    /// SIZE, MDTM and MFMT (then MDTM and the disk show the set time).
+    ftplib_size_mdtm_mfmt: Server::builder();
+
+    // Transfers
+
+    /// STOR/RETR in TYPE I are byte-exact, on the wire and on disk.
+    ftplib_stor_retr_binary: Server::builder();
+    /// TYPE A RETR turns LF into CRLF.
+    ftplib_type_a_retr_converts_lf_to_crlf: Server::builder();
+    /// TYPE A STOR turns CRLF into LF, also split across segments.
+    ftplib_type_a_stor_converts_crlf_to_lf: Server::builder();
+    /// REST n + RETR sends the tail from byte n.
+    ftplib_rest_retr_resumes_download: Server::builder();
+    /// REST n + STOR completes a partial upload.
+    ftplib_rest_stor_resumes_upload: Server::builder();
+    /// APPE appends, and creates missing files.
+    ftplib_appe_appends: Server::builder();
+    /// STOU replies `150 FILE: name` and stores under that new name.
+    ftplib_stou_unique_names: Server::builder();
+    /// ABOR (urgent, as ftplib sends it) during a 50 MiB RETR: 426 then 226,
+    /// and the session keeps working.
+    ftplib_abor_during_retr: Server::builder();
+    /// ABOR after Telnet IP + Synch during a 50 MiB RETR: 426 then 226, and
+    /// the session keeps working.
+    ftplib_abor_with_telnet_synch: Server::builder();
+    /// ABOR with no transfer running: 225 or 226.
+    ftplib_abor_without_transfer: Server::builder();
+    /// NOOP and STAT are answered while a transfer is stalled.
+    ftplib_control_answers_during_transfer: Server::builder();
+    /// A client reset mid-STOR: 426/451, never 226, and no file left.
+    ftplib_stor_reset_by_client: Server::builder();
+    /// UTF-8 names round-trip through MKD/PWD, STOR, NLST and RETR.
+    ftplib_unicode_names: Server::builder();
+    /// A Latin-1 name round-trips as the same bytes.
+    ftplib_non_utf8_names: Server::builder();
+
+    // Listings
+
+    /// MLSD facts: type, size, modify, perm.
+    ftplib_mlsd_facts: Server::builder();
+    /// MLST of one file: a 250 multi-line reply with its facts.
+    ftplib_mlst_one_file: Server::builder();
+    /// NLST lists exactly the directory's names.
+    ftplib_nlst_names: Server::builder();
+    /// LIST -la gives `ls -l` lines with types, sizes and names.
+    ftplib_list_la: Server::builder();
+    /// STAT with a path lists over the control connection.
+    ftplib_stat_with_path: Server::builder();
+
+    // Data connections
+
+    /// LIST over PASV and over EPSV.
+    ftplib_pasv_and_epsv_listing: Server::builder();
+    /// `--passive-ports` and `--public-address` shape the 227/229 replies.
+    ftplib_passive_port_range: Server::builder()
+        .args(&["--passive-ports", "50000-50100", "--public-address", "127.0.0.1"]);
+    /// A passive data connection from another IP than the client's gets no
+    /// data.
+    ftplib_passive_refuses_foreign_peer: Server::builder();
+    /// PORT and EPRT to the client's own address work.
+    ftplib_active_port_and_eprt: Server::builder();
+    /// PORT/EPRT to a privileged port or a foreign address: 5xx at once.
+    ftplib_port_bounce_refused: Server::builder();
+    /// `--active-any-address` lifts the PORT/EPRT restrictions.
+    ftplib_active_any_address_allows_foreign_port: Server::builder().arg("--active-any-address");
+    /// After EPSV ALL, PASV/PORT/EPRT are refused and EPSV still works.
+    ftplib_epsv_all: Server::builder();
+
+    // Command-line framing
+
+    /// A 10 000-byte line (and a 1 MiB one) gets exactly one 500.
+    ftplib_long_line: Server::builder();
+    /// NUL bytes and Telnet IAC sequences: one reply per line.
+    ftplib_odd_bytes_get_one_reply: Server::builder();
+    /// A command split across TCP segments (CR and LF apart) is one command.
+    ftplib_crlf_split_across_segments: Server::builder();
+
+    // Security and load
+
+    /// `..` and symlinks never lead outside the root.
+    ftplib_path_traversal_stays_in_root: Server::builder();
+    /// 50 concurrent clients each STOR and RETR a distinct 64 KiB file intact.
+    ftplib_concurrent_clients: Server::builder();
+}
+
+/// Every function of `suite.py` has a Rust test here and the other way
+/// round, so no protocol test is silently left out of `cargo test`.
+#[test]
+fn ftplib_suite_matches_rust_tests() {
+    support::require_tool("python3", "python3");
+    let finished = support::run(
+        Command::new("python3").arg(suite_path()).arg("--list"),
+        Duration::from_secs(20),
+    );
+    assert!(
+        finished.status.success(),
+        "suite.py --list failed\n{}",
+        finished.report()
+    );
+    let mut in_suite: Vec<String> = finished
+        .stdout_text()
+        .lines()
+        .map(|name| format!("ftplib_{name}"))
+        .collect();
+    in_suite.sort();
+    let mut declared: Vec<String> = DECLARED.iter().map(|name| (*name).to_owned()).collect();
+    declared.sort();
+    assert_eq!(
+        in_suite, declared,
+        "suite.py functions and ftplib_* Rust tests differ"
+    );
+}

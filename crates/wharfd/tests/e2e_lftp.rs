@@ -1,0 +1,222 @@
+//! End-to-end tests with the `lftp` client.
+//!
+//! Each test starts its own `wharfd` on 127.0.0.1 port 0 and runs one
+//! `lftp -c "...; quit"` script against it, then compares, byte for byte,
+//! what lftp left on either side with the source tree. lftp's protocol log
+//! (`debug`) is written to a file so the tests can check which
+//! data-connection commands were used, and is shown when a test fails.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Finished, PASSWORD, Server, USER};
+
+/// Longest one lftp run may take.
+const LFTP_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Settings every script starts with: fail fast (one retry, 10 s timeouts,
+/// exit on the first failing command), UTF-8 names on both sides, and plain
+/// FTP (no AUTH TLS attempt: these tests are about FTP itself).
+const SETTINGS: &str = "set cmd:fail-exit yes; set net:max-retries 1; set net:timeout 10; \
+     set net:reconnect-interval-base 1; set net:persist-retries 0; set ftp:ssl-allow no; \
+     set ftp:charset utf-8; set file:charset utf-8; set xfer:clobber on";
+
+/// The outcome of an lftp run, with its protocol log.
+struct LftpRun {
+    finished: Finished,
+    protocol_log: String,
+}
+
+impl LftpRun {
+    fn report(&self) -> String {
+        let log = &self.protocol_log;
+        let mut start = log.len().saturating_sub(12 * 1024);
+        while !log.is_char_boundary(start) {
+            start += 1;
+        }
+        format!(
+            "{}\n--- lftp protocol log (tail) ---\n{}",
+            self.finished.report(),
+            &log[start..]
+        )
+    }
+
+    /// Whether lftp sent a command starting with `command`.
+    fn sent(&self, command: &str) -> bool {
+        self.protocol_log
+            .lines()
+            .filter_map(|line| line.split_once("---> ").map(|(_, sent)| sent))
+            .any(|sent| sent.starts_with(command))
+    }
+}
+
+/// Runs `lftp -c "SETTINGS; <mode settings>; open ...; <commands>; quit"`
+/// with its own HOME (no rc files, history or logs from the machine).
+fn lftp(server: &Server, mode_settings: &str, commands: &str) -> LftpRun {
+    support::require_tool("lftp", "lftp");
+    let home = tempfile::tempdir().expect("tempdir");
+    let log_path = home.path().join("protocol.log");
+    let script = format!(
+        "debug -o \"{log}\" 5; {SETTINGS}; {mode_settings}; open -u {USER},{PASSWORD} ftp://127.0.0.1:{port}; {commands}; quit",
+        log = log_path.display(),
+        port = server.port(),
+    );
+    let finished = support::run(
+        Command::new("lftp")
+            .arg("--norc")
+            .arg("-c")
+            .arg(&script)
+            .env("HOME", home.path())
+            .env("LC_ALL", "C.UTF-8")
+            .env_remove("LFTP_HOME")
+            .env_remove("ftp_proxy")
+            .env_remove("FTP_PROXY"),
+        LFTP_TIMEOUT,
+    );
+    let protocol_log = fs::read(&log_path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    LftpRun {
+        finished,
+        protocol_log,
+    }
+}
+
+/// Panics with lftp's output, its protocol log and the server log unless
+/// lftp exited 0.
+#[track_caller]
+fn assert_success(run: &LftpRun, server: &Server) {
+    assert!(
+        run.finished.status.success(),
+        "lftp failed\n{}\n--- wharfd stderr (tail) ---\n{}",
+        run.report(),
+        server.log_tail()
+    );
+}
+
+fn quoted(path: &Path) -> String {
+    let text = path.to_str().expect("temporary paths are UTF-8");
+    assert!(!text.contains('"'), "path with a quote: {text}");
+    format!("\"{text}\"")
+}
+
+/// `mirror` downloads a nested tree of 50 files (0 B to 200 KiB, names with
+/// spaces and Unicode, an empty directory) in passive mode; the local copy
+/// matches the server's root byte for byte.
+#[test]
+fn lftp_mirror_download() {
+    let server = Server::start();
+    support::write_sample_tree(server.root());
+    let local = tempfile::tempdir().expect("tempdir");
+    let target = local.path().join("down");
+
+    let run = lftp(
+        &server,
+        "set ftp:passive-mode on",
+        &format!("mirror / {}", quoted(&target)),
+    );
+    assert_success(&run, &server);
+    assert!(
+        run.sent("PASV") || run.sent("EPSV"),
+        "no passive command\n{}",
+        run.report()
+    );
+    support::assert_same_tree(server.root(), &target);
+}
+
+/// `mirror -R` uploads the same tree over EPSV into a new directory; the
+/// server's disk matches the source byte for byte.
+#[test]
+fn lftp_mirror_upload() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let source = local.path().join("tree");
+    support::write_sample_tree(&source);
+
+    let run = lftp(
+        &server,
+        "set ftp:passive-mode on; set ftp:prefer-epsv yes",
+        &format!("mirror -R {} /up", quoted(&source)),
+    );
+    assert_success(&run, &server);
+    assert!(run.sent("EPSV"), "lftp did not use EPSV\n{}", run.report());
+    support::assert_same_tree(&source, &server.root().join("up"));
+}
+
+/// In active mode (no fallback to passive allowed), `put` then `get` of a
+/// 1 MiB file round-trip byte-exact, and `ls` lists it.
+#[test]
+fn lftp_active_put_get() {
+    let server = Server::start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::random_bytes(1024 * 1024 + 5, 11);
+    let source = support::write_file(local.path(), "src.bin", &data);
+    let back = local.path().join("back.bin");
+
+    let run = lftp(
+        &server,
+        "set ftp:passive-mode off; set ftp:auto-passive-mode no",
+        &format!(
+            "put {} -o /active.bin; get /active.bin -o {}; cls -1",
+            quoted(&source),
+            quoted(&back)
+        ),
+    );
+    assert_success(&run, &server);
+    assert!(
+        run.sent("PORT") || run.sent("EPRT"),
+        "no active command\n{}",
+        run.report()
+    );
+    assert!(
+        !run.sent("PASV") && !run.sent("EPSV"),
+        "lftp used passive mode\n{}",
+        run.report()
+    );
+    support::assert_same_bytes(
+        "stored active.bin",
+        &data,
+        &support::read_file(&server.root().join("active.bin")),
+    );
+    support::assert_same_bytes("downloaded active.bin", &data, &support::read_file(&back));
+    assert_eq!(
+        run.finished.stdout_text().trim(),
+        "active.bin",
+        "cls -1 output"
+    );
+}
+
+/// The tree comparison the mirror tests rely on does catch a missing file,
+/// an extra file, a single changed byte and a missing empty directory (a
+/// check of the harness itself).
+#[test]
+fn lftp_harness_detects_tree_differences() {
+    let a = tempfile::tempdir().expect("tempdir");
+    support::write_sample_tree(a.path());
+    let differs = |change: &dyn Fn(&Path)| {
+        let b = tempfile::tempdir().expect("tempdir");
+        support::write_sample_tree(b.path());
+        change(b.path());
+        std::panic::catch_unwind(|| support::assert_same_tree(a.path(), b.path())).is_err()
+    };
+    assert!(!differs(&|_| {}), "identical trees reported as different");
+    assert!(differs(
+        &|b| fs::remove_file(b.join("empty.txt")).expect("remove")
+    ));
+    assert!(differs(&|b| {
+        support::write_file(b, "docs/extra.txt", b"");
+    }));
+    assert!(differs(&|b| {
+        let path = b.join("images/2024/max.bin");
+        let mut bytes = support::read_file(&path);
+        bytes[100_000] ^= 1;
+        fs::write(&path, bytes).expect("write");
+    }));
+    assert!(differs(
+        &|b| fs::remove_dir(b.join("empty dir")).expect("remove")
+    ));
+}
