@@ -1,11 +1,12 @@
 //! End-to-end protocol tests with Python's `ftplib`.
 //!
 //! Each test starts its own `wharfd` (user `alice:secret`, a fresh temporary
-//! root, plus the flags the test names) and runs one function of
-//! `tests/ftplib/suite.py` against it: `python3 suite.py NAME 127.0.0.1 PORT
-//! ROOT`. The function's docstring and the doc comment here say what it pins
-//! down; on failure the panic message holds the Python traceback, the last
-//! lines exchanged with the server and the server's log.
+//! root, plus the flags the test names) and runs one `@test` function of the
+//! `tests/ftplib/wharf_e2e` package against it through the entry point:
+//! `python3 tests/ftplib/suite.py NAME 127.0.0.1 PORT ROOT`. The function's
+//! docstring and the doc comment here say what it pins down; on failure the
+//! panic message holds the Python traceback, the last lines exchanged with
+//! the server and the server's log.
 
 mod support;
 
@@ -218,7 +219,7 @@ ftplib_tests! {
     ftplib_concurrent_clients: Server::builder();
 }
 
-/// Every function of `suite.py` has a Rust test here and the other way
+/// Every test `suite.py --list` names has a Rust test here and the other way
 /// round, so no protocol test is silently left out of `cargo test`.
 #[test]
 fn ftplib_suite_matches_rust_tests() {

@@ -1,0 +1,265 @@
+//! The `wharfd` process under test: [`Server`] starts the real binary on
+//! `127.0.0.1` port 0 with a fresh temporary root, waits for its
+//! `listening on` line, keeps the tail of its log and kills it when dropped.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::process::wait_for_exit;
+
+/// The read-write user every server is started with.
+pub(crate) const USER: &str = "alice";
+/// `USER`'s password.
+pub(crate) const PASSWORD: &str = "secret";
+
+/// How long the server may take to print its `listening on` line.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// The prefix of the line announcing a listener (the contract with wharfd).
+const LISTENING_PREFIX: &str = "wharfd: listening on ftp://";
+/// How much of the server's stderr is kept for failure messages.
+const LOG_KEEP: usize = 256 * 1024;
+
+/// Options for starting a server; see [`Server::builder`].
+pub(crate) struct ServerBuilder {
+    args: Vec<String>,
+    no_login_delay: bool,
+}
+
+impl ServerBuilder {
+    /// Adds one command-line argument after the defaults.
+    pub(crate) fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
+    /// Adds several command-line arguments after the defaults.
+    pub(crate) fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// Lets the server use its default delay after a failed login instead of
+    /// the `--failed-login-delay-ms 0` every other test passes.
+    pub(crate) fn default_login_delay(mut self) -> Self {
+        self.no_login_delay = false;
+        self
+    }
+
+    /// Spawns the server and waits for its `listening on` line.
+    ///
+    /// Panics, with what the server wrote to stderr, when it exits or stays
+    /// silent for 20 s.
+    pub(crate) fn start(self) -> Server {
+        let base = tempfile::Builder::new()
+            .prefix("wharfd-e2e-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let root = base.path().join("root");
+        fs::create_dir(&root).expect("create the server root");
+
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wharfd"));
+        command
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--root")
+            .arg(&root)
+            .arg("--user")
+            .arg(format!("{USER}:{PASSWORD}"));
+        if self.no_login_delay {
+            command.args(["--failed-login-delay-ms", "0"]);
+        }
+        command.args(&self.args);
+        let description = format!("{command:?}");
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("NO_COLOR", "1");
+
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start wharfd ({description}): {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+
+        // From here on, a panic drops `server`, which kills the child.
+        let mut server = Server {
+            child,
+            base,
+            root,
+            addr: None,
+            log: Arc::clone(&log),
+        };
+
+        // stderr: kept (its tail) for failure messages.
+        thread::spawn(move || drain_into(stderr, &log));
+        // stdout: every line goes to the channel; after the listening line
+        // nobody receives, but the thread keeps reading so the server never
+        // blocks on a full pipe.
+        let (lines_tx, lines_rx) = mpsc::channel::<String>();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let _ = lines_tx.send(line.clone());
+                    }
+                }
+            }
+        });
+
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let mut seen = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                server.fail_start(&description, &seen, "no `listening on` line within 20 s");
+            }
+            match lines_rx.recv_timeout(left.min(Duration::from_millis(100))) {
+                Ok(line) => {
+                    if let Some(addr) = parse_listening_line(&line) {
+                        server.addr = Some(addr);
+                        return server;
+                    }
+                    seen.push_str(&line);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(status)) = server.child.try_wait() {
+                        server.fail_start(&description, &seen, &format!("it exited ({status})"));
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    // stdout closed: give the process a moment to exit so the
+                    // message can say how it ended.
+                    let status = wait_for_exit(&mut server.child, Duration::from_secs(2));
+                    let how = match status {
+                        Some(status) => format!("it exited ({status})"),
+                        None => "it closed stdout".to_owned(),
+                    };
+                    server.fail_start(&description, &seen, &how);
+                }
+            }
+        }
+    }
+}
+
+/// A running `wharfd`, killed and reaped when dropped.
+pub(crate) struct Server {
+    child: Child,
+    /// Holds `root` and nothing else the server can reach, so tests can put
+    /// files "outside the root" in it.
+    base: tempfile::TempDir,
+    root: PathBuf,
+    addr: Option<SocketAddr>,
+    log: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Server {
+    /// A server with the default test options: user `alice:secret`, no
+    /// delay after failed logins.
+    pub(crate) fn builder() -> ServerBuilder {
+        ServerBuilder {
+            args: Vec::new(),
+            no_login_delay: true,
+        }
+    }
+
+    /// Starts a server with the default test options.
+    pub(crate) fn start() -> Server {
+        Self::builder().start()
+    }
+
+    /// The control port.
+    pub(crate) fn port(&self) -> u16 {
+        self.addr().port()
+    }
+
+    /// The control address (always 127.0.0.1).
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr.expect("the server has started")
+    }
+
+    /// `ftp://127.0.0.1:PORT` (no trailing slash).
+    pub(crate) fn url(&self) -> String {
+        format!("ftp://{}", self.addr())
+    }
+
+    /// The directory served as `/`.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The parent of `root()`: a private directory outside what is served.
+    pub(crate) fn outside(&self) -> &Path {
+        self.base.path()
+    }
+
+    /// The last part of what the server logged on stderr.
+    pub(crate) fn log_tail(&self) -> String {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let start = log.len().saturating_sub(16 * 1024);
+        String::from_utf8_lossy(&log[start..]).into_owned()
+    }
+
+    fn fail_start(&mut self, command: &str, stdout: &str, why: &str) -> ! {
+        let _ = self.child.kill();
+        let _ = wait_for_exit(&mut self.child, Duration::from_secs(5));
+        // Let the stderr thread catch the last words.
+        thread::sleep(Duration::from_millis(100));
+        panic!(
+            "wharfd did not start: {why}\ncommand: {command}\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+            self.log_tail()
+        );
+    }
+}
+
+impl Drop for Server {
+    // The test harness captures this and shows it with the failing test.
+    #[allow(clippy::print_stderr)]
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = wait_for_exit(&mut self.child, Duration::from_secs(10));
+        if thread::panicking() && self.addr.is_some() {
+            eprintln!("--- wharfd stderr (tail) ---\n{}", self.log_tail());
+        }
+    }
+}
+
+/// Reads the address out of `wharfd: listening on ftp://127.0.0.1:PORT`.
+fn parse_listening_line(line: &str) -> Option<SocketAddr> {
+    let addr: SocketAddr = line
+        .trim_end()
+        .strip_prefix(LISTENING_PREFIX)?
+        .parse()
+        .ok()?;
+    (addr.ip().is_loopback() && addr.is_ipv4()).then_some(addr)
+}
+
+/// Copies `from` into `log`, keeping at most the last `LOG_KEEP` bytes.
+fn drain_into(mut from: impl Read, log: &Mutex<Vec<u8>>) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                log.extend_from_slice(&buf[..n]);
+                if log.len() > 2 * LOG_KEEP {
+                    let cut = log.len() - LOG_KEEP;
+                    log.drain(..cut);
+                }
+            }
+        }
+    }
+}
