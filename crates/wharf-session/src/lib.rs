@@ -29,6 +29,7 @@
 mod auth;
 mod commands;
 mod data;
+mod network;
 mod options;
 mod server;
 mod session;
@@ -37,5 +38,6 @@ pub use auth::{
     AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
     hash_password,
 };
+pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, Options, PublicAddress};
 pub use server::{Server, ServerBuilder};

@@ -4,6 +4,8 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use crate::network::IpNetwork;
+
 /// Where clients should connect for passive data connections, as written in
 /// the `227` reply. EPSV replies carry only a port and need none of this.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,11 @@ pub struct Options {
     pub public_address: PublicAddress,
     /// How long a resolved [`PublicAddress::Host`] is reused.
     pub public_address_ttl: Duration,
+    /// Per client network, the address announced instead of
+    /// `public_address`; the first network that holds the client wins. Use
+    /// it to give clients on the private network the private address while
+    /// everyone else gets the NAT's.
+    pub public_address_overrides: Vec<(IpNetwork, PublicAddress)>,
     /// Refuse passive data connections from another IP than the control
     /// connection's (protects against data-connection theft). Default on.
     pub passive_peer_check: bool,
@@ -94,6 +101,7 @@ impl Default for Options {
             passive_ports: None,
             public_address: PublicAddress::ControlLocal,
             public_address_ttl: Duration::from_secs(60),
+            public_address_overrides: Vec::new(),
             passive_peer_check: true,
             active_any_address: false,
             passive_timeout: Duration::from_secs(30),

@@ -15,13 +15,14 @@ use tracing::{info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::auth::Authenticator;
-use crate::data::passive::{PassivePorts, PublicAddressResolver};
+use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::options::{Options, PublicAddress};
 use crate::session::{ServerContext, run_session};
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
     authenticator: Arc<dyn Authenticator>,
+    virtual_hosts: HashMap<String, Arc<dyn Authenticator>>,
     options: Options,
     addresses: Vec<SocketAddr>,
 }
@@ -51,6 +52,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a virtual host: a client that sends `HOST name` before logging
+    /// in is checked by `authenticator` (RFC 7151). Names are matched
+    /// without regard to case; `[IP]` literals are names too. Once any
+    /// virtual host exists, HOST with an unknown name is refused.
+    pub fn virtual_host(mut self, name: &str, authenticator: Arc<dyn Authenticator>) -> Self {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.virtual_hosts.insert(name, authenticator);
+        self
+    }
+
     /// Adds an address to listen on (IPv4 or IPv6; port 0 picks one).
     pub fn listen(mut self, address: SocketAddr) -> Self {
         self.addresses.push(address);
@@ -75,11 +86,13 @@ impl ServerBuilder {
         let options = self.options;
         let ctx = ServerContext {
             passive_ports: PassivePorts::new(options.passive_ports.clone()),
-            public_address: PublicAddressResolver::new(
+            public_address: PublicAddresses::new(
                 options.public_address.clone(),
+                &options.public_address_overrides,
                 options.public_address_ttl,
             ),
             authenticator: self.authenticator,
+            virtual_hosts: self.virtual_hosts,
             options,
         };
         Ok(Server {
@@ -105,6 +118,7 @@ impl Server {
     pub fn builder_arc(authenticator: Arc<dyn Authenticator>) -> ServerBuilder {
         ServerBuilder {
             authenticator,
+            virtual_hosts: HashMap::new(),
             options: Options::default(),
             addresses: Vec::new(),
         }

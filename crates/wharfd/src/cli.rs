@@ -11,20 +11,28 @@ use clap::Parser;
 ///
 /// With no arguments it serves ./ftp-root (created if missing) on
 /// 127.0.0.1:2121 to a user `wharf` with a one-time password printed at start.
+/// Every setting can also come from a TOML file (--config); flags win.
 #[derive(Debug, Parser)]
 #[command(name = "wharfd", version, about, long_about = None)]
 pub(crate) struct Cli {
+    /// A TOML configuration file with every setting (see
+    /// wharfd.example.toml); flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read a password on standard input, print its argon2 hash for a
+    /// users file, and exit.
+    #[arg(long)]
+    pub(crate) hash_password: bool,
+
     /// Address to listen on; repeat for several (IPv6 as [::1]:2121).
-    #[arg(
-        long = "listen",
-        value_name = "ADDR:PORT",
-        default_value = "127.0.0.1:2121"
-    )]
+    /// Default 127.0.0.1:2121.
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
     pub(crate) listen: Vec<SocketAddr>,
 
-    /// Directory served as `/`.
-    #[arg(long, value_name = "DIR", default_value = "ftp-root")]
-    pub(crate) root: PathBuf,
+    /// Directory served as `/` (created if missing). Default ./ftp-root.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
 
     /// Ports for passive data connections, e.g. 50000-50100 (default: any).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
@@ -40,25 +48,34 @@ pub(crate) struct Cli {
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     pub(crate) users: Vec<(String, String)>,
 
+    /// A users file: TOML `[[user]]` tables with name, password_hash,
+    /// root and writable.
+    #[arg(long = "users", value_name = "FILE")]
+    pub(crate) users_file: Option<PathBuf>,
+
     /// Let `anonymous` and `ftp` log in read-only with any password.
     #[arg(long)]
     pub(crate) anonymous: bool,
 
-    /// Delay before answering a failed login, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub(crate) failed_login_delay_ms: u64,
+    /// Delay before answering a failed login, in milliseconds (default 1000).
+    #[arg(long, value_name = "MS")]
+    pub(crate) failed_login_delay_ms: Option<u64>,
 
-    /// Failed logins after which a session is closed.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub(crate) max_login_failures: u32,
+    /// Failed logins after which a session is closed (default 3).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_login_failures: Option<u32>,
 
-    /// Sessions at once, in all.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub(crate) max_sessions: usize,
+    /// Sessions at once, in all (default 1000).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_sessions: Option<usize>,
 
-    /// Sessions at once from one IP address.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    pub(crate) max_sessions_per_ip: usize,
+    /// Sessions at once from one IP address (default 50).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_sessions_per_ip: Option<usize>,
+
+    /// Close a logged-in session idle this many seconds (default 600).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) idle_timeout: Option<u64>,
 
     /// Allow PORT/EPRT to other hosts than the client and to ports below
     /// 1024 (FTP bounce; off by default, RFC 2577).
@@ -70,7 +87,8 @@ pub(crate) struct Cli {
     pub(crate) log_json: bool,
 }
 
-fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
+/// Parses `LOW-HIGH`.
+pub(crate) fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
     let (low, high) = text
         .split_once('-')
         .ok_or_else(|| "expected LOW-HIGH, e.g. 50000-50100".to_owned())?;
@@ -117,13 +135,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_need_no_flags() {
+    fn no_flags_leave_everything_to_config_and_defaults() {
         let cli = Cli::parse_from(["wharfd"]);
-        assert_eq!(
-            cli.listen,
-            vec!["127.0.0.1:2121".parse::<SocketAddr>().unwrap()]
-        );
-        assert_eq!(cli.root, PathBuf::from("ftp-root"));
+        assert!(cli.listen.is_empty() && cli.root.is_none() && cli.config.is_none());
         assert!(cli.users.is_empty() && !cli.anonymous);
     }
 }

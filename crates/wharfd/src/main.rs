@@ -1,21 +1,19 @@
 //! `wharfd`: the Wharf FTP server binary.
 
 mod cli;
+mod config;
+mod settings;
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use wharf_fs::LocalFs;
-use wharf_session::{Options, PublicAddress, Server, UserList};
-use wharf_vfs::Vfs;
+use wharf_session::Server;
 
 use cli::Cli;
-
-/// The user created when no `--user` and no `--anonymous` is given.
-const DEFAULT_USER: &str = "wharf";
+use config::Config;
+use settings::Settings;
 
 fn one_time_password() -> Result<String> {
     let mut bytes = [0u8; 12];
@@ -56,62 +54,64 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
-    init_logging(cli.log_json);
+/// `--hash-password`: one line from stdin to an argon2 PHC string.
+fn hash_password_from_stdin() -> Result<()> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "empty password");
+    let hash = wharf_session::hash_password(password.as_bytes())?;
+    writeln!(std::io::stdout().lock(), "{hash}")?;
+    Ok(())
+}
 
-    std::fs::create_dir_all(&cli.root)
-        .with_context(|| format!("cannot create the root directory {}", cli.root.display()))?;
-    let storage: Arc<dyn Vfs> = Arc::new(
-        LocalFs::new(&cli.root).with_context(|| format!("cannot serve {}", cli.root.display()))?,
-    );
-
-    let mut users = UserList::new();
-    let mut banner = Vec::new();
-    for (name, password) in &cli.users {
-        users = users
-            .with_password(name.clone(), password.as_bytes(), storage.clone(), true)
-            .context("cannot hash a password")?;
-    }
-    if cli.anonymous {
-        users = users.with_anonymous(storage.clone());
-        banner.push("anonymous login (read-only) is enabled".to_owned());
-    }
-    if cli.users.is_empty() && !cli.anonymous {
-        let password = one_time_password()?;
-        users = users
-            .with_password(DEFAULT_USER, password.as_bytes(), storage.clone(), true)
-            .context("cannot hash a password")?;
-        banner.push(format!(
-            "user: {DEFAULT_USER}  password: {password}  (one-time, printed once)"
-        ));
-    }
-
-    let mut options = Options::default();
-    options.passive_ports = cli.passive_ports.clone();
-    options.public_address = match cli.public_address.as_deref() {
-        None => PublicAddress::ControlLocal,
-        Some(text) => match cli::public_ip(text) {
-            Some(ip) => PublicAddress::Ip(ip),
-            None => PublicAddress::Host(text.to_owned()),
-        },
+/// Errors are printed as one `wharfd: error: ...` line with their causes,
+/// never as a backtrace: they are for the person who wrote the config.
+#[allow(clippy::print_stderr)]
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("wharfd: error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
     };
-    options.failed_login_delay = Duration::from_millis(cli.failed_login_delay_ms);
-    options.max_login_failures = cli.max_login_failures.max(1);
-    options.max_sessions = cli.max_sessions;
-    options.max_sessions_per_ip = cli.max_sessions_per_ip;
-    options.active_any_address = cli.active_any_address;
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wharfd: error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
 
-    let mut builder = Server::builder(users).options(options);
-    for address in &cli.listen {
+async fn run() -> Result<()> {
+    let cli = Cli::parse();
+    if cli.hash_password {
+        return hash_password_from_stdin();
+    }
+    let config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let settings = Settings::resolve(&cli, config, one_time_password)?;
+    init_logging(settings.log_json);
+
+    let mut builder = Server::builder(settings.users).options(settings.options);
+    for (name, users) in settings.hosts {
+        builder = builder.virtual_host(&name, Arc::new(users));
+    }
+    for address in &settings.listen {
         builder = builder.listen(*address);
     }
     let server = builder.bind().await?;
 
     let mut out = std::io::stdout().lock();
-    writeln!(out, "wharfd: serving {}", cli.root.display())?;
-    for line in &banner {
+    writeln!(out, "wharfd: serving {}", settings.root.display())?;
+    for line in &settings.banner {
         writeln!(out, "wharfd: {line}")?;
     }
     for address in server.local_addrs() {

@@ -217,6 +217,72 @@ ftplib_tests! {
     ftplib_path_traversal_stays_in_root: Server::builder();
     /// 50 concurrent clients each STOR and RETR a distinct 64 KiB file intact.
     ftplib_concurrent_clients: Server::builder();
+
+    // Configuration file
+
+    /// A users file gives bob his own root below the server root and carol
+    /// (with an argon2 hash from `--hash-password`) read-only access to hers.
+    ftplib_users_file_roots_and_read_only: users_file_server();
+    /// `HOST reports.test` selects the `[[host]]` of that name, its users
+    /// and its root; an unknown name gets 504.
+    ftplib_host_selects_virtual_host: Server::builder().config(VHOST_CONFIG);
+    /// `[[passive.overrides]]` for the client's network replaces the
+    /// public address in the 227 reply.
+    ftplib_passive_address_by_client_network: Server::builder().config(OVERRIDE_CONFIG);
+    /// An override for another network leaves the public address.
+    ftplib_passive_address_without_matching_override: Server::builder().config(NO_MATCH_CONFIG);
+}
+
+const VHOST_CONFIG: &str = r#"
+[[host]]
+name = "reports.test"
+root = "{base}/reports"
+
+[[host.user]]
+name = "uploader"
+password = "up-pw"
+"#;
+
+const OVERRIDE_CONFIG: &str = r#"
+[passive]
+public_address = "192.0.2.10"
+
+[[passive.overrides]]
+network = "127.0.0.0/8"
+address = "127.0.0.1"
+"#;
+
+const NO_MATCH_CONFIG: &str = r#"
+[passive]
+public_address = "192.0.2.10"
+
+[[passive.overrides]]
+network = "10.0.0.0/8"
+address = "10.0.0.5"
+"#;
+
+/// A server whose config names a users file with bob (clear password,
+/// own root) and carol (argon2 hash made by `wharfd --hash-password`,
+/// read-only).
+fn users_file_server() -> ServerBuilder {
+    let hash = support::hash_password("carol-pw");
+    let users = format!(
+        r#"
+[[user]]
+name = "bob"
+password = "bob-pw"
+root = "bob"
+
+[[user]]
+name = "carol"
+password_hash = "{hash}"
+root = "carol"
+writable = false
+"#
+    );
+    Server::builder()
+        .file("users.toml", &users)
+        .config("users_file = \"users.toml\"\n")
 }
 
 /// Every test `suite.py --list` names has a Rust test here and the other way

@@ -95,7 +95,12 @@ impl Session {
         if let Some(refusal) = self.refuse_after_epsv_all() {
             return refusal;
         }
-        let Some(public) = self.ctx.public_address.ipv4_for(self.local.ip()).await else {
+        let Some(public) = self
+            .ctx
+            .public_address
+            .ipv4_for(self.peer.ip(), self.local.ip())
+            .await
+        else {
             return reply(
                 ReplyCode::CANT_OPEN_DATA_CONNECTION,
                 "PASV is IPv4 only and this connection is IPv6: use EPSV.",

@@ -29,12 +29,11 @@ impl Session {
             peer: self.peer,
             host: self.state.host.clone(),
         };
-        match self
+        let authenticator = self
             .ctx
-            .authenticator
-            .authenticate(&user, password, &context)
-            .await
-        {
+            .authenticator_for(self.state.host.as_deref())
+            .clone();
+        match authenticator.authenticate(&user, password, &context).await {
             Ok(login) => {
                 info!(user = %login.user, writable = login.writable, "login");
                 let writable = login.writable;
@@ -69,14 +68,22 @@ impl Session {
         reply(ReplyCode::SERVICE_READY, "Session reset, send USER.")
     }
 
-    /// HOST before login selects the virtual host (RFC 7151); one host is
-    /// served for now, so any name is accepted and remembered for the
-    /// authenticator.
+    /// HOST before login selects the virtual host whose authenticator
+    /// checks the login (RFC 7151). Without virtual hosts configured, any
+    /// name is accepted and passed to the authenticator; with them, an
+    /// unknown name gets `504` and the previous choice stands.
     pub(super) fn host(&mut self, host: &HostName) -> Outcome {
         if !matches!(self.state.login, LoginState::Anonymous) {
             return reply(ReplyCode::BAD_SEQUENCE, "HOST must come before USER.");
         }
-        self.state.host = Some(host.to_string());
+        let name = host.to_string();
+        if !self.ctx.virtual_hosts.is_empty() && !self.ctx.virtual_hosts.contains_key(&name) {
+            return reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
+                &format!("Unknown virtual host {name}."),
+            );
+        }
+        self.state.host = Some(name);
         reply(ReplyCode::SERVICE_READY, "Host accepted.")
     }
 }

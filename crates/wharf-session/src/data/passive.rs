@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tracing::warn;
 
+use crate::network::IpNetwork;
 use crate::options::PublicAddress;
 
 /// Hands out passive listeners from a port range, round-robin so that
@@ -53,7 +54,42 @@ impl PassivePorts {
     }
 }
 
-/// Turns the configured public address into the IPv4 address of a `227`
+/// Chooses the address of `227` replies: the override of the client's
+/// network if one matches, else the server-wide setting.
+#[derive(Debug)]
+pub(crate) struct PublicAddresses {
+    overrides: Vec<(IpNetwork, PublicAddressResolver)>,
+    default: PublicAddressResolver,
+}
+
+impl PublicAddresses {
+    pub(crate) fn new(
+        default: PublicAddress,
+        overrides: &[(IpNetwork, PublicAddress)],
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            overrides: overrides
+                .iter()
+                .map(|(net, addr)| (*net, PublicAddressResolver::new(addr.clone(), ttl)))
+                .collect(),
+            default: PublicAddressResolver::new(default, ttl),
+        }
+    }
+
+    /// The IPv4 address to announce to `peer`, whose control connection
+    /// arrived on `local`.
+    pub(crate) async fn ipv4_for(&self, peer: IpAddr, local: IpAddr) -> Option<Ipv4Addr> {
+        let resolver = self
+            .overrides
+            .iter()
+            .find(|(net, _)| net.contains(peer))
+            .map_or(&self.default, |(_, resolver)| resolver);
+        resolver.ipv4_for(local).await
+    }
+}
+
+/// Turns one public address setting into the IPv4 address of a `227`
 /// reply, resolving host names at most once per TTL.
 #[derive(Debug)]
 pub(crate) struct PublicAddressResolver {

@@ -5,6 +5,7 @@ mod driver;
 pub(crate) mod reply_map;
 pub(crate) mod state;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -15,7 +16,7 @@ use wharf_proto::Reply;
 use wharf_vfs::VPath;
 
 use crate::auth::Authenticator;
-use crate::data::passive::{PassivePorts, PublicAddressResolver};
+use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::plan::{DataPlan, OpenContext};
 use crate::data::transfer::{Limits, TransferError, TransferJob};
 use crate::options::Options;
@@ -27,8 +28,20 @@ pub(crate) use driver::run_session;
 pub(crate) struct ServerContext {
     pub(crate) options: Options,
     pub(crate) authenticator: Arc<dyn Authenticator>,
+    /// Virtual hosts selected with HOST, by lower-case name; empty means
+    /// any HOST name is accepted and the default authenticator applies.
+    pub(crate) virtual_hosts: HashMap<String, Arc<dyn Authenticator>>,
     pub(crate) passive_ports: PassivePorts,
-    pub(crate) public_address: PublicAddressResolver,
+    pub(crate) public_address: PublicAddresses,
+}
+
+impl ServerContext {
+    /// The authenticator of the virtual host `host` (HOST's name), or the
+    /// default one.
+    pub(crate) fn authenticator_for(&self, host: Option<&str>) -> &Arc<dyn Authenticator> {
+        host.and_then(|h| self.virtual_hosts.get(h))
+            .unwrap_or(&self.authenticator)
+    }
 }
 
 /// What a command handler asks the driver to do.

@@ -18,5 +18,5 @@ mod tree;
 
 pub(crate) use data::{assert_same_bytes, random_bytes, read_file, write_file};
 pub(crate) use process::{Finished, require_tool, run};
-pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER};
+pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
 pub(crate) use tree::{assert_same_tree, sample_tree, write_sample_tree};

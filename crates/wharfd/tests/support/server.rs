@@ -30,6 +30,9 @@ const LOG_KEEP: usize = 256 * 1024;
 pub(crate) struct ServerBuilder {
     args: Vec<String>,
     no_login_delay: bool,
+    /// Files to write into the temporary directory before start, with
+    /// `{base}` replaced by its path.
+    files: Vec<(String, String)>,
 }
 
 impl ServerBuilder {
@@ -42,6 +45,21 @@ impl ServerBuilder {
     /// Adds several command-line arguments after the defaults.
     pub(crate) fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// Writes `text` as `wharfd.toml` next to the root (with `{base}`
+    /// standing for that directory) and passes `--config` for it.
+    pub(crate) fn config(self, text: &str) -> Self {
+        self.file("wharfd.toml", text)
+            .arg("--config")
+            .arg("{base}/wharfd.toml")
+    }
+
+    /// Writes `text` as `name` next to the root before start (with `{base}`
+    /// standing for that directory).
+    pub(crate) fn file(mut self, name: &str, text: &str) -> Self {
+        self.files.push((name.to_owned(), text.to_owned()));
         self
     }
 
@@ -63,6 +81,11 @@ impl ServerBuilder {
             .expect("create a temporary directory");
         let root = base.path().join("root");
         fs::create_dir(&root).expect("create the server root");
+        let base_text = base.path().to_str().expect("temporary paths are UTF-8");
+        for (name, text) in &self.files {
+            fs::write(base.path().join(name), text.replace("{base}", base_text))
+                .expect("write a file for the server");
+        }
 
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharfd"));
         command
@@ -75,7 +98,7 @@ impl ServerBuilder {
         if self.no_login_delay {
             command.args(["--failed-login-delay-ms", "0"]);
         }
-        command.args(&self.args);
+        command.args(self.args.iter().map(|a| a.replace("{base}", base_text)));
         let description = format!("{command:?}");
         command
             .stdin(Stdio::null())
@@ -172,6 +195,7 @@ impl Server {
         ServerBuilder {
             args: Vec::new(),
             no_login_delay: true,
+            files: Vec::new(),
         }
     }
 
@@ -262,4 +286,36 @@ fn drain_into(mut from: impl Read, log: &Mutex<Vec<u8>>) {
             }
         }
     }
+}
+
+/// Runs `wharfd --hash-password` with `password` on stdin and returns the
+/// hash it prints.
+pub(crate) fn hash_password(password: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharfd"))
+        .arg("--hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wharfd --hash-password");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write the password");
+    let output = child.wait_with_output().expect("wharfd --hash-password");
+    assert!(
+        output.status.success(),
+        "wharfd --hash-password failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let hash = String::from_utf8(output.stdout).expect("the hash is text");
+    let hash = hash.trim().to_owned();
+    assert!(
+        hash.starts_with("$argon2id$"),
+        "not an argon2id hash: {hash:?}"
+    );
+    hash
 }

@@ -1,0 +1,273 @@
+//! The configuration file (`--config FILE`, TOML) and the users file
+//! (`--users FILE`). Every setting has a command-line flag or a default;
+//! flags win over the file. Unknown keys are errors, and every error names
+//! the key it is about. `wharfd.example.toml` shows every key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The whole configuration file. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    pub(crate) listen: Option<Vec<std::net::SocketAddr>>,
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) greeting: Option<String>,
+    pub(crate) anonymous: Option<bool>,
+    pub(crate) users_file: Option<PathBuf>,
+    #[serde(rename = "user")]
+    pub(crate) users: Vec<UserEntry>,
+    pub(crate) log_json: Option<bool>,
+    pub(crate) passive: PassiveConfig,
+    pub(crate) active: ActiveConfig,
+    pub(crate) limits: LimitsConfig,
+    pub(crate) timeouts: TimeoutsConfig,
+    pub(crate) keepalive: KeepaliveConfig,
+    #[serde(rename = "host")]
+    pub(crate) hosts: Vec<HostEntry>,
+}
+
+/// One account, in the config file or a users file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserEntry {
+    pub(crate) name: String,
+    /// An argon2 PHC string (`wharfd --hash-password` makes one).
+    pub(crate) password_hash: Option<String>,
+    /// A password in clear, hashed at start; for tests and quick set-ups.
+    pub(crate) password: Option<String>,
+    /// The user's `/`: absolute, or relative to the server root.
+    pub(crate) root: Option<PathBuf>,
+    #[serde(default = "yes")]
+    pub(crate) writable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[passive]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct PassiveConfig {
+    /// `"50000-50100"`.
+    pub(crate) ports: Option<String>,
+    /// An IP or a host name announced in PASV replies.
+    pub(crate) public_address: Option<String>,
+    /// Per client network, another address to announce.
+    pub(crate) overrides: Vec<OverrideEntry>,
+    pub(crate) timeout_secs: Option<u64>,
+    pub(crate) peer_check: Option<bool>,
+}
+
+/// `[[passive.overrides]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OverrideEntry {
+    /// `"10.0.0.0/8"`.
+    pub(crate) network: String,
+    /// An IP or a host name.
+    pub(crate) address: String,
+}
+
+/// `[active]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ActiveConfig {
+    pub(crate) any_address: Option<bool>,
+}
+
+/// `[limits]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LimitsConfig {
+    pub(crate) max_sessions: Option<usize>,
+    pub(crate) max_sessions_per_ip: Option<usize>,
+    pub(crate) max_login_failures: Option<u32>,
+    pub(crate) failed_login_delay_ms: Option<u64>,
+    pub(crate) max_line: Option<usize>,
+}
+
+/// `[timeouts]`, in seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct TimeoutsConfig {
+    pub(crate) login_secs: Option<u64>,
+    pub(crate) idle_secs: Option<u64>,
+    pub(crate) data_connect_secs: Option<u64>,
+    pub(crate) data_stall_secs: Option<u64>,
+    pub(crate) shutdown_grace_secs: Option<u64>,
+}
+
+/// `[keepalive]`: TCP keepalive on control and data connections.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct KeepaliveConfig {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) idle_secs: Option<u64>,
+    pub(crate) interval_secs: Option<u64>,
+    pub(crate) retries: Option<u32>,
+}
+
+/// `[[host]]`: a virtual host chosen with HOST (RFC 7151), with users of
+/// its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HostEntry {
+    pub(crate) name: String,
+    /// The host's root; users' relative roots are below it.
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) users_file: Option<PathBuf>,
+    #[serde(default, rename = "user")]
+    pub(crate) users: Vec<UserEntry>,
+    #[serde(default)]
+    pub(crate) anonymous: bool,
+}
+
+/// A users file: `[[user]]` tables only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct UsersFile {
+    #[serde(rename = "user")]
+    users: Vec<UserEntry>,
+}
+
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+/// `path` as written in a file in `dir`: relative paths are relative to
+/// the file, not to the working directory.
+pub(crate) fn relative_to(dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        dir.join(path)
+    }
+}
+
+impl Config {
+    /// Parses configuration text; errors name the key and its line.
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file; paths in it become relative to its
+    /// directory.
+    pub(crate) fn load(path: &Path) -> Result<Self> {
+        let mut config = Self::parse(&read(path, "config file")?)
+            .with_context(|| format!("in config file {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        config.root = config.root.map(|p| relative_to(dir, &p));
+        config.users_file = config.users_file.map(|p| relative_to(dir, &p));
+        for host in &mut config.hosts {
+            host.root = host.root.take().map(|p| relative_to(dir, &p));
+            host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));
+        }
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: formats inside strings, required pairs.
+    fn check(&self) -> Result<()> {
+        if let Some(ports) = &self.passive.ports {
+            crate::cli::parse_port_range(ports)
+                .map_err(|e| anyhow::anyhow!("passive.ports: {e}"))?;
+        }
+        for (i, o) in self.passive.overrides.iter().enumerate() {
+            o.network
+                .parse::<wharf_session::IpNetwork>()
+                .map_err(|e| anyhow::anyhow!("passive.overrides[{i}].network: {e}"))?;
+            if o.address.trim().is_empty() {
+                bail!("passive.overrides[{i}].address: must not be empty");
+            }
+        }
+        check_users(&self.users, "user")?;
+        for (i, host) in self.hosts.iter().enumerate() {
+            if host.name.trim().is_empty() {
+                bail!("host[{i}].name: must not be empty");
+            }
+            check_users(&host.users, &format!("host[{i}].user"))?;
+        }
+        Ok(())
+    }
+}
+
+fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
+    for (i, user) in users.iter().enumerate() {
+        if user.name.is_empty() {
+            bail!("{key}[{i}].name: must not be empty");
+        }
+        match (&user.password_hash, &user.password) {
+            (None, None) => bail!(
+                "{key}[{i}] ({}): needs password_hash or password",
+                user.name
+            ),
+            (Some(_), Some(_)) => {
+                bail!(
+                    "{key}[{i}] ({}): give password_hash or password, not both",
+                    user.name
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads a users file; users' relative roots stay relative (to the server
+/// or host root, resolved later).
+pub(crate) fn load_users(path: &Path) -> Result<Vec<UserEntry>> {
+    let text = read(path, "users file")?;
+    let file: UsersFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("in users file {}", path.display()))?;
+    check_users(&file.users, "user")
+        .with_context(|| format!("in users file {}", path.display()))?;
+    Ok(file.users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_covers_every_section() {
+        let config = Config::parse(include_str!("../wharfd.example.toml")).unwrap();
+        assert_eq!(config.users.len(), 2);
+        assert_eq!(config.hosts.len(), 1);
+        assert_eq!(config.passive.overrides.len(), 1);
+        assert!(config.timeouts.idle_secs.is_some());
+        assert!(config.keepalive.retries.is_some());
+        assert!(config.limits.max_line.is_some());
+    }
+
+    fn error_of(text: &str) -> String {
+        format!("{:#}", Config::parse(text).unwrap_err())
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(
+            error_of("lisen = []").contains("lisen"),
+            "{}",
+            error_of("lisen = []")
+        );
+        assert!(error_of("[passive]\nports = \"9-1\"").contains("passive.ports"));
+        assert!(error_of("[limits]\nmax_sessions = \"many\"").contains("max_sessions"));
+        let overrides = "[[passive.overrides]]\nnetwork = \"10.0.0.0\"\naddress = \"1.2.3.4\"";
+        assert!(error_of(overrides).contains("passive.overrides[0].network"));
+        let user = "[[user]]\nname = \"bob\"";
+        assert!(error_of(user).contains("user[0] (bob): needs password_hash or password"));
+        assert!(error_of("[timeouts]\nidle = 3").contains("idle"));
+    }
+
+    #[test]
+    fn an_empty_file_is_all_defaults() {
+        let config = Config::parse("").unwrap();
+        assert!(config.listen.is_none() && config.users.is_empty() && config.hosts.is_empty());
+    }
+}

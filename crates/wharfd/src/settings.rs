@@ -1,0 +1,288 @@
+//! Resolves the flags, the config file and the defaults into what the
+//! server runs with: flag, else file, else default.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use wharf_fs::LocalFs;
+use wharf_session::{IpNetwork, Keepalive, Options, PublicAddress, UserList};
+use wharf_vfs::Vfs;
+
+use crate::cli::{Cli, parse_port_range, public_ip};
+use crate::config::{Config, UserEntry, load_users, relative_to};
+
+/// The user created when no user and no anonymous access is configured.
+pub(crate) const DEFAULT_USER: &str = "wharf";
+
+/// Everything `main` needs to start the server.
+pub(crate) struct Settings {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) root: PathBuf,
+    pub(crate) options: Options,
+    pub(crate) users: UserList,
+    /// Virtual hosts by name.
+    pub(crate) hosts: Vec<(String, UserList)>,
+    pub(crate) log_json: bool,
+    /// Lines to print at start (how to log in).
+    pub(crate) banner: Vec<String>,
+}
+
+/// Opens each distinct root directory once.
+#[derive(Default)]
+struct Roots(HashMap<PathBuf, Arc<dyn Vfs>>);
+
+impl Roots {
+    fn open(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
+        if let Some(vfs) = self.0.get(dir) {
+            return Ok(vfs.clone());
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let vfs: Arc<dyn Vfs> =
+            Arc::new(LocalFs::new(dir).with_context(|| format!("cannot serve {}", dir.display()))?);
+        self.0.insert(dir.to_owned(), vfs.clone());
+        Ok(vfs)
+    }
+}
+
+fn public_address(text: &str) -> PublicAddress {
+    match public_ip(text) {
+        Some(ip) => PublicAddress::Ip(ip),
+        None => PublicAddress::Host(text.to_owned()),
+    }
+}
+
+fn secs(value: Option<u64>, default: Duration) -> Duration {
+    value.map_or(default, Duration::from_secs)
+}
+
+/// Adds `entries` to `list`; their relative roots are below `base`.
+fn add_users(
+    mut list: UserList,
+    entries: &[UserEntry],
+    base: &Path,
+    roots: &mut Roots,
+) -> Result<UserList> {
+    for user in entries {
+        let root = match &user.root {
+            Some(dir) => relative_to(base, dir),
+            None => base.to_owned(),
+        };
+        let vfs = roots.open(&root)?;
+        list = match (&user.password_hash, &user.password) {
+            (Some(hash), _) => list
+                .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
+                .with_context(|| format!("user {}: password_hash", user.name))?,
+            (None, Some(password)) => list
+                .with_password(user.name.clone(), password.as_bytes(), vfs, user.writable)
+                .with_context(|| format!("user {}: password", user.name))?,
+            (None, None) => {
+                return Err(anyhow!(
+                    "user {}: needs password_hash or password",
+                    user.name
+                ));
+            }
+        };
+    }
+    Ok(list)
+}
+
+impl Settings {
+    /// Merges `cli` over `config` over the defaults.
+    pub(crate) fn resolve(
+        cli: &Cli,
+        config: Config,
+        one_time_password: impl FnOnce() -> Result<String>,
+    ) -> Result<Self> {
+        let mut roots = Roots::default();
+        let listen = if !cli.listen.is_empty() {
+            cli.listen.clone()
+        } else {
+            config
+                .listen
+                .clone()
+                .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 2121))])
+        };
+        let root = cli
+            .root
+            .clone()
+            .or(config.root.clone())
+            .unwrap_or_else(|| PathBuf::from("ftp-root"));
+        let storage = roots.open(&root)?;
+
+        let mut users = UserList::new();
+        let mut banner = Vec::new();
+        let mut entries = config.users.clone();
+        if let Some(file) = cli.users_file.clone().or(config.users_file.clone()) {
+            entries.extend(load_users(&file)?);
+        }
+        for (name, password) in &cli.users {
+            entries.push(UserEntry {
+                name: name.clone(),
+                password_hash: None,
+                password: Some(password.clone()),
+                root: None,
+                writable: true,
+            });
+        }
+        users = add_users(users, &entries, &root, &mut roots)?;
+        let anonymous = cli.anonymous || config.anonymous.unwrap_or(false);
+        if anonymous {
+            users = users.with_anonymous(storage.clone());
+            banner.push("anonymous login (read-only) is enabled".to_owned());
+        }
+        if entries.is_empty() && !anonymous {
+            let password = one_time_password()?;
+            users =
+                users.with_password(DEFAULT_USER, password.as_bytes(), storage.clone(), true)?;
+            banner.push(format!(
+                "user: {DEFAULT_USER}  password: {password}  (one-time, printed once)"
+            ));
+        }
+
+        let mut hosts = Vec::new();
+        for host in &config.hosts {
+            let host_root = host.root.clone().unwrap_or_else(|| root.clone());
+            let mut entries = host.users.clone();
+            if let Some(file) = &host.users_file {
+                entries.extend(load_users(file)?);
+            }
+            let mut list = add_users(UserList::new(), &entries, &host_root, &mut roots)
+                .with_context(|| format!("host {}", host.name))?;
+            if host.anonymous {
+                list = list.with_anonymous(roots.open(&host_root)?);
+            }
+            hosts.push((host.name.clone(), list));
+        }
+
+        let options = options(cli, &config)?;
+        Ok(Self {
+            listen,
+            root,
+            options,
+            users,
+            hosts,
+            log_json: cli.log_json || config.log_json.unwrap_or(false),
+            banner,
+        })
+    }
+}
+
+fn options(cli: &Cli, config: &Config) -> Result<Options> {
+    let defaults = Options::default();
+    let mut o = Options::default();
+    if let Some(greeting) = &config.greeting {
+        o.greeting = greeting.clone();
+    }
+    o.passive_ports = match (&cli.passive_ports, &config.passive.ports) {
+        (Some(range), _) => Some(range.clone()),
+        (None, Some(text)) => {
+            Some(parse_port_range(text).map_err(|e| anyhow!("passive.ports: {e}"))?)
+        }
+        (None, None) => None,
+    };
+    if let Some(text) = cli
+        .public_address
+        .as_deref()
+        .or(config.passive.public_address.as_deref())
+    {
+        o.public_address = public_address(text);
+    }
+    for (i, entry) in config.passive.overrides.iter().enumerate() {
+        let network: IpNetwork = entry
+            .network
+            .parse()
+            .map_err(|e| anyhow!("passive.overrides[{i}].network: {e}"))?;
+        o.public_address_overrides
+            .push((network, public_address(&entry.address)));
+    }
+    o.passive_timeout = secs(config.passive.timeout_secs, defaults.passive_timeout);
+    o.passive_peer_check = config
+        .passive
+        .peer_check
+        .unwrap_or(defaults.passive_peer_check);
+    o.active_any_address = cli.active_any_address || config.active.any_address.unwrap_or(false);
+
+    let limits = &config.limits;
+    o.max_sessions = cli
+        .max_sessions
+        .or(limits.max_sessions)
+        .unwrap_or(defaults.max_sessions);
+    o.max_sessions_per_ip = cli
+        .max_sessions_per_ip
+        .or(limits.max_sessions_per_ip)
+        .unwrap_or(defaults.max_sessions_per_ip);
+    o.max_login_failures = cli
+        .max_login_failures
+        .or(limits.max_login_failures)
+        .unwrap_or(defaults.max_login_failures)
+        .max(1);
+    o.failed_login_delay = cli
+        .failed_login_delay_ms
+        .or(limits.failed_login_delay_ms)
+        .map_or(defaults.failed_login_delay, Duration::from_millis);
+    o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
+
+    let t = &config.timeouts;
+    o.login_timeout = secs(t.login_secs, defaults.login_timeout);
+    o.idle_timeout = secs(cli.idle_timeout.or(t.idle_secs), defaults.idle_timeout);
+    o.data_connect_timeout = secs(t.data_connect_secs, defaults.data_connect_timeout);
+    o.data_stall_timeout = secs(t.data_stall_secs, defaults.data_stall_timeout);
+    o.shutdown_grace = secs(t.shutdown_grace_secs, defaults.shutdown_grace);
+
+    let k = &config.keepalive;
+    let base = Keepalive::default();
+    o.keepalive = if k.enabled.unwrap_or(true) {
+        Some(Keepalive {
+            idle: secs(k.idle_secs, base.idle),
+            interval: secs(k.interval_secs, base.interval),
+            retries: k.retries.unwrap_or(base.retries),
+        })
+    } else {
+        None
+    };
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn resolve(args: &[&str], config: &str) -> Settings {
+        let cli = Cli::parse_from(std::iter::once("wharfd").chain(args.iter().copied()));
+        Settings::resolve(&cli, Config::parse(config).unwrap(), || Ok("otp".into())).unwrap()
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        let config = format!(
+            "root = {root:?}\n[limits]\nmax_sessions = 7\nmax_sessions_per_ip = 3\n[timeouts]\nidle_secs = 9\n[passive]\nports = \"40000-40010\"",
+        );
+        let s = resolve(
+            &["--max-sessions", "11", "--passive-ports", "41000-41001"],
+            &config,
+        );
+        assert_eq!(s.options.max_sessions, 11);
+        assert_eq!(s.options.max_sessions_per_ip, 3);
+        assert_eq!(s.options.idle_timeout, Duration::from_secs(9));
+        assert_eq!(s.options.passive_ports, Some(41000..=41001));
+        assert_eq!(s.options.login_timeout, Options::default().login_timeout);
+        assert_eq!(s.root, root);
+        // No user configured: the one-time default user is announced.
+        assert!(s.banner.iter().any(|l| l.contains("password: otp")));
+    }
+
+    #[test]
+    fn keepalive_can_be_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!("root = {:?}\n[keepalive]\nenabled = false", dir.path());
+        assert!(resolve(&[], &config).options.keepalive.is_none());
+    }
+}
