@@ -16,8 +16,11 @@ use password_hash::SaltString;
 use password_hash::rand_core::OsRng;
 use wharf_vfs::Vfs;
 
+use crate::quota::QuotaHook;
+
 /// A successful login.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Login {
     /// The user name, for logs.
     pub user: String,
@@ -25,6 +28,26 @@ pub struct Login {
     pub vfs: Arc<dyn Vfs>,
     /// Whether the user may change anything.
     pub writable: bool,
+    /// Traffic accounting and quota for this login, if any.
+    pub quota: Option<Arc<dyn QuotaHook>>,
+}
+
+impl Login {
+    /// A login of `user` to `vfs`, read-write or read-only, without quota.
+    pub fn new(user: impl Into<String>, vfs: Arc<dyn Vfs>, writable: bool) -> Self {
+        Self {
+            user: user.into(),
+            vfs,
+            writable,
+            quota: None,
+        }
+    }
+
+    /// The same login with a quota hook.
+    pub fn with_quota(mut self, quota: Arc<dyn QuotaHook>) -> Self {
+        self.quota = Some(quota);
+        self
+    }
 }
 
 impl fmt::Debug for Login {
@@ -32,6 +55,7 @@ impl fmt::Debug for Login {
         f.debug_struct("Login")
             .field("user", &self.user)
             .field("writable", &self.writable)
+            .field("quota", &self.quota.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -199,11 +223,7 @@ impl Authenticator for UserList {
     ) -> Result<Login, AuthError> {
         if let Some(vfs) = &self.anonymous {
             if user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp") {
-                return Ok(Login {
-                    user: "anonymous".to_owned(),
-                    vfs: vfs.clone(),
-                    writable: false,
-                });
+                return Ok(Login::new("anonymous", vfs.clone(), false));
             }
         }
         let Some(account) = self.accounts.get(user).cloned() else {
@@ -226,11 +246,7 @@ impl Authenticator for UserList {
         if !verified {
             return Err(AuthError::InvalidCredentials);
         }
-        Ok(Login {
-            user: user.to_owned(),
-            vfs: account.vfs,
-            writable: account.writable,
-        })
+        Ok(Login::new(user, account.vfs, account.writable))
     }
 }
 

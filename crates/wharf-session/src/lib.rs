@@ -31,6 +31,7 @@ mod commands;
 mod data;
 mod network;
 mod options;
+mod quota;
 mod server;
 mod session;
 
@@ -40,4 +41,5 @@ pub use auth::{
 };
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, Options, PublicAddress};
+pub use quota::{Direction, QuotaExceeded, QuotaHook};
 pub use server::{Server, ServerBuilder};

@@ -10,7 +10,7 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::VPath;
 
 use super::{Handled, reply};
-use crate::session::reply_map::reply_for;
+use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -95,7 +95,7 @@ impl Session {
         if !meta.is_file() {
             return Ok(reply(
                 ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: not a plain file.", target.to_string_lossy()),
+                &format!("{}: not a plain file.", shown(&target)),
             ));
         }
         Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()))
@@ -114,7 +114,7 @@ impl Session {
             }
             _ => Ok(reply(
                 ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: no modification time.", target.to_string_lossy()),
+                &format!("{}: no modification time.", shown(&target)),
             )),
         }
     }

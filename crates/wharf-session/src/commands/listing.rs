@@ -13,7 +13,7 @@ use wharf_vfs::next_entry;
 use super::Handled;
 use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
 use crate::data::transfer::{TransferJob, Work};
-use crate::session::reply_map::reply_for;
+use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
 /// Lines of a STAT listing sent over the control connection, at most.
@@ -35,7 +35,7 @@ impl Session {
         if dirs_only && !meta.is_dir() {
             return Err(Reply::new(
                 ReplyCode::SYNTAX_ERROR_IN_PARAMETERS,
-                &format!("{}: Not a directory.", target.to_string_lossy()),
+                &format!("{}: Not a directory.", shown(&target)),
             ));
         }
         let plan = self.take_data_plan()?;
@@ -48,13 +48,14 @@ impl Session {
                 format,
             }),
             path: target,
+            quota: None,
         };
         Ok(Outcome::Transfer(
             Reply::new(
                 ReplyCode::FILE_STATUS_OK,
                 "Here comes the directory listing.",
             ),
-            job,
+            Box::new(job),
         ))
     }
 
@@ -110,8 +111,7 @@ impl Session {
         format_mlsx_line(&entry, self.state.facts, &mut line)
             .map_err(|_| Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "Name cannot be listed."))?;
         let lines = [
-            Text::try_from(format!("Listing {}", target.to_string_lossy()).as_str())
-                .unwrap_or_default(),
+            Text::try_from(format!("Listing {}", shown(&target)).as_str()).unwrap_or_default(),
             Text::new(line).unwrap_or_default(),
             Text::try_from("End").unwrap_or_default(),
         ];
@@ -132,8 +132,7 @@ impl Session {
         let now = Timestamp::saturating_from(SystemTime::now());
         let format = ListFormat::Long { all: true };
         let mut lines = vec![
-            Text::try_from(format!("Status of {}:", target.to_string_lossy()).as_str())
-                .unwrap_or_default(),
+            Text::try_from(format!("Status of {}:", shown(&target)).as_str()).unwrap_or_default(),
         ];
         let mut push = |name: &[u8], meta: &wharf_vfs::Metadata| {
             let mut buf = Vec::new();

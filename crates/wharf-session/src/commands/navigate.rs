@@ -5,7 +5,7 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::VPath;
 
 use super::Handled;
-use crate::session::reply_map::reply_for;
+use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -36,7 +36,7 @@ impl Session {
         if !meta.is_dir() {
             return Err(Reply::new(
                 ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: Not a directory.", target.to_string_lossy()),
+                &format!("{}: Not a directory.", shown(&target)),
             ));
         }
         self.state.cwd = target;

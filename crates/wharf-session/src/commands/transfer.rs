@@ -9,7 +9,8 @@ use wharf_vfs::{VPath, Vfs, VfsErrorKind, WriteMode};
 use super::Handled;
 use crate::data::plan::DataPlan;
 use crate::data::transfer::{TransferJob, Work};
-use crate::session::reply_map::reply_for;
+use crate::quota::{Direction, QuotaHook};
+use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -26,6 +27,17 @@ impl Session {
         Ok(plan)
     }
 
+    /// The login's quota hook, after asking it whether a transfer in
+    /// `direction` may start (`552` if not).
+    fn quota_for(&self, direction: Direction) -> Result<Option<Arc<dyn QuotaHook>>, Reply> {
+        let quota = self.state.login()?.quota.clone();
+        if let Some(hook) = &quota {
+            hook.check(direction)
+                .map_err(|e| Reply::new(ReplyCode::EXCEEDED_STORAGE, &format!("{e}.")))?;
+        }
+        Ok(quota)
+    }
+
     fn mode_name(&self) -> &'static str {
         if self.state.ascii { "ASCII" } else { "BINARY" }
     }
@@ -34,6 +46,7 @@ impl Session {
         let vfs = self.state.login()?.vfs.clone();
         let target = self.state.resolve(path)?;
         let offset = self.state.take_restart();
+        let quota = self.quota_for(Direction::Download)?;
         let meta = vfs
             .metadata(&target)
             .await
@@ -41,7 +54,7 @@ impl Session {
         if meta.is_dir() {
             return Err(Reply::new(
                 ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: Is a directory.", target.to_string_lossy()),
+                &format!("{}: Is a directory.", shown(&target)),
             ));
         }
         let reader = vfs
@@ -52,7 +65,7 @@ impl Session {
         let text = format!(
             "Opening {} mode data connection for {} ({} bytes).",
             self.mode_name(),
-            target.to_string_lossy(),
+            shown(&target),
             meta.size.saturating_sub(offset)
         );
         let job = TransferJob {
@@ -62,10 +75,11 @@ impl Session {
                 ascii: self.state.ascii,
             },
             path: target,
+            quota,
         };
         Ok(Outcome::Transfer(
             Reply::new(ReplyCode::FILE_STATUS_OK, &text),
-            job,
+            Box::new(job),
         ))
     }
 
@@ -132,6 +146,7 @@ impl Session {
         if target.is_root() {
             return Err(bad_name());
         }
+        let quota = self.quota_for(Direction::Upload)?;
         // Refuse before opening anything if there is no data connection.
         if self.data.is_none() {
             return Err(self.take_data_plan().err().unwrap_or_else(bad_name));
@@ -152,7 +167,7 @@ impl Session {
                 &format!(
                     "Opening {} mode data connection for {}.",
                     self.mode_name(),
-                    target.to_string_lossy()
+                    shown(&target)
                 ),
             ),
         };
@@ -163,8 +178,9 @@ impl Session {
                 ascii: self.state.ascii,
             },
             path: target,
+            quota,
         };
-        Ok(Outcome::Transfer(preliminary, job))
+        Ok(Outcome::Transfer(preliminary, Box::new(job)))
     }
 }
 

@@ -12,7 +12,8 @@ use wharf_vfs::{FileReader, Upload, VPath, VfsError};
 use super::ascii::{FromCrlf, ToCrlf};
 use super::listing::{ListError, Listing};
 use super::plan::{DataPlan, OpenContext};
-use crate::session::reply_map::reply_for;
+use crate::quota::{Direction, QuotaExceeded, QuotaHook};
+use crate::session::reply_map::{reply_for, shown};
 
 /// What a transfer does once its data connection is open.
 pub(crate) enum Work {
@@ -33,6 +34,8 @@ pub(crate) struct TransferJob {
     pub(crate) work: Work,
     /// The file or directory, for replies and logs.
     pub(crate) path: VPath,
+    /// The login's quota, told of every chunk of file data.
+    pub(crate) quota: Option<Arc<dyn QuotaHook>>,
 }
 
 /// Buffer size and stall limit.
@@ -53,6 +56,8 @@ pub(crate) enum TransferError {
     Stalled,
     /// The storage failed.
     Storage(VfsError),
+    /// The login's quota stopped it.
+    Quota(QuotaExceeded),
 }
 
 /// Runs `job`; `progress` counts file bytes moved so far (for STAT).
@@ -65,10 +70,12 @@ pub(crate) async fn run(
     let mut stream = job.plan.open(cx).await.map_err(TransferError::Connect)?;
     let moved = match job.work {
         Work::Send { reader, ascii } => {
-            send(reader, &mut stream, ascii, limits, &progress, &job.path).await?
+            let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Download);
+            send(reader, &mut stream, ascii, limits, meter, &job.path).await?
         }
         Work::Receive { upload, ascii } => {
-            receive(&mut stream, upload, ascii, limits, &progress, &job.path).await?
+            let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Upload);
+            receive(&mut stream, upload, ascii, limits, meter, &job.path).await?
         }
         Work::List(listing) => match listing.write_to(&mut stream).await {
             Ok(n) => n,
@@ -80,6 +87,41 @@ pub(crate) async fn run(
         .await?
         .map_err(TransferError::Broken)?;
     Ok(moved)
+}
+
+/// Counts file bytes for STAT and tells the quota hook.
+struct Meter<'a> {
+    progress: &'a AtomicU64,
+    quota: Option<&'a dyn QuotaHook>,
+    direction: Direction,
+    total: u64,
+}
+
+impl<'a> Meter<'a> {
+    fn new(
+        progress: &'a AtomicU64,
+        quota: Option<&'a dyn QuotaHook>,
+        direction: Direction,
+    ) -> Self {
+        Self {
+            progress,
+            quota,
+            direction,
+            total: 0,
+        }
+    }
+
+    fn add(&mut self, bytes: usize) -> Result<(), TransferError> {
+        let bytes = bytes as u64;
+        self.total += bytes;
+        self.progress.store(self.total, Ordering::Relaxed);
+        match self.quota {
+            Some(quota) => quota
+                .consume(self.direction, bytes)
+                .map_err(TransferError::Quota),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Awaits `io` unless it makes no progress for the stall timeout.
@@ -94,20 +136,21 @@ async fn send<W: AsyncWrite + Unpin>(
     dst: &mut W,
     ascii: bool,
     limits: Limits,
-    progress: &AtomicU64,
+    mut meter: Meter<'_>,
     path: &VPath,
 ) -> Result<u64, TransferError> {
     let mut buf = vec![0u8; limits.buffer];
     let mut converted = Vec::new();
     let mut crlf = ToCrlf::default();
-    let mut total = 0u64;
     loop {
         let n = stalled(limits, reader.read(&mut buf))
             .await?
             .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
         if n == 0 {
-            return Ok(total);
+            return Ok(meter.total);
         }
+        // The quota decides before the bytes leave.
+        meter.add(n)?;
         let out = if ascii {
             converted.clear();
             crlf.convert(&buf[..n], &mut converted);
@@ -118,8 +161,6 @@ async fn send<W: AsyncWrite + Unpin>(
         stalled(limits, dst.write_all(out))
             .await?
             .map_err(TransferError::Broken)?;
-        total += n as u64;
-        progress.store(total, Ordering::Relaxed);
     }
 }
 
@@ -128,13 +169,12 @@ async fn receive<R: AsyncRead + Unpin>(
     mut upload: Box<dyn Upload>,
     ascii: bool,
     limits: Limits,
-    progress: &AtomicU64,
+    mut meter: Meter<'_>,
     path: &VPath,
 ) -> Result<u64, TransferError> {
     let mut buf = vec![0u8; limits.buffer];
     let mut converted = Vec::new();
     let mut crlf = FromCrlf::default();
-    let mut total = 0u64;
     let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
     loop {
         // An error here drops `upload`, which discards it: a broken
@@ -152,8 +192,10 @@ async fn receive<R: AsyncRead + Unpin>(
             }
             stalled(limits, upload.flush()).await?.map_err(storage)?;
             upload.finish().await.map_err(TransferError::Storage)?;
-            return Ok(total);
+            return Ok(meter.total);
         }
+        // Over quota: return before writing, which drops (discards) the upload.
+        meter.add(n)?;
         let data = if ascii {
             crlf.convert(&buf[..n], &mut converted);
             &converted[..]
@@ -163,8 +205,6 @@ async fn receive<R: AsyncRead + Unpin>(
         stalled(limits, upload.write_all(data))
             .await?
             .map_err(storage)?;
-        total += n as u64;
-        progress.store(total, Ordering::Relaxed);
     }
 }
 
@@ -183,6 +223,10 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
             ReplyCode::CONNECTION_CLOSED,
             &format!("Data connection broken, transfer aborted: {e}."),
         ),
+        Err(TransferError::Quota(e)) => Reply::new(
+            ReplyCode::EXCEEDED_STORAGE,
+            &format!("Transfer stopped: {e}."),
+        ),
         Err(TransferError::Stalled) => Reply::new(
             ReplyCode::CONNECTION_CLOSED,
             "Data connection stalled, transfer aborted.",
@@ -195,7 +239,7 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
                 552..=554 => reply,
                 _ => Reply::new(
                     ReplyCode::LOCAL_ERROR,
-                    &format!("{}: transfer failed: {e}.", path.to_string_lossy()),
+                    &format!("{}: transfer failed: {e}.", shown(path)),
                 ),
             }
         }

@@ -215,7 +215,7 @@ impl Session {
                 if send(out, &preliminary).await.is_err() {
                     return false;
                 }
-                self.start_transfer(job);
+                self.start_transfer(*job);
                 true
             }
         }

@@ -49,7 +49,7 @@ pub(crate) enum Outcome {
     /// Send this reply.
     Reply(Reply),
     /// Send this preliminary reply (150) and start the transfer.
-    Transfer(Reply, TransferJob),
+    Transfer(Reply, Box<TransferJob>),
     /// Send this reply and close the connection.
     Close(Reply),
 }

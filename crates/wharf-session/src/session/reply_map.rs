@@ -31,7 +31,18 @@ pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
         _ => (451, "Local error in processing"),
     };
     let code = ReplyCode::new(code).unwrap_or(ReplyCode::LOCAL_ERROR);
-    Reply::new(code, &format!("{}: {what}.", path.to_string_lossy()))
+    Reply::new(code, &format!("{}: {what}.", shown(path)))
+}
+
+/// Paths quoted in replies, cut to a readable length: a client that sends
+/// a path of thousands of bytes gets its error, not the path back.
+pub(crate) fn shown(path: &VPath) -> String {
+    const MAX: usize = 200;
+    let text = path.to_string_lossy();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.into_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +62,13 @@ mod tests {
         assert_eq!(code(VfsErrorKind::InvalidOffset), 554);
         let reply = reply_for(&VfsError::new(VfsErrorKind::NotFound), &path);
         assert_eq!(reply.to_bytes(), b"550 /a: No such file or directory.\r\n");
+    }
+
+    #[test]
+    fn long_paths_are_cut_in_replies() {
+        let path = VPath::parse("x".repeat(5000)).unwrap();
+        let reply = reply_for(&VfsError::new(VfsErrorKind::InvalidName), &path);
+        assert!(reply.to_bytes().len() < 260, "{}", reply.to_bytes().len());
+        assert!(shown(&path).ends_with("..."));
     }
 }

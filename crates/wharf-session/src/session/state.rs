@@ -125,11 +125,7 @@ mod tests {
 
     fn logged_in(writable: bool) -> SessionState {
         SessionState {
-            login: LoginState::LoggedIn(Login {
-                user: "u".into(),
-                vfs: Arc::new(MemoryFs::new()),
-                writable,
-            }),
+            login: LoginState::LoggedIn(Login::new("u", Arc::new(MemoryFs::new()), writable)),
             ..SessionState::default()
         }
     }

@@ -1,0 +1,209 @@
+//! The engine driven over real sockets by a minimal client built on
+//! wharf-proto's `ClientCodec`: quota hooks and graceful shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers panic on purpose.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_util::codec::Framed;
+use wharf_proto::codec::ClientCodec;
+use wharf_proto::extended::parse_epsv_reply;
+use wharf_proto::{Command, Reply};
+use wharf_session::{
+    AuthContext, AuthError, Direction, FnAuthenticator, Login, Options, QuotaExceeded, QuotaHook,
+    Server,
+};
+use wharf_vfs::{MemoryFs, VPath, Vfs, WriteMode};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Client {
+    control: Framed<TcpStream, ClientCodec>,
+    addr: SocketAddr,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Self {
+        let stream = timeout(WAIT, TcpStream::connect(addr))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut client = Self {
+            control: Framed::new(stream, ClientCodec::default()),
+            addr,
+        };
+        assert_eq!(client.reply().await.code().get(), 220);
+        client
+    }
+
+    async fn reply(&mut self) -> Reply {
+        timeout(WAIT, self.control.next())
+            .await
+            .expect("a reply in time")
+            .expect("the connection is open")
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn cmd(&mut self, line: &str) -> Reply {
+        self.control
+            .send(Command::parse(line.as_bytes()).unwrap())
+            .await
+            .unwrap();
+        self.reply().await
+    }
+
+    async fn login(addr: SocketAddr) -> Self {
+        let mut client = Self::connect(addr).await;
+        assert_eq!(client.cmd("USER u").await.code().get(), 331);
+        assert_eq!(client.cmd("PASS p").await.code().get(), 230);
+        client
+    }
+
+    /// EPSV and connect to the data port.
+    async fn data(&mut self) -> TcpStream {
+        let reply = self.cmd("EPSV").await;
+        assert_eq!(reply.code().get(), 229, "{reply}");
+        let port = parse_epsv_reply(reply.lines()[0].as_bytes()).unwrap();
+        TcpStream::connect((self.addr.ip(), port)).await.unwrap()
+    }
+}
+
+async fn storage_with(name: &str, size: usize) -> Arc<dyn Vfs> {
+    let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+    let mut upload = vfs
+        .create(&VPath::parse(name).unwrap(), WriteMode::Create)
+        .await
+        .unwrap();
+    upload.write_all(&vec![7u8; size]).await.unwrap();
+    upload.finish().await.unwrap();
+    vfs
+}
+
+/// A download allowance that cannot go below zero.
+struct Allowance(AtomicU64);
+
+impl QuotaHook for Allowance {
+    fn check(&self, _: Direction) -> Result<(), QuotaExceeded> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => Err(QuotaExceeded("daily quota of 10000 bytes used".into())),
+            _ => Ok(()),
+        }
+    }
+
+    fn consume(&self, _: Direction, bytes: u64) -> Result<(), QuotaExceeded> {
+        let left = self.0.load(Ordering::SeqCst);
+        if bytes > left {
+            self.0.store(0, Ordering::SeqCst);
+            return Err(QuotaExceeded("daily quota of 10000 bytes reached".into()));
+        }
+        self.0.fetch_sub(bytes, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_quota_hook_stops_and_then_refuses_transfers() {
+    let vfs = storage_with("/big.bin", 100_000).await;
+    let quota: Arc<dyn QuotaHook> = Arc::new(Allowance(AtomicU64::new(10_000)));
+    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
+        Ok::<_, AuthError>(Login::new(user, vfs.clone(), true).with_quota(quota.clone()))
+    });
+    let server = Server::builder(auth)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .bind()
+        .await
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let mut client = Client::login(addr).await;
+    let mut data = client.data().await;
+    assert_eq!(client.cmd("RETR big.bin").await.code().get(), 150);
+    let mut received = Vec::new();
+    timeout(WAIT, data.read_to_end(&mut received))
+        .await
+        .unwrap()
+        .unwrap();
+    let end = client.reply().await;
+    assert_eq!(end.code().get(), 552, "{end}");
+    assert!(end.to_string().contains("quota"), "{end}");
+    assert!(
+        received.len() < 100_000,
+        "the whole file went out past the quota"
+    );
+
+    // Used up: the next transfer is refused before any 150.
+    let _data = client.data().await;
+    let refused = client.cmd("RETR big.bin").await;
+    assert_eq!(refused.code().get(), 552, "{refused}");
+    assert_eq!(client.cmd("NOOP").await.code().get(), 200);
+
+    stop.send(()).unwrap();
+    timeout(WAIT, running).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_finishes_running_transfers_then_says_421() {
+    const SIZE: usize = 16 * 1024 * 1024;
+    let vfs = storage_with("/big.bin", SIZE).await;
+    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
+        Ok::<_, AuthError>(Login::new(user, vfs.clone(), true))
+    });
+    let mut options = Options::default();
+    options.shutdown_grace = Duration::from_secs(10);
+    let server = Server::builder(auth)
+        .options(options)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .bind()
+        .await
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let mut idle = Client::login(addr).await;
+    let mut busy = Client::login(addr).await;
+    let mut data = busy.data().await;
+    assert_eq!(busy.cmd("RETR big.bin").await.code().get(), 150);
+    // The transfer is under way (and stuck on our unread socket) when the
+    // server is asked to stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+
+    // The idle session is told at once.
+    assert_eq!(idle.reply().await.code().get(), 421);
+    // The running transfer completes, then its session is closed too.
+    let mut received = Vec::new();
+    timeout(WAIT, data.read_to_end(&mut received))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(received.len(), SIZE);
+    assert_eq!(busy.reply().await.code().get(), 226);
+    assert_eq!(busy.reply().await.code().get(), 421);
+    timeout(WAIT, running).await.unwrap().unwrap().unwrap();
+
+    // Nobody is listening any more.
+    let late = TcpStream::connect(addr).await;
+    if let Ok(mut stream) = late {
+        let mut byte = [0u8; 1];
+        let n = timeout(WAIT, stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        assert_eq!(n, 0, "a connection after shutdown got a greeting");
+    }
+}
