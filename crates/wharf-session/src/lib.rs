@@ -22,7 +22,11 @@
 //!     .passive_ports(50000..=50100)
 //!     .bind()
 //!     .await?;
-//! server.run_until(async { let _ = tokio::signal::ctrl_c().await; }).await
+//! // Whoever holds `stop` (a signal handler, an admin API) ends the server:
+//! // it stops accepting, lets transfers finish, and closes sessions with 421.
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! # drop(stop);
+//! server.run_until(async { let _ = stopped.await; }).await
 //! # }
 //! ```
 

@@ -91,7 +91,8 @@ async fn drive(
     let idle = ctx.options.idle_timeout;
     let greeting = Reply::new(ReplyCode::SERVICE_READY, &ctx.options.greeting);
     let mut session = Session::new(ctx, peer, local);
-    info!("session start");
+    let started = StdInstant::now();
+    info!(local = %local, "session start");
     if send(&mut out, &greeting).await.is_err() {
         return;
     }
@@ -167,7 +168,15 @@ async fn drive(
         let _ = running.task.await;
     }
     let _ = out.shutdown().await;
-    info!("session end");
+    let user = match &session.state.login {
+        LoginState::LoggedIn(login) => login.user.as_str(),
+        _ => "-",
+    };
+    info!(
+        user,
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "session end"
+    );
 }
 
 fn far_future() -> Instant {
@@ -254,7 +263,7 @@ impl Session {
             LoginState::LoggedIn(login) => login.user.as_str(),
             _ => "-",
         };
-        let elapsed_ms = running.started.elapsed().as_millis();
+        let elapsed_ms = u64::try_from(running.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(bytes) => {
                 info!(user, verb = running.verb, path = %running.path, bytes, elapsed_ms, "transfer complete")
