@@ -34,7 +34,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
 
-    /// Ports for passive data connections, e.g. 50000-50100 (default: any).
+    /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,
 

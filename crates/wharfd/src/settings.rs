@@ -18,6 +18,10 @@ use crate::config::{Config, UserEntry, load_users, relative_to};
 /// The user created when no user and no anonymous access is configured.
 pub(crate) const DEFAULT_USER: &str = "wharf";
 
+/// Passive ports when neither a flag nor the config names a range: a
+/// known range is one a firewall can open.
+pub(crate) const DEFAULT_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 50000..=50999;
+
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
     pub(crate) listen: Vec<SocketAddr>,
@@ -182,7 +186,7 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         (None, Some(text)) => {
             Some(parse_port_range(text).map_err(|e| anyhow!("passive.ports: {e}"))?)
         }
-        (None, None) => None,
+        (None, None) => Some(DEFAULT_PASSIVE_PORTS),
     };
     if let Some(text) = cli
         .public_address
@@ -275,6 +279,12 @@ mod tests {
         assert_eq!(s.options.passive_ports, Some(41000..=41001));
         assert_eq!(s.options.login_timeout, Options::default().login_timeout);
         assert_eq!(s.root, root);
+        assert_eq!(
+            resolve(&[], &format!("root = {root:?}"))
+                .options
+                .passive_ports,
+            Some(DEFAULT_PASSIVE_PORTS)
+        );
         // No user configured: the one-time default user is announced.
         assert!(s.banner.iter().any(|l| l.contains("password: otp")));
     }
