@@ -166,22 +166,14 @@ impl UserList {
     /// Adds a user whose password is given in clear; it is hashed now and
     /// only the hash is kept.
     pub fn with_password(
-        mut self,
+        self,
         user: impl Into<String>,
         password: &[u8],
         vfs: Arc<dyn Vfs>,
         writable: bool,
     ) -> Result<Self, HashError> {
         let hash = hash_password(password)?;
-        self.accounts.insert(
-            user.into(),
-            Account {
-                hash,
-                vfs,
-                writable,
-            },
-        );
-        Ok(self)
+        self.with_hash(user, hash, vfs, writable)
     }
 
     /// Adds a user by an argon2 PHC hash (as a users file stores it).

@@ -76,6 +76,32 @@ impl Client {
     }
 }
 
+/// A running server whose logins all get `login(user)`; stopping it and
+/// awaiting its task is the caller's job.
+struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(login: impl Fn(&str) -> Login + Send + Sync + 'static, options: Options) -> Running {
+    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
+        Ok::<_, AuthError>(login(user))
+    });
+    let server = Server::builder(auth)
+        .options(options)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .bind()
+        .await
+        .unwrap();
+    let addr = server.local_addrs()[0];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop, task }
+}
+
 async fn storage_with(name: &str, size: usize) -> Arc<dyn Vfs> {
     let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
     let mut upload = vfs
@@ -113,21 +139,13 @@ impl QuotaHook for Allowance {
 async fn a_quota_hook_stops_and_then_refuses_transfers() {
     let vfs = storage_with("/big.bin", 100_000).await;
     let quota: Arc<dyn QuotaHook> = Arc::new(Allowance(AtomicU64::new(10_000)));
-    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
-        Ok::<_, AuthError>(Login::new(user, vfs.clone(), true).with_quota(quota.clone()))
-    });
-    let server = Server::builder(auth)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .bind()
-        .await
-        .unwrap();
-    let addr = server.local_addrs()[0];
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
+    let server = start(
+        move |user| Login::new(user, vfs.clone(), true).with_quota(quota.clone()),
+        Options::default(),
+    )
+    .await;
 
-    let mut client = Client::login(addr).await;
+    let mut client = Client::login(server.addr).await;
     let mut data = client.data().await;
     assert_eq!(client.cmd("RETR big.bin").await.code().get(), 150);
     let mut received = Vec::new();
@@ -149,30 +167,18 @@ async fn a_quota_hook_stops_and_then_refuses_transfers() {
     assert_eq!(refused.code().get(), 552, "{refused}");
     assert_eq!(client.cmd("NOOP").await.code().get(), 200);
 
-    stop.send(()).unwrap();
-    timeout(WAIT, running).await.unwrap().unwrap().unwrap();
+    server.stop.send(()).unwrap();
+    timeout(WAIT, server.task).await.unwrap().unwrap().unwrap();
 }
 
 #[tokio::test]
 async fn shutdown_finishes_running_transfers_then_says_421() {
     const SIZE: usize = 16 * 1024 * 1024;
     let vfs = storage_with("/big.bin", SIZE).await;
-    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
-        Ok::<_, AuthError>(Login::new(user, vfs.clone(), true))
-    });
     let mut options = Options::default();
     options.shutdown_grace = Duration::from_secs(10);
-    let server = Server::builder(auth)
-        .options(options)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .bind()
-        .await
-        .unwrap();
-    let addr = server.local_addrs()[0];
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
+    let Running { addr, stop, task } =
+        start(move |user| Login::new(user, vfs.clone(), true), options).await;
 
     let mut idle = Client::login(addr).await;
     let mut busy = Client::login(addr).await;
@@ -194,7 +200,7 @@ async fn shutdown_finishes_running_transfers_then_says_421() {
     assert_eq!(received.len(), SIZE);
     assert_eq!(busy.reply().await.code().get(), 226);
     assert_eq!(busy.reply().await.code().get(), 421);
-    timeout(WAIT, running).await.unwrap().unwrap().unwrap();
+    timeout(WAIT, task).await.unwrap().unwrap().unwrap();
 
     // Nobody is listening any more.
     let late = TcpStream::connect(addr).await;
