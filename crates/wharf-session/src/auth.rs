@@ -94,6 +94,13 @@ pub trait Authenticator: Send + Sync {
         password: &[u8],
         context: &AuthContext,
     ) -> Result<Login, AuthError>;
+
+    /// Whether `user` is exempt from the server's TLS policy (asked at
+    /// USER, before any password). None is, by default.
+    fn tls_exempt(&self, user: &str) -> bool {
+        let _ = user;
+        false
+    }
 }
 
 /// An authenticator from a closure, for embedders.
@@ -139,6 +146,7 @@ struct Account {
 pub struct UserList {
     accounts: HashMap<String, Account>,
     anonymous: Option<Arc<dyn Vfs>>,
+    tls_exempt: std::collections::HashSet<String>,
 }
 
 /// A password could not be hashed or a stored hash is not a valid argon2
@@ -197,6 +205,13 @@ impl UserList {
         Ok(self)
     }
 
+    /// Exempts `user` from the server's TLS policy (a legacy client that
+    /// cannot do TLS, on a trusted network).
+    pub fn exempt_from_tls(mut self, user: impl Into<String>) -> Self {
+        self.tls_exempt.insert(user.into());
+        self
+    }
+
     /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
     /// password (by convention, an e-mail address).
     pub fn with_anonymous(mut self, vfs: Arc<dyn Vfs>) -> Self {
@@ -207,6 +222,10 @@ impl UserList {
 
 #[async_trait]
 impl Authenticator for UserList {
+    fn tls_exempt(&self, user: &str) -> bool {
+        self.tls_exempt.contains(user)
+    }
+
     async fn authenticate(
         &self,
         user: &str,

@@ -38,12 +38,14 @@ mod options;
 mod quota;
 mod server;
 mod session;
+mod tls;
 
 pub use auth::{
     AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
     hash_password,
 };
 pub use network::{IpNetwork, NetworkError};
-pub use options::{Keepalive, Options, PublicAddress};
+pub use options::{Keepalive, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook};
 pub use server::{Server, ServerBuilder};
+pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};

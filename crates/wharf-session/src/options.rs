@@ -42,6 +42,20 @@ impl Default for Keepalive {
     }
 }
 
+/// When TLS is required (FTPS, RFC 4217). Without a TLS config on the
+/// server nothing can be required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TlsPolicy {
+    /// USER (and so PASS) only after `AUTH TLS`: `530` otherwise, and no
+    /// password is ever checked in clear.
+    pub login: bool,
+    /// Data connections only with `PROT P`: `PROT C` and transfers without
+    /// it get `534`.
+    pub data: bool,
+    /// Anonymous logins are exempt from both rules.
+    pub exempt_anonymous: bool,
+}
+
 /// Engine settings. Build with `Options::default()` and change fields, or
 /// through [`ServerBuilder`](crate::ServerBuilder).
 #[derive(Debug, Clone)]
@@ -92,6 +106,15 @@ pub struct Options {
     pub keepalive: Option<Keepalive>,
     /// How long running transfers may go on after shutdown is asked for.
     pub shutdown_grace: Duration,
+    /// When TLS is required.
+    pub tls_policy: TlsPolicy,
+    /// A PROT P data connection must resume the control connection's TLS
+    /// session (as vsftpd's `require_ssl_reuse`), so that nobody else can
+    /// take over a passive data port. Default on.
+    pub tls_reuse_required: bool,
+    /// Allow `CCC` (back to a clear control connection after login, for
+    /// NAT helpers that must read PORT/PASV). Default off.
+    pub allow_ccc: bool,
 }
 
 impl Default for Options {
@@ -117,6 +140,9 @@ impl Default for Options {
             transfer_buffer: 256 * 1024,
             keepalive: Some(Keepalive::default()),
             shutdown_grace: Duration::from_secs(30),
+            tls_policy: TlsPolicy::default(),
+            tls_reuse_required: true,
+            allow_ccc: false,
         }
     }
 }

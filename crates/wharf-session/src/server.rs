@@ -18,6 +18,7 @@ use crate::auth::Authenticator;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::options::{Options, PublicAddress};
 use crate::session::{ServerContext, run_session};
+use crate::tls::TlsConfig;
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
@@ -25,6 +26,8 @@ pub struct ServerBuilder {
     virtual_hosts: HashMap<String, Arc<dyn Authenticator>>,
     options: Options,
     addresses: Vec<SocketAddr>,
+    implicit_addresses: Vec<SocketAddr>,
+    tls: Option<Arc<TlsConfig>>,
 }
 
 impl ServerBuilder {
@@ -68,20 +71,42 @@ impl ServerBuilder {
         self
     }
 
+    /// Enables FTPS: `AUTH TLS` on every listener, PROT P data
+    /// connections, and the implicit listeners.
+    pub fn tls(mut self, tls: Arc<TlsConfig>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Adds an implicit-FTPS address (TLS from the first byte; port 990 by
+    /// convention). Needs [`ServerBuilder::tls`].
+    pub fn implicit_listen(mut self, address: SocketAddr) -> Self {
+        self.implicit_addresses.push(address);
+        self
+    }
+
     /// Binds every listen address.
     pub async fn bind(self) -> io::Result<Server> {
-        if self.addresses.is_empty() {
+        if self.addresses.is_empty() && self.implicit_addresses.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "no address to listen on",
             ));
         }
-        let mut listeners = Vec::with_capacity(self.addresses.len());
-        for address in &self.addresses {
+        if !self.implicit_addresses.is_empty() && self.tls.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "implicit FTPS needs a TLS certificate",
+            ));
+        }
+        let plain = self.addresses.iter().map(|a| (a, false));
+        let implicit = self.implicit_addresses.iter().map(|a| (a, true));
+        let mut listeners = Vec::new();
+        for (address, implicit) in plain.chain(implicit) {
             let listener = TcpListener::bind(address).await.map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot listen on {address}: {e}"))
             })?;
-            listeners.push(listener);
+            listeners.push((listener, implicit));
         }
         let options = self.options;
         let ctx = ServerContext {
@@ -93,6 +118,7 @@ impl ServerBuilder {
             ),
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,
+            tls: self.tls,
             options,
         };
         Ok(Server {
@@ -104,7 +130,8 @@ impl ServerBuilder {
 
 /// A bound FTP server; [`Server::run_until`] serves it.
 pub struct Server {
-    listeners: Vec<TcpListener>,
+    /// Each listener, and whether it is implicit FTPS.
+    listeners: Vec<(TcpListener, bool)>,
     ctx: Arc<ServerContext>,
 }
 
@@ -121,14 +148,27 @@ impl Server {
             virtual_hosts: HashMap::new(),
             options: Options::default(),
             addresses: Vec::new(),
+            implicit_addresses: Vec::new(),
+            tls: None,
         }
     }
 
-    /// The addresses actually bound (with the ports the OS chose).
+    /// The plain (explicit FTPS) addresses actually bound, with the ports
+    /// the OS chose.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.addrs(false)
+    }
+
+    /// The implicit-FTPS addresses actually bound.
+    pub fn implicit_addrs(&self) -> Vec<SocketAddr> {
+        self.addrs(true)
+    }
+
+    fn addrs(&self, implicit: bool) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter(|(_, i)| *i == implicit)
+            .filter_map(|(l, _)| l.local_addr().ok())
             .collect()
     }
 
@@ -140,9 +180,10 @@ impl Server {
         let sessions = TaskTracker::new();
         let limits = Arc::new(Limits::new(&self.ctx.options));
         let accept_loops = TaskTracker::new();
-        for listener in self.listeners {
+        for (listener, implicit) in self.listeners {
             accept_loops.spawn(accept_loop(
                 listener,
+                implicit,
                 self.ctx.clone(),
                 limits.clone(),
                 sessions.clone(),
@@ -221,6 +262,7 @@ impl Drop for Slot {
 
 async fn accept_loop(
     listener: TcpListener,
+    implicit: bool,
     ctx: Arc<ServerContext>,
     limits: Arc<Limits>,
     sessions: TaskTracker,
@@ -242,10 +284,12 @@ async fn accept_loop(
         };
         let slot = match limits.admit(peer.ip()) {
             Ok(slot) => slot,
-            Err(why) => {
+            Err(why) if !implicit => {
                 sessions.spawn(refuse(stream, why));
                 continue;
             }
+            // An implicit-TLS client cannot read a clear 421: just close.
+            Err(_) => continue,
         };
         let Ok(local) = stream.local_addr() else {
             continue;
@@ -253,7 +297,7 @@ async fn accept_loop(
         let ctx = ctx.clone();
         let stopped = stopped.clone();
         sessions.spawn(async move {
-            run_session(ctx, stream, peer, local, stopped).await;
+            run_session(ctx, stream, peer, local, implicit, stopped).await;
             drop(slot);
         });
     }

@@ -85,6 +85,38 @@ pub(crate) struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]
     pub(crate) log_json: bool,
+
+    /// TLS certificate chain (PEM) for FTPS; reloaded on SIGHUP or when the
+    /// file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) for FTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+
+    /// Generate a self-signed certificate for localhost at start (testing
+    /// only: clients must skip verification).
+    #[arg(long, conflicts_with = "tls_cert")]
+    pub(crate) tls_self_signed: bool,
+
+    /// Implicit FTPS address (TLS from the first byte; 990 in production);
+    /// repeatable.
+    #[arg(long = "implicit-listen", value_name = "ADDR:PORT")]
+    pub(crate) implicit_listen: Vec<SocketAddr>,
+
+    /// What needs TLS: none, login (USER/PASS), data (transfers), or all.
+    #[arg(long, value_name = "WHAT", value_parser = ["none", "login", "data", "all"])]
+    pub(crate) tls_required: Option<String>,
+
+    /// Whether PROT P data connections must resume the control connection's
+    /// TLS session (default true; false for clients that cannot).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) tls_reuse_required: Option<bool>,
+
+    /// Allow CCC (clear control connection after login).
+    #[arg(long)]
+    pub(crate) tls_allow_ccc: bool,
 }
 
 /// Parses `LOW-HIGH`.

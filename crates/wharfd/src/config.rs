@@ -27,6 +27,26 @@ pub(crate) struct Config {
     pub(crate) keepalive: KeepaliveConfig,
     #[serde(rename = "host")]
     pub(crate) hosts: Vec<HostEntry>,
+    pub(crate) tls: TlsSection,
+}
+
+/// `[tls]`: FTPS.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct TlsSection {
+    /// PEM certificate chain; with `key`.
+    pub(crate) cert: Option<PathBuf>,
+    /// PEM private key.
+    pub(crate) key: Option<PathBuf>,
+    /// A self-signed certificate for localhost (testing only).
+    pub(crate) self_signed: Option<bool>,
+    /// Implicit FTPS addresses.
+    pub(crate) implicit_listen: Option<Vec<std::net::SocketAddr>>,
+    /// "none", "login", "data" or "all".
+    pub(crate) required: Option<String>,
+    pub(crate) reuse_required: Option<bool>,
+    pub(crate) exempt_anonymous: Option<bool>,
+    pub(crate) allow_ccc: Option<bool>,
 }
 
 /// One account, in the config file or a users file.
@@ -42,6 +62,9 @@ pub(crate) struct UserEntry {
     pub(crate) root: Option<PathBuf>,
     #[serde(default = "yes")]
     pub(crate) writable: bool,
+    /// Exempt from the TLS policy (a legacy client on a trusted network).
+    #[serde(default)]
+    pub(crate) tls_exempt: bool,
 }
 
 fn yes() -> bool {
@@ -164,6 +187,8 @@ impl Config {
         let dir = path.parent().unwrap_or(Path::new("."));
         config.root = config.root.map(|p| relative_to(dir, &p));
         config.users_file = config.users_file.map(|p| relative_to(dir, &p));
+        config.tls.cert = config.tls.cert.map(|p| relative_to(dir, &p));
+        config.tls.key = config.tls.key.map(|p| relative_to(dir, &p));
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
             host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));
@@ -184,6 +209,14 @@ impl Config {
             if o.address.trim().is_empty() {
                 bail!("passive.overrides[{i}].address: must not be empty");
             }
+        }
+        if let Some(required) = &self.tls.required {
+            if !["none", "login", "data", "all"].contains(&required.as_str()) {
+                bail!("tls.required: {required:?} is not one of none, login, data, all");
+            }
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            bail!("tls.cert and tls.key go together");
         }
         check_users(&self.users, "user")?;
         for (i, host) in self.hosts.iter().enumerate() {
@@ -243,6 +276,7 @@ mod tests {
         assert!(config.timeouts.idle_secs.is_some());
         assert!(config.keepalive.retries.is_some());
         assert!(config.limits.max_line.is_some());
+        assert_eq!(config.tls.required.as_deref(), Some("login"));
     }
 
     fn error_of(text: &str) -> String {
@@ -263,6 +297,8 @@ mod tests {
         let user = "[[user]]\nname = \"bob\"";
         assert!(error_of(user).contains("user[0] (bob): needs password_hash or password"));
         assert!(error_of("[timeouts]\nidle = 3").contains("idle"));
+        assert!(error_of("[tls]\nrequired = \"always\"").contains("tls.required"));
+        assert!(error_of("[tls]\ncert = \"a.pem\"").contains("tls.cert and tls.key"));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use wharf_session::Server;
+use std::time::Duration;
+
+use wharf_session::{Server, TlsConfig};
 
 use cli::Cli;
 use config::Config;
@@ -27,7 +29,7 @@ fn one_time_password() -> Result<String> {
 
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -52,6 +54,55 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Reloads the certificate files on SIGHUP, and when their modification
+/// time changes (checked every 30 seconds). Sessions keep running; new
+/// handshakes get the new certificate. A failed reload keeps the old one.
+async fn reload_certificates(tls: Arc<TlsConfig>) {
+    let Some((cert, key)) = tls
+        .certificate()
+        .files()
+        .map(|(c, k)| (c.to_owned(), k.to_owned()))
+    else {
+        return;
+    };
+    let stamp = |cert: &std::path::Path, key: &std::path::Path| {
+        let time = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        (time(cert), time(key))
+    };
+    let mut seen = stamp(&cert, &key);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = std::future::pending::<()>();
+        tokio::select! {
+            () = signalled => {}
+            () = tokio::time::sleep(Duration::from_secs(30)) => {
+                let now = stamp(&cert, &key);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+            }
+        }
+        match tls.reload() {
+            Ok(()) => tracing::info!(cert = %cert.display(), "TLS certificate reloaded"),
+            Err(error) => {
+                tracing::warn!(%error, "TLS certificate reload failed; keeping the old one")
+            }
+        }
+    }
 }
 
 /// `--hash-password`: one line from stdin to an argon2 PHC string.
@@ -99,8 +150,20 @@ async fn run() -> Result<()> {
     };
     let settings = Settings::resolve(&cli, config, one_time_password)?;
     init_logging(settings.log_json);
+    let mut banner_lines = Vec::new();
 
     let mut builder = Server::builder(settings.users).options(settings.options);
+    if let Some(tls) = &settings.tls {
+        builder = builder.tls(tls.config.clone());
+        for address in &tls.implicit {
+            builder = builder.implicit_listen(*address);
+        }
+        if tls.self_signed {
+            banner_lines
+                .push("TLS with a self-signed certificate for localhost (testing only)".to_owned());
+        }
+        tokio::spawn(reload_certificates(tls.config.clone()));
+    }
     for (name, users) in settings.hosts {
         builder = builder.virtual_host(&name, Arc::new(users));
     }
@@ -111,11 +174,14 @@ async fn run() -> Result<()> {
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "wharfd: serving {}", settings.root.display())?;
-    for line in &settings.banner {
+    for line in settings.banner.iter().chain(&banner_lines) {
         writeln!(out, "wharfd: {line}")?;
     }
     for address in server.local_addrs() {
         writeln!(out, "wharfd: listening on ftp://{address}")?;
+    }
+    for address in server.implicit_addrs() {
+        writeln!(out, "wharfd: listening on ftps://{address}")?;
     }
     out.flush()?;
     drop(out);

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wharf_fs::LocalFs;
-use wharf_session::{IpNetwork, Keepalive, Options, PublicAddress, UserList};
+use wharf_session::{
+    CertificatePem, IpNetwork, Keepalive, Options, PublicAddress, TlsConfig, TlsPolicy, UserList,
+};
 use wharf_vfs::Vfs;
 
 use crate::cli::{Cli, parse_port_range, public_ip};
@@ -22,6 +24,15 @@ pub(crate) const DEFAULT_USER: &str = "wharf";
 /// known range is one a firewall can open.
 pub(crate) const DEFAULT_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 50000..=50999;
 
+/// FTPS settings.
+pub(crate) struct TlsSettings {
+    pub(crate) config: Arc<TlsConfig>,
+    /// Implicit-FTPS addresses.
+    pub(crate) implicit: Vec<SocketAddr>,
+    /// The certificate is a throwaway one made at start.
+    pub(crate) self_signed: bool,
+}
+
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
     pub(crate) listen: Vec<SocketAddr>,
@@ -33,6 +44,7 @@ pub(crate) struct Settings {
     pub(crate) log_json: bool,
     /// Lines to print at start (how to log in).
     pub(crate) banner: Vec<String>,
+    pub(crate) tls: Option<TlsSettings>,
 }
 
 /// Opens each distinct root directory once.
@@ -76,6 +88,9 @@ fn add_users(
             None => base.to_owned(),
         };
         let vfs = roots.open(&root)?;
+        if user.tls_exempt {
+            list = list.exempt_from_tls(user.name.clone());
+        }
         list = match (&user.password_hash, &user.password) {
             (Some(hash), _) => list
                 .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
@@ -130,6 +145,7 @@ impl Settings {
                 password: Some(password.clone()),
                 root: None,
                 writable: true,
+                tls_exempt: false,
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;
@@ -162,8 +178,30 @@ impl Settings {
             hosts.push((host.name.clone(), list));
         }
 
-        let options = options(cli, &config)?;
+        let tls = tls_settings(cli, &config)?;
+        let mut options = options(cli, &config)?;
+        let required = cli
+            .tls_required
+            .clone()
+            .or(config.tls.required.clone())
+            .unwrap_or_else(|| "none".into());
+        if required != "none" && tls.is_none() {
+            return Err(anyhow!(
+                "--tls-required {required} needs a certificate (--tls-cert/--tls-key or --tls-self-signed)"
+            ));
+        }
+        options.tls_policy = TlsPolicy {
+            login: matches!(required.as_str(), "login" | "all"),
+            data: matches!(required.as_str(), "data" | "all"),
+            exempt_anonymous: config.tls.exempt_anonymous.unwrap_or(true),
+        };
+        options.tls_reuse_required = cli
+            .tls_reuse_required
+            .or(config.tls.reuse_required)
+            .unwrap_or(true);
+        options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
         Ok(Self {
+            tls,
             listen,
             root,
             options,
@@ -173,6 +211,52 @@ impl Settings {
             banner,
         })
     }
+}
+
+/// A certificate for localhost made now, for tests and trying things out.
+fn make_self_signed() -> Result<CertificatePem> {
+    let names = ["localhost", "127.0.0.1", "::1"]
+        .map(str::to_owned)
+        .to_vec();
+    let generated = rcgen::generate_simple_self_signed(names)
+        .context("cannot make a self-signed certificate")?;
+    Ok(CertificatePem {
+        chain: generated.cert.pem().into_bytes(),
+        key: generated.signing_key.serialize_pem().into_bytes(),
+    })
+}
+
+fn tls_settings(cli: &Cli, config: &Config) -> Result<Option<TlsSettings>> {
+    let files = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => config.tls.cert.clone().zip(config.tls.key.clone()),
+    };
+    let self_signed =
+        files.is_none() && (cli.tls_self_signed || config.tls.self_signed.unwrap_or(false));
+    let implicit = if cli.implicit_listen.is_empty() {
+        config.tls.implicit_listen.clone().unwrap_or_default()
+    } else {
+        cli.implicit_listen.clone()
+    };
+    let config = match (files, self_signed) {
+        (Some((cert, key)), _) => {
+            TlsConfig::from_files(&cert, &key).with_context(|| "tls.cert/tls.key")?
+        }
+        (None, true) => TlsConfig::new(&make_self_signed()?)?,
+        (None, false) => {
+            if !implicit.is_empty() {
+                return Err(anyhow!(
+                    "--implicit-listen needs a certificate (--tls-cert/--tls-key or --tls-self-signed)"
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some(TlsSettings {
+        config: Arc::new(config),
+        implicit,
+        self_signed,
+    }))
 }
 
 fn options(cli: &Cli, config: &Config) -> Result<Options> {
@@ -287,6 +371,33 @@ mod tests {
         );
         // No user configured: the one-time default user is announced.
         assert!(s.banner.iter().any(|l| l.contains("password: otp")));
+    }
+
+    #[test]
+    fn tls_policies() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = format!("root = {:?}", dir.path());
+        let s = resolve(&["--tls-self-signed", "--tls-required", "login"], &root);
+        assert!(s.tls.is_some());
+        assert!(s.options.tls_policy.login && !s.options.tls_policy.data);
+        assert!(s.options.tls_reuse_required);
+        let s = resolve(
+            &[
+                "--tls-self-signed",
+                "--tls-required",
+                "all",
+                "--tls-reuse-required",
+                "false",
+            ],
+            &root,
+        );
+        assert!(s.options.tls_policy.login && s.options.tls_policy.data);
+        assert!(!s.options.tls_reuse_required);
+        let cli = Cli::parse_from(["wharfd", "--tls-required", "data"]);
+        let err = Settings::resolve(&cli, Config::parse(&root).unwrap(), || Ok("x".into()))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("needs a certificate"), "{err}");
     }
 
     #[test]

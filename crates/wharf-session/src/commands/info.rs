@@ -13,13 +13,19 @@ use crate::session::{Outcome, Session};
 impl Session {
     /// FEAT lists exactly what this server supports (RFC 2389 3.2).
     pub(super) fn feat(&self) -> Outcome {
-        let mut lines = vec![
-            "Extensions supported:".to_owned(),
+        let mut lines = vec!["Extensions supported:".to_owned()];
+        if self.ctx.tls.is_some() {
+            lines.extend([" AUTH TLS", " PBSZ", " PROT"].map(str::to_owned));
+            if self.ctx.options.allow_ccc {
+                lines.push(" CCC".to_owned());
+            }
+        }
+        lines.extend([
             " EPRT".to_owned(),
             " EPSV".to_owned(),
             " HOST".to_owned(),
             " MDTM".to_owned(),
-        ];
+        ]);
         let capabilities = match &self.state.login {
             LoginState::LoggedIn(login) => Some(login.vfs.capabilities()),
             _ => None,

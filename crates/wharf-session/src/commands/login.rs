@@ -13,8 +13,15 @@ use crate::session::{Outcome, Session};
 
 impl Session {
     pub(super) fn user(&mut self, user: &Username) -> Outcome {
+        let name = user.to_string_lossy().into_owned();
+        if !self.state.tls_control && self.tls_required_for_login(&name) {
+            return reply(
+                ReplyCode::NOT_LOGGED_IN,
+                "TLS is required: send AUTH TLS before USER.",
+            );
+        }
         // USER while logged in starts a new login (RFC 959 allows it).
-        self.state.login = LoginState::AwaitingPassword(user.to_string_lossy().into_owned());
+        self.state.login = LoginState::AwaitingPassword(name);
         self.data = DataPlan::None;
         reply(ReplyCode::NEED_PASSWORD, "Password required.")
     }
@@ -25,6 +32,15 @@ impl Session {
             LoginState::LoggedIn(_) => return reply(ReplyCode::SUPERFLUOUS, "Already logged in."),
             LoginState::Anonymous => return reply(ReplyCode::BAD_SEQUENCE, "Send USER first."),
         };
+        // Never check a password that crossed the network in clear when the
+        // policy forbids it (the session may have gone back to clear).
+        if !self.state.tls_control && self.tls_required_for_login(&user) {
+            self.state.login = LoginState::Anonymous;
+            return reply(
+                ReplyCode::NOT_LOGGED_IN,
+                "TLS is required: send AUTH TLS before USER.",
+            );
+        }
         let context = AuthContext {
             peer: self.peer,
             host: self.state.host.clone(),
@@ -37,6 +53,7 @@ impl Session {
             Ok(login) => {
                 info!(user = %login.user, writable = login.writable, "login");
                 let writable = login.writable;
+                self.state.tls_exempt = self.tls_exempt(&login.user) || self.tls_exempt(&user);
                 self.state.login = LoginState::LoggedIn(login);
                 self.state.cwd = wharf_vfs::VPath::root();
                 let mode = if writable { "" } else { " (read-only)" };

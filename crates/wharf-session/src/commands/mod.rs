@@ -7,6 +7,7 @@ mod info;
 mod listing;
 mod login;
 mod navigate;
+mod security;
 mod transfer;
 
 use wharf_proto::{Command, Reply, ReplyCode};
@@ -48,12 +49,10 @@ impl Session {
             C::Noop => return Ok(reply(ReplyCode::OK, "NOOP ok.")),
             C::Opts(opts) => return Ok(self.opts(opts)),
             C::Lang(tag) => return Ok(self.lang(tag.as_ref())),
-            C::Auth(_) | C::Pbsz(_) | C::Prot(_) | C::Ccc => {
-                return Ok(reply(
-                    ReplyCode::NOT_IMPLEMENTED,
-                    "TLS is not available on this server yet.",
-                ));
-            }
+            C::Auth(mechanism) => return Ok(self.auth(&mechanism)),
+            C::Pbsz(size) => return Ok(self.pbsz(size)),
+            C::Prot(level) => return Ok(self.prot(level)),
+            C::Ccc => return Ok(self.ccc()),
             C::Acct(_) => return Ok(reply(ReplyCode::SUPERFLUOUS, "ACCT not needed.")),
             C::Abor => return Ok(self.abor_idle()),
             C::Stat(None) => return Ok(self.stat_server()),

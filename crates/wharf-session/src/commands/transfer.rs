@@ -17,6 +17,12 @@ impl Session {
     /// The prepared data connection, or the `425` a transfer gets without
     /// one. Taking it means the next transfer needs a new PASV/PORT.
     pub(super) fn take_data_plan(&mut self) -> Result<DataPlan, Reply> {
+        if self.tls_required_for_data() && !self.state.prot_private {
+            return Err(Reply::new(
+                ReplyCode::DENIED_FOR_POLICY,
+                "Data connections must be encrypted: send PBSZ 0 and PROT P.",
+            ));
+        }
         let plan = std::mem::take(&mut self.data);
         if plan.is_none() {
             return Err(Reply::new(
@@ -147,15 +153,13 @@ impl Session {
             return Err(bad_name());
         }
         let quota = self.quota_for(Direction::Upload)?;
-        // Refuse before opening anything if there is no data connection.
-        if self.data.is_none() {
-            return Err(self.take_data_plan().err().unwrap_or_else(bad_name));
-        }
+        // The data connection first: without one (or against the TLS
+        // policy) nothing is created.
+        let plan = self.take_data_plan()?;
         let upload = vfs
             .create(&target, mode)
             .await
             .map_err(|e| reply_for(&e, &target))?;
-        let plan = self.take_data_plan()?;
         let preliminary = match unique_name {
             Some(name) => {
                 let mut text = b"FILE: ".to_vec();

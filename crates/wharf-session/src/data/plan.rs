@@ -4,6 +4,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tracing::warn;
@@ -11,6 +14,7 @@ use tracing::warn;
 use super::active;
 use super::socket::tune_data;
 use crate::options::Keepalive;
+use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
 /// Set up by PASV/EPSV (a listener) or PORT/EPRT (an address); used, and
 /// so consumed, by the next transfer.
@@ -28,8 +32,21 @@ pub(crate) enum DataPlan {
     Active(SocketAddr),
 }
 
+/// A data connection, plain or TLS.
+pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> DataIo for T {}
+
+/// TLS on a data connection (PROT P).
+#[derive(Debug, Clone)]
+pub(crate) struct DataTls {
+    pub(crate) config: Arc<TlsConfig>,
+    /// The control session's token its data connections must resume.
+    pub(crate) token: SessionToken,
+    pub(crate) require_reuse: bool,
+}
+
 /// What opening a data connection needs to know of the session.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct OpenContext {
     /// The control connection's peer; passive connections must come from
     /// its IP when `check_peer` is on.
@@ -39,6 +56,8 @@ pub(crate) struct OpenContext {
     pub(crate) check_peer: bool,
     pub(crate) timeout: Duration,
     pub(crate) keepalive: Option<Keepalive>,
+    /// Set when PROT P is in force.
+    pub(crate) tls: Option<DataTls>,
 }
 
 impl DataPlan {
@@ -55,37 +74,65 @@ impl DataPlan {
     }
 
     /// Opens the data connection: accepts the client's (passive) or
-    /// connects to it (active).
-    pub(crate) async fn open(self, cx: OpenContext) -> io::Result<TcpStream> {
-        let stream = match self {
-            Self::None => {
-                return Err(io::Error::new(
+    /// connects to it (active), then secures it when PROT P is in force.
+    pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
+        let deadline = cx.timeout;
+        let opened = async {
+            match self {
+                Self::None => Err(io::Error::new(
                     io::ErrorKind::NotConnected,
                     "use PASV, EPSV, PORT or EPRT first",
-                ));
-            }
-            Self::Active(target) => active::connect(target, cx.local, cx.timeout).await?,
-            Self::Passive { listener, .. } => {
-                tokio::time::timeout(cx.timeout, accept_from(&listener, cx))
-                    .await
-                    .map_err(|_| {
-                        io::Error::new(io::ErrorKind::TimedOut, "no data connection arrived")
-                    })??
+                )),
+                Self::Active(target) => {
+                    let tcp = active::connect(target, cx.local, cx.timeout).await?;
+                    tune_data(&tcp, cx.keepalive);
+                    secure(tcp, cx).await.map_err(io::Error::other)
+                }
+                Self::Passive { listener, .. } => accept_from(&listener, cx).await,
             }
         };
-        tune_data(&stream, cx.keepalive);
-        Ok(stream)
+        tokio::time::timeout(deadline, opened)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no data connection arrived"))?
     }
 }
 
-/// Accepts connections until one comes from the control connection's IP;
-/// others are closed at once (they are trying to steal the transfer).
-async fn accept_from(listener: &TcpListener, cx: OpenContext) -> io::Result<TcpStream> {
-    loop {
-        let (stream, from) = listener.accept().await?;
-        if !cx.check_peer || from.ip().to_canonical() == cx.peer.to_canonical() {
-            return Ok(stream);
+/// TLS on the connection if PROT P is in force.
+async fn secure(tcp: TcpStream, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTlsError> {
+    match &cx.tls {
+        None => Ok(Box::new(tcp)),
+        Some(tls) => {
+            let stream = tls
+                .config
+                .accept_data(tcp, tls.token, tls.require_reuse)
+                .await?;
+            Ok(Box::new(stream))
         }
-        warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
+    }
+}
+
+/// Accepts connections until one comes from the control connection's IP
+/// and completes its TLS handshake; others are closed at once (they are
+/// trying to steal the transfer, or scanning) and the real client may still
+/// come. A connection that completes the handshake without resuming the
+/// control session ends the wait at once with a clear error: that is almost
+/// always the real client, one that cannot resume (stock Python ftplib), and
+/// it should hear why now rather than after a timeout.
+async fn accept_from(listener: &TcpListener, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
+    loop {
+        let (tcp, from) = listener.accept().await?;
+        if cx.check_peer && from.ip().to_canonical() != cx.peer.to_canonical() {
+            warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
+            continue;
+        }
+        tune_data(&tcp, cx.keepalive);
+        match secure(tcp, cx).await {
+            Ok(stream) => return Ok(stream),
+            Err(error @ DataTlsError::NotResumed) => {
+                warn!(%from, %error, "refused a passive data connection");
+                return Err(io::Error::other(error));
+            }
+            Err(error) => warn!(%from, %error, "refused a passive data connection"),
+        }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn run(
     limits: Limits,
     progress: Arc<AtomicU64>,
 ) -> Result<u64, TransferError> {
-    let mut stream = job.plan.open(cx).await.map_err(TransferError::Connect)?;
+    let mut stream = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
     let moved = match job.work {
         Work::Send { reader, ascii } => {
             let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Download);
@@ -178,10 +178,14 @@ async fn receive<R: AsyncRead + Unpin>(
     let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
     loop {
         // An error here drops `upload`, which discards it: a broken
-        // connection never commits a partial file under its final name.
-        let n = stalled(limits, src.read(&mut buf))
-            .await?
-            .map_err(TransferError::Broken)?;
+        // connection never commits a partial file under its final name. A
+        // TLS peer that closes TCP without close_notify ends the file as
+        // plain FTP's close does.
+        let n = match stalled(limits, src.read(&mut buf)).await? {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(TransferError::Broken(e)),
+        };
         converted.clear();
         if n == 0 {
             if ascii {

@@ -4,34 +4,41 @@
 //! [`ServerCodec`], hands each to a handler, and writes the reply; a
 //! transfer runs in a task of its own, so that while it runs the loop keeps
 //! reading: ABOR, STAT and NOOP are answered at once, other commands wait
-//! for the transfer's final reply (RFC 959 allows either).
+//! for the transfer's final reply (RFC 959 allows either). `AUTH TLS` and
+//! `CCC` swap the stream under the loop (see [`upgrade`] and [`downgrade`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant as StdInstant;
+use std::time::{Duration, Instant as StdInstant};
 
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::codec::FramedRead;
 use tracing::{Instrument, debug, info, info_span, warn};
 use wharf_proto::codec::ServerCodec;
 use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
-use super::control_reader::ControlReader;
+use super::control_stream::ControlStream;
 use super::state::LoginState;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
 use crate::data::transfer::{self, TransferError, final_reply};
 
+type Commands = FramedRead<ReadHalf<ControlStream>, ServerCodec>;
+type Replies = WriteHalf<ControlStream>;
+
+/// How long a TLS handshake on the control connection may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Writes one reply.
-async fn send(out: &mut OwnedWriteHalf, reply: &Reply) -> std::io::Result<()> {
-    out.write_all(&reply.to_bytes()).await
+async fn send<W: AsyncWrite + Unpin>(out: &mut W, reply: &Reply) -> std::io::Result<()> {
+    out.write_all(&reply.to_bytes()).await?;
+    out.flush().await
 }
 
 /// The reply for a line that did not decode.
@@ -59,40 +66,66 @@ async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Result<u64, Tr
     }
 }
 
+fn framed(stream: ControlStream, max_line: usize) -> (Commands, Replies) {
+    let (read, write) = tokio::io::split(stream);
+    (FramedRead::new(read, ServerCodec::new(max_line)), write)
+}
+
 /// Serves one control connection until it closes, times out, or the server
-/// shuts down.
+/// shuts down. `implicit` connections start with a TLS handshake (implicit
+/// FTPS).
 pub(crate) async fn run_session(
     ctx: Arc<ServerContext>,
     stream: TcpStream,
     peer: SocketAddr,
     local: SocketAddr,
+    implicit: bool,
     shutdown: watch::Receiver<bool>,
 ) {
     let span = info_span!("session", %peer);
-    drive(ctx, stream, peer, local, shutdown)
+    drive(ctx, stream, peer, local, implicit, shutdown)
         .instrument(span)
         .await;
 }
 
 async fn drive(
     ctx: Arc<ServerContext>,
-    stream: TcpStream,
+    tcp: TcpStream,
     peer: SocketAddr,
     local: SocketAddr,
+    implicit: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tune_control(&stream, ctx.options.keepalive);
-    let (read, mut out) = stream.into_split();
-    let mut commands = FramedRead::new(
-        ControlReader::new(read),
-        ServerCodec::new(ctx.options.max_line),
-    );
+    tune_control(&tcp, ctx.options.keepalive);
+    let started = StdInstant::now();
+    let mut session = Session::new(ctx.clone(), peer, local);
+    let stream = if implicit {
+        let Some(tls) = &ctx.tls else { return };
+        match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(tcp, session.token)).await {
+            Ok(Ok(stream)) => {
+                session.state.secured();
+                // Implicit FTPS protects data from the start (RFC 4217 sec. 1).
+                session.state.pbsz = true;
+                session.state.prot_private = true;
+                ControlStream::Tls(Box::new(stream))
+            }
+            Ok(Err(error)) => {
+                debug!(%error, "implicit TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                debug!("implicit TLS handshake timed out");
+                return;
+            }
+        }
+    } else {
+        ControlStream::plain(tcp)
+    };
+    let (mut commands, mut out) = framed(stream, ctx.options.max_line);
     let login_deadline = Instant::now() + ctx.options.login_timeout;
     let idle = ctx.options.idle_timeout;
+    info!(local = %local, implicit_tls = implicit, "session start");
     let greeting = Reply::new(ReplyCode::SERVICE_READY, &ctx.options.greeting);
-    let mut session = Session::new(ctx, peer, local);
-    let started = StdInstant::now();
-    info!(local = %local, "session start");
     if send(&mut out, &greeting).await.is_err() {
         return;
     }
@@ -121,11 +154,11 @@ async fn drive(
             () = sleep_until(wake.unwrap_or_else(far_future)), if wake.is_some() => Step::Timer,
             _ = shutdown.changed() => Step::Shutdown,
         };
-        let keep_going = match step {
+        let flow = match step {
             Step::TransferDone(result) => {
                 let reply = session.end_transfer(result);
                 idle_deadline = Instant::now() + idle;
-                send(&mut out, &reply).await.is_ok()
+                ok(send(&mut out, &reply).await)
             }
             Step::Command(command) => {
                 idle_deadline = Instant::now() + idle;
@@ -134,33 +167,50 @@ async fn drive(
             Step::Bad(error) => {
                 debug!(%error, "undecodable command");
                 idle_deadline = Instant::now() + idle;
-                send(&mut out, &decode_error_reply(&error)).await.is_ok()
+                ok(send(&mut out, &decode_error_reply(&error)).await)
             }
-            Step::Gone => false,
+            Step::Gone => Flow::Close,
             Step::Timer => {
                 let now = Instant::now();
                 if passive_expiry.is_some_and(|t| t <= now) {
                     session.data = DataPlan::None;
-                    true
+                    Flow::Continue
                 } else {
-                    let _ = send(
-                        &mut out,
-                        &Reply::new(
-                            ReplyCode::SERVICE_NOT_AVAILABLE,
-                            "Timeout, closing control connection.",
-                        ),
-                    )
-                    .await;
-                    false
+                    let timeout = Reply::new(
+                        ReplyCode::SERVICE_NOT_AVAILABLE,
+                        "Timeout, closing control connection.",
+                    );
+                    let _ = send(&mut out, &timeout).await;
+                    Flow::Close
                 }
             }
             Step::Shutdown => {
                 session.drain_on_shutdown(&mut out).await;
-                false
+                Flow::Close
             }
         };
-        if !keep_going {
-            break;
+        match flow {
+            Flow::Continue => {}
+            Flow::Close => break,
+            Flow::StartTls => match upgrade(commands, out, &session).await {
+                Some((c, o)) => {
+                    (commands, out) = (c, o);
+                    session.state.secured();
+                    info!("control connection secured with TLS");
+                }
+                None => {
+                    session.transfer = None;
+                    return;
+                }
+            },
+            Flow::EndTls => match downgrade(commands, out, ctx.options.max_line).await {
+                Some((c, o)) => {
+                    (commands, out) = (c, o);
+                    session.state.tls_control = false;
+                    info!("control connection back in clear (CCC)");
+                }
+                None => return,
+            },
         }
     }
     if let Some(running) = session.transfer.take() {
@@ -172,15 +222,84 @@ async fn drive(
         LoginState::LoggedIn(login) => login.user.as_str(),
         _ => "-",
     };
-    info!(
-        user,
-        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "session end"
-    );
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    info!(user, elapsed_ms, "session end");
+}
+
+/// AUTH TLS: the 234 is out; the next bytes are the client's handshake.
+async fn upgrade(
+    commands: Commands,
+    out: Replies,
+    session: &Session,
+) -> Option<(Commands, Replies)> {
+    let parts = commands.into_parts();
+    if !parts.read_buf.is_empty() {
+        // A client that sent more after AUTH TLS without waiting for 234.
+        warn!("bytes after AUTH TLS before the handshake; closing");
+        return None;
+    }
+    let ControlStream::Plain { tcp, .. } = parts.io.unsplit(out) else {
+        return None;
+    };
+    let tls = session.ctx.tls.as_ref()?;
+    match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(tcp, session.token)).await {
+        Ok(Ok(stream)) => Some(framed(
+            ControlStream::Tls(Box::new(stream)),
+            session.ctx.options.max_line,
+        )),
+        Ok(Err(error)) => {
+            warn!(%error, "TLS handshake after AUTH TLS failed");
+            None
+        }
+        Err(_) => {
+            warn!("TLS handshake after AUTH TLS timed out");
+            None
+        }
+    }
+}
+
+/// CCC: the 200 is out (encrypted); exchange close_notify and go on in
+/// clear on the same TCP connection (RFC 4217 section 12.3).
+async fn downgrade(
+    commands: Commands,
+    out: Replies,
+    max_line: usize,
+) -> Option<(Commands, Replies)> {
+    let parts = commands.into_parts();
+    let ControlStream::Tls(mut tls) = parts.io.unsplit(out) else {
+        return None;
+    };
+    tls.get_mut().1.send_close_notify();
+    tls.flush().await.ok()?;
+    // Read up to the client's close_notify (read returns 0 there).
+    let mut scratch = [0u8; 512];
+    let drained = timeout(HANDSHAKE_TIMEOUT, async {
+        loop {
+            match tls.read(&mut scratch).await {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await;
+    if drained != Ok(true) {
+        return None;
+    }
+    let (tcp, _) = (*tls).into_inner();
+    Some(framed(ControlStream::plain(tcp), max_line))
+}
+
+fn ok(result: std::io::Result<()>) -> Flow {
+    if result.is_ok() {
+        Flow::Continue
+    } else {
+        Flow::Close
+    }
 }
 
 fn far_future() -> Instant {
-    Instant::now() + std::time::Duration::from_secs(86_400 * 365)
+    Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 enum Step {
@@ -192,41 +311,53 @@ enum Step {
     Shutdown,
 }
 
+/// What the loop does after a command.
+enum Flow {
+    Continue,
+    Close,
+    StartTls,
+    EndTls,
+}
+
 impl Session {
-    /// Handles one command, writing its replies; `false` ends the session.
-    async fn serve(&mut self, command: Command, out: &mut OwnedWriteHalf) -> bool {
+    /// Handles one command, writing its replies.
+    async fn serve(&mut self, command: Command, out: &mut Replies) -> Flow {
         if self.transfer.is_some() {
             match &command {
                 Command::Abor => return self.abort_transfer(out).await,
-                Command::Stat(None) => return send(out, &self.transfer_status()).await.is_ok(),
-                Command::Noop => {
-                    return send(out, &Reply::new(ReplyCode::OK, "NOOP ok."))
-                        .await
-                        .is_ok();
-                }
+                Command::Stat(None) => return ok(send(out, &self.transfer_status()).await),
+                Command::Noop => return ok(send(out, &Reply::new(ReplyCode::OK, "NOOP ok.")).await),
                 _ => {
                     // Any other command waits for the transfer to end.
                     let result = transfer_done(&mut self.transfer).await;
                     let reply = self.end_transfer(result);
                     if send(out, &reply).await.is_err() {
-                        return false;
+                        return Flow::Close;
                     }
                 }
             }
         }
         match self.handle(command).await {
-            Outcome::Reply(reply) => send(out, &reply).await.is_ok(),
+            Outcome::Reply(reply) => ok(send(out, &reply).await),
             Outcome::Close(reply) => {
                 let _ = send(out, &reply).await;
-                false
+                Flow::Close
             }
             Outcome::Transfer(preliminary, job) => {
                 if send(out, &preliminary).await.is_err() {
-                    return false;
+                    return Flow::Close;
                 }
                 self.start_transfer(*job);
-                true
+                Flow::Continue
             }
+            Outcome::StartTls(reply) => match send(out, &reply).await {
+                Ok(()) => Flow::StartTls,
+                Err(_) => Flow::Close,
+            },
+            Outcome::EndTls(reply) => match send(out, &reply).await {
+                Ok(()) => Flow::EndTls,
+                Err(_) => Flow::Close,
+            },
         }
     }
 
@@ -277,7 +408,7 @@ impl Session {
 
     /// ABOR while a transfer runs: `426` for the transfer, then `226` for
     /// the ABOR (RFC 959 4.1.3).
-    async fn abort_transfer(&mut self, out: &mut OwnedWriteHalf) -> bool {
+    async fn abort_transfer(&mut self, out: &mut Replies) -> Flow {
         if let Some(running) = self.transfer.take() {
             running.task.abort();
             // Awaiting the task drops its upload, which discards it.
@@ -289,16 +420,17 @@ impl Session {
             ReplyCode::CONNECTION_CLOSED,
             "Connection closed; transfer aborted.",
         );
-        send(out, &aborted).await.is_ok()
-            && send(
-                out,
-                &Reply::new(
-                    ReplyCode::CLOSING_DATA_CONNECTION,
-                    "ABOR command successful.",
-                ),
-            )
-            .await
-            .is_ok()
+        if send(out, &aborted).await.is_err() {
+            return Flow::Close;
+        }
+        ok(send(
+            out,
+            &Reply::new(
+                ReplyCode::CLOSING_DATA_CONNECTION,
+                "ABOR command successful.",
+            ),
+        )
+        .await)
     }
 
     fn transfer_status(&self) -> Reply {
@@ -318,22 +450,18 @@ impl Session {
 
     /// Shutdown: let a running transfer finish within the grace period,
     /// then say goodbye with `421`.
-    async fn drain_on_shutdown(&mut self, out: &mut OwnedWriteHalf) {
+    async fn drain_on_shutdown(&mut self, out: &mut Replies) {
         if self.transfer.is_some() {
             let grace = self.ctx.options.shutdown_grace;
-            if let Ok(result) = tokio::time::timeout(grace, transfer_done(&mut self.transfer)).await
-            {
+            if let Ok(result) = timeout(grace, transfer_done(&mut self.transfer)).await {
                 let reply = self.end_transfer(result);
                 let _ = send(out, &reply).await;
             }
         }
-        let _ = send(
-            out,
-            &Reply::new(
-                ReplyCode::SERVICE_NOT_AVAILABLE,
-                "Server shutting down, closing control connection.",
-            ),
-        )
-        .await;
+        let bye = Reply::new(
+            ReplyCode::SERVICE_NOT_AVAILABLE,
+            "Server shutting down, closing control connection.",
+        );
+        let _ = send(out, &bye).await;
     }
 }

@@ -1,6 +1,6 @@
 //! One control connection: its state, its command loop, its transfers.
 
-mod control_reader;
+mod control_stream;
 mod driver;
 pub(crate) mod reply_map;
 pub(crate) mod state;
@@ -17,9 +17,10 @@ use wharf_vfs::VPath;
 
 use crate::auth::Authenticator;
 use crate::data::passive::{PassivePorts, PublicAddresses};
-use crate::data::plan::{DataPlan, OpenContext};
+use crate::data::plan::{DataPlan, DataTls, OpenContext};
 use crate::data::transfer::{Limits, TransferError, TransferJob};
 use crate::options::Options;
+use crate::tls::{SessionToken, TlsConfig};
 use state::SessionState;
 
 pub(crate) use driver::run_session;
@@ -33,6 +34,8 @@ pub(crate) struct ServerContext {
     pub(crate) virtual_hosts: HashMap<String, Arc<dyn Authenticator>>,
     pub(crate) passive_ports: PassivePorts,
     pub(crate) public_address: PublicAddresses,
+    /// FTPS, when the server has a certificate.
+    pub(crate) tls: Option<Arc<TlsConfig>>,
 }
 
 impl ServerContext {
@@ -52,6 +55,10 @@ pub(crate) enum Outcome {
     Transfer(Reply, Box<TransferJob>),
     /// Send this reply and close the connection.
     Close(Reply),
+    /// Send this reply (234), then start TLS on the control connection.
+    StartTls(Reply),
+    /// Send this reply (200), then end TLS on the control connection (CCC).
+    EndTls(Reply),
 }
 
 impl From<Reply> for Outcome {
@@ -77,6 +84,8 @@ pub(crate) struct Session {
     pub(crate) local: SocketAddr,
     pub(crate) data: DataPlan,
     pub(crate) transfer: Option<RunningTransfer>,
+    /// Binds this session's data connections to its TLS session.
+    pub(crate) token: SessionToken,
 }
 
 impl Session {
@@ -88,6 +97,7 @@ impl Session {
             local,
             data: DataPlan::None,
             transfer: None,
+            token: random_token(),
         }
     }
 
@@ -99,6 +109,14 @@ impl Session {
             check_peer: o.passive_peer_check,
             timeout: o.data_connect_timeout,
             keepalive: o.keepalive,
+            tls: match (&self.ctx.tls, self.state.prot_private) {
+                (Some(config), true) => Some(DataTls {
+                    config: config.clone(),
+                    token: self.token,
+                    require_reuse: o.tls_reuse_required,
+                }),
+                _ => None,
+            },
         }
     }
 
@@ -108,4 +126,12 @@ impl Session {
             stall: self.ctx.options.data_stall_timeout,
         }
     }
+}
+
+/// A fresh random token per session.
+fn random_token() -> SessionToken {
+    use password_hash::rand_core::{OsRng, RngCore};
+    let mut token = [0u8; 16];
+    OsRng.fill_bytes(&mut token);
+    token
 }

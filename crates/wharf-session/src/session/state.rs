@@ -40,6 +40,14 @@ pub(crate) struct SessionState {
     pub(crate) failures: u32,
     /// The name sent with HOST.
     pub(crate) host: Option<String>,
+    /// The control connection is encrypted (AUTH TLS or implicit FTPS).
+    pub(crate) tls_control: bool,
+    /// PBSZ was sent after AUTH (RFC 4217 wants it before PROT).
+    pub(crate) pbsz: bool,
+    /// PROT P: data connections are encrypted.
+    pub(crate) prot_private: bool,
+    /// The logged-in (or named) user is exempt from the TLS policy.
+    pub(crate) tls_exempt: bool,
 }
 
 impl Default for SessionState {
@@ -54,18 +62,31 @@ impl Default for SessionState {
             facts: FactSet::default(),
             failures: 0,
             host: None,
+            tls_control: false,
+            pbsz: false,
+            prot_private: false,
+            tls_exempt: false,
         }
     }
 }
 
 impl SessionState {
-    /// REIN: back to a fresh session, keeping only the failure count (so
-    /// REIN cannot reset the brute-force limit).
+    /// REIN: back to a fresh session, keeping the failure count (so REIN
+    /// cannot reset the brute-force limit) and the control connection's
+    /// TLS, which REIN does not undo.
     pub(crate) fn reinitialize(&mut self) {
         *self = Self {
             failures: self.failures,
+            tls_control: self.tls_control,
             ..Self::default()
         };
+    }
+
+    /// After AUTH TLS (RFC 4217 section 4): a fresh login on an encrypted
+    /// connection, data in clear until PROT P.
+    pub(crate) fn secured(&mut self) {
+        self.reinitialize();
+        self.tls_control = true;
     }
 
     /// The login, or the `530` a command owes when there is none.

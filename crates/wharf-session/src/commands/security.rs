@@ -1,0 +1,125 @@
+//! AUTH, PBSZ, PROT, CCC (RFC 2228, RFC 4217) and the TLS policy.
+
+use wharf_proto::ReplyCode;
+use wharf_proto::security::AuthMechanism;
+use wharf_proto::transfer_params::ProtectionLevel;
+
+use super::reply;
+use crate::session::{Outcome, Session};
+
+impl Session {
+    /// Whether the server's policy requires TLS of `user` to log in.
+    pub(super) fn tls_required_for_login(&self, user: &str) -> bool {
+        let policy = self.ctx.options.tls_policy;
+        policy.login && self.ctx.tls.is_some() && !self.tls_exempt(user)
+    }
+
+    /// Whether data connections of the current user must be protected.
+    pub(super) fn tls_required_for_data(&self) -> bool {
+        let policy = self.ctx.options.tls_policy;
+        policy.data && self.ctx.tls.is_some() && !self.state.tls_exempt
+    }
+
+    /// Anonymous users (if the policy says so) and users the authenticator
+    /// names are exempt.
+    pub(super) fn tls_exempt(&self, user: &str) -> bool {
+        let anonymous = user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp");
+        (anonymous && self.ctx.options.tls_policy.exempt_anonymous)
+            || self
+                .ctx
+                .authenticator_for(self.state.host.as_deref())
+                .tls_exempt(user)
+    }
+
+    /// AUTH TLS (or its old names): 234, then the handshake.
+    pub(super) fn auth(&mut self, mechanism: &AuthMechanism) -> Outcome {
+        if self.ctx.tls.is_none() {
+            return reply(
+                ReplyCode::NOT_IMPLEMENTED,
+                "TLS is not configured on this server.",
+            );
+        }
+        if !mechanism.is_tls() {
+            return reply(
+                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
+                &format!("AUTH {} not supported, use AUTH TLS.", mechanism.as_str()),
+            );
+        }
+        if self.state.tls_control {
+            return reply(ReplyCode::BAD_SEQUENCE, "TLS is already on.");
+        }
+        if self.transfer.is_some() {
+            return reply(ReplyCode::BAD_SEQUENCE, "Not during a transfer.");
+        }
+        Outcome::StartTls(wharf_proto::Reply::new(
+            ReplyCode::SECURITY_EXCHANGE_COMPLETE,
+            &format!(
+                "AUTH {} successful, start the handshake.",
+                mechanism.as_str()
+            ),
+        ))
+    }
+
+    /// PBSZ: TLS has no buffer, so 0 is the answer whatever was asked.
+    pub(super) fn pbsz(&mut self, _size: u32) -> Outcome {
+        if !self.state.tls_control {
+            return reply(ReplyCode::BAD_SEQUENCE, "PBSZ needs AUTH TLS first.");
+        }
+        self.state.pbsz = true;
+        reply(ReplyCode::OK, "PBSZ=0")
+    }
+
+    pub(super) fn prot(&mut self, level: ProtectionLevel) -> Outcome {
+        if !self.state.tls_control {
+            return reply(ReplyCode::BAD_SEQUENCE, "PROT needs AUTH TLS first.");
+        }
+        if !self.state.pbsz {
+            return reply(ReplyCode::BAD_SEQUENCE, "PROT needs PBSZ first.");
+        }
+        match level {
+            ProtectionLevel::Private => {
+                self.state.prot_private = true;
+                reply(ReplyCode::OK, "Protection level set to Private.")
+            }
+            ProtectionLevel::Clear => {
+                // Before login nobody is known to be exempt.
+                let exempt = self.state.login().is_ok() && self.state.tls_exempt;
+                if self.ctx.options.tls_policy.data && !exempt {
+                    return reply(
+                        ReplyCode::DENIED_FOR_POLICY,
+                        "Data connections must be encrypted: use PROT P.",
+                    );
+                }
+                self.state.prot_private = false;
+                reply(ReplyCode::OK, "Protection level set to Clear.")
+            }
+            _ => reply(
+                ReplyCode::PROT_LEVEL_NOT_SUPPORTED,
+                "Only PROT C and PROT P are supported.",
+            ),
+        }
+    }
+
+    /// CCC: the control connection back in clear, if allowed.
+    pub(super) fn ccc(&mut self) -> Outcome {
+        if !self.state.tls_control {
+            return reply(
+                ReplyCode::BAD_SEQUENCE,
+                "The control connection is not encrypted.",
+            );
+        }
+        if !self.ctx.options.allow_ccc {
+            return reply(
+                ReplyCode::DENIED_FOR_POLICY,
+                "CCC is not allowed on this server.",
+            );
+        }
+        if self.state.login().is_err() {
+            return reply(ReplyCode::BAD_SEQUENCE, "Log in before CCC.");
+        }
+        Outcome::EndTls(wharf_proto::Reply::new(
+            ReplyCode::OK,
+            "CCC ok, the control connection goes back to clear.",
+        ))
+    }
+}

@@ -1,0 +1,168 @@
+//! FTPS on rustls (RFC 4217): the TLS configs of a server, and the rules
+//! that bind a data connection to its control connection.
+//!
+//! Two rustls server configs share one certificate resolver, one session
+//! cache and one ticketer:
+//! - **control** connections get TLS 1.3 tickets (and TLS 1.2 session IDs
+//!   or tickets) to resume from;
+//! - **data** connections send no tickets at all. A TLS 1.3 server that
+//!   sends tickets after the handshake leaves them unread in clients that
+//!   close right after an upload (curl, lftp), whose kernels then answer
+//!   with a reset that can destroy the end of the upload.
+//!
+//! Tickets are stateless (encrypted by the ticketer), so a client can
+//! resume the control session for every data connection; single-use
+//! stateful TLS 1.3 tickets would let only the first one resume. Each control
+//! session stamps a random token into its resumption data, and a data
+//! connection passes the reuse check only if it resumed a session carrying
+//! its own control session's token: a stranger who reaches the passive port
+//! cannot take over the transfer, even from the client's own address.
+
+mod certs;
+
+use std::sync::Arc;
+
+use rustls::server::{ServerConfig, ServerSessionMemoryCache};
+use rustls::version::{TLS12, TLS13};
+use rustls::{HandshakeKind, ServerConnection};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+pub use certs::{CertificatePem, ReloadableCert};
+
+/// Why TLS could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A PEM file could not be read.
+    #[error("cannot read {0}: {1}")]
+    Read(std::path::PathBuf, String),
+    /// The certificate chain is unusable.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// The private key is unusable or does not match.
+    #[error("private key: {0}")]
+    Key(String),
+    /// rustls refused the configuration.
+    #[error("TLS configuration: {0}")]
+    Config(String),
+}
+
+/// A random value binding a control session to its data connections.
+pub(crate) type SessionToken = [u8; 16];
+
+/// The TLS side of a server: build it once, share it with every session.
+pub struct TlsConfig {
+    control: TlsAcceptor,
+    data: TlsAcceptor,
+    cert: Arc<ReloadableCert>,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("cert", &self.cert)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsConfig {
+    /// TLS 1.2 and 1.3 with rustls' safe defaults (AEAD suites only), from
+    /// a certificate in memory.
+    pub fn new(pem: &CertificatePem) -> Result<Self, TlsError> {
+        Self::build(pem, None)
+    }
+
+    /// The same, from PEM files that [`TlsConfig::reload`] reads again.
+    pub fn from_files(chain: &std::path::Path, key: &std::path::Path) -> Result<Self, TlsError> {
+        let pem = CertificatePem::from_files(chain, key)?;
+        Self::build(&pem, Some((chain.to_owned(), key.to_owned())))
+    }
+
+    fn build(
+        pem: &CertificatePem,
+        files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> Result<Self, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let cert = Arc::new(ReloadableCert::new(pem, provider.clone(), files)?);
+        let ticketer =
+            rustls::crypto::ring::Ticketer::new().map_err(|e| TlsError::Config(e.to_string()))?;
+        let sessions = ServerSessionMemoryCache::new(16 * 1024);
+        let config = |tickets: usize| -> Result<Arc<ServerConfig>, TlsError> {
+            let mut config = ServerConfig::builder_with_provider(provider.clone())
+                .with_protocol_versions(&[&TLS13, &TLS12])
+                .map_err(|e| TlsError::Config(e.to_string()))?
+                .with_no_client_auth()
+                .with_cert_resolver(cert.clone());
+            config.ticketer = ticketer.clone();
+            config.session_storage = sessions.clone();
+            config.send_tls13_tickets = tickets;
+            Ok(Arc::new(config))
+        };
+        Ok(Self {
+            control: TlsAcceptor::from(config(2)?),
+            data: TlsAcceptor::from(config(0)?),
+            cert,
+        })
+    }
+
+    /// Reads the certificate files again (see [`ReloadableCert::reload`]).
+    pub fn reload(&self) -> Result<(), TlsError> {
+        self.cert.reload()
+    }
+
+    /// The certificate resolver, e.g. to watch its files.
+    pub fn certificate(&self) -> &Arc<ReloadableCert> {
+        &self.cert
+    }
+
+    /// Handshakes a control connection, stamping `token` into the session
+    /// its data connections must resume.
+    pub(crate) async fn accept_control(
+        &self,
+        tcp: TcpStream,
+        token: SessionToken,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        self.control
+            .accept_with(tcp, move |conn: &mut ServerConnection| {
+                conn.set_resumption_data(&token)
+            })
+            .await
+    }
+
+    /// Handshakes a data connection. With `require_reuse`, it must have
+    /// resumed a session of the control connection holding `token`.
+    pub(crate) async fn accept_data(
+        &self,
+        tcp: TcpStream,
+        token: SessionToken,
+        require_reuse: bool,
+    ) -> Result<TlsStream<TcpStream>, DataTlsError> {
+        let stream = self
+            .data
+            .accept_with(tcp, move |conn: &mut ServerConnection| {
+                conn.set_resumption_data(&token)
+            })
+            .await
+            .map_err(DataTlsError::Handshake)?;
+        if require_reuse {
+            let (_, conn) = stream.get_ref();
+            let resumed = conn.handshake_kind() == Some(HandshakeKind::Resumed);
+            if !resumed || conn.received_resumption_data() != Some(&token[..]) {
+                return Err(DataTlsError::NotResumed);
+            }
+        }
+        Ok(stream)
+    }
+}
+
+/// Why a data connection's TLS was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DataTlsError {
+    #[error("TLS handshake failed: {0}")]
+    Handshake(std::io::Error),
+    /// It did not resume this control connection's session.
+    #[error("the data connection's TLS session does not resume the control connection's")]
+    NotResumed,
+}
