@@ -10,42 +10,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
-
-use support::{Server, ServerBuilder};
-
-/// Longest a single suite function may run (its own timeouts are shorter).
-const SUITE_TIMEOUT: Duration = Duration::from_secs(25);
-
-fn suite_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ftplib/suite.py")
-}
-
-/// Runs `suite.py <function>` against `server` and panics with its output
-/// (and the server's log) unless it exits 0.
-fn run_suite(function: &str, server: &Server) {
-    support::require_tool("python3", "python3");
-    let root = server.root().to_str().expect("temporary paths are UTF-8");
-    let finished = support::run(
-        Command::new("python3")
-            .arg(suite_path())
-            .arg(function)
-            .arg("127.0.0.1")
-            .arg(server.port().to_string())
-            .arg(root)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONIOENCODING", "utf-8"),
-        SUITE_TIMEOUT,
-    );
-    assert!(
-        finished.status.success(),
-        "ftplib test `{function}` failed\n{}\n--- wharfd stderr (tail) ---\n{}",
-        finished.report(),
-        server.log_tail()
-    );
-}
+use support::{Server, ServerBuilder, run_suite};
 
 /// Declares one `#[test] fn ftplib_<name>` per suite function: it starts a
 /// server from the given builder and runs `suite.py <name>`. Also collects
@@ -286,25 +251,16 @@ writable = false
 }
 
 /// Every test `suite.py --list` names has a Rust test here and the other way
-/// round, so no protocol test is silently left out of `cargo test`.
+/// round, so no protocol test is silently left out of `cargo test`. The
+/// FTPS functions (`ftps_*`) have theirs in `e2e_ftps_ftplib.rs`, which
+/// checks them the same way.
 #[test]
 fn ftplib_suite_matches_rust_tests() {
-    support::require_tool("python3", "python3");
-    let finished = support::run(
-        Command::new("python3").arg(suite_path()).arg("--list"),
-        Duration::from_secs(20),
-    );
-    assert!(
-        finished.status.success(),
-        "suite.py --list failed\n{}",
-        finished.report()
-    );
-    let mut in_suite: Vec<String> = finished
-        .stdout_text()
-        .lines()
+    let in_suite: Vec<String> = support::suite_functions()
+        .into_iter()
+        .filter(|name| !name.starts_with("ftps_"))
         .map(|name| format!("ftplib_{name}"))
         .collect();
-    in_suite.sort();
     let mut declared: Vec<String> = DECLARED.iter().map(|name| (*name).to_owned()).collect();
     declared.sort();
     assert_eq!(

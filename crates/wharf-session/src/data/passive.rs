@@ -157,9 +157,23 @@ impl PublicAddressResolver {
 mod tests {
     use super::*;
 
+    /// Three consecutive ports free right now.
+    fn free_range() -> std::ops::RangeInclusive<u16> {
+        for base in (20_000u16..60_000).step_by(97) {
+            let all_free =
+                (base..base + 3).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+            if all_free {
+                return base..=base + 2;
+            }
+        }
+        panic!("no three consecutive free ports")
+    }
+
     #[tokio::test]
     async fn a_range_never_hands_out_a_port_twice() {
-        let ports = PassivePorts::new(Some(40100..=40102));
+        let range = free_range();
+        let (low, high) = (*range.start(), *range.end());
+        let ports = PassivePorts::new(Some(range));
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let a = ports.bind(ip).await.unwrap();
         let b = ports.bind(ip).await.unwrap();
@@ -169,7 +183,7 @@ mod tests {
             .map(|l| l.local_addr().unwrap().port())
             .collect();
         got.sort_unstable();
-        assert_eq!(got, [40100, 40101, 40102]);
+        assert_eq!(got, (low..=high).collect::<Vec<_>>());
         let err = ports.bind(ip).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
         drop(b);

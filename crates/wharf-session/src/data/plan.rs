@@ -111,28 +111,46 @@ async fn secure(tcp: TcpStream, cx: &OpenContext) -> Result<Box<dyn DataIo>, Dat
     }
 }
 
+/// How long one candidate data connection may take over its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Accepts connections until one comes from the control connection's IP
-/// and completes its TLS handshake; others are closed at once (they are
-/// trying to steal the transfer, or scanning) and the real client may still
-/// come. A connection that completes the handshake without resuming the
-/// control session ends the wait at once with a clear error: that is almost
-/// always the real client, one that cannot resume (stock Python ftplib), and
-/// it should hear why now rather than after a timeout.
+/// and completes its TLS handshake. Candidates are handshaken side by side,
+/// each with its own time limit, so a silent or slow stranger on the
+/// client's address cannot hold up the real client; others are closed (a
+/// foreign address, a failed handshake). A connection that completes the
+/// handshake without resuming the control session ends the wait at once
+/// with a clear error: that is almost always the real client, one that
+/// cannot resume (stock Python ftplib), and it should hear why now rather
+/// than after a timeout.
 async fn accept_from(listener: &TcpListener, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
+    let mut handshakes = tokio::task::JoinSet::new();
     loop {
-        let (tcp, from) = listener.accept().await?;
-        if cx.check_peer && from.ip().to_canonical() != cx.peer.to_canonical() {
-            warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
-            continue;
-        }
-        tune_data(&tcp, cx.keepalive);
-        match secure(tcp, cx).await {
-            Ok(stream) => return Ok(stream),
-            Err(error @ DataTlsError::NotResumed) => {
-                warn!(%from, %error, "refused a passive data connection");
-                return Err(io::Error::other(error));
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (tcp, from) = accepted?;
+                if cx.check_peer && from.ip().to_canonical() != cx.peer.to_canonical() {
+                    warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
+                    continue;
+                }
+                tune_data(&tcp, cx.keepalive);
+                let cx = cx.clone();
+                handshakes.spawn(async move {
+                    (from, tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(tcp, &cx)).await)
+                });
             }
-            Err(error) => warn!(%from, %error, "refused a passive data connection"),
+            Some(done) = handshakes.join_next(), if !handshakes.is_empty() => {
+                let Ok((from, outcome)) = done else { continue };
+                match outcome {
+                    Ok(Ok(stream)) => return Ok(stream),
+                    Ok(Err(error @ DataTlsError::NotResumed)) => {
+                        warn!(%from, %error, "refused a passive data connection");
+                        return Err(io::Error::other(error));
+                    }
+                    Ok(Err(error)) => warn!(%from, %error, "refused a passive data connection"),
+                    Err(_) => warn!(%from, "refused a passive data connection: TLS handshake timed out"),
+                }
+            }
         }
     }
 }

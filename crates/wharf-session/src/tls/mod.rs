@@ -18,6 +18,7 @@
 //! its own control session's token: a stranger who reaches the passive port
 //! cannot take over the transfer, even from the client's own address.
 
+mod binding;
 mod certs;
 
 use std::sync::Arc;
@@ -55,7 +56,8 @@ pub(crate) type SessionToken = [u8; 16];
 /// The TLS side of a server: build it once, share it with every session.
 pub struct TlsConfig {
     control: TlsAcceptor,
-    data: TlsAcceptor,
+    /// The data config every session's own data config is made from.
+    data: Arc<ServerConfig>,
     cert: Arc<ReloadableCert>,
 }
 
@@ -102,7 +104,7 @@ impl TlsConfig {
         };
         Ok(Self {
             control: TlsAcceptor::from(config(2)?),
-            data: TlsAcceptor::from(config(0)?),
+            data: config(0)?,
             cert,
         })
     }
@@ -131,16 +133,25 @@ impl TlsConfig {
             .await
     }
 
-    /// Handshakes a data connection. With `require_reuse`, it must have
-    /// resumed a session of the control connection holding `token`.
+    /// Handshakes a data connection of the control session holding
+    /// `token`: only that session can be resumed (see `binding`). With
+    /// `require_reuse`, a connection that did not resume is refused.
     pub(crate) async fn accept_data(
         &self,
         tcp: TcpStream,
         token: SessionToken,
         require_reuse: bool,
     ) -> Result<TlsStream<TcpStream>, DataTlsError> {
-        let stream = self
-            .data
+        let mut config = (*self.data).clone();
+        config.session_storage = Arc::new(binding::OwnSessions {
+            inner: self.data.session_storage.clone(),
+            token,
+        });
+        config.ticketer = Arc::new(binding::OwnTickets {
+            inner: self.data.ticketer.clone(),
+            token,
+        });
+        let stream = TlsAcceptor::from(Arc::new(config))
             .accept_with(tcp, move |conn: &mut ServerConnection| {
                 conn.set_resumption_data(&token)
             })
@@ -148,8 +159,7 @@ impl TlsConfig {
             .map_err(DataTlsError::Handshake)?;
         if require_reuse {
             let (_, conn) = stream.get_ref();
-            let resumed = conn.handshake_kind() == Some(HandshakeKind::Resumed);
-            if !resumed || conn.received_resumption_data() != Some(&token[..]) {
+            if conn.handshake_kind() != Some(HandshakeKind::Resumed) {
                 return Err(DataTlsError::NotResumed);
             }
         }

@@ -2,18 +2,20 @@
 """Protocol-level end-to-end tests of wharfd, driven by Python's ftplib.
 
 Usage:
-    python3 suite.py TEST_NAME HOST PORT ROOT_DIR
+    python3 suite.py TEST_NAME HOST PORT ROOT_DIR [IMPLICIT_FTPS_PORT]
     python3 suite.py --list
 
 Each test is one function in a module of the `wharf_e2e` package next to
 this script (grouped by behaviour: login, server_info, paths, transfers,
-abort, listings, data_connections, framing, load); it talks to an already
-running server at HOST:PORT whose `/` is ROOT_DIR on local disk (so a test
-can put fixtures in place and check results byte for byte on disk). The
-server runs with user alice:secret, `--failed-login-delay-ms 0` and whatever
-extra flags the Rust wrapper (`tests/e2e_ftplib.rs`) gives that test. Exit
-status 0 means the test passed; on failure the script prints the assertion
-and the last lines exchanged with the server.
+abort, listings, data_connections, framing, load, configuration, and FTPS in
+ftps and ftps_commands); it talks to an already running server at HOST:PORT
+whose `/` is ROOT_DIR on local disk (so a test can put fixtures in place and
+check results byte for byte on disk), and whose implicit FTPS listener, if
+the test needs one, is at HOST:IMPLICIT_FTPS_PORT. The server runs with user
+alice:secret, `--failed-login-delay-ms 0` and whatever extra flags the Rust
+wrapper (`tests/e2e_ftplib.rs`, `tests/e2e_ftps_ftplib.rs`) gives that
+test. Exit status 0 means the test passed; on failure the script prints the
+assertion and the last lines exchanged with the server.
 
 Only the standard library is used. Every socket has a timeout and every loop
 a bound.
@@ -32,6 +34,8 @@ from wharf_e2e import (  # noqa: E402,F401
     configuration,
     data_connections,
     framing,
+    ftps,
+    ftps_commands,
     listings,
     load,
     login,
@@ -46,17 +50,18 @@ def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         print("\n".join(sorted(TESTS)))
         return 0
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         print(__doc__, file=sys.stderr)
         return 2
-    name, host, port, root = argv[1:]
+    name, host, port, root = argv[1:5]
+    implicit_port = int(argv[5]) if len(argv) == 6 else None
     fn = TESTS.get(name)
     if fn is None:
         print("unknown test %r; known: %s" % (name, ", ".join(sorted(TESTS))), file=sys.stderr)
         return 2
     socket.setdefaulttimeout(TIMEOUT)
     try:
-        fn(Ctx(host, int(port), root))
+        fn(Ctx(host, int(port), root, implicit_port))
     except Exception:
         print("FAILED %s: %s" % (name, (fn.__doc__ or "").strip()))
         traceback.print_exc(file=sys.stdout)

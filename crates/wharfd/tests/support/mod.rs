@@ -4,7 +4,8 @@
 //! fresh temporary root and stops it when dropped (`server.rs`); [`run`] runs
 //! an external client (curl, lftp, python3) with a hard timeout
 //! (`process.rs`); `data.rs` makes and checks test bytes and files, `tree.rs`
-//! builds and compares file trees. Every wait here has a deadline and every
+//! builds and compares file trees, and `suite.rs` runs the Python protocol
+//! suite (`tests/ftplib/suite.py`). Every wait here has a deadline and every
 //! loop a bound, so a hung server fails a test instead of hanging the suite.
 
 // Each test file compiles its own copy of `support` and uses a different
@@ -14,9 +15,11 @@
 mod data;
 mod process;
 mod server;
+mod suite;
 mod tree;
 
 pub(crate) use data::{assert_same_bytes, random_bytes, read_file, write_file};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
+pub(crate) use suite::{run_suite, suite_functions, suite_path};
 pub(crate) use tree::{assert_same_tree, sample_tree, write_sample_tree};

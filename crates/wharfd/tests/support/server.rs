@@ -23,6 +23,9 @@ pub(crate) const PASSWORD: &str = "secret";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 /// The prefix of the line announcing a listener (the contract with wharfd).
 const LISTENING_PREFIX: &str = "wharfd: listening on ftp://";
+/// The prefix of the line announcing an implicit FTPS listener; wharfd
+/// prints these after its `ftp://` line(s).
+const IMPLICIT_PREFIX: &str = "wharfd: listening on ftps://";
 /// How much of the server's stderr is kept for failure messages.
 const LOG_KEEP: usize = 256 * 1024;
 
@@ -30,6 +33,8 @@ const LOG_KEEP: usize = 256 * 1024;
 pub(crate) struct ServerBuilder {
     args: Vec<String>,
     no_login_delay: bool,
+    /// Extra environment variables of the server process.
+    env: Vec<(String, String)>,
     /// Files to write into the temporary directory before start, with
     /// `{base}` replaced by its path.
     files: Vec<(String, String)>,
@@ -60,6 +65,25 @@ impl ServerBuilder {
     /// standing for that directory).
     pub(crate) fn file(mut self, name: &str, text: &str) -> Self {
         self.files.push((name.to_owned(), text.to_owned()));
+        self
+    }
+
+    /// Gives the server a throwaway self-signed certificate
+    /// (`--tls-self-signed`): explicit FTPS (AUTH TLS) on the normal port.
+    pub(crate) fn tls(self) -> Self {
+        self.arg("--tls-self-signed")
+    }
+
+    /// Adds an implicit FTPS listener on `127.0.0.1` port 0
+    /// (`--implicit-listen`); [`Server::implicit_port`] tells where it is.
+    /// Needs a certificate too ([`ServerBuilder::tls`]).
+    pub(crate) fn implicit(self) -> Self {
+        self.args(&["--implicit-listen", "127.0.0.1:0"])
+    }
+
+    /// Sets an environment variable of the server process (e.g. `RUST_LOG`).
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 
@@ -105,6 +129,16 @@ impl ServerBuilder {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        // One `ftps://` line follows the `ftp://` line(s) per implicit
+        // listener asked for.
+        let implicit_wanted = self
+            .args
+            .iter()
+            .filter(|a| a.as_str() == "--implicit-listen")
+            .count();
 
         let mut child = command
             .spawn()
@@ -119,11 +153,19 @@ impl ServerBuilder {
             base,
             root,
             addr: None,
+            implicit: Vec::new(),
             log: Arc::clone(&log),
+            stderr_done: None,
         };
 
-        // stderr: kept (its tail) for failure messages.
-        thread::spawn(move || drain_into(stderr, &log));
+        // stderr: kept (its tail) for failure messages; `stderr_done` says
+        // when all of it has been read.
+        let (done_tx, stderr_done) = mpsc::channel::<()>();
+        server.stderr_done = Some(stderr_done);
+        thread::spawn(move || {
+            drain_into(stderr, &log);
+            let _ = done_tx.send(());
+        });
         // stdout: every line goes to the channel; after the listening line
         // nobody receives, but the thread keeps reading so the server never
         // blocks on a full pipe.
@@ -147,12 +189,22 @@ impl ServerBuilder {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                server.fail_start(&description, &seen, "no `listening on` line within 20 s");
+                server.fail_start(
+                    &description,
+                    &seen,
+                    "no (or not every) `listening on` line within 20 s",
+                );
             }
             match lines_rx.recv_timeout(left.min(Duration::from_millis(100))) {
                 Ok(line) => {
-                    if let Some(addr) = parse_listening_line(&line) {
-                        server.addr = Some(addr);
+                    if server.addr.is_none() {
+                        if let Some(addr) = parse_listening_line(&line, LISTENING_PREFIX) {
+                            server.addr = Some(addr);
+                        }
+                    } else if let Some(addr) = parse_listening_line(&line, IMPLICIT_PREFIX) {
+                        server.implicit.push(addr);
+                    }
+                    if server.addr.is_some() && server.implicit.len() >= implicit_wanted {
                         return server;
                     }
                     seen.push_str(&line);
@@ -185,7 +237,11 @@ pub(crate) struct Server {
     base: tempfile::TempDir,
     root: PathBuf,
     addr: Option<SocketAddr>,
+    /// The implicit FTPS listeners, in the order wharfd printed them.
+    implicit: Vec<SocketAddr>,
     log: Arc<Mutex<Vec<u8>>>,
+    /// Signalled when the server's stderr has been read to its end.
+    stderr_done: Option<mpsc::Receiver<()>>,
 }
 
 impl Server {
@@ -195,6 +251,7 @@ impl Server {
         ServerBuilder {
             args: Vec::new(),
             no_login_delay: true,
+            env: Vec::new(),
             files: Vec::new(),
         }
     }
@@ -219,6 +276,24 @@ impl Server {
         format!("ftp://{}", self.addr())
     }
 
+    /// The first implicit FTPS listener (see [`ServerBuilder::implicit`]).
+    pub(crate) fn implicit_addr(&self) -> SocketAddr {
+        *self
+            .implicit
+            .first()
+            .expect("the server was started with an implicit FTPS listener")
+    }
+
+    /// The implicit FTPS port, if the server has an implicit listener.
+    pub(crate) fn implicit_port(&self) -> Option<u16> {
+        self.implicit.first().map(SocketAddr::port)
+    }
+
+    /// `ftps://127.0.0.1:PORT` of the implicit listener (no trailing slash).
+    pub(crate) fn ftps_url(&self) -> String {
+        format!("ftps://{}", self.implicit_addr())
+    }
+
     /// The directory served as `/`.
     pub(crate) fn root(&self) -> &Path {
         &self.root
@@ -234,6 +309,25 @@ impl Server {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         let start = log.len().saturating_sub(16 * 1024);
         String::from_utf8_lossy(&log[start..]).into_owned()
+    }
+
+    /// Everything the server logged on stderr so far (up to the last
+    /// 256 KiB), for checks on the log itself.
+    pub(crate) fn log_text(&self) -> String {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&log).into_owned()
+    }
+
+    /// Stops the server (kills it and waits, at most 10 s, for it to exit
+    /// and for its stderr to be read to the end), then returns all it
+    /// logged (up to the last 256 KiB): for checks on the complete log.
+    pub(crate) fn stop_and_log(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = wait_for_exit(&mut self.child, Duration::from_secs(5));
+        if let Some(done) = self.stderr_done.take() {
+            let _ = done.recv_timeout(Duration::from_secs(5));
+        }
+        self.log_text()
     }
 
     fn fail_start(&mut self, command: &str, stdout: &str, why: &str) -> ! {
@@ -260,13 +354,10 @@ impl Drop for Server {
     }
 }
 
-/// Reads the address out of `wharfd: listening on ftp://127.0.0.1:PORT`.
-fn parse_listening_line(line: &str) -> Option<SocketAddr> {
-    let addr: SocketAddr = line
-        .trim_end()
-        .strip_prefix(LISTENING_PREFIX)?
-        .parse()
-        .ok()?;
+/// Reads the address out of `wharfd: listening on ftp://127.0.0.1:PORT`
+/// (or `ftps://` with [`IMPLICIT_PREFIX`]).
+fn parse_listening_line(line: &str, prefix: &str) -> Option<SocketAddr> {
+    let addr: SocketAddr = line.trim_end().strip_prefix(prefix)?.parse().ok()?;
     (addr.ip().is_loopback() && addr.is_ipv4()).then_some(addr)
 }
 

@@ -52,11 +52,13 @@ class FTP(ftplib.FTP):
 
 
 class Ctx:
-    """Where the server is and what it serves."""
+    """Where the server is and what it serves (and its implicit FTPS port,
+    when it has one)."""
 
-    def __init__(self, host, port, root):
+    def __init__(self, host, port, root, implicit_port=None):
         self.host = host
         self.port = port
+        self.implicit_port = implicit_port
         self.root = os.path.abspath(root)
         self.outside = os.path.dirname(self.root)
 

@@ -1,0 +1,168 @@
+//! End-to-end FTPS protocol tests with Python's `ftplib.FTP_TLS` and raw
+//! (TLS) sockets.
+//!
+//! Like `e2e_ftplib.rs`, each test starts its own `wharfd` (user
+//! `alice:secret`, a fresh temporary root) and runs one `@test` function of
+//! the `tests/ftplib/wharf_e2e` package, here from its FTPS modules
+//! `ftps.py` (transfers, listings, implicit FTPS, session reuse, logs) and
+//! `ftps_commands.py` (AUTH/PBSZ/PROT/CCC, `--tls-required`, bad clients):
+//! `python3 tests/ftplib/suite.py NAME 127.0.0.1 PORT ROOT [IMPLICIT_PORT]`.
+//! Every server here has a throwaway self-signed certificate
+//! (`--tls-self-signed`) and the clients skip verification; `implicit()`
+//! adds an implicit FTPS listener whose port the suite gets as its fifth
+//! argument.
+
+mod support;
+
+use support::{Server, ServerBuilder, run_suite};
+
+/// The user and passwords of `ftps_password_never_logged` (they match
+/// `LOG_USER`, `LOG_PASSWORD` and `WRONG_PASSWORD` in `ftps.py`).
+const LOG_USER: &str = "carl";
+const LOG_PASSWORD: &str = "Pw-never-in-log-4f1c9e";
+const WRONG_PASSWORD: &str = "Wrong-never-in-log-7d2b";
+
+/// A server with explicit FTPS (AUTH TLS) on its normal port.
+fn tls() -> ServerBuilder {
+    Server::builder().tls()
+}
+
+/// Declares one `#[test] fn ftplib_<name>` per suite function: it starts a
+/// server from the given builder and runs `suite.py <name>`. Also collects
+/// the names into `DECLARED`, which a test compares with the suite's list.
+macro_rules! ftps_tests {
+    ($( $(#[doc = $doc:literal])* $name:ident : $builder:expr ; )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[test]
+            fn $name() {
+                let builder: ServerBuilder = $builder;
+                let server = builder.start();
+                let function = stringify!($name)
+                    .strip_prefix("ftplib_")
+                    .expect("test names start with ftplib_");
+                run_suite(function, &server);
+            }
+        )*
+
+        /// Every test declared above, as `ftplib_<suite function>`.
+        const DECLARED: &[&str] = &[$(stringify!($name)),*, "ftplib_ftps_password_never_logged"];
+    };
+}
+
+ftps_tests! {
+    // Transfers and listings (ftps.py)
+
+    /// FEAT lists AUTH TLS, PBSZ and PROT (and not CCC by default).
+    ftplib_ftps_feat_lists_tls: tls();
+    /// PROT P with a resuming FTP_TLS: STOR then RETR of 0 B to 1 MiB+3
+    /// byte-exact (disk and wire), passive and active; every data
+    /// connection is TLS and resumed the control session.
+    ftplib_ftps_stor_retr_prot_p: tls();
+    /// The same round trips pinned to TLS 1.2 (control and data).
+    ftplib_ftps_stor_retr_tls12: tls();
+    /// The same round trips pinned to TLS 1.3 (control and data).
+    ftplib_ftps_stor_retr_tls13: tls();
+    /// NLST, MLSD and LIST under PROT P.
+    ftplib_ftps_listings_prot_p: tls();
+    /// Implicit FTPS: login, STOR/RETR byte-exact, NLST, data protected
+    /// from the start.
+    ftplib_ftps_implicit_transfers: tls().implicit();
+    /// Implicit FTPS: a clear-text data connection gets nothing; the owner's
+    /// TLS one then gets the file.
+    ftplib_ftps_implicit_clear_data_gets_nothing: tls().implicit();
+    /// Explicit PROT P: a clear-text data connection gets nothing; the
+    /// owner's TLS one then gets the file.
+    ftplib_ftps_clear_data_gets_nothing_under_prot_p: tls();
+
+    // Data-channel session reuse (ftps.py)
+
+    /// Stock `ftplib.FTP_TLS` (no resumption) gets 425 quickly for RETR and
+    /// STOR under the default `--tls-reuse-required true`; nothing stored.
+    ftplib_ftps_stock_ftp_tls_refused: tls();
+    /// With `--tls-reuse-required false`, stock `FTP_TLS` transfers and
+    /// lists byte-exact.
+    ftplib_ftps_stock_ftp_tls_without_reuse: tls().args(&["--tls-reuse-required", "false"]);
+    /// A data connection with another TLS session (fresh context) is refused:
+    /// 425, no data; the owner's next transfer works.
+    ftplib_ftps_foreign_tls_session_refused: tls();
+    /// A silent connection from the client's address to the passive port
+    /// does not hold up the real, resuming data connection.
+    ftplib_ftps_silent_stranger_does_not_hold_up_the_transfer: tls();
+
+    // Commands and policies (ftps_commands.py)
+
+    /// PBSZ before AUTH 503; PROT before PBSZ 503; PROT S/E 536; C/P 200.
+    ftplib_ftps_pbsz_prot_ordering: tls();
+    /// AUTH TLS twice: 503, and the session goes on over TLS.
+    ftplib_ftps_auth_twice: tls();
+    /// AUTH SSL is an alias of AUTH TLS.
+    ftplib_ftps_auth_ssl_alias: tls();
+    /// `--tls-allow-ccc`: FEAT lists CCC; CCC 200, then commands in clear.
+    ftplib_ftps_ccc_allowed: tls().arg("--tls-allow-ccc");
+    /// Without `--tls-allow-ccc`: CCC 534 and TLS stays.
+    ftplib_ftps_ccc_refused: tls();
+    /// `--tls-required login`: USER before AUTH 530, PASS in clear never
+    /// logs in; anonymous exempt; login over TLS works.
+    ftplib_ftps_required_login: tls().args(&["--tls-required", "login", "--anonymous"]);
+    /// `--tls-required data`: clear transfers 534, PROT C 534, PROT P works;
+    /// anonymous exempt.
+    ftplib_ftps_required_data: tls().args(&["--tls-required", "data", "--anonymous"]);
+    /// `--tls-required all`: USER before AUTH 530 and PROT C 534.
+    ftplib_ftps_required_all: tls().args(&["--tls-required", "all"]);
+
+    // Bad clients (ftps_commands.py)
+
+    /// A clear-text client on the implicit port: clean close, no crash.
+    ftplib_ftps_plaintext_client_on_implicit_port: tls().implicit();
+    /// Garbage instead of a ClientHello after AUTH TLS: clean close, the
+    /// server goes on.
+    ftplib_ftps_garbage_instead_of_client_hello: tls();
+    /// Garbage instead of a ClientHello on the implicit port: clean close,
+    /// the server goes on.
+    ftplib_ftps_garbage_on_implicit_port: tls().implicit();
+}
+
+/// Logins as `carl` over explicit TLS, in clear and over implicit TLS, each
+/// with a wrong then the right password (and a transfer): afterwards the
+/// server's complete log, at `RUST_LOG=trace`, names the user but holds
+/// neither password.
+#[test]
+fn ftplib_ftps_password_never_logged() {
+    let mut server = tls()
+        .implicit()
+        .args(&["--user", &format!("{LOG_USER}:{LOG_PASSWORD}")])
+        .env("RUST_LOG", "trace")
+        .start();
+    run_suite("ftps_password_never_logged", &server);
+    let log = server.stop_and_log();
+    assert!(
+        log.contains(LOG_USER),
+        "the log does not mention {LOG_USER} at all, so it proves nothing:\n{log}"
+    );
+    for password in [LOG_PASSWORD, WRONG_PASSWORD] {
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(password)).collect();
+        assert!(
+            lines.is_empty(),
+            "the server logged a password ({password}):\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
+/// Every `ftps_*` test `suite.py --list` names has a Rust test here and the
+/// other way round (the other functions are checked in `e2e_ftplib.rs`).
+#[test]
+fn ftplib_ftps_suite_matches_rust_tests() {
+    let in_suite: Vec<String> = support::suite_functions()
+        .into_iter()
+        .filter(|name| name.starts_with("ftps_"))
+        .map(|name| format!("ftplib_{name}"))
+        .collect();
+    let mut declared: Vec<String> = DECLARED.iter().map(|name| (*name).to_owned()).collect();
+    declared.sort();
+    assert_eq!(
+        in_suite, declared,
+        "suite.py ftps_* functions and ftplib_ftps_* Rust tests differ"
+    );
+}
