@@ -80,8 +80,23 @@ pub struct Options {
     /// Allow PORT/EPRT to another IP than the control connection's or to a
     /// port below 1024 (bounce attacks, RFC 2577). Default off.
     pub active_any_address: bool,
-    /// How long an unused passive listener waits for its connection.
+    /// How long an unused passive listener (or multiplexed reservation)
+    /// waits for its connection.
     pub passive_timeout: Duration,
+    /// Keep one listener per port of `passive_ports` for the life of the
+    /// server and share them between clients by reservation (a few public
+    /// ports, many clients). Needs `passive_ports`.
+    pub passive_multiplex: bool,
+    /// How long PASV waits for a free multiplexed slot before `425`.
+    pub passive_multiplex_wait: Duration,
+    /// The default data port (RFC 959 3.2): with no PORT/PASV/EPRT/EPSV
+    /// before a transfer, connect from the control port minus one to the
+    /// client's control address and port. Default on: it only ever
+    /// connects to the control connection's own peer.
+    pub default_data_port: bool,
+    /// Source port for the default data connection instead of the control
+    /// port minus one (which needs privileges below 1024).
+    pub default_data_source_port: Option<u16>,
     /// How long to wait for a data connection to open.
     pub data_connect_timeout: Duration,
     /// A data transfer that moves no byte for this long is aborted.
@@ -127,7 +142,11 @@ impl Default for Options {
             public_address_overrides: Vec::new(),
             passive_peer_check: true,
             active_any_address: false,
-            passive_timeout: Duration::from_secs(30),
+            passive_timeout: Duration::from_secs(10),
+            passive_multiplex: false,
+            passive_multiplex_wait: Duration::from_secs(2),
+            default_data_port: true,
+            default_data_source_port: None,
             data_connect_timeout: Duration::from_secs(30),
             data_stall_timeout: Duration::from_secs(120),
             login_timeout: Duration::from_secs(60),

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::auth::Authenticator;
+use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::options::{Options, PublicAddress};
 use crate::session::{ServerContext, run_session};
@@ -109,7 +110,26 @@ impl ServerBuilder {
             listeners.push((listener, implicit));
         }
         let options = self.options;
+        let multiplexer = if options.passive_multiplex {
+            let Some(range) = options.passive_ports.clone() else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "passive multiplexing needs a passive port range",
+                ));
+            };
+            let mut ips: Vec<IpAddr> = Vec::new();
+            for (listener, _) in &listeners {
+                let ip = listener.local_addr()?.ip();
+                if !ips.contains(&ip) {
+                    ips.push(ip);
+                }
+            }
+            Some(Multiplexer::start(&ips, range.collect()).await?)
+        } else {
+            None
+        };
         let ctx = ServerContext {
+            multiplexer,
             passive_ports: PassivePorts::new(options.passive_ports.clone()),
             public_address: PublicAddresses::new(
                 options.public_address.clone(),

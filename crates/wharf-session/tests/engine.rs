@@ -3,115 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test helpers panic on purpose.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+mod support;
+
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_util::codec::Framed;
-use wharf_proto::codec::ClientCodec;
-use wharf_proto::extended::parse_epsv_reply;
-use wharf_proto::{Command, Reply};
-use wharf_session::{
-    AuthContext, AuthError, Direction, FnAuthenticator, Login, Options, QuotaExceeded, QuotaHook,
-    Server,
-};
-use wharf_vfs::{MemoryFs, VPath, Vfs, WriteMode};
+use wharf_session::{Direction, Login, Options, QuotaExceeded, QuotaHook};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-struct Client {
-    control: Framed<TcpStream, ClientCodec>,
-    addr: SocketAddr,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr) -> Self {
-        let stream = timeout(WAIT, TcpStream::connect(addr))
-            .await
-            .unwrap()
-            .unwrap();
-        let mut client = Self {
-            control: Framed::new(stream, ClientCodec::default()),
-            addr,
-        };
-        assert_eq!(client.reply().await.code().get(), 220);
-        client
-    }
-
-    async fn reply(&mut self) -> Reply {
-        timeout(WAIT, self.control.next())
-            .await
-            .expect("a reply in time")
-            .expect("the connection is open")
-            .unwrap()
-            .unwrap()
-    }
-
-    async fn cmd(&mut self, line: &str) -> Reply {
-        self.control
-            .send(Command::parse(line.as_bytes()).unwrap())
-            .await
-            .unwrap();
-        self.reply().await
-    }
-
-    async fn login(addr: SocketAddr) -> Self {
-        let mut client = Self::connect(addr).await;
-        assert_eq!(client.cmd("USER u").await.code().get(), 331);
-        assert_eq!(client.cmd("PASS p").await.code().get(), 230);
-        client
-    }
-
-    /// EPSV and connect to the data port.
-    async fn data(&mut self) -> TcpStream {
-        let reply = self.cmd("EPSV").await;
-        assert_eq!(reply.code().get(), 229, "{reply}");
-        let port = parse_epsv_reply(reply.lines()[0].as_bytes()).unwrap();
-        TcpStream::connect((self.addr.ip(), port)).await.unwrap()
-    }
-}
-
-/// A running server whose logins all get `login(user)`; stopping it and
-/// awaiting its task is the caller's job.
-struct Running {
-    addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start(login: impl Fn(&str) -> Login + Send + Sync + 'static, options: Options) -> Running {
-    let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
-        Ok::<_, AuthError>(login(user))
-    });
-    let server = Server::builder(auth)
-        .options(options)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .bind()
-        .await
-        .unwrap();
-    let addr = server.local_addrs()[0];
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
-    Running { addr, stop, task }
-}
-
-async fn storage_with(name: &str, size: usize) -> Arc<dyn Vfs> {
-    let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
-    let mut upload = vfs
-        .create(&VPath::parse(name).unwrap(), WriteMode::Create)
-        .await
-        .unwrap();
-    upload.write_all(&vec![7u8; size]).await.unwrap();
-    upload.finish().await.unwrap();
-    vfs
-}
+use support::{Client, Running, WAIT, start, storage_with};
 
 /// A download allowance that cannot go below zero.
 struct Allowance(AtomicU64);

@@ -77,6 +77,22 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "SECS")]
     pub(crate) idle_timeout: Option<u64>,
 
+    /// Keep one listener per passive port for the server's life and share
+    /// the ports between clients (a few public ports, many clients).
+    #[arg(long)]
+    pub(crate) passive_multiplex: bool,
+
+    /// The default data port (RFC 959): with no PORT/PASV before a
+    /// transfer, connect from the control port minus one to the client's
+    /// control address and port. Default on.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub(crate) default_data_port: Option<String>,
+
+    /// Source port for default data connections instead of the control
+    /// port minus one (which needs privileges below 1024).
+    #[arg(long, value_name = "PORT")]
+    pub(crate) default_data_source_port: Option<u16>,
+
     /// Allow PORT/EPRT to other hosts than the client and to ports below
     /// 1024 (FTP bounce; off by default, RFC 2577).
     #[arg(long)]

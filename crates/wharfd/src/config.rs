@@ -83,6 +83,8 @@ pub(crate) struct PassiveConfig {
     pub(crate) overrides: Vec<OverrideEntry>,
     pub(crate) timeout_secs: Option<u64>,
     pub(crate) peer_check: Option<bool>,
+    /// Share the passive ports between clients by reservation.
+    pub(crate) multiplex: Option<bool>,
 }
 
 /// `[[passive.overrides]]`
@@ -100,6 +102,9 @@ pub(crate) struct OverrideEntry {
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct ActiveConfig {
     pub(crate) any_address: Option<bool>,
+    /// The default data port (no PORT/PASV before a transfer).
+    pub(crate) default_data_port: Option<bool>,
+    pub(crate) default_data_source_port: Option<u16>,
 }
 
 /// `[limits]`

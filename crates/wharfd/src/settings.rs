@@ -293,6 +293,17 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .peer_check
         .unwrap_or(defaults.passive_peer_check);
     o.active_any_address = cli.active_any_address || config.active.any_address.unwrap_or(false);
+    o.passive_multiplex = cli.passive_multiplex || config.passive.multiplex.unwrap_or(false);
+    o.default_data_port = match cli.default_data_port.as_deref() {
+        Some(value) => value == "on",
+        None => config
+            .active
+            .default_data_port
+            .unwrap_or(defaults.default_data_port),
+    };
+    o.default_data_source_port = cli
+        .default_data_source_port
+        .or(config.active.default_data_source_port);
 
     let limits = &config.limits;
     o.max_sessions = cli
@@ -398,6 +409,33 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("needs a certificate"), "{err}");
+    }
+
+    #[test]
+    fn data_connection_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = format!("root = {:?}", dir.path());
+        let s = resolve(
+            &["--passive-multiplex", "--passive-ports", "40000-40004"],
+            &root,
+        );
+        assert!(s.options.passive_multiplex);
+        assert!(s.options.default_data_port);
+        let s = resolve(
+            &[
+                "--default-data-port",
+                "off",
+                "--default-data-source-port",
+                "2020",
+            ],
+            &root,
+        );
+        assert!(!s.options.default_data_port);
+        assert_eq!(s.options.default_data_source_port, Some(2020));
+        let file =
+            format!("{root}\n[active]\ndefault_data_port = false\n[passive]\nmultiplex = true");
+        let s = resolve(&[], &file);
+        assert!(!s.options.default_data_port && s.options.passive_multiplex);
     }
 
     #[test]

@@ -35,10 +35,21 @@ impl Session {
 
     pub(super) fn mode(&mut self, mode: TransferMode) -> Outcome {
         match mode {
-            TransferMode::Stream => reply(ReplyCode::OK, "Mode set to S."),
-            _ => reply(
+            TransferMode::Stream => {
+                self.state.mode_block = false;
+                // A data connection kept open by MODE B closes.
+                if self.data.is_open() {
+                    self.data = DataPlan::None;
+                }
+                reply(ReplyCode::OK, "Mode set to S.")
+            }
+            TransferMode::Block => {
+                self.state.mode_block = true;
+                reply(ReplyCode::OK, "Mode set to B.")
+            }
+            TransferMode::Compressed => reply(
                 ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only MODE S is supported.",
+                "Only MODE S and MODE B are supported.",
             ),
         }
     }
@@ -134,10 +145,26 @@ impl Session {
         }
     }
 
-    /// Binds a passive listener on the control connection's local address.
+    /// Binds a passive listener on the control connection's local address,
+    /// or reserves a slot on a multiplexed port.
     async fn listen(&mut self) -> Result<u16, Reply> {
         // Drop the previous listener first so its port can be reused.
         self.data = DataPlan::None;
+        if let Some(multiplexer) = self.ctx.multiplexer.clone() {
+            let wait = self.ctx.options.passive_multiplex_wait;
+            let ticket = multiplexer.reserve(self.peer.ip(), wait).await.ok_or_else(|| {
+                Reply::new(
+                    ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                    "Every passive port already has a connection pending from your address; try again.",
+                )
+            })?;
+            let port = ticket.port;
+            self.data = DataPlan::Multiplexed {
+                ticket,
+                expires: Instant::now() + self.ctx.options.passive_timeout,
+            };
+            return Ok(port);
+        }
         let ip: IpAddr = self.local.ip();
         let listener = self.ctx.passive_ports.bind(ip).await.map_err(|e| {
             warn!(error = %e, "cannot open passive listener");

@@ -49,6 +49,7 @@ impl Session {
             }),
             path: target,
             quota: None,
+            block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(
             Reply::new(

@@ -24,11 +24,14 @@ impl Session {
             ));
         }
         let plan = std::mem::take(&mut self.data);
-        if plan.is_none() {
+        if plan.is_expired() {
             return Err(Reply::new(
                 ReplyCode::CANT_OPEN_DATA_CONNECTION,
-                "Use PASV, EPSV, PORT or EPRT first.",
+                "The passive data connection timed out unused; send PASV or EPSV again.",
             ));
+        }
+        if plan.is_none() {
+            return self.default_data_port();
         }
         Ok(plan)
     }
@@ -42,6 +45,33 @@ impl Session {
                 .map_err(|e| Reply::new(ReplyCode::EXCEEDED_STORAGE, &format!("{e}.")))?;
         }
         Ok(quota)
+    }
+
+    /// No PORT/PASV/EPRT/EPSV: the default data port (RFC 959 3.2, 5.2),
+    /// from the control port minus one (or the configured source port) to
+    /// the client's control address and port.
+    fn default_data_port(&self) -> Result<DataPlan, Reply> {
+        let options = &self.ctx.options;
+        if !options.default_data_port || self.state.epsv_all {
+            return Err(Reply::new(
+                ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                "Use PASV, EPSV, PORT or EPRT first.",
+            ));
+        }
+        let port = match options.default_data_source_port {
+            Some(port) => port,
+            None if self.local.port() > 1 => self.local.port() - 1,
+            None => {
+                return Err(Reply::new(
+                    ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                    "No default data port below the control port.",
+                ));
+            }
+        };
+        Ok(DataPlan::DefaultPort {
+            source: std::net::SocketAddr::new(self.local.ip(), port),
+            target: self.peer,
+        })
     }
 
     fn mode_name(&self) -> &'static str {
@@ -82,6 +112,7 @@ impl Session {
             },
             path: target,
             quota,
+            block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(
             Reply::new(ReplyCode::FILE_STATUS_OK, &text),
@@ -183,6 +214,7 @@ impl Session {
             },
             path: target,
             quota,
+            block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))
     }

@@ -68,6 +68,54 @@ pub(crate) async fn connect(
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "data connection timed out"))?
 }
 
+/// The default data port (RFC 959 3.2): connect from `source`, the control
+/// port minus one or a configured port, to the client's control address.
+/// The port is shared by every session's default data connections, so it
+/// is bound with address (and port) reuse; the 4-tuples differ.
+pub(crate) async fn connect_from(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
+    // The previous default-port connection between the same two ports may
+    // be closing right now (the client closed it just before sending this
+    // command): retry briefly while the address pair is still taken.
+    let mut attempt = 0;
+    loop {
+        match connect_once(source, target).await {
+            Err(e)
+                if attempt < 20
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse
+                    ) =>
+            {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn connect_once(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
+    let socket = match target {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    socket.set_reuseport(true)?;
+    socket.bind(source).map_err(|e| {
+        let hint = if source.port() < 1024 && e.kind() == io::ErrorKind::PermissionDenied {
+            " (ports below 1024 need privileges: set a default data source port)"
+        } else {
+            ""
+        };
+        io::Error::new(
+            e.kind(),
+            format!("cannot bind the default data port {source}: {e}{hint}"),
+        )
+    })?;
+    socket.connect(target).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use bytes::BytesMut;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use wharf_proto::listing::{
     EntryKind, FactSet, ListingEntry, Perms, format_list_line, format_mlsx_line, format_nlst_line,
@@ -82,10 +83,12 @@ pub(crate) fn format_entry(
 }
 
 impl Listing {
-    /// Writes the listing; returns the bytes written.
+    /// Writes the listing (as MODE B blocks when `block`, ending with the
+    /// EOF block); returns the listing's bytes.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(
         &self,
         dst: &mut W,
+        block: bool,
     ) -> Result<u64, ListError> {
         let now = Timestamp::saturating_from(SystemTime::now());
         let mut out = Vec::with_capacity(FLUSH_AT + 512);
@@ -103,15 +106,35 @@ impl Listing {
                 let DirEntry { name, metadata, .. } = entry.map_err(ListError::Storage)?;
                 format_entry(&name, &metadata, self.format, now, &mut out);
                 if out.len() >= FLUSH_AT {
-                    dst.write_all(&out).await.map_err(ListError::Data)?;
-                    total += out.len() as u64;
+                    total += write_chunk(dst, &out, block).await?;
                     out.clear();
                 }
             }
         }
-        dst.write_all(&out).await.map_err(ListError::Data)?;
-        Ok(total + out.len() as u64)
+        total += write_chunk(dst, &out, block).await?;
+        if block {
+            let mut eof = BytesMut::new();
+            wharf_proto::block::encode_eof(&mut eof);
+            dst.write_all(&eof).await.map_err(ListError::Data)?;
+        }
+        Ok(total)
     }
+}
+
+/// Writes `chunk`, framed as MODE B data blocks when `block`.
+async fn write_chunk<W: AsyncWrite + Unpin>(
+    dst: &mut W,
+    chunk: &[u8],
+    block: bool,
+) -> Result<u64, ListError> {
+    if block {
+        let mut framed = BytesMut::with_capacity(chunk.len() + 16);
+        wharf_proto::block::encode_data(chunk, &mut framed);
+        dst.write_all(&framed).await.map_err(ListError::Data)?;
+    } else {
+        dst.write_all(chunk).await.map_err(ListError::Data)?;
+    }
+    Ok(chunk.len() as u64)
 }
 
 /// A listing failed on either side.

@@ -3,6 +3,7 @@
 pub(crate) mod active;
 pub(crate) mod ascii;
 pub(crate) mod listing;
+pub(crate) mod multiplex;
 pub(crate) mod passive;
 pub(crate) mod plan;
 pub(crate) mod socket;

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::active;
+use super::multiplex::Ticket;
 use super::socket::tune_data;
 use crate::options::Keepalive;
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
@@ -30,11 +31,31 @@ pub(crate) enum DataPlan {
     },
     /// Connect to the client here.
     Active(SocketAddr),
+    /// A reservation on a multiplexed passive port, until `expires`.
+    Multiplexed { ticket: Ticket, expires: Instant },
+    /// The default data port: connect from `source` to the client's
+    /// control address `target` (RFC 959 3.2).
+    DefaultPort {
+        source: SocketAddr,
+        target: SocketAddr,
+    },
+    /// A MODE B data connection kept open after its last transfer.
+    Open(Box<dyn DataIo>),
+    /// A passive listener or reservation timed out unused: the client
+    /// meant passive mode, so the next transfer gets 425 rather than the
+    /// default data port.
+    Expired,
+}
+
+impl std::fmt::Debug for dyn DataIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataIo")
+    }
 }
 
 /// A data connection, plain or TLS.
-pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> DataIo for T {}
+pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> DataIo for T {}
 
 /// TLS on a data connection (PROT P).
 #[derive(Debug, Clone)]
@@ -65,21 +86,40 @@ impl DataPlan {
         matches!(self, Self::None)
     }
 
-    /// When an unused passive listener should be dropped.
+    pub(crate) fn is_expired(&self) -> bool {
+        matches!(self, Self::Expired)
+    }
+
+    /// When an unused passive listener or reservation should be dropped.
     pub(crate) fn expiry(&self) -> Option<Instant> {
         match self {
-            Self::Passive { expires, .. } => Some(*expires),
+            Self::Passive { expires, .. } | Self::Multiplexed { expires, .. } => Some(*expires),
             _ => None,
         }
     }
 
+    /// Whether this is an open MODE B connection (reused, not opened).
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self, Self::Open(_))
+    }
+
     /// Opens the data connection: accepts the client's (passive) or
     /// connects to it (active), then secures it when PROT P is in force.
-    pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
+    pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Opened> {
+        let mut lingering = None;
+        let stream = self.open_stream(cx, &mut lingering).await?;
+        Ok(Opened { stream, lingering })
+    }
+
+    async fn open_stream(
+        self,
+        cx: &OpenContext,
+        lingering: &mut Option<socket2::Socket>,
+    ) -> io::Result<Box<dyn DataIo>> {
         let deadline = cx.timeout;
         let opened = async {
             match self {
-                Self::None => Err(io::Error::new(
+                Self::None | Self::Expired => Err(io::Error::new(
                     io::ErrorKind::NotConnected,
                     "use PASV, EPSV, PORT or EPRT first",
                 )),
@@ -89,12 +129,38 @@ impl DataPlan {
                     secure(tcp, cx).await.map_err(io::Error::other)
                 }
                 Self::Passive { listener, .. } => accept_from(&listener, cx).await,
+                Self::Multiplexed { ticket, .. } => {
+                    // The multiplexer matched the peer IP already.
+                    let tcp = ticket.connection().await?;
+                    tune_data(&tcp, cx.keepalive);
+                    secure(tcp, cx).await.map_err(io::Error::other)
+                }
+                Self::DefaultPort { source, target } => {
+                    let tcp = active::connect_from(source, target).await?;
+                    tune_data(&tcp, cx.keepalive);
+                    // Kept to close without TIME_WAIT (see `Opened`).
+                    *lingering = Some(socket2::SockRef::from(&tcp).try_clone()?);
+                    secure(tcp, cx).await.map_err(io::Error::other)
+                }
+                Self::Open(stream) => Ok(stream),
             }
         };
         tokio::time::timeout(deadline, opened)
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no data connection arrived"))?
     }
+}
+
+/// An open data connection.
+pub(crate) struct Opened {
+    pub(crate) stream: Box<dyn DataIo>,
+    /// For default-data-port connections, a second handle on the socket.
+    /// They all run between the same two ports (L-1 and the client's
+    /// control port), so a server-side TIME_WAIT after one transfer would
+    /// make the next connect fail; once the client has closed its side
+    /// (it has read everything), the server closes with an abortive
+    /// close through this handle, which skips TIME_WAIT.
+    pub(crate) lingering: Option<socket2::Socket>,
 }
 
 /// TLS on the connection if PROT P is in force.

@@ -9,9 +9,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{FileReader, Upload, VPath, VfsError};
 
+use bytes::BytesMut;
+use wharf_proto::block::{self, BlockDecoder, BlockEvent};
+use wharf_proto::error::BlockError;
+
 use super::ascii::{FromCrlf, ToCrlf};
 use super::listing::{ListError, Listing};
-use super::plan::{DataPlan, OpenContext};
+use super::plan::{DataIo, DataPlan, OpenContext};
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 
@@ -32,6 +36,8 @@ pub(crate) enum Work {
 pub(crate) struct TransferJob {
     pub(crate) plan: DataPlan,
     pub(crate) work: Work,
+    /// MODE B: blocks on the wire, EOF by block, connection kept open.
+    pub(crate) block: bool,
     /// The file or directory, for replies and logs.
     pub(crate) path: VPath,
     /// The login's quota, told of every chunk of file data.
@@ -60,33 +66,77 @@ pub(crate) enum TransferError {
     Quota(QuotaExceeded),
 }
 
+/// How a transfer ended, and in MODE B the data connection to keep for the
+/// next one.
+pub(crate) struct Finished {
+    pub(crate) result: Result<u64, TransferError>,
+    pub(crate) keep: Option<Box<dyn DataIo>>,
+}
+
 /// Runs `job`; `progress` counts file bytes moved so far (for STAT).
 pub(crate) async fn run(
     job: TransferJob,
     cx: OpenContext,
     limits: Limits,
     progress: Arc<AtomicU64>,
-) -> Result<u64, TransferError> {
-    let mut stream = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
+) -> Finished {
+    match move_data(job, cx, limits, progress).await {
+        Ok((bytes, keep)) => Finished {
+            result: Ok(bytes),
+            keep,
+        },
+        Err(error) => Finished {
+            result: Err(error),
+            keep: None,
+        },
+    }
+}
+
+async fn move_data(
+    job: TransferJob,
+    cx: OpenContext,
+    limits: Limits,
+    progress: Arc<AtomicU64>,
+) -> Result<(u64, Option<Box<dyn DataIo>>), TransferError> {
+    let block = job.block;
+    let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
+    let mut stream = opened.stream;
     let moved = match job.work {
         Work::Send { reader, ascii } => {
             let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Download);
-            send(reader, &mut stream, ascii, limits, meter, &job.path).await?
+            send(reader, &mut stream, ascii, block, limits, meter, &job.path).await?
         }
         Work::Receive { upload, ascii } => {
             let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Upload);
-            receive(&mut stream, upload, ascii, limits, meter, &job.path).await?
+            if block {
+                receive_blocks(&mut stream, upload, ascii, limits, meter, &job.path).await?
+            } else {
+                receive(&mut stream, upload, ascii, limits, meter, &job.path).await?
+            }
         }
-        Work::List(listing) => match listing.write_to(&mut stream).await {
+        Work::List(listing) => match listing.write_to(&mut stream, block).await {
             Ok(n) => n,
             Err(ListError::Storage(e)) => return Err(TransferError::Storage(e)),
             Err(ListError::Data(e)) => return Err(TransferError::Broken(e)),
         },
     };
+    if block {
+        // MODE B: the EOF block ended the file; the connection stays.
+        stalled(limits, stream.flush())
+            .await?
+            .map_err(TransferError::Broken)?;
+        return Ok((moved, Some(stream)));
+    }
+    // MODE S: closing the connection (with close_notify under TLS) is the
+    // end of file.
     stalled(limits, stream.shutdown())
         .await?
         .map_err(TransferError::Broken)?;
-    Ok(moved)
+    if let Some(socket) = opened.lingering {
+        // The transfer is complete: reply now, close in the background.
+        tokio::spawn(close_without_time_wait(stream, socket));
+    }
+    Ok((moved, None))
 }
 
 /// Counts file bytes for STAT and tells the quota hook.
@@ -124,6 +174,30 @@ impl<'a> Meter<'a> {
     }
 }
 
+/// How long the server waits for the client to close a default-data-port
+/// connection before falling back to an ordinary close.
+const PEER_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits (bounded) for the client's end of stream, then arms an abortive
+/// close: everything sent has been read by then, so the reset loses
+/// nothing, and no TIME_WAIT blocks the next default-port connection.
+async fn close_without_time_wait(mut stream: Box<dyn DataIo>, socket: socket2::Socket) {
+    let mut scratch = [0u8; 256];
+    let peer_closed = tokio::time::timeout(PEER_CLOSE_WAIT, async {
+        loop {
+            match stream.read(&mut scratch).await {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await;
+    if peer_closed == Ok(true) {
+        let _ = socket.set_linger(Some(Duration::ZERO));
+    }
+}
+
 /// Awaits `io` unless it makes no progress for the stall timeout.
 async fn stalled<T>(limits: Limits, io: impl Future<Output = T>) -> Result<T, TransferError> {
     tokio::time::timeout(limits.stall, io)
@@ -135,6 +209,7 @@ async fn send<W: AsyncWrite + Unpin>(
     mut reader: FileReader,
     dst: &mut W,
     ascii: bool,
+    block: bool,
     limits: Limits,
     mut meter: Meter<'_>,
     path: &VPath,
@@ -142,11 +217,19 @@ async fn send<W: AsyncWrite + Unpin>(
     let mut buf = vec![0u8; limits.buffer];
     let mut converted = Vec::new();
     let mut crlf = ToCrlf::default();
+    let mut framed = BytesMut::new();
     loop {
         let n = stalled(limits, reader.read(&mut buf))
             .await?
             .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
         if n == 0 {
+            if block {
+                framed.clear();
+                block::encode_eof(&mut framed);
+                stalled(limits, dst.write_all(&framed))
+                    .await?
+                    .map_err(TransferError::Broken)?;
+            }
             return Ok(meter.total);
         }
         // The quota decides before the bytes leave.
@@ -157,6 +240,13 @@ async fn send<W: AsyncWrite + Unpin>(
             &converted[..]
         } else {
             &buf[..n]
+        };
+        let out = if block {
+            framed.clear();
+            block::encode_data(out, &mut framed);
+            &framed[..]
+        } else {
+            out
         };
         stalled(limits, dst.write_all(out))
             .await?
@@ -209,6 +299,70 @@ async fn receive<R: AsyncRead + Unpin>(
         stalled(limits, upload.write_all(data))
             .await?
             .map_err(storage)?;
+    }
+}
+
+/// MODE B upload: blocks until the EOF block; the connection closing
+/// before it is a broken transfer. Restart markers are accepted and not
+/// needed (REST offsets are byte counts).
+async fn receive_blocks<R: AsyncRead + Unpin>(
+    src: &mut R,
+    mut upload: Box<dyn Upload>,
+    ascii: bool,
+    limits: Limits,
+    mut meter: Meter<'_>,
+    path: &VPath,
+) -> Result<u64, TransferError> {
+    let mut pending = BytesMut::with_capacity(limits.buffer);
+    let mut decoder = BlockDecoder::new();
+    let mut converted = Vec::new();
+    let mut crlf = FromCrlf::default();
+    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
+    let malformed =
+        |e: BlockError| TransferError::Broken(io::Error::new(io::ErrorKind::InvalidData, e));
+    loop {
+        while let Some(event) = decoder.decode(&mut pending).map_err(malformed)? {
+            match event {
+                BlockEvent::Data(bytes) => {
+                    meter.add(bytes.len())?;
+                    let data = if ascii {
+                        converted.clear();
+                        crlf.convert(&bytes, &mut converted);
+                        &converted[..]
+                    } else {
+                        &bytes[..]
+                    };
+                    stalled(limits, upload.write_all(data))
+                        .await?
+                        .map_err(storage)?;
+                }
+                BlockEvent::EndOfFile => {
+                    if ascii {
+                        converted.clear();
+                        crlf.finish(&mut converted);
+                        stalled(limits, upload.write_all(&converted))
+                            .await?
+                            .map_err(storage)?;
+                    }
+                    stalled(limits, upload.flush()).await?.map_err(storage)?;
+                    upload.finish().await.map_err(TransferError::Storage)?;
+                    return Ok(meter.total);
+                }
+                BlockEvent::RestartMarker(_)
+                | BlockEvent::SuspectedErrors
+                | BlockEvent::EndOfRecord => {}
+            }
+        }
+        pending.reserve(limits.buffer.min(64 * 1024));
+        let n = stalled(limits, src.read_buf(&mut pending))
+            .await?
+            .map_err(TransferError::Broken)?;
+        if n == 0 {
+            return Err(TransferError::Broken(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the data connection closed before the MODE B end-of-file block",
+            )));
+        }
     }
 }
 

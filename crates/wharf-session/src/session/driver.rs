@@ -27,7 +27,7 @@ use super::state::LoginState;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
-use crate::data::transfer::{self, TransferError, final_reply};
+use crate::data::transfer::{self, Finished, TransferError, final_reply};
 
 type Commands = FramedRead<ReadHalf<ControlStream>, ServerCodec>;
 type Replies = WriteHalf<ControlStream>;
@@ -56,11 +56,14 @@ fn capitalize(text: &str) -> String {
 }
 
 /// Waits for the running transfer; never resolves when there is none.
-async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Result<u64, TransferError> {
+async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
     match transfer {
         Some(running) => match (&mut running.task).await {
-            Ok(result) => result,
-            Err(e) => Err(TransferError::Broken(std::io::Error::other(e.to_string()))),
+            Ok(finished) => finished,
+            Err(e) => Finished {
+                result: Err(TransferError::Broken(std::io::Error::other(e.to_string()))),
+                keep: None,
+            },
         },
         None => std::future::pending().await,
     }
@@ -173,7 +176,7 @@ async fn drive(
             Step::Timer => {
                 let now = Instant::now();
                 if passive_expiry.is_some_and(|t| t <= now) {
-                    session.data = DataPlan::None;
+                    session.data = DataPlan::Expired;
                     Flow::Continue
                 } else {
                     let timeout = Reply::new(
@@ -303,7 +306,7 @@ fn far_future() -> Instant {
 }
 
 enum Step {
-    TransferDone(Result<u64, TransferError>),
+    TransferDone(Finished),
     Command(Command),
     Bad(DecodeError),
     Gone,
@@ -384,11 +387,16 @@ impl Session {
         });
     }
 
-    /// Logs the end of a transfer and gives its final reply.
-    fn end_transfer(&mut self, result: Result<u64, TransferError>) -> Reply {
+    /// Logs the end of a transfer and gives its final reply; a MODE B
+    /// connection that ended well is kept for the next transfer.
+    fn end_transfer(&mut self, finished: Finished) -> Reply {
+        let Finished { result, keep } = finished;
         let Some(running) = self.transfer.take() else {
             return Reply::new(ReplyCode::LOCAL_ERROR, "No transfer.");
         };
+        if let Some(stream) = keep {
+            self.data = DataPlan::Open(stream);
+        }
         let reply = final_reply(&result, &running.path);
         let user = match &self.state.login {
             LoginState::LoggedIn(login) => login.user.as_str(),

@@ -16,9 +16,10 @@ use wharf_proto::Reply;
 use wharf_vfs::VPath;
 
 use crate::auth::Authenticator;
+use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::plan::{DataPlan, DataTls, OpenContext};
-use crate::data::transfer::{Limits, TransferError, TransferJob};
+use crate::data::transfer::{Finished, Limits, TransferJob};
 use crate::options::Options;
 use crate::tls::{SessionToken, TlsConfig};
 use state::SessionState;
@@ -36,6 +37,8 @@ pub(crate) struct ServerContext {
     pub(crate) public_address: PublicAddresses,
     /// FTPS, when the server has a certificate.
     pub(crate) tls: Option<Arc<TlsConfig>>,
+    /// Shared passive ports, when multiplexing is on.
+    pub(crate) multiplexer: Option<Arc<Multiplexer>>,
 }
 
 impl ServerContext {
@@ -69,7 +72,7 @@ impl From<Reply> for Outcome {
 
 /// A transfer running in its own task while the control loop goes on.
 pub(crate) struct RunningTransfer {
-    pub(crate) task: JoinHandle<Result<u64, TransferError>>,
+    pub(crate) task: JoinHandle<Finished>,
     pub(crate) progress: Arc<AtomicU64>,
     pub(crate) path: VPath,
     pub(crate) verb: &'static str,

@@ -48,6 +48,8 @@ pub(crate) struct SessionState {
     pub(crate) prot_private: bool,
     /// The logged-in (or named) user is exempt from the TLS policy.
     pub(crate) tls_exempt: bool,
+    /// MODE B: block framing, data connection kept between transfers.
+    pub(crate) mode_block: bool,
 }
 
 impl Default for SessionState {
@@ -66,6 +68,7 @@ impl Default for SessionState {
             pbsz: false,
             prot_private: false,
             tls_exempt: false,
+            mode_block: false,
         }
     }
 }
