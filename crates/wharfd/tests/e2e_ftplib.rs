@@ -196,6 +196,20 @@ ftplib_tests! {
     ftplib_passive_address_by_client_network: Server::builder().config(OVERRIDE_CONFIG);
     /// An override for another network leaves the public address.
     ftplib_passive_address_without_matching_override: Server::builder().config(NO_MATCH_CONFIG);
+
+    // Issue 6 data connections (data_modes.py)
+
+    /// No PORT or PASV: RETR, STOR and LIST over the default data port, the
+    /// server connecting from the control port minus one, three times in a
+    /// row.
+    ftplib_default_port_retr_stor_list: Server::builder();
+    /// MODE B over one EPSV data connection for several transfers both
+    /// ways and a listing; MODE S closes it.
+    ftplib_mode_b_passive: Server::builder();
+    /// MODE B over one active (PORT) data connection.
+    ftplib_mode_b_active: Server::builder();
+    /// MODE B over the default data port: one connection for everything.
+    ftplib_mode_b_default_port: Server::builder();
 }
 
 const VHOST_CONFIG: &str = r#"

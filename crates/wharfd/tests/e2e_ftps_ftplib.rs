@@ -89,6 +89,10 @@ ftps_tests! {
     /// A silent connection from the client's address to the passive port
     /// does not hold up the real, resuming data connection.
     ftplib_ftps_silent_stranger_does_not_hold_up_the_transfer: tls();
+    /// AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port: one TLS
+    /// data connection from the server's control port minus one carries
+    /// every transfer (only the control port open in the server's firewall).
+    ftplib_ftps_mode_b_default_port_only_control_port: tls();
 
     // Commands and policies (ftps_commands.py)
 

@@ -33,6 +33,7 @@ from wharf_e2e import (  # noqa: E402,F401
     abort,
     configuration,
     data_connections,
+    data_modes,
     framing,
     ftps,
     ftps_commands,

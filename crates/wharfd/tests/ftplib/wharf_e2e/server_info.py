@@ -47,11 +47,11 @@ def syst_stat_help_noop(ctx):
 
 @test
 def transfer_parameters(ctx):
-    """TYPE I/A/L 8, MODE S and STRU F are accepted (200); MODE B (not yet supported) and unknown TYPE/STRU get 504 or 501; ACCT gets 202; ALLO gets 200 or 202."""
+    """TYPE I/A/L 8, MODE S, MODE B and STRU F are accepted (200); MODE C and unknown TYPE/STRU get 504 or 501; ACCT gets 202; ALLO gets 200 or 202."""
     ftp = connect(ctx)
-    for cmd in ["TYPE I", "TYPE A", "TYPE A N", "TYPE L 8", "MODE S", "STRU F"]:
+    for cmd in ["TYPE I", "TYPE A", "TYPE A N", "TYPE L 8", "MODE B", "MODE S", "STRU F"]:
         expect(send(ftp, cmd), "200")
-    for cmd in ["MODE B", "TYPE X", "STRU R"]:
+    for cmd in ["MODE C", "TYPE X", "STRU R"]:
         expect(send(ftp, cmd), "504", "501")
     expect(send(ftp, "ACCT billing"), "202")
     expect(send(ftp, "ALLO 1000"), "200", "202")

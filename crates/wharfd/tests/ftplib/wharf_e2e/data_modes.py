@@ -1,0 +1,235 @@
+"""The data connections of issue 6 with a byte-level client: the default data
+port (RFC 959 3.2 and 5.2: no PORT or PASV, the server connects from its
+control port minus one to the client's own control address and port) and
+MODE B (RFC 959 3.4.2: block framing, one data connection for many
+transfers), in clear and under PROT P with only the control port used."""
+
+import socket
+import struct
+
+from .harness import TIMEOUT, check, expect, note, random_data, test
+from .raw import Raw
+from .tls import client_context
+
+EOF = 64
+RESTART_MARKER = 16
+
+
+def _reusable_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.settimeout(TIMEOUT)
+    return sock
+
+
+class Control(Raw):
+    """A control connection whose local port a data listener can share
+    (SO_REUSEADDR/SO_REUSEPORT set before connect), as the default data
+    port needs."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.sock = _reusable_socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.connect((ctx.host, ctx.port))
+        self.buf = b""
+        expect(self.reply(), "220")
+
+    def default_port_listener(self):
+        """Listens on this connection's own address and port (U)."""
+        listener = _reusable_socket()
+        listener.bind(self.sock.getsockname())
+        listener.listen(4)
+        return listener
+
+    def secure(self):
+        """AUTH TLS, PBSZ 0, PROT P; returns the TLS client context."""
+        context = client_context()
+        expect(self.cmd("AUTH TLS"), "234")
+        check(self.buf == b"", "bytes after 234")
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.ctx.host)
+        expect(self.cmd("PBSZ 0"), "200")
+        expect(self.cmd("PROT P"), "200")
+        return context
+
+    def start(self, line):
+        """Sends a transfer command and expects 150."""
+        expect(self.cmd(line), "150", "125")
+
+
+def _recv_exact(sock, n):
+    out = bytearray()
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        check(chunk != b"", "the data connection closed inside a block")
+        out.extend(chunk)
+    return bytes(out)
+
+
+def recv_file(sock):
+    """One MODE B file: blocks until the one flagged EOF."""
+    data = bytearray()
+    while True:
+        descriptor, count = struct.unpack("!BH", _recv_exact(sock, 3))
+        payload = _recv_exact(sock, count)
+        if not descriptor & RESTART_MARKER:
+            data.extend(payload)
+        if descriptor & EOF:
+            return bytes(data)
+
+
+def send_file(sock, data, sizes=(1, 1000, 65535)):
+    """One MODE B file in blocks of the given sizes (cycled), a restart
+    marker after the first block, the last block flagged EOF."""
+    pos, i, out = 0, 0, bytearray()
+    while True:
+        size = sizes[i % len(sizes)]
+        chunk = data[pos:pos + size]
+        pos += len(chunk)
+        last = pos >= len(data)
+        out += struct.pack("!BH", EOF if last else 0, len(chunk)) + chunk
+        if i == 0 and not last:
+            out += struct.pack("!BH", RESTART_MARKER, 1) + b"1"
+        i += 1
+        if last:
+            break
+    note(">", "MODE B file of %d bytes in %d blocks" % (len(data), i))
+    sock.sendall(bytes(out))
+
+
+def _many_transfers(ctx, control, data, prefix):
+    """Two downloads, an upload and its download back, and a listing, all
+    over the one data connection `data`, byte-exact."""
+    files = {}
+    for i in range(2):
+        files["%s-%d.bin" % (prefix, i)] = random_data(70_000 + 33_333 * i, 40 + i)
+        ctx.write("%s-%d.bin" % (prefix, i), files["%s-%d.bin" % (prefix, i)])
+    for name, content in files.items():
+        control.start("RETR " + name)
+        check(recv_file(data) == content, "RETR %s in MODE B differs" % name)
+        expect(control.reply(), "226")
+    upload = random_data(150_001, 99)
+    control.start("STOR %s-up.bin" % prefix)
+    send_file(data, upload)
+    expect(control.reply(), "226")
+    check(ctx.read("%s-up.bin" % prefix) == upload, "the MODE B upload differs on disk")
+    control.start("RETR %s-up.bin" % prefix)
+    check(recv_file(data) == upload, "the upload read back differs")
+    expect(control.reply(), "226")
+    control.start("NLST")
+    names = recv_file(data).decode()
+    check("%s-up.bin" % prefix in names, "NLST in MODE B: %r" % names)
+    expect(control.reply(), "226")
+
+
+@test
+def default_port_retr_stor_list(ctx):
+    """No PORT or PASV: the server connects from its control port minus one to the client's own control address and port, for RETR, STOR and LIST, several times in a row (TIME_WAIT must not block the next one)."""
+    content = random_data(300_000, 5)
+    ctx.write("d.bin", content)
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    listener = control.default_port_listener()
+    for round_ in range(3):
+        control.start("RETR d.bin")
+        conn, peer = listener.accept()
+        check(peer[1] == ctx.port - 1, "connected from port %d, not %d" % (peer[1], ctx.port - 1))
+        got = bytearray()
+        while chunk := conn.recv(65536):
+            got.extend(chunk)
+        conn.close()
+        expect(control.reply(), "226")
+        check(bytes(got) == content, "RETR %d over the default port differs" % round_)
+    upload = random_data(123_457, 6)
+    control.start("STOR up.bin")
+    conn, _ = listener.accept()
+    conn.sendall(upload)
+    conn.close()
+    expect(control.reply(), "226")
+    check(ctx.read("up.bin") == upload, "STOR over the default port differs")
+    control.start("LIST")
+    conn, _ = listener.accept()
+    listing = b""
+    while chunk := conn.recv(65536):
+        listing += chunk
+    conn.close()
+    expect(control.reply(), "226")
+    check(b"up.bin" in listing and b"d.bin" in listing, "LIST over the default port: %r" % listing)
+
+
+@test
+def mode_b_passive(ctx):
+    """MODE B over one EPSV data connection: several downloads, an upload in client-chosen block sizes with a restart marker, a listing, byte-exact; MODE S then closes the connection."""
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    expect(control.cmd("MODE B"), "200")
+    port = int(expect(control.cmd("EPSV"), "229").split("|")[3])
+    data = socket.create_connection((ctx.host, port), timeout=TIMEOUT)
+    _many_transfers(ctx, control, data, "passive")
+    expect(control.cmd("MODE S"), "200")
+    check(data.recv(1) == b"", "MODE S did not close the MODE B data connection")
+
+
+@test
+def mode_b_active(ctx):
+    """MODE B with one PORT: the server connects once, and that connection carries every transfer."""
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    expect(control.cmd("MODE B"), "200")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(TIMEOUT)
+    port = listener.getsockname()[1]
+    expect(control.cmd("PORT 127,0,0,1,%d,%d" % (port >> 8, port & 255)), "200")
+    ctx.write("first.bin", b"first file")
+    control.start("RETR first.bin")
+    data, _ = listener.accept()
+    check(recv_file(data) == b"first file", "first MODE B file differs")
+    expect(control.reply(), "226")
+    _many_transfers(ctx, control, data, "active")
+
+
+@test
+def mode_b_default_port(ctx):
+    """MODE B on the default data port: no PORT or PASV at all, the server connects once from L-1 and every later transfer reuses that connection."""
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    expect(control.cmd("MODE B"), "200")
+    listener = control.default_port_listener()
+    ctx.write("first.bin", b"first file")
+    control.start("RETR first.bin")
+    data, peer = listener.accept()
+    check(peer[1] == ctx.port - 1, "connected from port %d" % peer[1])
+    check(recv_file(data) == b"first file", "first MODE B file differs")
+    expect(control.reply(), "226")
+    _many_transfers(ctx, control, data, "default")
+    listener.settimeout(0.3)
+    try:
+        listener.accept()
+        check(False, "the server opened a second data connection")
+    except socket.timeout:
+        pass
+
+
+@test
+def ftps_mode_b_default_port_only_control_port(ctx):
+    """FTPS through a firewall that opens only the control port: AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port; one TLS data connection (resuming the control session) carries every transfer, byte-exact."""
+    control = Control(ctx)
+    context = control.secure()
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    expect(control.cmd("MODE B"), "200")
+    listener = control.default_port_listener()
+    ctx.write("first.bin", b"first file, encrypted")
+    control.start("RETR first.bin")
+    raw, peer = listener.accept()
+    check(peer[1] == ctx.port - 1, "connected from port %d" % peer[1])
+    data = context.wrap_socket(raw, server_hostname=ctx.host, session=control.sock.session)
+    check(data.session_reused, "the data connection did not resume the control session")
+    check(recv_file(data) == b"first file, encrypted", "first file differs")
+    expect(control.reply(), "226")
+    _many_transfers(ctx, control, data, "ftps")
