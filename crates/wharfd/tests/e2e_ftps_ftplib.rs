@@ -22,6 +22,19 @@ const LOG_USER: &str = "carl";
 const LOG_PASSWORD: &str = "Pw-never-in-log-4f1c9e";
 const WRONG_PASSWORD: &str = "Wrong-never-in-log-7d2b";
 
+/// The same server with three multiplexed passive ports, found free now
+/// (outside the 50000-50999 default range other test servers use).
+fn multiplexed(builder: ServerBuilder) -> ServerBuilder {
+    let base = (20_000u16..45_000)
+        .step_by(103)
+        .find(|&base| {
+            (base..base + 3).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+        })
+        .expect("three consecutive free ports");
+    let range = format!("{base}-{}", base + 2);
+    builder.args(&["--passive-multiplex", "--passive-ports", &range])
+}
+
 /// A server with explicit FTPS (AUTH TLS) on its normal port.
 fn tls() -> ServerBuilder {
     Server::builder().tls()
@@ -93,6 +106,9 @@ ftps_tests! {
     /// data connection from the server's control port minus one carries
     /// every transfer (only the control port open in the server's firewall).
     ftplib_ftps_mode_b_default_port_only_control_port: tls();
+    /// PROT P through multiplexed passive ports: the TLS handshake and the
+    /// reuse check happen after the multiplexer's dispatch.
+    ftplib_ftps_multiplexed_passive_ports: multiplexed(tls());
 
     // Commands and policies (ftps_commands.py)
 

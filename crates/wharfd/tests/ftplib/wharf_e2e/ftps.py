@@ -330,3 +330,11 @@ def ftps_silent_stranger_does_not_hold_up_the_transfer(ctx):
     check(bytes(got) == data, "the file differs (%d bytes)" % len(got))
     check(elapsed < 5, "the transfer waited %.1f s behind the silent connection" % elapsed)
     quit_quietly(ftp)
+
+
+@test
+def ftps_multiplexed_passive_ports(ctx):
+    """With --passive-multiplex, PROT P transfers of many sizes through the shared passive ports are byte-exact, and each data connection is TLS resuming the control session (the handshake happens after dispatch)."""
+    ftp = connect_tls(ctx)
+    _round_trip(ctx, ftp, "mux")
+    quit_quietly(ftp)
