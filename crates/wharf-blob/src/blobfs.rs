@@ -1,0 +1,233 @@
+//! [`BlobFs`] and its [`Vfs`] implementation: routes each path to the
+//! account's top level or into a container.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use wharf_vfs::{
+    Capabilities, DirStream, FileReader, Metadata, Upload, VPath, Vfs, VfsError, WriteMode,
+};
+
+use crate::bucket::{Bucket, Loc};
+use crate::client::Account;
+use crate::config::{BlobConfig, FolderMarker, View};
+use crate::errors::{BlobError, store_err};
+use crate::names::{components, valid_container_name};
+use crate::read;
+
+/// An object store served as a file system: one container or bucket as `/`,
+/// or a whole account with its containers as the top-level folders. See
+/// the [crate docs](crate) for the design.
+///
+/// Cheap to clone; clones share their HTTP connections.
+#[derive(Debug, Clone)]
+pub struct BlobFs {
+    pub(crate) account: Arc<Account>,
+}
+
+/// Where a path leads.
+enum Route<'a> {
+    /// `/` of the account view.
+    Root,
+    /// `/name` of the account view: a container.
+    Container(&'a str),
+    /// Inside a container.
+    Inside(Bucket, Loc<'a>),
+}
+
+impl BlobFs {
+    /// Serves the store as `config` says. No request is made yet.
+    pub fn new(config: BlobConfig) -> Result<Self, BlobError> {
+        if config.folder_marker == FolderMarker::TrailingSlash && !config.store.is_azure() {
+            return Err(BlobError::Config(
+                "`folder/` marker blobs are supported on Azure only".into(),
+            ));
+        }
+        if let FolderMarker::Placeholder(name) = &config.folder_marker
+            && (name.is_empty() || name.contains('/'))
+        {
+            return Err(BlobError::Config(format!("bad placeholder name {name:?}")));
+        }
+        if let View::Container(name) = &config.view
+            && !valid_container_name(name)
+        {
+            return Err(BlobError::Config(format!("bad container name {name:?}")));
+        }
+        Ok(Self {
+            account: Arc::new(Account::new(config)?),
+        })
+    }
+
+    /// The configuration this was built from.
+    pub fn config(&self) -> &BlobConfig {
+        &self.account.config
+    }
+
+    /// The bucket client for `name`.
+    pub(crate) fn bucket(&self, name: &str, path: &VPath) -> Result<Bucket, VfsError> {
+        let client = self
+            .account
+            .client(name)
+            .map_err(|err| store_err(err, path))?;
+        Ok(Bucket {
+            account: self.account.clone(),
+            name: name.to_string(),
+            client,
+        })
+    }
+
+    fn route<'a>(&self, path: &'a VPath) -> Result<Route<'a>, VfsError> {
+        let parts = components(path)?;
+        match &self.account.config.view {
+            View::Container(name) => {
+                Ok(Route::Inside(self.bucket(name, path)?, Loc { path, parts }))
+            }
+            View::Account => match parts.split_first() {
+                None => Ok(Route::Root),
+                Some((name, [])) => Ok(Route::Container(name)),
+                Some((name, rest)) => {
+                    if !valid_container_name(name) {
+                        return Err(VfsError::not_found(path));
+                    }
+                    let loc = Loc {
+                        path,
+                        parts: rest.to_vec(),
+                    };
+                    Ok(Route::Inside(self.bucket(name, path)?, loc))
+                }
+            },
+        }
+    }
+
+    /// In the account view, fails with `NotFound` unless the container of
+    /// an in-container path exists (before writing into it).
+    async fn check_container(&self, bucket: &Bucket, path: &VPath) -> Result<(), VfsError> {
+        match self.account.config.view {
+            View::Account => self.require_container(&bucket.name, path).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// `IsADirectory` for an existing container, else `NotFound`.
+    async fn container_is_dir(&self, name: &str, path: &VPath) -> VfsError {
+        match self.container_meta(name, path).await {
+            Ok(Some(_)) => VfsError::is_a_directory(path),
+            Ok(None) => VfsError::not_found(path),
+            Err(err) => err,
+        }
+    }
+}
+
+#[async_trait]
+impl Vfs for BlobFs {
+    async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
+        match self.route(path)? {
+            Route::Root => Ok(Metadata::dir()),
+            Route::Container(name) => self
+                .container_meta(name, path)
+                .await?
+                .ok_or_else(|| VfsError::not_found(path)),
+            Route::Inside(bucket, loc) => bucket.metadata(&loc).await,
+        }
+    }
+
+    async fn list(&self, path: &VPath) -> Result<DirStream, VfsError> {
+        match self.route(path)? {
+            Route::Root => Ok(self.list_root(path)),
+            Route::Container(name) => self.list_container(name, path).await,
+            Route::Inside(bucket, loc) => bucket.list(&loc).await,
+        }
+    }
+
+    async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
+        match self.route(path)? {
+            Route::Root => Err(VfsError::is_a_directory(path)),
+            Route::Container(name) => Err(self.container_is_dir(name, path).await),
+            Route::Inside(bucket, loc) => read::open(&bucket, &loc, offset).await,
+        }
+    }
+
+    async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {
+        match self.route(path)? {
+            Route::Root => Err(VfsError::is_a_directory(path)),
+            Route::Container(name) => match self.container_meta(name, path).await? {
+                Some(_) => Err(VfsError::is_a_directory(path)),
+                // Blobs live in containers: nothing can be stored at the top.
+                None => Err(VfsError::permission_denied(path)),
+            },
+            Route::Inside(bucket, loc) => {
+                self.check_container(&bucket, path).await?;
+                bucket.create(&loc, mode).await
+            }
+        }
+    }
+
+    async fn mkdir(&self, path: &VPath) -> Result<(), VfsError> {
+        match self.route(path)? {
+            Route::Root => Err(VfsError::already_exists(path)),
+            Route::Container(name) => self.create_container(name, path).await,
+            Route::Inside(bucket, loc) => {
+                self.check_container(&bucket, path).await?;
+                bucket.mkdir(&loc).await
+            }
+        }
+    }
+
+    async fn rmdir(&self, path: &VPath) -> Result<(), VfsError> {
+        match self.route(path)? {
+            Route::Root => Err(VfsError::permission_denied(path)),
+            Route::Container(name) => self.delete_container(name, path).await,
+            Route::Inside(bucket, loc) => bucket.rmdir(&loc).await,
+        }
+    }
+
+    async fn remove_file(&self, path: &VPath) -> Result<(), VfsError> {
+        match self.route(path)? {
+            Route::Root => Err(VfsError::is_a_directory(path)),
+            Route::Container(name) => Err(self.container_is_dir(name, path).await),
+            Route::Inside(bucket, loc) => bucket.remove_file(&loc).await,
+        }
+    }
+
+    async fn rename(&self, from: &VPath, to: &VPath) -> Result<(), VfsError> {
+        match (self.route(from)?, self.route(to)?) {
+            (Route::Container(a), Route::Container(b)) => {
+                self.rename_container(a, from, b, to).await
+            }
+            (Route::Inside(source, from_loc), Route::Inside(target, to_loc))
+                if source.name == target.name =>
+            {
+                source.rename(&from_loc, &to_loc).await
+            }
+            (Route::Inside(source, from_loc), Route::Inside(target, to_loc)) => {
+                self.check_container(&target, to).await?;
+                source.move_to(&from_loc, &target, &to_loc).await
+            }
+            _ => Err(VfsError::permission_denied(from)),
+        }
+    }
+
+    async fn set_mtime(&self, path: &VPath, modified: SystemTime) -> Result<(), VfsError> {
+        match self.route(path)? {
+            Route::Inside(bucket, loc) => bucket.set_mtime(&loc, modified).await,
+            _ => Err(VfsError::unsupported(path)),
+        }
+    }
+
+    async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
+        match self.route(path)? {
+            Route::Container(name) => self.set_container_access(name, path, mode).await,
+            _ => Err(VfsError::unsupported(path)),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let config = &self.account.config;
+        Capabilities::none()
+            .with_set_mtime(true)
+            .with_append(true)
+            .with_resume(true)
+            .with_set_permissions(config.view == View::Account && config.store.is_azure())
+    }
+}

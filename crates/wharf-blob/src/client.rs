@@ -1,0 +1,201 @@
+//! The clients for one account: object_store per container or bucket
+//! (cached), and the signing REST client for what object_store lacks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
+use object_store::azure::{AzureAccessKey, AzureCredential, MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
+use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+
+use crate::config::{BlobConfig, Store};
+use crate::connector::RingConnector;
+use crate::errors::BlobError;
+use crate::rest::{Rest, Signer};
+use crate::retry::Backoff;
+
+/// object_store's client for one container or bucket.
+#[derive(Debug, Clone)]
+pub(crate) enum Client {
+    Azure(Arc<MicrosoftAzure>),
+    S3(Arc<AmazonS3>),
+}
+
+impl Client {
+    /// The object API.
+    pub(crate) fn store(&self) -> &dyn ObjectStore {
+        match self {
+            Self::Azure(store) => store.as_ref(),
+            Self::S3(store) => store.as_ref(),
+        }
+    }
+
+    /// One page of a delimited listing (S3; Azure lists through REST to
+    /// get metadata).
+    pub(crate) async fn list_page(
+        &self,
+        prefix: &str,
+        page_token: Option<String>,
+        max_keys: usize,
+    ) -> object_store::Result<PaginatedListResult> {
+        let options = PaginatedListOptions {
+            delimiter: Some("/".into()),
+            max_keys: Some(max_keys),
+            page_token,
+            ..PaginatedListOptions::default()
+        };
+        let prefix = (!prefix.is_empty()).then_some(prefix);
+        match self {
+            Self::Azure(store) => store.list_paginated(prefix, options).await,
+            Self::S3(store) => store.list_paginated(prefix, options).await,
+        }
+    }
+}
+
+/// Everything shared by one account's [`BlobFs`](crate::BlobFs).
+#[derive(Debug)]
+pub(crate) struct Account {
+    pub(crate) config: BlobConfig,
+    pub(crate) rest: Rest,
+    connector: RingConnector,
+    clients: Mutex<HashMap<String, Client>>,
+}
+
+impl Account {
+    /// Builds the HTTP client and the REST signer; object_store clients
+    /// come per container on first use.
+    pub(crate) fn new(config: BlobConfig) -> Result<Self, BlobError> {
+        let connector = RingConnector {
+            connect_timeout: config.connect_timeout,
+            request_timeout: config.request_timeout,
+        };
+        let http = connector
+            .client()
+            .map_err(|err| BlobError::Config(err.to_string()))?;
+        let (signer, endpoint) = match &config.store {
+            Store::Azure {
+                endpoint,
+                account,
+                key,
+            } => {
+                let key = AzureAccessKey::try_new(key)
+                    .map_err(|err| BlobError::Config(err.to_string()))?;
+                let signer = Signer::Azure {
+                    credential: AzureCredential::AccessKey(key),
+                    account: account.clone(),
+                };
+                (signer, endpoint.clone())
+            }
+            Store::S3 {
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => {
+                let signer = Signer::S3 {
+                    credential: AwsCredential {
+                        key_id: access_key_id.clone(),
+                        secret_key: secret_access_key.clone(),
+                        token: None,
+                    },
+                    region: region.clone(),
+                };
+                (signer, endpoint.clone())
+            }
+        };
+        if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+            return Err(BlobError::Config(format!(
+                "endpoint {endpoint:?} must start with http:// or https://"
+            )));
+        }
+        let rest = Rest {
+            http: object_store::client::HttpClient::new(http),
+            signer,
+            endpoint,
+            backoff: Backoff {
+                first: config.retry_backoff,
+                retries: config.max_retries,
+            },
+        };
+        Ok(Self {
+            config,
+            rest,
+            connector,
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn retry(&self) -> RetryConfig {
+        RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: self.config.retry_backoff,
+                max_backoff: Duration::from_secs(10),
+                base: 2.0,
+            },
+            max_retries: self.config.max_retries,
+            retry_timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// The object_store client for `container`, built once.
+    pub(crate) fn client(&self, container: &str) -> Result<Client, object_store::Error> {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = clients.get(container) {
+            return Ok(client.clone());
+        }
+        let client = match &self.config.store {
+            Store::Azure {
+                endpoint,
+                account,
+                key,
+            } => Client::Azure(Arc::new(
+                MicrosoftAzureBuilder::new()
+                    .with_account(account)
+                    .with_access_key(key)
+                    .with_container_name(container)
+                    .with_endpoint(endpoint.clone())
+                    .with_allow_http(true)
+                    .with_retry(self.retry())
+                    .with_http_connector(self.connector.clone())
+                    .build()?,
+            )),
+            Store::S3 {
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => Client::S3(Arc::new(
+                AmazonS3Builder::new()
+                    .with_endpoint(endpoint)
+                    .with_region(region)
+                    .with_bucket_name(container)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key)
+                    .with_virtual_hosted_style_request(false)
+                    .with_allow_http(true)
+                    .with_retry(self.retry())
+                    .with_http_connector(self.connector.clone())
+                    .build()?,
+            )),
+        };
+        // Bound the cache: an account view may touch many containers.
+        if clients.len() >= 256 {
+            clients.clear();
+        }
+        clients.insert(container.to_string(), client.clone());
+        Ok(client)
+    }
+
+    /// Forgets a container's client (after it was deleted).
+    pub(crate) fn forget(&self, container: &str) {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(container);
+    }
+}

@@ -1,0 +1,230 @@
+//! [`BlobConfig`]: which store, which account, which view, and the knobs.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Where the blobs live and how to sign requests.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Store {
+    /// Azure Blob Storage, or an emulator such as Azurite.
+    Azure {
+        /// The account's blob endpoint, e.g.
+        /// `https://myaccount.blob.core.windows.net`, or for Azurite the
+        /// path-style `http://127.0.0.1:10000/devstoreaccount1`.
+        endpoint: String,
+        /// The storage account name.
+        account: String,
+        /// The account key (base64), used for Shared Key signing.
+        key: String,
+    },
+    /// Amazon S3 or an S3-compatible store (path-style requests).
+    S3 {
+        /// The endpoint, e.g. `https://s3.eu-west-1.amazonaws.com` or
+        /// `http://127.0.0.1:9000`.
+        endpoint: String,
+        /// The region to sign for (`us-east-1` for most emulators).
+        region: String,
+        /// The access key id.
+        access_key_id: String,
+        /// The secret access key.
+        secret_access_key: String,
+    },
+}
+
+impl Store {
+    /// Azure with Shared Key credentials.
+    pub fn azure(
+        endpoint: impl Into<String>,
+        account: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        Self::Azure {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            account: account.into(),
+            key: key.into(),
+        }
+    }
+
+    /// S3 (path-style) with an access key pair.
+    pub fn s3(
+        endpoint: impl Into<String>,
+        region: impl Into<String>,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        Self::S3 {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            region: region.into(),
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        }
+    }
+
+    /// Whether this is Azure.
+    pub fn is_azure(&self) -> bool {
+        matches!(self, Self::Azure { .. })
+    }
+}
+
+/// Never prints keys.
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Azure {
+                endpoint, account, ..
+            } => f
+                .debug_struct("Azure")
+                .field("endpoint", endpoint)
+                .field("account", account)
+                .finish_non_exhaustive(),
+            Self::S3 {
+                endpoint,
+                region,
+                access_key_id,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("endpoint", endpoint)
+                .field("region", region)
+                .field("access_key_id", access_key_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// What `/` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum View {
+    /// `/` lists the account's containers (Azure) or buckets (S3); `MKD`,
+    /// `RMD` and renames at the top level act on containers.
+    Account,
+    /// One container or bucket is `/`.
+    Container(String),
+}
+
+/// How an empty folder is kept alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FolderMarker {
+    /// A zero-length blob with this name inside the folder (the seed's
+    /// `.placeholder`). Clients cannot create or see a file of that name.
+    Placeholder(String),
+    /// A zero-length blob named after the folder with a trailing `/`
+    /// (`photos/`), the rclone/SFTPGo convention that Azure Storage
+    /// Explorer shows as a folder.
+    TrailingSlash,
+}
+
+impl Default for FolderMarker {
+    fn default() -> Self {
+        Self::Placeholder(".placeholder".to_string())
+    }
+}
+
+/// Everything a [`BlobFs`](crate::BlobFs) needs.
+///
+/// ```
+/// use wharf_blob::{BlobConfig, Store, View};
+///
+/// let config = BlobConfig::new(
+///     Store::azure("http://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1", "a2V5"),
+///     View::Account,
+/// );
+/// assert_eq!(config.copy_parallelism, 8);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BlobConfig {
+    /// The store and its credentials.
+    pub store: Store,
+    /// Account view or one container.
+    pub view: View,
+    /// How empty folders are kept.
+    pub folder_marker: FolderMarker,
+    /// Server-side copies in flight during a folder or container rename.
+    pub copy_parallelism: usize,
+    /// Blobs per listing page requested from the store.
+    pub page_size: usize,
+    /// Retries of a failed request that may succeed later (timeouts, 5xx,
+    /// throttling) before the error becomes `Transient`.
+    pub max_retries: usize,
+    /// First retry delay; doubles per retry.
+    pub retry_backoff: Duration,
+    /// Gives up on one request (and retries it) after this long.
+    pub request_timeout: Duration,
+    /// Gives up connecting after this long.
+    pub connect_timeout: Duration,
+}
+
+impl BlobConfig {
+    /// A configuration with defaults: `.placeholder` folders, 8 parallel
+    /// copies, 1000 blobs per page, 4 retries from 100 ms, 5 s to connect,
+    /// 10 minutes per request.
+    pub fn new(store: Store, view: View) -> Self {
+        Self {
+            store,
+            view,
+            folder_marker: FolderMarker::default(),
+            copy_parallelism: 8,
+            page_size: 1000,
+            max_retries: 4,
+            retry_backoff: Duration::from_millis(100),
+            request_timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Sets [`BlobConfig::folder_marker`].
+    #[must_use]
+    pub fn with_folder_marker(mut self, marker: FolderMarker) -> Self {
+        self.folder_marker = marker;
+        self
+    }
+
+    /// Sets [`BlobConfig::store`].
+    #[must_use]
+    pub fn with_store(mut self, store: Store) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Sets [`BlobConfig::view`].
+    #[must_use]
+    pub fn with_view(mut self, view: View) -> Self {
+        self.view = view;
+        self
+    }
+
+    /// Sets [`BlobConfig::page_size`] (at least 1, at most 5000).
+    #[must_use]
+    pub fn with_page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.clamp(1, 5000);
+        self
+    }
+
+    /// Sets the retry policy: `max_retries` retries, the first after
+    /// `backoff`.
+    #[must_use]
+    pub fn with_retries(mut self, max_retries: usize, backoff: Duration) -> Self {
+        self.max_retries = max_retries;
+        self.retry_backoff = backoff;
+        self
+    }
+
+    /// Sets the connect and per-request timeouts.
+    #[must_use]
+    pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.request_timeout = request;
+        self
+    }
+
+    /// Sets [`BlobConfig::copy_parallelism`] (at least 1).
+    #[must_use]
+    pub fn with_copy_parallelism(mut self, parallelism: usize) -> Self {
+        self.copy_parallelism = parallelism.max(1);
+        self
+    }
+}

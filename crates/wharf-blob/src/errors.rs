@@ -1,0 +1,145 @@
+//! [`BlobError`] for setting up a store, and the mapping of store failures
+//! to [`VfsError`] kinds.
+
+use std::error::Error as StdError;
+
+use http::StatusCode;
+use object_store::client::{HttpError, HttpErrorKind};
+use wharf_vfs::{VPath, VfsError, VfsErrorKind};
+
+use crate::rest::RestError;
+use crate::retry::transient_status;
+
+/// Why a [`BlobFs`](crate::BlobFs) could not be built or a login checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlobError {
+    /// The configuration cannot work (a malformed endpoint or key, a
+    /// combination the store does not support).
+    #[error("invalid blob store configuration: {0}")]
+    Config(String),
+    /// The store refused the credentials.
+    #[error("the store refused the credentials")]
+    BadCredentials,
+    /// The store could not be reached, or failed, so the credentials could
+    /// not be checked.
+    #[error("the store is unreachable: {0}")]
+    Unreachable(#[source] Box<dyn StdError + Send + Sync>),
+    /// The client library failed to start.
+    #[error("could not start the store client: {0}")]
+    Client(#[source] object_store::Error),
+}
+
+/// The kind for an HTTP status the store answered.
+fn status_kind(status: StatusCode) -> VfsErrorKind {
+    match status {
+        StatusCode::NOT_FOUND => VfsErrorKind::NotFound,
+        StatusCode::CONFLICT | StatusCode::PRECONDITION_FAILED => VfsErrorKind::AlreadyExists,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => VfsErrorKind::PermissionDenied,
+        StatusCode::RANGE_NOT_SATISFIABLE => VfsErrorKind::InvalidOffset,
+        StatusCode::BAD_REQUEST => VfsErrorKind::InvalidName,
+        status if transient_status(status) => VfsErrorKind::Transient,
+        _ => VfsErrorKind::Other,
+    }
+}
+
+/// Whether a transport error may go away by itself.
+fn transient_http(err: &HttpError) -> bool {
+    matches!(
+        err.kind(),
+        HttpErrorKind::Connect
+            | HttpErrorKind::Request
+            | HttpErrorKind::Timeout
+            | HttpErrorKind::Interrupted
+    )
+}
+
+/// The kind of a failure deep inside an object_store error: a status the
+/// store sent after object_store's own retries, or a transport failure.
+///
+/// object_store keeps its `RetryError` private, so a status is read from
+/// its message ("... status code: 503 ..."); transport errors are the
+/// public [`HttpError`].
+fn generic_kind(err: &(dyn StdError + 'static)) -> VfsErrorKind {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(http) = err.downcast_ref::<HttpError>() {
+            return if transient_http(http) {
+                VfsErrorKind::Transient
+            } else {
+                VfsErrorKind::Other
+            };
+        }
+        if let Some(status) = status_in(&err.to_string()) {
+            return status_kind(status);
+        }
+        next = err.source();
+    }
+    VfsErrorKind::Other
+}
+
+/// The status in a message such as "non-2xx status code: 503 Service
+/// Unavailable: ...".
+fn status_in(message: &str) -> Option<StatusCode> {
+    let (_, rest) = message.split_once("status code: ")?;
+    StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()
+}
+
+/// An object_store failure as a [`VfsError`] about `path`.
+pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
+    use object_store::Error as E;
+    let kind = match &err {
+        E::NotFound { .. } => VfsErrorKind::NotFound,
+        E::AlreadyExists { .. } | E::Precondition { .. } => VfsErrorKind::AlreadyExists,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => VfsErrorKind::PermissionDenied,
+        E::NotSupported { .. } | E::NotImplemented { .. } => VfsErrorKind::Unsupported,
+        E::InvalidPath { .. } => VfsErrorKind::InvalidName,
+        E::Generic { source, .. } => generic_kind(source.as_ref()),
+        _ => VfsErrorKind::Other,
+    };
+    VfsError::new(kind).with_path(path).with_source(err)
+}
+
+/// A REST failure as a [`VfsError`] about `path`.
+pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
+    let kind = match &err {
+        RestError::Status { status, .. } => status_kind(*status),
+        RestError::Transport(http) if transient_http(http) => VfsErrorKind::Transient,
+        _ => VfsErrorKind::Other,
+    };
+    VfsError::new(kind).with_path(path).with_source(err)
+}
+
+/// Helpers to map results with a path.
+pub(crate) trait ResultExt<T> {
+    /// Maps the error to a [`VfsError`] about `path`.
+    fn at(self, path: &VPath) -> Result<T, VfsError>;
+}
+
+impl<T> ResultExt<T> for Result<T, object_store::Error> {
+    fn at(self, path: &VPath) -> Result<T, VfsError> {
+        self.map_err(|err| store_err(err, path))
+    }
+}
+
+impl<T> ResultExt<T> for Result<T, RestError> {
+    fn at(self, path: &VPath) -> Result<T, VfsError> {
+        self.map_err(|err| rest_err(err, path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_statuses_from_messages() {
+        let message = "Server returned non-2xx status code: 503 Service Unavailable: busy";
+        assert_eq!(status_in(message), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(
+            status_kind(StatusCode::SERVICE_UNAVAILABLE),
+            VfsErrorKind::Transient
+        );
+        assert_eq!(status_in("nothing here"), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! The object-store back-end of Wharf: Azure Blob Storage and S3 served as
+//! a file system, through [object_store](https://docs.rs/object_store).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tokio::io::AsyncWriteExt;
+//! use wharf_blob::{BlobConfig, BlobFs, Store, View};
+//! use wharf_vfs::{VPath, Vfs, WriteMode};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Azurite's well-known development account, in the account view.
+//! let store = Store::azure(
+//!     "http://127.0.0.1:10000/devstoreaccount1",
+//!     "devstoreaccount1",
+//!     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+//! );
+//! let vfs: Arc<dyn Vfs> = Arc::new(BlobFs::new(BlobConfig::new(store, View::Account))?);
+//! vfs.mkdir(&VPath::parse("/photos")?).await?; // a new container
+//! vfs.mkdir(&VPath::parse("/photos/2024")?).await?; // a folder: photos/2024/.placeholder
+//! let mut upload = vfs.create(&VPath::parse("/photos/2024/cat.jpg")?, WriteMode::Create).await?;
+//! upload.write_all(b"...").await?;
+//! upload.finish().await?; // now the blob exists
+//! vfs.set_permissions(&VPath::parse("/photos")?, 0o755).await?; // public container
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Shapes
+//!
+//! [`View::Container`] serves one container (or bucket) as `/`.
+//! [`View::Account`] shows the account's containers (Azure) or buckets (S3)
+//! as the top-level folders: `mkdir /name` creates a container (Azure's
+//! naming rules are checked, `InvalidName` otherwise), `rmdir /name` deletes
+//! an empty one, renaming `/a` to `/b` creates `b`, copies every blob
+//! server-side and deletes `a` (it refuses to start if `b` exists), and on
+//! Azure `set_permissions` on `/name` sets the container's public access:
+//! o+rx is `container` (list and read), o+r is `blob` (read), anything else
+//! private. Listings show it as mode bits: `0o755`, `0o754`, `0o750`.
+//!
+//! # Folders
+//!
+//! Folders are name prefixes. `mkdir` writes a zero-length marker so an
+//! empty folder exists: `.placeholder` inside it by default, or a blob named
+//! `folder/` ([`FolderMarker::TrailingSlash`], Azure only). Markers are never
+//! listed, and clients cannot create a file named like the placeholder.
+//! `rmdir` of a non-empty folder fails with `DirectoryNotEmpty`, never
+//! deleting recursively. Removing the last file of a folder writes its
+//! marker, so the folder stays, as on a disk. Renaming a folder copies every
+//! blob under it server-side, [`BlobConfig::copy_parallelism`] at a time,
+//! and deletes the sources only once every copy succeeded; a
+//! [`RenameError`] says what is where when it stops half-way.
+//!
+//! # Transfers
+//!
+//! Uploads stream into block (Azure) or multipart (S3) uploads and become
+//! visible only on `finish`; an aborted or dropped upload aborts the
+//! multipart upload and leaves no blob. Memory per upload is at most four
+//! parts (one filling, one queued, [`upload::IN_FLIGHT`] = 2 uploading).
+//! Parts start at 8 MiB and double every 1000 parts: **32 MiB per upload**
+//! for uploads up to 7.8 GiB, 4 × the current part size beyond. The
+//! largest upload is then about 7.8 TiB on S3 (its maximum object is
+//! 5 TiB) and about 160 TiB on Azure (50,000 blocks of at most 4000 MiB).
+//! Uploads smaller than one part are a single `PUT`.
+//!
+//! Downloads are a streamed ranged `GET` from the requested offset, pinned
+//! to the ETag that the preceding `HEAD` saw.
+//!
+//! `Append` and `Resume(offset)` build a new object from the kept start of
+//! the old one and the upload, committed on `finish`. A kept start of up to
+//! 8 MiB is copied through the server; on Azure a larger one is reused
+//! server-side as the old blob's committed blocks. Otherwise they fail with
+//! `Unsupported` ([`AppendError`]) rather than rewrite a large object
+//! client-side; S3's `UploadPartCopy` is not built yet.
+//!
+//! # Times
+//!
+//! `set_mtime` (`MFMT`) stores the time in the blob's metadata under
+//! `mtime` (the key rclone uses). `metadata` reports it, falling back to the
+//! store's last-modified. Azure listings show it too (they are read with
+//! `include=metadata`); S3 listings cannot carry user metadata, so they show
+//! the store's time.
+//!
+//! # Errors and retries
+//!
+//! Timeouts, 5xx answers and throttling are retried with exponential
+//! backoff ([`BlobConfig::with_retries`]); what still fails is
+//! `VfsErrorKind::Transient`.
+//!
+//! # Names
+//!
+//! Blob names are UTF-8 ([`Capabilities::non_utf8_names`] is false).
+//! ASCII control characters, which object_store cannot carry, are stored
+//! as `%XX`.
+//!
+//! [`Capabilities::non_utf8_names`]: wharf_vfs::Capabilities::non_utf8_names
+#![doc(html_root_url = "https://docs.rs/wharf-blob/0.1.0")]
+
+mod account;
+mod append;
+mod blobfs;
+mod block_append;
+mod bucket;
+mod client;
+mod config;
+mod connector;
+mod errors;
+mod list;
+mod login;
+mod names;
+mod ops;
+mod read;
+mod rename;
+mod rest;
+mod retry;
+mod time;
+pub mod upload;
+mod xml;
+
+pub use append::AppendError;
+pub use blobfs::BlobFs;
+pub use config::{BlobConfig, FolderMarker, Store, View};
+pub use errors::BlobError;
+pub use login::{login_azure, login_s3};
+pub use names::valid_container_name;
+pub use rename::RenameError;
+pub use rest::RestError;

@@ -1,0 +1,134 @@
+//! The file and folder operations inside one bucket.
+
+use std::time::SystemTime;
+
+use object_store::ObjectStoreExt;
+use wharf_vfs::{DirStream, Metadata, Upload, VfsError, WriteMode};
+
+use crate::bucket::{Bucket, Kind, Loc};
+use crate::client::Client;
+use crate::errors::ResultExt;
+use crate::list::list_folder;
+use crate::time::{MTIME_KEY, format_mtime};
+use crate::upload::{BlobUpload, Limits};
+
+impl Bucket {
+    /// Fails with `InvalidName` for the placeholder name.
+    fn check_name(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        if self.is_placeholder(loc.name()) {
+            return Err(VfsError::invalid_name(loc.path));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn metadata(&self, loc: &Loc<'_>) -> Result<Metadata, VfsError> {
+        match self.kind(loc).await? {
+            Kind::File(info) => Ok(Metadata::file(info.size).with_modified(info.mtime())),
+            Kind::Dir => Ok(Metadata::dir()),
+            Kind::Missing => Err(self.missing(loc).await),
+        }
+    }
+
+    pub(crate) async fn list(&self, loc: &Loc<'_>) -> Result<DirStream, VfsError> {
+        match self.kind(loc).await? {
+            Kind::Dir => Ok(list_folder(self.clone(), loc.prefix(), loc.path.clone())),
+            Kind::File(_) => Err(VfsError::not_a_directory(loc.path)),
+            Kind::Missing => Err(self.missing(loc).await),
+        }
+    }
+
+    pub(crate) async fn create(
+        &self,
+        loc: &Loc<'_>,
+        mode: WriteMode,
+    ) -> Result<Box<dyn Upload>, VfsError> {
+        if loc.parts.is_empty() {
+            return Err(VfsError::is_a_directory(loc.path));
+        }
+        self.check_name(loc)?;
+        let object = Bucket::object(&loc.key(), loc.path)?;
+        self.require_dir(loc.path, loc.parent()).await?;
+        if self.has_any(&loc.prefix(), loc.path).await? {
+            return Err(VfsError::is_a_directory(loc.path));
+        }
+        let kept = self.kept_prefix(loc, mode).await?;
+        let limits = match self.client {
+            Client::Azure(_) => Limits::AZURE,
+            Client::S3(_) => Limits::S3,
+        };
+        Ok(Box::new(BlobUpload::start(
+            self.client.clone(),
+            object,
+            loc.path.clone(),
+            limits,
+            kept,
+        )))
+    }
+
+    pub(crate) async fn mkdir(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        if loc.parts.is_empty() {
+            return Err(VfsError::already_exists(loc.path));
+        }
+        self.check_name(loc)?;
+        Bucket::object(&loc.key(), loc.path)?;
+        self.require_dir(loc.path, loc.parent()).await?;
+        match self.kind(loc).await? {
+            Kind::Missing => self.put_marker(&loc.prefix(), loc.path).await,
+            _ => Err(VfsError::already_exists(loc.path)),
+        }
+    }
+
+    pub(crate) async fn rmdir(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        if loc.parts.is_empty() {
+            return Err(VfsError::permission_denied(loc.path));
+        }
+        match self.kind(loc).await? {
+            Kind::File(_) => return Err(VfsError::not_a_directory(loc.path)),
+            Kind::Missing => return Err(self.missing(loc).await),
+            Kind::Dir => {}
+        }
+        let prefix = loc.prefix();
+        if self.has_content(&prefix, loc.path).await? {
+            return Err(VfsError::directory_not_empty(loc.path));
+        }
+        self.delete_key(&self.marker_key(&prefix), loc.path).await?;
+        self.keep_folder(loc.path, &loc.parent()).await
+    }
+
+    pub(crate) async fn remove_file(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        match self.kind(loc).await? {
+            Kind::File(_) => {}
+            Kind::Dir => return Err(VfsError::is_a_directory(loc.path)),
+            Kind::Missing => return Err(self.missing(loc).await),
+        }
+        let object = Bucket::object(&loc.key(), loc.path)?;
+        self.client.store().delete(&object).await.at(loc.path)?;
+        self.keep_folder(loc.path, &loc.parent()).await
+    }
+
+    pub(crate) async fn set_mtime(&self, loc: &Loc<'_>, when: SystemTime) -> Result<(), VfsError> {
+        let info = match self.kind(loc).await? {
+            Kind::File(info) => info,
+            Kind::Dir => return Err(VfsError::unsupported(loc.path)),
+            Kind::Missing => return Err(self.missing(loc).await),
+        };
+        let mut metadata: Vec<(String, String)> = info
+            .metadata
+            .into_iter()
+            .filter(|(k, _)| k != MTIME_KEY)
+            .collect();
+        metadata.push((MTIME_KEY.to_string(), format_mtime(when)));
+        let key = loc.key();
+        let rest = &self.account.rest;
+        let found = match self.client {
+            Client::Azure(_) => rest.az_set_metadata(&self.name, &key, &metadata).await,
+            Client::S3(_) => rest.s3_set_metadata(&self.name, &key, &metadata).await,
+        }
+        .at(loc.path)?;
+        if found {
+            Ok(())
+        } else {
+            Err(VfsError::not_found(loc.path))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Downloads: a streamed ranged `GET` from the client's offset, pinned to
+//! the version the `HEAD` saw.
+
+use std::io;
+
+use futures_util::TryStreamExt;
+use object_store::{GetOptions, GetRange};
+use tokio_util::io::StreamReader;
+use wharf_vfs::{FileReader, VfsError};
+
+use crate::bucket::{Bucket, Kind, Loc};
+use crate::errors::store_err;
+
+/// Opens the file at `loc` from `offset` (`REST` + `RETR`): only the bytes
+/// from `offset` on are requested from the store. A blob replaced between
+/// the `HEAD` and the `GET` is opened again, so a reader always gets one
+/// whole version.
+pub(crate) async fn open(
+    bucket: &Bucket,
+    loc: &Loc<'_>,
+    offset: u64,
+) -> Result<FileReader, VfsError> {
+    let mut attempts = 0;
+    loop {
+        match open_once(bucket, loc, offset).await {
+            Ok(reader) => return Ok(reader),
+            Err(Retry::Replaced) if attempts < 5 => attempts += 1,
+            Err(Retry::Replaced) => return Err(VfsError::transient(Replaced).with_path(loc.path)),
+            Err(Retry::Failed(err)) => return Err(err),
+        }
+    }
+}
+
+/// The blob kept changing while it was opened.
+#[derive(Debug, thiserror::Error)]
+#[error("the blob was replaced while it was being opened")]
+struct Replaced;
+
+/// Why one attempt failed.
+enum Retry {
+    Replaced,
+    Failed(VfsError),
+}
+
+impl From<VfsError> for Retry {
+    fn from(err: VfsError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileReader, Retry> {
+    let info = match bucket.kind(loc).await? {
+        Kind::File(info) => info,
+        Kind::Dir => return Err(VfsError::is_a_directory(loc.path).into()),
+        Kind::Missing => return Err(bucket.missing(loc).await.into()),
+    };
+    if offset > info.size {
+        return Err(VfsError::invalid_offset(loc.path).into());
+    }
+    if offset == info.size {
+        return Ok(Box::new(tokio::io::empty()));
+    }
+    let object = Bucket::object(&loc.key(), loc.path)?;
+    let options = GetOptions {
+        range: (offset > 0).then_some(GetRange::Offset(offset)),
+        if_match: info.etag.clone(),
+        ..GetOptions::default()
+    };
+    let result = match bucket.client.store().get_opts(&object, options).await {
+        Ok(result) => result,
+        Err(object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. }) => {
+            return Err(Retry::Replaced);
+        }
+        Err(err) => return Err(Retry::Failed(store_err(err, loc.path))),
+    };
+    let stream = result.into_stream().map_err(io::Error::other);
+    Ok(Box::new(StreamReader::new(stream)))
+}

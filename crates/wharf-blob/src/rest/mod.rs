@@ -1,0 +1,226 @@
+//! Signed REST calls that object_store has no API for: containers and
+//! buckets, container public access, blob metadata, blob lists with
+//! metadata, and marker blobs whose names end in `/`.
+//!
+//! Requests are signed with object_store's own public authorizers
+//! ([`AzureAuthorizer`], Shared Key; [`AwsAuthorizer`], SigV4) and sent
+//! through the same [`HttpClient`] that object_store uses. Transient
+//! failures are retried here with exponential backoff.
+
+pub(crate) mod azure;
+pub(crate) mod blocks;
+mod copy;
+pub(crate) mod s3;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use object_store::aws::{AwsAuthorizer, AwsCredential};
+use object_store::azure::AzureCredential;
+use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::retry::{Backoff, transient_status};
+
+/// Characters left alone when a name is put in a URL path or query.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes one URL path segment or query value.
+pub(crate) fn enc(text: &str) -> String {
+    utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+/// Percent-encodes a key, keeping its `/` separators.
+pub(crate) fn enc_key(key: &str) -> String {
+    key.split('/').map(enc).collect::<Vec<_>>().join("/")
+}
+
+/// How requests are signed.
+#[derive(Debug)]
+pub(crate) enum Signer {
+    /// Azure Shared Key.
+    Azure {
+        credential: AzureCredential,
+        account: String,
+    },
+    /// AWS SigV4 for service `s3`.
+    S3 {
+        credential: AwsCredential,
+        region: String,
+    },
+}
+
+/// A response, body read whole (REST responses here are small pages).
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Response {
+    /// The header's value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The store's error code (`<Code>` in the XML body, or Azure's
+    /// `x-ms-error-code` header).
+    pub(crate) fn error_code(&self) -> Option<String> {
+        if let Some(code) = self.header("x-ms-error-code") {
+            return Some(code.to_string());
+        }
+        crate::xml::parse(&self.body)
+            .ok()
+            .and_then(|root| root.text_at(&["Code"]).map(str::to_string))
+    }
+
+    /// Fails unless the status is a success.
+    pub(crate) fn ok(self) -> Result<Self, RestError> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(RestError::Status {
+                status: self.status,
+                code: self.error_code(),
+            })
+        }
+    }
+}
+
+/// Why a REST call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestError {
+    /// The store answered with an error status.
+    #[error("the store answered {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Status {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The store's error code, where it sent one.
+        code: Option<String>,
+    },
+    /// The store could not be reached, or the connection broke.
+    #[error("the store could not be reached: {0}")]
+    Transport(#[source] object_store::client::HttpError),
+    /// The request could not be built or signed.
+    #[error("could not build the request: {0}")]
+    Request(String),
+    /// The response could not be read.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl From<crate::xml::XmlError> for RestError {
+    fn from(err: crate::xml::XmlError) -> Self {
+        Self::Malformed(err.to_string())
+    }
+}
+
+impl RestError {
+    /// Whether retrying later may succeed.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => transient_status(*status),
+            Self::Transport(_) => true,
+            Self::Request(_) | Self::Malformed(_) => false,
+        }
+    }
+
+    /// The status, for errors the store answered.
+    pub(crate) fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A signing REST client for one account.
+#[derive(Debug)]
+pub(crate) struct Rest {
+    pub(crate) http: HttpClient,
+    pub(crate) signer: Signer,
+    /// Account endpoint (Azure) or service endpoint (S3), no trailing `/`.
+    pub(crate) endpoint: String,
+    pub(crate) backoff: Backoff,
+}
+
+impl Rest {
+    /// Sends a request, retrying transport errors and transient statuses.
+    /// Non-transient error statuses come back as responses.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+    ) -> Result<Response, RestError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(&method, url, headers, body.clone()).await;
+            let retry = match &result {
+                Ok(response) => transient_status(response.status),
+                Err(err) => err.is_transient(),
+            };
+            match self.backoff.delay(attempt) {
+                Some(delay) if retry => {
+                    tracing::debug!(%method, %url, attempt, "retrying a transient failure");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+    ) -> Result<Response, RestError> {
+        let mut builder = http::Request::builder().method(method.clone()).uri(url);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let length = body.len();
+        if length > 0 || matches!(*method, Method::PUT | Method::POST) {
+            builder = builder.header("content-length", length.to_string());
+        }
+        let mut request: HttpRequest = builder
+            .body(HttpRequestBody::from(body))
+            .map_err(|err| RestError::Request(err.to_string()))?;
+        self.sign(&mut request)?;
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(RestError::Transport)?;
+        let (parts, body) = response.into_parts();
+        let body = body.bytes().await.map_err(RestError::Transport)?;
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
+        let signed = match &self.signer {
+            Signer::Azure {
+                credential,
+                account,
+            } => object_store::azure::AzureAuthorizer::new(credential, account)
+                .try_authorize(request),
+            Signer::S3 { credential, region } => {
+                AwsAuthorizer::new(credential, "s3", region).try_authorize(request, None)
+            }
+        };
+        signed.map_err(|err| RestError::Request(err.to_string()))
+    }
+}

@@ -1,0 +1,358 @@
+//! Uploads: bytes stream into a block (Azure) or multipart (S3) upload that
+//! is committed only by [`Upload::finish`].
+//!
+//! The writer fills one part at a time and hands full parts to a task
+//! through a channel of one; the task keeps at most [`IN_FLIGHT`] parts
+//! uploading. So an upload holds at most 4 parts in memory (the one being
+//! filled, one queued, two in flight). Parts start at [`FIRST_PART`] and
+//! double every [`DOUBLE_EVERY`] parts, so an upload of unknown length can
+//! reach the store's maximum object size (see the crate docs for the
+//! figures). An upload that ends before its first part is full is sent as
+//! one `PUT`. Dropping or aborting the handle aborts the multipart upload:
+//! nothing becomes visible.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use object_store::path::Path;
+use object_store::{MultipartUpload, PutMultipartOptions, PutOptions};
+use tokio::io::AsyncWrite;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::PollSender;
+use wharf_vfs::{Upload, VPath, VfsError};
+
+use crate::client::Client;
+use crate::errors::store_err;
+
+/// The first parts' size: 8 MiB.
+pub const FIRST_PART: usize = 8 * 1024 * 1024;
+/// Parts double in size after this many.
+pub const DOUBLE_EVERY: usize = 1000;
+/// Parts uploading at once.
+pub const IN_FLIGHT: usize = 2;
+
+/// The store's limits on one upload.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Largest part.
+    pub(crate) max_part: usize,
+    /// Most parts.
+    pub(crate) max_parts: usize,
+}
+
+impl Limits {
+    /// S3: 10,000 parts of at most 5 GiB.
+    pub(crate) const S3: Self = Self {
+        max_part: 5 * 1024 * 1024 * 1024,
+        max_parts: 10_000,
+    };
+    /// Azure: 50,000 blocks of at most 4000 MiB.
+    pub(crate) const AZURE: Self = Self {
+        max_part: 4000 * 1024 * 1024,
+        max_parts: 50_000,
+    };
+}
+
+/// The size of part number `index` (0-based).
+pub(crate) fn part_size(index: usize, limits: Limits) -> usize {
+    let doublings = (index / DOUBLE_EVERY).min(20) as u32;
+    FIRST_PART
+        .saturating_mul(1 << doublings)
+        .min(limits.max_part)
+}
+
+/// How an upload starts.
+pub(crate) enum Start {
+    /// With these bytes (empty for a plain upload).
+    Bytes(Bytes),
+    /// With a multipart upload that already holds the start (Azure blocks
+    /// kept from the old blob).
+    Multipart(Box<dyn MultipartUpload>),
+}
+
+/// What the writer tells the upload task.
+enum Msg {
+    Part(Bytes),
+    Finish(Bytes, oneshot::Sender<Result<(), VfsError>>),
+}
+
+/// A failure the task saw, for the writer to report.
+type Failure = Arc<Mutex<Option<String>>>;
+
+/// An upload in progress (see the module docs).
+pub(crate) struct BlobUpload {
+    buffer: BytesMut,
+    part_size: usize,
+    parts: usize,
+    written: u64,
+    limits: Limits,
+    sender: PollSender<Msg>,
+    failure: Failure,
+    path: VPath,
+}
+
+impl BlobUpload {
+    /// Starts the task that will upload to `object`. The object will begin
+    /// with what `start` holds (what `Append` and `Resume` keep of the old
+    /// object), which does not count as written through the handle.
+    pub(crate) fn start(
+        client: Client,
+        object: Path,
+        path: VPath,
+        limits: Limits,
+        start: Start,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(1);
+        let failure = Failure::default();
+        let (kept, multipart) = match start {
+            Start::Bytes(bytes) => (bytes, None),
+            Start::Multipart(upload) => (Bytes::new(), Some(upload)),
+        };
+        let task = run(client, object, path.clone(), rx, failure.clone(), multipart);
+        tokio::spawn(task);
+        Self {
+            buffer: BytesMut::from(kept),
+            part_size: part_size(0, limits),
+            parts: 0,
+            written: 0,
+            limits,
+            sender: PollSender::new(tx),
+            failure,
+            path,
+        }
+    }
+
+    fn broken(&self) -> io::Error {
+        let why = self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        io::Error::other(why.unwrap_or_else(|| "the upload task stopped".to_string()))
+    }
+
+    /// Hands the full buffer to the task.
+    fn poll_send_part(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.parts + 1 >= self.limits.max_parts {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "the upload exceeds the store's maximum object size",
+            )));
+        }
+        if ready!(self.sender.poll_reserve(cx)).is_err() {
+            return Poll::Ready(Err(self.broken()));
+        }
+        let part = self.buffer.split().freeze();
+        if self.sender.send_item(Msg::Part(part)).is_err() {
+            return Poll::Ready(Err(self.broken()));
+        }
+        self.parts += 1;
+        self.part_size = part_size(self.parts, self.limits);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for BlobUpload {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.buffer.len() >= this.part_size {
+            ready!(this.poll_send_part(cx))?;
+        }
+        let room = this.part_size - this.buffer.len();
+        let n = room.min(buf.len());
+        this.buffer.extend_from_slice(&buf[..n]);
+        this.written += n as u64;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Nothing becomes visible before `finish`; buffered bytes wait.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[async_trait]
+impl Upload for BlobUpload {
+    async fn finish(mut self: Box<Self>) -> Result<u64, VfsError> {
+        let tail = self.buffer.split().freeze();
+        let (reply, done) = oneshot::channel();
+        let reserved = std::future::poll_fn(|cx| self.sender.poll_reserve(cx)).await;
+        if reserved.is_err() || self.sender.send_item(Msg::Finish(tail, reply)).is_err() {
+            return Err(VfsError::from_io(self.broken(), &self.path));
+        }
+        match done.await {
+            Ok(Ok(())) => Ok(self.written),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(VfsError::from_io(self.broken(), &self.path)),
+        }
+    }
+}
+
+/// The upload task: starts the multipart upload with the first full part,
+/// keeps [`IN_FLIGHT`] parts going, commits on `Finish`, aborts when the
+/// writer goes away.
+async fn run(
+    client: Client,
+    object: Path,
+    path: VPath,
+    mut rx: mpsc::Receiver<Msg>,
+    failure: Failure,
+    mut multipart: Option<Box<dyn MultipartUpload>>,
+) {
+    let store = client.store();
+    let mut in_flight: JoinSet<object_store::Result<()>> = JoinSet::new();
+    let fail = |err: &VfsError| {
+        *failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err.to_string());
+    };
+    loop {
+        // Make room before taking the next part, so at most IN_FLIGHT run.
+        while in_flight.len() >= IN_FLIGHT {
+            if let Err(err) = joined(in_flight.join_next().await, &path) {
+                fail(&err);
+                abort(multipart, in_flight, &path).await;
+                return;
+            }
+        }
+        match rx.recv().await {
+            Some(Msg::Part(bytes)) => {
+                if multipart.is_none() {
+                    match store
+                        .put_multipart_opts(&object, PutMultipartOptions::default())
+                        .await
+                    {
+                        Ok(upload) => multipart = Some(upload),
+                        Err(err) => {
+                            fail(&store_err(err, &path));
+                            return;
+                        }
+                    }
+                }
+                if let Some(upload) = multipart.as_mut() {
+                    in_flight.spawn(upload.put_part(bytes.into()));
+                }
+            }
+            Some(Msg::Finish(tail, reply)) => {
+                let result = commit(&client, &object, &path, multipart, in_flight, tail).await;
+                if let Err(err) = &result {
+                    fail(err);
+                }
+                let _ = reply.send(result);
+                return;
+            }
+            None => {
+                abort(multipart, in_flight, &path).await;
+                return;
+            }
+        }
+    }
+}
+
+/// The result of one finished part.
+fn joined(
+    result: Option<Result<object_store::Result<()>, tokio::task::JoinError>>,
+    path: &VPath,
+) -> Result<(), VfsError> {
+    match result {
+        None | Some(Ok(Ok(()))) => Ok(()),
+        Some(Ok(Err(err))) => Err(store_err(err, path)),
+        Some(Err(err)) => Err(VfsError::other(err).with_path(path)),
+    }
+}
+
+/// Uploads the tail and commits, or aborts on failure.
+async fn commit(
+    client: &Client,
+    object: &Path,
+    path: &VPath,
+    multipart: Option<Box<dyn MultipartUpload>>,
+    mut in_flight: JoinSet<object_store::Result<()>>,
+    tail: Bytes,
+) -> Result<(), VfsError> {
+    let Some(mut upload) = multipart else {
+        // Small: one PUT.
+        return client
+            .store()
+            .put_opts(object, tail.into(), PutOptions::default())
+            .await
+            .map(drop)
+            .map_err(|err| store_err(err, path));
+    };
+    if !tail.is_empty() {
+        in_flight.spawn(upload.put_part(tail.into()));
+    }
+    while !in_flight.is_empty() {
+        if let Err(err) = joined(in_flight.join_next().await, path) {
+            abort(Some(upload), in_flight, path).await;
+            return Err(err);
+        }
+    }
+    match upload.complete().await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let err = store_err(err, path);
+            abort(Some(upload), in_flight, path).await;
+            Err(err)
+        }
+    }
+}
+
+/// Stops the parts in flight and aborts the multipart upload, so that no
+/// orphaned parts stay behind (Azure discards uncommitted blocks itself).
+async fn abort(
+    multipart: Option<Box<dyn MultipartUpload>>,
+    mut in_flight: JoinSet<object_store::Result<()>>,
+    path: &VPath,
+) {
+    in_flight.abort_all();
+    while in_flight.join_next().await.is_some() {}
+    if let Some(mut upload) = multipart
+        && let Err(err) = upload.abort().await
+    {
+        tracing::warn!(%path, %err, "could not abort a multipart upload");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_grow_to_reach_the_maximum_object_size() {
+        assert_eq!(part_size(0, Limits::S3), FIRST_PART);
+        assert_eq!(part_size(999, Limits::S3), FIRST_PART);
+        assert_eq!(part_size(1000, Limits::S3), 2 * FIRST_PART);
+        let total = |limits: Limits| -> u128 {
+            (0..limits.max_parts)
+                .map(|i| part_size(i, limits) as u128)
+                .sum()
+        };
+        let tib = 1u128 << 40;
+        // S3's maximum object is 5 TiB; Azure's about 190.7 TiB.
+        assert!(
+            total(Limits::S3) > 5 * tib,
+            "S3 ceiling {}",
+            total(Limits::S3) / tib
+        );
+        assert!(
+            total(Limits::AZURE) > 150 * tib,
+            "Azure ceiling {}",
+            total(Limits::AZURE) / tib
+        );
+        assert!((0..50_000).all(|i| part_size(i, Limits::AZURE) <= Limits::AZURE.max_part));
+    }
+}

@@ -1,0 +1,218 @@
+//! Test harness: starts Azurite or moto's S3 server on a free loopback
+//! port, waits until it answers, and kills it on drop. The binaries come
+//! from `scripts/emulators install` (in `.tools/` at the workspace root).
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod proxy;
+pub mod sub;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wharf_blob::{BlobConfig, BlobFs, Store, View};
+use wharf_vfs::{VPath, Vfs};
+
+/// Azurite's well-known development account.
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+/// Its key.
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+/// An extra Azurite account, declared through `AZURITE_ACCOUNTS`.
+pub const EXTRA_ACCOUNT: &str = "wharfextra";
+/// Its key (base64 of "wharf-extra-account-key-32bytes!").
+pub const EXTRA_KEY: &str = "d2hhcmYtZXh0cmEtYWNjb3VudC1rZXktMzJieXRlcyE=";
+
+/// The workspace's `.tools` directory.
+fn tools() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools")
+}
+
+/// A running emulator, killed on drop.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    pub kind: Kind,
+    _dir: tempfile::TempDir,
+}
+
+/// Which emulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Azurite,
+    Moto,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary(relative: &str) -> PathBuf {
+    let path = tools().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run `scripts/emulators install` at the workspace root first",
+        path.display()
+    );
+    path
+}
+
+fn wait_until_listening(child: &mut Child, port: u16, what: &str) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early with {status}");
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not start listening on port {port} within 60 s");
+}
+
+impl Emulator {
+    /// Starts Azurite (blob service only, in memory) with an extra account.
+    pub fn azurite() -> Self {
+        let bin = binary("azurite/node_modules/.bin/azurite-blob");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut child = Command::new(bin)
+            .args([
+                "--inMemoryPersistence",
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+            ])
+            .arg(port.to_string())
+            .args(["--disableTelemetry", "--skipApiVersionCheck", "--silent"])
+            .current_dir(dir.path())
+            .env(
+                "AZURITE_ACCOUNTS",
+                format!("{AZURITE_ACCOUNT}:{AZURITE_KEY};{EXTRA_ACCOUNT}:{EXTRA_KEY}"),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn azurite-blob");
+        wait_until_listening(&mut child, port, "azurite-blob");
+        Self {
+            child,
+            port,
+            kind: Kind::Azurite,
+            _dir: dir,
+        }
+    }
+
+    /// Starts moto's S3 server.
+    pub fn moto() -> Self {
+        let bin = binary("moto/bin/moto_server");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moto_server");
+        wait_until_listening(&mut child, port, "moto_server");
+        Self {
+            child,
+            port,
+            kind: Kind::Moto,
+            _dir: dir,
+        }
+    }
+
+    /// The emulator's base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The store and its default credentials.
+    pub fn store(&self) -> Store {
+        match self.kind {
+            Kind::Azurite => Store::azure(
+                format!("{}/{AZURITE_ACCOUNT}", self.url()),
+                AZURITE_ACCOUNT,
+                AZURITE_KEY,
+            ),
+            Kind::Moto => Store::s3(self.url(), "us-east-1", "testing", "testing"),
+        }
+    }
+
+    /// A configuration with short retries, so failing tests end quickly.
+    pub fn config(&self, view: View) -> BlobConfig {
+        BlobConfig::new(self.store(), view)
+            .with_retries(2, Duration::from_millis(50))
+            .with_timeouts(Duration::from_secs(5), Duration::from_secs(60))
+    }
+
+    /// The account view.
+    pub fn account(&self) -> BlobFs {
+        BlobFs::new(self.config(View::Account)).unwrap()
+    }
+
+    /// Creates container `name` and returns a container view of it.
+    pub async fn container(&self, name: &str) -> BlobFs {
+        self.account()
+            .mkdir(&path(&format!("/{name}")))
+            .await
+            .unwrap_or_else(|err| panic!("create container {name}: {err}"));
+        BlobFs::new(self.config(View::Container(name.to_string()))).unwrap()
+    }
+}
+
+/// A `VPath` from text.
+pub fn path(text: &str) -> VPath {
+    VPath::parse(text).unwrap()
+}
+
+/// `vfs` as the trait object the suite takes.
+pub fn dyn_vfs(fs: BlobFs) -> Arc<dyn Vfs> {
+    Arc::new(fs)
+}
+
+/// An anonymous HTTP/1.0 `GET` of `target` (path and query) on the
+/// loopback `port`: the status and the body.
+pub async fn http_get(port: u16, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!("GET {target} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

@@ -1,0 +1,98 @@
+//! A loopback TCP proxy in front of an emulator that counts the bytes the
+//! store sends and can answer the next connections with `503` instead of
+//! forwarding them (fault injection for the retry tests).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// The proxy; stops when dropped.
+pub struct Proxy {
+    pub port: u16,
+    /// Bytes sent by the store to clients so far.
+    pub downstream: Arc<AtomicU64>,
+    /// How many of the next connections get `503 Service Unavailable`.
+    pub fail_next: Arc<AtomicUsize>,
+    /// Connections answered with 503.
+    pub failed: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Proxy {
+    /// Starts forwarding a free loopback port to `target_port`.
+    pub async fn start(target_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let downstream = Arc::new(AtomicU64::new(0));
+        let fail_next = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
+        let (down, fail, failed_count) = (downstream.clone(), fail_next.clone(), failed.clone());
+        let task = tokio::spawn(async move {
+            let target = SocketAddr::from(([127, 0, 0, 1], target_port));
+            while let Ok((mut client, _)) = listener.accept().await {
+                let injected = fail
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                if injected {
+                    failed_count.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 4096];
+                        // Read (part of) the request, then refuse it.
+                        let _ = tokio::io::AsyncReadExt::read(&mut client, &mut buf).await;
+                        let _ = client
+                            .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            .await;
+                        let _ = client.shutdown().await;
+                    });
+                    continue;
+                }
+                let down = down.clone();
+                tokio::spawn(async move {
+                    let Ok(upstream) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut up_read, mut up_write) = upstream.into_split();
+                    let up = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut client_read, &mut up_write).await;
+                        let _ = up_write.shutdown().await;
+                    });
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match tokio::io::AsyncReadExt::read(&mut up_read, &mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        down.fetch_add(n as u64, Ordering::SeqCst);
+                        if client_write.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    up.abort();
+                });
+            }
+        });
+        Self {
+            port,
+            downstream,
+            fail_next,
+            failed,
+            task,
+        }
+    }
+
+    /// Bytes the store has sent so far.
+    pub fn bytes(&self) -> u64 {
+        self.downstream.load(Ordering::SeqCst)
+    }
+}
