@@ -205,6 +205,13 @@ impl UserList {
         Ok(self)
     }
 
+    /// Whether `user` is known here (an account, or anonymous access when
+    /// enabled), so another authenticator can take the rest.
+    pub fn knows(&self, user: &str) -> bool {
+        let anonymous = user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp");
+        self.accounts.contains_key(user) || (anonymous && self.anonymous.is_some())
+    }
+
     /// Exempts `user` from the server's TLS policy (a legacy client that
     /// cannot do TLS, on a trusted network).
     pub fn exempt_from_tls(mut self, user: impl Into<String>) -> Self {

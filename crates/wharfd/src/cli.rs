@@ -98,6 +98,18 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) active_any_address: bool,
 
+    /// Seed 000's bridge: log in with an Azure storage account name as user
+    /// and its key as password; the account's containers are the folders of
+    /// `/`. Users of --user/--users are checked first.
+    #[arg(long)]
+    pub(crate) azure_passthrough: bool,
+
+    /// The blob endpoint for --azure-passthrough, `{account}` standing for
+    /// the account name (default https://{account}.blob.core.windows.net;
+    /// Azurite: http://127.0.0.1:10000/{account}).
+    #[arg(long, value_name = "URL")]
+    pub(crate) azure_endpoint: Option<String>,
+
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]
     pub(crate) log_json: bool,

@@ -28,6 +28,17 @@ pub(crate) struct Config {
     #[serde(rename = "host")]
     pub(crate) hosts: Vec<HostEntry>,
     pub(crate) tls: TlsSection,
+    pub(crate) azure: AzureSection,
+}
+
+/// `[azure]`: seed 000's bridge to Azure Blob Storage.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AzureSection {
+    /// Log in with a storage account name and key.
+    pub(crate) passthrough: Option<bool>,
+    /// The blob endpoint, `{account}` for the account name.
+    pub(crate) endpoint: Option<String>,
 }
 
 /// `[tls]`: FTPS.
@@ -218,6 +229,11 @@ impl Config {
         if let Some(required) = &self.tls.required {
             if !["none", "login", "data", "all"].contains(&required.as_str()) {
                 bail!("tls.required: {required:?} is not one of none, login, data, all");
+            }
+        }
+        if let Some(endpoint) = &self.azure.endpoint {
+            if !endpoint.contains("{account}") {
+                bail!("azure.endpoint: {endpoint:?} must contain {{account}}");
             }
         }
         if self.tls.cert.is_some() != self.tls.key.is_some() {

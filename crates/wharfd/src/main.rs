@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod passthrough;
 mod settings;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -152,7 +153,13 @@ async fn run() -> Result<()> {
     init_logging(settings.log_json);
     let mut banner_lines = Vec::new();
 
-    let mut builder = Server::builder(settings.users).options(settings.options);
+    let mut builder = match settings.azure_endpoint {
+        Some(endpoint) => {
+            Server::builder(passthrough::AzurePassthrough::new(endpoint, settings.users))
+        }
+        None => Server::builder(settings.users),
+    }
+    .options(settings.options);
     if let Some(tls) = &settings.tls {
         builder = builder.tls(tls.config.clone());
         for address in &tls.implicit {

@@ -45,6 +45,8 @@ pub(crate) struct Settings {
     /// Lines to print at start (how to log in).
     pub(crate) banner: Vec<String>,
     pub(crate) tls: Option<TlsSettings>,
+    /// Seed 000's bridge: the blob endpoint, when logins go to Azure.
+    pub(crate) azure_endpoint: Option<String>,
 }
 
 /// Opens each distinct root directory once.
@@ -154,7 +156,24 @@ impl Settings {
             users = users.with_anonymous(storage.clone());
             banner.push("anonymous login (read-only) is enabled".to_owned());
         }
-        if entries.is_empty() && !anonymous {
+        let azure_endpoint = (cli.azure_passthrough || config.azure.passthrough.unwrap_or(false))
+            .then(|| {
+                cli.azure_endpoint
+                    .clone()
+                    .or(config.azure.endpoint.clone())
+                    .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned())
+            });
+        if let Some(endpoint) = &azure_endpoint {
+            if !endpoint.contains("{account}") {
+                return Err(anyhow!(
+                    "--azure-endpoint {endpoint:?} must contain {{account}}"
+                ));
+            }
+            banner.push(format!(
+                "Azure passthrough: log in with a storage account name and key ({endpoint})"
+            ));
+        }
+        if entries.is_empty() && !anonymous && azure_endpoint.is_none() {
             let password = one_time_password()?;
             users =
                 users.with_password(DEFAULT_USER, password.as_bytes(), storage.clone(), true)?;
@@ -201,6 +220,7 @@ impl Settings {
             .unwrap_or(true);
         options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
         Ok(Self {
+            azure_endpoint,
             tls,
             listen,
             root,

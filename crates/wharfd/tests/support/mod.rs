@@ -12,6 +12,7 @@
 // subset of these helpers (and so of the re-exports below).
 #![allow(dead_code, unused_imports)]
 
+pub(crate) mod azurite;
 mod data;
 mod process;
 mod server;

@@ -1,0 +1,198 @@
+//! Seed 000's bridge end to end: wharfd with `--azure-passthrough` in front
+//! of Azurite, driven by curl. The FTP user is the storage account, the
+//! password its key; containers are the folders of `/`.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::azurite::{ACCOUNT, Azurite, KEY};
+use support::{Server, random_bytes, require_tool, run};
+
+const CURL_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn bridge(azurite: &Azurite) -> Server {
+    Server::builder()
+        .args(&[
+            "--azure-passthrough",
+            "--azure-endpoint",
+            &azurite.endpoint(),
+        ])
+        .start()
+}
+
+/// curl as the storage account, with `args`; panics unless it succeeds.
+fn curl(server: &Server, args: &[&str]) -> Vec<u8> {
+    require_tool("curl", "curl");
+    let credentials = format!("{ACCOUNT}:{KEY}");
+    let finished = run(
+        Command::new("curl")
+            .args(["-sS", "-u", &credentials])
+            .args(args),
+        CURL_TIMEOUT,
+    );
+    assert!(
+        finished.status.success(),
+        "curl {args:?} failed\n{}\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+    finished.stdout
+}
+
+fn listing(server: &Server, path: &str) -> String {
+    String::from_utf8_lossy(&curl(server, &[&format!("{}{path}", server.url())])).into_owned()
+}
+
+#[test]
+fn containers_are_folders_and_blobs_are_files() {
+    let azurite = Azurite::start();
+    let server = bridge(&azurite);
+    let url = server.url();
+    curl(&server, &["-Q", "MKD /photos", &format!("{url}/")]);
+    assert!(
+        listing(&server, "/").contains("photos"),
+        "the new container is not listed"
+    );
+
+    let dir = tempfile::tempdir().expect("test set-up");
+    for (i, size) in [0usize, 1, 5 * 1024 * 1024 + 1].into_iter().enumerate() {
+        let data = random_bytes(size, 10 + i as u64);
+        let local = dir.path().join(format!("f{i}"));
+        std::fs::write(&local, &data).expect("test set-up");
+        curl(
+            &server,
+            &[
+                "-T",
+                local.to_str().expect("test set-up"),
+                &format!("{url}/photos/f{i}.bin"),
+            ],
+        );
+        let back = curl(&server, &[&format!("{url}/photos/f{i}.bin")]);
+        assert!(
+            back == data,
+            "blob of {size} bytes differs after the round trip"
+        );
+    }
+    let files = listing(&server, "/photos/");
+    assert!(
+        files.contains("f2.bin") && files.contains("5242881"),
+        "{files}"
+    );
+
+    // A folder inside a container, kept by a placeholder that is never listed.
+    curl(&server, &["-Q", "MKD /photos/2026", &format!("{url}/")]);
+    let files = listing(&server, "/photos/");
+    assert!(
+        files.contains("2026") && !files.contains(".placeholder"),
+        "{files}"
+    );
+    curl(&server, &["-Q", "RMD /photos/2026", &format!("{url}/")]);
+
+    // Rename the container, then delete it once empty.
+    curl(
+        &server,
+        &[
+            "-Q",
+            "RNFR /photos",
+            "-Q",
+            "RNTO /pictures",
+            &format!("{url}/"),
+        ],
+    );
+    let top = listing(&server, "/");
+    assert!(top.contains("pictures") && !top.contains("photos"), "{top}");
+    assert_eq!(curl(&server, &[&format!("{url}/pictures/f1.bin")]).len(), 1);
+    for i in 0..3 {
+        curl(
+            &server,
+            &[
+                "-Q",
+                &format!("DELE /pictures/f{i}.bin"),
+                &format!("{url}/"),
+            ],
+        );
+    }
+    curl(&server, &["-Q", "RMD /pictures", &format!("{url}/")]);
+    assert!(!listing(&server, "/").contains("pictures"));
+}
+
+#[test]
+fn a_wrong_key_is_refused_and_no_key_is_logged() {
+    let azurite = Azurite::start();
+    let server = bridge(&azurite);
+    let wrong = format!("{ACCOUNT}:d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXkhIQ==");
+    let finished = run(
+        Command::new("curl").args(["-sS", "-u", &wrong, &format!("{}/", server.url())]),
+        CURL_TIMEOUT,
+    );
+    assert_eq!(
+        finished.status.code(),
+        Some(67),
+        "curl should be denied (530)\n{}",
+        finished.report()
+    );
+    // Log in once with the right key, then search the log for either key.
+    curl(&server, &[&format!("{}/", server.url())]);
+    let log = server.log_tail();
+    assert!(
+        !log.contains(KEY) && !log.contains("d3Jvbmcta2V5"),
+        "a key reached the log"
+    );
+}
+
+#[test]
+fn site_chmod_makes_a_container_public() {
+    let azurite = Azurite::start();
+    let server = bridge(&azurite);
+    let url = server.url();
+    curl(&server, &["-Q", "MKD /public", &format!("{url}/")]);
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("hello.txt");
+    std::fs::write(&local, b"hello from a public container").expect("test set-up");
+    curl(
+        &server,
+        &[
+            "-T",
+            local.to_str().expect("test set-up"),
+            &format!("{url}/public/hello.txt"),
+        ],
+    );
+    let blob_url = format!(
+        "http://127.0.0.1:{}/{ACCOUNT}/public/hello.txt",
+        azurite.port
+    );
+    let anonymous_get = || {
+        let finished = run(
+            Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &blob_url]),
+            CURL_TIMEOUT,
+        );
+        finished.stdout_text()
+    };
+    assert!(
+        matches!(anonymous_get().as_str(), "403" | "404"),
+        "private by default"
+    );
+    curl(
+        &server,
+        &["-Q", "SITE CHMOD 755 /public", &format!("{url}/")],
+    );
+    assert_eq!(
+        anonymous_get(),
+        "200",
+        "o+rx should make the container public"
+    );
+    assert!(
+        listing(&server, "/").contains("drwxr-xr-x"),
+        "LIST shows the public container as 755"
+    );
+    curl(
+        &server,
+        &["-Q", "SITE CHMOD 750 /public", &format!("{url}/")],
+    );
+    assert!(
+        matches!(anonymous_get().as_str(), "403" | "404"),
+        "private again"
+    );
+}
