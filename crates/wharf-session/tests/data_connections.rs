@@ -14,7 +14,10 @@ use tokio::time::timeout;
 use wharf_proto::block::{self, BlockDecoder, BlockEvent};
 use wharf_session::{Login, Options};
 
-use support::{Client, WAIT, content, free_port, free_range, read_back, start, storage_with_files};
+use support::{
+    Client, WAIT, content, default_port_friendly, free_port, free_range, read_back, start,
+    start_on, storage_with_files,
+};
 
 fn multiplexed(ports: std::ops::RangeInclusive<u16>) -> Options {
     let mut options = Options::default();
@@ -135,9 +138,10 @@ async fn an_expired_reservation_gives_425() {
 async fn the_default_data_port_connects_from_l_minus_one_to_the_control_address() {
     let vfs = storage_with_files(&[("/hello.txt".into(), b"hello, port 20".to_vec())]).await;
     let storage = vfs.clone();
-    let server = start(
+    let server = start_on(
         move |user| Login::new(user, vfs.clone(), true),
         Options::default(),
+        default_port_friendly(),
     )
     .await;
     let mut client = Client::login(server.addr).await;

@@ -202,14 +202,14 @@ ftplib_tests! {
     /// No PORT or PASV: RETR, STOR and LIST over the default data port, the
     /// server connecting from the control port minus one, three times in a
     /// row.
-    ftplib_default_port_retr_stor_list: Server::builder();
+    ftplib_default_port_retr_stor_list: Server::builder().default_port_friendly();
     /// MODE B over one EPSV data connection for several transfers both
     /// ways and a listing; MODE S closes it.
     ftplib_mode_b_passive: Server::builder();
     /// MODE B over one active (PORT) data connection.
     ftplib_mode_b_active: Server::builder();
     /// MODE B over the default data port: one connection for everything.
-    ftplib_mode_b_default_port: Server::builder();
+    ftplib_mode_b_default_port: Server::builder().default_port_friendly();
 }
 
 const VHOST_CONFIG: &str = r#"

@@ -105,7 +105,7 @@ ftps_tests! {
     /// AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port: one TLS
     /// data connection from the server's control port minus one carries
     /// every transfer (only the control port open in the server's firewall).
-    ftplib_ftps_mode_b_default_port_only_control_port: tls();
+    ftplib_ftps_mode_b_default_port_only_control_port: tls().default_port_friendly();
     /// PROT P through multiplexed passive ports: the TLS handshake and the
     /// reuse check happen after the multiplexer's dispatch.
     ftplib_ftps_multiplexed_passive_ports: multiplexed(tls());

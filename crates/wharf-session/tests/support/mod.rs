@@ -123,12 +123,34 @@ pub async fn start(
     login: impl Fn(&str) -> Login + Send + Sync + 'static,
     options: Options,
 ) -> Running {
+    start_on(login, options, "127.0.0.1:0".parse().unwrap()).await
+}
+
+/// A control address P whose P-1 (the default data port) is free and below
+/// the kernel's ephemeral range, so no other socket can hold it meanwhile.
+pub fn default_port_friendly() -> SocketAddr {
+    let port = (10_000u16..20_000)
+        .step_by(11)
+        .find(|&p| {
+            std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", p - 1)).is_ok()
+        })
+        .expect("a free control port with a free port below it");
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Like [`start`], listening on `addr`.
+pub async fn start_on(
+    login: impl Fn(&str) -> Login + Send + Sync + 'static,
+    options: Options,
+    addr: SocketAddr,
+) -> Running {
     let auth = FnAuthenticator::new(move |user: &str, _: &[u8], _: &AuthContext| {
         Ok::<_, AuthError>(login(user))
     });
     let server = Server::builder(auth)
         .options(options)
-        .listen("127.0.0.1:0".parse().unwrap())
+        .listen(addr)
         .bind()
         .await
         .unwrap();

@@ -35,6 +35,8 @@ pub(crate) struct ServerBuilder {
     no_login_delay: bool,
     /// Extra environment variables of the server process.
     env: Vec<(String, String)>,
+    /// The control listen address.
+    listen: String,
     /// Files to write into the temporary directory before start, with
     /// `{base}` replaced by its path.
     files: Vec<(String, String)>,
@@ -65,6 +67,22 @@ impl ServerBuilder {
     /// standing for that directory).
     pub(crate) fn file(mut self, name: &str, text: &str) -> Self {
         self.files.push((name.to_owned(), text.to_owned()));
+        self
+    }
+
+    /// Listens on a control port P whose neighbour P-1 (the default data
+    /// port) is free and below the kernel's ephemeral range, so no other
+    /// socket can hold P-1 when the server binds it. For default-data-port
+    /// tests; others listen on port 0.
+    pub(crate) fn default_port_friendly(mut self) -> Self {
+        let port = (10_000u16..20_000)
+            .step_by(7)
+            .find(|&p| {
+                std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                    && std::net::TcpListener::bind(("127.0.0.1", p - 1)).is_ok()
+            })
+            .expect("a free control port with a free port below it");
+        self.listen = format!("127.0.0.1:{port}");
         self
     }
 
@@ -114,7 +132,7 @@ impl ServerBuilder {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharfd"));
         command
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(&self.listen)
             .arg("--root")
             .arg(&root)
             .arg("--user")
@@ -251,6 +269,7 @@ impl Server {
         ServerBuilder {
             args: Vec::new(),
             no_login_delay: true,
+            listen: "127.0.0.1:0".to_owned(),
             env: Vec::new(),
             files: Vec::new(),
         }
