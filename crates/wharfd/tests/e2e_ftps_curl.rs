@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Finished, PASSWORD, Server, USER};
+use support::{Finished, PASSWORD, Server, USER, assert_success, assert_used, reply_to};
 
 /// Longest one curl run may take.
 const CURL_TIMEOUT: Duration = Duration::from_secs(25);
@@ -54,45 +54,6 @@ fn curl(args: &[&str]) -> Finished {
             .args(args),
         CURL_TIMEOUT,
     )
-}
-
-/// Panics with curl's output and the server log unless curl exited 0.
-#[track_caller]
-fn assert_success(finished: &Finished, server: &Server) {
-    assert!(
-        finished.status.success(),
-        "curl failed\n{}\n--- wharfd stderr (tail) ---\n{}",
-        finished.report(),
-        server.log_tail()
-    );
-}
-
-/// The reply code curl's verbose log shows for the first command starting
-/// with `command` (e.g. "PROT P"), or None when curl never sent it.
-fn reply_to(finished: &Finished, command: &str) -> Option<String> {
-    let log = finished.stderr_text();
-    let mut lines = log.lines().skip_while(|line| {
-        !line
-            .strip_prefix("> ")
-            .is_some_and(|sent| sent.starts_with(command))
-    });
-    lines.next()?;
-    lines
-        .find_map(|line| line.strip_prefix("< "))
-        .map(|reply| reply.chars().take(3).collect())
-}
-
-/// Asserts curl sent `command` and the server accepted it with one of
-/// `codes`.
-#[track_caller]
-fn assert_used(finished: &Finished, command: &str, codes: &[&str]) {
-    let reply = reply_to(finished, command);
-    assert!(
-        reply.as_deref().is_some_and(|code| codes.contains(&code)),
-        "expected curl to send {command} and get {}, got {reply:?}\n{}",
-        codes.join(" or "),
-        finished.report()
-    );
 }
 
 /// Asserts, from curl's `-v` log, that the data was protected: PROT P got

@@ -13,12 +13,14 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod azurite;
+mod curl;
 mod data;
 mod process;
 mod server;
 mod suite;
 mod tree;
 
+pub(crate) use curl::{assert_success, assert_used, reply_to};
 pub(crate) use data::{assert_same_bytes, random_bytes, read_file, write_file};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
