@@ -12,15 +12,7 @@
 
 mod support;
 
-use std::fs;
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
-
-use support::{Finished, PASSWORD, Server, USER};
-
-/// Longest one lftp run may take.
-const LFTP_TIMEOUT: Duration = Duration::from_secs(25);
+use support::{LftpRun, Server, quoted, run_lftp};
 
 /// Settings every script starts with: fail fast (one retry, 10 s timeouts,
 /// exit on the first failing command), UTF-8 names on both sides, and TLS
@@ -57,110 +49,14 @@ enum Mode {
     Implicit,
 }
 
-/// The outcome of an lftp run, with its protocol log.
-struct LftpRun {
-    finished: Finished,
-    protocol_log: String,
-}
-
-impl LftpRun {
-    fn report(&self) -> String {
-        let log = &self.protocol_log;
-        let mut start = log.len().saturating_sub(12 * 1024);
-        while !log.is_char_boundary(start) {
-            start += 1;
-        }
-        format!(
-            "{}\n--- lftp protocol log (tail) ---\n{}",
-            self.finished.report(),
-            &log[start..]
-        )
-    }
-
-    /// The reply code to the first command lftp sent starting with
-    /// `command`, or None when it never sent one.
-    fn reply_to(&self, command: &str) -> Option<String> {
-        let mut lines = self.protocol_log.lines().skip_while(|line| {
-            !line
-                .split_once("---> ")
-                .is_some_and(|(_, sent)| sent.starts_with(command))
-        });
-        lines.next()?;
-        lines
-            .find_map(|line| line.split_once("<--- ").map(|(_, reply)| reply))
-            .map(|reply| reply.chars().take(3).collect())
-    }
-
-    /// How many data connections lftp opened, asserting each one went
-    /// through a TLS handshake (GnuTLS reports on the certificate of every
-    /// TLS connection, which `ssl:verify-certificate no` turns into a
-    /// warning).
-    fn tls_data_connections(&self) -> usize {
-        let mut count = 0;
-        let mut pending = false;
-        for line in self.protocol_log.lines() {
-            if line.contains("Connecting data socket") {
-                assert!(
-                    !pending,
-                    "a data connection without a TLS handshake\n{}",
-                    self.report()
-                );
-                pending = true;
-                count += 1;
-            } else if line.contains("Certificate verification") {
-                pending = false;
-            }
-        }
-        assert!(
-            !pending,
-            "the last data connection had no TLS handshake\n{}",
-            self.report()
-        );
-        count
-    }
-
-    /// How many TLS handshakes (control and data) GnuTLS reported.
-    fn tls_handshakes(&self) -> usize {
-        self.protocol_log
-            .lines()
-            .filter(|line| line.contains("Certificate verification"))
-            .count()
-    }
-}
-
 /// Runs `lftp -c "SETTINGS; <extra>; open ...; <commands>; quit"` with its
 /// own HOME (no rc files, history or logs from the machine).
 fn lftp(server: &Server, mode: Mode, extra: &str, commands: &str) -> LftpRun {
-    support::require_tool("lftp", "lftp");
-    let home = tempfile::tempdir().expect("tempdir");
-    let log_path = home.path().join("protocol.log");
     let url = match mode {
         Mode::Explicit => server.url(),
         Mode::Implicit => server.ftps_url(),
     };
-    let script = format!(
-        "debug -o \"{log}\" 5; {SETTINGS}; {extra}; open -u {USER},{PASSWORD} {url}; {commands}; quit",
-        log = log_path.display(),
-    );
-    let finished = support::run(
-        Command::new("lftp")
-            .arg("--norc")
-            .arg("-c")
-            .arg(&script)
-            .env("HOME", home.path())
-            .env("LC_ALL", "C.UTF-8")
-            .env_remove("LFTP_HOME")
-            .env_remove("ftp_proxy")
-            .env_remove("FTP_PROXY"),
-        LFTP_TIMEOUT,
-    );
-    let protocol_log = fs::read(&log_path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default();
-    LftpRun {
-        finished,
-        protocol_log,
-    }
+    run_lftp(&url, &format!("{SETTINGS}; {extra}"), commands)
 }
 
 /// Panics with lftp's output, its protocol log and the server log unless
@@ -195,12 +91,6 @@ fn assert_protected_success(run: &LftpRun, server: &Server, mode: Mode, data_con
         "expected at least {data_connections} TLS data connections, saw {seen}\n{}",
         run.report()
     );
-}
-
-fn quoted(path: &Path) -> String {
-    let text = path.to_str().expect("temporary paths are UTF-8");
-    assert!(!text.contains('"'), "path with a quote: {text}");
-    format!("\"{text}\"")
 }
 
 /// `mirror` down then `mirror -R` up the 50-file sample tree (names with

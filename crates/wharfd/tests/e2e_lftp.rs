@@ -6,17 +6,12 @@
 //! (`debug`) is written to a file so the tests can check which
 //! data-connection commands were used, and is shown when a test fails.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
-use support::{Finished, PASSWORD, Server, USER};
+mod support;
 
-/// Longest one lftp run may take.
-const LFTP_TIMEOUT: Duration = Duration::from_secs(25);
+use support::{LftpRun, Server, quoted, run_lftp};
 
 /// Settings every script starts with: fail fast (one retry, 10 s timeouts,
 /// exit on the first failing command), UTF-8 names on both sides, and plain
@@ -25,65 +20,14 @@ const SETTINGS: &str = "set cmd:fail-exit yes; set net:max-retries 1; set net:ti
      set net:reconnect-interval-base 1; set net:persist-retries 0; set ftp:ssl-allow no; \
      set ftp:charset utf-8; set file:charset utf-8; set xfer:clobber on";
 
-/// The outcome of an lftp run, with its protocol log.
-struct LftpRun {
-    finished: Finished,
-    protocol_log: String,
-}
-
-impl LftpRun {
-    fn report(&self) -> String {
-        let log = &self.protocol_log;
-        let mut start = log.len().saturating_sub(12 * 1024);
-        while !log.is_char_boundary(start) {
-            start += 1;
-        }
-        format!(
-            "{}\n--- lftp protocol log (tail) ---\n{}",
-            self.finished.report(),
-            &log[start..]
-        )
-    }
-
-    /// Whether lftp sent a command starting with `command`.
-    fn sent(&self, command: &str) -> bool {
-        self.protocol_log
-            .lines()
-            .filter_map(|line| line.split_once("---> ").map(|(_, sent)| sent))
-            .any(|sent| sent.starts_with(command))
-    }
-}
-
 /// Runs `lftp -c "SETTINGS; <mode settings>; open ...; <commands>; quit"`
 /// with its own HOME (no rc files, history or logs from the machine).
 fn lftp(server: &Server, mode_settings: &str, commands: &str) -> LftpRun {
-    support::require_tool("lftp", "lftp");
-    let home = tempfile::tempdir().expect("tempdir");
-    let log_path = home.path().join("protocol.log");
-    let script = format!(
-        "debug -o \"{log}\" 5; {SETTINGS}; {mode_settings}; open -u {USER},{PASSWORD} ftp://127.0.0.1:{port}; {commands}; quit",
-        log = log_path.display(),
-        port = server.port(),
-    );
-    let finished = support::run(
-        Command::new("lftp")
-            .arg("--norc")
-            .arg("-c")
-            .arg(&script)
-            .env("HOME", home.path())
-            .env("LC_ALL", "C.UTF-8")
-            .env_remove("LFTP_HOME")
-            .env_remove("ftp_proxy")
-            .env_remove("FTP_PROXY"),
-        LFTP_TIMEOUT,
-    );
-    let protocol_log = fs::read(&log_path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default();
-    LftpRun {
-        finished,
-        protocol_log,
-    }
+    run_lftp(
+        &server.url(),
+        &format!("{SETTINGS}; {mode_settings}"),
+        commands,
+    )
 }
 
 /// Panics with lftp's output, its protocol log and the server log unless
@@ -96,12 +40,6 @@ fn assert_success(run: &LftpRun, server: &Server) {
         run.report(),
         server.log_tail()
     );
-}
-
-fn quoted(path: &Path) -> String {
-    let text = path.to_str().expect("temporary paths are UTF-8");
-    assert!(!text.contains('"'), "path with a quote: {text}");
-    format!("\"{text}\"")
 }
 
 /// `mirror` downloads a nested tree of 50 files (0 B to 200 KiB, names with

@@ -15,6 +15,7 @@
 pub(crate) mod azurite;
 mod curl;
 mod data;
+mod lftp;
 mod process;
 mod server;
 mod suite;
@@ -22,6 +23,7 @@ mod tree;
 
 pub(crate) use curl::{assert_success, assert_used, reply_to};
 pub(crate) use data::{assert_same_bytes, random_bytes, read_file, write_file};
+pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
 pub(crate) use suite::{run_suite, suite_functions, suite_path};
