@@ -326,3 +326,27 @@ async fn mode_b_over_a_multiplexed_port() {
     }
     server.stop.send(()).unwrap();
 }
+
+#[tokio::test]
+async fn a_refused_upload_keeps_the_mode_b_connection() {
+    let vfs = storage_with_files(&[("/f".into(), b"still here".to_vec())]).await;
+    let server = start(
+        move |user| Login::new(user, vfs.clone(), true),
+        Options::default(),
+    )
+    .await;
+    let mut client = Client::login(server.addr).await;
+    assert_eq!(client.cmd("MODE B").await.code().get(), 200);
+    let mut data = client.data().await;
+    let mut pending = BytesMut::new();
+    assert_eq!(client.cmd("RETR f").await.code().get(), 150);
+    assert_eq!(read_blocks(&mut data, &mut pending).await, b"still here");
+    assert_eq!(client.reply().await.code().get(), 226);
+    // The storage refuses (no such directory): 550 before any byte moves...
+    assert_eq!(client.cmd("STOR missing/dir/x").await.code().get(), 550);
+    // ...and the same data connection carries the next transfer.
+    assert_eq!(client.cmd("RETR f").await.code().get(), 150);
+    assert_eq!(read_blocks(&mut data, &mut pending).await, b"still here");
+    assert_eq!(client.reply().await.code().get(), 226);
+    server.stop.send(()).unwrap();
+}

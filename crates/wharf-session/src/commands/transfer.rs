@@ -187,10 +187,15 @@ impl Session {
         // The data connection first: without one (or against the TLS
         // policy) nothing is created.
         let plan = self.take_data_plan()?;
-        let upload = vfs
-            .create(&target, mode)
-            .await
-            .map_err(|e| reply_for(&e, &target))?;
+        let upload = match vfs.create(&target, mode).await {
+            Ok(upload) => upload,
+            Err(e) => {
+                // Refused before any byte moved: the data connection (a
+                // MODE B one kept open, a passive listener) stays usable.
+                self.data = plan;
+                return Err(reply_for(&e, &target));
+            }
+        };
         let preliminary = match unique_name {
             Some(name) => {
                 let mut text = b"FILE: ".to_vec();

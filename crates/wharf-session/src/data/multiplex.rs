@@ -39,6 +39,21 @@ pub(crate) struct Multiplexer {
     next_id: std::sync::atomic::AtomicU64,
     /// Woken whenever a slot frees up.
     freed: Notify,
+    /// The accept tasks, stopped (and their ports released) on drop.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Multiplexer {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
 }
 
 /// A reservation: the connection arrives through it; dropping it frees the
@@ -87,6 +102,7 @@ impl Multiplexer {
             reservations: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(0),
             freed: Notify::new(),
+            tasks: Mutex::new(Vec::new()),
         });
         for ip in ips {
             for &port in &this.ports {
@@ -96,7 +112,11 @@ impl Multiplexer {
                         format!("cannot open multiplexed passive port {ip}:{port}: {e}"),
                     )
                 })?;
-                tokio::spawn(serve(listener, port, Arc::downgrade(&this)));
+                let task = tokio::spawn(serve(listener, port, Arc::downgrade(&this)));
+                this.tasks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(task.abort_handle());
             }
         }
         Ok(this)
@@ -249,6 +269,29 @@ mod tests {
             .unwrap_or(0);
         assert_eq!(n, 0);
         drop(a);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_multiplexer_releases_its_ports() {
+        let port = free_port();
+        let mux = Multiplexer::start(&[IpAddr::V4(Ipv4Addr::LOCALHOST)], vec![port])
+            .await
+            .unwrap();
+        drop(mux);
+        // The aborted accept task drops its listener at its next poll.
+        let mut bound = false;
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                bound = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            bound,
+            "the passive port stayed bound after the server went away"
+        );
     }
 
     #[tokio::test]

@@ -199,6 +199,8 @@ async fn drive(
                 Some((c, o)) => {
                     (commands, out) = (c, o);
                     session.state.secured();
+                    // Nothing set up in clear carries over.
+                    session.data = DataPlan::None;
                     info!("control connection secured with TLS");
                 }
                 None => {
