@@ -110,6 +110,26 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "URL")]
     pub(crate) azure_endpoint: Option<String>,
 
+    /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER]
+    /// or s3://[BUCKET], to the users of --user/--users. The key comes from
+    /// --storage-key-file or the environment (AZURE_STORAGE_KEY;
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    #[arg(long, value_name = "URL")]
+    pub(crate) storage: Option<String>,
+
+    /// A file holding the --storage key (Azure: the account key; S3:
+    /// ACCESS_KEY_ID:SECRET).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) storage_key_file: Option<PathBuf>,
+
+    /// The S3 endpoint for --storage s3:// (default AWS for --s3-region).
+    #[arg(long, value_name = "URL")]
+    pub(crate) s3_endpoint: Option<String>,
+
+    /// The S3 region (default us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) s3_region: Option<String>,
+
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]
     pub(crate) log_json: bool,

@@ -29,6 +29,20 @@ pub(crate) struct Config {
     pub(crate) hosts: Vec<HostEntry>,
     pub(crate) tls: TlsSection,
     pub(crate) azure: AzureSection,
+    /// An object store instead of `root`: azure://ACCOUNT[/CONTAINER] or
+    /// s3://[BUCKET].
+    pub(crate) storage: Option<String>,
+    /// The file holding the storage key.
+    pub(crate) storage_key_file: Option<PathBuf>,
+    pub(crate) s3: S3Section,
+}
+
+/// `[s3]`: where the S3 store of `storage = "s3://..."` is.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct S3Section {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
 }
 
 /// `[azure]`: seed 000's bridge to Azure Blob Storage.
@@ -204,6 +218,7 @@ impl Config {
         config.root = config.root.map(|p| relative_to(dir, &p));
         config.users_file = config.users_file.map(|p| relative_to(dir, &p));
         config.tls.cert = config.tls.cert.map(|p| relative_to(dir, &p));
+        config.storage_key_file = config.storage_key_file.map(|p| relative_to(dir, &p));
         config.tls.key = config.tls.key.map(|p| relative_to(dir, &p));
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
@@ -230,6 +245,10 @@ impl Config {
             if !["none", "login", "data", "all"].contains(&required.as_str()) {
                 bail!("tls.required: {required:?} is not one of none, login, data, all");
             }
+        }
+        if let Some(storage) = &self.storage {
+            crate::storage::StorageUrl::parse(storage)
+                .map_err(|e| anyhow::anyhow!("storage: {e}"))?;
         }
         if let Some(endpoint) = &self.azure.endpoint {
             if !endpoint.contains("{account}") {

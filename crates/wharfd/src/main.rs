@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod passthrough;
 mod settings;
+mod storage;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -149,7 +150,35 @@ async fn run() -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    let settings = Settings::resolve(&cli, config, one_time_password)?;
+    let storage = match cli.storage.clone().or(config.storage.clone()) {
+        Some(url) => {
+            let parsed = storage::StorageUrl::parse(&url)?;
+            let azure_endpoint = cli
+                .azure_endpoint
+                .clone()
+                .or(config.azure.endpoint.clone())
+                .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned());
+            let key_file = cli
+                .storage_key_file
+                .clone()
+                .or(config.storage_key_file.clone());
+            let region = cli
+                .s3_region
+                .clone()
+                .or(config.s3.region.clone())
+                .unwrap_or_else(|| "us-east-1".into());
+            let s3_endpoint = cli.s3_endpoint.clone().or(config.s3.endpoint.clone());
+            let access = storage::StorageAccess {
+                azure_endpoint: &azure_endpoint,
+                s3_endpoint: s3_endpoint.as_deref(),
+                s3_region: &region,
+                key_file: key_file.as_deref(),
+            };
+            Some((url, storage::open(&parsed, &access).await?))
+        }
+        None => None,
+    };
+    let settings = Settings::resolve(&cli, config, one_time_password, storage)?;
     init_logging(settings.log_json);
     let mut banner_lines = Vec::new();
 

@@ -49,19 +49,26 @@ pub(crate) struct Settings {
     pub(crate) azure_endpoint: Option<String>,
 }
 
-/// Opens each distinct root directory once.
+/// Opens each distinct root directory once; with `--storage`, every user
+/// gets the store (per-user roots are for local disk).
 #[derive(Default)]
-struct Roots(HashMap<PathBuf, Arc<dyn Vfs>>);
+struct Roots {
+    opened: HashMap<PathBuf, Arc<dyn Vfs>>,
+    fixed: Option<Arc<dyn Vfs>>,
+}
 
 impl Roots {
     fn open(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
-        if let Some(vfs) = self.0.get(dir) {
+        if let Some(vfs) = &self.fixed {
+            return Ok(vfs.clone());
+        }
+        if let Some(vfs) = self.opened.get(dir) {
             return Ok(vfs.clone());
         }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let vfs: Arc<dyn Vfs> =
             Arc::new(LocalFs::new(dir).with_context(|| format!("cannot serve {}", dir.display()))?);
-        self.0.insert(dir.to_owned(), vfs.clone());
+        self.opened.insert(dir.to_owned(), vfs.clone());
         Ok(vfs)
     }
 }
@@ -85,6 +92,12 @@ fn add_users(
     roots: &mut Roots,
 ) -> Result<UserList> {
     for user in entries {
+        if roots.fixed.is_some() && user.root.is_some() {
+            return Err(anyhow!(
+                "user {}: a per-user root needs local storage, not --storage",
+                user.name
+            ));
+        }
         let root = match &user.root {
             Some(dir) => relative_to(base, dir),
             None => base.to_owned(),
@@ -112,11 +125,14 @@ fn add_users(
 }
 
 impl Settings {
-    /// Merges `cli` over `config` over the defaults.
+    /// Merges `cli` over `config` over the defaults. `storage`, when given,
+    /// is served to every user instead of the root directory (see
+    /// `storage.rs`).
     pub(crate) fn resolve(
         cli: &Cli,
         config: Config,
         one_time_password: impl FnOnce() -> Result<String>,
+        storage: Option<(String, Arc<dyn Vfs>)>,
     ) -> Result<Self> {
         let mut roots = Roots::default();
         let listen = if !cli.listen.is_empty() {
@@ -132,7 +148,13 @@ impl Settings {
             .clone()
             .or(config.root.clone())
             .unwrap_or_else(|| PathBuf::from("ftp-root"));
-        let storage = roots.open(&root)?;
+        let (storage, storage_name) = match storage {
+            Some((name, vfs)) => {
+                roots.fixed = Some(vfs.clone());
+                (vfs, Some(name))
+            }
+            None => (roots.open(&root)?, None),
+        };
 
         let mut users = UserList::new();
         let mut banner = Vec::new();
@@ -219,6 +241,9 @@ impl Settings {
             .or(config.tls.reuse_required)
             .unwrap_or(true);
         options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
+        if let Some(name) = &storage_name {
+            banner.push(format!("storage: {name}"));
+        }
         Ok(Self {
             azure_endpoint,
             tls,
@@ -374,7 +399,13 @@ mod tests {
 
     fn resolve(args: &[&str], config: &str) -> Settings {
         let cli = Cli::parse_from(std::iter::once("wharfd").chain(args.iter().copied()));
-        Settings::resolve(&cli, Config::parse(config).unwrap(), || Ok("otp".into())).unwrap()
+        Settings::resolve(
+            &cli,
+            Config::parse(config).unwrap(),
+            || Ok("otp".into()),
+            None,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -425,7 +456,7 @@ mod tests {
         assert!(s.options.tls_policy.login && s.options.tls_policy.data);
         assert!(!s.options.tls_reuse_required);
         let cli = Cli::parse_from(["wharfd", "--tls-required", "data"]);
-        let err = Settings::resolve(&cli, Config::parse(&root).unwrap(), || Ok("x".into()))
+        let err = Settings::resolve(&cli, Config::parse(&root).unwrap(), || Ok("x".into()), None)
             .err()
             .unwrap();
         assert!(err.to_string().contains("needs a certificate"), "{err}");

@@ -7,8 +7,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use support::azurite::{ACCOUNT, Azurite, KEY};
-use support::{Server, random_bytes, require_tool, run};
+use support::azurite::{ACCOUNT, Azurite, KEY, Moto};
+use support::{PASSWORD, Server, USER, random_bytes, require_tool, run, run_suite};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -195,4 +195,165 @@ fn site_chmod_makes_a_container_public() {
         matches!(anonymous_get().as_str(), "403" | "404"),
         "private again"
     );
+}
+
+/// A server whose users (the harness's default one) get `storage`, with the
+/// key in a file next to the root.
+fn storage_server(storage: &str, key: &str, extra: &[&str]) -> Server {
+    Server::builder()
+        .file("storage.key", key)
+        .args(&[
+            "--storage",
+            storage,
+            "--storage-key-file",
+            "{base}/storage.key",
+        ])
+        .args(extra)
+        .start()
+}
+
+/// curl as the harness's default user.
+fn user_curl(server: &Server, args: &[&str]) -> Vec<u8> {
+    require_tool("curl", "curl");
+    let credentials = format!("{USER}:{PASSWORD}");
+    let finished = run(
+        Command::new("curl")
+            .args(["-sS", "-u", &credentials])
+            .args(args),
+        CURL_TIMEOUT,
+    );
+    assert!(
+        finished.status.success(),
+        "curl {args:?} failed\n{}\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+    finished.stdout
+}
+
+#[test]
+fn a_fixed_azure_account_and_container_serve_the_users_file_users() {
+    let azurite = Azurite::start();
+    let endpoint = azurite.endpoint();
+    let account = storage_server(
+        &format!("azure://{ACCOUNT}"),
+        KEY,
+        &["--azure-endpoint", &endpoint],
+    );
+    user_curl(
+        &account,
+        &["-Q", "MKD /box", &format!("{}/", account.url())],
+    );
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("f.bin");
+    let data = random_bytes(200_000, 3);
+    std::fs::write(&local, &data).expect("test set-up");
+    user_curl(
+        &account,
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{}/box/f.bin", account.url()),
+        ],
+    );
+    // The same container as / of another server.
+    let container = storage_server(
+        &format!("azure://{ACCOUNT}/box"),
+        KEY,
+        &["--azure-endpoint", &endpoint],
+    );
+    let listing =
+        String::from_utf8_lossy(&user_curl(&container, &[&format!("{}/", container.url())]))
+            .into_owned();
+    assert!(listing.contains("f.bin"), "{listing}");
+    assert!(user_curl(&container, &[&format!("{}/f.bin", container.url())]) == data);
+}
+
+#[test]
+fn s3_buckets_are_folders() {
+    let moto = Moto::start();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let server = storage_server(
+        "s3://",
+        "testing-id:testing-secret",
+        &["--s3-endpoint", &endpoint],
+    );
+    user_curl(
+        &server,
+        &["-Q", "MKD /bucket-one", &format!("{}/", server.url())],
+    );
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("f.bin");
+    let data = random_bytes(6 * 1024 * 1024 + 7, 4);
+    std::fs::write(&local, &data).expect("test set-up");
+    user_curl(
+        &server,
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{}/bucket-one/f.bin", server.url()),
+        ],
+    );
+    assert!(
+        user_curl(&server, &[&format!("{}/bucket-one/f.bin", server.url())]) == data,
+        "S3 round trip differs"
+    );
+    let top =
+        String::from_utf8_lossy(&user_curl(&server, &[&format!("{}/", server.url())])).into_owned();
+    assert!(top.contains("bucket-one"), "{top}");
+}
+
+#[test]
+fn a_bad_storage_key_stops_the_server_at_start() {
+    let azurite = Azurite::start();
+    let dir = tempfile::tempdir().expect("test set-up");
+    let key = dir.path().join("key");
+    std::fs::write(&key, "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXkhIQ==").expect("test set-up");
+    let finished = run(
+        Command::new(env!("CARGO_BIN_EXE_wharfd"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--storage",
+                &format!("azure://{ACCOUNT}"),
+            ])
+            .arg("--storage-key-file")
+            .arg(&key)
+            .args(["--azure-endpoint", &azurite.endpoint()])
+            .arg("--root")
+            .arg(dir.path().join("root")),
+        Duration::from_secs(60),
+    );
+    assert!(
+        !finished.status.success(),
+        "wharfd started with a wrong key"
+    );
+    assert!(
+        finished.stderr_text().contains("storage"),
+        "{}",
+        finished.stderr_text()
+    );
+}
+
+/// The ftplib functions of `blob.py`, against wharfd serving Azurite.
+fn blob_suite(function: &str) {
+    let azurite = Azurite::start();
+    let server = storage_server(
+        &format!("azure://{ACCOUNT}"),
+        KEY,
+        &["--azure-endpoint", &azurite.endpoint()],
+    );
+    run_suite(function, &server);
+}
+
+/// An upload reset mid-way leaves no blob (and a complete one is there).
+#[test]
+fn ftplib_blob_broken_upload_leaves_nothing() {
+    blob_suite("blob_broken_upload_leaves_nothing");
+}
+
+/// REST resume of a download, APPE, and MFMT then MDTM/MLSD.
+#[test]
+fn ftplib_blob_rest_appe_mfmt() {
+    blob_suite("blob_rest_appe_mfmt");
 }

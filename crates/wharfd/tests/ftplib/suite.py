@@ -31,6 +31,7 @@ sys.dont_write_bytecode = True
 # Importing a test module registers its tests in TESTS.
 from wharf_e2e import (  # noqa: E402,F401
     abort,
+    blob,
     configuration,
     data_connections,
     data_modes,

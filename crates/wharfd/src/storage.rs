@@ -1,0 +1,164 @@
+//! `--storage`: serve an object store instead of a local directory, with
+//! the users of the flags and users file.
+//!
+//! ```text
+//! azure://ACCOUNT             the account's containers as folders
+//! azure://ACCOUNT/CONTAINER   one container as /
+//! s3://                       the buckets as folders
+//! s3://BUCKET                 one bucket as /
+//! ```
+//!
+//! Keys never come from the command line: `--storage-key-file FILE` (the
+//! Azure account key, or `ACCESS_KEY_ID:SECRET` for S3), else the
+//! environment (`AZURE_STORAGE_KEY`; `AWS_ACCESS_KEY_ID` and
+//! `AWS_SECRET_ACCESS_KEY`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use wharf_blob::{BlobConfig, BlobFs, Store, View};
+use wharf_vfs::{VPath, Vfs, next_entry};
+
+/// A parsed `--storage` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StorageUrl {
+    Azure {
+        account: String,
+        container: Option<String>,
+    },
+    S3 {
+        bucket: Option<String>,
+    },
+}
+
+impl StorageUrl {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let split = |rest: &str| {
+            let mut parts = rest.trim_end_matches('/').splitn(2, '/');
+            let first = parts.next().unwrap_or_default().to_owned();
+            let second = parts.next().filter(|s| !s.is_empty()).map(str::to_owned);
+            (first, second)
+        };
+        if let Some(rest) = text.strip_prefix("azure://") {
+            let (account, container) = split(rest);
+            if account.is_empty() {
+                bail!("--storage {text}: name the account, azure://ACCOUNT[/CONTAINER]");
+            }
+            if container.as_deref().is_some_and(|c| c.contains('/')) {
+                bail!("--storage {text}: one container, not a path inside it");
+            }
+            return Ok(Self::Azure { account, container });
+        }
+        if let Some(rest) = text.strip_prefix("s3://") {
+            let (bucket, extra) = split(rest);
+            if extra.is_some() {
+                bail!("--storage {text}: one bucket, not a path inside it");
+            }
+            return Ok(Self::S3 {
+                bucket: (!bucket.is_empty()).then_some(bucket),
+            });
+        }
+        bail!("--storage {text}: expected azure://ACCOUNT[/CONTAINER] or s3://[BUCKET]")
+    }
+}
+
+/// Where the store is and how to sign for it.
+pub(crate) struct StorageAccess<'a> {
+    /// Azure endpoint template with `{account}`.
+    pub(crate) azure_endpoint: &'a str,
+    pub(crate) s3_endpoint: Option<&'a str>,
+    pub(crate) s3_region: &'a str,
+    pub(crate) key_file: Option<&'a Path>,
+}
+
+fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
+    if let Some(file) = access.key_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the key file {}", file.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    let values: Vec<String> = variables
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .collect();
+    if values.len() != variables.len() {
+        bail!(
+            "no key: give --storage-key-file or set {}",
+            variables.join(" and ")
+        );
+    }
+    Ok(values.join(":"))
+}
+
+/// Opens the store and checks it answers (one listing call).
+pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result<Arc<dyn Vfs>> {
+    let (store, view) = match url {
+        StorageUrl::Azure { account, container } => {
+            let key = secret(access, &["AZURE_STORAGE_KEY"])?;
+            let endpoint = access.azure_endpoint.replace("{account}", account);
+            let view = container.clone().map_or(View::Account, View::Container);
+            (Store::azure(endpoint, account.clone(), key), view)
+        }
+        StorageUrl::S3 { bucket } => {
+            let pair = secret(access, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
+            let (id, key) = pair
+                .split_once(':')
+                .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
+            let endpoint = access
+                .s3_endpoint
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", access.s3_region));
+            let view = bucket.clone().map_or(View::Account, View::Container);
+            (Store::s3(endpoint, access.s3_region, id, key), view)
+        }
+    };
+    let fs = BlobFs::new(BlobConfig::new(store, view)).map_err(|e| anyhow!("storage: {e}"))?;
+    let vfs: Arc<dyn Vfs> = Arc::new(fs);
+    // The listing's first page is the check (a stream may not send its
+    // request until polled).
+    let mut entries = vfs
+        .list(&VPath::root())
+        .await
+        .map_err(|e| anyhow!("the storage does not answer as expected: {e}"))?;
+    if let Some(Err(e)) = next_entry(&mut entries).await {
+        bail!("the storage does not answer as expected: {e}");
+    }
+    Ok(vfs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            StorageUrl::parse("azure://acct/box").unwrap(),
+            StorageUrl::Azure {
+                account: "acct".into(),
+                container: Some("box".into())
+            }
+        );
+        assert_eq!(
+            StorageUrl::parse("azure://acct").unwrap(),
+            StorageUrl::Azure {
+                account: "acct".into(),
+                container: None
+            }
+        );
+        assert_eq!(
+            StorageUrl::parse("s3://").unwrap(),
+            StorageUrl::S3 { bucket: None }
+        );
+        assert_eq!(
+            StorageUrl::parse("s3://b/").unwrap(),
+            StorageUrl::S3 {
+                bucket: Some("b".into())
+            }
+        );
+        for bad in ["azure://", "azure://a/b/c", "s3://b/c", "gcs://x", "box"] {
+            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
