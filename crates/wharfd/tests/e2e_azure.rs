@@ -357,3 +357,47 @@ fn ftplib_blob_broken_upload_leaves_nothing() {
 fn ftplib_blob_rest_appe_mfmt() {
     blob_suite("blob_rest_appe_mfmt");
 }
+
+#[test]
+fn a_200_mib_blob_round_trips_byte_exact() {
+    use std::io::Write;
+    let azurite = Azurite::start();
+    let server = bridge(&azurite);
+    let url = server.url();
+    curl(&server, &["-Q", "MKD /big", &format!("{url}/")]);
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("big.bin");
+    let mut file = std::fs::File::create(&local).expect("test set-up");
+    for chunk in 0..50u64 {
+        file.write_all(&random_bytes(4 * 1024 * 1024, 1000 + chunk))
+            .expect("test set-up");
+    }
+    drop(file);
+    curl(
+        &server,
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{url}/big/big.bin"),
+        ],
+    );
+    let back = dir.path().join("back.bin");
+    curl(
+        &server,
+        &[
+            "-o",
+            back.to_str().expect("utf-8"),
+            &format!("{url}/big/big.bin"),
+        ],
+    );
+    let same = run(Command::new("cmp").arg(&local).arg(&back), CURL_TIMEOUT);
+    assert!(
+        same.status.success(),
+        "the 200 MiB blob differs after the round trip\n{}",
+        same.report()
+    );
+    assert_eq!(
+        std::fs::metadata(&back).expect("downloaded").len(),
+        200 * 1024 * 1024
+    );
+}
