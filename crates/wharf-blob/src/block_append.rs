@@ -1,6 +1,8 @@
 //! Appending to a large Azure blob server-side: a multipart upload whose
-//! commit is the old blob's committed blocks (all of them for `APPE`, those
-//! up to a block boundary for `REST` + `STOR`) followed by the new blocks,
+//! commit is the old blob's committed blocks that lie wholly within the
+//! kept start, then blocks staged server-side from the rest of the kept
+//! start (Put Block From URL: the start of a blob written in one piece, or
+//! the part of a block before a `REST` offset), then the new blocks,
 //! conditional on the old blob's ETag. Nothing of the old blob travels.
 
 use std::sync::Arc;
@@ -24,12 +26,14 @@ pub(crate) struct BlockAppend {
     pub(crate) old: BlockList,
     /// How many of the old blocks to keep.
     pub(crate) keep: usize,
+    /// Blocks staged from the old blob (Put Block From URL), in order.
+    pub(crate) staged: Vec<String>,
     /// The new blocks, in order.
     pub(crate) new: Vec<String>,
 }
 
 /// A REST failure as an object_store error.
-fn os_err(err: RestError) -> object_store::Error {
+pub(crate) fn os_err(err: RestError) -> object_store::Error {
     match err.status() {
         Some(http::StatusCode::PRECONDITION_FAILED) => object_store::Error::Precondition {
             path: String::new(),
@@ -66,13 +70,14 @@ impl MultipartUpload for BlockAppend {
             .iter()
             .map(|b| b.id.clone())
             .collect();
+        let fresh: Vec<String> = self.staged.iter().chain(&self.new).cloned().collect();
         self.account
             .rest
             .az_put_block_list(
                 &self.container,
                 &self.key,
                 &kept,
-                &self.new,
+                &fresh,
                 self.old.etag.as_deref(),
             )
             .await

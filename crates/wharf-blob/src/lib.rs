@@ -67,11 +67,13 @@
 //! to the ETag that the preceding `HEAD` saw.
 //!
 //! `Append` and `Resume(offset)` build a new object from the kept start of
-//! the old one and the upload, committed on `finish`. A kept start of up to
-//! 8 MiB is copied through the server; on Azure a larger one is reused
-//! server-side as the old blob's committed blocks. Otherwise they fail with
-//! `Unsupported` ([`AppendError`]) rather than rewrite a large object
-//! client-side; S3's `UploadPartCopy` is not built yet.
+//! the old one and the upload, committed on `finish`. A small kept start
+//! (S3: under 5 MiB; Azure: up to 8 MiB) is copied through the server; a
+//! larger one stays server-side: on S3 as `UploadPartCopy` parts of a
+//! multipart upload, on Azure as the old blob's committed blocks plus
+//! blocks staged with Put Block From URL. Both are conditional on the ETag
+//! seen at open. Where the store refuses, they fail with `Unsupported`
+//! ([`AppendError`]) rather than rewrite a large object client-side.
 //!
 //! # Times
 //!
@@ -109,6 +111,7 @@ mod list;
 mod login;
 mod names;
 mod ops;
+mod part_copy;
 mod read;
 mod rename;
 mod rest;

@@ -71,8 +71,9 @@ pub(crate) enum Start {
     /// With these bytes (empty for a plain upload).
     Bytes(Bytes),
     /// With a multipart upload that already holds the start (Azure blocks
-    /// kept from the old blob).
-    Multipart(Box<dyn MultipartUpload>),
+    /// kept from the old blob, S3 parts copied from it), and how many of
+    /// the store's parts or blocks that start takes.
+    Multipart(Box<dyn MultipartUpload>, usize),
 }
 
 /// What the writer tells the upload task.
@@ -104,14 +105,17 @@ impl BlobUpload {
         client: Client,
         object: Path,
         path: VPath,
-        limits: Limits,
+        mut limits: Limits,
         start: Start,
     ) -> Self {
         let (tx, rx) = mpsc::channel(1);
         let failure = Failure::default();
         let (kept, multipart) = match start {
             Start::Bytes(bytes) => (bytes, None),
-            Start::Multipart(upload) => (Bytes::new(), Some(upload)),
+            Start::Multipart(upload, used) => {
+                limits.max_parts = limits.max_parts.saturating_sub(used);
+                (Bytes::new(), Some(upload))
+            }
         };
         let task = run(client, object, path.clone(), rx, failure.clone(), multipart);
         tokio::spawn(task);

@@ -176,3 +176,87 @@ async fn s3_login_and_unreachable_store() {
         other => panic!("expected BadCredentials, got {other:?}"),
     }
 }
+
+/// Waits until the bucket has `want` multipart uploads in progress.
+async fn wait_for_uploads(moto: &Emulator, bucket: &str, want: usize) -> usize {
+    let mut open = usize::MAX;
+    for _ in 0..100 {
+        open = open_multipart_uploads(moto, bucket).await;
+        if open == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    open
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_append_and_resume_copy_server_side() {
+    const MIB: usize = 1024 * 1024;
+    let moto = Emulator::moto();
+    moto.container("box").await;
+    let proxy = Proxy::start(moto.port).await;
+    let store = Store::s3(
+        format!("http://127.0.0.1:{}", proxy.port),
+        "us-east-1",
+        "k",
+        "s",
+    );
+    let fs = BlobFs::new(BlobConfig::new(store, View::Container("box".into()))).unwrap();
+    let big = pattern(12 * MIB, 7);
+    let new = pattern(3 * MIB + 5, 8);
+    // Every write keeps a 12 MiB or a 7 MiB start: none of it may come
+    // back (downstream) or go up again (upstream) through the adapter.
+    let cases: [(&str, WriteMode, usize); 2] = [
+        ("/appended", WriteMode::Append, 12 * MIB),
+        ("/resumed", WriteMode::Resume(7 * MIB as u64), 7 * MIB),
+    ];
+    for (name, mode, kept) in cases {
+        write_file(&fs, &path(name), &big).await;
+        let (down, up) = (proxy.bytes(), proxy.sent());
+        let mut upload = fs.create(&path(name), mode).await.unwrap();
+        upload.write_all(&new).await.unwrap();
+        assert_eq!(upload.finish().await.unwrap(), new.len() as u64);
+        let (down, up) = (proxy.bytes() - down, proxy.sent() - up);
+        assert!(down < 64 * 1024, "{name}: {down} bytes came back");
+        assert!(
+            up < new.len() as u64 + 64 * 1024,
+            "{name}: {up} bytes went up for {} new",
+            new.len()
+        );
+        let mut expected = big[..kept].to_vec();
+        expected.extend_from_slice(&new);
+        assert!(read_file(&fs, &path(name), 0).await == expected, "{name}");
+        assert_eq!(open_multipart_uploads(&moto, "box").await, 0, "{name}");
+    }
+    // An aborted or dropped append aborts its multipart upload (created,
+    // with the copied part, at open) and leaves the object as it was.
+    for abort in [true, false] {
+        let mut upload = fs
+            .create(&path("/appended"), WriteMode::Append)
+            .await
+            .unwrap();
+        upload.write_all(&pattern(9 * MIB, 9)).await.unwrap();
+        assert_eq!(wait_for_uploads(&moto, "box", 1).await, 1, "in progress");
+        if abort {
+            upload.abort().await;
+        } else {
+            drop(upload);
+        }
+        let left = wait_for_uploads(&moto, "box", 0).await;
+        assert_eq!(left, 0, "orphaned multipart upload (abort: {abort})");
+    }
+    let mut expected = big.clone();
+    expected.extend_from_slice(&new);
+    assert!(read_file(&fs, &path("/appended"), 0).await == expected);
+    // A start under 5 MiB (S3's smallest part) is still copied through.
+    let mut upload = fs
+        .create(&path("/resumed"), WriteMode::Resume(1000))
+        .await
+        .unwrap();
+    upload.write_all(b"!").await.unwrap();
+    upload.finish().await.unwrap();
+    let mut expected = big[..1000].to_vec();
+    expected.push(b'!');
+    assert_eq!(read_file(&fs, &path("/resumed"), 0).await, expected);
+}

@@ -1,5 +1,8 @@
 //! Azure block lists, for appending to a blob without re-uploading it: the
-//! new blob is the old one's committed blocks followed by new blocks.
+//! new blob is the old one's committed blocks, blocks staged from the old
+//! blob server-side (Put Block From URL), then new blocks.
+
+use std::ops::Range;
 
 use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
@@ -97,6 +100,39 @@ impl Rest {
             enc(id)
         );
         self.send(Method::PUT, &url, &[], data)
+            .await?
+            .ok()
+            .map(drop)
+    }
+
+    /// Stages block `id` server-side from bytes `range` of `source` (a URL
+    /// the store can read without our key: a SAS URL), only if the source
+    /// still has ETag `source_if_match` (Put Block From URL).
+    pub(crate) async fn az_put_block_from_url(
+        &self,
+        container: &str,
+        key: &str,
+        id: &str,
+        source: &str,
+        range: Range<u64>,
+        source_if_match: Option<&str>,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}?comp=block&blockid={}",
+            self.blob_url_of(container, key),
+            enc(id)
+        );
+        let mut headers = vec![
+            ("x-ms-copy-source", source.to_string()),
+            (
+                "x-ms-source-range",
+                format!("bytes={}-{}", range.start, range.end.saturating_sub(1)),
+            ),
+        ];
+        if let Some(etag) = source_if_match {
+            headers.push(("x-ms-source-if-match", etag.to_string()));
+        }
+        self.send(Method::PUT, &url, &headers, Bytes::new())
             .await?
             .ok()
             .map(drop)

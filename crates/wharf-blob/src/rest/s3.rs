@@ -1,5 +1,8 @@
-//! S3 REST calls: buckets, metadata replacement, marker objects.
+//! S3 REST calls: buckets, metadata replacement, marker objects, and the
+//! two multipart calls object_store has no API for (`UploadPartCopy`, and
+//! `CompleteMultipartUpload` with `If-Match`).
 
+use std::ops::Range;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -149,4 +152,101 @@ impl Rest {
         .ok()
         .map(drop)
     }
+
+    /// Copies bytes `range` of `bucket/key`, server-side, into part
+    /// `part_number` (1-based) of the multipart upload `upload_id` of the
+    /// same key (`UploadPartCopy`), only if the object's ETag is still
+    /// `if_match`. Returns the part's ETag.
+    pub(crate) async fn s3_upload_part_copy(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: usize,
+        range: Range<u64>,
+        if_match: Option<&str>,
+    ) -> Result<String, RestError> {
+        let url = format!(
+            "{}?partNumber={part_number}&uploadId={}",
+            self.object_url(bucket, key),
+            enc(upload_id)
+        );
+        let mut headers = vec![
+            (
+                "x-amz-copy-source",
+                format!("/{}/{}", enc(bucket), enc_key(key)),
+            ),
+            (
+                "x-amz-copy-source-range",
+                format!("bytes={}-{}", range.start, range.end.saturating_sub(1)),
+            ),
+        ];
+        if let Some(etag) = if_match {
+            headers.push(("x-amz-copy-source-if-match", etag.to_string()));
+        }
+        let response = self
+            .send(Method::PUT, &url, &headers, Bytes::new())
+            .await?
+            .ok()?;
+        let root = xml::parse(&response.body)?;
+        late_error(&root)?;
+        root.text_at(&["ETag"])
+            .map(str::to_string)
+            .ok_or_else(|| RestError::Malformed("UploadPartCopy answered no ETag".to_string()))
+    }
+
+    /// Completes the multipart upload `upload_id` of `bucket/key` from its
+    /// parts' ETags (in part order), only if the object's ETag is still
+    /// `if_match` (S3 answers 412 otherwise).
+    pub(crate) async fn s3_complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        etags: &[String],
+        if_match: Option<&str>,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}?uploadId={}",
+            self.object_url(bucket, key),
+            enc(upload_id)
+        );
+        let mut body = String::from("<CompleteMultipartUpload>");
+        for (index, etag) in etags.iter().enumerate() {
+            body.push_str(&format!(
+                "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+                index + 1,
+                xml_text(etag)
+            ));
+        }
+        body.push_str("</CompleteMultipartUpload>");
+        let mut headers = vec![("content-type", "application/xml".to_string())];
+        if let Some(etag) = if_match {
+            headers.push(("if-match", etag.to_string()));
+        }
+        let response = self
+            .send(Method::POST, &url, &headers, Bytes::from(body))
+            .await?
+            .ok()?;
+        late_error(&xml::parse(&response.body)?)
+    }
+}
+
+/// S3 answers 200 with an `<Error>` document when a copy or a completion
+/// fails after it started.
+fn late_error(root: &xml::Element) -> Result<(), RestError> {
+    if root.name == "Error" {
+        return Err(RestError::Status {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: root.text_at(&["Code"]).map(str::to_string),
+        });
+    }
+    Ok(())
+}
+
+/// `text` escaped for XML character data.
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

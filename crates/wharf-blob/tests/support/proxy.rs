@@ -15,6 +15,8 @@ pub struct Proxy {
     pub port: u16,
     /// Bytes sent by the store to clients so far.
     pub downstream: Arc<AtomicU64>,
+    /// Bytes sent by clients to the store so far.
+    pub upstream: Arc<AtomicU64>,
     /// How many of the next connections get `503 Service Unavailable`.
     pub fail_next: Arc<AtomicUsize>,
     /// Connections answered with 503.
@@ -34,9 +36,11 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let downstream = Arc::new(AtomicU64::new(0));
+        let upstream = Arc::new(AtomicU64::new(0));
         let fail_next = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicUsize::new(0));
         let (down, fail, failed_count) = (downstream.clone(), fail_next.clone(), failed.clone());
+        let up_count = upstream.clone();
         let task = tokio::spawn(async move {
             let target = SocketAddr::from(([127, 0, 0, 1], target_port));
             while let Ok((mut client, _)) = listener.accept().await {
@@ -57,6 +61,7 @@ impl Proxy {
                     continue;
                 }
                 let down = down.clone();
+                let up_count = up_count.clone();
                 tokio::spawn(async move {
                     let Ok(upstream) = TcpStream::connect(target).await else {
                         return;
@@ -64,7 +69,19 @@ impl Proxy {
                     let (mut client_read, mut client_write) = client.into_split();
                     let (mut up_read, mut up_write) = upstream.into_split();
                     let up = tokio::spawn(async move {
-                        let _ = tokio::io::copy(&mut client_read, &mut up_write).await;
+                        let mut buf = vec![0u8; 16 * 1024];
+                        loop {
+                            let n = match tokio::io::AsyncReadExt::read(&mut client_read, &mut buf)
+                                .await
+                            {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            up_count.fetch_add(n as u64, Ordering::SeqCst);
+                            if up_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
                         let _ = up_write.shutdown().await;
                     });
                     let mut buf = vec![0u8; 16 * 1024];
@@ -85,6 +102,7 @@ impl Proxy {
         Self {
             port,
             downstream,
+            upstream,
             fail_next,
             failed,
             task,
@@ -94,5 +112,10 @@ impl Proxy {
     /// Bytes the store has sent so far.
     pub fn bytes(&self) -> u64 {
         self.downstream.load(Ordering::SeqCst)
+    }
+
+    /// Bytes clients have sent so far.
+    pub fn sent(&self) -> u64 {
+        self.upstream.load(Ordering::SeqCst)
     }
 }
