@@ -229,5 +229,6 @@ impl Vfs for BlobFs {
             .with_append(true)
             .with_resume(true)
             .with_set_permissions(config.view == View::Account && config.store.is_azure())
+            .with_renames_by_copy(true)
     }
 }

@@ -32,6 +32,10 @@ pub struct Capabilities {
     /// UTF-8 names refuses others with
     /// [`VfsErrorKind::InvalidName`](crate::VfsErrorKind::InvalidName).
     pub non_utf8_names: bool,
+    /// Renaming a directory copies everything in it to the new name and
+    /// then deletes the old one (object stores), rather than one atomic
+    /// move; a server can say so to the client.
+    pub renames_by_copy: bool,
 }
 
 impl Capabilities {
@@ -45,6 +49,7 @@ impl Capabilities {
             unique_ids: false,
             modes: false,
             non_utf8_names: false,
+            renames_by_copy: false,
         }
     }
 
@@ -94,6 +99,13 @@ impl Capabilities {
     #[must_use]
     pub const fn with_non_utf8_names(mut self, yes: bool) -> Self {
         self.non_utf8_names = yes;
+        self
+    }
+
+    /// Sets [`Capabilities::renames_by_copy`].
+    #[must_use]
+    pub const fn with_renames_by_copy(mut self, yes: bool) -> Self {
+        self.renames_by_copy = yes;
         self
     }
 }

@@ -24,6 +24,17 @@ fn bridge(azurite: &Azurite) -> Server {
 
 /// curl as the storage account, with `args`; panics unless it succeeds.
 fn curl(server: &Server, args: &[&str]) -> Vec<u8> {
+    curl_finished(server, args).stdout
+}
+
+/// Like [`curl`], but with `-v`, returning the control conversation curl
+/// printed on stderr.
+fn curl_conversation(server: &Server, args: &[&str]) -> String {
+    let verbose: Vec<&str> = std::iter::once("-v").chain(args.iter().copied()).collect();
+    String::from_utf8_lossy(&curl_finished(server, &verbose).stderr).into_owned()
+}
+
+fn curl_finished(server: &Server, args: &[&str]) -> support::Finished {
     require_tool("curl", "curl");
     let credentials = format!("{ACCOUNT}:{KEY}");
     let finished = run(
@@ -38,7 +49,7 @@ fn curl(server: &Server, args: &[&str]) -> Vec<u8> {
         finished.report(),
         server.log_tail()
     );
-    finished.stdout
+    finished
 }
 
 fn listing(server: &Server, path: &str) -> String {
@@ -90,8 +101,9 @@ fn containers_are_folders_and_blobs_are_files() {
     );
     curl(&server, &["-Q", "RMD /photos/2026", &format!("{url}/")]);
 
-    // Rename the container, then delete it once empty.
-    curl(
+    // Rename the container, then delete it once empty. The reply says the
+    // rename was a copy on the storage side.
+    let conversation = curl_conversation(
         &server,
         &[
             "-Q",
@@ -100,6 +112,10 @@ fn containers_are_folders_and_blobs_are_files() {
             "RNTO /pictures",
             &format!("{url}/"),
         ],
+    );
+    assert!(
+        conversation.contains("< 250 Renamed: everything in it was copied"),
+        "{conversation}"
     );
     let top = listing(&server, "/");
     assert!(top.contains("pictures") && !top.contains("photos"), "{top}");

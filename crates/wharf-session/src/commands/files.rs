@@ -80,9 +80,20 @@ impl Session {
             return Ok(reply(ReplyCode::BAD_SEQUENCE, "Send RNFR first."));
         };
         let (vfs, target) = self.writable_target(path)?;
+        // Object stores rename a folder or container by copying what is in
+        // it; the client is told, since that takes time and is no atomic
+        // move.
+        let by_copy = vfs.capabilities().renames_by_copy
+            && vfs.metadata(&source).await.is_ok_and(|m| m.is_dir());
         vfs.rename(&source, &target)
             .await
             .map_err(|e| reply_for(&e, &target))?;
+        if by_copy {
+            return Ok(reply(
+                ReplyCode::FILE_ACTION_OK,
+                "Renamed: everything in it was copied to the new name on the storage side, then the old one deleted.",
+            ));
+        }
         Ok(reply(ReplyCode::FILE_ACTION_OK, "Rename successful."))
     }
 
