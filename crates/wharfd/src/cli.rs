@@ -5,7 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+use wharf_blob::FolderMarker;
 
 /// Wharf's FTP server.
 ///
@@ -110,6 +112,12 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "URL")]
     pub(crate) azure_endpoint: Option<String>,
 
+    /// What keeps an empty folder alive in an Azure container: a
+    /// `.placeholder` blob inside it (default), or a zero-length `folder/`
+    /// blob (rclone, SFTPGo and Azure Storage Explorer read those).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub(crate) azure_folder_marker: Option<MarkerStyle>,
+
     /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER]
     /// or s3://[BUCKET], to the users of --user/--users. The key comes from
     /// --storage-key-file or the environment (AZURE_STORAGE_KEY;
@@ -165,6 +173,25 @@ pub(crate) struct Cli {
     /// Allow CCC (clear control connection after login).
     #[arg(long)]
     pub(crate) tls_allow_ccc: bool,
+}
+
+/// `--azure-folder-marker` / `[azure] folder_marker`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum MarkerStyle {
+    /// A `.placeholder` blob inside the folder.
+    Placeholder,
+    /// A zero-length blob named `folder/`.
+    Slash,
+}
+
+impl MarkerStyle {
+    pub(crate) fn marker(self) -> FolderMarker {
+        match self {
+            Self::Placeholder => FolderMarker::default(),
+            Self::Slash => FolderMarker::TrailingSlash,
+        }
+    }
 }
 
 /// Parses `LOW-HIGH`.

@@ -53,6 +53,8 @@ pub(crate) struct AzureSection {
     pub(crate) passthrough: Option<bool>,
     /// The blob endpoint, `{account}` for the account name.
     pub(crate) endpoint: Option<String>,
+    /// "placeholder" (a `.placeholder` blob) or "slash" (a `folder/` blob).
+    pub(crate) folder_marker: Option<crate::cli::MarkerStyle>,
 }
 
 /// `[tls]`: FTPS.
@@ -317,6 +319,20 @@ mod tests {
         assert!(config.keepalive.retries.is_some());
         assert!(config.limits.max_line.is_some());
         assert_eq!(config.tls.required.as_deref(), Some("login"));
+        assert_eq!(
+            config.azure.folder_marker,
+            Some(crate::cli::MarkerStyle::Placeholder)
+        );
+    }
+
+    #[test]
+    fn folder_markers_are_placeholder_or_slash() {
+        let config = Config::parse("[azure]\nfolder_marker = \"slash\"\n").unwrap();
+        assert_eq!(
+            config.azure.folder_marker,
+            Some(crate::cli::MarkerStyle::Slash)
+        );
+        assert!(error_of("[azure]\nfolder_marker = \"dir\"\n").contains("folder_marker"));
     }
 
     fn error_of(text: &str) -> String {

@@ -150,6 +150,11 @@ async fn run() -> Result<()> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    let folder_marker = cli
+        .azure_folder_marker
+        .or(config.azure.folder_marker)
+        .unwrap_or(cli::MarkerStyle::Placeholder)
+        .marker();
     let storage = match cli.storage.clone().or(config.storage.clone()) {
         Some(url) => {
             let parsed = storage::StorageUrl::parse(&url)?;
@@ -173,6 +178,7 @@ async fn run() -> Result<()> {
                 s3_endpoint: s3_endpoint.as_deref(),
                 s3_region: &region,
                 key_file: key_file.as_deref(),
+                azure_folder_marker: folder_marker.clone(),
             };
             Some((url, storage::open(&parsed, &access).await?))
         }
@@ -183,9 +189,11 @@ async fn run() -> Result<()> {
     let mut banner_lines = Vec::new();
 
     let mut builder = match settings.azure_endpoint {
-        Some(endpoint) => {
-            Server::builder(passthrough::AzurePassthrough::new(endpoint, settings.users))
-        }
+        Some(endpoint) => Server::builder(passthrough::AzurePassthrough::new(
+            endpoint,
+            folder_marker,
+            settings.users,
+        )),
         None => Server::builder(settings.users),
     }
     .options(settings.options);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tracing::warn;
-use wharf_blob::{BlobConfig, BlobError, Store, View, login_azure};
+use wharf_blob::{BlobConfig, BlobError, FolderMarker, Store, View, login_azure};
 use wharf_session::{AuthContext, AuthError, Authenticator, Login, UserList};
 
 /// Local users first, then the storage account named by the user.
@@ -20,9 +20,10 @@ pub(crate) struct AzurePassthrough {
 }
 
 impl AzurePassthrough {
-    pub(crate) fn new(endpoint: String, local: UserList) -> Self {
+    pub(crate) fn new(endpoint: String, folder_marker: FolderMarker, local: UserList) -> Self {
         // The store and view are replaced at each login.
-        let base = BlobConfig::new(Store::azure(endpoint.clone(), "", ""), View::Account);
+        let base = BlobConfig::new(Store::azure(endpoint.clone(), "", ""), View::Account)
+            .with_folder_marker(folder_marker);
         Self {
             endpoint,
             base,

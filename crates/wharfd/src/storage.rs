@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wharf_blob::{BlobConfig, BlobFs, Store, View};
+use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
 
 /// A parsed `--storage` URL.
@@ -70,6 +70,8 @@ pub(crate) struct StorageAccess<'a> {
     pub(crate) s3_endpoint: Option<&'a str>,
     pub(crate) s3_region: &'a str,
     pub(crate) key_file: Option<&'a Path>,
+    /// What keeps an empty folder in an Azure container.
+    pub(crate) azure_folder_marker: FolderMarker,
 }
 
 fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
@@ -93,11 +95,13 @@ fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
 
 /// Opens the store and checks it answers (one listing call).
 pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result<Arc<dyn Vfs>> {
+    let mut marker = FolderMarker::default();
     let (store, view) = match url {
         StorageUrl::Azure { account, container } => {
             let key = secret(access, &["AZURE_STORAGE_KEY"])?;
             let endpoint = access.azure_endpoint.replace("{account}", account);
             let view = container.clone().map_or(View::Account, View::Container);
+            marker = access.azure_folder_marker.clone();
             (Store::azure(endpoint, account.clone(), key), view)
         }
         StorageUrl::S3 { bucket } => {
@@ -113,7 +117,8 @@ pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result
             (Store::s3(endpoint, access.s3_region, id, key), view)
         }
     };
-    let fs = BlobFs::new(BlobConfig::new(store, view)).map_err(|e| anyhow!("storage: {e}"))?;
+    let config = BlobConfig::new(store, view).with_folder_marker(marker);
+    let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its
     // request until polled).

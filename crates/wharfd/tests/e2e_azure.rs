@@ -213,6 +213,38 @@ fn site_chmod_makes_a_container_public() {
     );
 }
 
+#[test]
+fn folder_markers_can_be_slash_blobs() {
+    let azurite = Azurite::start();
+    let server = Server::builder()
+        .args(&[
+            "--azure-passthrough",
+            "--azure-endpoint",
+            &azurite.endpoint(),
+            "--azure-folder-marker",
+            "slash",
+        ])
+        .start();
+    let url = server.url();
+    for command in ["MKD /shared", "MKD /shared/empty", "SITE CHMOD 755 /shared"] {
+        curl(&server, &["-Q", command, &format!("{url}/")]);
+    }
+    assert!(listing(&server, "/shared/").contains("empty"));
+    // The container is public now, so its raw blob list is one anonymous
+    // GET: the folder is kept by a `empty/` blob, and there is no
+    // placeholder.
+    let list_url = format!(
+        "http://127.0.0.1:{}/{ACCOUNT}/shared?restype=container&comp=list",
+        azurite.port
+    );
+    let blobs = run(Command::new("curl").args(["-sS", &list_url]), CURL_TIMEOUT).stdout_text();
+    assert!(blobs.contains("<Name>empty/</Name>"), "{blobs}");
+    assert!(!blobs.contains("placeholder"), "{blobs}");
+    curl(&server, &["-Q", "RMD /shared/empty", &format!("{url}/")]);
+    let blobs = run(Command::new("curl").args(["-sS", &list_url]), CURL_TIMEOUT).stdout_text();
+    assert!(!blobs.contains("<Name>empty/</Name>"), "{blobs}");
+}
+
 /// A server whose users (the harness's default one) get `storage`, with the
 /// key in a file next to the root.
 fn storage_server(storage: &str, key: &str, extra: &[&str]) -> Server {
