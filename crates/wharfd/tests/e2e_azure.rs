@@ -24,22 +24,24 @@ fn bridge(azurite: &Azurite) -> Server {
 
 /// curl as the storage account, with `args`; panics unless it succeeds.
 fn curl(server: &Server, args: &[&str]) -> Vec<u8> {
-    curl_finished(server, args).stdout
+    curl_as(&format!("{ACCOUNT}:{KEY}"), server, args).stdout
 }
 
 /// Like [`curl`], but with `-v`, returning the control conversation curl
 /// printed on stderr.
 fn curl_conversation(server: &Server, args: &[&str]) -> String {
     let verbose: Vec<&str> = std::iter::once("-v").chain(args.iter().copied()).collect();
-    String::from_utf8_lossy(&curl_finished(server, &verbose).stderr).into_owned()
+    let finished = curl_as(&format!("{ACCOUNT}:{KEY}"), server, &verbose);
+    String::from_utf8_lossy(&finished.stderr).into_owned()
 }
 
-fn curl_finished(server: &Server, args: &[&str]) -> support::Finished {
+/// curl logged in as `credentials` (`user:password`); panics unless it
+/// succeeds.
+fn curl_as(credentials: &str, server: &Server, args: &[&str]) -> support::Finished {
     require_tool("curl", "curl");
-    let credentials = format!("{ACCOUNT}:{KEY}");
     let finished = run(
         Command::new("curl")
-            .args(["-sS", "-u", &credentials])
+            .args(["-sS", "-u", credentials])
             .args(args),
         CURL_TIMEOUT,
     );
@@ -262,21 +264,7 @@ fn storage_server(storage: &str, key: &str, extra: &[&str]) -> Server {
 
 /// curl as the harness's default user.
 fn user_curl(server: &Server, args: &[&str]) -> Vec<u8> {
-    require_tool("curl", "curl");
-    let credentials = format!("{USER}:{PASSWORD}");
-    let finished = run(
-        Command::new("curl")
-            .args(["-sS", "-u", &credentials])
-            .args(args),
-        CURL_TIMEOUT,
-    );
-    assert!(
-        finished.status.success(),
-        "curl {args:?} failed\n{}\n{}",
-        finished.report(),
-        server.log_tail()
-    );
-    finished.stdout
+    curl_as(&format!("{USER}:{PASSWORD}"), server, args).stdout
 }
 
 #[test]

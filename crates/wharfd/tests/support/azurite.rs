@@ -1,6 +1,6 @@
-//! Azurite (the Azure Blob emulator) for the bridge's end-to-end tests:
-//! started on a free loopback port from `.tools/` (`scripts/emulators
-//! install`), killed on drop.
+//! Azurite (the Azure Blob emulator) and moto (S3) for the bridge's
+//! end-to-end tests: started on a free loopback port from `.tools/`
+//! (`scripts/emulators install`), killed on drop.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -12,23 +12,27 @@ pub(crate) const ACCOUNT: &str = "devstoreaccount1";
 pub(crate) const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-pub(crate) struct Azurite {
+/// A storage emulator process on a loopback port, killed on drop.
+struct Emulator {
     child: Child,
-    pub(crate) port: u16,
+    port: u16,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Azurite {
+impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-impl Azurite {
-    pub(crate) fn start() -> Self {
+impl Emulator {
+    /// Runs `.tools/<tool>` with `args(port)` in a fresh directory and waits
+    /// (60 s at most) until the port accepts.
+    fn start(tool: &str, args: impl FnOnce(u16) -> Vec<String>) -> Self {
         let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../.tools/azurite/node_modules/.bin/azurite-blob");
+            .join("../../.tools")
+            .join(tool);
         assert!(
             bin.exists(),
             "{} is missing: run `scripts/emulators install`",
@@ -40,31 +44,24 @@ impl Azurite {
             .expect("test set-up")
             .port();
         let dir = tempfile::tempdir().expect("test set-up");
-        let mut child = Command::new(bin)
-            .args([
-                "--inMemoryPersistence",
-                "--blobHost",
-                "127.0.0.1",
-                "--blobPort",
-            ])
-            .arg(port.to_string())
-            .args(["--disableTelemetry", "--skipApiVersionCheck", "--silent"])
+        let mut child = Command::new(&bin)
+            .args(args(port))
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start azurite-blob");
+            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let started = Instant::now();
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             assert!(
                 child.try_wait().expect("test set-up").is_none(),
-                "azurite-blob exited early"
+                "{tool} exited early"
             );
             assert!(
                 started.elapsed() < Duration::from_secs(60),
-                "azurite-blob did not start"
+                "{tool} did not start"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -72,6 +69,35 @@ impl Azurite {
             child,
             port,
             _dir: dir,
+        }
+    }
+}
+
+/// Azurite's blob service.
+pub(crate) struct Azurite {
+    pub(crate) port: u16,
+    _process: Emulator,
+}
+
+impl Azurite {
+    pub(crate) fn start() -> Self {
+        let process = Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
+            [
+                "--inMemoryPersistence",
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--silent",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        });
+        Self {
+            port: process.port,
+            _process: process,
         }
     }
 
@@ -81,61 +107,22 @@ impl Azurite {
     }
 }
 
-/// moto's S3 server, started like Azurite.
+/// moto's S3 server.
 pub(crate) struct Moto {
-    child: Child,
     pub(crate) port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: Emulator,
 }
 
 impl Moto {
     pub(crate) fn start() -> Self {
-        let bin =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/moto/bin/moto_server");
-        assert!(
-            bin.exists(),
-            "{} is missing: run `scripts/emulators install`",
-            bin.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("test set-up")
-            .local_addr()
-            .expect("test set-up")
-            .port();
-        let dir = tempfile::tempdir().expect("test set-up");
-        let mut child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p"])
-            .arg(port.to_string())
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(
-                child.try_wait().expect("test set-up").is_none(),
-                "moto_server exited early"
-            );
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let process = Emulator::start("moto/bin/moto_server", |port| {
+            ["-H", "127.0.0.1", "-p", &port.to_string()]
+                .map(str::to_owned)
+                .to_vec()
+        });
         Self {
-            child,
-            port,
-            _dir: dir,
+            port: process.port,
+            _process: process,
         }
     }
 }
