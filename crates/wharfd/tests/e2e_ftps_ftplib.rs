@@ -120,6 +120,9 @@ ftps_tests! {
     ftplib_ftps_auth_ssl_alias: tls();
     /// `--tls-allow-ccc`: FEAT lists CCC; CCC 200, then commands in clear.
     ftplib_ftps_ccc_allowed: tls().arg("--tls-allow-ccc");
+    /// `--tls-allow-ccc`: a clear command in the same segment as the
+    /// client's close_notify is answered.
+    ftplib_ftps_ccc_command_behind_close_notify: tls().arg("--tls-allow-ccc");
     /// Without `--tls-allow-ccc`: CCC 534 and TLS stays.
     ftplib_ftps_ccc_refused: tls();
     /// `--tls-required login`: USER before AUTH 530, PASS in clear never

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -24,6 +24,7 @@ use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
 use super::control_stream::ControlStream;
 use super::state::LoginState;
+use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
@@ -271,28 +272,21 @@ async fn downgrade(
     max_line: usize,
 ) -> Option<(Commands, Replies)> {
     let parts = commands.into_parts();
-    let ControlStream::Tls(mut tls) = parts.io.unsplit(out) else {
+    let ControlStream::Tls(tls) = parts.io.unsplit(out) else {
         return None;
     };
-    tls.get_mut().1.send_close_notify();
-    tls.flush().await.ok()?;
-    // Read up to the client's close_notify (read returns 0 there).
-    let mut scratch = [0u8; 512];
-    let drained = timeout(HANDSHAKE_TIMEOUT, async {
-        loop {
-            match tls.read(&mut scratch).await {
-                Ok(0) => return true,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
+    let (mut tcp, mut conn) = (*tls).into_inner();
+    match timeout(HANDSHAKE_TIMEOUT, close_tls(&mut tcp, &mut conn)).await {
+        Ok(Ok(())) => Some(framed(ControlStream::plain(tcp), max_line)),
+        Ok(Err(error)) => {
+            warn!(%error, "TLS shutdown after CCC failed");
+            None
         }
-    })
-    .await;
-    if drained != Ok(true) {
-        return None;
+        Err(_) => {
+            warn!("TLS shutdown after CCC timed out");
+            None
+        }
     }
-    let (tcp, _) = (*tls).into_inner();
-    Some(framed(ControlStream::plain(tcp), max_line))
 }
 
 fn ok(result: std::io::Result<()>) -> Flow {

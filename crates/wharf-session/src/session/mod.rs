@@ -4,6 +4,7 @@ mod control_stream;
 mod driver;
 pub(crate) mod reply_map;
 pub(crate) mod state;
+mod tls_close;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -90,6 +90,27 @@ def ftps_ccc_allowed(ctx):
 
 
 @test
+def ftps_ccc_command_behind_close_notify(ctx):
+    """With --tls-allow-ccc, a clear command that reaches the server in the same TCP segment as the client's close_notify is read and answered, not lost in the TLS layer."""
+    raw = RawTLS(ctx)
+    raw.auth_tls()
+    raw.login()
+    expect(raw.cmd("CCC"), "200")
+    check(raw.buf == b"", "bytes after the CCC reply: %r" % raw.buf)
+    # Corked, the close_notify that unwrap() writes and the NOOP below leave
+    # in one segment once uncorked (Linux holds corked data even with
+    # TCP_NODELAY), so the server reads both at once.
+    raw.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    plain = raw.sock.unwrap()
+    plain.sendall(b"NOOP\r\n")
+    plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+    raw.sock = plain
+    expect(raw.reply(), "200")
+    expect(raw.cmd("PWD"), "257")
+    raw.close()
+
+
+@test
 def ftps_ccc_refused(ctx):
     """Without --tls-allow-ccc, CCC gets 534 and the control connection stays TLS and usable."""
     ftp = connect_tls(ctx)
