@@ -1,6 +1,7 @@
 //! `wharf-load`: throughput of a real `wharfd` on loopback, plain and over
 //! FTPS, measured in alternation within one run so that the ratio between
-//! them holds on a noisy machine.
+//! them holds on a noisy machine; RETR is also set against `tcp-raw`, a bare
+//! socket feeding the same sink.
 //!
 //! ```sh
 //! cargo build --release -p wharfd
@@ -63,7 +64,11 @@ async fn main() -> Result<()> {
     );
     for scenario in ["retr-big", "stor-big"] {
         let mut runs: [Vec<scenarios::Measure>; 2] = [Vec::new(), Vec::new()];
+        let mut raw = Vec::new();
         for _ in 0..args.repeat {
+            if scenario == "retr-big" {
+                raw.push(scenarios::tcp_raw(size).await?.mib_per_s);
+            }
             for (i, tls) in [false, true].into_iter().enumerate() {
                 let measured = match scenario {
                     "retr-big" => scenarios::retr_big(&server, size, tls).await?,
@@ -94,6 +99,20 @@ async fn main() -> Result<()> {
             "{scenario:<10} TLS/plain throughput ratio: {:.2}",
             medians[1] / medians[0]
         );
+        if !raw.is_empty() {
+            let (min, max) = raw
+                .iter()
+                .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+            let raw = median(raw);
+            println!(
+                "{:<10} {:>5} {raw:>12.0} {min:>5.0}..{max:<6.0} {:>14}",
+                "tcp-raw", "no", "-"
+            );
+            println!(
+                "retr-big   plain RETR / tcp-raw ratio: {:.2}",
+                medians[0] / raw
+            );
+        }
     }
     Ok(())
 }
