@@ -154,62 +154,18 @@ fn failure_kind(failures: &[VfsError]) -> VfsErrorKind {
 }
 
 impl Bucket {
+    /// Renames a file or folder inside this container.
     pub(crate) async fn rename(&self, from: &Loc<'_>, to: &Loc<'_>) -> Result<(), VfsError> {
-        if from.parts.is_empty() || to.parts.is_empty() {
-            return Err(VfsError::permission_denied(from.path));
-        }
-        if self.is_placeholder(to.name()) {
-            return Err(VfsError::invalid_name(to.path));
-        }
-        Bucket::object(&to.key(), to.path)?;
-        let source = self.kind(from).await?;
-        if matches!(source, Kind::Missing) {
-            return Err(VfsError::not_found(from.path));
-        }
+        let source = self.source_for_move(from, self, to).await?;
         if from.parts == to.parts {
             return Ok(());
         }
-        self.require_dir(to.path, to.parent()).await?;
-        let target = self.kind(to).await?;
-        match source {
-            Kind::File(_) => {
-                if matches!(target, Kind::Dir) {
-                    return Err(VfsError::is_a_directory(to.path));
-                }
-                let rest = &self.account.rest;
-                if !rest
-                    .copy_blob(&self.name, &from.key(), &self.name, &to.key())
-                    .await
-                    .at(from.path)?
-                {
-                    return Err(VfsError::not_found(from.path));
-                }
-                self.delete_key(&from.key(), from.path).await?;
-            }
-            Kind::Dir => {
-                if to.parts.starts_with(&from.parts) {
-                    return Err(VfsError::invalid_name(to.path));
-                }
-                match target {
-                    Kind::File(_) => return Err(VfsError::not_a_directory(to.path)),
-                    Kind::Dir if self.has_content(&to.prefix(), to.path).await? => {
-                        return Err(VfsError::directory_not_empty(to.path));
-                    }
-                    Kind::Dir => {
-                        let marker = self.marker_key(&to.prefix());
-                        self.delete_key(&marker, to.path).await?;
-                    }
-                    Kind::Missing => {}
-                }
-                move_prefix(self, &from.prefix(), self, &to.prefix(), from.path, true).await?;
-            }
-            Kind::Missing => {}
+        if matches!(source, Kind::Dir) && to.parts.starts_with(&from.parts) {
+            return Err(VfsError::invalid_name(to.path));
         }
-        self.keep_folder(from.path, &from.parent()).await
+        self.move_source(from, source, self, to).await
     }
-}
 
-impl Bucket {
     /// Moves a file or folder into another container of the account.
     pub(crate) async fn move_to(
         &self,
@@ -217,6 +173,17 @@ impl Bucket {
         target: &Bucket,
         to: &Loc<'_>,
     ) -> Result<(), VfsError> {
+        let source = self.source_for_move(from, target, to).await?;
+        self.move_source(from, source, target, to).await
+    }
+
+    /// The checks both moves share; what `from` is.
+    async fn source_for_move(
+        &self,
+        from: &Loc<'_>,
+        target: &Bucket,
+        to: &Loc<'_>,
+    ) -> Result<Kind, VfsError> {
         if from.parts.is_empty() || to.parts.is_empty() {
             return Err(VfsError::permission_denied(from.path));
         }
@@ -224,7 +191,21 @@ impl Bucket {
             return Err(VfsError::invalid_name(to.path));
         }
         Bucket::object(&to.key(), to.path)?;
-        let source = self.kind(from).await?;
+        match self.kind(from).await? {
+            Kind::Missing => Err(VfsError::not_found(from.path)),
+            source => Ok(source),
+        }
+    }
+
+    /// Copies `source` (at `from` here) to `to` in `target` server-side,
+    /// then deletes it here.
+    async fn move_source(
+        &self,
+        from: &Loc<'_>,
+        source: Kind,
+        target: &Bucket,
+        to: &Loc<'_>,
+    ) -> Result<(), VfsError> {
         target.require_dir(to.path, to.parent()).await?;
         let existing = target.kind(to).await?;
         match source {
@@ -234,9 +215,13 @@ impl Bucket {
                     return Err(VfsError::is_a_directory(to.path));
                 }
                 let rest = &self.account.rest;
-                rest.copy_blob(&self.name, &from.key(), &target.name, &to.key())
+                if !rest
+                    .copy_blob(&self.name, &from.key(), &target.name, &to.key())
                     .await
-                    .at(from.path)?;
+                    .at(from.path)?
+                {
+                    return Err(VfsError::not_found(from.path));
+                }
                 self.delete_key(&from.key(), from.path).await?;
             }
             Kind::Dir => {
