@@ -99,7 +99,7 @@ pub async fn login_s3(
 
 fn key_is_base64(key: &str) -> bool {
     !key.is_empty()
-        && key.len() % 4 == 0
+        && key.len().is_multiple_of(4)
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')

@@ -10,6 +10,7 @@
 //! ```text
 //! SITE CHMOD <SP> <octal-mode> <SP> <pathname>
 //! SITE HELP [<SP> <string>]
+//! SITE QUOTA
 //! ```
 
 use crate::text::{Argument, Pathname, Word};
@@ -59,6 +60,8 @@ pub enum SiteCommand {
     },
     /// `SITE HELP [topic]`.
     Help(Option<Argument>),
+    /// `SITE QUOTA`: the login's traffic quota, used and left.
+    Quota,
     /// Any other sub-command.
     Other {
         /// The sub-command, upper case.
@@ -103,6 +106,10 @@ impl SiteCommand {
                 Ok(Self::Chmod { mode, path })
             }
             "HELP" => text(args).map(Self::Help),
+            "QUOTA" => match text(args)? {
+                None => Ok(Self::Quota),
+                Some(_) => Err(SiteError::BadArgs("usage: SITE QUOTA")),
+            },
             _ => Ok(Self::Other {
                 name,
                 args: text(args)?,
@@ -124,6 +131,7 @@ impl SiteCommand {
                 out.extend_from_slice(path.as_bytes());
             }
             Self::Help(topic) => push_opt("HELP", topic.as_ref()),
+            Self::Quota => out.extend_from_slice(b"QUOTA"),
             Self::Other { name, args } => push_opt(name.as_str(), args.as_ref()),
         }
     }
@@ -161,10 +169,12 @@ mod tests {
                 Argument::try_from("chmod").unwrap()
             )))
         );
+        assert_eq!(parse(b"quota"), Some(SiteCommand::Quota));
+        assert_eq!(parse(b"QUOTA alice"), None);
         assert_eq!(
-            parse(b"QUOTA"),
+            parse(b"WHO"),
             Some(SiteCommand::Other {
-                name: Word::try_from("QUOTA").unwrap(),
+                name: Word::try_from("WHO").unwrap(),
                 args: None
             })
         );

@@ -239,11 +239,10 @@ impl Authenticator for UserList {
         password: &[u8],
         _context: &AuthContext,
     ) -> Result<Login, AuthError> {
-        if let Some(vfs) = &self.anonymous {
-            if user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp") {
+        if let Some(vfs) = &self.anonymous
+            && (user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")) {
                 return Ok(Login::new("anonymous", vfs.clone(), false));
             }
-        }
         let Some(account) = self.accounts.get(user).cloned() else {
             return Err(AuthError::InvalidCredentials);
         };

@@ -38,7 +38,9 @@ mod options;
 mod quota;
 mod server;
 mod session;
+mod throttle;
 mod tls;
+pub mod usage;
 
 pub use auth::{
     AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
@@ -46,6 +48,7 @@ pub use auth::{
 };
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, Options, PublicAddress, TlsPolicy};
-pub use quota::{Direction, QuotaExceeded, QuotaHook};
+pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use server::{Server, ServerBuilder};
+pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};

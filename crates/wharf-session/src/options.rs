@@ -130,6 +130,13 @@ pub struct Options {
     /// Allow `CCC` (back to a clear control connection after login, for
     /// NAT helpers that must read PORT/PASV). Default off.
     pub allow_ccc: bool,
+    /// Bandwidth of each session's downloads, bytes per second; `0` is
+    /// unlimited. Per-account limits are in
+    /// [`UsageConfig`](crate::usage::UsageConfig).
+    pub session_download_rate: u64,
+    /// Bandwidth of each session's uploads, bytes per second; `0` is
+    /// unlimited.
+    pub session_upload_rate: u64,
 }
 
 impl Default for Options {
@@ -162,6 +169,8 @@ impl Default for Options {
             tls_policy: TlsPolicy::default(),
             tls_reuse_required: true,
             allow_ccc: false,
+            session_download_rate: 0,
+            session_upload_rate: 0,
         }
     }
 }

@@ -1,6 +1,11 @@
-//! The seam for traffic quotas and accounting: a [`QuotaHook`] on a
-//! [`Login`](crate::Login) is asked before each transfer and told of every
-//! chunk that moves, and can stop the transfer.
+//! The seam for traffic quotas and accounting: a [`QuotaHook`] is asked
+//! before each transfer, told of every chunk that moves (and of control and
+//! listing traffic, which it counts but never stops), and can stop a
+//! transfer. [`Accounting`](crate::usage::Accounting) is the built-in one;
+//! an [`Authenticator`](crate::Authenticator) may attach its own to a
+//! [`Login`](crate::Login).
+
+use std::time::SystemTime;
 
 /// Which way file bytes move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,19 +16,65 @@ pub enum Direction {
     Upload,
 }
 
-/// A transfer was refused or stopped by a quota; the message goes to the
-/// client in a `552` reply (name the quota and when it resets).
+/// A transfer was refused or stopped by a quota. The message goes to the
+/// client (`451` for a download, `552` for an upload): name the quota and
+/// when it resets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct QuotaExceeded(pub String);
+#[error("{message}")]
+pub struct QuotaExceeded {
+    /// What the client is told.
+    pub message: String,
+    /// How many bytes of the refused chunk still fit under the quota (and
+    /// were counted): a download sends them before it stops, so it stops
+    /// exactly at the limit.
+    pub allowed: u64,
+}
 
-/// Accounting of a login's transfers. Called on the transfer's hot path, so
-/// implementations should be quick (atomics, not I/O).
+impl QuotaExceeded {
+    /// A refusal with nothing allowed.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            allowed: 0,
+        }
+    }
+}
+
+/// What `SITE QUOTA` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaStatus {
+    /// The account counted.
+    pub account: String,
+    /// "daily", "monthly".
+    pub period: &'static str,
+    /// Bytes counted this period, as far as this server knows.
+    pub used: u64,
+    /// The limit; `0` is unlimited.
+    pub limit: u64,
+    /// When the period ends.
+    pub resets: SystemTime,
+}
+
+/// Accounting of a login's traffic. Called on the transfer's hot path, so
+/// implementations should be quick (atomics or a short lock, not I/O).
 pub trait QuotaHook: Send + Sync {
-    /// Before a transfer starts: `Err` refuses it with `552`.
+    /// Before a transfer starts: `Err` refuses it.
     fn check(&self, direction: Direction) -> Result<(), QuotaExceeded>;
 
-    /// `bytes` more have moved: `Err` stops the transfer with `552`. An
-    /// upload stopped this way is discarded.
+    /// `bytes` more file bytes are about to move: `Err` stops the transfer
+    /// after [`QuotaExceeded::allowed`] of them. An upload stopped this way
+    /// is discarded.
     fn consume(&self, direction: Direction, bytes: u64) -> Result<(), QuotaExceeded>;
+
+    /// Traffic that counts but is never stopped: control-connection bytes
+    /// and directory listings.
+    fn record(&self, bytes: u64) {
+        let _ = bytes;
+    }
+
+    /// The state of the quota, for `SITE QUOTA`; `None` if there is nothing
+    /// to show.
+    fn status(&self) -> Option<QuotaStatus> {
+        None
+    }
 }

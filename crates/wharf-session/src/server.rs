@@ -20,6 +20,7 @@ use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::options::{Options, PublicAddress};
 use crate::session::{ServerContext, run_session};
 use crate::tls::TlsConfig;
+use crate::usage::Accounting;
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
@@ -29,9 +30,19 @@ pub struct ServerBuilder {
     addresses: Vec<SocketAddr>,
     implicit_addresses: Vec<SocketAddr>,
     tls: Option<Arc<TlsConfig>>,
+    accounting: Option<Arc<Accounting>>,
 }
 
 impl ServerBuilder {
+    /// Counts every login's traffic per account and enforces its quota and
+    /// bandwidth limits (see [`crate::usage`]). A login whose
+    /// authenticator attached its own [`QuotaHook`](crate::QuotaHook) is
+    /// held to both.
+    pub fn accounting(mut self, accounting: Arc<Accounting>) -> Self {
+        self.accounting = Some(accounting);
+        self
+    }
+
     /// Replaces all options at once.
     pub fn options(mut self, options: Options) -> Self {
         self.options = options;
@@ -139,6 +150,7 @@ impl ServerBuilder {
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,
             tls: self.tls,
+            accounting: self.accounting,
             options,
         };
         Ok(Server {
@@ -170,6 +182,7 @@ impl Server {
             addresses: Vec::new(),
             implicit_addresses: Vec::new(),
             tls: None,
+            accounting: None,
         }
     }
 
@@ -194,8 +207,11 @@ impl Server {
 
     /// Serves until `shutdown` resolves; then stops accepting, lets running
     /// transfers finish within the grace period, closes every session with
-    /// `421`, and returns.
+    /// `421`, and returns. With [`ServerBuilder::accounting`] and a store,
+    /// counts are flushed in the background meanwhile and once more at the
+    /// end.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let flusher = self.ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
         let (stop, stopped) = watch::channel(false);
         let sessions = TaskTracker::new();
         let limits = Arc::new(Limits::new(&self.ctx.options));
@@ -219,6 +235,15 @@ impl Server {
         let grace = self.ctx.options.shutdown_grace + std::time::Duration::from_secs(5);
         if tokio::time::timeout(grace, sessions.wait()).await.is_err() {
             warn!("sessions still open after the grace period");
+        }
+        if let Some(flusher) = flusher {
+            flusher.abort();
+            let _ = flusher.await;
+        }
+        if let Some(accounting) = &self.ctx.accounting
+            && accounting.flush().await.is_err()
+        {
+            warn!("usage counts could not all be stored at shutdown");
         }
         Ok(())
     }

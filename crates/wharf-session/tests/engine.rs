@@ -22,7 +22,7 @@ struct Allowance(AtomicU64);
 impl QuotaHook for Allowance {
     fn check(&self, _: Direction) -> Result<(), QuotaExceeded> {
         match self.0.load(Ordering::SeqCst) {
-            0 => Err(QuotaExceeded("daily quota of 10000 bytes used".into())),
+            0 => Err(QuotaExceeded::new("daily quota of 10000 bytes used")),
             _ => Ok(()),
         }
     }
@@ -31,7 +31,7 @@ impl QuotaHook for Allowance {
         let left = self.0.load(Ordering::SeqCst);
         if bytes > left {
             self.0.store(0, Ordering::SeqCst);
-            return Err(QuotaExceeded("daily quota of 10000 bytes reached".into()));
+            return Err(QuotaExceeded::new("daily quota of 10000 bytes reached"));
         }
         self.0.fetch_sub(bytes, Ordering::SeqCst);
         Ok(())
@@ -57,7 +57,7 @@ async fn a_quota_hook_stops_and_then_refuses_transfers() {
         .unwrap()
         .unwrap();
     let end = client.reply().await;
-    assert_eq!(end.code().get(), 552, "{end}");
+    assert_eq!(end.code().get(), 451, "{end}");
     assert!(end.to_string().contains("quota"), "{end}");
     assert!(
         received.len() < 100_000,
@@ -67,7 +67,7 @@ async fn a_quota_hook_stops_and_then_refuses_transfers() {
     // Used up: the next transfer is refused before any 150.
     let _data = client.data().await;
     let refused = client.cmd("RETR big.bin").await;
-    assert_eq!(refused.code().get(), 552, "{refused}");
+    assert_eq!(refused.code().get(), 451, "{refused}");
     assert_eq!(client.cmd("NOOP").await.code().get(), 200);
 
     server.stop.send(()).unwrap();

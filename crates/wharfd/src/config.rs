@@ -243,20 +243,18 @@ impl Config {
                 bail!("passive.overrides[{i}].address: must not be empty");
             }
         }
-        if let Some(required) = &self.tls.required {
-            if !["none", "login", "data", "all"].contains(&required.as_str()) {
+        if let Some(required) = &self.tls.required
+            && !["none", "login", "data", "all"].contains(&required.as_str()) {
                 bail!("tls.required: {required:?} is not one of none, login, data, all");
             }
-        }
         if let Some(storage) = &self.storage {
             crate::storage::StorageUrl::parse(storage)
                 .map_err(|e| anyhow::anyhow!("storage: {e}"))?;
         }
-        if let Some(endpoint) = &self.azure.endpoint {
-            if !endpoint.contains("{account}") {
+        if let Some(endpoint) = &self.azure.endpoint
+            && !endpoint.contains("{account}") {
                 bail!("azure.endpoint: {endpoint:?} must contain {{account}}");
             }
-        }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             bail!("tls.cert and tls.key go together");
         }

@@ -12,6 +12,7 @@ use wharf_vfs::VPath;
 use super::{Handled, reply};
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
+use crate::usage::{bytes_text, utc_text};
 
 impl Session {
     /// A path and the storage, for a command that writes.
@@ -158,10 +159,50 @@ impl Session {
                     "SITE commands:",
                     " CHMOD <octal-mode> <path>",
                     " HELP",
+                    " QUOTA",
                     "End",
                 ],
             ))),
+            SiteCommand::Quota => self.site_quota(),
             _ => Ok(reply(ReplyCode::NOT_IMPLEMENTED, "Unknown SITE command.")),
         }
+    }
+}
+
+impl Session {
+    /// `SITE QUOTA`: used, limit and reset time of each quota on the login.
+    fn site_quota(&self) -> Handled {
+        let statuses: Vec<_> = self
+            .quota_hooks()?
+            .iter()
+            .filter_map(|hook| hook.status())
+            .collect();
+        if statuses.is_empty() {
+            return Ok(reply(ReplyCode::OK, "No traffic quota on this login."));
+        }
+        let mut lines = Vec::new();
+        for status in &statuses {
+            let limit = match status.limit {
+                0 => "unlimited".to_owned(),
+                limit => bytes_text(limit),
+            };
+            lines.push(format!(
+                "Quota for {} ({}):",
+                status.account.escape_default(),
+                status.period
+            ));
+            lines.push(format!(" Used: {}", bytes_text(status.used)));
+            lines.push(format!(" Limit: {limit}"));
+            if status.limit > 0 {
+                let left = status.limit.saturating_sub(status.used);
+                lines.push(format!(" Left: {}", bytes_text(left)));
+            }
+            lines.push(format!(" Resets: {}", utc_text(status.resets)));
+        }
+        lines.push("End".to_owned());
+        Ok(Outcome::Reply(Reply::multiline(
+            ReplyCode::OK,
+            lines.iter().map(String::as_str),
+        )))
     }
 }

@@ -12,7 +12,7 @@ use wharf_vfs::next_entry;
 
 use super::Handled;
 use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
-use crate::data::transfer::{TransferJob, Work};
+use crate::data::transfer::{Pacing, TransferJob, Work};
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
@@ -48,7 +48,8 @@ impl Session {
                 format,
             }),
             path: target,
-            quota: None,
+            quotas: self.quota_hooks()?,
+            pacing: Pacing::default(),
             block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(

@@ -22,6 +22,7 @@ impl Session {
         }
         // USER while logged in starts a new login (RFC 959 allows it).
         self.state.login = LoginState::AwaitingPassword(name);
+        self.account = None;
         self.data = DataPlan::None;
         reply(ReplyCode::NEED_PASSWORD, "Password required.")
     }
@@ -53,6 +54,9 @@ impl Session {
             Ok(login) => {
                 info!(user = %login.user, writable = login.writable, "login");
                 let writable = login.writable;
+                if let Some(accounting) = &self.ctx.accounting {
+                    self.account = Some(accounting.account(&login.user).await);
+                }
                 self.state.tls_exempt = self.tls_exempt(&login.user) || self.tls_exempt(&user);
                 self.state.login = LoginState::LoggedIn(login);
                 self.state.cwd = wharf_vfs::VPath::root();
@@ -80,7 +84,9 @@ impl Session {
     }
 
     pub(super) fn rein(&mut self) -> Outcome {
+        self.charge_control();
         self.state.reinitialize();
+        self.account = None;
         self.data = DataPlan::None;
         reply(ReplyCode::SERVICE_READY, "Session reset, send USER.")
     }

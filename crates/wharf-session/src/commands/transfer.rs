@@ -8,7 +8,7 @@ use wharf_vfs::{VPath, Vfs, VfsErrorKind, WriteMode};
 
 use super::Handled;
 use crate::data::plan::DataPlan;
-use crate::data::transfer::{TransferJob, Work};
+use crate::data::transfer::{Pacing, TransferJob, Work, quota_code};
 use crate::quota::{Direction, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
@@ -36,15 +36,24 @@ impl Session {
         Ok(plan)
     }
 
-    /// The login's quota hook, after asking it whether a transfer in
-    /// `direction` may start (`552` if not).
-    fn quota_for(&self, direction: Direction) -> Result<Option<Arc<dyn QuotaHook>>, Reply> {
-        let quota = self.state.login()?.quota.clone();
-        if let Some(hook) = &quota {
+    /// The login's quota hooks and bandwidth limits for a transfer in
+    /// `direction`, after asking the hooks whether it may start (`451` for
+    /// a download, `552` for an upload, if not).
+    fn quota_for(&self, direction: Direction) -> Result<(Vec<Arc<dyn QuotaHook>>, Pacing), Reply> {
+        let quotas = self.quota_hooks()?;
+        for hook in &quotas {
             hook.check(direction)
-                .map_err(|e| Reply::new(ReplyCode::EXCEEDED_STORAGE, &format!("{e}.")))?;
+                .map_err(|e| Reply::new(quota_code(direction), &capitalized(&e.message)))?;
         }
-        Ok(quota)
+        let session = match direction {
+            Direction::Download => self.throttles.0.clone(),
+            Direction::Upload => self.throttles.1.clone(),
+        };
+        let pacing = Pacing {
+            session,
+            account: self.account.clone(),
+        };
+        Ok((quotas, pacing))
     }
 
     /// No PORT/PASV/EPRT/EPSV: the default data port (RFC 959 3.2, 5.2),
@@ -82,7 +91,7 @@ impl Session {
         let vfs = self.state.login()?.vfs.clone();
         let target = self.state.resolve(path)?;
         let offset = self.state.take_restart();
-        let quota = self.quota_for(Direction::Download)?;
+        let (quotas, pacing) = self.quota_for(Direction::Download)?;
         let meta = vfs
             .metadata(&target)
             .await
@@ -111,7 +120,8 @@ impl Session {
                 ascii: self.state.ascii,
             },
             path: target,
-            quota,
+            quotas,
+            pacing,
             block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(
@@ -183,7 +193,7 @@ impl Session {
         if target.is_root() {
             return Err(bad_name());
         }
-        let quota = self.quota_for(Direction::Upload)?;
+        let (quotas, pacing) = self.quota_for(Direction::Upload)?;
         // The data connection first: without one (or against the TLS
         // policy) nothing is created.
         let plan = self.take_data_plan()?;
@@ -218,7 +228,8 @@ impl Session {
                 ascii: self.state.ascii,
             },
             path: target,
-            quota,
+            quotas,
+            pacing,
             block: self.state.mode_block,
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))
@@ -227,4 +238,13 @@ impl Session {
 
 fn bad_name() -> Reply {
     Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "File name not allowed.")
+}
+
+/// `message` as a reply sentence: capital first letter, final period.
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => "Quota exceeded.".to_owned(),
+    }
 }

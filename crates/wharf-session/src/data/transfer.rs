@@ -18,6 +18,8 @@ use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
+use crate::throttle::{self, Throttle};
+use crate::usage::AccountUsage;
 
 /// What a transfer does once its data connection is open.
 pub(crate) enum Work {
@@ -40,8 +42,29 @@ pub(crate) struct TransferJob {
     pub(crate) block: bool,
     /// The file or directory, for replies and logs.
     pub(crate) path: VPath,
-    /// The login's quota, told of every chunk of file data.
-    pub(crate) quota: Option<Arc<dyn QuotaHook>>,
+    /// The login's quotas, told of every chunk of file data (and of the
+    /// size of listings).
+    pub(crate) quotas: Vec<Arc<dyn QuotaHook>>,
+    /// Bandwidth limits of the session and of the account.
+    pub(crate) pacing: Pacing,
+}
+
+/// The throttles a transfer waits for, in its direction.
+#[derive(Default)]
+pub(crate) struct Pacing {
+    pub(crate) session: Option<Arc<Throttle>>,
+    pub(crate) account: Option<Arc<AccountUsage>>,
+}
+
+impl Pacing {
+    /// Waits until `bytes` more may go; at once without limits.
+    async fn pace(&self, direction: Direction, bytes: usize) {
+        let account = self.account.as_deref().and_then(|a| a.throttle(direction));
+        if self.session.is_none() && account.is_none() {
+            return;
+        }
+        throttle::pace(&[self.session.as_deref(), account], bytes as u64).await;
+    }
 }
 
 /// Buffer size and stall limit.
@@ -63,7 +86,7 @@ pub(crate) enum TransferError {
     /// The storage failed.
     Storage(VfsError),
     /// The login's quota stopped it.
-    Quota(QuotaExceeded),
+    Quota(QuotaExceeded, Direction),
 }
 
 /// How a transfer ended, and in MODE B the data connection to keep for the
@@ -103,11 +126,11 @@ async fn move_data(
     let mut stream = opened.stream;
     let moved = match job.work {
         Work::Send { reader, ascii } => {
-            let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Download);
+            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
             send(reader, &mut stream, ascii, block, limits, meter, &job.path).await?
         }
         Work::Receive { upload, ascii } => {
-            let meter = Meter::new(&progress, job.quota.as_deref(), Direction::Upload);
+            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Upload);
             if block {
                 receive_blocks(&mut stream, upload, ascii, limits, meter, &job.path).await?
             } else {
@@ -115,7 +138,12 @@ async fn move_data(
             }
         }
         Work::List(listing) => match listing.write_to(&mut stream, block).await {
-            Ok(n) => n,
+            Ok(n) => {
+                for quota in &job.quotas {
+                    quota.record(n);
+                }
+                n
+            }
             Err(ListError::Storage(e)) => return Err(TransferError::Storage(e)),
             Err(ListError::Data(e)) => return Err(TransferError::Broken(e)),
         },
@@ -139,10 +167,12 @@ async fn move_data(
     Ok((moved, None))
 }
 
-/// Counts file bytes for STAT and tells the quota hook.
+/// Counts file bytes for STAT, tells the quota hooks, and paces the
+/// transfer to its bandwidth limits.
 struct Meter<'a> {
     progress: &'a AtomicU64,
-    quota: Option<&'a dyn QuotaHook>,
+    quotas: &'a [Arc<dyn QuotaHook>],
+    pacing: &'a Pacing,
     direction: Direction,
     total: u64,
 }
@@ -150,26 +180,42 @@ struct Meter<'a> {
 impl<'a> Meter<'a> {
     fn new(
         progress: &'a AtomicU64,
-        quota: Option<&'a dyn QuotaHook>,
+        quotas: &'a [Arc<dyn QuotaHook>],
+        pacing: &'a Pacing,
         direction: Direction,
     ) -> Self {
         Self {
             progress,
-            quota,
+            quotas,
+            pacing,
             direction,
             total: 0,
         }
     }
 
-    fn add(&mut self, bytes: usize) -> Result<(), TransferError> {
-        let bytes = bytes as u64;
-        self.total += bytes;
+    /// Lets `bytes` move once the bandwidth limits allow: all of them, or,
+    /// when a quota runs out, how many still fit and the error that stops
+    /// the transfer after them.
+    async fn admit(&mut self, bytes: usize) -> (usize, Option<TransferError>) {
+        let mut allowed = bytes;
+        let mut stop = None;
+        for quota in self.quotas {
+            if let Err(e) = quota.consume(self.direction, allowed as u64) {
+                allowed = allowed.min(usize::try_from(e.allowed).unwrap_or(usize::MAX));
+                stop = Some(TransferError::Quota(e, self.direction));
+            }
+        }
+        self.pacing.pace(self.direction, allowed).await;
+        self.total += allowed as u64;
         self.progress.store(self.total, Ordering::Relaxed);
-        match self.quota {
-            Some(quota) => quota
-                .consume(self.direction, bytes)
-                .map_err(TransferError::Quota),
-            None => Ok(()),
+        (allowed, stop)
+    }
+
+    /// Like [`Meter::admit`] for uploads: over quota, nothing is kept.
+    async fn admit_all(&mut self, bytes: usize) -> Result<(), TransferError> {
+        match self.admit(bytes).await {
+            (_, Some(stop)) => Err(stop),
+            (_, None) => Ok(()),
         }
     }
 }
@@ -232,8 +278,14 @@ async fn send<W: AsyncWrite + Unpin>(
             }
             return Ok(meter.total);
         }
-        // The quota decides before the bytes leave.
-        meter.add(n)?;
+        // The quota decides before the bytes leave: a download stops
+        // exactly at the limit.
+        let (n, stop) = meter.admit(n).await;
+        if n == 0
+            && let Some(stop) = stop
+        {
+            return Err(stop);
+        }
         let out = if ascii {
             converted.clear();
             crlf.convert(&buf[..n], &mut converted);
@@ -251,6 +303,9 @@ async fn send<W: AsyncWrite + Unpin>(
         stalled(limits, dst.write_all(out))
             .await?
             .map_err(TransferError::Broken)?;
+        if let Some(stop) = stop {
+            return Err(stop);
+        }
     }
 }
 
@@ -289,7 +344,7 @@ async fn receive<R: AsyncRead + Unpin>(
             return Ok(meter.total);
         }
         // Over quota: return before writing, which drops (discards) the upload.
-        meter.add(n)?;
+        meter.admit_all(n).await?;
         let data = if ascii {
             crlf.convert(&buf[..n], &mut converted);
             &converted[..]
@@ -324,7 +379,7 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
         while let Some(event) = decoder.decode(&mut pending).map_err(malformed)? {
             match event {
                 BlockEvent::Data(bytes) => {
-                    meter.add(bytes.len())?;
+                    meter.admit_all(bytes.len()).await?;
                     let data = if ascii {
                         converted.clear();
                         crlf.convert(&bytes, &mut converted);
@@ -381,10 +436,9 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
             ReplyCode::CONNECTION_CLOSED,
             &format!("Data connection broken, transfer aborted: {e}."),
         ),
-        Err(TransferError::Quota(e)) => Reply::new(
-            ReplyCode::EXCEEDED_STORAGE,
-            &format!("Transfer stopped: {e}."),
-        ),
+        Err(TransferError::Quota(e, direction)) => {
+            Reply::new(quota_code(*direction), &format!("Transfer stopped: {e}."))
+        }
         Err(TransferError::Stalled) => Reply::new(
             ReplyCode::CONNECTION_CLOSED,
             "Data connection stalled, transfer aborted.",
@@ -401,5 +455,14 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
                 ),
             }
         }
+    }
+}
+
+/// The reply code of a quota refusal: RFC 959 gives RETR `451` (local
+/// error) and the storing commands `552` (storage allocation exceeded).
+pub(crate) fn quota_code(direction: Direction) -> ReplyCode {
+    match direction {
+        Direction::Download => ReplyCode::LOCAL_ERROR,
+        Direction::Upload => ReplyCode::EXCEEDED_STORAGE,
     }
 }

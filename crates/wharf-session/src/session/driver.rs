@@ -23,6 +23,7 @@ use wharf_proto::codec::ServerCodec;
 use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
 use super::control_stream::ControlStream;
+use super::counted::Counted;
 use super::state::LoginState;
 use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
@@ -30,8 +31,8 @@ use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
 use crate::data::transfer::{self, Finished, TransferError, final_reply};
 
-type Commands = FramedRead<ReadHalf<ControlStream>, ServerCodec>;
-type Replies = WriteHalf<ControlStream>;
+type Commands = FramedRead<ReadHalf<Counted<ControlStream>>, ServerCodec>;
+type Replies = WriteHalf<Counted<ControlStream>>;
 
 /// How long a TLS handshake on the control connection may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,8 +71,8 @@ async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
     }
 }
 
-fn framed(stream: ControlStream, max_line: usize) -> (Commands, Replies) {
-    let (read, write) = tokio::io::split(stream);
+fn framed(stream: ControlStream, max_line: usize, bytes: &Arc<AtomicU64>) -> (Commands, Replies) {
+    let (read, write) = tokio::io::split(Counted::new(stream, bytes.clone()));
     (FramedRead::new(read, ServerCodec::new(max_line)), write)
 }
 
@@ -125,7 +126,7 @@ async fn drive(
     } else {
         ControlStream::plain(tcp)
     };
-    let (mut commands, mut out) = framed(stream, ctx.options.max_line);
+    let (mut commands, mut out) = framed(stream, ctx.options.max_line, &session.control_bytes);
     let login_deadline = Instant::now() + ctx.options.login_timeout;
     let idle = ctx.options.idle_timeout;
     info!(local = %local, implicit_tls = implicit, "session start");
@@ -193,6 +194,7 @@ async fn drive(
                 Flow::Close
             }
         };
+        session.charge_control();
         match flow {
             Flow::Continue => {}
             Flow::Close => break,
@@ -209,7 +211,7 @@ async fn drive(
                     return;
                 }
             },
-            Flow::EndTls => match downgrade(commands, out, ctx.options.max_line).await {
+            Flow::EndTls => match downgrade(commands, out, &session).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
                     session.state.tls_control = false;
@@ -224,6 +226,7 @@ async fn drive(
         let _ = running.task.await;
     }
     let _ = out.shutdown().await;
+    session.charge_control();
     let user = match &session.state.login {
         LoginState::LoggedIn(login) => login.user.as_str(),
         _ => "-",
@@ -244,7 +247,7 @@ async fn upgrade(
         warn!("bytes after AUTH TLS before the handshake; closing");
         return None;
     }
-    let ControlStream::Plain { tcp, .. } = parts.io.unsplit(out) else {
+    let ControlStream::Plain { tcp, .. } = parts.io.unsplit(out).into_inner() else {
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
@@ -252,6 +255,7 @@ async fn upgrade(
         Ok(Ok(stream)) => Some(framed(
             ControlStream::Tls(Box::new(stream)),
             session.ctx.options.max_line,
+            &session.control_bytes,
         )),
         Ok(Err(error)) => {
             warn!(%error, "TLS handshake after AUTH TLS failed");
@@ -269,15 +273,19 @@ async fn upgrade(
 async fn downgrade(
     commands: Commands,
     out: Replies,
-    max_line: usize,
+    session: &Session,
 ) -> Option<(Commands, Replies)> {
     let parts = commands.into_parts();
-    let ControlStream::Tls(tls) = parts.io.unsplit(out) else {
+    let ControlStream::Tls(tls) = parts.io.unsplit(out).into_inner() else {
         return None;
     };
     let (mut tcp, mut conn) = (*tls).into_inner();
     match timeout(HANDSHAKE_TIMEOUT, close_tls(&mut tcp, &mut conn)).await {
-        Ok(Ok(())) => Some(framed(ControlStream::plain(tcp), max_line)),
+        Ok(Ok(())) => Some(framed(
+            ControlStream::plain(tcp),
+            session.ctx.options.max_line,
+            &session.control_bytes,
+        )),
         Ok(Err(error)) => {
             warn!(%error, "TLS shutdown after CCC failed");
             None

@@ -1,6 +1,7 @@
 //! One control connection: its state, its command loop, its transfers.
 
 mod control_stream;
+mod counted;
 mod driver;
 pub(crate) mod reply_map;
 pub(crate) mod state;
@@ -9,7 +10,7 @@ mod tls_close;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use tokio::task::JoinHandle;
@@ -22,7 +23,10 @@ use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::plan::{DataPlan, DataTls, OpenContext};
 use crate::data::transfer::{Finished, Limits, TransferJob};
 use crate::options::Options;
+use crate::quota::QuotaHook;
+use crate::throttle::Throttle;
 use crate::tls::{SessionToken, TlsConfig};
+use crate::usage::{AccountUsage, Accounting};
 use state::SessionState;
 
 pub(crate) use driver::run_session;
@@ -40,6 +44,8 @@ pub(crate) struct ServerContext {
     pub(crate) tls: Option<Arc<TlsConfig>>,
     /// Shared passive ports, when multiplexing is on.
     pub(crate) multiplexer: Option<Arc<Multiplexer>>,
+    /// Traffic accounting, quotas and per-account bandwidth.
+    pub(crate) accounting: Option<Arc<Accounting>>,
 }
 
 impl ServerContext {
@@ -90,18 +96,30 @@ pub(crate) struct Session {
     pub(crate) transfer: Option<RunningTransfer>,
     /// Binds this session's data connections to its TLS session.
     pub(crate) token: SessionToken,
+    /// The logged-in account's counter, with accounting on.
+    pub(crate) account: Option<Arc<AccountUsage>>,
+    /// This session's own bandwidth limits: download, upload.
+    pub(crate) throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),
+    /// Control-connection bytes not yet counted to an account.
+    pub(crate) control_bytes: Arc<AtomicU64>,
 }
 
 impl Session {
     pub(crate) fn new(ctx: Arc<ServerContext>, peer: SocketAddr, local: SocketAddr) -> Self {
         Self {
-            ctx,
             state: SessionState::default(),
             peer,
             local,
             data: DataPlan::None,
             transfer: None,
+            throttles: (
+                Throttle::new(ctx.options.session_download_rate).map(Arc::new),
+                Throttle::new(ctx.options.session_upload_rate).map(Arc::new),
+            ),
             token: random_token(),
+            account: None,
+            control_bytes: Arc::new(AtomicU64::new(0)),
+            ctx,
         }
     }
 
@@ -122,6 +140,36 @@ impl Session {
                 _ => None,
             },
         }
+    }
+
+    /// Counts the control bytes seen since the last call to the logged-in
+    /// account (before login they wait: the login's own bytes count too).
+    pub(crate) fn charge_control(&self) {
+        let Ok(login) = self.state.login() else {
+            return;
+        };
+        let bytes = self.control_bytes.swap(0, Ordering::Relaxed);
+        if bytes == 0 {
+            return;
+        }
+        if let Some(account) = &self.account {
+            account.record(bytes);
+        }
+        if let Some(hook) = &login.quota {
+            hook.record(bytes);
+        }
+    }
+
+    /// The hooks that count this login's traffic: the login's own and the
+    /// account's, when accounting is on.
+    pub(crate) fn quota_hooks(&self) -> Result<Vec<Arc<dyn QuotaHook>>, Reply> {
+        let login = self.state.login()?;
+        let mut hooks: Vec<Arc<dyn QuotaHook>> = Vec::new();
+        hooks.extend(login.quota.clone());
+        if let Some(account) = &self.account {
+            hooks.push(account.clone());
+        }
+        Ok(hooks)
     }
 
     pub(crate) fn limits(&self) -> Limits {
