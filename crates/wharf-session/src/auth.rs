@@ -240,9 +240,10 @@ impl Authenticator for UserList {
         _context: &AuthContext,
     ) -> Result<Login, AuthError> {
         if let Some(vfs) = &self.anonymous
-            && (user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")) {
-                return Ok(Login::new("anonymous", vfs.clone(), false));
-            }
+            && (user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp"))
+        {
+            return Ok(Login::new("anonymous", vfs.clone(), false));
+        }
         let Some(account) = self.accounts.get(user).cloned() else {
             return Err(AuthError::InvalidCredentials);
         };

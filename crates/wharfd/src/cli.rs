@@ -9,6 +9,8 @@ use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 use wharf_blob::FolderMarker;
 
+use crate::sizes::{parse_rate, parse_size};
+
 /// Wharf's FTP server.
 ///
 /// With no arguments it serves ./ftp-root (created if missing) on
@@ -173,6 +175,50 @@ pub(crate) struct Cli {
     /// Allow CCC (clear control connection after login).
     #[arg(long)]
     pub(crate) tls_allow_ccc: bool,
+
+    /// Bytes each account may transfer per period (data both ways and the
+    /// control connection), e.g. 10MB or 2GiB; 0 = unlimited. Per-user
+    /// limits: `quota` in the users file, `[quota.accounts]` in the config.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) quota: Option<u64>,
+
+    /// The quota period, in UTC: day (default) or month.
+    #[arg(long, value_name = "PERIOD", value_parser = ["day", "month"])]
+    pub(crate) quota_period: Option<String>,
+
+    /// Where usage counts persist and are shared between servers: a
+    /// directory, azure://ACCOUNT/CONTAINER[/PREFIX] or
+    /// s3://BUCKET[/PREFIX]. Without it, counts live in memory only.
+    #[arg(long, value_name = "URL")]
+    pub(crate) usage_store: Option<String>,
+
+    /// The key of a blob --usage-store (as --storage-key-file; default:
+    /// --storage-key-file, then the environment).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) usage_store_key_file: Option<PathBuf>,
+
+    /// Seconds between flushes of the usage counts to the store (default
+    /// 10): what a crash can lose, and how soon servers see each other's
+    /// traffic.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) usage_flush_secs: Option<u64>,
+
+    /// Download bandwidth of each session, e.g. 1MiB/s; 0 = unlimited.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) session_download_rate: Option<u64>,
+
+    /// Upload bandwidth of each session.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) session_upload_rate: Option<u64>,
+
+    /// Download bandwidth of each account, all its sessions on this server
+    /// together.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) account_download_rate: Option<u64>,
+
+    /// Upload bandwidth of each account.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) account_upload_rate: Option<u64>,
 }
 
 /// `--azure-folder-marker` / `[azure] folder_marker`.

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::sizes::Size;
+
 /// The whole configuration file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +37,31 @@ pub(crate) struct Config {
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
     pub(crate) s3: S3Section,
+    pub(crate) quota: QuotaSection,
+    pub(crate) rate: RateSection,
+}
+
+/// `[quota]`: traffic quotas and where their counts are stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct QuotaSection {
+    pub(crate) limit: Option<Size>,
+    pub(crate) period: Option<String>,
+    pub(crate) store: Option<String>,
+    pub(crate) store_key_file: Option<PathBuf>,
+    pub(crate) flush_secs: Option<u64>,
+    /// Limits by account name (storage accounts in pass-through mode).
+    pub(crate) accounts: std::collections::BTreeMap<String, Size>,
+}
+
+/// `[rate]`: bandwidth limits per session and per account.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RateSection {
+    pub(crate) session_download: Option<Size>,
+    pub(crate) session_upload: Option<Size>,
+    pub(crate) account_download: Option<Size>,
+    pub(crate) account_upload: Option<Size>,
 }
 
 /// `[s3]`: where the S3 store of `storage = "s3://..."` is.
@@ -92,6 +119,9 @@ pub(crate) struct UserEntry {
     /// Exempt from the TLS policy (a legacy client on a trusted network).
     #[serde(default)]
     pub(crate) tls_exempt: bool,
+    /// This user's traffic quota per period, overriding the default.
+    #[serde(default)]
+    pub(crate) quota: Option<Size>,
 }
 
 fn yes() -> bool {
@@ -222,6 +252,7 @@ impl Config {
         config.tls.cert = config.tls.cert.map(|p| relative_to(dir, &p));
         config.storage_key_file = config.storage_key_file.map(|p| relative_to(dir, &p));
         config.tls.key = config.tls.key.map(|p| relative_to(dir, &p));
+        config.quota.store_key_file = config.quota.store_key_file.map(|p| relative_to(dir, &p));
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
             host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));
@@ -244,17 +275,48 @@ impl Config {
             }
         }
         if let Some(required) = &self.tls.required
-            && !["none", "login", "data", "all"].contains(&required.as_str()) {
-                bail!("tls.required: {required:?} is not one of none, login, data, all");
-            }
+            && !["none", "login", "data", "all"].contains(&required.as_str())
+        {
+            bail!("tls.required: {required:?} is not one of none, login, data, all");
+        }
         if let Some(storage) = &self.storage {
             crate::storage::StorageUrl::parse(storage)
                 .map_err(|e| anyhow::anyhow!("storage: {e}"))?;
         }
         if let Some(endpoint) = &self.azure.endpoint
-            && !endpoint.contains("{account}") {
-                bail!("azure.endpoint: {endpoint:?} must contain {{account}}");
+            && !endpoint.contains("{account}")
+        {
+            bail!("azure.endpoint: {endpoint:?} must contain {{account}}");
+        }
+        if let Some(limit) = &self.quota.limit {
+            limit
+                .bytes()
+                .map_err(|e| anyhow::anyhow!("quota.limit: {e}"))?;
+        }
+        if let Some(period) = &self.quota.period {
+            period
+                .parse::<wharf_session::usage::Period>()
+                .map_err(|e| anyhow::anyhow!("quota.period: {e}"))?;
+        }
+        if let Some(store) = &self.quota.store {
+            crate::usage::UsageStoreUrl::parse(store)
+                .map_err(|e| anyhow::anyhow!("quota.store: {e}"))?;
+        }
+        for (name, size) in &self.quota.accounts {
+            size.bytes()
+                .map_err(|e| anyhow::anyhow!("quota.accounts.{name}: {e}"))?;
+        }
+        for (key, rate) in [
+            ("session_download", &self.rate.session_download),
+            ("session_upload", &self.rate.session_upload),
+            ("account_download", &self.rate.account_download),
+            ("account_upload", &self.rate.account_upload),
+        ] {
+            if let Some(rate) = rate {
+                rate.rate()
+                    .map_err(|e| anyhow::anyhow!("rate.{key}: {e}"))?;
             }
+        }
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             bail!("tls.cert and tls.key go together");
         }
@@ -273,6 +335,11 @@ fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
     for (i, user) in users.iter().enumerate() {
         if user.name.is_empty() {
             bail!("{key}[{i}].name: must not be empty");
+        }
+        if let Some(quota) = &user.quota {
+            quota
+                .bytes()
+                .map_err(|e| anyhow::anyhow!("{key}[{i}].quota ({}): {e}", user.name))?;
         }
         match (&user.password_hash, &user.password) {
             (None, None) => bail!(
@@ -321,6 +388,23 @@ mod tests {
             config.azure.folder_marker,
             Some(crate::cli::MarkerStyle::Placeholder)
         );
+        assert_eq!(config.quota.limit, Some(Size::Text("10MB".into())));
+        assert_eq!(config.quota.accounts.len(), 1);
+        assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
+        assert!(config.rate.account_upload.is_some());
+    }
+
+    #[test]
+    fn quota_and_rate_errors_name_the_key() {
+        assert!(error_of("[quota]\nlimit = \"10 parsecs\"").contains("quota.limit"));
+        assert!(error_of("[quota]\nperiod = \"week\"").contains("quota.period"));
+        assert!(error_of("[quota]\nstore = \"gcs://x\"").contains("quota.store"));
+        assert!(error_of("[quota.accounts]\nbob = \"lots\"").contains("quota.accounts.bob"));
+        assert!(error_of("[rate]\nsession_download = \"fast\"").contains("rate.session_download"));
+        let user = "[[user]]\nname = \"bob\"\npassword = \"x\"\nquota = \"x\"";
+        assert!(error_of(user).contains("user[0].quota (bob)"));
+        let ok = Config::parse("[quota]\nlimit = 1000\n[rate]\naccount_download = 4096\n").unwrap();
+        assert_eq!(ok.quota.limit, Some(Size::Bytes(1000)));
     }
 
     #[test]

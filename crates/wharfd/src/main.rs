@@ -4,7 +4,9 @@ mod cli;
 mod config;
 mod passthrough;
 mod settings;
+mod sizes;
 mod storage;
+mod usage;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -155,31 +157,31 @@ async fn run() -> Result<()> {
         .or(config.azure.folder_marker)
         .unwrap_or(cli::MarkerStyle::Placeholder)
         .marker();
+    let azure_endpoint = cli
+        .azure_endpoint
+        .clone()
+        .or(config.azure.endpoint.clone())
+        .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned());
+    let key_file = cli
+        .storage_key_file
+        .clone()
+        .or(config.storage_key_file.clone());
+    let region = cli
+        .s3_region
+        .clone()
+        .or(config.s3.region.clone())
+        .unwrap_or_else(|| "us-east-1".into());
+    let s3_endpoint = cli.s3_endpoint.clone().or(config.s3.endpoint.clone());
+    let access = storage::StorageAccess {
+        azure_endpoint: &azure_endpoint,
+        s3_endpoint: s3_endpoint.as_deref(),
+        s3_region: &region,
+        key_file: key_file.as_deref(),
+        azure_folder_marker: folder_marker.clone(),
+    };
     let storage = match cli.storage.clone().or(config.storage.clone()) {
         Some(url) => {
             let parsed = storage::StorageUrl::parse(&url)?;
-            let azure_endpoint = cli
-                .azure_endpoint
-                .clone()
-                .or(config.azure.endpoint.clone())
-                .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned());
-            let key_file = cli
-                .storage_key_file
-                .clone()
-                .or(config.storage_key_file.clone());
-            let region = cli
-                .s3_region
-                .clone()
-                .or(config.s3.region.clone())
-                .unwrap_or_else(|| "us-east-1".into());
-            let s3_endpoint = cli.s3_endpoint.clone().or(config.s3.endpoint.clone());
-            let access = storage::StorageAccess {
-                azure_endpoint: &azure_endpoint,
-                s3_endpoint: s3_endpoint.as_deref(),
-                s3_region: &region,
-                key_file: key_file.as_deref(),
-                azure_folder_marker: folder_marker.clone(),
-            };
             Some((url, storage::open(&parsed, &access).await?))
         }
         None => None,
@@ -213,6 +215,11 @@ async fn run() -> Result<()> {
     }
     for address in &settings.listen {
         builder = builder.listen(*address);
+    }
+    if settings.usage.enabled() {
+        let (accounting, line) = usage::accounting(settings.usage, &access).await?;
+        banner_lines.push(line);
+        builder = builder.accounting(accounting);
     }
     let server = builder.bind().await?;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wharf_fs::LocalFs;
+use wharf_session::usage::Period;
 use wharf_session::{
     CertificatePem, IpNetwork, Keepalive, Options, PublicAddress, TlsConfig, TlsPolicy, UserList,
 };
@@ -16,6 +17,8 @@ use wharf_vfs::Vfs;
 
 use crate::cli::{Cli, parse_port_range, public_ip};
 use crate::config::{Config, UserEntry, load_users, relative_to};
+use crate::sizes::Size;
+use crate::usage::UsageStoreUrl;
 
 /// The user created when no user and no anonymous access is configured.
 pub(crate) const DEFAULT_USER: &str = "wharf";
@@ -47,6 +50,98 @@ pub(crate) struct Settings {
     pub(crate) tls: Option<TlsSettings>,
     /// Seed 000's bridge: the blob endpoint, when logins go to Azure.
     pub(crate) azure_endpoint: Option<String>,
+    /// Quotas and account bandwidth.
+    pub(crate) usage: UsagePlan,
+}
+
+/// Quotas, per-account bandwidth and where counts are stored; the store
+/// is opened by `main` (it may be remote).
+#[derive(Debug, Default)]
+pub(crate) struct UsagePlan {
+    pub(crate) period: Period,
+    pub(crate) default_limit: u64,
+    pub(crate) limits: HashMap<String, u64>,
+    pub(crate) store: Option<UsageStoreUrl>,
+    pub(crate) store_key_file: Option<PathBuf>,
+    pub(crate) flush_interval: Duration,
+    pub(crate) account_rates: (u64, u64),
+}
+
+impl UsagePlan {
+    /// Accounting is needed at all: something to limit or to store.
+    pub(crate) fn enabled(&self) -> bool {
+        self.default_limit > 0
+            || self.limits.values().any(|&l| l > 0)
+            || self.store.is_some()
+            || self.account_rates != (0, 0)
+    }
+
+    fn resolve(cli: &Cli, config: &Config, users: &[&UserEntry]) -> Result<Self> {
+        let size = |s: &Size, key: &str| s.bytes().map_err(|e| anyhow!("{key}: {e}"));
+        let default_limit = match (cli.quota, &config.quota.limit) {
+            (Some(limit), _) => limit,
+            (None, Some(limit)) => size(limit, "quota.limit")?,
+            (None, None) => 0,
+        };
+        let mut limits = HashMap::new();
+        for (name, limit) in &config.quota.accounts {
+            limits.insert(
+                name.clone(),
+                size(limit, &format!("quota.accounts.{name}"))?,
+            );
+        }
+        for user in users {
+            if let Some(limit) = &user.quota {
+                limits.insert(
+                    user.name.clone(),
+                    size(limit, &format!("user {}", user.name))?,
+                );
+            }
+        }
+        let period = cli
+            .quota_period
+            .as_deref()
+            .or(config.quota.period.as_deref())
+            .unwrap_or("day")
+            .parse::<Period>()
+            .map_err(|e| anyhow!("--quota-period: {e}"))?;
+        let store = cli
+            .usage_store
+            .as_deref()
+            .or(config.quota.store.as_deref())
+            .map(UsageStoreUrl::parse)
+            .transpose()?;
+        let flush = cli
+            .usage_flush_secs
+            .or(config.quota.flush_secs)
+            .unwrap_or(10);
+        if flush == 0 {
+            return Err(anyhow!("--usage-flush-secs must be at least 1"));
+        }
+        Ok(Self {
+            period,
+            default_limit,
+            limits,
+            store,
+            store_key_file: cli
+                .usage_store_key_file
+                .clone()
+                .or(config.quota.store_key_file.clone()),
+            flush_interval: Duration::from_secs(flush),
+            account_rates: (
+                rate(
+                    cli.account_download_rate,
+                    &config.rate.account_download,
+                    "account_download",
+                )?,
+                rate(
+                    cli.account_upload_rate,
+                    &config.rate.account_upload,
+                    "account_upload",
+                )?,
+            ),
+        })
+    }
 }
 
 /// Opens each distinct root directory once; with `--storage`, every user
@@ -77,6 +172,15 @@ fn public_address(text: &str) -> PublicAddress {
     match public_ip(text) {
         Some(ip) => PublicAddress::Ip(ip),
         None => PublicAddress::Host(text.to_owned()),
+    }
+}
+
+/// A rate from its flag, else `[rate] key`, else unlimited (0).
+fn rate(flag: Option<u64>, size: &Option<Size>, key: &str) -> Result<u64> {
+    match (flag, size) {
+        (Some(rate), _) => Ok(rate),
+        (None, Some(size)) => size.rate().map_err(|e| anyhow!("rate.{key}: {e}")),
+        (None, None) => Ok(0),
     }
 }
 
@@ -170,6 +274,7 @@ impl Settings {
                 root: None,
                 writable: true,
                 tls_exempt: false,
+                quota: None,
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;
@@ -205,12 +310,14 @@ impl Settings {
         }
 
         let mut hosts = Vec::new();
+        let mut host_entries = Vec::new();
         for host in &config.hosts {
             let host_root = host.root.clone().unwrap_or_else(|| root.clone());
             let mut entries = host.users.clone();
             if let Some(file) = &host.users_file {
                 entries.extend(load_users(file)?);
             }
+            host_entries.extend(entries.iter().cloned());
             let mut list = add_users(UserList::new(), &entries, &host_root, &mut roots)
                 .with_context(|| format!("host {}", host.name))?;
             if host.anonymous {
@@ -219,6 +326,8 @@ impl Settings {
             hosts.push((host.name.clone(), list));
         }
 
+        let all_users: Vec<&UserEntry> = entries.iter().chain(&host_entries).collect();
+        let usage = UsagePlan::resolve(cli, &config, &all_users)?;
         let tls = tls_settings(cli, &config)?;
         let mut options = options(cli, &config)?;
         let required = cli
@@ -245,6 +354,7 @@ impl Settings {
             banner.push(format!("storage: {name}"));
         }
         Ok(Self {
+            usage,
             azure_endpoint,
             tls,
             listen,
@@ -369,6 +479,16 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .or(limits.failed_login_delay_ms)
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
+    o.session_download_rate = rate(
+        cli.session_download_rate,
+        &config.rate.session_download,
+        "session_download",
+    )?;
+    o.session_upload_rate = rate(
+        cli.session_upload_rate,
+        &config.rate.session_upload,
+        "session_upload",
+    )?;
 
     let t = &config.timeouts;
     o.login_timeout = secs(t.login_secs, defaults.login_timeout);

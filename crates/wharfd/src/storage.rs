@@ -64,6 +64,7 @@ impl StorageUrl {
 }
 
 /// Where the store is and how to sign for it.
+#[derive(Clone)]
 pub(crate) struct StorageAccess<'a> {
     /// Azure endpoint template with `{account}`.
     pub(crate) azure_endpoint: &'a str,
@@ -74,7 +75,7 @@ pub(crate) struct StorageAccess<'a> {
     pub(crate) azure_folder_marker: FolderMarker,
 }
 
-fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
+pub(crate) fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
     if let Some(file) = access.key_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the key file {}", file.display()))?;

@@ -212,11 +212,12 @@ pub fn format_mlsx_line(
         out.push(b';');
     }
     if let (true, Some(unique)) = (facts.contains(&Fact::Unique), entry.unique)
-        && unique.bytes().any(fact_byte) {
-            out.extend_from_slice(b"unique=");
-            out.extend(unique.bytes().filter(|&b| fact_byte(b)));
-            out.push(b';');
-        }
+        && unique.bytes().any(fact_byte)
+    {
+        out.extend_from_slice(b"unique=");
+        out.extend(unique.bytes().filter(|&b| fact_byte(b)));
+        out.push(b';');
+    }
     if let (true, Some(mode)) = (facts.contains(&Fact::UnixMode), entry.mode) {
         let _ = write!(out, "UNIX.mode=0{:o};", mode & 0o7777);
     }

@@ -126,9 +126,10 @@ impl PublicAddressResolver {
     async fn resolve(&self, name: &str) -> Option<Ipv4Addr> {
         let cached = *self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((at, ip)) = cached
-            && at.elapsed() < self.ttl {
-                return Some(ip);
-            }
+            && at.elapsed() < self.ttl
+        {
+            return Some(ip);
+        }
         let found = match tokio::net::lookup_host((name, 0)).await {
             Ok(addrs) => addrs
                 .filter_map(|a| match a.ip() {

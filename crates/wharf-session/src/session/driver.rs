@@ -354,6 +354,9 @@ impl Session {
                 if send(out, &preliminary).await.is_err() {
                     return Flow::Close;
                 }
+                // The command and its 150 count before the data does, so a
+                // quota cut falls where the client can tell it.
+                self.charge_control();
                 self.start_transfer(*job);
                 Flow::Continue
             }

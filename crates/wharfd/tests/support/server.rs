@@ -99,6 +99,12 @@ impl ServerBuilder {
         self.args(&["--implicit-listen", "127.0.0.1:0"])
     }
 
+    /// Listens on `ip` (a loopback address such as `127.0.0.2`), port 0.
+    pub(crate) fn listen_ip(mut self, ip: &str) -> Self {
+        self.listen = format!("{ip}:0");
+        self
+    }
+
     /// Sets an environment variable of the server process (e.g. `RUST_LOG`).
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
@@ -335,6 +341,19 @@ impl Server {
     pub(crate) fn log_text(&self) -> String {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         String::from_utf8_lossy(&log).into_owned()
+    }
+
+    /// Stops the server as an operator would (SIGTERM: graceful shutdown,
+    /// which flushes usage counts) and waits, at most 20 s, for it to exit.
+    pub(crate) fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let exited = wait_for_exit(&mut self.child, Duration::from_secs(20));
+        assert!(
+            exited.is_some(),
+            "wharfd did not exit after SIGTERM\n{}",
+            self.log_tail()
+        );
     }
 
     /// Stops the server (kills it and waits, at most 10 s, for it to exit

@@ -1,0 +1,239 @@
+//! Quotas and bandwidth limits: where the usage counts are stored
+//! (`--usage-store`), and the blob-backed [`UsageStore`].
+//!
+//! ```text
+//! DIR or file:///DIR                         a local directory
+//! azure://ACCOUNT/CONTAINER[/PREFIX]         blobs in an Azure container
+//! s3://BUCKET[/PREFIX]                       objects in an S3 bucket
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow, bail};
+use async_trait::async_trait;
+use wharf_blob::{BlobConfig, ConditionalObjects, Store, View};
+use wharf_session::usage::{
+    Accounting, DirUsageStore, UsageConfig, UsageRecord, UsageStore, UsageStoreError,
+};
+
+use crate::settings::UsagePlan;
+
+use crate::storage::{StorageAccess, secret};
+
+/// A parsed `--usage-store`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UsageStoreUrl {
+    Dir(PathBuf),
+    Azure {
+        account: String,
+        container: String,
+        prefix: String,
+    },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+}
+
+impl UsageStoreUrl {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let split = |rest: &str| {
+            let mut parts = rest.trim_matches('/').splitn(3, '/');
+            let first = parts.next().unwrap_or_default().to_owned();
+            let second = parts.next().unwrap_or_default().to_owned();
+            let third = parts.next().unwrap_or_default().to_owned();
+            (first, second, third)
+        };
+        if let Some(rest) = text.strip_prefix("azure://") {
+            let (account, container, prefix) = split(rest);
+            if account.is_empty() || container.is_empty() {
+                bail!("--usage-store {text}: expected azure://ACCOUNT/CONTAINER[/PREFIX]");
+            }
+            return Ok(Self::Azure {
+                account,
+                container,
+                prefix,
+            });
+        }
+        if let Some(rest) = text.strip_prefix("s3://") {
+            let (bucket, first, rest) = split(rest);
+            if bucket.is_empty() {
+                bail!("--usage-store {text}: expected s3://BUCKET[/PREFIX]");
+            }
+            let prefix = [first, rest]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
+            return Ok(Self::S3 { bucket, prefix });
+        }
+        if text.contains("://") && !text.starts_with("file://") {
+            bail!(
+                "--usage-store {text}: expected a directory, file:///DIR, azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX]"
+            );
+        }
+        let dir = text.strip_prefix("file://").unwrap_or(text);
+        if dir.is_empty() {
+            bail!("--usage-store: empty directory name");
+        }
+        Ok(Self::Dir(PathBuf::from(dir)))
+    }
+}
+
+/// Opens the store; a blob store is read once so that a wrong key or
+/// endpoint stops the server at start.
+pub(crate) async fn open_store(
+    url: &UsageStoreUrl,
+    access: &StorageAccess<'_>,
+) -> Result<Arc<dyn UsageStore>> {
+    let (store, container, prefix) = match url {
+        UsageStoreUrl::Dir(dir) => return Ok(Arc::new(DirUsageStore::new(dir))),
+        UsageStoreUrl::Azure {
+            account,
+            container,
+            prefix,
+        } => {
+            let key = secret(access, &["AZURE_STORAGE_KEY"])?;
+            let endpoint = access.azure_endpoint.replace("{account}", account);
+            (
+                Store::azure(endpoint, account.clone(), key),
+                container,
+                prefix,
+            )
+        }
+        UsageStoreUrl::S3 { bucket, prefix } => {
+            let pair = secret(access, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
+            let (id, key) = pair
+                .split_once(':')
+                .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
+            let endpoint = access
+                .s3_endpoint
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", access.s3_region));
+            (
+                Store::s3(endpoint, access.s3_region, id, key),
+                bucket,
+                prefix,
+            )
+        }
+    };
+    let objects = ConditionalObjects::new(BlobConfig::new(store, View::Account), container, prefix)
+        .map_err(|e| anyhow!("usage store: {e}"))?;
+    objects
+        .read("wharf-usage-check")
+        .await
+        .map_err(|e| anyhow!("the usage store does not answer as expected: {e}"))?;
+    Ok(Arc::new(BlobUsageStore(objects)))
+}
+
+/// The server's accounting from `plan`, and a line for the start banner.
+pub(crate) async fn accounting(
+    plan: UsagePlan,
+    access: &StorageAccess<'_>,
+) -> Result<(Arc<Accounting>, String)> {
+    let key_file = plan.store_key_file.as_deref().or(access.key_file);
+    let access = StorageAccess {
+        key_file,
+        ..access.clone()
+    };
+    let store = match &plan.store {
+        Some(url) => Some(open_store(url, &access).await?),
+        None => None,
+    };
+    let limit = match plan.default_limit {
+        0 => "no default limit".to_owned(),
+        n => format!("{n} bytes per account"),
+    };
+    let kept = match &plan.store {
+        Some(UsageStoreUrl::Dir(dir)) => format!("counts in {}", dir.display()),
+        Some(_) => "counts in the blob store".to_owned(),
+        None => "counts in memory only".to_owned(),
+    };
+    let line = format!("quotas: {limit}, {} (UTC), {kept}", plan.period.adjective());
+    let mut config = UsageConfig::default();
+    config.period = plan.period;
+    config.default_limit = plan.default_limit;
+    config.limits = plan.limits;
+    config.store = store;
+    config.flush_interval = plan.flush_interval;
+    config.account_rates = plan.account_rates;
+    Ok((Accounting::new(config), line))
+}
+
+/// Usage records as blobs, one per account and period, updated with
+/// ETag-conditional writes.
+struct BlobUsageStore(ConditionalObjects);
+
+fn backend(error: wharf_blob::ObjectError) -> UsageStoreError {
+    UsageStoreError::Backend(Box::new(error))
+}
+
+#[async_trait]
+impl UsageStore for BlobUsageStore {
+    async fn load(&self, account: &str, period: &str) -> Result<u64, UsageStoreError> {
+        let name = UsageRecord::object_name(account, period);
+        match self.0.read(&name).await.map_err(backend)? {
+            Some(bytes) => Ok(UsageRecord::from_json(&bytes, &name)?.bytes),
+            None => Ok(0),
+        }
+    }
+
+    async fn add(&self, account: &str, period: &str, delta: u64) -> Result<u64, UsageStoreError> {
+        let name = UsageRecord::object_name(account, period);
+        let written = self
+            .0
+            .update(&name, |current| {
+                let current = current
+                    .map(|bytes| UsageRecord::from_json(bytes, &name))
+                    .transpose()
+                    .map_err(|e| e.to_string())?;
+                Ok(UsageRecord::added(current, account, period, delta).to_json())
+            })
+            .await
+            .map_err(backend)?;
+        Ok(UsageRecord::from_json(&written, &name)?.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls() {
+        assert_eq!(
+            UsageStoreUrl::parse("azure://acct/usage/wharf/prod").unwrap(),
+            UsageStoreUrl::Azure {
+                account: "acct".into(),
+                container: "usage".into(),
+                prefix: "wharf/prod".into()
+            }
+        );
+        assert_eq!(
+            UsageStoreUrl::parse("s3://bucket").unwrap(),
+            UsageStoreUrl::S3 {
+                bucket: "bucket".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            UsageStoreUrl::parse("s3://bucket/a/b").unwrap(),
+            UsageStoreUrl::S3 {
+                bucket: "bucket".into(),
+                prefix: "a/b".into()
+            }
+        );
+        assert_eq!(
+            UsageStoreUrl::parse("file:///var/lib/wharf").unwrap(),
+            UsageStoreUrl::Dir("/var/lib/wharf".into())
+        );
+        assert_eq!(
+            UsageStoreUrl::parse("usage").unwrap(),
+            UsageStoreUrl::Dir("usage".into())
+        );
+        for bad in ["azure://acct", "azure://", "s3://", "gcs://x", ""] {
+            assert!(UsageStoreUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
