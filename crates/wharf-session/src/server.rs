@@ -237,8 +237,7 @@ impl Server {
             warn!("sessions still open after the grace period");
         }
         if let Some(flusher) = flusher {
-            flusher.abort();
-            let _ = flusher.await;
+            flusher.stop().await;
         }
         if let Some(accounting) = &self.ctx.accounting
             && accounting.flush().await.is_err()

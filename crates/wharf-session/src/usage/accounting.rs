@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use tokio::sync::Notify;
 use tracing::{debug, warn};
 
 use super::account::AccountUsage;
@@ -167,19 +168,41 @@ impl Accounting {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Flushes every `flush_interval` until the returned task is aborted.
-    pub(crate) fn spawn_flusher(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+    /// Flushes every `flush_interval` until [`Flusher::stop`].
+    pub(crate) fn spawn_flusher(self: &Arc<Self>) -> Option<Flusher> {
         self.config.store.as_ref()?;
         let accounting = self.clone();
-        Some(tokio::spawn(async move {
+        let stop = Arc::new(Notify::new());
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(accounting.config.flush_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = stopped.notified() => return,
+                }
+                // Never interrupted: bytes on their way to the store are
+                // either stored or given back for the next flush.
                 let _ = accounting.flush().await;
             }
-        }))
+        });
+        Some(Flusher { stop, task })
+    }
+}
+
+/// The background flush task.
+pub(crate) struct Flusher {
+    stop: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Flusher {
+    /// Stops the task after the flush it may be running.
+    pub(crate) async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
     }
 }
 
