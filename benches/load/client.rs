@@ -1,7 +1,7 @@
 //! A minimal FTP client for load: wharf-proto's `ClientCodec` on the
 //! control connection, EPSV data connections, optional explicit FTPS.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,8 +11,8 @@ use futures_util::{SinkExt, StreamExt};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_util::codec::Framed;
@@ -125,27 +125,47 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// A logged-in FTP session.
+/// One control connection, logged in or not.
 pub struct Client {
     control: Framed<Stream, ClientCodec>,
     addr: SocketAddr,
+    /// The local address every connection of this session is bound to, so
+    /// that load spreads over several loopback sources (per-IP limits) and
+    /// data connections come from the control connection's address.
+    source: Option<IpAddr>,
     tls: Option<TlsConnector>,
 }
 
+/// A TCP connection to `addr`, from `source` when given.
+async fn connect_from(source: Option<IpAddr>, addr: SocketAddr) -> Result<TcpStream> {
+    let Some(source) = source else {
+        return Ok(TcpStream::connect(addr).await?);
+    };
+    let socket = match source {
+        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .with_context(|| format!("bind to {source}"))?;
+    Ok(socket.connect(addr).await?)
+}
+
 impl Client {
-    /// Connects, optionally secures with AUTH TLS + PBSZ 0 + PROT P, and
-    /// logs in; TYPE I.
-    pub async fn login(
+    /// Connects (from `source` when given) and reads the greeting; with
+    /// `tls`, secures the control connection with AUTH TLS + PBSZ 0 +
+    /// PROT P. Not logged in yet.
+    pub async fn connect(
         addr: SocketAddr,
-        user: &str,
-        password: &str,
+        source: Option<IpAddr>,
         tls: Option<TlsConnector>,
     ) -> Result<Self> {
-        let tcp = TcpStream::connect(addr).await.context("connect")?;
+        let tcp = connect_from(source, addr).await.context("connect")?;
         tcp.set_nodelay(true)?;
         let mut client = Self {
             control: Framed::new(Stream::Plain(tcp), ClientCodec::default()),
             addr,
+            source,
             tls,
         };
         client.expect_reply(220).await?;
@@ -162,10 +182,33 @@ impl Client {
             client.command("PBSZ 0", 200).await?;
             client.command("PROT P", 200).await?;
         }
-        client.command(&format!("USER {user}"), 331).await?;
-        client.command(&format!("PASS {password}"), 230).await?;
+        Ok(client)
+    }
+
+    /// USER and PASS.
+    pub async fn log_in(&mut self, user: &str, password: &str) -> Result<()> {
+        self.command(&format!("USER {user}"), 331).await?;
+        self.command(&format!("PASS {password}"), 230).await?;
+        Ok(())
+    }
+
+    /// Connects, logs in and sets TYPE I: ready for transfers.
+    pub async fn open(
+        addr: SocketAddr,
+        source: Option<IpAddr>,
+        user: &str,
+        password: &str,
+        tls: Option<TlsConnector>,
+    ) -> Result<Self> {
+        let mut client = Self::connect(addr, source, tls).await?;
+        client.log_in(user, password).await?;
         client.command("TYPE I", 200).await?;
         Ok(client)
+    }
+
+    /// QUIT and its 221.
+    pub async fn quit(mut self) -> Result<()> {
+        self.command("QUIT", 221).await.map(|_| ())
     }
 
     async fn reply(&mut self) -> Result<Reply> {
@@ -190,17 +233,34 @@ impl Client {
         let command =
             Command::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("{line}: {e}"))?;
         self.control.send(command).await?;
-        self.expect_reply(code).await
+        self.expect_reply(code)
+            .await
+            .with_context(|| line.split(' ').next().unwrap_or(line).to_owned())
+    }
+
+    /// The size the server reports for `path` (SIZE).
+    pub async fn size(&mut self, path: &str) -> Result<u64> {
+        let reply = self.command(&format!("SIZE {path}"), 213).await?;
+        let line = reply
+            .lines()
+            .first()
+            .context("an empty 213 reply")?
+            .to_string_lossy();
+        line.trim()
+            .parse()
+            .with_context(|| format!("SIZE reply {line:?}"))
     }
 
     /// EPSV, then `line` (a transfer command): the open data connection.
+    /// A 125 or 150 preliminary reply is accepted.
     pub async fn transfer(&mut self, line: &str) -> Result<Stream> {
         let reply = self.command("EPSV", 229).await?;
-        let port = parse_epsv_reply(reply.lines()[0].as_bytes())?;
+        let first = reply.lines().first().context("an empty 229 reply")?;
+        let port = parse_epsv_reply(first.as_bytes())?;
         let command =
             Command::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("{line}: {e}"))?;
         self.control.send(command).await?;
-        let tcp = TcpStream::connect((self.addr.ip(), port))
+        let tcp = connect_from(self.source, SocketAddr::new(self.addr.ip(), port))
             .await
             .context("data connect")?;
         let data = match &self.tls {
@@ -212,13 +272,40 @@ impl Client {
             )),
             None => Stream::Plain(tcp),
         };
-        self.expect_reply(150).await?;
+        let reply = self.reply().await?;
+        let code = reply.code().get();
+        if code != 150 && code != 125 {
+            bail!("{line}: expected 150, got {}", reply.to_string().trim_end());
+        }
         Ok(data)
+    }
+
+    /// Ends an upload: shuts down the sending side (with TLS, close_notify
+    /// first) and reads until the server closes its side, so that nothing
+    /// the server sent (TLS 1.3 session tickets, its close_notify) is left
+    /// unread: closing a socket with unread data resets the connection, and
+    /// a reset can throw away upload data the server has not read yet.
+    pub async fn end_upload(mut data: Stream) -> Result<()> {
+        data.shutdown().await.context("data shutdown")?;
+        let mut buf = [0u8; 4096];
+        loop {
+            match data.read(&mut buf).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                // Some servers close without close_notify once they have
+                // everything.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e).context("data connection after upload"),
+            }
+        }
     }
 
     /// The final reply of a transfer.
     pub async fn finish(&mut self) -> Result<()> {
-        self.expect_reply(226).await.map(|_| ())
+        self.expect_reply(226)
+            .await
+            .map(|_| ())
+            .context("end of transfer")
     }
 }
 

@@ -1,118 +1,207 @@
-//! `wharf-load`: throughput of a real `wharfd` on loopback, plain and over
-//! FTPS, measured in alternation within one run so that the ratio between
-//! them holds on a noisy machine; RETR is also set against `tcp-raw`, a bare
-//! socket feeding the same sink.
+//! `wharf-load`: the performance issue's load scenarios against real FTP
+//! servers on loopback. By default it starts a release `wharfd` itself;
+//! with `--target` it also drives servers that are already running
+//! (vsftpd, Pure-FTPd, pyftpdlib: `benches/compare.sh` sets them up) and
+//! runs every case against each server in turn, repetition after
+//! repetition, so that the ratios hold on a noisy machine. Server CPU is
+//! read from /proc over each server's whole process tree.
 //!
 //! ```sh
-//! cargo build --release -p wharfd
-//! cargo run --release -p wharf-benches --bin wharf-load -- --size-mib 512 --repeat 5
+//! cargo build --release -p wharfd -p wharf-benches
+//! target/release/wharf-load --size-mib 256 --repeat 3
+//! target/release/wharf-load --scenarios retr-big,small-files --seconds 5 \
+//!     --target name=vsftpd,addr=127.0.0.1:2121,user=u,password=p,root=/srv/ftp,pid=1234
 //! ```
-#![allow(clippy::print_stdout, missing_docs, unreachable_pub)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod client;
+mod proctree;
+mod report;
 mod scenarios;
 mod server;
+mod stats;
+mod target;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 
+use crate::report::{CaseResult, Row};
+use crate::scenarios::Settings;
+use crate::target::Target;
+
+/// Load scenarios against wharfd and, with --target, other FTP servers on
+/// loopback; one table of medians, ranges, server CPU and ratios.
+#[derive(Parser)]
+#[command(name = "wharf-load")]
 struct Args {
+    /// Scenarios to run, comma-separated: tcp-raw, retr-big, retr-big-tls,
+    /// stor-big, stor-big-tls, small-files, login-rate, list-big,
+    /// idle-sessions (default: all).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Size of each big transfer, in MiB.
+    #[arg(long, default_value_t = 256)]
     size_mib: u64,
+    /// Runs of every case against every server, alternating.
+    #[arg(long, default_value_t = 3)]
     repeat: usize,
-    server: PathBuf,
+    /// Length of small-files and login-rate runs, in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Sessions idle-sessions holds open at once.
+    #[arg(long, default_value_t = 5000)]
+    idle_sessions: usize,
+    /// Files in the directory list-big lists.
+    #[arg(long, default_value_t = 10_000)]
+    list_files: usize,
+    /// Loopback source addresses (127.0.0.2 and up) the clients are spread
+    /// over, for servers that limit sessions per address; 0 for none.
+    #[arg(long, default_value_t = 16)]
+    sources: u8,
+    /// A running server to measure too:
+    /// name=N,addr=IP:PORT,user=U,password=P,root=DIR,pid=PID[,tls=on];
+    /// repeat for several.
+    #[arg(long = "target")]
+    targets: Vec<String>,
+    /// Do not start the built-in wharfd (measure --target servers only).
+    #[arg(long)]
+    no_wharfd: bool,
+    /// The wharfd binary for the built-in target (default: next to this
+    /// binary).
+    #[arg(long)]
+    server: Option<PathBuf>,
 }
 
-fn args() -> Result<Args> {
-    let mut args = Args {
-        size_mib: 256,
-        repeat: 3,
-        server: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/wharfd"),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--size-mib" => args.size_mib = value.parse()?,
-            "--repeat" => args.repeat = value.parse()?,
-            "--server" => args.server = value.into(),
-            other => anyhow::bail!("unknown flag {other} (--size-mib, --repeat, --server)"),
-        }
-    }
-    Ok(args)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+/// Raises the soft limit on open files to the hard one: idle-sessions
+/// holds thousands of connections. Returns the limit now in force.
+fn raise_open_files() -> Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX).context("raise RLIMIT_NOFILE")
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
-    let args = args()?;
-    let size = args.size_mib * 1024 * 1024;
-    let server = server::Server::start(&args.server).await?;
-    std::fs::write(server.root.join("big.bin"), vec![0xa5u8; size as usize])?;
-
-    println!(
-        "wharf-load: {} MiB per transfer, {} repetitions, plain and TLS alternating",
-        args.size_mib, args.repeat
-    );
-    println!(
-        "{:<10} {:>5} {:>12} {:>12} {:>14}",
-        "scenario", "tls", "median MiB/s", "min..max", "cpu s/GiB"
-    );
-    for scenario in ["retr-big", "stor-big"] {
-        let mut runs: [Vec<scenarios::Measure>; 2] = [Vec::new(), Vec::new()];
-        let mut raw = Vec::new();
-        for _ in 0..args.repeat {
-            if scenario == "retr-big" {
-                raw.push(scenarios::tcp_raw(size).await?.mib_per_s);
-            }
-            for (i, tls) in [false, true].into_iter().enumerate() {
-                let measured = match scenario {
-                    "retr-big" => scenarios::retr_big(&server, size, tls).await?,
-                    _ => scenarios::stor_big(&server, size, tls).await?,
-                };
-                runs[i].push(measured);
-            }
-        }
-        let mut medians = [0.0; 2];
-        for (i, tls) in ["no", "yes"].into_iter().enumerate() {
-            let speeds: Vec<f64> = runs[i].iter().map(|m| m.mib_per_s).collect();
-            let (min, max) = speeds
-                .iter()
-                .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-            medians[i] = median(speeds);
-            let cpu: Vec<f64> = runs[i].iter().filter_map(|m| m.cpu_per_gib).collect();
-            let cpu = if cpu.is_empty() {
-                "-".to_owned()
-            } else {
-                format!("{:.2}", median(cpu))
-            };
-            println!(
-                "{scenario:<10} {tls:>5} {:>12.0} {:>5.0}..{:<6.0} {cpu:>14}",
-                medians[i], min, max
-            );
-        }
-        println!(
-            "{scenario:<10} TLS/plain throughput ratio: {:.2}",
-            medians[1] / medians[0]
+    let args = Args::parse();
+    let selected: Vec<String> = if args.scenarios.is_empty() {
+        scenarios::ALL.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        args.scenarios.clone()
+    };
+    let cases = scenarios::cases(&selected, args.idle_sessions)?;
+    let open_files = raise_open_files()?;
+    if selected.iter().any(|s| s == "idle-sessions") && open_files < args.idle_sessions as u64 + 256
+    {
+        eprintln!(
+            "wharf-load: only {open_files} open files allowed (ulimit -Hn); idle-sessions will fail"
         );
-        if !raw.is_empty() {
-            let (min, max) = raw
-                .iter()
-                .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-            let raw = median(raw);
-            println!(
-                "{:<10} {:>5} {raw:>12.0} {min:>5.0}..{max:<6.0} {:>14}",
-                "tcp-raw", "no", "-"
+    }
+
+    let mut targets = Vec::new();
+    if !args.no_wharfd {
+        let binary = match &args.server {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()?.with_file_name("wharfd"),
+        };
+        let max_sessions = (args.idle_sessions + 200).max(1000);
+        targets.push(Target::builtin(&binary, max_sessions).await?);
+    }
+    for spec in &args.targets {
+        targets.push(Target::parse(spec)?);
+    }
+    anyhow::ensure!(!targets.is_empty(), "no server to measure");
+    let size = args.size_mib * 1024 * 1024;
+    for target in &targets {
+        target
+            .prepare(size, args.list_files)
+            .with_context(|| format!("{}: writing the input files", target.name))?;
+    }
+    let settings = Settings {
+        size,
+        seconds: args.seconds,
+        list_files: args.list_files,
+        sources: (0..args.sources)
+            .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i.min(250))))
+            .collect(),
+        connector: client::tls_connector()?,
+    };
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    eprintln!(
+        "wharf-load: {} MiB per big transfer, {} s loops, {} repetitions; servers: {}",
+        args.size_mib,
+        args.seconds,
+        args.repeat,
+        names.join(", ")
+    );
+
+    let mut results = Vec::new();
+    for case in &cases {
+        let mut raw = Row::new("tcp-raw");
+        let mut rows: Vec<Row> = targets.iter().map(|t| Row::new(&t.name)).collect();
+        let standalone_raw = case.kind == scenarios::Kind::TcpRaw;
+        for repetition in 0..args.repeat {
+            if case.with_raw || standalone_raw {
+                record(&mut raw, "tcp-raw", case, scenarios::tcp_raw(size).await);
+            }
+            if standalone_raw {
+                continue;
+            }
+            // Each repetition starts with the next server, so that none is
+            // always first after a pause or always right behind another.
+            for k in 0..targets.len() {
+                let i = (repetition + k) % targets.len();
+                let target = &targets[i];
+                if case.tls && !target.tls {
+                    rows[i].skipped = Some("no TLS");
+                    continue;
+                }
+                let limit = case.time_limit(&settings);
+                let run = scenarios::run(case, target, &settings);
+                let measured = match tokio::time::timeout(limit, run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(anyhow::anyhow!("no result within {} s", limit.as_secs())),
+                };
+                record(&mut rows[i], &target.name, case, measured);
+            }
+        }
+        if standalone_raw {
+            rows = vec![raw];
+        } else if case.with_raw {
+            rows.push(raw);
+        }
+        results.push(CaseResult { case: *case, rows });
+    }
+
+    println!("{}", report::table(&results, names[0]));
+    let reference_failed = results
+        .iter()
+        .flat_map(|r| r.rows.iter())
+        .any(|row| row.server == names[0] && !row.errors.is_empty());
+    anyhow::ensure!(!reference_failed, "some runs against {} failed", names[0]);
+    Ok(())
+}
+
+/// Files one run's result under its row and says so on stderr.
+fn record(row: &mut Row, server: &str, case: &scenarios::Case, result: Result<stats::Measure>) {
+    match result {
+        Ok(measure) => {
+            eprintln!(
+                "  {:<26} {server:<10} {:>10.2} {}",
+                case.label(),
+                measure.value,
+                case.unit()
             );
-            println!(
-                "retr-big   plain RETR / tcp-raw ratio: {:.2}",
-                medians[0] / raw
-            );
+            row.runs.push(measure);
+        }
+        Err(e) => {
+            eprintln!("  {:<26} {server:<10} failed: {e:#}", case.label());
+            row.errors.push(format!("{e:#}"));
         }
     }
-    Ok(())
 }

@@ -1,5 +1,6 @@
-//! The server under test: a `wharfd` process on a temporary root, on
-//! loopback, stopped when dropped.
+//! The built-in target: a `wharfd` process on a temporary root, on
+//! loopback, with TLS and session limits above what the scenarios open,
+//! stopped when dropped.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary` with TLS (self-signed) on a fresh root. The bench's
+    /// Starts `binary` with TLS (self-signed) on a fresh root, allowing
+    /// `max_sessions` at once from any one address or in all. The bench's
     /// TLS client resumes no sessions, so reuse is not required; for
     /// gigabyte transfers one full handshake per data connection is noise.
-    pub async fn start(binary: &Path) -> Result<Self> {
+    /// Passive ports sit below Linux's ephemeral range, away from the
+    /// default ones other local `wharfd`s (tests) may use.
+    pub async fn start(binary: &Path, max_sessions: usize) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let root = dir.path().join("root");
         std::fs::create_dir(&root)?;
@@ -34,7 +38,13 @@ impl Server {
                 "--tls-self-signed",
                 "--tls-reuse-required",
                 "false",
+                "--passive-ports",
+                "23000-24999",
             ])
+            .arg("--max-sessions")
+            .arg(max_sessions.to_string())
+            .arg("--max-sessions-per-ip")
+            .arg(max_sessions.to_string())
             .arg("--root")
             .arg(&root)
             .args(["--user", &format!("{USER}:{PASSWORD}")])
@@ -70,16 +80,8 @@ impl Server {
         })
     }
 
-    /// CPU seconds the server has used so far (user + system), from /proc.
-    pub fn cpu_seconds(&self) -> Option<f64> {
-        let pid = self.child.id()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command name, which is in parentheses.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        // Linux reports clock ticks of 1/100 s (USER_HZ).
-        Some((utime + stime) / 100.0)
+    /// The server's pid, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 }

@@ -1,0 +1,76 @@
+//! What one run measures, and the order statistics the report is made of.
+
+/// The result of one run of one case against one server.
+#[derive(Clone, Copy, Debug)]
+pub struct Measure {
+    /// The headline figure, in the case's unit (MiB/s, operations/s, ms,
+    /// KiB per session).
+    pub value: f64,
+    /// p50 and p99 latency of one operation in ms, for the looping cases.
+    pub latency: Option<(f64, f64)>,
+    /// Server CPU seconds per the case's unit of work (a GiB moved, or
+    /// 1,000 operations), if /proc could be read.
+    pub cpu: Option<f64>,
+}
+
+/// CPU seconds between two readings, per `units` of work.
+pub fn cpu_per(before: Option<f64>, after: Option<f64>, units: f64) -> Option<f64> {
+    let (before, after) = (before?, after?);
+    (units > 0.0).then(|| (after - before) / units)
+}
+
+/// The value at quantile `q` (0..=1) of `values`, nearest rank; `None` if
+/// empty.
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// The median (the upper one for an even count); `None` if empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(sorted[sorted.len() / 2])
+}
+
+/// Smallest and largest; `None` if empty.
+pub fn min_max(values: &[f64]) -> Option<(f64, f64)> {
+    let first = *values.first()?;
+    Some(
+        values
+            .iter()
+            .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v))),
+    )
+}
+
+/// p50 and p99 of latencies in ms; `None` if there are none.
+pub fn latency(latencies_ms: &[f64]) -> Option<(f64, f64)> {
+    Some((quantile(latencies_ms, 0.5)?, quantile(latencies_ms, 0.99)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_statistics() {
+        let values = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(median(&values), Some(3.0));
+        assert_eq!(min_max(&values), Some((1.0, 5.0)));
+        assert_eq!(quantile(&values, 0.99), Some(5.0));
+        assert_eq!(quantile(&values, 0.5), Some(3.0));
+        assert_eq!(median(&[]), None);
+        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&hundred, 0.99), Some(99.0));
+        assert_eq!(cpu_per(Some(1.0), Some(3.0), 2.0), Some(1.0));
+        assert_eq!(cpu_per(None, Some(3.0), 2.0), None);
+    }
+}

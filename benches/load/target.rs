@@ -1,0 +1,140 @@
+//! The servers a run measures: the built-in `wharfd` this bench starts
+//! itself, or any FTP server already listening on loopback, described by
+//! `--target name=N,addr=IP:PORT,user=U,password=P,root=DIR,pid=PID[,tls=on]`.
+//!
+//! `root` is the local directory the server serves to that user: the bench
+//! puts its input files there (`big.bin`, the `many/` directory) and checks
+//! uploads there. `pid` is the server's main process; its CPU time and
+//! memory are read over its whole process tree (see `proctree`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::proctree;
+use crate::server::Server;
+
+/// User and password of the built-in `wharfd`.
+const USER: &str = "bench";
+const PASSWORD: &str = "bench-password";
+
+/// One server under test.
+pub struct Target {
+    pub name: String,
+    pub addr: SocketAddr,
+    pub user: String,
+    pub password: String,
+    pub root: PathBuf,
+    pid: u32,
+    /// Whether the scenarios' FTPS variants run against it.
+    pub tls: bool,
+    /// The built-in server, kept running while the target lives.
+    _server: Option<Server>,
+}
+
+impl Target {
+    /// Starts the built-in `wharfd` from `binary`.
+    pub async fn builtin(binary: &Path, max_sessions: usize) -> Result<Self> {
+        let server = Server::start(binary, max_sessions).await?;
+        Ok(Self {
+            name: "wharfd".to_owned(),
+            addr: server.addr,
+            user: USER.to_owned(),
+            password: PASSWORD.to_owned(),
+            root: server.root.clone(),
+            pid: server.pid().context("wharfd has no pid")?,
+            tls: true,
+            _server: Some(server),
+        })
+    }
+
+    /// Parses a `--target` description of a running server.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let (mut name, mut addr, mut user, mut password, mut root, mut pid) =
+            (None, None, None, None, None, None);
+        let mut tls = false;
+        for field in spec.split(',') {
+            let (key, value) = field
+                .split_once('=')
+                .with_context(|| format!("--target: {field:?} is not key=value"))?;
+            match key {
+                "name" => name = Some(value.to_owned()),
+                "addr" => addr = Some(value.parse().with_context(|| format!("addr={value}"))?),
+                "user" => user = Some(value.to_owned()),
+                "password" => password = Some(value.to_owned()),
+                "root" => root = Some(PathBuf::from(value)),
+                "pid" => pid = Some(value.parse().with_context(|| format!("pid={value}"))?),
+                "tls" => {
+                    tls = match value {
+                        "on" | "yes" | "true" => true,
+                        "off" | "no" | "false" => false,
+                        _ => bail!("tls={value}: on or off"),
+                    }
+                }
+                _ => bail!(
+                    "--target: unknown key {key} (name, addr, user, password, root, pid, tls)"
+                ),
+            }
+        }
+        let missing = |what: &str| format!("--target {spec}: {what}= is missing");
+        let target = Self {
+            name: name.with_context(|| missing("name"))?,
+            addr: addr.with_context(|| missing("addr"))?,
+            user: user.with_context(|| missing("user"))?,
+            password: password.with_context(|| missing("password"))?,
+            root: root.with_context(|| missing("root"))?,
+            pid: pid.with_context(|| missing("pid"))?,
+            tls,
+            _server: None,
+        };
+        if !target.root.is_dir() {
+            bail!(
+                "{}: root {} is not a directory",
+                target.name,
+                target.root.display()
+            );
+        }
+        if proctree::cpu_seconds(target.pid).is_none() {
+            bail!("{}: no process {} in /proc", target.name, target.pid);
+        }
+        Ok(target)
+    }
+
+    /// CPU seconds used so far by the server's process tree.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        proctree::cpu_seconds(self.pid)
+    }
+
+    /// Resident memory of the server's process tree, in KiB.
+    pub fn rss_kib(&self) -> Option<u64> {
+        proctree::rss_kib(self.pid)
+    }
+
+    /// Processes in the server's tree now (1 for a server that does not
+    /// fork).
+    pub fn process_count(&self) -> usize {
+        proctree::process_count(self.pid)
+    }
+
+    /// Writes the scenarios' inputs into the server's root, unless they are
+    /// there already: `big.bin` of `size` bytes and `many/` with `files`
+    /// empty files.
+    pub fn prepare(&self, size: u64, files: usize) -> Result<()> {
+        let big = self.root.join("big.bin");
+        if std::fs::metadata(&big).map(|m| m.len()).ok() != Some(size) {
+            let len = usize::try_from(size).context("--size-mib too large")?;
+            std::fs::write(&big, vec![0xa5u8; len])
+                .with_context(|| format!("write {}", big.display()))?;
+        }
+        let many = self.root.join("many");
+        std::fs::create_dir_all(&many)?;
+        for i in 0..files {
+            let path = many.join(format!("file-{i:05}.dat"));
+            if !path.exists() {
+                std::fs::write(&path, b"")?;
+            }
+        }
+        Ok(())
+    }
+}
