@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# wharfd against vsftpd, Pure-FTPd and pyftpdlib, in one run on loopback:
+# installs the three peers if they are missing, starts each in the
+# foreground on a temporary root with a configuration of its own (no system
+# service is enabled or started), builds release wharfd and wharf-load, and
+# lets wharf-load run every scenario against the four servers in turn,
+# repetition after repetition. Prints one table; everything started here is
+# stopped on exit.
+#
+#   benches/compare.sh [wharf-load flags...]
+#   benches/compare.sh --size-mib 256 --repeat 3 --seconds 5
+#   benches/compare.sh --scenarios retr-big,small-files
+#
+# Needs root (apt-get, a local user for vsftpd and Pure-FTPd). With
+# WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
+# are and nothing is built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+tools=$repo/.tools
+user=wharfbench
+
+# --- Peers -----------------------------------------------------------------
+
+# Debian starts a service when its package is installed, unless
+# policy-rc.d says no: say no for the duration of our installs.
+apt_install() {
+    local policy=/usr/sbin/policy-rc.d made_policy=
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        made_policy=1
+    fi
+    if [[ ! -e /tmp/.wharf-compare-apt-updated ]]; then
+        apt-get update -q >/dev/null
+        touch /tmp/.wharf-compare-apt-updated
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+    if [[ -n $made_policy ]]; then rm -f "$policy"; fi
+}
+
+install_peers() {
+    command -v openssl >/dev/null || apt_install openssl
+    command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || apt_install vsftpd
+    # pure-ftpd and vsftpd conflict as packages (both provide ftp-server),
+    # so Pure-FTPd is unpacked into .tools rather than installed; its
+    # libraries are installed as usual.
+    if [[ ! -x $tools/pure-ftpd/usr/sbin/pure-ftpd ]]; then
+        apt_install libc6 libcap2 libcrypt1 libpam0g libsodium23 libssl3
+        local debs
+        debs=$(mktemp -d)
+        chmod 755 "$debs"
+        (cd "$debs" && apt-get download -q pure-ftpd pure-ftpd-common >/dev/null 2>&1)
+        mkdir -p "$tools/pure-ftpd"
+        for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$tools/pure-ftpd"; done
+        rm -rf "$debs"
+    fi
+    if [[ ! -x $tools/pyftpdlib/bin/python ]]; then
+        python3 -m venv "$tools/pyftpdlib" 2>/dev/null || {
+            apt_install python3-venv
+            python3 -m venv "$tools/pyftpdlib"
+        }
+        "$tools/pyftpdlib/bin/pip" install -q pyftpdlib pyopenssl
+    fi
+}
+
+install_peers
+vsftpd_bin=$(command -v vsftpd || echo /usr/sbin/vsftpd)
+pure_bin=$tools/pure-ftpd/usr/sbin/pure-ftpd
+pure_pw=$tools/pure-ftpd/usr/bin/pure-pw
+
+if [[ -z ${WHARFD:-} || -z ${WHARF_LOAD:-} ]]; then
+    cargo build --release -q -p wharfd -p wharf-benches
+fi
+wharfd=${WHARFD:-target/release/wharfd}
+load=${WHARF_LOAD:-target/release/wharf-load}
+
+# --- Start the peers ---------------------------------------------------------
+
+# idle-sessions holds thousands of connections, on both sides.
+hard=$(ulimit -Hn)
+if [[ $hard == unlimited || $hard -gt 65536 ]]; then hard=65536; fi
+ulimit -n "$hard"
+
+tmp=$(mktemp -d /tmp/wharf-compare.XXXXXX)
+chmod 755 "$tmp" # the peers' session processes run as $user
+pids=()
+made_user=
+# Each peer runs in a process group of its own (setsid), so that stopping
+# it stops its session processes too.
+cleanup() {
+    for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$tmp"
+    if [[ -n $made_user ]]; then userdel "$user" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+# vsftpd logs local users in through PAM, Pure-FTPd's virtual users map to
+# a system uid: one unprivileged account serves both, with a password of
+# this run (stored the system's way: SHA-512 crypt on Debian 12).
+if ! id -u "$user" >/dev/null 2>&1; then
+    useradd --no-create-home --home-dir /nonexistent --shell /bin/bash "$user"
+    made_user=1
+fi
+password=bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+echo "$user:$password" | chpasswd
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+    -days 2 -subj /CN=localhost 2>/dev/null
+cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/cert-and-key.pem"
+chmod 600 "$tmp"/*.pem
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_for_port() {
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "compare.sh: $2 is not listening on port $1; its log:" >&2
+    cat "$tmp/$2.log" >&2
+    return 1
+}
+new_root() {
+    mkdir -p "$tmp/$1-root"
+    chown "$user:" "$tmp/$1-root"
+    echo "$tmp/$1-root"
+}
+targets=()
+
+# vsftpd: standalone, in the foreground, one config file of our own. Passive
+# ports of each server lie below Linux's ephemeral range and apart.
+vs_port=$(free_port)
+vs_root=$(new_root vsftpd)
+# vsftpd enters the user's home before local_root: make that the root too.
+usermod --home "$vs_root" "$user"
+mkdir -p "$tmp/vsftpd-empty"
+cat >"$tmp/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$vs_port
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+local_root=$vs_root
+pam_service_name=vsftpd
+secure_chroot_dir=$tmp/vsftpd-empty
+seccomp_sandbox=NO
+pasv_enable=YES
+pasv_min_port=25000
+pasv_max_port=26999
+max_clients=20000
+max_per_ip=20000
+idle_session_timeout=900
+dirmessage_enable=NO
+xferlog_enable=NO
+connect_from_port_20=NO
+ssl_enable=YES
+rsa_cert_file=$tmp/cert.pem
+rsa_private_key_file=$tmp/key.pem
+allow_anon_ssl=NO
+force_local_data_ssl=NO
+force_local_logins_ssl=NO
+require_ssl_reuse=NO
+ssl_ciphers=HIGH
+EOF
+setsid "$vsftpd_bin" "$tmp/vsftpd.conf" >"$tmp/vsftpd.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=vsftpd,addr=127.0.0.1:$vs_port,user=$user,password=$password,root=$vs_root,pid=$!,tls=on")
+wait_for_port "$vs_port" vsftpd
+
+# Pure-FTPd: a virtual user in a puredb of our own, TLS optional. pure-pw
+# would hash the password with argon2id at t=1023 (seconds per login); the
+# user gets wharfd's own argon2id hash instead (m=19456, t=2), which
+# Pure-FTPd verifies through libsodium, so both pay the same per login.
+pure_port=$(free_port)
+pure_root=$(new_root pure-ftpd)
+hash=$(printf '%s\n' "$password" | "$wharfd" --hash-password)
+echo "$user:$hash:$(id -u "$user"):$(id -g "$user")::$pure_root/./::::::::::::" >"$tmp/pure.passwd"
+"$pure_pw" mkdb "$tmp/pure.pdb" -f "$tmp/pure.passwd"
+setsid "$pure_bin" -S "127.0.0.1,$pure_port" -p 27000:28999 -l "puredb:$tmp/pure.pdb" \
+    -E -H -c 20000 -C 20000 -L 20000:8 -I 15 -Y 1 -2 "$tmp/cert-and-key.pem" \
+    >"$tmp/pure-ftpd.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=pure-ftpd,addr=127.0.0.1:$pure_port,user=$user,password=$password,root=$pure_root,pid=$!,tls=on")
+wait_for_port "$pure_port" pure-ftpd
+
+# pyftpdlib: our script, one process, TLS through pyOpenSSL.
+py_port=$(free_port)
+py_root=$(new_root pyftpdlib)
+setsid "$tools/pyftpdlib/bin/python" benches/peers/pyftpdlib_server.py --port "$py_port" \
+    --root "$py_root" --user "$user" --password "$password" \
+    --passive-ports 29000-30999 --cert "$tmp/cert-and-key.pem" >"$tmp/pyftpdlib.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
+wait_for_port "$py_port" pyftpdlib
+
+# --- Measure -----------------------------------------------------------------
+
+echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)" >&2
+"$load" --server "$wharfd" "${targets[@]}" "$@"
