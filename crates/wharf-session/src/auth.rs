@@ -17,6 +17,7 @@ use password_hash::rand_core::OsRng;
 use wharf_vfs::Vfs;
 
 use crate::quota::QuotaHook;
+use crate::verified::Verified;
 
 /// A successful login.
 #[derive(Clone)]
@@ -142,11 +143,16 @@ struct Account {
 
 /// A fixed list of users with argon2-hashed passwords, plus optional
 /// anonymous read-only access.
+///
+/// A user who logs in again with a password argon2 already accepted is
+/// checked against a keyed in-memory tag instead (see `verified.rs`): wrong
+/// passwords always pay the full argon2 cost.
 #[derive(Clone, Default)]
 pub struct UserList {
     accounts: HashMap<String, Account>,
     anonymous: Option<Arc<dyn Vfs>>,
     tls_exempt: std::collections::HashSet<String>,
+    verified: Arc<Verified>,
 }
 
 /// A password could not be hashed or a stored hash is not a valid argon2
@@ -247,23 +253,28 @@ impl Authenticator for UserList {
         let Some(account) = self.accounts.get(user).cloned() else {
             return Err(AuthError::InvalidCredentials);
         };
+        if self.verified.check(user, &account.hash, password) {
+            return Ok(Login::new(user, account.vfs, account.writable));
+        }
         // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
         let password = password.to_vec();
         let hash = account.hash.clone();
-        let verified = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
+        let (verified, password) = tokio::task::spawn_blocking(move || {
+            let ok = PasswordHash::new(&hash)
                 .map(|parsed| {
                     Argon2::default()
                         .verify_password(&password, &parsed)
                         .is_ok()
                 })
-                .unwrap_or(false)
+                .unwrap_or(false);
+            (ok, password)
         })
         .await
         .map_err(|e| AuthError::Backend(e.to_string()))?;
         if !verified {
             return Err(AuthError::InvalidCredentials);
         }
+        self.verified.remember(user, &account.hash, &password);
         Ok(Login::new(user, account.vfs, account.writable))
     }
 }
@@ -295,6 +306,14 @@ mod tests {
             .await
             .unwrap();
         assert!(login.writable);
+        // Again: the remembered password (no argon2), and a wrong one still
+        // refused.
+        assert!(
+            users
+                .authenticate("alice", b"secret", &context())
+                .await
+                .is_ok()
+        );
         assert_eq!(
             users
                 .authenticate("alice", b"wrong", &context())

@@ -41,6 +41,7 @@ mod session;
 mod throttle;
 mod tls;
 pub mod usage;
+mod verified;
 
 pub use auth::{
     AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
