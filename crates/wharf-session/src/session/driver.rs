@@ -17,11 +17,10 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
-use tokio_util::codec::FramedRead;
 use tracing::{Instrument, debug, info, info_span, warn};
-use wharf_proto::codec::ServerCodec;
 use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
+use super::control_reader::ControlReader;
 use super::control_stream::ControlStream;
 use super::counted::Counted;
 use super::state::LoginState;
@@ -31,7 +30,7 @@ use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
 use crate::data::transfer::{self, Finished, TransferError, final_reply};
 
-type Commands = FramedRead<ReadHalf<Counted<ControlStream>>, ServerCodec>;
+type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 type Replies = WriteHalf<Counted<ControlStream>>;
 
 /// How long a TLS handshake on the control connection may take.
@@ -73,7 +72,7 @@ async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
 
 fn framed(stream: ControlStream, max_line: usize, bytes: &Arc<AtomicU64>) -> (Commands, Replies) {
     let (read, write) = tokio::io::split(Counted::new(stream, bytes.clone()));
-    (FramedRead::new(read, ServerCodec::new(max_line)), write)
+    (ControlReader::new(read, max_line), write)
 }
 
 /// Serves one control connection until it closes, times out, or the server
@@ -106,7 +105,14 @@ async fn drive(
     let mut session = Session::new(ctx.clone(), peer, local);
     let stream = if implicit {
         let Some(tls) = &ctx.tls else { return };
-        match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(tcp, session.token)).await {
+        // Boxed, like every large step below: the session's future stays
+        // small while it idles (it lives as long as the connection).
+        match Box::pin(timeout(
+            HANDSHAKE_TIMEOUT,
+            tls.accept_control(tcp, session.token),
+        ))
+        .await
+        {
             Ok(Ok(stream)) => {
                 session.state.secured();
                 // Implicit FTPS protects data from the start (RFC 4217 sec. 1).
@@ -167,7 +173,7 @@ async fn drive(
             }
             Step::Command(command) => {
                 idle_deadline = Instant::now() + idle;
-                session.serve(command, &mut out).await
+                Box::pin(session.serve(command, &mut out)).await
             }
             Step::Bad(error) => {
                 debug!(%error, "undecodable command");
@@ -190,7 +196,7 @@ async fn drive(
                 }
             }
             Step::Shutdown => {
-                session.drain_on_shutdown(&mut out).await;
+                Box::pin(session.drain_on_shutdown(&mut out)).await;
                 Flow::Close
             }
         };
@@ -198,7 +204,7 @@ async fn drive(
         match flow {
             Flow::Continue => {}
             Flow::Close => break,
-            Flow::StartTls => match upgrade(commands, out, &session).await {
+            Flow::StartTls => match Box::pin(upgrade(commands, out, &session)).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
                     session.state.secured();
@@ -211,7 +217,7 @@ async fn drive(
                     return;
                 }
             },
-            Flow::EndTls => match downgrade(commands, out, &session).await {
+            Flow::EndTls => match Box::pin(downgrade(commands, out, &session)).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
                     session.state.tls_control = false;
@@ -241,13 +247,12 @@ async fn upgrade(
     out: Replies,
     session: &Session,
 ) -> Option<(Commands, Replies)> {
-    let parts = commands.into_parts();
-    if !parts.read_buf.is_empty() {
+    if !commands.pending().is_empty() {
         // A client that sent more after AUTH TLS without waiting for 234.
         warn!("bytes after AUTH TLS before the handshake; closing");
         return None;
     }
-    let ControlStream::Plain { tcp, .. } = parts.io.unsplit(out).into_inner() else {
+    let ControlStream::Plain { tcp, .. } = commands.into_inner().unsplit(out).into_inner() else {
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
@@ -275,8 +280,7 @@ async fn downgrade(
     out: Replies,
     session: &Session,
 ) -> Option<(Commands, Replies)> {
-    let parts = commands.into_parts();
-    let ControlStream::Tls(tls) = parts.io.unsplit(out).into_inner() else {
+    let ControlStream::Tls(tls) = commands.into_inner().unsplit(out).into_inner() else {
         return None;
     };
     let (mut tcp, mut conn) = (*tls).into_inner();

@@ -1,5 +1,6 @@
 //! One control connection: its state, its command loop, its transfers.
 
+mod control_reader;
 mod control_stream;
 mod counted;
 mod driver;
