@@ -59,7 +59,9 @@
 //! temporary file (`.wharf-upload-<random>`) in the target's directory and,
 //! on `finish`, syncs it (`fdatasync`) and renames it over the target: the
 //! final name only ever holds a complete file, even after a crash, and a
-//! replaced file keeps its permission bits. An aborted or dropped upload
+//! replaced file keeps its permission bits. [`LocalFs::with_sync`]`(false)`
+//! skips the sync (faster, as other FTP servers do; a power cut may then
+//! lose an upload that was acknowledged). An aborted or dropped upload
 //! removes its temporary file. Temporary files never appear in listings and
 //! clients cannot name them; one left by a crash can be deleted by hand.
 //!

@@ -27,6 +27,7 @@ use crate::upload;
 #[derive(Debug, Clone)]
 pub struct LocalFs {
     root: Arc<Dir>,
+    sync: bool,
 }
 
 impl LocalFs {
@@ -36,7 +37,18 @@ impl LocalFs {
         let root = Dir::open_ambient_dir(root, ambient_authority())?;
         Ok(Self {
             root: Arc::new(root),
+            sync: true,
         })
+    }
+
+    /// Whether a finished upload is synced to disk (`fdatasync`) before
+    /// `finish` returns, i.e. before the client's 226. On by default: an
+    /// acknowledged upload then survives a power cut. Off, an upload is
+    /// acknowledged once it is in the page cache, as vsftpd, Pure-FTPd and
+    /// pyftpdlib do; the rename still never shows a partial file.
+    pub fn with_sync(mut self, sync: bool) -> Self {
+        self.sync = sync;
+        self
     }
 
     /// Runs `call` on the blocking pool with the root and `path` relative
@@ -99,7 +111,9 @@ impl Vfs for LocalFs {
         let (parent, name) = split(path)?;
         let root = self.root.clone();
         let path = path.clone();
-        let upload = blocking(move || upload::start(&root, &path, parent, name, mode)).await?;
+        let sync = self.sync;
+        let upload =
+            blocking(move || upload::start(&root, &path, parent, name, mode, sync)).await?;
         Ok(Box::new(upload))
     }
 

@@ -64,6 +64,8 @@ pub(crate) struct LocalUpload {
     written: u64,
     /// `Some` in `Create` mode until finished or abandoned.
     pending: Option<Pending>,
+    /// `fdatasync` before `finish` returns.
+    sync: bool,
 }
 
 /// Starts an upload; runs on the blocking pool.
@@ -73,6 +75,7 @@ pub(crate) fn start(
     parent: PathBuf,
     name: OsString,
     mode: WriteMode,
+    sync: bool,
 ) -> Result<LocalUpload, VfsError> {
     let dir = root.open_dir(&parent).map_err(io_err(path))?;
     match dir.symlink_metadata(&name) {
@@ -121,6 +124,7 @@ pub(crate) fn start(
         writer: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
         written: 0,
         pending,
+        sync,
     })
 }
 
@@ -189,8 +193,13 @@ impl Upload for LocalUpload {
         let file = self.close().await?;
         let pending = self.pending.take();
         let path = self.path.clone();
+        let sync = self.sync;
         blocking(move || {
-            let synced = file.sync_data().map_err(io_err(&path));
+            let synced = if sync {
+                file.sync_data().map_err(io_err(&path))
+            } else {
+                Ok(())
+            };
             match pending {
                 Some(pending) if synced.is_err() => pending.discard(&path),
                 Some(pending) => pending.commit(&path)?,

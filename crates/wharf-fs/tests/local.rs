@@ -271,3 +271,17 @@ async fn names_on_disk_are_listed_byte_for_byte() {
     let p = wharf_vfs::VPath::root().join(b"caf\xe9 \\ \xff").unwrap();
     assert_eq!(read_file(&*vfs, &p, 0).await, b"latin-1");
 }
+
+#[tokio::test]
+async fn uploads_without_sync_still_commit_whole_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let vfs: Arc<dyn Vfs> = Arc::new(LocalFs::new(dir.path()).unwrap().with_sync(false));
+    write_file(vfs.as_ref(), &path("/a.bin"), b"complete").await;
+    assert_eq!(read_file(vfs.as_ref(), &path("/a.bin"), 0).await, b"complete");
+    // An unfinished upload is still invisible and leaves nothing behind.
+    let mut upload = vfs.create(&path("/b.bin"), WriteMode::Create).await.unwrap();
+    upload.write_all(b"partial").await.unwrap();
+    upload.flush().await.unwrap();
+    drop(upload);
+    assert_eq!(disk_names(dir.path()), vec!["a.bin".to_owned()]);
+}

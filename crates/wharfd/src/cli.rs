@@ -38,6 +38,12 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
 
+    /// Sync each finished upload to disk before its 226 (default on: an
+    /// acknowledged upload survives a power cut). off answers as soon as the
+    /// data is in the page cache, as most FTP servers do.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub(crate) sync_uploads: Option<String>,
+
     /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,

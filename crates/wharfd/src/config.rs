@@ -16,6 +16,7 @@ use crate::sizes::Size;
 pub(crate) struct Config {
     pub(crate) listen: Option<Vec<std::net::SocketAddr>>,
     pub(crate) root: Option<PathBuf>,
+    pub(crate) sync_uploads: Option<bool>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,
     pub(crate) users_file: Option<PathBuf>,
@@ -392,6 +393,7 @@ mod tests {
         assert_eq!(config.quota.accounts.len(), 1);
         assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
         assert!(config.rate.account_upload.is_some());
+        assert_eq!(config.sync_uploads, Some(true));
     }
 
     #[test]

@@ -150,6 +150,8 @@ impl UsagePlan {
 struct Roots {
     opened: HashMap<PathBuf, Arc<dyn Vfs>>,
     fixed: Option<Arc<dyn Vfs>>,
+    /// Skip the sync of finished uploads (`--sync-uploads off`).
+    no_sync: bool,
 }
 
 impl Roots {
@@ -162,7 +164,11 @@ impl Roots {
         }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let vfs: Arc<dyn Vfs> =
-            Arc::new(LocalFs::new(dir).with_context(|| format!("cannot serve {}", dir.display()))?);
+            Arc::new(
+                LocalFs::new(dir)
+                    .with_context(|| format!("cannot serve {}", dir.display()))?
+                    .with_sync(!self.no_sync),
+            );
         self.opened.insert(dir.to_owned(), vfs.clone());
         Ok(vfs)
     }
@@ -238,7 +244,13 @@ impl Settings {
         one_time_password: impl FnOnce() -> Result<String>,
         storage: Option<(String, Arc<dyn Vfs>)>,
     ) -> Result<Self> {
-        let mut roots = Roots::default();
+        let mut roots = Roots {
+            no_sync: cli.sync_uploads.as_deref().map_or(
+                config.sync_uploads == Some(false),
+                |value| value == "off",
+            ),
+            ..Roots::default()
+        };
         let listen = if !cli.listen.is_empty() {
             cli.listen.clone()
         } else {
