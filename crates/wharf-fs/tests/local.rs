@@ -277,9 +277,15 @@ async fn uploads_without_sync_still_commit_whole_files_only() {
     let dir = tempfile::tempdir().unwrap();
     let vfs: Arc<dyn Vfs> = Arc::new(LocalFs::new(dir.path()).unwrap().with_sync(false));
     write_file(vfs.as_ref(), &path("/a.bin"), b"complete").await;
-    assert_eq!(read_file(vfs.as_ref(), &path("/a.bin"), 0).await, b"complete");
+    assert_eq!(
+        read_file(vfs.as_ref(), &path("/a.bin"), 0).await,
+        b"complete"
+    );
     // An unfinished upload is still invisible and leaves nothing behind.
-    let mut upload = vfs.create(&path("/b.bin"), WriteMode::Create).await.unwrap();
+    let mut upload = vfs
+        .create(&path("/b.bin"), WriteMode::Create)
+        .await
+        .unwrap();
     upload.write_all(b"partial").await.unwrap();
     upload.flush().await.unwrap();
     drop(upload);

@@ -163,12 +163,11 @@ impl Roots {
             return Ok(vfs.clone());
         }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let vfs: Arc<dyn Vfs> =
-            Arc::new(
-                LocalFs::new(dir)
-                    .with_context(|| format!("cannot serve {}", dir.display()))?
-                    .with_sync(!self.no_sync),
-            );
+        let vfs: Arc<dyn Vfs> = Arc::new(
+            LocalFs::new(dir)
+                .with_context(|| format!("cannot serve {}", dir.display()))?
+                .with_sync(!self.no_sync),
+        );
         self.opened.insert(dir.to_owned(), vfs.clone());
         Ok(vfs)
     }
@@ -245,10 +244,10 @@ impl Settings {
         storage: Option<(String, Arc<dyn Vfs>)>,
     ) -> Result<Self> {
         let mut roots = Roots {
-            no_sync: cli.sync_uploads.as_deref().map_or(
-                config.sync_uploads == Some(false),
-                |value| value == "off",
-            ),
+            no_sync: cli
+                .sync_uploads
+                .as_deref()
+                .map_or(config.sync_uploads == Some(false), |value| value == "off"),
             ..Roots::default()
         };
         let listen = if !cli.listen.is_empty() {
