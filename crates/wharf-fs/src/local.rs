@@ -107,6 +107,18 @@ impl Vfs for LocalFs {
         Ok(reader(file))
     }
 
+    async fn open_local(
+        &self,
+        path: &VPath,
+        offset: u64,
+    ) -> Result<Option<std::fs::File>, VfsError> {
+        self.with_path(path, move |root, rel, path| {
+            open_file(root, rel, path, offset)
+        })
+        .await
+        .map(Some)
+    }
+
     async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {
         let (parent, name) = split(path)?;
         let root = self.root.clone();

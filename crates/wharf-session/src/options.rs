@@ -137,6 +137,9 @@ pub struct Options {
     /// Bandwidth of each session's uploads, bytes per second; `0` is
     /// unlimited.
     pub session_upload_rate: u64,
+    /// Send plain binary MODE S downloads of local files with `sendfile`
+    /// (Linux) instead of copying them through the server. Default on.
+    pub zero_copy_downloads: bool,
 }
 
 impl Default for Options {
@@ -171,6 +174,7 @@ impl Default for Options {
             allow_ccc: false,
             session_download_rate: 0,
             session_upload_rate: 0,
+            zero_copy_downloads: true,
         }
     }
 }

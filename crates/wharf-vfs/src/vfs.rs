@@ -52,6 +52,19 @@ pub trait Vfs: Send + Sync {
     /// `InvalidOffset`. Fails with `NotFound` or `IsADirectory`.
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError>;
 
+    /// The open local file behind `path`, positioned at `offset`, for a
+    /// server that can hand it to the kernel (`sendfile`) instead of
+    /// copying it through [`Vfs::open_read`]. `Ok(None)`, the default, when
+    /// the back-end has no local file; it fails as `open_read` would.
+    async fn open_local(
+        &self,
+        path: &VPath,
+        offset: u64,
+    ) -> Result<Option<std::fs::File>, VfsError> {
+        let _ = (path, offset);
+        Ok(None)
+    }
+
     /// Starts an upload to `path`; see [`WriteMode`] for what each mode does
     /// and when the bytes become visible. Fails with `NotFound` when the
     /// parent directory is missing (or, for Resume with an offset, the file),

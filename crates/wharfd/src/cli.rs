@@ -44,6 +44,11 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub(crate) sync_uploads: Option<String>,
 
+    /// Send plain binary downloads of local files with sendfile(2) (Linux;
+    /// default on) instead of copying them through the server.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub(crate) sendfile: Option<String>,
+
     /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,

@@ -17,6 +17,7 @@ pub(crate) struct Config {
     pub(crate) listen: Option<Vec<std::net::SocketAddr>>,
     pub(crate) root: Option<PathBuf>,
     pub(crate) sync_uploads: Option<bool>,
+    pub(crate) sendfile: Option<bool>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,
     pub(crate) users_file: Option<PathBuf>,

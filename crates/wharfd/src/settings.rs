@@ -490,6 +490,10 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .or(limits.failed_login_delay_ms)
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
+    o.zero_copy_downloads = match cli.sendfile.as_deref() {
+        Some(value) => value == "on",
+        None => config.sendfile.unwrap_or(defaults.zero_copy_downloads),
+    };
     o.session_download_rate = rate(
         cli.session_download_rate,
         &config.rate.session_download,

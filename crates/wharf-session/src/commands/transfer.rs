@@ -83,6 +83,38 @@ impl Session {
         })
     }
 
+    /// How RETR reads the file: handed to the kernel (`sendfile`) when it
+    /// is a local file going out plain, binary and in MODE S, else copied
+    /// from the back-end's reader.
+    async fn download_work(
+        &self,
+        vfs: &dyn Vfs,
+        target: &VPath,
+        offset: u64,
+    ) -> Result<Work, Reply> {
+        let zero_copy = cfg!(target_os = "linux")
+            && self.ctx.options.zero_copy_downloads
+            && !self.state.ascii
+            && !self.state.mode_block
+            && !self.state.prot_private;
+        if zero_copy
+            && let Some(file) = vfs
+                .open_local(target, offset)
+                .await
+                .map_err(|e| reply_for(&e, target))?
+        {
+            return Ok(Work::SendFile { file, offset });
+        }
+        let reader = vfs
+            .open_read(target, offset)
+            .await
+            .map_err(|e| reply_for(&e, target))?;
+        Ok(Work::Send {
+            reader,
+            ascii: self.state.ascii,
+        })
+    }
+
     fn mode_name(&self) -> &'static str {
         if self.state.ascii { "ASCII" } else { "BINARY" }
     }
@@ -102,10 +134,7 @@ impl Session {
                 &format!("{}: Is a directory.", shown(&target)),
             ));
         }
-        let reader = vfs
-            .open_read(&target, offset)
-            .await
-            .map_err(|e| reply_for(&e, &target))?;
+        let work = self.download_work(vfs.as_ref(), &target, offset).await?;
         let plan = self.take_data_plan()?;
         let text = format!(
             "Opening {} mode data connection for {} ({} bytes).",
@@ -115,10 +144,7 @@ impl Session {
         );
         let job = TransferJob {
             plan,
-            work: Work::Send {
-                reader,
-                ascii: self.state.ascii,
-            },
+            work,
             path: target,
             quotas,
             pacing,

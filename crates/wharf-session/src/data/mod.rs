@@ -6,5 +6,7 @@ pub(crate) mod listing;
 pub(crate) mod multiplex;
 pub(crate) mod passive;
 pub(crate) mod plan;
+#[cfg(target_os = "linux")]
+pub(crate) mod sendfile;
 pub(crate) mod socket;
 pub(crate) mod transfer;

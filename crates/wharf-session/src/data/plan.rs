@@ -54,8 +54,20 @@ impl std::fmt::Debug for dyn DataIo {
 }
 
 /// A data connection, plain or TLS.
-pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> DataIo for T {}
+pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {
+    /// The plain TCP socket, for zero-copy sends; `None` under TLS.
+    fn plain_tcp(&self) -> Option<&TcpStream> {
+        None
+    }
+}
+
+impl DataIo for TcpStream {
+    fn plain_tcp(&self) -> Option<&TcpStream> {
+        Some(self)
+    }
+}
+
+impl DataIo for tokio_rustls::server::TlsStream<TcpStream> {}
 
 /// TLS on a data connection (PROT P).
 #[derive(Debug, Clone)]

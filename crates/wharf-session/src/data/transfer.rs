@@ -16,6 +16,8 @@ use wharf_proto::error::BlockError;
 use super::ascii::{FromCrlf, ToCrlf};
 use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
+#[cfg(target_os = "linux")]
+use super::sendfile::send_file;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 use crate::throttle::{self, Throttle};
@@ -25,6 +27,8 @@ use crate::usage::AccountUsage;
 pub(crate) enum Work {
     /// RETR: file to client.
     Send { reader: FileReader, ascii: bool },
+    /// RETR of a local file, binary, MODE S, plain: `sendfile`.
+    SendFile { file: std::fs::File, offset: u64 },
     /// STOR, APPE, STOU: client to file; committed at end of data.
     Receive {
         upload: Box<dyn Upload>,
@@ -129,6 +133,24 @@ async fn move_data(
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
             send(reader, &mut stream, ascii, block, limits, meter, &job.path).await?
         }
+        Work::SendFile { file, offset } => {
+            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
+            #[cfg(target_os = "linux")]
+            let tcp = stream.plain_tcp();
+            #[cfg(not(target_os = "linux"))]
+            let tcp: Option<&tokio::net::TcpStream> = None;
+            match tcp {
+                #[cfg(target_os = "linux")]
+                Some(tcp) => send_file(file, offset, tcp, limits, meter, &job.path).await?,
+                // Only plain connections on Linux get SendFile work, but a
+                // copy is always correct (the file is at `offset`).
+                _ => {
+                    let _ = offset;
+                    let reader: FileReader = Box::new(tokio::fs::File::from_std(file));
+                    send(reader, &mut stream, false, block, limits, meter, &job.path).await?
+                }
+            }
+        }
         Work::Receive { upload, ascii } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Upload);
             if block {
@@ -169,7 +191,7 @@ async fn move_data(
 
 /// Counts file bytes for STAT, tells the quota hooks, and paces the
 /// transfer to its bandwidth limits.
-struct Meter<'a> {
+pub(crate) struct Meter<'a> {
     progress: &'a AtomicU64,
     quotas: &'a [Arc<dyn QuotaHook>],
     pacing: &'a Pacing,
@@ -193,10 +215,15 @@ impl<'a> Meter<'a> {
         }
     }
 
+    /// File bytes moved so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
     /// Lets `bytes` move once the bandwidth limits allow: all of them, or,
     /// when a quota runs out, how many still fit and the error that stops
     /// the transfer after them.
-    async fn admit(&mut self, bytes: usize) -> (usize, Option<TransferError>) {
+    pub(crate) async fn admit(&mut self, bytes: usize) -> (usize, Option<TransferError>) {
         let mut allowed = bytes;
         let mut stop = None;
         for quota in self.quotas {
@@ -245,7 +272,10 @@ async fn close_without_time_wait(mut stream: Box<dyn DataIo>, socket: socket2::S
 }
 
 /// Awaits `io` unless it makes no progress for the stall timeout.
-async fn stalled<T>(limits: Limits, io: impl Future<Output = T>) -> Result<T, TransferError> {
+pub(crate) async fn stalled<T>(
+    limits: Limits,
+    io: impl Future<Output = T>,
+) -> Result<T, TransferError> {
     tokio::time::timeout(limits.stall, io)
         .await
         .map_err(|_| TransferError::Stalled)

@@ -379,7 +379,7 @@ impl Session {
         let progress = Arc::new(AtomicU64::new(0));
         let path = job.path.clone();
         let verb = match &job.work {
-            transfer::Work::Send { .. } => "RETR",
+            transfer::Work::Send { .. } | transfer::Work::SendFile { .. } => "RETR",
             transfer::Work::Receive { .. } => "STOR",
             transfer::Work::List(_) => "LIST",
         };
