@@ -6,6 +6,7 @@ mod passthrough;
 mod settings;
 mod sizes;
 mod storage;
+mod tls_settings;
 mod usage;
 
 use std::io::{BufRead, IsTerminal, Write};

@@ -9,16 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wharf_fs::LocalFs;
-use wharf_session::usage::Period;
-use wharf_session::{
-    CertificatePem, IpNetwork, Keepalive, Options, PublicAddress, TlsConfig, TlsPolicy, UserList,
-};
+use wharf_session::{IpNetwork, Keepalive, Options, PublicAddress, TlsPolicy, UserList};
 use wharf_vfs::Vfs;
 
 use crate::cli::{Cli, parse_port_range, public_ip};
 use crate::config::{Config, UserEntry, load_users, relative_to};
 use crate::sizes::Size;
-use crate::usage::UsageStoreUrl;
+use crate::tls_settings::{TlsSettings, tls_settings};
+use crate::usage::UsagePlan;
 
 /// The user created when no user and no anonymous access is configured.
 pub(crate) const DEFAULT_USER: &str = "wharf";
@@ -26,15 +24,6 @@ pub(crate) const DEFAULT_USER: &str = "wharf";
 /// Passive ports when neither a flag nor the config names a range: a
 /// known range is one a firewall can open.
 pub(crate) const DEFAULT_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 50000..=50999;
-
-/// FTPS settings.
-pub(crate) struct TlsSettings {
-    pub(crate) config: Arc<TlsConfig>,
-    /// Implicit-FTPS addresses.
-    pub(crate) implicit: Vec<SocketAddr>,
-    /// The certificate is a throwaway one made at start.
-    pub(crate) self_signed: bool,
-}
 
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
@@ -52,96 +41,6 @@ pub(crate) struct Settings {
     pub(crate) azure_endpoint: Option<String>,
     /// Quotas and account bandwidth.
     pub(crate) usage: UsagePlan,
-}
-
-/// Quotas, per-account bandwidth and where counts are stored; the store
-/// is opened by `main` (it may be remote).
-#[derive(Debug, Default)]
-pub(crate) struct UsagePlan {
-    pub(crate) period: Period,
-    pub(crate) default_limit: u64,
-    pub(crate) limits: HashMap<String, u64>,
-    pub(crate) store: Option<UsageStoreUrl>,
-    pub(crate) store_key_file: Option<PathBuf>,
-    pub(crate) flush_interval: Duration,
-    pub(crate) account_rates: (u64, u64),
-}
-
-impl UsagePlan {
-    /// Accounting is needed at all: something to limit or to store.
-    pub(crate) fn enabled(&self) -> bool {
-        self.default_limit > 0
-            || self.limits.values().any(|&l| l > 0)
-            || self.store.is_some()
-            || self.account_rates != (0, 0)
-    }
-
-    fn resolve(cli: &Cli, config: &Config, users: &[&UserEntry]) -> Result<Self> {
-        let size = |s: &Size, key: &str| s.bytes().map_err(|e| anyhow!("{key}: {e}"));
-        let default_limit = match (cli.quota, &config.quota.limit) {
-            (Some(limit), _) => limit,
-            (None, Some(limit)) => size(limit, "quota.limit")?,
-            (None, None) => 0,
-        };
-        let mut limits = HashMap::new();
-        for (name, limit) in &config.quota.accounts {
-            limits.insert(
-                name.clone(),
-                size(limit, &format!("quota.accounts.{name}"))?,
-            );
-        }
-        for user in users {
-            if let Some(limit) = &user.quota {
-                limits.insert(
-                    user.name.clone(),
-                    size(limit, &format!("user {}", user.name))?,
-                );
-            }
-        }
-        let period = cli
-            .quota_period
-            .as_deref()
-            .or(config.quota.period.as_deref())
-            .unwrap_or("day")
-            .parse::<Period>()
-            .map_err(|e| anyhow!("--quota-period: {e}"))?;
-        let store = cli
-            .usage_store
-            .as_deref()
-            .or(config.quota.store.as_deref())
-            .map(UsageStoreUrl::parse)
-            .transpose()?;
-        let flush = cli
-            .usage_flush_secs
-            .or(config.quota.flush_secs)
-            .unwrap_or(10);
-        if flush == 0 {
-            return Err(anyhow!("--usage-flush-secs must be at least 1"));
-        }
-        Ok(Self {
-            period,
-            default_limit,
-            limits,
-            store,
-            store_key_file: cli
-                .usage_store_key_file
-                .clone()
-                .or(config.quota.store_key_file.clone()),
-            flush_interval: Duration::from_secs(flush),
-            account_rates: (
-                rate(
-                    cli.account_download_rate,
-                    &config.rate.account_download,
-                    "account_download",
-                )?,
-                rate(
-                    cli.account_upload_rate,
-                    &config.rate.account_upload,
-                    "account_upload",
-                )?,
-            ),
-        })
-    }
 }
 
 /// Opens each distinct root directory once; with `--storage`, every user
@@ -181,7 +80,7 @@ fn public_address(text: &str) -> PublicAddress {
 }
 
 /// A rate from its flag, else `[rate] key`, else unlimited (0).
-fn rate(flag: Option<u64>, size: &Option<Size>, key: &str) -> Result<u64> {
+pub(crate) fn rate(flag: Option<u64>, size: &Option<Size>, key: &str) -> Result<u64> {
     match (flag, size) {
         (Some(rate), _) => Ok(rate),
         (None, Some(size)) => size.rate().map_err(|e| anyhow!("rate.{key}: {e}")),
@@ -377,52 +276,6 @@ impl Settings {
             banner,
         })
     }
-}
-
-/// A certificate for localhost made now, for tests and trying things out.
-fn make_self_signed() -> Result<CertificatePem> {
-    let names = ["localhost", "127.0.0.1", "::1"]
-        .map(str::to_owned)
-        .to_vec();
-    let generated = rcgen::generate_simple_self_signed(names)
-        .context("cannot make a self-signed certificate")?;
-    Ok(CertificatePem {
-        chain: generated.cert.pem().into_bytes(),
-        key: generated.signing_key.serialize_pem().into_bytes(),
-    })
-}
-
-fn tls_settings(cli: &Cli, config: &Config) -> Result<Option<TlsSettings>> {
-    let files = match (&cli.tls_cert, &cli.tls_key) {
-        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
-        _ => config.tls.cert.clone().zip(config.tls.key.clone()),
-    };
-    let self_signed =
-        files.is_none() && (cli.tls_self_signed || config.tls.self_signed.unwrap_or(false));
-    let implicit = if cli.implicit_listen.is_empty() {
-        config.tls.implicit_listen.clone().unwrap_or_default()
-    } else {
-        cli.implicit_listen.clone()
-    };
-    let config = match (files, self_signed) {
-        (Some((cert, key)), _) => {
-            TlsConfig::from_files(&cert, &key).with_context(|| "tls.cert/tls.key")?
-        }
-        (None, true) => TlsConfig::new(&make_self_signed()?)?,
-        (None, false) => {
-            if !implicit.is_empty() {
-                return Err(anyhow!(
-                    "--implicit-listen needs a certificate (--tls-cert/--tls-key or --tls-self-signed)"
-                ));
-            }
-            return Ok(None);
-        }
-    };
-    Ok(Some(TlsSettings {
-        config: Arc::new(config),
-        implicit,
-        self_signed,
-    }))
 }
 
 fn options(cli: &Cli, config: &Config) -> Result<Options> {

@@ -17,7 +17,15 @@ use wharf_session::usage::{
     Accounting, DirUsageStore, UsageConfig, UsageRecord, UsageStore, UsageStoreError,
 };
 
-use crate::settings::UsagePlan;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use wharf_session::usage::Period;
+
+use crate::cli::Cli;
+use crate::config::{Config, UserEntry};
+use crate::settings::rate;
+use crate::sizes::Size;
 
 use crate::storage::{StorageAccess, secret};
 
@@ -78,6 +86,96 @@ impl UsageStoreUrl {
             bail!("--usage-store: empty directory name");
         }
         Ok(Self::Dir(PathBuf::from(dir)))
+    }
+}
+
+/// Quotas, per-account bandwidth and where counts are stored; the store
+/// is opened by `main` (it may be remote).
+#[derive(Debug, Default)]
+pub(crate) struct UsagePlan {
+    pub(crate) period: Period,
+    pub(crate) default_limit: u64,
+    pub(crate) limits: HashMap<String, u64>,
+    pub(crate) store: Option<UsageStoreUrl>,
+    pub(crate) store_key_file: Option<PathBuf>,
+    pub(crate) flush_interval: Duration,
+    pub(crate) account_rates: (u64, u64),
+}
+
+impl UsagePlan {
+    /// Accounting is needed at all: something to limit or to store.
+    pub(crate) fn enabled(&self) -> bool {
+        self.default_limit > 0
+            || self.limits.values().any(|&l| l > 0)
+            || self.store.is_some()
+            || self.account_rates != (0, 0)
+    }
+
+    pub(crate) fn resolve(cli: &Cli, config: &Config, users: &[&UserEntry]) -> Result<Self> {
+        let size = |s: &Size, key: &str| s.bytes().map_err(|e| anyhow!("{key}: {e}"));
+        let default_limit = match (cli.quota, &config.quota.limit) {
+            (Some(limit), _) => limit,
+            (None, Some(limit)) => size(limit, "quota.limit")?,
+            (None, None) => 0,
+        };
+        let mut limits = HashMap::new();
+        for (name, limit) in &config.quota.accounts {
+            limits.insert(
+                name.clone(),
+                size(limit, &format!("quota.accounts.{name}"))?,
+            );
+        }
+        for user in users {
+            if let Some(limit) = &user.quota {
+                limits.insert(
+                    user.name.clone(),
+                    size(limit, &format!("user {}", user.name))?,
+                );
+            }
+        }
+        let period = cli
+            .quota_period
+            .as_deref()
+            .or(config.quota.period.as_deref())
+            .unwrap_or("day")
+            .parse::<Period>()
+            .map_err(|e| anyhow!("--quota-period: {e}"))?;
+        let store = cli
+            .usage_store
+            .as_deref()
+            .or(config.quota.store.as_deref())
+            .map(UsageStoreUrl::parse)
+            .transpose()?;
+        let flush = cli
+            .usage_flush_secs
+            .or(config.quota.flush_secs)
+            .unwrap_or(10);
+        if flush == 0 {
+            return Err(anyhow!("--usage-flush-secs must be at least 1"));
+        }
+        Ok(Self {
+            period,
+            default_limit,
+            limits,
+            store,
+            store_key_file: cli
+                .usage_store_key_file
+                .clone()
+                .or(config.quota.store_key_file.clone()),
+            flush_interval: Duration::from_secs(flush),
+            account_rates: (
+                rate(
+                    cli.account_download_rate,
+                    &config.rate.account_download,
+                    "account_download",
+                )?,
+                rate(
+                    cli.account_upload_rate,
+                    &config.rate.account_upload,
+                    "account_upload",
+                )?,
+            ),
+        })
     }
 }
 
