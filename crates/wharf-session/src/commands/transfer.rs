@@ -10,7 +10,7 @@ use super::Handled;
 use crate::data::plan::DataPlan;
 use crate::data::transfer::{Pacing, TransferJob, Work, quota_code};
 use crate::quota::{Direction, QuotaHook};
-use crate::session::reply_map::{reply_for, shown};
+use crate::session::reply_map::{reply_for, sentence, shown};
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -43,7 +43,7 @@ impl Session {
         let quotas = self.quota_hooks()?;
         for hook in &quotas {
             hook.check(direction)
-                .map_err(|e| Reply::new(quota_code(direction), &capitalized(&e.message)))?;
+                .map_err(|e| Reply::new(quota_code(direction), &sentence(&e.message)))?;
         }
         let session = match direction {
             Direction::Download => self.throttles.0.clone(),
@@ -92,12 +92,11 @@ impl Session {
         target: &VPath,
         offset: u64,
     ) -> Result<Work, Reply> {
-        let zero_copy = cfg!(target_os = "linux")
-            && self.ctx.options.zero_copy_downloads
+        #[cfg(target_os = "linux")]
+        if self.ctx.options.zero_copy_downloads
             && !self.state.ascii
             && !self.state.mode_block
-            && !self.state.prot_private;
-        if zero_copy
+            && !self.state.prot_private
             && let Some(file) = vfs
                 .open_local(target, offset)
                 .await
@@ -264,13 +263,4 @@ impl Session {
 
 fn bad_name() -> Reply {
     Reply::new(ReplyCode::FILE_NAME_NOT_ALLOWED, "File name not allowed.")
-}
-
-/// `message` as a reply sentence: capital first letter, final period.
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => "Quota exceeded.".to_owned(),
-    }
 }

@@ -28,6 +28,7 @@ pub(crate) enum Work {
     /// RETR: file to client.
     Send { reader: FileReader, ascii: bool },
     /// RETR of a local file, binary, MODE S, plain: `sendfile`.
+    #[cfg(target_os = "linux")]
     SendFile { file: std::fs::File, offset: u64 },
     /// STOR, APPE, STOU: client to file; committed at end of data.
     Receive {
@@ -133,19 +134,14 @@ async fn move_data(
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
             send(reader, &mut stream, ascii, block, limits, meter, &job.path).await?
         }
+        #[cfg(target_os = "linux")]
         Work::SendFile { file, offset } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
-            #[cfg(target_os = "linux")]
-            let tcp = stream.plain_tcp();
-            #[cfg(not(target_os = "linux"))]
-            let tcp: Option<&tokio::net::TcpStream> = None;
-            match tcp {
-                #[cfg(target_os = "linux")]
+            match stream.plain_tcp() {
                 Some(tcp) => send_file(file, offset, tcp, limits, meter, &job.path).await?,
-                // Only plain connections on Linux get SendFile work, but a
-                // copy is always correct (the file is at `offset`).
-                _ => {
-                    let _ = offset;
+                // Only plain connections get SendFile work, but a copy is
+                // always correct (the file is positioned at `offset`).
+                None => {
                     let reader: FileReader = Box::new(tokio::fs::File::from_std(file));
                     send(reader, &mut stream, false, block, limits, meter, &job.path).await?
                 }

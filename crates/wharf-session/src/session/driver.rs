@@ -23,6 +23,7 @@ use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 use super::control_reader::ControlReader;
 use super::control_stream::ControlStream;
 use super::counted::Counted;
+use super::reply_map::sentence;
 use super::state::LoginState;
 use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
@@ -45,15 +46,7 @@ async fn send<W: AsyncWrite + Unpin>(out: &mut W, reply: &Reply) -> std::io::Res
 /// The reply for a line that did not decode.
 fn decode_error_reply(error: &DecodeError) -> Reply {
     let code = error.reply_code().unwrap_or(ReplyCode::SYNTAX_ERROR);
-    Reply::new(code, &format!("{}.", capitalize(&error.to_string())))
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    Reply::new(code, &sentence(&error.to_string()))
 }
 
 /// Waits for the running transfer; never resolves when there is none.
@@ -379,7 +372,9 @@ impl Session {
         let progress = Arc::new(AtomicU64::new(0));
         let path = job.path.clone();
         let verb = match &job.work {
-            transfer::Work::Send { .. } | transfer::Work::SendFile { .. } => "RETR",
+            transfer::Work::Send { .. } => "RETR",
+            #[cfg(target_os = "linux")]
+            transfer::Work::SendFile { .. } => "RETR",
             transfer::Work::Receive { .. } => "STOR",
             transfer::Work::List(_) => "LIST",
         };

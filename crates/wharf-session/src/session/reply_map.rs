@@ -34,6 +34,16 @@ pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
     Reply::new(code, &format!("{}: {what}.", shown(path)))
 }
 
+/// An error message as a reply sentence: capital first letter, final
+/// period.
+pub(crate) fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).chain(['.']).collect(),
+        None => String::new(),
+    }
+}
+
 /// Paths quoted in replies, cut to a readable length: a client that sends
 /// a path of thousands of bytes gets its error, not the path back.
 pub(crate) fn shown(path: &VPath) -> String {
