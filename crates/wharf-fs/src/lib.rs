@@ -86,11 +86,13 @@
 //! or leading outside) as [`FileKind::Symlink`](wharf_vfs::FileKind).
 #![doc(html_root_url = "https://docs.rs/wharf-fs/0.1.0")]
 
+mod chunk;
 mod convert;
 mod list;
 mod local;
 mod paths;
 mod read;
+mod sink;
 mod upload;
 
 pub use local::LocalFs;

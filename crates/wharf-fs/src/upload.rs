@@ -1,27 +1,38 @@
 //! Uploads to the local disk.
 //!
 //! `Create` writes a hidden temporary file next to the target and renames it
-//! over the target on `finish` (after `fdatasync`), so the final name only
-//! ever holds a complete file, even after a crash. `Append` and `Resume`
-//! write the target in place.
+//! over the target on `finish` (after `fdatasync` when durable), so the final
+//! name only ever holds a complete file, even after a crash. `Append` and
+//! `Resume` write the target in place.
+//!
+//! Bytes are collected into chunks of [`CHUNK`] and each chunk is written by
+//! one call on the blocking pool while the next one fills, so a transfer
+//! costs one hop per mebibyte rather than one per socket read. A small upload
+//! never leaves its first chunk: `finish` writes it, syncs and renames in a
+//! single blocking call.
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::io::{self, Seek, SeekFrom};
+use std::mem;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use async_trait::async_trait;
 use cap_std::fs::{Dir, OpenOptions};
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWrite;
+use tokio::task::JoinHandle;
 use wharf_vfs::{Upload, VPath, VfsError, WriteMode};
 
+use crate::chunk::ChunkBuf;
 use crate::convert::{blocking, io_err};
 use crate::paths::TEMP_PREFIX;
+use crate::sink::FileSink;
 
-/// Write buffer per upload.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// Bytes collected before they are handed to the blocking pool.
+const CHUNK: usize = 1024 * 1024;
 
 /// Where a `Create` upload's bytes wait until `finish`.
 struct Pending {
@@ -57,15 +68,30 @@ impl Pending {
     }
 }
 
+/// What a chunk write on the blocking pool hands back.
+type Written = (Box<FileSink>, ChunkBuf, io::Result<()>);
+
+/// The file side of an upload.
+enum Writer {
+    /// Ready for the next chunk.
+    Idle(Box<FileSink>),
+    /// A chunk is being written on the blocking pool.
+    Busy(JoinHandle<Written>),
+    /// Finished, aborted, or a write failed.
+    Closed,
+}
+
 /// An upload in progress.
 pub(crate) struct LocalUpload {
     path: VPath,
-    writer: Option<BufWriter<tokio::fs::File>>,
+    writer: Writer,
+    /// The chunk being filled.
+    buffer: ChunkBuf,
+    /// The previous chunk's allocation, back from the blocking pool.
+    spare: ChunkBuf,
     written: u64,
     /// `Some` in `Create` mode until finished or abandoned.
     pending: Option<Pending>,
-    /// `fdatasync` before `finish` returns.
-    sync: bool,
 }
 
 /// Starts an upload; runs on the blocking pool.
@@ -92,16 +118,18 @@ pub(crate) fn start(
         }
         _ => {}
     }
-    let (file, pending) = match mode {
+    let (file, offset, pending) = match mode {
         WriteMode::Create => {
             let (file, temp) = create_temp(&dir, path)?;
             let dir = Arc::new(dir);
-            (file, Some(Pending { dir, temp, name }))
+            (file.into_std(), 0, Some(Pending { dir, temp, name }))
         }
         WriteMode::Append => {
             let mut options = OpenOptions::new();
             options.append(true).create(true);
-            (dir.open_with(&name, &options).map_err(io_err(path))?, None)
+            let file = dir.open_with(&name, &options).map_err(io_err(path))?;
+            let len = file.metadata().map_err(io_err(path))?.len();
+            (file.into_std(), len, None)
         }
         WriteMode::Resume(offset) => {
             let mut options = OpenOptions::new();
@@ -114,17 +142,21 @@ pub(crate) fn start(
             file.set_len(offset).map_err(io_err(path))?;
             let mut file = file.into_std();
             file.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
-            (cap_std::fs::File::from_std(file), None)
+            (file, offset, None)
         }
         _ => return Err(VfsError::unsupported(path)),
     };
-    let file = tokio::fs::File::from_std(file.into_std());
+    let mut sink = FileSink::new(file, offset, sync);
+    if pending.is_some() {
+        sink = sink.with_direct();
+    }
     Ok(LocalUpload {
         path: path.clone(),
-        writer: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+        writer: Writer::Idle(Box::new(sink)),
+        buffer: ChunkBuf::default(),
+        spare: ChunkBuf::default(),
         written: 0,
         pending,
-        sync,
     })
 }
 
@@ -147,65 +179,111 @@ fn create_temp(dir: &Dir, path: &VPath) -> Result<(cap_std::fs::File, OsString),
     ))
 }
 
+fn closed() -> io::Error {
+    io::Error::other("upload already closed")
+}
+
 impl LocalUpload {
-    fn writer(&mut self) -> io::Result<Pin<&mut BufWriter<tokio::fs::File>>> {
-        match &mut self.writer {
-            Some(writer) => Ok(Pin::new(writer)),
-            None => Err(io::Error::other("upload already closed")),
+    /// Waits for the chunk in flight, if any; an error it met is returned
+    /// once, and the upload is closed from then on.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Writer::Busy(task) = &mut self.writer {
+            let joined = ready!(Pin::new(task).poll(cx));
+            self.writer = Writer::Closed;
+            let (sink, mut chunk, result) = joined.map_err(io::Error::other)?;
+            result?;
+            chunk.clear();
+            self.spare = chunk;
+            self.writer = Writer::Idle(sink);
+        }
+        match self.writer {
+            Writer::Idle(_) => Poll::Ready(Ok(())),
+            _ => Poll::Ready(Err(closed())),
         }
     }
 
-    /// Flushes and returns the file, closed for further writes.
-    async fn close(&mut self) -> Result<std::fs::File, VfsError> {
-        let Some(mut writer) = self.writer.take() else {
-            return Err(VfsError::other("upload already closed").with_path(&self.path));
+    /// Waits for the writer and takes it, leaving the upload closed.
+    async fn take_sink(&mut self) -> io::Result<Box<FileSink>> {
+        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
+        match mem::replace(&mut self.writer, Writer::Closed) {
+            Writer::Idle(sink) => Ok(sink),
+            _ => Err(closed()),
+        }
+    }
+
+    /// Hands the buffered chunk to the blocking pool once the previous one
+    /// is written.
+    fn poll_submit(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_idle(cx))?;
+        let Writer::Idle(mut sink) = mem::replace(&mut self.writer, Writer::Closed) else {
+            return Poll::Ready(Err(closed()));
         };
-        writer.flush().await.map_err(io_err(&self.path))?;
-        Ok(writer.into_inner().into_std().await)
+        let chunk = mem::replace(&mut self.buffer, mem::take(&mut self.spare));
+        self.writer = Writer::Busy(tokio::task::spawn_blocking(move || {
+            let result = sink.write(chunk.as_slice());
+            (sink, chunk, result)
+        }));
+        Poll::Ready(Ok(()))
+    }
+
+    /// Pushes buffered bytes to the file and waits until they are written.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.buffer.is_empty() {
+            ready!(self.poll_submit(cx))?;
+        }
+        self.poll_idle(cx)
     }
 }
 
 impl AsyncWrite for LocalUpload {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: &[u8],
+        data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let result = std::task::ready!(self.writer()?.poll_write(cx, buf));
-        if let Ok(n) = result {
-            self.written += n as u64;
+        let this = self.get_mut();
+        if matches!(this.writer, Writer::Closed) {
+            return Poll::Ready(Err(closed()));
         }
-        Poll::Ready(result)
+        if this.buffer.len() >= CHUNK {
+            ready!(this.poll_submit(cx))?;
+        }
+        let n = this.buffer.push(data, CHUNK);
+        this.written += n as u64;
+        Poll::Ready(Ok(n))
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.writer()?.poll_flush(cx)
+    /// In `Create` mode nothing is visible before `finish`, so buffered
+    /// bytes wait for it (sparing a small upload a hop); in place, they are
+    /// written out.
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.pending.is_some() {
+            return Poll::Ready(Ok(()));
+        }
+        this.poll_write_out(cx)
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.writer()?.poll_shutdown(cx)
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }
 
 #[async_trait]
 impl Upload for LocalUpload {
     async fn finish(mut self: Box<Self>) -> Result<u64, VfsError> {
-        let file = self.close().await?;
+        let mut sink = self.take_sink().await.map_err(io_err(&self.path))?;
+        let rest = mem::take(&mut self.buffer);
         let pending = self.pending.take();
         let path = self.path.clone();
-        let sync = self.sync;
         blocking(move || {
-            let synced = if sync {
-                file.sync_data().map_err(io_err(&path))
-            } else {
-                Ok(())
-            };
+            let done = sink.write_tail(rest.as_slice()).and_then(|()| sink.sync());
             match pending {
-                Some(pending) if synced.is_err() => pending.discard(&path),
+                Some(pending) if done.is_err() => pending.discard(&path),
                 Some(pending) => pending.commit(&path)?,
                 None => {}
             }
-            synced
+            done.map_err(io_err(&path))
         })
         .await?;
         Ok(self.written)
@@ -214,7 +292,8 @@ impl Upload for LocalUpload {
     async fn abort(mut self: Box<Self>) {
         match self.pending.take() {
             Some(pending) => {
-                self.writer = None;
+                // A chunk still being written goes to the unlinked file.
+                self.writer = Writer::Closed;
                 let path = self.path.clone();
                 let _ = blocking(move || {
                     pending.discard(&path);
@@ -224,7 +303,11 @@ impl Upload for LocalUpload {
             }
             // In place: keep what was written, including what is buffered.
             None => {
-                let _ = self.close().await;
+                if let Ok(mut sink) = self.take_sink().await {
+                    let rest = mem::take(&mut self.buffer);
+                    let _ =
+                        tokio::task::spawn_blocking(move || sink.write_tail(rest.as_slice())).await;
+                }
             }
         }
     }

@@ -291,3 +291,77 @@ async fn uploads_without_sync_still_commit_whole_files_only() {
     drop(upload);
     assert_eq!(disk_names(dir.path()), vec!["a.bin".to_owned()]);
 }
+
+/// `len` bytes of a pattern that repeats every 251 bytes, so a chunk
+/// written twice or out of order shows.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ seed)
+        .collect::<Vec<u8>>()
+}
+
+/// Writes `data` in pieces of awkward sizes, as socket reads arrive.
+async fn write_in_pieces(upload: &mut Box<dyn wharf_vfs::Upload>, data: &[u8]) {
+    let mut rest = data;
+    let mut size = 1;
+    while !rest.is_empty() {
+        let n = size.min(rest.len());
+        upload.write_all(&rest[..n]).await.unwrap();
+        rest = &rest[n..];
+        size = (size * 7 + 4093) % 300_000 + 1;
+    }
+}
+
+#[tokio::test]
+async fn uploads_of_many_chunks_arrive_whole_in_every_mode() {
+    let (dir, vfs) = served();
+    let first = pattern(3 * 1024 * 1024 + 12_345, 0);
+    let mut upload = vfs.create(&path("/big"), WriteMode::Create).await.unwrap();
+    write_in_pieces(&mut upload, &first).await;
+    assert_eq!(upload.finish().await.unwrap(), first.len() as u64);
+    assert!(std::fs::read(dir.path().join("big")).unwrap() == first);
+
+    let more = pattern(2 * 1024 * 1024 + 1, 0x55);
+    let mut upload = vfs.create(&path("/big"), WriteMode::Append).await.unwrap();
+    write_in_pieces(&mut upload, &more).await;
+    assert_eq!(upload.finish().await.unwrap(), more.len() as u64);
+    let mut expected = first.clone();
+    expected.extend_from_slice(&more);
+    assert!(std::fs::read(dir.path().join("big")).unwrap() == expected);
+
+    let offset = 1024 * 1024 + 3;
+    let tail = pattern(1024 * 1024 + 77, 0xaa);
+    let mut upload = vfs
+        .create(&path("/big"), WriteMode::Resume(offset as u64))
+        .await
+        .unwrap();
+    write_in_pieces(&mut upload, &tail).await;
+    upload.finish().await.unwrap();
+    let mut expected = first[..offset].to_vec();
+    expected.extend_from_slice(&tail);
+    assert!(std::fs::read(dir.path().join("big")).unwrap() == expected);
+    assert_eq!(disk_names(dir.path()), ["big"], "no temporary file left");
+}
+
+#[tokio::test]
+async fn an_aborted_append_keeps_every_chunk_it_was_given() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/log"), b"start:").await;
+    let data = pattern(2 * 1024 * 1024 + 999, 7);
+    let mut upload = vfs.create(&path("/log"), WriteMode::Append).await.unwrap();
+    write_in_pieces(&mut upload, &data).await;
+    upload.abort().await;
+    let mut expected = b"start:".to_vec();
+    expected.extend_from_slice(&data);
+    assert!(std::fs::read(dir.path().join("log")).unwrap() == expected);
+}
+
+#[tokio::test]
+async fn a_dropped_big_upload_leaves_nothing_behind() {
+    let (dir, vfs) = served();
+    let mut upload = vfs.create(&path("/big"), WriteMode::Create).await.unwrap();
+    write_in_pieces(&mut upload, &pattern(5 * 1024 * 1024, 1)).await;
+    drop(upload);
+    // A chunk may still be in flight to the unlinked file; the name is gone.
+    assert!(disk_names(dir.path()).is_empty());
+}

@@ -1,0 +1,271 @@
+//! [`FileSink`]: the blocking side of an upload, which writes whole chunks
+//! to the file and, for durable uploads, keeps the disk busy while the
+//! client is still sending.
+
+use std::fs::File;
+use std::io::{self, Write};
+
+/// Alignment of memory, offsets and lengths for direct I/O: the page size,
+/// a multiple of every common logical block size.
+pub(crate) const ALIGN: usize = 4096;
+
+/// How much a buffered durable upload writes between two starts of
+/// writeback.
+const WRITEBACK_STEP: u64 = 16 * 1024 * 1024;
+
+/// Whether writes bypass the page cache (`O_DIRECT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    /// Not tried yet: turned on at the first aligned chunk.
+    Wanted,
+    On,
+    Off,
+}
+
+/// The file an upload writes, used only from the blocking pool.
+///
+/// A durable upload (`sync`) is `fdatasync`ed before it is acknowledged.
+/// Going through the page cache, that would cost a copy into the cache and
+/// then, inside the final sync, the whole file going to disk after the last
+/// byte arrived (Linux starts writeback on its own only past
+/// `dirty_background_ratio` of memory). So a durable sink that is allowed
+/// direct I/O writes its full, aligned chunks with `O_DIRECT`, straight
+/// from the upload's buffer to the disk while the next chunk arrives, and
+/// only the unaligned tail through the cache; the final `fdatasync` then
+/// writes a few kilobytes and the metadata. Where direct I/O is refused (a
+/// file system without it), the sink writes through the cache and starts
+/// writeback every [`WRITEBACK_STEP`] instead, which overlaps the same way.
+pub(crate) struct FileSink {
+    file: File,
+    sync: bool,
+    direct: Direct,
+    /// Offset the next byte goes to (as far as this sink knows: `Append`
+    /// writes land at the end whatever it is).
+    offset: u64,
+    /// Offset up to which writeback has been started.
+    kicked: u64,
+}
+
+impl FileSink {
+    /// A sink writing `file` from `offset` on, through the page cache.
+    pub(crate) fn new(file: File, offset: u64, sync: bool) -> Self {
+        Self {
+            file,
+            sync,
+            direct: Direct::Off,
+            offset,
+            kicked: offset,
+        }
+    }
+
+    /// Lets the sink write aligned chunks with direct I/O, where the file
+    /// system allows it. Only for durable sinks of new files: nobody else
+    /// has the file open, so bypassing the cache cannot confuse a reader.
+    pub(crate) fn with_direct(mut self) -> Self {
+        if self.sync && cfg!(target_os = "linux") {
+            self.direct = Direct::Wanted;
+        }
+        self
+    }
+
+    /// Writes all of `chunk`: directly if it is aligned and the sink may,
+    /// else through the page cache.
+    pub(crate) fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let rest = self.write_direct(chunk)?;
+        self.write_buffered(rest)
+    }
+
+    /// Writes the last bytes of the upload, always through the page cache
+    /// (which a small upload then reads back from).
+    pub(crate) fn write_tail(&mut self, tail: &[u8]) -> io::Result<()> {
+        if self.direct == Direct::On {
+            self.leave_direct();
+        }
+        self.write_buffered(tail)
+    }
+
+    /// Syncs the data to disk if this sink is durable.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        if self.sync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what it can of `chunk` directly; returns what is left.
+    fn write_direct<'a>(&mut self, mut chunk: &'a [u8]) -> io::Result<&'a [u8]> {
+        if self.direct == Direct::Wanted && self.aligned(chunk) {
+            self.direct = if set_direct(&self.file, true) {
+                Direct::On
+            } else {
+                Direct::Off
+            };
+        }
+        while self.direct == Direct::On && !chunk.is_empty() {
+            if !self.aligned(chunk) {
+                self.leave_direct();
+                break;
+            }
+            match (&self.file).write(chunk) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    chunk = &chunk[n..];
+                    self.offset += n as u64;
+                    self.kicked = self.offset;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // Alignment this file system does not accept after all.
+                Err(err) if refused(&err) => self.leave_direct(),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(chunk)
+    }
+
+    fn write_buffered(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.file.write_all(chunk)?;
+        self.offset += chunk.len() as u64;
+        if self.sync && self.offset - self.kicked >= WRITEBACK_STEP {
+            start_writeback(&self.file, self.kicked, self.offset - self.kicked);
+            self.kicked = self.offset;
+        }
+        Ok(())
+    }
+
+    fn aligned(&self, chunk: &[u8]) -> bool {
+        let align = ALIGN as u64;
+        chunk.as_ptr().addr().is_multiple_of(ALIGN)
+            && chunk.len().is_multiple_of(ALIGN)
+            && self.offset.is_multiple_of(align)
+    }
+
+    fn leave_direct(&mut self) {
+        set_direct(&self.file, false);
+        self.direct = Direct::Off;
+    }
+}
+
+/// Turns `O_DIRECT` on or off; whether that worked.
+#[cfg(target_os = "linux")]
+fn set_direct(file: &File, on: bool) -> bool {
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    let flags = match fcntl_getfl(file) {
+        Ok(flags) => flags,
+        Err(_) => return false,
+    };
+    let flags = if on {
+        flags | OFlags::DIRECT
+    } else {
+        flags - OFlags::DIRECT
+    };
+    fcntl_setfl(file, flags).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_direct(_file: &File, _on: bool) -> bool {
+    false
+}
+
+/// Whether a direct write failed for want of alignment (`EINVAL`).
+#[cfg(target_os = "linux")]
+fn refused(err: &io::Error) -> bool {
+    rustix::io::Errno::from_io_error(err) == Some(rustix::io::Errno::INVAL)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn refused(_err: &io::Error) -> bool {
+    false
+}
+
+/// Starts writeback of `len` bytes at `offset` without waiting for it.
+///
+/// `POSIX_FADV_DONTNEED` is the portable way to reach Linux's
+/// non-blocking writeback (`sync_file_range(SYNC_FILE_RANGE_WRITE)` is not
+/// in rustix): the kernel queues the dirty pages of the range for writing,
+/// then drops only those of its pages that are already clean, which pages
+/// just written are not. It is advice; a failure changes nothing but speed.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use rustix::fs::{Advice, fadvise};
+    let len = std::num::NonZeroU64::new(len);
+    if let Err(err) = fadvise(file, offset, len, Advice::DontNeed) {
+        tracing::debug!(%err, "could not start writeback");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::ChunkBuf;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    fn chunks_of(data: &[u8], size: usize) -> Vec<ChunkBuf> {
+        data.chunks(size)
+            .map(|piece| {
+                let mut buf = ChunkBuf::default();
+                buf.push(piece, size);
+                buf
+            })
+            .collect()
+    }
+
+    #[test]
+    fn buffered_writes_arrive_in_order_across_writeback_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true);
+        let data = pattern(21 * 1024 * 1024 + 49);
+        // Unaligned pieces: all through the cache.
+        for piece in data.chunks(3 * 1024 * 1024 + 7) {
+            sink.write(piece).unwrap();
+        }
+        assert!(sink.kicked > 0 && sink.kicked <= sink.offset);
+        sink.sync().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
+    }
+
+    #[test]
+    fn direct_chunks_and_a_cached_tail_make_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
+        let size = 256 * 1024;
+        let data = pattern(5 * size + 1234);
+        let mut chunks = chunks_of(&data, size);
+        let tail = chunks.pop().unwrap();
+        for chunk in &chunks {
+            sink.write(chunk.as_slice()).unwrap();
+        }
+        // Direct I/O is on here unless this file system refuses it.
+        assert_ne!(sink.direct, Direct::Wanted);
+        sink.write_tail(tail.as_slice()).unwrap();
+        assert_eq!(sink.direct, Direct::Off, "the tail leaves direct I/O");
+        sink.sync().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
+    }
+
+    #[test]
+    fn an_unaligned_chunk_falls_back_to_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
+        let data = pattern(3 * ALIGN + 100);
+        let mut aligned = ChunkBuf::default();
+        aligned.push(&data[..2 * ALIGN], 2 * ALIGN);
+        sink.write(aligned.as_slice()).unwrap();
+        // Odd length: what the direct path cannot take goes through the cache.
+        sink.write(&data[2 * ALIGN..]).unwrap();
+        assert_eq!(sink.direct, Direct::Off);
+        // And no sink of a file it may not bypass the cache for tries.
+        let plain = FileSink::new(File::create(dir.path().join("g")).unwrap(), 0, false);
+        assert_eq!(plain.with_direct().direct, Direct::Off);
+        sink.sync().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
+    }
+}
