@@ -92,6 +92,7 @@ mod list;
 mod local;
 mod paths;
 mod read;
+mod read_ahead;
 mod sink;
 mod upload;
 

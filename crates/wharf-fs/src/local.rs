@@ -99,12 +99,14 @@ impl Vfs for LocalFs {
     }
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
-        let file = self
+        let (file, left) = self
             .with_path(path, move |root, rel, path| {
-                open_file(root, rel, path, offset)
+                let file = open_file(root, rel, path, offset)?;
+                let len = file.metadata().map_err(io_err(path))?.len();
+                Ok((file, len.saturating_sub(offset)))
             })
             .await?;
-        Ok(reader(file))
+        Ok(reader(file, left))
     }
 
     async fn open_local(

@@ -4,14 +4,10 @@ use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
 use cap_std::fs::Dir;
-use tokio::io::BufReader;
 use wharf_vfs::{FileReader, VPath, VfsError};
 
 use crate::convert::io_err;
-
-/// Read buffer per download. Large enough that each blocking read moves a
-/// good chunk of data (the session's copy loop asks for much less).
-pub(crate) const READ_BUFFER: usize = 256 * 1024;
+use crate::read_ahead::ReadAhead;
 
 /// Opens the regular file `rel` for reading, positioned at `offset`.
 ///
@@ -45,10 +41,8 @@ pub(crate) fn open_file(
     Ok(file)
 }
 
-/// A buffered async reader over `file`.
-pub(crate) fn reader(file: std::fs::File) -> FileReader {
-    Box::new(BufReader::with_capacity(
-        READ_BUFFER,
-        tokio::fs::File::from_std(file),
-    ))
+/// A download's reader over `file`, which has `left` bytes after its
+/// position (as far as is known now).
+pub(crate) fn reader(file: std::fs::File, left: u64) -> FileReader {
+    Box::new(ReadAhead::new(file, left))
 }
