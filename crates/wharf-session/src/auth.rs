@@ -14,6 +14,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use async_trait::async_trait;
 use password_hash::SaltString;
 use password_hash::rand_core::OsRng;
+use tokio::sync::Semaphore;
 use wharf_vfs::Vfs;
 
 use crate::quota::QuotaHook;
@@ -147,12 +148,30 @@ struct Account {
 /// A user who logs in again with a password argon2 already accepted is
 /// checked against a keyed in-memory tag instead (see `verified.rs`): wrong
 /// passwords always pay the full argon2 cost.
+///
+/// At most one argon2 verification per CPU runs at a time; further logins
+/// wait their turn. Each verification holds argon2's memory (19 MiB with
+/// the default parameters), so without the limit a burst of logins, or
+/// anyone opening many connections with wrong passwords, would claim
+/// memory in proportion to the burst.
 #[derive(Clone, Default)]
 pub struct UserList {
     accounts: HashMap<String, Account>,
     anonymous: Option<Arc<dyn Vfs>>,
     tls_exempt: std::collections::HashSet<String>,
     verified: Arc<Verified>,
+    hashing: HashingGate,
+}
+
+/// The permits for argon2 verifications: one per CPU.
+#[derive(Clone)]
+struct HashingGate(Arc<Semaphore>);
+
+impl Default for HashingGate {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        Self(Arc::new(Semaphore::new(cpus)))
+    }
 }
 
 /// A password could not be hashed or a stored hash is not a valid argon2
@@ -256,10 +275,24 @@ impl Authenticator for UserList {
         if self.verified.check(user, &account.hash, password) {
             return Ok(Login::new(user, account.vfs, account.writable));
         }
+        let permit = self
+            .hashing
+            .0
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AuthError::Backend(e.to_string()))?;
+        // Logins that waited for the same user may find it verified now.
+        if self.verified.check(user, &account.hash, password) {
+            return Ok(Login::new(user, account.vfs, account.writable));
+        }
         // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
+        // The permit goes along, so a session that goes away mid-hash does
+        // not free its place before the hash is done.
         let password = password.to_vec();
         let hash = account.hash.clone();
         let (verified, password) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let ok = PasswordHash::new(&hash)
                 .map(|parsed| {
                     Argon2::default()
@@ -332,6 +365,35 @@ mod tests {
             .await
             .unwrap();
         assert!(!anon.writable);
+    }
+
+    #[tokio::test]
+    async fn argon2_runs_only_with_a_permit_and_waiters_reuse_the_result() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let mut users = UserList::new()
+            .with_password("alice", b"secret", vfs, true)
+            .unwrap();
+        users.hashing = HashingGate(Arc::new(Semaphore::new(1)));
+        let users = Arc::new(users);
+        let held = users.hashing.0.clone().acquire_owned().await.unwrap();
+        let logins: Vec<_> = (0..8)
+            .map(|_| {
+                let users = users.clone();
+                tokio::spawn(
+                    async move { users.authenticate("alice", b"secret", &context()).await },
+                )
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            logins.iter().all(|login| !login.is_finished()),
+            "no login gets past a taken permit"
+        );
+        drop(held);
+        for login in logins {
+            assert!(login.await.unwrap().is_ok());
+        }
+        assert_eq!(users.hashing.0.available_permits(), 1, "permits come back");
     }
 
     #[test]
