@@ -131,7 +131,7 @@ async fn main() -> Result<()> {
             .collect(),
         connector: client::tls_connector()?,
     };
-    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     eprintln!(
         "wharf-load: {} MiB per big transfer, {} s loops, {} repetitions; servers: {}",
         args.size_mib,
@@ -156,6 +156,12 @@ async fn main() -> Result<()> {
             // always first after a pause or always right behind another.
             for k in 0..targets.len() {
                 let i = (repetition + k) % targets.len();
+                if case.kind == scenarios::Kind::IdleSessions
+                    && let Err(e) = targets[i].restart_builtin().await
+                {
+                    record(&mut rows[i], &targets[i].name, case, Err(e));
+                    continue;
+                }
                 let target = &targets[i];
                 if case.tls && !target.tls {
                     rows[i].skipped = Some("no TLS");
@@ -178,7 +184,7 @@ async fn main() -> Result<()> {
         results.push(CaseResult { case: *case, rows });
     }
 
-    println!("{}", report::table(&results, names[0]));
+    println!("{}", report::table(&results, &names[0]));
     let reference_failed = results
         .iter()
         .flat_map(|r| r.rows.iter())

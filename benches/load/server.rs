@@ -17,6 +17,8 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub root: PathBuf,
+    binary: PathBuf,
+    max_sessions: usize,
     _dir: tempfile::TempDir,
 }
 
@@ -31,57 +33,75 @@ impl Server {
         let dir = tempfile::tempdir()?;
         let root = dir.path().join("root");
         std::fs::create_dir(&root)?;
-        let mut child = Command::new(binary)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--tls-self-signed",
-                "--tls-reuse-required",
-                "false",
-                "--passive-ports",
-                "23000-24999",
-            ])
-            .arg("--max-sessions")
-            .arg(max_sessions.to_string())
-            .arg("--max-sessions-per-ip")
-            .arg(max_sessions.to_string())
-            .arg("--root")
-            .arg(&root)
-            .args(["--user", &format!("{USER}:{PASSWORD}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "cannot start {} (build it with cargo build --release -p wharfd)",
-                    binary.display()
-                )
-            })?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let Some(line) =
-                tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-                    .await??
-            else {
-                bail!("wharfd exited before listening");
-            };
-            if let Some(addr) = line.strip_prefix("wharfd: listening on ftp://") {
-                break addr.parse()?;
-            }
-        };
+        let (child, addr) = spawn(binary, max_sessions, &root).await?;
         Ok(Self {
             child,
             addr,
             root,
+            binary: binary.to_owned(),
+            max_sessions,
             _dir: dir,
         })
+    }
+
+    /// Stops the server and starts a new process on the same root, so that
+    /// a memory measurement starts from a fresh heap rather than one that
+    /// earlier scenarios grew and freed.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.child.kill().await?;
+        let (child, addr) = spawn(&self.binary, self.max_sessions, &self.root).await?;
+        self.child = child;
+        self.addr = addr;
+        Ok(())
     }
 
     /// The server's pid, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
     }
+}
+
+/// Runs `binary` on `root`; returns it once it listens, with its address.
+async fn spawn(binary: &Path, max_sessions: usize, root: &Path) -> Result<(Child, SocketAddr)> {
+    let mut child = Command::new(binary)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-self-signed",
+            "--tls-reuse-required",
+            "false",
+            "--passive-ports",
+            "23000-24999",
+        ])
+        .arg("--max-sessions")
+        .arg(max_sessions.to_string())
+        .arg("--max-sessions-per-ip")
+        .arg(max_sessions.to_string())
+        .arg("--root")
+        .arg(root)
+        .args(["--user", &format!("{USER}:{PASSWORD}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| {
+            format!(
+                "cannot start {} (build it with cargo build --release -p wharfd)",
+                binary.display()
+            )
+        })?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let Some(line) =
+            tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await??
+        else {
+            bail!("wharfd exited before listening");
+        };
+        if let Some(addr) = line.strip_prefix("wharfd: listening on ftp://") {
+            break addr.parse()?;
+        }
+    };
+    Ok((child, addr))
 }

@@ -101,6 +101,17 @@ impl Target {
         Ok(target)
     }
 
+    /// Restarts the built-in server (a fresh process on the same root);
+    /// a running server given with `--target` is left as it is.
+    pub async fn restart_builtin(&mut self) -> Result<()> {
+        if let Some(server) = &mut self._server {
+            server.restart().await?;
+            self.addr = server.addr;
+            self.pid = server.pid().context("wharfd has no pid")?;
+        }
+        Ok(())
+    }
+
     /// CPU seconds used so far by the server's process tree.
     pub fn cpu_seconds(&self) -> Option<f64> {
         proctree::cpu_seconds(self.pid)

@@ -47,7 +47,21 @@ pub async fn login_rate(target: &Target, settings: &Settings, clients: usize) ->
 
 /// Opens `count` logged-in sessions, spread over the source addresses,
 /// and reads the growth of the server's resident memory while they idle.
+///
+/// One login comes first and is not counted: what a server spends once
+/// (checking the password the first time, e.g. argon2's working memory)
+/// is not memory per idle session.
 pub async fn idle_sessions(target: &Target, settings: &Settings, count: usize) -> Result<Measure> {
+    Client::open(
+        target.addr,
+        settings.source(0),
+        &target.user,
+        &target.password,
+        None,
+    )
+    .await?
+    .quit()
+    .await?;
     let processes_before = target.process_count();
     let rss_before = target.rss_kib();
     let cpu = target.cpu_seconds();
