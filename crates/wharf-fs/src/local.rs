@@ -101,9 +101,7 @@ impl Vfs for LocalFs {
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
         let (file, left) = self
             .with_path(path, move |root, rel, path| {
-                let file = open_file(root, rel, path, offset)?;
-                let len = file.metadata().map_err(io_err(path))?.len();
-                Ok((file, len.saturating_sub(offset)))
+                open_file(root, rel, path, offset)
             })
             .await?;
         Ok(reader(file, left))
@@ -118,7 +116,7 @@ impl Vfs for LocalFs {
             open_file(root, rel, path, offset)
         })
         .await
-        .map(Some)
+        .map(|(file, _)| Some(file))
     }
 
     async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {
@@ -201,7 +199,7 @@ impl Vfs for LocalFs {
     async fn local_file(&self, path: &VPath) -> Result<Option<std::fs::File>, VfsError> {
         self.with_path(path, |root, rel, path| open_file(root, rel, path, 0))
             .await
-            .map(Some)
+            .map(|(file, _)| Some(file))
     }
 
     fn capabilities(&self) -> Capabilities {

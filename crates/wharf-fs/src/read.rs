@@ -9,7 +9,8 @@ use wharf_vfs::{FileReader, VPath, VfsError};
 use crate::convert::io_err;
 use crate::read_ahead::ReadAhead;
 
-/// Opens the regular file `rel` for reading, positioned at `offset`.
+/// Opens the regular file `rel` for reading, positioned at `offset`; also
+/// returns how many bytes it has after `offset` now.
 ///
 /// The kind is checked before opening so that a FIFO never blocks the open,
 /// and again on the open file.
@@ -18,7 +19,7 @@ pub(crate) fn open_file(
     rel: &Path,
     path: &VPath,
     offset: u64,
-) -> Result<std::fs::File, VfsError> {
+) -> Result<(std::fs::File, u64), VfsError> {
     let meta = root.metadata(rel).map_err(io_err(path))?;
     if meta.is_dir() {
         return Err(VfsError::is_a_directory(path));
@@ -38,7 +39,7 @@ pub(crate) fn open_file(
     if offset > 0 {
         file.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
     }
-    Ok(file)
+    Ok((file, meta.len() - offset))
 }
 
 /// A download's reader over `file`, which has `left` bytes after its
