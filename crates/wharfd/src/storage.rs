@@ -75,7 +75,29 @@ pub(crate) struct StorageAccess<'a> {
     pub(crate) azure_folder_marker: FolderMarker,
 }
 
-pub(crate) fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
+impl StorageAccess<'_> {
+    /// The Azure storage account `account`, signed with its key.
+    pub(crate) fn azure_store(&self, account: &str) -> Result<Store> {
+        let key = secret(self, &["AZURE_STORAGE_KEY"])?;
+        let endpoint = self.azure_endpoint.replace("{account}", account);
+        Ok(Store::azure(endpoint, account.to_owned(), key))
+    }
+
+    /// S3 (or the S3-compatible `s3_endpoint`), signed with an access key.
+    pub(crate) fn s3_store(&self) -> Result<Store> {
+        let pair = secret(self, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
+        let (id, key) = pair
+            .split_once(':')
+            .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
+        let endpoint = self
+            .s3_endpoint
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
+        Ok(Store::s3(endpoint, self.s3_region, id, key))
+    }
+}
+
+fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
     if let Some(file) = access.key_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the key file {}", file.display()))?;
@@ -99,23 +121,13 @@ pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result
     let mut marker = FolderMarker::default();
     let (store, view) = match url {
         StorageUrl::Azure { account, container } => {
-            let key = secret(access, &["AZURE_STORAGE_KEY"])?;
-            let endpoint = access.azure_endpoint.replace("{account}", account);
             let view = container.clone().map_or(View::Account, View::Container);
             marker = access.azure_folder_marker.clone();
-            (Store::azure(endpoint, account.clone(), key), view)
+            (access.azure_store(account)?, view)
         }
         StorageUrl::S3 { bucket } => {
-            let pair = secret(access, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
-            let (id, key) = pair
-                .split_once(':')
-                .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
-            let endpoint = access
-                .s3_endpoint
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", access.s3_region));
             let view = bucket.clone().map_or(View::Account, View::Container);
-            (Store::s3(endpoint, access.s3_region, id, key), view)
+            (access.s3_store()?, view)
         }
     };
     let config = BlobConfig::new(store, view).with_folder_marker(marker);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
 use async_trait::async_trait;
-use wharf_blob::{BlobConfig, ConditionalObjects, Store, View};
+use wharf_blob::{BlobConfig, ConditionalObjects, View};
 use wharf_session::usage::{
     Accounting, DirUsageStore, UsageConfig, UsageRecord, UsageStore, UsageStoreError,
 };
@@ -27,7 +27,7 @@ use crate::config::{Config, UserEntry};
 use crate::settings::rate;
 use crate::sizes::Size;
 
-use crate::storage::{StorageAccess, secret};
+use crate::storage::StorageAccess;
 
 /// A parsed `--usage-store`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,30 +191,8 @@ pub(crate) async fn open_store(
             account,
             container,
             prefix,
-        } => {
-            let key = secret(access, &["AZURE_STORAGE_KEY"])?;
-            let endpoint = access.azure_endpoint.replace("{account}", account);
-            (
-                Store::azure(endpoint, account.clone(), key),
-                container,
-                prefix,
-            )
-        }
-        UsageStoreUrl::S3 { bucket, prefix } => {
-            let pair = secret(access, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
-            let (id, key) = pair
-                .split_once(':')
-                .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
-            let endpoint = access
-                .s3_endpoint
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", access.s3_region));
-            (
-                Store::s3(endpoint, access.s3_region, id, key),
-                bucket,
-                prefix,
-            )
-        }
+        } => (access.azure_store(account)?, container, prefix),
+        UsageStoreUrl::S3 { bucket, prefix } => (access.s3_store()?, bucket, prefix),
     };
     let objects = ConditionalObjects::new(BlobConfig::new(store, View::Account), container, prefix)
         .map_err(|e| anyhow!("usage store: {e}"))?;
