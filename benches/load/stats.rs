@@ -13,6 +13,25 @@ pub struct Measure {
     pub cpu: Option<f64>,
 }
 
+impl Measure {
+    /// The result of a looping case: operations per second over `seconds`,
+    /// latency quantiles of the operations, and server CPU per 1,000 of
+    /// them between the readings `cpu_before` and `cpu_after`.
+    pub fn of_loop(
+        latencies_ms: &[f64],
+        seconds: f64,
+        cpu_before: Option<f64>,
+        cpu_after: Option<f64>,
+    ) -> Self {
+        let operations = latencies_ms.len() as f64;
+        Self {
+            value: operations / seconds,
+            latency: latency(latencies_ms),
+            cpu: cpu_per(cpu_before, cpu_after, operations / 1000.0),
+        }
+    }
+}
+
 /// CPU seconds between two readings, per `units` of work.
 pub fn cpu_per(before: Option<f64>, after: Option<f64>, units: f64) -> Option<f64> {
     let (before, after) = (before?, after?);

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Measure, cpu_per, latency};
+use crate::stats::{Measure, cpu_per};
 use crate::target::Target;
 
 /// Logins in flight at once while `idle-sessions` opens its sessions.
@@ -37,12 +37,7 @@ pub async fn login_rate(target: &Target, settings: &Settings, clients: usize) ->
     let seconds = started.elapsed().as_secs_f64();
     let cpu_after = target.cpu_seconds();
     let latencies: Vec<f64> = per_client.into_iter().flatten().collect();
-    let sessions = latencies.len() as f64;
-    Ok(Measure {
-        value: sessions / seconds,
-        latency: latency(&latencies),
-        cpu: cpu_per(cpu, cpu_after, sessions / 1000.0),
-    })
+    Ok(Measure::of_loop(&latencies, seconds, cpu, cpu_after))
 }
 
 /// Opens `count` logged-in sessions, spread over the source addresses,

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 use super::Settings;
 use super::transfer::sink;
 use crate::client::Client;
-use crate::stats::{Measure, cpu_per, latency};
+use crate::stats::Measure;
 use crate::target::Target;
 
 const FILE_SIZE: usize = 4096;
@@ -68,10 +68,5 @@ pub async fn small_files(target: &Target, settings: &Settings, clients: usize) -
     let seconds = started.elapsed().as_secs_f64();
     let cpu_after = target.cpu_seconds();
     let latencies: Vec<f64> = per_client.into_iter().flatten().collect();
-    let ops = latencies.len() as f64;
-    Ok(Measure {
-        value: ops / seconds,
-        latency: latency(&latencies),
-        cpu: cpu_per(cpu, cpu_after, ops / 1000.0),
-    })
+    Ok(Measure::of_loop(&latencies, seconds, cpu, cpu_after))
 }
