@@ -48,7 +48,7 @@ pub use auth::{
     hash_password,
 };
 pub use network::{IpNetwork, NetworkError};
-pub use options::{Keepalive, Options, PublicAddress, TlsPolicy};
+pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use server::{Server, ServerBuilder};
 pub use throttle::Throttle;

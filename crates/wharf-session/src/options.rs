@@ -20,6 +20,23 @@ pub enum PublicAddress {
     Host(String),
 }
 
+/// How plain binary MODE S downloads of local files leave the server
+/// (Linux; elsewhere they are always copied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LocalDownloads {
+    /// The copy while fewer downloads run than half the CPUs, `sendfile`
+    /// beyond (the default). A copy that has a core to itself beats
+    /// `sendfile` on loopback (the file is read a chunk ahead on another
+    /// thread); when downloads share the cores, `sendfile`'s lower CPU cost
+    /// per byte wins.
+    #[default]
+    Auto,
+    /// Always `sendfile(2)`: the least CPU per byte.
+    SendFile,
+    /// Always through the server, read a chunk ahead.
+    Copy,
+}
+
 /// TCP keepalive on control and data sockets, so that a load balancer or
 /// NAT does not drop a control connection that idles through a long transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,9 +154,9 @@ pub struct Options {
     /// Bandwidth of each session's uploads, bytes per second; `0` is
     /// unlimited.
     pub session_upload_rate: u64,
-    /// Send plain binary MODE S downloads of local files with `sendfile`
-    /// (Linux) instead of copying them through the server. Default on.
-    pub zero_copy_downloads: bool,
+    /// How plain binary MODE S downloads of local files are sent: by
+    /// `sendfile`, by copy, or chosen per download by load (the default).
+    pub local_downloads: LocalDownloads,
 }
 
 impl Default for Options {
@@ -174,7 +191,7 @@ impl Default for Options {
             allow_ccc: false,
             session_download_rate: 0,
             session_upload_rate: 0,
-            zero_copy_downloads: true,
+            local_downloads: LocalDownloads::Auto,
         }
     }
 }

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::auth::Authenticator;
+use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::options::{Options, PublicAddress};
@@ -151,6 +152,10 @@ impl ServerBuilder {
             virtual_hosts: self.virtual_hosts,
             tls: self.tls,
             accounting: self.accounting,
+            downloads: Downloads::new(
+                options.local_downloads,
+                std::thread::available_parallelism().map_or(1, usize::from),
+            ),
             options,
         };
         Ok(Server {

@@ -44,9 +44,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub(crate) sync_uploads: Option<String>,
 
-    /// Send plain binary downloads of local files with sendfile(2) (Linux;
-    /// default on) instead of copying them through the server.
-    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    /// How plain binary downloads of local files are sent (Linux): auto
+    /// (default) copies while a core is free and uses sendfile(2) when
+    /// downloads share the cores; on is always sendfile, off always the copy.
+    #[arg(long, value_name = "auto|on|off", value_parser = ["auto", "on", "off"])]
     pub(crate) sendfile: Option<String>,
 
     /// Ports for passive data connections (default 50000-50999).

@@ -7,8 +7,36 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use wharf_session::LocalDownloads;
 
 use crate::sizes::Size;
+
+/// `sendfile`: `"auto"` (the default: the copy while a core is free,
+/// sendfile(2) when downloads share them), `true`/`"on"` or `false`/`"off"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Sendfile {
+    Switch(bool),
+    Word(SendfileWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SendfileWord {
+    Auto,
+    On,
+    Off,
+}
+
+impl From<Sendfile> for LocalDownloads {
+    fn from(setting: Sendfile) -> Self {
+        match setting {
+            Sendfile::Switch(true) | Sendfile::Word(SendfileWord::On) => Self::SendFile,
+            Sendfile::Switch(false) | Sendfile::Word(SendfileWord::Off) => Self::Copy,
+            Sendfile::Word(SendfileWord::Auto) => Self::Auto,
+        }
+    }
+}
 
 /// The whole configuration file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -17,7 +45,7 @@ pub(crate) struct Config {
     pub(crate) listen: Option<Vec<std::net::SocketAddr>>,
     pub(crate) root: Option<PathBuf>,
     pub(crate) sync_uploads: Option<bool>,
-    pub(crate) sendfile: Option<bool>,
+    pub(crate) sendfile: Option<Sendfile>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,
     pub(crate) users_file: Option<PathBuf>,
@@ -395,6 +423,7 @@ mod tests {
         assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
         assert!(config.rate.account_upload.is_some());
         assert_eq!(config.sync_uploads, Some(true));
+        assert_eq!(config.sendfile, Some(Sendfile::Word(SendfileWord::Auto)));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wharf_fs::LocalFs;
-use wharf_session::{IpNetwork, Keepalive, Options, PublicAddress, TlsPolicy, UserList};
+use wharf_session::{
+    IpNetwork, Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy, UserList,
+};
 use wharf_vfs::Vfs;
 
 use crate::cli::{Cli, parse_port_range, public_ip};
@@ -343,9 +345,12 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .or(limits.failed_login_delay_ms)
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
-    o.zero_copy_downloads = match cli.sendfile.as_deref() {
-        Some(value) => value == "on",
-        None => config.sendfile.unwrap_or(defaults.zero_copy_downloads),
+    o.local_downloads = match (cli.sendfile.as_deref(), config.sendfile) {
+        (Some("on"), _) => LocalDownloads::SendFile,
+        (Some("off"), _) => LocalDownloads::Copy,
+        (Some(_), _) => LocalDownloads::Auto,
+        (None, Some(setting)) => setting.into(),
+        (None, None) => defaults.local_downloads,
     };
     o.session_download_rate = rate(
         cli.session_download_rate,
@@ -421,6 +426,31 @@ mod tests {
         );
         // No user configured: the one-time default user is announced.
         assert!(s.banner.iter().any(|l| l.contains("password: otp")));
+    }
+
+    #[test]
+    fn sendfile_is_auto_unless_a_flag_or_the_file_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = format!("root = {:?}\n", dir.path());
+        let way = |args: &[&str], file: &str| {
+            resolve(args, &format!("{root}{file}"))
+                .options
+                .local_downloads
+        };
+        assert_eq!(way(&[], ""), LocalDownloads::Auto);
+        assert_eq!(way(&[], "sendfile = true"), LocalDownloads::SendFile);
+        assert_eq!(way(&[], "sendfile = false"), LocalDownloads::Copy);
+        assert_eq!(way(&[], "sendfile = \"off\""), LocalDownloads::Copy);
+        assert_eq!(way(&[], "sendfile = \"auto\""), LocalDownloads::Auto);
+        assert_eq!(
+            way(&["--sendfile", "on"], "sendfile = false"),
+            LocalDownloads::SendFile
+        );
+        assert_eq!(
+            way(&["--sendfile", "auto"], "sendfile = true"),
+            LocalDownloads::Auto
+        );
+        assert!(Config::parse("sendfile = \"sometimes\"").is_err());
     }
 
     #[test]

@@ -259,25 +259,32 @@ fn curl_upload_creates_dirs() {
 }
 
 /// `curl -C -` resumes a partial download (REST + RETR): the local file
-/// ends up complete and byte-exact.
+/// ends up complete and byte-exact, whichever way wharfd sends it
+/// (sendfile, the copy, or chosen by load).
 #[test]
 fn curl_resume_download() {
-    let server = Server::start();
-    let data = support::random_bytes(1024 * 1024, 7);
-    support::write_file(server.root(), "resume.bin", &data);
-    let local = tempfile::tempdir().expect("tempdir");
-    let partial = support::write_file(local.path(), "resume.bin", &data[..300_000]);
+    for way in ["on", "off", "auto"] {
+        let server = Server::builder().args(&["--sendfile", way]).start();
+        let data = support::random_bytes(3 * 1024 * 1024 + 5, 7);
+        support::write_file(server.root(), "resume.bin", &data);
+        let local = tempfile::tempdir().expect("tempdir");
+        let partial = support::write_file(local.path(), "resume.bin", &data[..300_000]);
 
-    let finished = curl(&[
-        "-C",
-        "-",
-        "-o",
-        partial.to_str().expect("UTF-8 path"),
-        &format!("{}/resume.bin", server.url()),
-    ]);
-    assert_success(&finished, &server);
-    assert_used(&finished, "REST 300000", &["350"]);
-    support::assert_same_bytes("resumed resume.bin", &data, &support::read_file(&partial));
+        let finished = curl(&[
+            "-C",
+            "-",
+            "-o",
+            partial.to_str().expect("UTF-8 path"),
+            &format!("{}/resume.bin", server.url()),
+        ]);
+        assert_success(&finished, &server);
+        assert_used(&finished, "REST 300000", &["350"]);
+        support::assert_same_bytes(
+            &format!("resumed resume.bin (--sendfile {way})"),
+            &data,
+            &support::read_file(&partial),
+        );
+    }
 }
 
 /// A wrong password makes curl fail with its "login denied" exit code (67)

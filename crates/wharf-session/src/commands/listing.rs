@@ -51,6 +51,7 @@ impl Session {
             quotas: self.quota_hooks()?,
             pacing: Pacing::default(),
             block: self.state.mode_block,
+            running: None,
         };
         Ok(Outcome::Transfer(
             Reply::new(

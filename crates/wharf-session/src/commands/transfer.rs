@@ -7,6 +7,7 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{VPath, Vfs, VfsErrorKind, WriteMode};
 
 use super::Handled;
+use crate::data::downloads::Way;
 use crate::data::plan::DataPlan;
 use crate::data::transfer::{Pacing, TransferJob, Work, quota_code};
 use crate::quota::{Direction, QuotaHook};
@@ -84,16 +85,17 @@ impl Session {
     }
 
     /// How RETR reads the file: handed to the kernel (`sendfile`) when it
-    /// is a local file going out plain, binary and in MODE S, else copied
-    /// from the back-end's reader.
+    /// is a local file going out plain, binary and in MODE S and `way` says
+    /// so, else copied from the back-end's reader.
     async fn download_work(
         &self,
         vfs: &dyn Vfs,
         target: &VPath,
         offset: u64,
+        way: Way,
     ) -> Result<Work, Reply> {
         #[cfg(target_os = "linux")]
-        if self.ctx.options.zero_copy_downloads
+        if way == Way::SendFile
             && !self.state.ascii
             && !self.state.mode_block
             && !self.state.prot_private
@@ -104,6 +106,8 @@ impl Session {
         {
             return Ok(Work::SendFile { file, offset });
         }
+        #[cfg(not(target_os = "linux"))]
+        let _ = way;
         let reader = vfs
             .open_read(target, offset)
             .await
@@ -133,7 +137,10 @@ impl Session {
                 &format!("{}: Is a directory.", shown(&target)),
             ));
         }
-        let work = self.download_work(vfs.as_ref(), &target, offset).await?;
+        let (running, way) = self.ctx.downloads.start();
+        let work = self
+            .download_work(vfs.as_ref(), &target, offset, way)
+            .await?;
         let plan = self.take_data_plan()?;
         let text = format!(
             "Opening {} mode data connection for {} ({} bytes).",
@@ -148,6 +155,7 @@ impl Session {
             quotas,
             pacing,
             block: self.state.mode_block,
+            running: Some(running),
         };
         Ok(Outcome::Transfer(
             Reply::new(ReplyCode::FILE_STATUS_OK, &text),
@@ -256,6 +264,7 @@ impl Session {
             quotas,
             pacing,
             block: self.state.mode_block,
+            running: None,
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))
     }

@@ -2,6 +2,7 @@
 
 pub(crate) mod active;
 pub(crate) mod ascii;
+pub(crate) mod downloads;
 pub(crate) mod listing;
 pub(crate) mod multiplex;
 pub(crate) mod passive;

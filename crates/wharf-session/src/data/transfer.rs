@@ -14,6 +14,7 @@ use wharf_proto::block::{self, BlockDecoder, BlockEvent};
 use wharf_proto::error::BlockError;
 
 use super::ascii::{FromCrlf, ToCrlf};
+use super::downloads::Running;
 use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
@@ -52,6 +53,9 @@ pub(crate) struct TransferJob {
     pub(crate) quotas: Vec<Arc<dyn QuotaHook>>,
     /// Bandwidth limits of the session and of the account.
     pub(crate) pacing: Pacing,
+    /// A download, counted among the server's downloads in flight until
+    /// the job ends.
+    pub(crate) running: Option<Running>,
 }
 
 /// The throttles a transfer waits for, in its direction.
@@ -127,6 +131,8 @@ async fn move_data(
     progress: Arc<AtomicU64>,
 ) -> Result<(u64, Option<Box<dyn DataIo>>), TransferError> {
     let block = job.block;
+    // Counted until the bytes are moved, whichever way this returns.
+    let _running = job.running;
     let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
     let mut stream = opened.stream;
     let moved = match job.work {

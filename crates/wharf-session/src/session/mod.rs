@@ -19,6 +19,7 @@ use wharf_proto::Reply;
 use wharf_vfs::VPath;
 
 use crate::auth::Authenticator;
+use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::plan::{DataPlan, DataTls, OpenContext};
@@ -47,6 +48,8 @@ pub(crate) struct ServerContext {
     pub(crate) multiplexer: Option<Arc<Multiplexer>>,
     /// Traffic accounting, quotas and per-account bandwidth.
     pub(crate) accounting: Option<Arc<Accounting>>,
+    /// Downloads in flight, for choosing how the next one is sent.
+    pub(crate) downloads: Downloads,
 }
 
 impl ServerContext {
