@@ -284,6 +284,14 @@ fn curl_resume_download() {
             &data,
             &support::read_file(&partial),
         );
+
+        // RETR of a directory is refused (curl skips SIZE here).
+        std::fs::create_dir(server.root().join("folder")).expect("mkdir");
+        let out = out_path(local.path(), "folder.out");
+        let url = format!("{}/folder", server.url());
+        let finished = curl(&["--ignore-content-length", "-o", &out, &url]);
+        assert!(!finished.status.success(), "{}", finished.report());
+        assert_used(&finished, "RETR folder", &["550"]);
     }
 }
 

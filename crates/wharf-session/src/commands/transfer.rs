@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use wharf_proto::text::Pathname;
 use wharf_proto::{Reply, ReplyCode};
-use wharf_vfs::{VPath, Vfs, VfsErrorKind, WriteMode};
+use wharf_vfs::{VPath, Vfs, VfsError, VfsErrorKind, WriteMode};
 
 use super::Handled;
 use crate::data::downloads::Way;
@@ -84,38 +84,48 @@ impl Session {
         })
     }
 
-    /// How RETR reads the file: handed to the kernel (`sendfile`) when it
-    /// is a local file going out plain, binary and in MODE S and `way` says
-    /// so, else copied from the back-end's reader.
+    /// How RETR reads the file, and how many bytes it has after `offset`:
+    /// handed to the kernel (`sendfile`) when it is a local file going out
+    /// plain, binary and in MODE S and `way` says so, else copied from the
+    /// back-end's reader.
     async fn download_work(
         &self,
         vfs: &dyn Vfs,
         target: &VPath,
         offset: u64,
         way: Way,
-    ) -> Result<Work, Reply> {
+    ) -> Result<(Work, u64), Reply> {
+        let failed = |e: VfsError| reply_for(&e, target);
         #[cfg(target_os = "linux")]
         if way == Way::SendFile
             && !self.state.ascii
             && !self.state.mode_block
             && !self.state.prot_private
-            && let Some(file) = vfs
-                .open_local(target, offset)
-                .await
-                .map_err(|e| reply_for(&e, target))?
+            && let Some(file) = vfs.open_local(target, offset).await.map_err(failed)?
         {
-            return Ok(Work::SendFile { file, offset });
+            // The open file knows its size: no second trip to the back-end
+            // (open_local refuses directories as open_read does).
+            let size = file
+                .metadata()
+                .map_err(|e| failed(VfsError::from_io(e, target)))?
+                .len();
+            return Ok((Work::SendFile { file, offset }, size.saturating_sub(offset)));
         }
         #[cfg(not(target_os = "linux"))]
         let _ = way;
-        let reader = vfs
-            .open_read(target, offset)
-            .await
-            .map_err(|e| reply_for(&e, target))?;
-        Ok(Work::Send {
+        let meta = vfs.metadata(target).await.map_err(failed)?;
+        if meta.is_dir() {
+            return Err(Reply::new(
+                ReplyCode::FILE_UNAVAILABLE,
+                &format!("{}: Is a directory.", shown(target)),
+            ));
+        }
+        let reader = vfs.open_read(target, offset).await.map_err(failed)?;
+        let work = Work::Send {
             reader,
             ascii: self.state.ascii,
-        })
+        };
+        Ok((work, meta.size.saturating_sub(offset)))
     }
 
     fn mode_name(&self) -> &'static str {
@@ -127,18 +137,8 @@ impl Session {
         let target = self.state.resolve(path)?;
         let offset = self.state.take_restart();
         let (quotas, pacing) = self.quota_for(Direction::Download)?;
-        let meta = vfs
-            .metadata(&target)
-            .await
-            .map_err(|e| reply_for(&e, &target))?;
-        if meta.is_dir() {
-            return Err(Reply::new(
-                ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: Is a directory.", shown(&target)),
-            ));
-        }
         let (running, way) = self.ctx.downloads.start();
-        let work = self
+        let (work, size) = self
             .download_work(vfs.as_ref(), &target, offset, way)
             .await?;
         let plan = self.take_data_plan()?;
@@ -146,7 +146,7 @@ impl Session {
             "Opening {} mode data connection for {} ({} bytes).",
             self.mode_name(),
             shown(&target),
-            meta.size.saturating_sub(offset)
+            size
         );
         let job = TransferJob {
             plan,
