@@ -132,7 +132,9 @@ pub struct Options {
     pub max_sessions_per_ip: usize,
     /// The longest command line accepted, in bytes.
     pub max_line: usize,
-    /// Size of each read/write buffer of a data transfer.
+    /// Size of an upload's read buffer, and the most a download sends per
+    /// step (quota, throttle and STAT progress move in steps this big). At
+    /// least 4 KiB is used.
     pub transfer_buffer: usize,
     /// TCP keepalive on control and data sockets; `None` turns it off.
     pub keepalive: Option<Keepalive>,

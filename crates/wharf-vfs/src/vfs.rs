@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use futures_core::Stream;
-use tokio::io::AsyncRead;
+use tokio::io::AsyncBufRead;
 
 use crate::capabilities::Capabilities;
 use crate::error::VfsError;
@@ -14,7 +14,14 @@ use crate::upload::{Upload, WriteMode};
 use crate::vpath::VPath;
 
 /// A file's content from some offset, as returned by [`Vfs::open_read`].
-pub type FileReader = Box<dyn AsyncRead + Send + Unpin>;
+///
+/// Buffered (`AsyncBufRead`, which includes `AsyncRead`): the server sends
+/// straight from the reader's own buffer, so a back-end that already holds
+/// its bytes in chunks (a read-ahead buffer, an HTTP body, memory) hands
+/// them out without another copy. `std::io::Cursor`, `tokio::io::empty()`
+/// and `tokio_util::io::StreamReader` qualify as they are; wrap any other
+/// `AsyncRead` in `tokio::io::BufReader`.
+pub type FileReader = Box<dyn AsyncBufRead + Send + Unpin>;
 
 /// A directory listing, as returned by [`Vfs::list`]: entries arrive as the
 /// back-end produces them, so a directory of millions of entries is never

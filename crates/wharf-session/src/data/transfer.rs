@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{FileReader, Upload, VPath, VfsError};
 
@@ -148,7 +148,9 @@ async fn move_data(
                 // Only plain connections get SendFile work, but a copy is
                 // always correct (the file is positioned at `offset`).
                 None => {
-                    let reader: FileReader = Box::new(tokio::fs::File::from_std(file));
+                    let file = tokio::fs::File::from_std(file);
+                    let reader: FileReader =
+                        Box::new(tokio::io::BufReader::with_capacity(limits.buffer, file));
                     send(reader, &mut stream, false, block, limits, meter, &job.path).await?
                 }
             }
@@ -292,15 +294,16 @@ async fn send<W: AsyncWrite + Unpin>(
     mut meter: Meter<'_>,
     path: &VPath,
 ) -> Result<u64, TransferError> {
-    let mut buf = vec![0u8; limits.buffer];
     let mut converted = Vec::new();
     let mut crlf = ToCrlf::default();
     let mut framed = BytesMut::new();
     loop {
-        let n = stalled(limits, reader.read(&mut buf))
+        // Straight from the reader's buffer; at most `limits.buffer` per
+        // step, so quotas, throttles and STAT see the bytes in pieces.
+        let ready = stalled(limits, reader.fill_buf())
             .await?
             .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
-        if n == 0 {
+        if ready.is_empty() {
             if block {
                 framed.clear();
                 block::encode_eof(&mut framed);
@@ -312,7 +315,7 @@ async fn send<W: AsyncWrite + Unpin>(
         }
         // The quota decides before the bytes leave: a download stops
         // exactly at the limit.
-        let (n, stop) = meter.admit(n).await;
+        let (n, stop) = meter.admit(ready.len().min(limits.buffer)).await;
         if n == 0
             && let Some(stop) = stop
         {
@@ -320,10 +323,10 @@ async fn send<W: AsyncWrite + Unpin>(
         }
         let out = if ascii {
             converted.clear();
-            crlf.convert(&buf[..n], &mut converted);
+            crlf.convert(&ready[..n], &mut converted);
             &converted[..]
         } else {
-            &buf[..n]
+            &ready[..n]
         };
         let out = if block {
             framed.clear();
@@ -335,6 +338,7 @@ async fn send<W: AsyncWrite + Unpin>(
         stalled(limits, dst.write_all(out))
             .await?
             .map_err(TransferError::Broken)?;
+        reader.consume(n);
         if let Some(stop) = stop {
             return Err(stop);
         }

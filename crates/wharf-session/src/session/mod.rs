@@ -33,6 +33,9 @@ use state::SessionState;
 
 pub(crate) use driver::run_session;
 
+/// The smallest transfer buffer used, whatever the options say.
+const MIN_TRANSFER_BUFFER: usize = 4096;
+
 /// What every session of a server shares.
 pub(crate) struct ServerContext {
     pub(crate) options: Options,
@@ -178,7 +181,8 @@ impl Session {
 
     pub(crate) fn limits(&self) -> Limits {
         Limits {
-            buffer: self.ctx.options.transfer_buffer,
+            // A zero buffer would read nothing and take that for the end.
+            buffer: self.ctx.options.transfer_buffer.max(MIN_TRANSFER_BUFFER),
             stall: self.ctx.options.data_stall_timeout,
         }
     }
