@@ -353,7 +353,9 @@ async fn receive<R: AsyncRead + Unpin>(
     mut meter: Meter<'_>,
     path: &VPath,
 ) -> Result<u64, TransferError> {
-    let mut buf = vec![0u8; limits.buffer];
+    // Read into spare capacity: no zeroing of a buffer a small upload
+    // mostly leaves unused.
+    let mut buf = BytesMut::with_capacity(limits.buffer);
     let mut converted = Vec::new();
     let mut crlf = FromCrlf::default();
     let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
@@ -362,7 +364,8 @@ async fn receive<R: AsyncRead + Unpin>(
         // connection never commits a partial file under its final name. A
         // TLS peer that closes TCP without close_notify ends the file as
         // plain FTP's close does.
-        let n = match stalled(limits, src.read(&mut buf)).await? {
+        buf.clear();
+        let n = match stalled(limits, src.read_buf(&mut buf)).await? {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
             Err(e) => return Err(TransferError::Broken(e)),
