@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 use wharf_blob::FolderMarker;
 
+use crate::config::SendfileWord;
 use crate::sizes::{parse_rate, parse_size};
 
 /// Wharf's FTP server.
@@ -47,8 +48,8 @@ pub(crate) struct Cli {
     /// How plain binary downloads of local files are sent (Linux): auto
     /// (default) copies while a core is free and uses sendfile(2) when
     /// downloads share the cores; on is always sendfile, off always the copy.
-    #[arg(long, value_name = "auto|on|off", value_parser = ["auto", "on", "off"])]
-    pub(crate) sendfile: Option<String>,
+    #[arg(long, value_enum, value_name = "auto|on|off")]
+    pub(crate) sendfile: Option<SendfileWord>,
 
     /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]

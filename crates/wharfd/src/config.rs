@@ -20,7 +20,8 @@ pub(crate) enum Sendfile {
     Word(SendfileWord),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// `--sendfile` and the word form of `sendfile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum SendfileWord {
     Auto,

@@ -15,7 +15,7 @@ use wharf_session::{
 use wharf_vfs::Vfs;
 
 use crate::cli::{Cli, parse_port_range, public_ip};
-use crate::config::{Config, UserEntry, load_users, relative_to};
+use crate::config::{Config, Sendfile, UserEntry, load_users, relative_to};
 use crate::sizes::Size;
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
@@ -345,13 +345,11 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .or(limits.failed_login_delay_ms)
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
-    o.local_downloads = match (cli.sendfile.as_deref(), config.sendfile) {
-        (Some("on"), _) => LocalDownloads::SendFile,
-        (Some("off"), _) => LocalDownloads::Copy,
-        (Some(_), _) => LocalDownloads::Auto,
-        (None, Some(setting)) => setting.into(),
-        (None, None) => defaults.local_downloads,
-    };
+    o.local_downloads = cli
+        .sendfile
+        .map(Sendfile::Word)
+        .or(config.sendfile)
+        .map_or(defaults.local_downloads, LocalDownloads::from);
     o.session_download_rate = rate(
         cli.session_download_rate,
         &config.rate.session_download,
