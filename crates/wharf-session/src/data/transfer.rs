@@ -19,6 +19,7 @@ use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
+use super::socket;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 use crate::throttle::{self, Throttle};
@@ -188,7 +189,7 @@ async fn move_data(
         .map_err(TransferError::Broken)?;
     if let Some(socket) = opened.lingering {
         // The transfer is complete: reply now, close in the background.
-        tokio::spawn(close_without_time_wait(stream, socket));
+        tokio::spawn(socket::close_without_time_wait(stream, socket));
     }
     Ok((moved, None))
 }
@@ -248,30 +249,6 @@ impl<'a> Meter<'a> {
             (_, Some(stop)) => Err(stop),
             (_, None) => Ok(()),
         }
-    }
-}
-
-/// How long the server waits for the client to close a default-data-port
-/// connection before falling back to an ordinary close.
-const PEER_CLOSE_WAIT: Duration = Duration::from_secs(5);
-
-/// Waits (bounded) for the client's end of stream, then arms an abortive
-/// close: everything sent has been read by then, so the reset loses
-/// nothing, and no TIME_WAIT blocks the next default-port connection.
-async fn close_without_time_wait(mut stream: Box<dyn DataIo>, socket: socket2::Socket) {
-    let mut scratch = [0u8; 256];
-    let peer_closed = tokio::time::timeout(PEER_CLOSE_WAIT, async {
-        loop {
-            match stream.read(&mut scratch).await {
-                Ok(0) => return true,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-    })
-    .await;
-    if peer_closed == Ok(true) {
-        let _ = socket.set_linger(Some(Duration::ZERO));
     }
 }
 
