@@ -86,6 +86,8 @@
 //! or leading outside) as [`FileKind::Symlink`](wharf_vfs::FileKind).
 #![doc(html_root_url = "https://docs.rs/wharf-fs/0.1.0")]
 
+#[cfg(target_os = "linux")]
+mod cached;
 mod chunk;
 mod convert;
 mod list;

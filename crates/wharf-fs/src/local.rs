@@ -1,7 +1,8 @@
 //! [`LocalFs`] and its [`Vfs`] implementation.
 
+use std::fs::File;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -58,10 +59,33 @@ impl LocalFs {
         F: FnOnce(&Dir, &Path, &VPath) -> Result<T, VfsError> + Send + 'static,
         T: Send + 'static,
     {
-        let rel = relative(path)?;
+        self.with_rel(relative(path)?, path, call).await
+    }
+
+    /// [`with_path`](Self::with_path) for a path already made relative.
+    async fn with_rel<T, F>(&self, rel: PathBuf, path: &VPath, call: F) -> Result<T, VfsError>
+    where
+        F: FnOnce(&Dir, &Path, &VPath) -> Result<T, VfsError> + Send + 'static,
+        T: Send + 'static,
+    {
         let root = self.root.clone();
         let path = path.clone();
         blocking(move || call(&root, &rel, &path)).await
+    }
+
+    /// Opens the regular file at `path` for reading at `offset`, with the
+    /// number of bytes after it: on this thread if the kernel can resolve
+    /// the path from its caches, else on the blocking pool.
+    async fn open_file(&self, path: &VPath, offset: u64) -> Result<(File, u64), VfsError> {
+        let rel = relative(path)?;
+        #[cfg(target_os = "linux")]
+        if let Some(opened) = crate::cached::open_file(&self.root, &rel, path) {
+            return opened.and_then(|(file, len)| crate::read::position(file, len, path, offset));
+        }
+        self.with_rel(rel, path, move |root, rel, path| {
+            open_file(root, rel, path, offset)
+        })
+        .await
     }
 }
 
@@ -76,7 +100,12 @@ fn not_root(path: &VPath) -> Result<(), VfsError> {
 #[async_trait]
 impl Vfs for LocalFs {
     async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
-        self.with_path(path, |root, rel, path| match root.metadata(rel) {
+        let rel = relative(path)?;
+        #[cfg(target_os = "linux")]
+        if let Some(meta) = crate::cached::metadata_of(&self.root, &rel) {
+            return Ok(meta);
+        }
+        self.with_rel(rel, path, |root, rel, path| match root.metadata(rel) {
             Ok(meta) => Ok(metadata(&meta)),
             // A dangling or escaping symlink is still a name in the listing.
             Err(err) => match root.symlink_metadata(rel) {
@@ -99,24 +128,13 @@ impl Vfs for LocalFs {
     }
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
-        let (file, left) = self
-            .with_path(path, move |root, rel, path| {
-                open_file(root, rel, path, offset)
-            })
-            .await?;
+        let (file, left) = self.open_file(path, offset).await?;
         Ok(reader(file, left))
     }
 
-    async fn open_local(
-        &self,
-        path: &VPath,
-        offset: u64,
-    ) -> Result<Option<std::fs::File>, VfsError> {
-        self.with_path(path, move |root, rel, path| {
-            open_file(root, rel, path, offset)
-        })
-        .await
-        .map(|(file, _)| Some(file))
+    async fn open_local(&self, path: &VPath, offset: u64) -> Result<Option<File>, VfsError> {
+        let (file, _) = self.open_file(path, offset).await?;
+        Ok(Some(file))
     }
 
     async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {
@@ -196,10 +214,9 @@ impl Vfs for LocalFs {
         .await
     }
 
-    async fn local_file(&self, path: &VPath) -> Result<Option<std::fs::File>, VfsError> {
-        self.with_path(path, |root, rel, path| open_file(root, rel, path, 0))
-            .await
-            .map(|(file, _)| Some(file))
+    async fn local_file(&self, path: &VPath) -> Result<Option<File>, VfsError> {
+        let (file, _) = self.open_file(path, 0).await?;
+        Ok(Some(file))
     }
 
     fn capabilities(&self) -> Capabilities {

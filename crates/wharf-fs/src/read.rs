@@ -32,14 +32,24 @@ pub(crate) fn open_file(
     if !meta.is_file() {
         return Err(VfsError::permission_denied(path));
     }
-    if offset > meta.len() {
+    position(file.into_std(), meta.len(), path, offset)
+}
+
+/// Positions the open `file`, `len` bytes long, at `offset`; returns it with
+/// the number of bytes after that.
+pub(crate) fn position(
+    mut file: std::fs::File,
+    len: u64,
+    path: &VPath,
+    offset: u64,
+) -> Result<(std::fs::File, u64), VfsError> {
+    if offset > len {
         return Err(VfsError::invalid_offset(path));
     }
-    let mut file = file.into_std();
     if offset > 0 {
         file.seek(SeekFrom::Start(offset)).map_err(io_err(path))?;
     }
-    Ok((file, meta.len() - offset))
+    Ok((file, len - offset))
 }
 
 /// A download's reader over `file`, which has `left` bytes after its
