@@ -157,7 +157,7 @@ mod tests {
         std::os::unix::fs::symlink("../..", dir.path().join("up")).unwrap();
         for name in ["out", "up/etc/passwd", "missing"] {
             warm(&root, name);
-            let path = VPath::parse(&format!("/{name}")).unwrap();
+            let path = VPath::parse(format!("/{name}")).unwrap();
             assert!(open_file(&root, Path::new(name), &path).is_none(), "{name}");
             assert!(metadata_of(&root, Path::new(name)).is_none(), "{name}");
         }
