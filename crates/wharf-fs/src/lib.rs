@@ -49,6 +49,15 @@
 //!   calls run on Tokio's blocking pool with `spawn_blocking`, as `tokio::fs`
 //!   itself does.
 //!
+//! One shortcut, on Linux 5.12+: opening a file for download and reading
+//! metadata first try `openat2` with `RESOLVE_BENEATH | RESOLVE_CACHED` on
+//! the calling thread (rustix's safe wrapper). The kernel answers only if
+//! the whole path is in its dentry cache, so the call cannot wait for the
+//! disk, and it enforces the same jail. Anything else (a miss, an escape,
+//! an error, an older kernel) goes the cap-std way on the blocking pool,
+//! which owns every error reply. Calls that change the disk always go to
+//! the pool.
+//!
 //! Out of scope: hard links. A hard link inside the root to a file elsewhere
 //! is the same file; only someone who can already write into the root (and
 //! into that file's file system) can plant one.
