@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::{TcpSocket, TcpStream};
+use tracing::debug;
 
 /// Why an active-mode target was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,15 @@ pub(crate) async fn connect(
 /// port minus one or a configured port, to the client's control address.
 /// The port is shared by every session's default data connections, so it
 /// is bound with address (and port) reuse; the 4-tuples differ.
+///
+/// The server closes a download's connection first, so the pair of ports
+/// stays in TIME_WAIT on the server's side for a minute, and Linux refuses
+/// to connect the same pair again (`EADDRNOTAVAIL`; only loopback reuses
+/// such pairs by default). RFC 959 3.3 names the problem, and answers it
+/// with PORT, PASV or MODE B; for clients that use none, the connection
+/// comes from an ephemeral port of the same address when `source` stays
+/// unavailable, rather than failing with 425. The client accepts on its
+/// own port whatever connects.
 pub(crate) async fn connect_from(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
     // The previous default-port connection between the same two ports may
     // be closing right now (the client closed it just before sending this
@@ -79,19 +89,31 @@ pub(crate) async fn connect_from(source: SocketAddr, target: SocketAddr) -> io::
     let mut attempt = 0;
     loop {
         match connect_once(source, target).await {
-            Err(e)
-                if attempt < 20
-                    && matches!(
-                        e.kind(),
-                        io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse
-                    ) =>
-            {
+            Err(e) if taken(&e) && attempt < SOURCE_RETRIES => {
                 attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                tokio::time::sleep(SOURCE_RETRY_PAUSE).await;
+            }
+            Err(e) if taken(&e) => {
+                debug!(%source, %target, err = %e, "default data port taken; connecting from an ephemeral port");
+                let ephemeral = SocketAddr::new(source.ip(), 0);
+                return connect_once(ephemeral, target).await;
             }
             result => return result,
         }
     }
+}
+
+/// Tries of the default data port before falling back, and the pause
+/// between them.
+const SOURCE_RETRIES: u32 = 20;
+const SOURCE_RETRY_PAUSE: Duration = Duration::from_millis(25);
+
+/// Whether `err` says the source address (or the address pair) is in use.
+fn taken(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::AddrInUse
+    )
 }
 
 async fn connect_once(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
@@ -135,5 +157,39 @@ mod tests {
         let low: SocketAddr = "192.0.2.1:25".parse().unwrap();
         assert_eq!(check_target(low, peer, false), Err(Refusal::PrivilegedPort));
         assert_eq!(check_target(foreign, peer, true), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn default_port_falls_back_to_an_ephemeral_port_when_taken() {
+        // A listener without port reuse holds the default data port, as a
+        // lingering pair would on a real network.
+        let holder =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        holder
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        holder.listen(1).unwrap();
+        let source = holder.local_addr().unwrap().as_socket().unwrap();
+        let client = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = client.local_addr().unwrap();
+
+        let (connected, accepted) = tokio::join!(connect_from(source, target), client.accept());
+        let stream = connected.unwrap();
+        let (_, from) = accepted.unwrap();
+        assert_eq!(stream.local_addr().unwrap(), from);
+        assert_ne!(from.port(), source.port());
+        assert_eq!(from.ip(), source.ip());
+    }
+
+    #[tokio::test]
+    async fn default_port_is_used_when_free() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let source = free.local_addr().unwrap();
+        drop(free);
+        let client = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = client.local_addr().unwrap();
+        let (connected, accepted) = tokio::join!(connect_from(source, target), client.accept());
+        connected.unwrap();
+        assert_eq!(accepted.unwrap().1, source);
     }
 }

@@ -117,17 +117,7 @@ impl DataPlan {
 
     /// Opens the data connection: accepts the client's (passive) or
     /// connects to it (active), then secures it when PROT P is in force.
-    pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Opened> {
-        let mut lingering = None;
-        let stream = self.open_stream(cx, &mut lingering).await?;
-        Ok(Opened { stream, lingering })
-    }
-
-    async fn open_stream(
-        self,
-        cx: &OpenContext,
-        lingering: &mut Option<socket2::Socket>,
-    ) -> io::Result<Box<dyn DataIo>> {
+    pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
         let deadline = cx.timeout;
         let opened = async {
             match self {
@@ -150,8 +140,6 @@ impl DataPlan {
                 Self::DefaultPort { source, target } => {
                     let tcp = active::connect_from(source, target).await?;
                     tune_data(&tcp, cx.keepalive);
-                    // Kept to close without TIME_WAIT (see `Opened`).
-                    *lingering = Some(socket2::SockRef::from(&tcp).try_clone()?);
                     secure(tcp, cx).await.map_err(io::Error::other)
                 }
                 Self::Open(stream) => Ok(stream),
@@ -161,18 +149,6 @@ impl DataPlan {
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no data connection arrived"))?
     }
-}
-
-/// An open data connection.
-pub(crate) struct Opened {
-    pub(crate) stream: Box<dyn DataIo>,
-    /// For default-data-port connections, a second handle on the socket.
-    /// They all run between the same two ports (L-1 and the client's
-    /// control port), so a server-side TIME_WAIT after one transfer would
-    /// make the next connect fail; once the client has closed its side
-    /// (it has read everything), the server closes with an abortive
-    /// close through this handle, which skips TIME_WAIT.
-    pub(crate) lingering: Option<socket2::Socket>,
 }
 
 /// TLS on the connection if PROT P is in force.

@@ -1,14 +1,9 @@
-//! Socket options for control and data connections, and the abortive
-//! close of a default-data-port connection.
-
-use std::time::Duration;
+//! Socket options for control and data connections.
 
 use socket2::{SockRef, TcpKeepalive};
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use super::plan::DataIo;
 use crate::options::Keepalive;
 
 fn keepalive(stream: &TcpStream, settings: Option<Keepalive>) {
@@ -41,28 +36,4 @@ pub(crate) fn tune_control(stream: &TcpStream, settings: Option<Keepalive>) {
 /// Data connection: keepalive only.
 pub(crate) fn tune_data(stream: &TcpStream, settings: Option<Keepalive>) {
     keepalive(stream, settings);
-}
-
-/// How long the server waits for the client to close a default-data-port
-/// connection before falling back to an ordinary close.
-const PEER_CLOSE_WAIT: Duration = Duration::from_secs(5);
-
-/// Waits (bounded) for the client's end of stream, then arms an abortive
-/// close: everything sent has been read by then, so the reset loses
-/// nothing, and no TIME_WAIT blocks the next default-port connection.
-pub(crate) async fn close_without_time_wait(mut stream: Box<dyn DataIo>, socket: socket2::Socket) {
-    let mut scratch = [0u8; 256];
-    let peer_closed = tokio::time::timeout(PEER_CLOSE_WAIT, async {
-        loop {
-            match stream.read(&mut scratch).await {
-                Ok(0) => return true,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-    })
-    .await;
-    if peer_closed == Ok(true) {
-        let _ = socket.set_linger(Some(Duration::ZERO));
-    }
 }

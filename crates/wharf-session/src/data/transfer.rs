@@ -19,7 +19,6 @@ use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
-use super::socket;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 use crate::throttle::{self, Throttle};
@@ -134,8 +133,7 @@ async fn move_data(
     let block = job.block;
     // Counted until the bytes are moved, whichever way this returns.
     let _running = job.running;
-    let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
-    let mut stream = opened.stream;
+    let mut stream = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
     let moved = match job.work {
         Work::Send { reader, ascii } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
@@ -187,10 +185,6 @@ async fn move_data(
     stalled(limits, stream.shutdown())
         .await?
         .map_err(TransferError::Broken)?;
-    if let Some(socket) = opened.lingering {
-        // The transfer is complete: reply now, close in the background.
-        tokio::spawn(socket::close_without_time_wait(stream, socket));
-    }
     Ok((moved, None))
 }
 
