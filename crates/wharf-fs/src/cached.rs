@@ -1,49 +1,78 @@
 //! Lookups answered from the kernel's caches, on the calling thread.
 //!
-//! A trip to Tokio's blocking pool costs two thread wake-ups, far more than
-//! a `stat` or an `open` whose path is already in the dentry cache. Linux
-//! 5.12 lets us ask for exactly that case: `openat2(2)` with
-//! `RESOLVE_CACHED` resolves the path only if every component is in the
-//! cache and otherwise fails with `EAGAIN` instead of doing I/O. Each
-//! function here tries that and returns `None` when the caller must go to
-//! the blocking pool after all (not cached, an error whose wording the
-//! cap-std path owns, or an older kernel).
+//! A trip to Tokio's blocking pool costs two thread wake-ups, more than a
+//! `stat` or an `open` of a path already in the dentry cache. Linux 5.12
+//! lets us ask for that case only: `openat2(2)` with `RESOLVE_CACHED`
+//! resolves the path only if every component is in the cache, and fails
+//! with `EAGAIN` instead of reading the disk. Each function here tries that
+//! and returns `None` when the caller must go to the blocking pool after
+//! all (not cached, or any error: the cap-std path owns every error reply).
 //!
-//! The jail is the same as cap-std's on Linux: `RESOLVE_BENEATH` refuses
-//! `..` above the root and absolute symlinks, `RESOLVE_NO_MAGICLINKS` the
-//! `/proc` kind. Anything refused here is retried through cap-std, which
-//! then reports it.
+//! `RESOLVE_CACHED` covers finding the path, not what follows: on a network
+//! or FUSE file system the open and the `fstat` themselves may wait for a
+//! server or a daemon. So [`usable`] allows the shortcut only on a root
+//! that is a local disk or memory file system, and `RESOLVE_NO_XDEV` keeps
+//! every lookup on that one mount (anything mounted inside the root takes
+//! the pool).
+//!
+//! The jail is cap-std's own on Linux: `RESOLVE_BENEATH` refuses `..` above
+//! the root and absolute symlinks, `RESOLVE_NO_MAGICLINKS` the `/proc` kind.
+//! Whatever is refused here is retried through cap-std, which reports it.
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use cap_std::fs::Dir;
-use rustix::fs::{Mode, OFlags, ResolveFlags, fcntl_getfl, fcntl_setfl, openat2};
-use rustix::io::Errno;
+use rustix::fs::{Mode, OFlags, ResolveFlags, fcntl_getfl, fcntl_setfl, fstatfs, openat2};
 use wharf_vfs::{Metadata, VPath, VfsError};
 
 use crate::convert::metadata;
 
-/// Cleared for good once the kernel shows it has no `RESOLVE_CACHED`.
-static AVAILABLE: AtomicBool = AtomicBool::new(true);
+/// `statfs` magic numbers of the file systems the shortcut is used on:
+/// local disks and memory, where an open of a cached path does no I/O.
+const LOCAL_FILE_SYSTEMS: [u32; 7] = [
+    0xef53,      // ext2, ext3, ext4
+    0x5846_5342, // xfs
+    0x9123_683e, // btrfs
+    0xf2f5_2010, // f2fs
+    0x2fc1_2fc1, // zfs
+    0xca45_1a4e, // bcachefs
+    0x0102_1994, // tmpfs
+];
+
+/// The resolution rules of every lookup here.
+fn resolve() -> ResolveFlags {
+    ResolveFlags::BENEATH
+        | ResolveFlags::NO_MAGICLINKS
+        | ResolveFlags::NO_XDEV
+        | ResolveFlags::CACHED
+}
+
+/// Whether the shortcut may be used under `root`: it is on a local file
+/// system, and the kernel has `RESOLVE_CACHED` (and lets us call it).
+pub(crate) fn usable(root: &Dir) -> bool {
+    let local = fstatfs(root).is_ok_and(|stat| {
+        // `f_type` is a signed word of varying width; the magic is 32 bits.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let magic = stat.f_type as u32;
+        LOCAL_FILE_SYSTEMS.contains(&magic)
+    });
+    local
+        && openat2(
+            root,
+            ".",
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve(),
+        )
+        .is_ok()
+}
 
 /// Opens `rel` beneath `root` with `flags` if the lookup needs no I/O.
 fn open(root: &Dir, rel: &Path, flags: OFlags) -> Option<File> {
-    if !AVAILABLE.load(Ordering::Relaxed) {
-        return None;
-    }
-    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | ResolveFlags::CACHED;
-    match openat2(root, rel, flags | OFlags::CLOEXEC, Mode::empty(), resolve) {
-        Ok(fd) => Some(File::from(fd)),
-        // No openat2 (before 5.6), no RESOLVE_CACHED (before 5.12), or a
-        // seccomp filter that forbids the call: stop trying.
-        Err(Errno::NOSYS | Errno::INVAL | Errno::PERM) => {
-            AVAILABLE.store(false, Ordering::Relaxed);
-            None
-        }
-        Err(_) => None,
-    }
+    openat2(root, rel, flags | OFlags::CLOEXEC, Mode::empty(), resolve())
+        .ok()
+        .map(File::from)
 }
 
 /// The metadata of what `rel` names, following symlinks, if cached.
@@ -92,45 +121,70 @@ mod tests {
     use super::*;
     use wharf_vfs::VfsErrorKind;
 
-    fn root() -> (tempfile::TempDir, Dir) {
+    /// A served directory, with whether the shortcut works under it here
+    /// (not on kernels before 5.12, nor where seccomp forbids `openat2`).
+    fn root() -> (tempfile::TempDir, Dir, bool) {
         let dir = tempfile::tempdir().unwrap();
         let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
-        (dir, root)
+        let usable = usable(&root);
+        (dir, root, usable)
     }
 
-    /// Looks `rel` up until it is cached (the first lookup may fill the
-    /// cache through the ordinary path).
+    /// Looks `rel` up through the kernel, which puts its path in the cache
+    /// (and brings a symlink's atime up to date: a link whose atime is due
+    /// for an update is not followed in cache-only mode).
     fn warm(root: &Dir, rel: &str) {
+        let _ = openat2(
+            root,
+            rel,
+            OFlags::PATH,
+            Mode::empty(),
+            ResolveFlags::empty(),
+        );
         let _ = root.symlink_metadata(rel);
     }
 
+    fn opened(root: &Dir, rel: &str) -> Option<Result<(File, u64), VfsError>> {
+        warm(root, rel);
+        let path = VPath::parse(format!("/{rel}")).unwrap();
+        open_file(root, Path::new(rel), &path)
+    }
+
     #[test]
-    fn opens_a_cached_regular_file() {
-        let (dir, root) = root();
+    fn opens_cached_regular_files_and_links_that_stay_inside() {
+        let (dir, root, usable) = root();
+        if !usable {
+            return;
+        }
         std::fs::write(dir.path().join("a.bin"), b"hello").unwrap();
-        warm(&root, "a.bin");
-        let path = VPath::parse("/a.bin").unwrap();
-        let (file, len) = open_file(&root, Path::new("a.bin"), &path)
-            .expect("cached")
-            .unwrap();
-        assert_eq!(len, 5);
-        let flags = fcntl_getfl(&file).unwrap();
-        assert!(!flags.contains(OFlags::NONBLOCK));
-        assert_eq!(std::io::read_to_string(file).unwrap(), "hello");
-        let meta = metadata_of(&root, Path::new("a.bin")).expect("cached");
-        assert_eq!(meta.size, 5);
-        assert!(meta.is_file());
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("../a.bin", dir.path().join("sub/link")).unwrap();
+        // With relatime, following a link whose atime is not past its
+        // ctime updates the atime, which a cache-only walk may not do; a
+        // link followed once a clock tick after its creation is settled.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        for rel in ["a.bin", "sub/link"] {
+            let (file, len) = opened(&root, rel)
+                .unwrap_or_else(|| panic!("{rel} not served from the cache"))
+                .unwrap();
+            assert_eq!(len, 5);
+            let flags = fcntl_getfl(&file).unwrap();
+            assert!(!flags.contains(OFlags::NONBLOCK));
+            assert_eq!(std::io::read_to_string(file).unwrap(), "hello");
+            let meta = metadata_of(&root, Path::new(rel)).expect("served from the cache");
+            assert_eq!(meta.size, 5);
+            assert!(meta.is_file());
+        }
     }
 
     #[test]
     fn refuses_directories_and_fifos_without_opening_them() {
-        let (dir, root) = root();
+        let (dir, root, usable) = root();
+        if !usable {
+            return;
+        }
         std::fs::create_dir(dir.path().join("d")).unwrap();
-        warm(&root, "d");
-        let path = VPath::parse("/d").unwrap();
-        let err = open_file(&root, Path::new("d"), &path)
-            .unwrap()
-            .unwrap_err();
+        let err = opened(&root, "d").unwrap().unwrap_err();
         assert_eq!(err.kind(), VfsErrorKind::IsADirectory);
 
         rustix::fs::mknodat(
@@ -141,25 +195,51 @@ mod tests {
             0,
         )
         .unwrap();
-        warm(&root, "fifo");
-        let path = VPath::parse("/fifo").unwrap();
-        // Would block forever if the FIFO were opened for reading.
-        let err = open_file(&root, Path::new("fifo"), &path)
-            .unwrap()
-            .unwrap_err();
+        // Opening the FIFO for reading would block this thread for good.
+        let err = opened(&root, "fifo").unwrap().unwrap_err();
         assert_eq!(err.kind(), VfsErrorKind::PermissionDenied);
     }
 
     #[test]
     fn leaves_escapes_and_missing_names_to_cap_std() {
-        let (dir, root) = root();
-        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("out")).unwrap();
-        std::os::unix::fs::symlink("../..", dir.path().join("up")).unwrap();
-        for name in ["out", "up/etc/passwd", "missing"] {
-            warm(&root, name);
-            let path = VPath::parse(format!("/{name}")).unwrap();
-            assert!(open_file(&root, Path::new(name), &path).is_none(), "{name}");
-            assert!(metadata_of(&root, Path::new(name)).is_none(), "{name}");
+        let (dir, root, usable) = root();
+        if !usable {
+            return;
         }
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+        let climb = "../".repeat(dir.path().components().count() + 2);
+        std::os::unix::fs::symlink(&climb, dir.path().join("up")).unwrap();
+        let via_up = format!("up{}", outside.path().display());
+        for rel in ["out", via_up.as_str(), "missing"] {
+            assert!(opened(&root, rel).is_none(), "{rel}");
+            assert!(metadata_of(&root, Path::new(rel)).is_none(), "{rel}");
+        }
+    }
+
+    /// Keeps the tests above from passing by skipping: where the kernel has
+    /// `RESOLVE_CACHED`, a directory on tmpfs must get the shortcut, and a
+    /// FUSE or network mount never does (checked through the magic list).
+    #[test]
+    fn the_shortcut_is_on_for_tmpfs_on_kernels_that_have_it() {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut numbers = release.split(|c: char| !c.is_ascii_digit());
+        let major: u32 = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let minor: u32 = numbers.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let shm = Path::new("/dev/shm");
+        let Ok(shm_dir) = Dir::open_ambient_dir(shm, cap_std::ambient_authority()) else {
+            return;
+        };
+        let on_tmpfs = fstatfs(&shm_dir).is_ok_and(|stat| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let magic = stat.f_type as u32;
+            magic == 0x0102_1994
+        });
+        if (major, minor) < (5, 12) || !on_tmpfs {
+            return;
+        }
+        let dir = tempfile::tempdir_in(shm).unwrap();
+        let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        assert!(usable(&root), "kernel {release}");
     }
 }

@@ -41,22 +41,27 @@
 //!   the root prefix and then opening it is racy: a link can be swapped in
 //!   between the check and the use. Only resolving relative to an open
 //!   directory handle closes that race.
-//! - Calling `openat2` directly would need `unsafe` or raw syscall wrappers,
-//!   plus our own fallback for old kernels and other systems. cap-std (the
-//!   Bytecode Alliance's crate behind Wasmtime's WASI file sandbox) already
-//!   does both, and this crate stays `#![forbid(unsafe_code)]`.
+//! - Calling `openat2` for everything would need our own fallback for old
+//!   kernels and other systems, and our own walk where the kernel cannot
+//!   enforce the jail. cap-std (the Bytecode Alliance's crate behind
+//!   Wasmtime's WASI file sandbox) already does both, and this crate stays
+//!   `#![forbid(unsafe_code)]`; the one direct `openat2` below is a
+//!   shortcut with cap-std behind it.
 //! - `cap-async-std` is built on async-std, not Tokio. Instead the blocking
 //!   calls run on Tokio's blocking pool with `spawn_blocking`, as `tokio::fs`
 //!   itself does.
 //!
-//! One shortcut, on Linux 5.12+: opening a file for download and reading
-//! metadata first try `openat2` with `RESOLVE_BENEATH | RESOLVE_CACHED` on
-//! the calling thread (rustix's safe wrapper). The kernel answers only if
-//! the whole path is in its dentry cache, so the call cannot wait for the
-//! disk, and it enforces the same jail. Anything else (a miss, an escape,
-//! an error, an older kernel) goes the cap-std way on the blocking pool,
-//! which owns every error reply. Calls that change the disk always go to
-//! the pool.
+//! One shortcut, on Linux 5.12+ with the root on a local disk or memory
+//! file system (ext4, xfs, btrfs, f2fs, zfs, bcachefs, tmpfs): opening a
+//! file for download and reading metadata first try `openat2` with
+//! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV |
+//! RESOLVE_CACHED` on the calling thread, through rustix's safe wrapper.
+//! The kernel answers only if the whole path is in its dentry cache and on
+//! the root's own mount, so the call does not wait for the disk, and the
+//! jail is the one cap-std asks for. Anything else (a miss, an escape, an
+//! error, a network or FUSE root, an older kernel) goes the cap-std way on
+//! the blocking pool, which owns every error reply. Calls that change the
+//! disk always go to the pool.
 //!
 //! Out of scope: hard links. A hard link inside the root to a file elsewhere
 //! is the same file; only someone who can already write into the root (and

@@ -29,6 +29,9 @@ use crate::upload;
 pub struct LocalFs {
     root: Arc<Dir>,
     sync: bool,
+    /// Whether lookups may try the dentry cache on the calling thread
+    /// (`cached.rs`): Linux 5.12+ and a local file system.
+    cached_lookups: bool,
 }
 
 impl LocalFs {
@@ -36,9 +39,14 @@ impl LocalFs {
     /// moving it later does not change what is served.
     pub fn new(root: impl AsRef<Path>) -> io::Result<Self> {
         let root = Dir::open_ambient_dir(root, ambient_authority())?;
+        #[cfg(target_os = "linux")]
+        let cached_lookups = crate::cached::usable(&root);
+        #[cfg(not(target_os = "linux"))]
+        let cached_lookups = false;
         Ok(Self {
             root: Arc::new(root),
             sync: true,
+            cached_lookups,
         })
     }
 
@@ -79,7 +87,9 @@ impl LocalFs {
     async fn open_file(&self, path: &VPath, offset: u64) -> Result<(File, u64), VfsError> {
         let rel = relative(path)?;
         #[cfg(target_os = "linux")]
-        if let Some(opened) = crate::cached::open_file(&self.root, &rel, path) {
+        if self.cached_lookups
+            && let Some(opened) = crate::cached::open_file(&self.root, &rel, path)
+        {
             return opened.and_then(|(file, len)| crate::read::position(file, len, path, offset));
         }
         self.with_rel(rel, path, move |root, rel, path| {
@@ -102,7 +112,9 @@ impl Vfs for LocalFs {
     async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
         let rel = relative(path)?;
         #[cfg(target_os = "linux")]
-        if let Some(meta) = crate::cached::metadata_of(&self.root, &rel) {
+        if self.cached_lookups
+            && let Some(meta) = crate::cached::metadata_of(&self.root, &rel)
+        {
             return Ok(meta);
         }
         self.with_rel(rel, path, |root, rel, path| match root.metadata(rel) {
