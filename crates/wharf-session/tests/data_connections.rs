@@ -187,13 +187,16 @@ async fn the_default_data_port_connects_from_l_minus_one_to_the_control_address(
     drop(data);
     assert_eq!(client.reply().await.code().get(), 226);
     // And again: the previous connections between the same two ports left
-    // nothing behind that blocks the next one.
+    // nothing behind that blocks the next one. (On loopback, with TCP
+    // timestamps, the kernel reuses the pair at once, so the connection
+    // still comes from L-1 and not from the ephemeral fallback.)
     for _ in 0..3 {
         assert_eq!(client.cmd("RETR hello.txt").await.code().get(), 150);
-        let (mut data, _) = tokio::select! {
+        let (mut data, from) = tokio::select! {
             accepted = listener.accept() => accepted.unwrap(),
             reply = client.reply() => panic!("no connection, the server said: {reply}"),
         };
+        assert_eq!(from.port(), server.addr.port() - 1);
         let mut got = Vec::new();
         data.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"hello, port 20");

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::{TcpSocket, TcpStream};
-use tracing::debug;
+use tracing::info;
 
 /// Why an active-mode target was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,14 @@ pub(crate) async fn connect(
     local_ip: IpAddr,
     timeout: Duration,
 ) -> io::Result<TcpStream> {
+    tokio::time::timeout(timeout, connect_from_ip(target, local_ip))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "data connection timed out"))?
+}
+
+/// Connects to `target` from an ephemeral port of `local_ip` (of the
+/// target's family; any address if the families differ).
+async fn connect_from_ip(target: SocketAddr, local_ip: IpAddr) -> io::Result<TcpStream> {
     let local_ip = match (target, local_ip.to_canonical()) {
         (SocketAddr::V4(_), ip @ IpAddr::V4(_)) | (SocketAddr::V6(_), ip @ IpAddr::V6(_)) => {
             Some(ip)
@@ -64,9 +72,7 @@ pub(crate) async fn connect(
     if let Some(ip) = local_ip {
         socket.bind(SocketAddr::new(ip, 0))?;
     }
-    tokio::time::timeout(timeout, socket.connect(target))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "data connection timed out"))?
+    socket.connect(target).await
 }
 
 /// The default data port (RFC 959 3.2): connect from `source`, the control
@@ -74,38 +80,41 @@ pub(crate) async fn connect(
 /// The port is shared by every session's default data connections, so it
 /// is bound with address (and port) reuse; the 4-tuples differ.
 ///
-/// The server closes a download's connection first, so the pair of ports
-/// stays in TIME_WAIT on the server's side for a minute, and Linux refuses
-/// to connect the same pair again (`EADDRNOTAVAIL`; only loopback reuses
-/// such pairs by default). RFC 959 3.3 names the problem, and answers it
-/// with PORT, PASV or MODE B; for clients that use none, the connection
-/// comes from an ephemeral port of the same address when `source` stays
-/// unavailable, rather than failing with 425. The client accepts on its
-/// own port whatever connects.
+/// Every such connection of a session runs between the same two ports, and
+/// the server closes first after a download or a listing, so the pair
+/// stays in TIME_WAIT on the server for a minute. Linux connects the pair
+/// again at once when the old connection carried TCP timestamps, but not
+/// when it did not (Windows clients by default, or a middlebox stripping
+/// options): then the connect fails with `EADDRNOTAVAIL` for that minute.
+/// RFC 959 3.3 names the problem and leaves it to the client (PORT, PASV
+/// or MODE B). For a client that does none of those, the connection comes
+/// from an ephemeral port of the same address instead of failing with
+/// 425: a deliberate step away from "L-1", which the client's listener on
+/// its own port accepts like any other. The same goes when something else
+/// holds the port itself.
 pub(crate) async fn connect_from(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
-    // The previous default-port connection between the same two ports may
-    // be closing right now (the client closed it just before sending this
-    // command): retry briefly while the address pair is still taken.
+    // After an upload the server's side of the previous connection may
+    // still be closing (LAST_ACK for one round trip): retry the pair
+    // briefly before giving it up.
     let mut attempt = 0;
-    loop {
+    let refused = loop {
         match connect_once(source, target).await {
-            Err(e) if taken(&e) && attempt < SOURCE_RETRIES => {
+            Err(Failed::Connect(e)) if taken(&e) && attempt < SOURCE_RETRIES => {
                 attempt += 1;
                 tokio::time::sleep(SOURCE_RETRY_PAUSE).await;
             }
-            Err(e) if taken(&e) => {
-                debug!(%source, %target, err = %e, "default data port taken; connecting from an ephemeral port");
-                let ephemeral = SocketAddr::new(source.ip(), 0);
-                return connect_once(ephemeral, target).await;
-            }
-            result => return result,
+            Err(Failed::Connect(e) | Failed::Bind(e)) if taken(&e) => break e,
+            Err(Failed::Connect(e) | Failed::Bind(e)) => return Err(e),
+            Ok(stream) => return Ok(stream),
         }
-    }
+    };
+    info!(%source, %target, err = %refused, "default data port unavailable; connecting from an ephemeral port");
+    connect_from_ip(target, source.ip()).await
 }
 
-/// Tries of the default data port before falling back, and the pause
-/// between them.
-const SOURCE_RETRIES: u32 = 20;
+/// Tries of a busy default-data-port pair before falling back, and the
+/// pause between them.
+const SOURCE_RETRIES: u32 = 8;
 const SOURCE_RETRY_PAUSE: Duration = Duration::from_millis(25);
 
 /// Whether `err` says the source address (or the address pair) is in use.
@@ -116,26 +125,35 @@ fn taken(err: &io::Error) -> bool {
     )
 }
 
-async fn connect_once(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
+/// Where a default-data-port connect failed.
+enum Failed {
+    /// Binding the source port (held by another socket).
+    Bind(io::Error),
+    /// Connecting (the pair is in use, or the client is not listening).
+    Connect(io::Error),
+}
+
+async fn connect_once(source: SocketAddr, target: SocketAddr) -> Result<TcpStream, Failed> {
     let socket = match target {
-        SocketAddr::V4(_) => TcpSocket::new_v4()?,
-        SocketAddr::V6(_) => TcpSocket::new_v6()?,
-    };
-    socket.set_reuseaddr(true)?;
+        SocketAddr::V4(_) => TcpSocket::new_v4(),
+        SocketAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .map_err(Failed::Connect)?;
+    socket.set_reuseaddr(true).map_err(Failed::Connect)?;
     #[cfg(unix)]
-    socket.set_reuseport(true)?;
-    socket.bind(source).map_err(|e| {
+    socket.set_reuseport(true).map_err(Failed::Connect)?;
+    if let Err(e) = socket.bind(source) {
         let hint = if source.port() < 1024 && e.kind() == io::ErrorKind::PermissionDenied {
             " (ports below 1024 need privileges: set a default data source port)"
         } else {
             ""
         };
-        io::Error::new(
+        return Err(Failed::Bind(io::Error::new(
             e.kind(),
             format!("cannot bind the default data port {source}: {e}{hint}"),
-        )
-    })?;
-    socket.connect(target).await
+        )));
+    }
+    socket.connect(target).await.map_err(Failed::Connect)
 }
 
 #[cfg(test)]
