@@ -51,12 +51,7 @@ fn resolve() -> ResolveFlags {
 /// Whether the shortcut may be used under `root`: it is on a local file
 /// system, and the kernel has `RESOLVE_CACHED` (and lets us call it).
 pub(crate) fn usable(root: &Dir) -> bool {
-    let local = fstatfs(root).is_ok_and(|stat| {
-        // `f_type` is a signed word of varying width; the magic is 32 bits.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let magic = stat.f_type as u32;
-        LOCAL_FILE_SYSTEMS.contains(&magic)
-    });
+    let local = magic(root).is_some_and(|magic| LOCAL_FILE_SYSTEMS.contains(&magic));
     local
         && openat2(
             root,
@@ -66,6 +61,14 @@ pub(crate) fn usable(root: &Dir) -> bool {
             resolve(),
         )
         .is_ok()
+}
+
+/// The `statfs` magic number of the file system `dir` is on.
+fn magic(dir: &Dir) -> Option<u32> {
+    let stat = fstatfs(dir).ok()?;
+    // `f_type` is a signed word of varying width; the magic is 32 bits.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some(stat.f_type as u32)
 }
 
 /// Opens `rel` beneath `root` with `flags` if the lookup needs no I/O.
@@ -230,11 +233,7 @@ mod tests {
         let Ok(shm_dir) = Dir::open_ambient_dir(shm, cap_std::ambient_authority()) else {
             return;
         };
-        let on_tmpfs = fstatfs(&shm_dir).is_ok_and(|stat| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let magic = stat.f_type as u32;
-            magic == 0x0102_1994
-        });
+        let on_tmpfs = magic(&shm_dir) == Some(0x0102_1994);
         if (major, minor) < (5, 12) || !on_tmpfs {
             return;
         }
