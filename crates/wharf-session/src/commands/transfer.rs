@@ -81,6 +81,7 @@ impl Session {
         Ok(DataPlan::DefaultPort {
             source: std::net::SocketAddr::new(self.local.ip(), port),
             target: self.peer,
+            lately: self.default_pair.clone(),
         })
     }
 

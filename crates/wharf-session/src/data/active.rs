@@ -2,6 +2,8 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::{TcpSocket, TcpStream};
@@ -92,24 +94,55 @@ async fn connect_from_ip(target: SocketAddr, local_ip: IpAddr) -> io::Result<Tcp
 /// 425: a deliberate step away from "L-1", which the client's listener on
 /// its own port accepts like any other. The same goes when something else
 /// holds the port itself.
-pub(crate) async fn connect_from(source: SocketAddr, target: SocketAddr) -> io::Result<TcpStream> {
+///
+/// `lately` is the session's memory of its pair: once the pair was found
+/// busy after the retries, later connects try it once and fall back at
+/// once, until the pair connects again.
+pub(crate) async fn connect_from(
+    source: SocketAddr,
+    target: SocketAddr,
+    lately: &PairMemory,
+) -> io::Result<TcpStream> {
     // After an upload the server's side of the previous connection may
     // still be closing (LAST_ACK for one round trip): retry the pair
-    // briefly before giving it up.
+    // briefly before giving it up, unless it stayed busy last time.
+    let retries = if lately.busy() { 0 } else { SOURCE_RETRIES };
     let mut attempt = 0;
     let refused = loop {
         match connect_once(source, target).await {
-            Err(Failed::Connect(e)) if taken(&e) && attempt < SOURCE_RETRIES => {
+            Err(Failed::Connect(e)) if taken(&e) && attempt < retries => {
                 attempt += 1;
                 tokio::time::sleep(SOURCE_RETRY_PAUSE).await;
             }
-            Err(Failed::Connect(e) | Failed::Bind(e)) if taken(&e) => break e,
+            Err(Failed::Connect(e)) if taken(&e) => {
+                lately.set_busy(true);
+                break e;
+            }
+            Err(Failed::Bind(e)) if taken(&e) => break e,
             Err(Failed::Connect(e) | Failed::Bind(e)) => return Err(e),
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => {
+                lately.set_busy(false);
+                return Ok(stream);
+            }
         }
     };
     info!(%source, %target, err = %refused, "default data port unavailable; connecting from an ephemeral port");
     connect_from_ip(target, source.ip()).await
+}
+
+/// Whether a session's default-data-port pair stayed busy on its last
+/// connect (see [`connect_from`]); shared by the session and its plans.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PairMemory(Arc<AtomicBool>);
+
+impl PairMemory {
+    fn busy(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set_busy(&self, busy: bool) {
+        self.0.store(busy, Ordering::Relaxed);
+    }
 }
 
 /// Tries of a busy default-data-port pair before falling back, and the
@@ -191,12 +224,61 @@ mod tests {
         let client = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let target = client.local_addr().unwrap();
 
-        let (connected, accepted) = tokio::join!(connect_from(source, target), client.accept());
+        let lately = PairMemory::default();
+        let (connected, accepted) =
+            tokio::join!(connect_from(source, target, &lately), client.accept());
         let stream = connected.unwrap();
         let (_, from) = accepted.unwrap();
         assert_eq!(stream.local_addr().unwrap(), from);
         assert_ne!(from.port(), source.port());
         assert_eq!(from.ip(), source.ip());
+        // A port held by another socket says nothing about the pair.
+        assert!(!lately.busy());
+    }
+
+    #[tokio::test]
+    async fn a_pair_found_busy_is_tried_once_until_it_connects_again() {
+        let client = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = client.local_addr().unwrap();
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let source = free.local_addr().unwrap();
+        drop(free);
+        let lately = PairMemory::default();
+        // An open connection on the pair makes it busy at the connect
+        // stage, as a TIME_WAIT without timestamps does.
+        let (first, _) = tokio::join!(connect_from(source, target, &lately), client.accept());
+        let first = first.unwrap();
+        assert_eq!(first.local_addr().unwrap(), source);
+        assert!(!lately.busy());
+
+        let started = std::time::Instant::now();
+        let (second, accepted) =
+            tokio::join!(connect_from(source, target, &lately), client.accept());
+        assert!(started.elapsed() >= SOURCE_RETRY_PAUSE * SOURCE_RETRIES);
+        assert_ne!(second.unwrap().local_addr().unwrap(), source);
+        assert_ne!(accepted.unwrap().1, source);
+        assert!(lately.busy());
+
+        // Remembered: no retries this time (they alone would take as long).
+        let started = std::time::Instant::now();
+        let (third, _) = tokio::join!(connect_from(source, target, &lately), client.accept());
+        assert!(started.elapsed() < SOURCE_RETRY_PAUSE * SOURCE_RETRIES);
+        assert_ne!(third.unwrap().local_addr().unwrap(), source);
+        assert!(lately.busy());
+
+        // The pair free again: used, and the memory cleared.
+        drop(first);
+        let mut freed = false;
+        for _ in 0..50 {
+            let (next, _) = tokio::join!(connect_from(source, target, &lately), client.accept());
+            if next.unwrap().local_addr().unwrap() == source {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(freed, "the pair never connected again");
+        assert!(!lately.busy());
     }
 
     #[tokio::test]
@@ -206,7 +288,9 @@ mod tests {
         drop(free);
         let client = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let target = client.local_addr().unwrap();
-        let (connected, accepted) = tokio::join!(connect_from(source, target), client.accept());
+        let lately = PairMemory::default();
+        let (connected, accepted) =
+            tokio::join!(connect_from(source, target, &lately), client.accept());
         connected.unwrap();
         assert_eq!(accepted.unwrap().1, source);
     }

@@ -38,6 +38,7 @@ pub(crate) enum DataPlan {
     DefaultPort {
         source: SocketAddr,
         target: SocketAddr,
+        lately: active::PairMemory,
     },
     /// A MODE B data connection kept open after its last transfer.
     Open(Box<dyn DataIo>),
@@ -137,8 +138,12 @@ impl DataPlan {
                     tune_data(&tcp, cx.keepalive);
                     secure(tcp, cx).await.map_err(io::Error::other)
                 }
-                Self::DefaultPort { source, target } => {
-                    let tcp = active::connect_from(source, target).await?;
+                Self::DefaultPort {
+                    source,
+                    target,
+                    lately,
+                } => {
+                    let tcp = active::connect_from(source, target, &lately).await?;
                     tune_data(&tcp, cx.keepalive);
                     secure(tcp, cx).await.map_err(io::Error::other)
                 }

@@ -19,6 +19,7 @@ use wharf_proto::Reply;
 use wharf_vfs::VPath;
 
 use crate::auth::Authenticator;
+use crate::data::active::PairMemory;
 use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
@@ -109,6 +110,8 @@ pub(crate) struct Session {
     pub(crate) throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),
     /// Control-connection bytes not yet counted to an account.
     pub(crate) control_bytes: Arc<AtomicU64>,
+    /// Whether the default data port's pair stayed busy last time.
+    pub(crate) default_pair: PairMemory,
 }
 
 impl Session {
@@ -126,6 +129,7 @@ impl Session {
             token: random_token(),
             account: None,
             control_bytes: Arc::new(AtomicU64::new(0)),
+            default_pair: PairMemory::default(),
             ctx,
         }
     }
