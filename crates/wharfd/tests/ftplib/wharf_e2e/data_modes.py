@@ -6,6 +6,7 @@ transfers), in clear and under PROT P with only the control port used."""
 
 import socket
 import struct
+import time
 
 from .harness import TIMEOUT, check, expect, note, random_data, test
 from .raw import Raw
@@ -157,6 +158,36 @@ def default_port_retr_stor_list(ctx):
     conn.close()
     expect(control.reply(), "226")
     check(b"up.bin" in listing and b"d.bin" in listing, "LIST over the default port: %r" % listing)
+
+
+@test
+def netns_default_port_without_timestamps(ctx):
+    """Run only inside a network namespace with net.ipv4.tcp_timestamps=0 (tests/e2e_netns.rs): each default-port download leaves the pair (L-1, U) in TIME_WAIT, which Linux cannot reuse without timestamps. Every RETR still succeeds byte-exact: the first from L-1, the next from an ephemeral port after the retries, and the ones after that at once, the session remembering the busy pair."""
+    content = random_data(200_000, 7)
+    ctx.write("t.bin", content)
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    listener = control.default_port_listener()
+    ports, seconds = [], []
+    for round_ in range(4):
+        started = time.monotonic()
+        control.start("RETR t.bin")
+        conn, peer = listener.accept()
+        got = bytearray()
+        while chunk := conn.recv(65536):
+            got.extend(chunk)
+        conn.close()
+        expect(control.reply(), "226")
+        seconds.append(time.monotonic() - started)
+        ports.append(peer[1])
+        check(bytes(got) == content, "RETR %d differs" % round_)
+    note("#", "source ports %r, seconds %r" % (ports, ["%.3f" % s for s in seconds]))
+    check(ports[0] == ctx.port - 1, "the first RETR came from %d, not L-1" % ports[0])
+    # If the pair were reused, timestamps are on and this test proves nothing.
+    check(all(p != ctx.port - 1 for p in ports[1:]), "L-1 reused: are timestamps off? %r" % ports)
+    check(seconds[1] >= 0.2, "no retries before the first fallback: %.3f s" % seconds[1])
+    check(all(s < 0.2 for s in seconds[2:]), "later fallbacks retried again: %r" % seconds)
 
 
 @test
