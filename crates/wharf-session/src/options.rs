@@ -25,13 +25,15 @@ pub enum PublicAddress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalDownloads {
     /// The copy while fewer downloads run than half the CPUs, `sendfile`
-    /// beyond (the default). A copy that has a core to itself beats
-    /// `sendfile` on loopback (the file is read a chunk ahead on another
-    /// thread); when downloads share the cores, `sendfile`'s lower CPU cost
-    /// per byte wins.
-    #[default]
+    /// beyond. A copy that has a core to itself can beat `sendfile` on
+    /// loopback (the file is read a chunk ahead on another thread) when
+    /// the machine has CPU to spare; it costs twice the CPU per byte and
+    /// loses when the cores are busy.
     Auto,
-    /// Always `sendfile(2)`: the least CPU per byte.
+    /// Always `sendfile(2)` (the default): the least CPU per byte, and no
+    /// slower than the copy wherever the network, not the CPU, is the
+    /// limit.
+    #[default]
     SendFile,
     /// Always through the server, read a chunk ahead.
     Copy,
@@ -157,7 +159,7 @@ pub struct Options {
     /// unlimited.
     pub session_upload_rate: u64,
     /// How plain binary MODE S downloads of local files are sent: by
-    /// `sendfile`, by copy, or chosen per download by load (the default).
+    /// `sendfile` (the default), by copy, or chosen per download by load.
     pub local_downloads: LocalDownloads,
 }
 
@@ -193,7 +195,7 @@ impl Default for Options {
             allow_ccc: false,
             session_download_rate: 0,
             session_upload_rate: 0,
-            local_downloads: LocalDownloads::Auto,
+            local_downloads: LocalDownloads::SendFile,
         }
     }
 }

@@ -45,9 +45,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub(crate) sync_uploads: Option<String>,
 
-    /// How plain binary downloads of local files are sent (Linux): auto
-    /// (default) copies while a core is free and uses sendfile(2) when
-    /// downloads share the cores; on is always sendfile, off always the copy.
+    /// How plain binary downloads of local files are sent (Linux): on
+    /// (default) is sendfile(2), the least CPU per byte; off copies through
+    /// the server; auto copies while a core is free and uses sendfile when
+    /// downloads share the cores.
     #[arg(long, value_enum, value_name = "auto|on|off")]
     pub(crate) sendfile: Option<SendfileWord>,
 

@@ -11,8 +11,9 @@ use wharf_session::LocalDownloads;
 
 use crate::sizes::Size;
 
-/// `sendfile`: `"auto"` (the default: the copy while a core is free,
-/// sendfile(2) when downloads share them), `true`/`"on"` or `false`/`"off"`.
+/// `sendfile`: `true`/`"on"` (the default: sendfile(2)), `false`/`"off"`
+/// (the copy), or `"auto"` (the copy while a core is free, sendfile(2) when
+/// downloads share them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum Sendfile {
@@ -424,7 +425,7 @@ mod tests {
         assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
         assert!(config.rate.account_upload.is_some());
         assert_eq!(config.sync_uploads, Some(true));
-        assert_eq!(config.sendfile, Some(Sendfile::Word(SendfileWord::Auto)));
+        assert_eq!(config.sendfile, Some(Sendfile::Switch(true)));
     }
 
     #[test]

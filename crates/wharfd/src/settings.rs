@@ -427,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn sendfile_is_auto_unless_a_flag_or_the_file_says() {
+    fn sendfile_is_on_unless_a_flag_or_the_file_says() {
         let dir = tempfile::tempdir().unwrap();
         let root = format!("root = {:?}\n", dir.path());
         let way = |args: &[&str], file: &str| {
@@ -435,7 +435,7 @@ mod tests {
                 .options
                 .local_downloads
         };
-        assert_eq!(way(&[], ""), LocalDownloads::Auto);
+        assert_eq!(way(&[], ""), LocalDownloads::SendFile);
         assert_eq!(way(&[], "sendfile = true"), LocalDownloads::SendFile);
         assert_eq!(way(&[], "sendfile = false"), LocalDownloads::Copy);
         assert_eq!(way(&[], "sendfile = \"off\""), LocalDownloads::Copy);
