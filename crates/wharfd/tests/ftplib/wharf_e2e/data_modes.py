@@ -124,6 +124,20 @@ def _many_transfers(ctx, control, data, prefix):
     expect(control.reply(), "226")
 
 
+def _retr_default_port(control, listener, name):
+    """RETR `name` over the default data port: accepts the server's
+    connection on `listener`, reads to its end, expects 226; returns the
+    bytes and the server's address."""
+    control.start("RETR " + name)
+    conn, peer = listener.accept()
+    got = bytearray()
+    while chunk := conn.recv(65536):
+        got.extend(chunk)
+    conn.close()
+    expect(control.reply(), "226")
+    return bytes(got), peer
+
+
 @test
 def default_port_retr_stor_list(ctx):
     """No PORT or PASV: the server connects from its control port minus one to the client's own control address and port, for RETR, STOR and LIST, several times in a row (TIME_WAIT must not block the next one)."""
@@ -134,15 +148,9 @@ def default_port_retr_stor_list(ctx):
     expect(control.cmd("TYPE I"), "200")
     listener = control.default_port_listener()
     for round_ in range(3):
-        control.start("RETR d.bin")
-        conn, peer = listener.accept()
+        got, peer = _retr_default_port(control, listener, "d.bin")
         check(peer[1] == ctx.port - 1, "connected from port %d, not %d" % (peer[1], ctx.port - 1))
-        got = bytearray()
-        while chunk := conn.recv(65536):
-            got.extend(chunk)
-        conn.close()
-        expect(control.reply(), "226")
-        check(bytes(got) == content, "RETR %d over the default port differs" % round_)
+        check(got == content, "RETR %d over the default port differs" % round_)
     upload = random_data(123_457, 6)
     control.start("STOR up.bin")
     conn, _ = listener.accept()
@@ -172,16 +180,10 @@ def netns_default_port_without_timestamps(ctx):
     ports, seconds = [], []
     for round_ in range(4):
         started = time.monotonic()
-        control.start("RETR t.bin")
-        conn, peer = listener.accept()
-        got = bytearray()
-        while chunk := conn.recv(65536):
-            got.extend(chunk)
-        conn.close()
-        expect(control.reply(), "226")
+        got, peer = _retr_default_port(control, listener, "t.bin")
         seconds.append(time.monotonic() - started)
         ports.append(peer[1])
-        check(bytes(got) == content, "RETR %d differs" % round_)
+        check(got == content, "RETR %d differs" % round_)
     note("#", "source ports %r, seconds %r" % (ports, ["%.3f" % s for s in seconds]))
     check(ports[0] == ctx.port - 1, "the first RETR came from %d, not L-1" % ports[0])
     # If the pair were reused, timestamps are on and this test proves nothing.
