@@ -124,11 +124,21 @@ def _many_transfers(ctx, control, data, prefix):
     expect(control.reply(), "226")
 
 
-def _retr_default_port(control, listener, name):
-    """RETR `name` over the default data port: accepts the server's
-    connection on `listener`, reads to its end, expects 226; returns the
-    bytes and the server's address."""
-    control.start("RETR " + name)
+def _default_port_session(ctx, name, content):
+    """Puts `content` at `name`, logs in with TYPE I and returns the
+    control connection and its default-data-port listener."""
+    ctx.write(name, content)
+    control = Control(ctx)
+    control.login()
+    expect(control.cmd("TYPE I"), "200")
+    return control, control.default_port_listener()
+
+
+def _read_default_port(control, listener, line):
+    """Sends `line` (RETR, LIST), accepts the server's connection on
+    `listener`, reads to its end, expects 226; returns the bytes and the
+    server's address."""
+    control.start(line)
     conn, peer = listener.accept()
     got = bytearray()
     while chunk := conn.recv(65536):
@@ -142,13 +152,9 @@ def _retr_default_port(control, listener, name):
 def default_port_retr_stor_list(ctx):
     """No PORT or PASV: the server connects from its control port minus one to the client's own control address and port, for RETR, STOR and LIST, several times in a row (TIME_WAIT must not block the next one)."""
     content = random_data(300_000, 5)
-    ctx.write("d.bin", content)
-    control = Control(ctx)
-    control.login()
-    expect(control.cmd("TYPE I"), "200")
-    listener = control.default_port_listener()
+    control, listener = _default_port_session(ctx, "d.bin", content)
     for round_ in range(3):
-        got, peer = _retr_default_port(control, listener, "d.bin")
+        got, peer = _read_default_port(control, listener, "RETR d.bin")
         check(peer[1] == ctx.port - 1, "connected from port %d, not %d" % (peer[1], ctx.port - 1))
         check(got == content, "RETR %d over the default port differs" % round_)
     upload = random_data(123_457, 6)
@@ -158,13 +164,7 @@ def default_port_retr_stor_list(ctx):
     conn.close()
     expect(control.reply(), "226")
     check(ctx.read("up.bin") == upload, "STOR over the default port differs")
-    control.start("LIST")
-    conn, _ = listener.accept()
-    listing = b""
-    while chunk := conn.recv(65536):
-        listing += chunk
-    conn.close()
-    expect(control.reply(), "226")
+    listing, _ = _read_default_port(control, listener, "LIST")
     check(b"up.bin" in listing and b"d.bin" in listing, "LIST over the default port: %r" % listing)
 
 
@@ -172,15 +172,11 @@ def default_port_retr_stor_list(ctx):
 def netns_default_port_without_timestamps(ctx):
     """Run only inside a network namespace with net.ipv4.tcp_timestamps=0 (tests/e2e_netns.rs): each default-port download leaves the pair (L-1, U) in TIME_WAIT, which Linux cannot reuse without timestamps. Every RETR still succeeds byte-exact: the first from L-1, the next from an ephemeral port after the retries, and the ones after that at once, the session remembering the busy pair."""
     content = random_data(200_000, 7)
-    ctx.write("t.bin", content)
-    control = Control(ctx)
-    control.login()
-    expect(control.cmd("TYPE I"), "200")
-    listener = control.default_port_listener()
+    control, listener = _default_port_session(ctx, "t.bin", content)
     ports, seconds = [], []
     for round_ in range(4):
         started = time.monotonic()
-        got, peer = _retr_default_port(control, listener, "t.bin")
+        got, peer = _read_default_port(control, listener, "RETR t.bin")
         seconds.append(time.monotonic() - started)
         ports.append(peer[1])
         check(got == content, "RETR %d differs" % round_)
