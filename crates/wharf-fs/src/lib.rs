@@ -72,12 +72,24 @@
 //! [`WriteMode::Create`](wharf_vfs::WriteMode::Create) writes a hidden
 //! temporary file (`.wharf-upload-<random>`) in the target's directory and,
 //! on `finish`, syncs it (`fdatasync`) and renames it over the target: the
-//! final name only ever holds a complete file, even after a crash, and a
-//! replaced file keeps its permission bits. [`LocalFs::with_sync`]`(false)`
-//! skips the sync (faster, as other FTP servers do; a power cut may then
-//! lose an upload that was acknowledged). An aborted or dropped upload
-//! removes its temporary file. Temporary files never appear in listings and
-//! clients cannot name them; one left by a crash can be deleted by hand.
+//! final name only ever holds a complete file, even after a crash.
+//! [`LocalFs::with_sync`]`(false)` skips the sync (faster, as other FTP
+//! servers do; a power cut may then lose an upload that was acknowledged).
+//! An aborted or dropped upload removes its temporary file. Temporary files
+//! never appear in listings and clients cannot name them; the ones a crash
+//! leaves are removed by [`LocalFs::sweep_orphaned_uploads`], which wharfd
+//! calls once at start.
+//!
+//! # Modes
+//!
+//! Only the permission bits `0o777` ever reach the disk through Wharf:
+//! `set_permissions` refuses setuid, setgid and sticky (`PermissionDenied`,
+//! which an FTP session answers with 550), a replacing upload keeps the
+//! replaced file's `0o777` bits and drops its special bits, and an in-place
+//! write (`Append`, `Resume`) clears them. New files get `0o666 & !umask`
+//! and new directories `0o777 & !umask`, set explicitly rather than left to
+//! the process-global umask; [`LocalFs::with_umask`] sets it (default
+//! `0o022`: files `0644`, directories `0755`).
 //!
 //! `Append` and `Resume` write the target in place: an aborted append keeps
 //! what reached the disk (`abort` flushes what is buffered first; a plain
@@ -104,12 +116,16 @@
 mod cached;
 mod chunk;
 mod convert;
+mod create;
 mod list;
 mod local;
+mod modes;
 mod paths;
 mod read;
 mod read_ahead;
 mod sink;
+mod sweep;
 mod upload;
 
 pub use local::LocalFs;
+pub use sweep::Swept;

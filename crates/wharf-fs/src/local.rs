@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use cap_fs_ext::{DirExt, SystemTimeSpec};
@@ -19,6 +19,7 @@ use crate::convert::{blocking, io_err, metadata};
 use crate::list::ListStream;
 use crate::paths::{relative, split};
 use crate::read::{open_file, reader};
+use crate::sweep::Swept;
 use crate::upload;
 
 /// A local directory served as `/`, jailed with cap-std (see the
@@ -29,6 +30,8 @@ use crate::upload;
 pub struct LocalFs {
     root: Arc<Dir>,
     sync: bool,
+    /// Bits taken away from the mode of new files and directories.
+    umask: u32,
     /// Whether lookups may try the dentry cache on the calling thread
     /// (`cached.rs`): Linux 5.12+ and a local file system.
     cached_lookups: bool,
@@ -46,6 +49,7 @@ impl LocalFs {
         Ok(Self {
             root: Arc::new(root),
             sync: true,
+            umask: crate::modes::DEFAULT_UMASK,
             cached_lookups,
         })
     }
@@ -58,6 +62,37 @@ impl LocalFs {
     pub fn with_sync(mut self, sync: bool) -> Self {
         self.sync = sync;
         self
+    }
+
+    /// The umask of new files and directories (uploads, including the
+    /// files `APPE` and `REST`+`STOR` create, and `MKD`): files get
+    /// `0o666 & !umask`, directories `0o777 & !umask`. Default `0o022`
+    /// (files `0644`, directories `0755`). Only the low nine bits count.
+    ///
+    /// The mode is set explicitly on each new file and directory rather
+    /// than left to the process umask, which is process-global and may be
+    /// changed by anything else in the process.
+    pub fn with_umask(mut self, umask: u32) -> Self {
+        self.umask = umask & crate::modes::PERMISSION_BITS;
+        self
+    }
+
+    /// Removes the upload temporary files (`.wharf-upload-*`) that a crash
+    /// left anywhere below the root and that were last modified more than
+    /// `older_than` ago, and says how many went. Blocking: it walks the
+    /// whole tree, so call it from a thread that may block (wharfd runs it
+    /// once at start on the blocking pool).
+    ///
+    /// The age bound keeps a second server on the same root from deleting
+    /// an upload in progress: a live upload's temporary file is written at
+    /// least once per 1 MiB chunk, and a small upload's is created just
+    /// before its first byte and written at `finish`, so choose a bound
+    /// longer than the slowest upload you allow (wharfd: one hour). The
+    /// walk never follows a symlink, never leaves the root, and removes
+    /// regular files only; entries it cannot read or remove are counted as
+    /// errors and logged, not fatal.
+    pub fn sweep_orphaned_uploads(&self, older_than: Duration) -> Swept {
+        crate::sweep::sweep(&self.root, older_than)
     }
 
     /// Runs `call` on the blocking pool with the root and `path` relative
@@ -153,9 +188,12 @@ impl Vfs for LocalFs {
         let (parent, name) = split(path)?;
         let root = self.root.clone();
         let path = path.clone();
-        let sync = self.sync;
+        let options = upload::Options {
+            sync: self.sync,
+            umask: self.umask,
+        };
         let upload =
-            blocking(move || upload::start(&root, &path, parent, name, mode, sync)).await?;
+            blocking(move || upload::start(&root, &path, parent, name, mode, options)).await?;
         Ok(Box::new(upload))
     }
 
@@ -163,8 +201,9 @@ impl Vfs for LocalFs {
         if path.is_root() {
             return Err(VfsError::already_exists(path));
         }
-        self.with_path(path, |root, rel, path| {
-            root.create_dir(rel).map_err(io_err(path))
+        let umask = self.umask;
+        self.with_path(path, move |root, rel, path| {
+            crate::create::create_dir(root, rel, umask).map_err(io_err(path))
         })
         .await
     }
@@ -217,10 +256,14 @@ impl Vfs for LocalFs {
     }
 
     #[cfg(unix)]
+    /// Sets the permission bits `0o777` only: a mode with setuid, setgid
+    /// or sticky (or anything above) is refused with `PermissionDenied`
+    /// and changes nothing, whatever the caller checked before.
     async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
         use cap_std::fs::{Permissions, PermissionsExt};
+        let mode = crate::modes::only_permission_bits(mode, path)?;
         self.with_path(path, move |root, rel, path| {
-            root.set_permissions(rel, Permissions::from_mode(mode & 0o7777))
+            root.set_permissions(rel, Permissions::from_mode(mode))
                 .map_err(io_err(path))
         })
         .await

@@ -30,10 +30,12 @@ enum State {
 /// `AsyncBufRead` it lends out each chunk, so the socket is written from
 /// the buffer the file was read into.
 ///
-/// Measured on loopback from the page cache, a large-buffer copy like this
-/// beat `sendfile(2)` and `splice(2)` (see the README's Performance
-/// section), and unlike them it never blocks a runtime thread on a cold
-/// disk. A small file is read whole, end of file included, in one call.
+/// The session sends local files with `sendfile(2)` by default (half the
+/// CPU per byte); this copy serves the other back-ends' callers and the
+/// session's `Copy`/`Auto` ways, and unlike `sendfile` it never blocks a
+/// runtime thread on a cold disk (docs/performance/history.md has the
+/// measurements of both). A small file is read whole, end of file
+/// included, in one call.
 pub(crate) struct ReadAhead {
     state: State,
     /// The chunk being handed out, from `pos` on.

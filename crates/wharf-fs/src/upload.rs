@@ -28,6 +28,7 @@ use wharf_vfs::{Upload, VPath, VfsError, WriteMode};
 
 use crate::chunk::ChunkBuf;
 use crate::convert::{blocking, io_err};
+use crate::create::{new_file_options, set_new_file_mode, strip_special_bits};
 use crate::paths::TEMP_PREFIX;
 use crate::sink::FileSink;
 
@@ -42,13 +43,27 @@ struct Pending {
 }
 
 impl Pending {
-    /// Renames the temporary file over the target, giving it the target's
-    /// permission bits if there was one. On failure the temporary file goes.
+    /// Renames the temporary file over the target. A replaced file's
+    /// permission bits `0o777` carry over, never its setuid, setgid or
+    /// sticky bit; a new file keeps the umask mode it was created with.
+    /// On failure the temporary file goes.
+    ///
+    /// Why keep the old bits rather than apply the umask: an overwrite
+    /// replaces the contents, not the access the owner chose (a file made
+    /// `0600` must not turn `0644` because it was uploaded again). Why drop
+    /// the special bits: they vouched for the old contents only, and a
+    /// server running as root would otherwise hand any writable user a
+    /// root-owned setuid program. If the old mode cannot be copied the
+    /// file keeps its umask mode, which is never wider than the default.
     fn commit(self, path: &VPath) -> Result<(), VfsError> {
+        #[cfg(unix)]
         match self.dir.symlink_metadata(&self.name) {
-            // Best effort: a replaced file keeps its permissions.
             Ok(old) if old.is_file() => {
-                let _ = self.dir.set_permissions(&self.temp, old.permissions());
+                use cap_std::fs::{Permissions, PermissionsExt};
+                let kept = crate::modes::kept_bits(old.permissions().mode());
+                let _ = self
+                    .dir
+                    .set_permissions(&self.temp, Permissions::from_mode(kept));
             }
             _ => {}
         }
@@ -94,6 +109,15 @@ pub(crate) struct LocalUpload {
     pending: Option<Pending>,
 }
 
+/// How `LocalFs` wants its uploads written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// `fdatasync` before a `Create` upload is renamed into place.
+    pub(crate) sync: bool,
+    /// Bits taken away from the mode of a new file.
+    pub(crate) umask: u32,
+}
+
 /// Starts an upload; runs on the blocking pool.
 pub(crate) fn start(
     root: &Dir,
@@ -101,8 +125,9 @@ pub(crate) fn start(
     parent: PathBuf,
     name: OsString,
     mode: WriteMode,
-    sync: bool,
+    upload: Options,
 ) -> Result<LocalUpload, VfsError> {
+    let Options { sync, umask } = upload;
     let dir = root.open_dir(&parent).map_err(io_err(path))?;
     match dir.symlink_metadata(&name) {
         Ok(meta) if meta.is_dir() => return Err(VfsError::is_a_directory(path)),
@@ -120,21 +145,22 @@ pub(crate) fn start(
     }
     let (file, offset, pending) = match mode {
         WriteMode::Create => {
-            let (file, temp) = create_temp(&dir, path)?;
+            let (file, temp) = create_temp(&dir, path, umask)?;
             let dir = Arc::new(dir);
             (file.into_std(), 0, Some(Pending { dir, temp, name }))
         }
         WriteMode::Append => {
             let mut options = OpenOptions::new();
-            options.append(true).create(true);
-            let file = dir.open_with(&name, &options).map_err(io_err(path))?;
+            options.append(true);
+            let file = open_in_place(&dir, &name, &options, true, umask).map_err(io_err(path))?;
             let len = file.metadata().map_err(io_err(path))?.len();
             (file.into_std(), len, None)
         }
         WriteMode::Resume(offset) => {
             let mut options = OpenOptions::new();
-            options.write(true).create(offset == 0);
-            let file = dir.open_with(&name, &options).map_err(io_err(path))?;
+            options.write(true);
+            let file =
+                open_in_place(&dir, &name, &options, offset == 0, umask).map_err(io_err(path))?;
             let len = file.metadata().map_err(io_err(path))?.len();
             if offset > len {
                 return Err(VfsError::invalid_offset(path));
@@ -160,15 +186,55 @@ pub(crate) fn start(
     })
 }
 
-/// Creates a new hidden temporary file in `dir`.
-fn create_temp(dir: &Dir, path: &VPath) -> Result<(cap_std::fs::File, OsString), VfsError> {
+/// Opens `name` to be written in place with `options`. A file that does
+/// not exist is created (when `create`) with the umask mode; an existing
+/// one loses any setuid, setgid or sticky bit.
+fn open_in_place(
+    dir: &Dir,
+    name: &OsString,
+    options: &OpenOptions,
+    create: bool,
+    umask: u32,
+) -> io::Result<cap_std::fs::File> {
+    if create {
+        let mut fresh = options.clone();
+        fresh.create_new(true);
+        new_file_options(&mut fresh, umask);
+        match dir.open_with(name, &fresh) {
+            Ok(file) => {
+                set_new_file_mode(&file, umask)?;
+                return Ok(file);
+            }
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let file = dir.open_with(name, options)?;
+    strip_special_bits(&file)?;
+    Ok(file)
+}
+
+/// Creates a new hidden temporary file in `dir` with the umask mode; it
+/// becomes the uploaded file.
+fn create_temp(
+    dir: &Dir,
+    path: &VPath,
+    umask: u32,
+) -> Result<(cap_std::fs::File, OsString), VfsError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
+    new_file_options(&mut options, umask);
     let mut last = None;
     for _ in 0..8 {
         let name = OsString::from(format!("{TEMP_PREFIX}{:016x}", fastrand::u64(..)));
         match dir.open_with(&name, &options) {
-            Ok(file) => return Ok((file, name)),
+            Ok(file) => {
+                if let Err(err) = set_new_file_mode(&file, umask) {
+                    let _ = dir.remove_file(&name);
+                    return Err(VfsError::from_io(err, path));
+                }
+                return Ok((file, name));
+            }
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => last = Some(err),
             Err(err) => return Err(VfsError::from_io(err, path)),
         }
