@@ -136,10 +136,7 @@ impl BlobFs {
             rest.az_delete_container(name).await.at(path)?;
         } else {
             // S3 deletes only empty buckets.
-            let bucket = self.bucket(name, path)?;
-            for key in crate::rename::keys_under(&bucket, "", path).await? {
-                bucket.delete_key(&key, path).await?;
-            }
+            crate::rename::delete_all(&self.bucket(name, path)?, path).await?;
             rest.s3_delete_bucket(name).await.at(path)?;
         }
         self.account.forget(name);
@@ -147,7 +144,12 @@ impl BlobFs {
     }
 
     /// `SITE CHMOD mode /name`: o+rx makes the container public (list and
-    /// read), o+r its blobs readable, anything else private. Azure only.
+    /// read), o+r its blobs readable, anything else private. Azure only,
+    /// and only where [`BlobConfig::container_access_changes`] allows it
+    /// (else `PermissionDenied`, before any request): public access reaches
+    /// beyond the users of this view, to anyone who can guess a URL.
+    ///
+    /// [`BlobConfig::container_access_changes`]: crate::BlobConfig::container_access_changes
     pub(crate) async fn set_container_access(
         &self,
         name: &str,
@@ -156,6 +158,9 @@ impl BlobFs {
     ) -> Result<(), VfsError> {
         if !self.account.config.store.is_azure() {
             return Err(VfsError::unsupported(path));
+        }
+        if !self.account.config.container_access_changes {
+            return Err(VfsError::permission_denied(path));
         }
         self.require_container(name, path).await?;
         let access = PublicAccess::from_mode(mode);

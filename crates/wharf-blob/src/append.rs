@@ -36,6 +36,7 @@ use crate::block_append::BlockAppend;
 use crate::bucket::{Bucket, Loc};
 use crate::client::Client;
 use crate::errors::{ResultExt, rest_err};
+use crate::memory::Grant;
 use crate::part_copy::{PartCopyAppend, Source};
 use crate::rest::RestError;
 use crate::upload::{FIRST_PART, Limits, Start};
@@ -147,7 +148,7 @@ impl Bucket {
             _ => (0, None),
         };
         if keep == 0 {
-            return Ok(Start::Bytes(Bytes::new()));
+            return Ok(Start::Bytes(Bytes::new(), Grant::default()));
         }
         let object = Bucket::object(&loc.key(), loc.path)?;
         match &self.client {
@@ -172,6 +173,14 @@ impl Bucket {
             }
             _ => {}
         }
+        // Room for the kept start before it is read (it is the first part's
+        // start: at most a first-size part).
+        let held = self
+            .account
+            .config
+            .upload_memory
+            .whole(usize::try_from(keep).unwrap_or(usize::MAX))
+            .await;
         let options = GetOptions {
             range: Some(GetRange::Bounded(0..keep)),
             ..GetOptions::default()
@@ -186,7 +195,7 @@ impl Bucket {
         if bytes.len() as u64 != keep {
             return Err(VfsError::transient(ChangedMeanwhile).with_path(loc.path));
         }
-        Ok(Start::Bytes(bytes))
+        Ok(Start::Bytes(bytes, held))
     }
 
     /// The Azure blocks that make up the first `keep` bytes: the committed

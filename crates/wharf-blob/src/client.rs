@@ -16,11 +16,22 @@ use crate::errors::BlobError;
 use crate::rest::{Rest, Signer};
 use crate::retry::Backoff;
 
-/// object_store's client for one container or bucket.
-#[derive(Debug, Clone)]
+/// object_store's client for one container or bucket. Its `Debug` is the
+/// store's `Display` (account or bucket and container): object_store's own
+/// `Debug` of `MicrosoftAzure` prints the account key's bytes.
+#[derive(Clone)]
 pub(crate) enum Client {
     Azure(Arc<MicrosoftAzure>),
     S3(Arc<AmazonS3>),
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Azure(store) => write!(f, "{store}"),
+            Self::S3(store) => write!(f, "{store}"),
+        }
+    }
 }
 
 impl Client {
@@ -40,8 +51,30 @@ impl Client {
         page_token: Option<String>,
         max_keys: usize,
     ) -> object_store::Result<PaginatedListResult> {
+        self.paginated(prefix, page_token, max_keys, Some("/"))
+            .await
+    }
+
+    /// One page of an undelimited listing: every key under `prefix`,
+    /// however deep (S3; Azure lists through REST).
+    pub(crate) async fn list_flat_page(
+        &self,
+        prefix: &str,
+        page_token: Option<String>,
+        max_keys: usize,
+    ) -> object_store::Result<PaginatedListResult> {
+        self.paginated(prefix, page_token, max_keys, None).await
+    }
+
+    async fn paginated(
+        &self,
+        prefix: &str,
+        page_token: Option<String>,
+        max_keys: usize,
+        delimiter: Option<&'static str>,
+    ) -> object_store::Result<PaginatedListResult> {
         let options = PaginatedListOptions {
-            delimiter: Some("/".into()),
+            delimiter: delimiter.map(Into::into),
             max_keys: Some(max_keys),
             page_token,
             ..PaginatedListOptions::default()
@@ -197,5 +230,114 @@ impl Account {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(container);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+    use crate::config::View;
+    use crate::{BlobFs, ConditionalObjects};
+
+    const AZURE_KEY: &str =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    const S3_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETqq";
+
+    /// Fails if `debug` shows any 6 characters of `secret` in a row, or (for
+    /// a base64 key) three of its decoded bytes the way `Vec<u8>` or hex
+    /// would print them.
+    fn assert_hides(debug: &str, secret: &str, what: &str) {
+        let chars: Vec<char> = secret.chars().collect();
+        for window in chars.windows(6) {
+            let part: String = window.iter().collect();
+            assert!(!debug.contains(&part), "{what} shows {part:?}: {debug}");
+        }
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(secret) {
+            for window in bytes.windows(3) {
+                let listed = format!("{}, {}, {}", window[0], window[1], window[2]);
+                let hex = format!("{:02x}{:02x}{:02x}", window[0], window[1], window[2]);
+                assert!(!debug.contains(&listed), "{what} shows key bytes: {debug}");
+                assert!(!debug.contains(&hex), "{what} shows key bytes: {debug}");
+            }
+        }
+    }
+
+    fn configs() -> Vec<(BlobConfig, &'static str)> {
+        vec![
+            (
+                BlobConfig::new(
+                    Store::azure(
+                        "http://127.0.0.1:10000/devstoreaccount1",
+                        "devstoreaccount1",
+                        AZURE_KEY,
+                    ),
+                    View::Container("photos".into()),
+                ),
+                AZURE_KEY,
+            ),
+            (
+                BlobConfig::new(
+                    Store::s3(
+                        "http://127.0.0.1:9000",
+                        "us-east-1",
+                        "AKIAIOSFODNN7EXAMPLE",
+                        S3_SECRET,
+                    ),
+                    View::Container("photos".into()),
+                ),
+                S3_SECRET,
+            ),
+        ]
+    }
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        for (config, secret) in configs() {
+            let fs = BlobFs::new(config.clone()).unwrap();
+            // A cached object_store client, as after the first request.
+            let client = fs.account.client("photos").unwrap();
+            let account = &fs.account;
+            let shown = [
+                ("BlobFs", format!("{fs:?} {fs:#?}")),
+                ("Account", format!("{account:?}")),
+                ("Rest", format!("{:?}", account.rest)),
+                ("Signer", format!("{:?}", account.rest.signer)),
+                ("Client", format!("{client:?}")),
+                ("BlobConfig", format!("{config:?}")),
+                ("Store", format!("{:?}", config.store)),
+                (
+                    "ConditionalObjects",
+                    format!(
+                        "{:?}",
+                        ConditionalObjects::new(config, "usage", "p").unwrap()
+                    ),
+                ),
+            ];
+            for (what, debug) in shown {
+                assert_hides(&debug, secret, what);
+                assert!(
+                    debug.contains("<redacted>") || what == "Client",
+                    "{what}: {debug}"
+                );
+            }
+            // What is not secret still shows.
+            let debug = format!("{fs:?}");
+            assert!(debug.contains("127.0.0.1"), "{debug}");
+            assert!(debug.contains("photos"), "{debug}");
+        }
+    }
+
+    #[test]
+    fn debug_names_the_account_and_key_id() {
+        let [(azure, _), (s3, _)] = <[_; 2]>::try_from(configs()).unwrap();
+        let azure = format!("{:?}", BlobFs::new(azure).unwrap().account.rest.signer);
+        assert!(azure.contains("devstoreaccount1"), "{azure}");
+        let s3 = format!("{:?}", BlobFs::new(s3).unwrap().account.rest.signer);
+        assert!(
+            s3.contains("AKIAIOSFODNN7EXAMPLE") && s3.contains("us-east-1"),
+            "{s3}"
+        );
     }
 }

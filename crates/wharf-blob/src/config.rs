@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::memory::UploadMemory;
+
 /// Where the blobs live and how to sign requests.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -67,7 +69,10 @@ impl Store {
     }
 }
 
-/// Never prints keys.
+/// What `Debug` prints in place of a key or secret.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// Never prints keys: they show as `"<redacted>"`.
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -77,7 +82,8 @@ impl fmt::Debug for Store {
                 .debug_struct("Azure")
                 .field("endpoint", endpoint)
                 .field("account", account)
-                .finish_non_exhaustive(),
+                .field("key", &REDACTED)
+                .finish(),
             Self::S3 {
                 endpoint,
                 region,
@@ -88,7 +94,8 @@ impl fmt::Debug for Store {
                 .field("endpoint", endpoint)
                 .field("region", region)
                 .field("access_key_id", access_key_id)
-                .finish_non_exhaustive(),
+                .field("secret_access_key", &REDACTED)
+                .finish(),
         }
     }
 }
@@ -156,6 +163,17 @@ pub struct BlobConfig {
     pub request_timeout: Duration,
     /// Gives up connecting after this long.
     pub connect_timeout: Duration,
+    /// Whether `set_permissions` on a container (`SITE CHMOD` on `/name` in
+    /// the account view) may change its public access. Default `true`: the
+    /// holder of the key decides. An application that serves one account
+    /// to several users turns it off, since a container made public is
+    /// readable by anyone on the internet, not only by those users; then
+    /// such a change is `PermissionDenied`.
+    pub container_access_changes: bool,
+    /// The budget every upload's buffers count against, shared by all
+    /// configurations holding a clone of it (default
+    /// [`UploadMemory::shared`]: one process-wide budget of 512 MiB).
+    pub upload_memory: UploadMemory,
 }
 
 impl BlobConfig {
@@ -173,7 +191,24 @@ impl BlobConfig {
             retry_backoff: Duration::from_millis(100),
             request_timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(5),
+            container_access_changes: true,
+            upload_memory: UploadMemory::shared(),
         }
+    }
+
+    /// Sets [`BlobConfig::upload_memory`]: give every configuration of one
+    /// server a clone of the same [`UploadMemory`].
+    #[must_use]
+    pub fn with_upload_memory(mut self, memory: UploadMemory) -> Self {
+        self.upload_memory = memory;
+        self
+    }
+
+    /// Sets [`BlobConfig::container_access_changes`].
+    #[must_use]
+    pub fn with_container_access_changes(mut self, allowed: bool) -> Self {
+        self.container_access_changes = allowed;
+        self
     }
 
     /// Sets [`BlobConfig::folder_marker`].

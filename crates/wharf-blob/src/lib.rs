@@ -37,6 +37,9 @@
 //! Azure `set_permissions` on `/name` sets the container's public access:
 //! o+rx is `container` (list and read), o+r is `blob` (read), anything else
 //! private. Listings show it as mode bits: `0o755`, `0o754`, `0o750`.
+//! [`BlobConfig::container_access_changes`] (on by default) turns such
+//! changes off (`PermissionDenied`) where several users share one account
+//! that none of them owns.
 //!
 //! # Folders
 //!
@@ -47,9 +50,11 @@
 //! `rmdir` of a non-empty folder fails with `DirectoryNotEmpty`, never
 //! deleting recursively. Removing the last file of a folder writes its
 //! marker, so the folder stays, as on a disk. Renaming a folder copies every
-//! blob under it server-side, [`BlobConfig::copy_parallelism`] at a time,
-//! and deletes the sources only once every copy succeeded; a
-//! [`RenameError`] says what is where when it stops half-way.
+//! blob under it server-side one listing page ([`BlobConfig::page_size`])
+//! at a time, [`BlobConfig::copy_parallelism`] copies at once, and deletes
+//! a page's sources once every copy of the page succeeded, so it holds one
+//! page of names whatever the folder's size; a [`RenameError`] says what is
+//! where when it stops half-way.
 //!
 //! # Transfers
 //!
@@ -61,7 +66,9 @@
 //! for uploads up to 7.8 GiB, 4 × the current part size beyond. The
 //! largest upload is then about 7.8 TiB on S3 (its maximum object is
 //! 5 TiB) and about 160 TiB on Azure (50,000 blocks of at most 4000 MiB).
-//! Uploads smaller than one part are a single `PUT`.
+//! Uploads smaller than one part are a single `PUT`. All uploads together
+//! hold at most their [`UploadMemory`] budget (512 MiB, process-wide, by
+//! default): past it they wait for room, and so does their client.
 //!
 //! Downloads are a streamed ranged `GET` from the requested offset, pinned
 //! to the ETag that the preceding `HEAD` saw.
@@ -109,6 +116,7 @@ mod connector;
 mod errors;
 mod list;
 mod login;
+pub mod memory;
 mod names;
 mod objects;
 mod ops;
@@ -125,7 +133,8 @@ pub use append::AppendError;
 pub use blobfs::BlobFs;
 pub use config::{BlobConfig, FolderMarker, Store, View};
 pub use errors::BlobError;
-pub use login::{login_azure, login_s3};
+pub use login::{AzureLogin, CHECK_REQUEST_TIMEOUT, login_azure, login_s3, valid_account_name};
+pub use memory::UploadMemory;
 pub use names::valid_container_name;
 pub use objects::{ConditionalObjects, ObjectError};
 pub use rename::RenameError;

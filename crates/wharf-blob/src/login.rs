@@ -1,16 +1,35 @@
 //! Credential passthrough (seed 000): the FTP user name is the storage
 //! account, the password its key. One cheap authenticated call decides;
 //! nothing is stored or logged.
+//!
+//! [`AzureLogin`] makes every check through one HTTP client, so a burst of
+//! logins shares one connection pool instead of building one per login;
+//! how many checks run at once is the caller's to bound (wharfd puts a
+//! gate in front).
+
+use std::time::Duration;
+
+use object_store::azure::{AzureAccessKey, AzureCredential};
+use object_store::client::HttpClient;
 
 use crate::blobfs::BlobFs;
 use crate::config::{BlobConfig, Store, View};
+use crate::connector::RingConnector;
 use crate::errors::BlobError;
-use crate::rest::RestError;
+use crate::rest::{Rest, RestError, Signer};
+use crate::retry::Backoff;
+
+/// The longest one check request may take (if the base configuration
+/// allows less, that): a login check is a page of at most one container,
+/// and a store that does not answer it within this time should not hold a
+/// login, and the connection under it, for the ten minutes a transfer may
+/// take.
+pub const CHECK_REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Whether `name` can be an Azure storage account name: 3 to 24 lower-case
 /// letters and digits. Anything else cannot log in (and never reaches a
 /// URL).
-fn valid_account_name(name: &str) -> bool {
+pub fn valid_account_name(name: &str) -> bool {
     (3..=24).contains(&name.len())
         && name
             .bytes()
@@ -29,46 +48,102 @@ fn verdict(err: RestError) -> BlobError {
     }
 }
 
-/// Checks an Azure account name and key against the store and returns an
-/// account view of it.
+/// Checks Azure account names and keys against the store, all through one
+/// HTTP client (one connection pool), and returns an account view of each
+/// account that passes.
 ///
 /// `endpoint` is the blob endpoint with `{account}` standing for the
 /// account name: `https://{account}.blob.core.windows.net` for Azure,
 /// `http://127.0.0.1:10000/{account}` for Azurite (whose extra accounts
-/// come from `AZURITE_ACCOUNTS`). `base` supplies every other setting; its
-/// store and view are replaced.
-///
-/// One request is made: list the account's containers, at most one. The
-/// store answering 4xx (a wrong key, an unknown account) gives
-/// [`BlobError::BadCredentials`]; no answer, or 5xx after retries, gives
-/// [`BlobError::Unreachable`]. On Azure proper an unknown account name has
-/// no DNS name, which shows as unreachable.
+/// come from `AZURITE_ACCOUNTS`). `base` supplies every other setting of the
+/// views; its store and view are replaced, and container public access may
+/// be changed (the user holds the account key, so is its owner).
+#[derive(Debug, Clone)]
+pub struct AzureLogin {
+    endpoint: String,
+    base: BlobConfig,
+    /// Shared by every check; cheap to clone.
+    http: HttpClient,
+}
+
+impl AzureLogin {
+    /// Builds the shared HTTP client. No request is made yet.
+    pub fn new(endpoint: impl Into<String>, base: &BlobConfig) -> Result<Self, BlobError> {
+        let connector = RingConnector {
+            connect_timeout: base.connect_timeout,
+            request_timeout: base.request_timeout.min(CHECK_REQUEST_TIMEOUT),
+        };
+        let http = connector
+            .client()
+            .map_err(|err| BlobError::Config(err.to_string()))?;
+        Ok(Self {
+            endpoint: endpoint.into(),
+            base: base.clone().with_container_access_changes(true),
+            http: HttpClient::new(http),
+        })
+    }
+
+    /// Checks `account` and `key`.
+    ///
+    /// One request is made: list the account's containers, at most one. The
+    /// store answering 4xx (a wrong key, an unknown account) gives
+    /// [`BlobError::BadCredentials`]; no answer, or 5xx after retries, gives
+    /// [`BlobError::Unreachable`]. On Azure proper an unknown account name
+    /// has no DNS name, which shows as unreachable. A name that cannot be an
+    /// account, an empty key or one that is not base64 is refused without a
+    /// request.
+    pub async fn check(&self, account: &str, key: &str) -> Result<BlobFs, BlobError> {
+        if !valid_account_name(account) || key.is_empty() {
+            return Err(BlobError::BadCredentials);
+        }
+        let endpoint = self.endpoint.replace("{account}", account);
+        let credential = match AzureAccessKey::try_new(key) {
+            Ok(key) => AzureCredential::AccessKey(key),
+            // A key that is not base64 cannot be right.
+            Err(_) if !key_is_base64(key) => return Err(BlobError::BadCredentials),
+            Err(err) => return Err(BlobError::Config(err.to_string())),
+        };
+        let config = self
+            .base
+            .clone()
+            .with_store(Store::azure(endpoint, account, key))
+            .with_view(View::Account);
+        let Store::Azure { endpoint, .. } = &config.store else {
+            return Err(BlobError::Config("not an Azure store".into()));
+        };
+        if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+            return Err(BlobError::Config(format!(
+                "endpoint {endpoint:?} must start with http:// or https://"
+            )));
+        }
+        let rest = Rest {
+            http: self.http.clone(),
+            signer: Signer::Azure {
+                credential,
+                account: account.to_owned(),
+            },
+            endpoint: endpoint.clone(),
+            backoff: Backoff {
+                first: config.retry_backoff,
+                retries: config.max_retries,
+            },
+        };
+        rest.az_list_containers(None, 1).await.map_err(verdict)?;
+        // The session's own view: it connects when first used.
+        BlobFs::new(config)
+    }
+}
+
+/// Checks one Azure account name and key against the store and returns an
+/// account view of it: [`AzureLogin::check`] with a client of its own.
+/// Servers that check many logins keep one [`AzureLogin`] instead.
 pub async fn login_azure(
     endpoint: &str,
     account: &str,
     key: &str,
     base: &BlobConfig,
 ) -> Result<BlobFs, BlobError> {
-    if !valid_account_name(account) || key.is_empty() {
-        return Err(BlobError::BadCredentials);
-    }
-    let endpoint = endpoint.replace("{account}", account);
-    let config = base
-        .clone()
-        .with_store(Store::azure(endpoint, account, key))
-        .with_view(View::Account);
-    let fs = match BlobFs::new(config) {
-        Ok(fs) => fs,
-        // A key that is not base64 cannot be right.
-        Err(BlobError::Config(_)) if !key_is_base64(key) => return Err(BlobError::BadCredentials),
-        Err(err) => return Err(err),
-    };
-    fs.account
-        .rest
-        .az_list_containers(None, 1)
-        .await
-        .map_err(verdict)?;
-    Ok(fs)
+    AzureLogin::new(endpoint, base)?.check(account, key).await
 }
 
 /// Checks an S3 access key pair against the store (one `ListBuckets`) and

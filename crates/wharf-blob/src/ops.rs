@@ -62,6 +62,7 @@ impl Bucket {
             loc.path.clone(),
             limits,
             kept,
+            self.account.config.upload_memory.clone(),
         )))
     }
 

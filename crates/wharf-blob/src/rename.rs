@@ -1,8 +1,19 @@
 //! Renames: a file is a server-side copy and a delete; a folder (or a
-//! container) is a server-side copy of every blob under it, a few at a
-//! time, then the deletion of the sources once every copy succeeded.
+//! container) is a server-side copy of every blob under it, one listing
+//! page at a time: list a page, copy its blobs a few at a time, delete
+//! their sources once every copy of the page succeeded, then the next page.
+//!
+//! Memory is one page of names (`BlobConfig::page_size`, 1000 by default,
+//! about 100 bytes each), whatever the size of the folder. The price is
+//! that a rename that fails half-way leaves the folder split: the pages
+//! before the failure are moved, the failed page's sources are all still in
+//! place (with some copies made), the pages after it untouched. Nothing is
+//! lost, and [`RenameError`] says which case it is. Deleting only after the
+//! whole folder was copied would need every name kept (or a second listing
+//! that could delete a file written into the folder meanwhile, never
+//! copied).
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{StreamExt, stream};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
 
 use crate::bucket::{Bucket, Kind, Loc};
@@ -14,77 +25,98 @@ use crate::errors::ResultExt;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenameError {
-    /// Some copies failed; every source blob is still in place, and the
-    /// copies that succeeded exist under the new name too.
+    /// Some copies of one page of blobs failed. The `moved` blobs of the
+    /// pages before it exist under the new name only (under both names in
+    /// a container rename, whose sources go with the old container at the
+    /// end); every source blob of this page is still in place, and the
+    /// copies that succeeded exist under the new name too; the blobs after
+    /// it were not touched.
     #[error(
-        "rename stopped: {failed} of {total} blobs could not be copied (sources left in place, {copied} copies made): {first}"
+        "rename stopped: {failed} of {batch} blobs could not be copied (their sources left in place, {copied} copies made; {moved} blobs before them already moved, later ones untouched): {first}"
     )]
     CopyFailed {
-        /// Blobs to copy.
-        total: usize,
-        /// Copies made.
+        /// Blobs of earlier pages, moved.
+        moved: usize,
+        /// Blobs in the page that failed.
+        batch: usize,
+        /// Copies of that page made.
         copied: usize,
-        /// Copies that failed.
+        /// Copies of that page that failed.
         failed: usize,
         /// The first failure.
         first: String,
     },
-    /// Every blob was copied, but some sources could not be deleted: they
-    /// exist under both names.
+    /// Every blob of one page was copied, but some of its sources could
+    /// not be deleted: they exist under both names. The `moved` blobs of
+    /// earlier pages exist under the new name only; later blobs were not
+    /// touched.
     #[error(
-        "rename copied all {total} blobs but could not delete {left} of the originals: {first}"
+        "rename stopped: {batch} blobs were copied but {left} of the originals could not be deleted ({moved} blobs before them already moved, later ones untouched): {first}"
     )]
     DeleteFailed {
-        /// Blobs copied.
-        total: usize,
-        /// Originals left.
+        /// Blobs of earlier pages, moved.
+        moved: usize,
+        /// Blobs in the page, all copied.
+        batch: usize,
+        /// Originals of that page left.
         left: usize,
         /// The first failure.
         first: String,
     },
 }
 
-/// Every blob name under `prefix` (markers included), streamed page by
-/// page from the store but collected: the sources are deleted only after
-/// every copy succeeded.
-pub(crate) async fn keys_under(
+/// One page of the blob names under `prefix` (markers included, however
+/// deep), and the token of the next page.
+pub(crate) async fn keys_page(
     bucket: &Bucket,
     prefix: &str,
+    token: Option<String>,
     path: &VPath,
-) -> Result<Vec<String>, VfsError> {
-    let mut keys = Vec::new();
+) -> Result<(Vec<String>, Option<String>), VfsError> {
+    let page_size = bucket.account.config.page_size;
     match &bucket.client {
         Client::Azure(_) => {
-            let mut marker = None;
-            loop {
-                let page = bucket
-                    .account
-                    .rest
-                    .az_list_blobs(&bucket.name, prefix, false, marker.as_deref(), 5000)
-                    .await
-                    .at(path)?;
-                keys.extend(page.blobs.into_iter().map(|b| b.name));
-                match page.next {
-                    Some(next) => marker = Some(next),
-                    None => break,
-                }
-            }
+            let page = bucket
+                .account
+                .rest
+                .az_list_blobs(&bucket.name, prefix, false, token.as_deref(), page_size)
+                .await
+                .at(path)?;
+            let keys = page.blobs.into_iter().map(|b| b.name).collect();
+            Ok((keys, page.next))
         }
         Client::S3(_) => {
-            let root = object_store::path::Path::parse(prefix.trim_end_matches('/'))
-                .map_err(|err| VfsError::invalid_name(path).with_source(err))?;
-            let root = (!prefix.is_empty()).then_some(&root);
-            let mut listing = bucket.client.store().list(root);
-            while let Some(meta) = listing.try_next().await.at(path)? {
-                keys.push(meta.location.as_ref().to_string());
-            }
+            let page = bucket
+                .client
+                .list_flat_page(prefix, token, page_size)
+                .await
+                .at(path)?;
+            let keys = page
+                .result
+                .objects
+                .into_iter()
+                .map(|meta| meta.location.as_ref().to_string())
+                .collect();
+            Ok((keys, page.page_token))
         }
     }
-    Ok(keys)
+}
+
+/// Runs `tasks`, `parallel` at a time; the failures.
+async fn failures_of<T>(tasks: impl Iterator<Item = T>, parallel: usize) -> Vec<VfsError>
+where
+    T: Future<Output = Result<(), VfsError>>,
+{
+    let results: Vec<Result<(), VfsError>> = stream::iter(tasks)
+        .buffer_unordered(parallel.max(1))
+        .collect()
+        .await;
+    results.into_iter().filter_map(Result::err).collect()
 }
 
 /// Copies every blob under `from_prefix` of `from` to the same name under
-/// `to_prefix` of `to`, then deletes the sources.
+/// `to_prefix` of `to`, page by page, deleting each page's sources after
+/// its copies when `delete_sources` (see the module docs).
 pub(crate) async fn move_prefix(
     from: &Bucket,
     from_prefix: &str,
@@ -93,55 +125,81 @@ pub(crate) async fn move_prefix(
     path: &VPath,
     delete_sources: bool,
 ) -> Result<(), VfsError> {
-    let keys = keys_under(from, from_prefix, path).await?;
     let parallel = from.account.config.copy_parallelism;
     let rest = &from.account.rest;
-    let copies = keys.iter().cloned().map(|key| {
-        let target = format!("{to_prefix}{}", &key[from_prefix.len()..]);
-        async move {
+    let mut moved = 0;
+    let mut token = None;
+    loop {
+        let (keys, next) = keys_page(from, from_prefix, token, path).await?;
+        let copies = keys.iter().cloned().map(|key| async move {
+            let target = format!("{to_prefix}{}", &key[from_prefix.len()..]);
             rest.copy_blob(&from.name, &key, &to.name, &target)
                 .await
                 .at(path)
                 .map(drop)
+        });
+        let failures = failures_of(copies, parallel).await;
+        if let Some(first) = failures.first() {
+            let err = RenameError::CopyFailed {
+                moved,
+                batch: keys.len(),
+                copied: keys.len() - failures.len(),
+                failed: failures.len(),
+                first: first.to_string(),
+            };
+            return Err(rename_failed(&failures, err, path));
         }
-    });
-    let results: Vec<Result<(), VfsError>> = stream::iter(copies)
-        .buffer_unordered(parallel)
-        .collect()
-        .await;
-    let failures: Vec<VfsError> = results.into_iter().filter_map(Result::err).collect();
-    if let Some(first) = failures.first() {
-        let kind = failure_kind(&failures);
-        let err = RenameError::CopyFailed {
-            total: keys.len(),
-            copied: keys.len() - failures.len(),
-            failed: failures.len(),
-            first: first.to_string(),
-        };
-        return Err(VfsError::new(kind).with_path(path).with_source(err));
+        if delete_sources {
+            let deletes = keys
+                .iter()
+                .cloned()
+                .map(|key| async move { from.delete_key(&key, path).await });
+            let failures = failures_of(deletes, parallel).await;
+            if let Some(first) = failures.first() {
+                let err = RenameError::DeleteFailed {
+                    moved,
+                    batch: keys.len(),
+                    left: failures.len(),
+                    first: first.to_string(),
+                };
+                return Err(rename_failed(&failures, err, path));
+            }
+        }
+        moved += keys.len();
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
     }
-    if !delete_sources {
-        return Ok(());
+}
+
+/// Deletes every blob of `bucket`, page by page (S3 deletes only empty
+/// buckets).
+pub(crate) async fn delete_all(bucket: &Bucket, path: &VPath) -> Result<(), VfsError> {
+    let parallel = bucket.account.config.copy_parallelism;
+    let mut token = None;
+    loop {
+        let (keys, next) = keys_page(bucket, "", token, path).await?;
+        let deletes = keys
+            .iter()
+            .cloned()
+            .map(|key| async move { bucket.delete_key(&key, path).await });
+        let failures = failures_of(deletes, parallel).await;
+        if let Some(first) = failures.into_iter().next() {
+            return Err(first);
+        }
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(()),
+        }
     }
-    let deletes = keys
-        .iter()
-        .cloned()
-        .map(|key| async move { from.delete_key(&key, path).await });
-    let results: Vec<Result<(), VfsError>> = stream::iter(deletes)
-        .buffer_unordered(parallel)
-        .collect()
-        .await;
-    let failures: Vec<VfsError> = results.into_iter().filter_map(Result::err).collect();
-    if let Some(first) = failures.first() {
-        let kind = failure_kind(&failures);
-        let err = RenameError::DeleteFailed {
-            total: keys.len(),
-            left: failures.len(),
-            first: first.to_string(),
-        };
-        return Err(VfsError::new(kind).with_path(path).with_source(err));
-    }
-    Ok(())
+}
+
+/// The error for a page that failed: transient if every failure was.
+fn rename_failed(failures: &[VfsError], err: RenameError, path: &VPath) -> VfsError {
+    VfsError::new(failure_kind(failures))
+        .with_path(path)
+        .with_source(err)
 }
 
 /// Transient if every failure was.

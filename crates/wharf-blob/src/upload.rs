@@ -10,7 +10,13 @@
 //! figures). An upload that ends before its first part is full is sent as
 //! one `PUT`. Dropping or aborting the handle aborts the multipart upload:
 //! nothing becomes visible.
+//!
+//! Every buffered byte is also counted against the server's
+//! [`UploadMemory`]: the writer takes room before it buffers (waiting, and
+//! so not reading from its client, while there is none), a part carries its
+//! room with it, and the room comes back once the store has the part.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -28,6 +34,7 @@ use wharf_vfs::{Upload, VPath, VfsError};
 
 use crate::client::Client;
 use crate::errors::store_err;
+use crate::memory::{Grant, MemoryError, UploadMemory};
 
 /// The first parts' size: 8 MiB.
 pub const FIRST_PART: usize = 8 * 1024 * 1024;
@@ -68,8 +75,9 @@ pub(crate) fn part_size(index: usize, limits: Limits) -> usize {
 
 /// How an upload starts.
 pub(crate) enum Start {
-    /// With these bytes (empty for a plain upload).
-    Bytes(Bytes),
+    /// With these bytes (empty for a plain upload), and the upload memory
+    /// they hold.
+    Bytes(Bytes, Grant),
     /// With a multipart upload that already holds the start (Azure blocks
     /// kept from the old blob, S3 parts copied from it), and how many of
     /// the store's parts or blocks that start takes.
@@ -78,9 +86,14 @@ pub(crate) enum Start {
 
 /// What the writer tells the upload task.
 enum Msg {
-    Part(Bytes),
-    Finish(Bytes, oneshot::Sender<Result<(), VfsError>>),
+    /// A full part and the upload memory it holds.
+    Part(Bytes, Grant),
+    /// The last bytes, their memory, and where to answer.
+    Finish(Bytes, Grant, oneshot::Sender<Result<(), VfsError>>),
 }
+
+/// Room being waited for.
+type Waiting = Pin<Box<dyn Future<Output = Result<Grant, MemoryError>> + Send>>;
 
 /// A failure the task saw, for the writer to report.
 type Failure = Arc<Mutex<Option<String>>>;
@@ -95,6 +108,10 @@ pub(crate) struct BlobUpload {
     sender: PollSender<Msg>,
     failure: Failure,
     path: VPath,
+    memory: UploadMemory,
+    /// The room `buffer` may fill (at least its length).
+    held: Grant,
+    waiting: Option<Waiting>,
 }
 
 impl BlobUpload {
@@ -107,14 +124,15 @@ impl BlobUpload {
         path: VPath,
         mut limits: Limits,
         start: Start,
+        memory: UploadMemory,
     ) -> Self {
         let (tx, rx) = mpsc::channel(1);
         let failure = Failure::default();
-        let (kept, multipart) = match start {
-            Start::Bytes(bytes) => (bytes, None),
+        let (kept, held, multipart) = match start {
+            Start::Bytes(bytes, held) => (bytes, held, None),
             Start::Multipart(upload, used) => {
                 limits.max_parts = limits.max_parts.saturating_sub(used);
-                (Bytes::new(), Some(upload))
+                (Bytes::new(), Grant::default(), Some(upload))
             }
         };
         let task = run(client, object, path.clone(), rx, failure.clone(), multipart);
@@ -128,7 +146,25 @@ impl BlobUpload {
             sender: PollSender::new(tx),
             failure,
             path,
+            memory,
+            held,
+            waiting: None,
         }
+    }
+
+    /// Waits for room to buffer more of the current part.
+    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let waiting = self.waiting.get_or_insert_with(|| {
+            let (memory, held, part) = (self.memory.clone(), self.held.chunks(), self.part_size);
+            Box::pin(async move { memory.more(held, part).await })
+        });
+        let grant = ready!(waiting.as_mut().poll(cx));
+        self.waiting = None;
+        let grant = grant.map_err(|err| io::Error::new(io::ErrorKind::FileTooLarge, err))?;
+        self.held.absorb(grant);
+        let room = self.held.bytes().min(self.part_size);
+        self.buffer.reserve(room.saturating_sub(self.buffer.len()));
+        Poll::Ready(Ok(()))
     }
 
     fn broken(&self) -> io::Error {
@@ -152,7 +188,8 @@ impl BlobUpload {
             return Poll::Ready(Err(self.broken()));
         }
         let part = self.buffer.split().freeze();
-        if self.sender.send_item(Msg::Part(part)).is_err() {
+        let held = std::mem::take(&mut self.held);
+        if self.sender.send_item(Msg::Part(part, held)).is_err() {
             return Poll::Ready(Err(self.broken()));
         }
         self.parts += 1;
@@ -168,10 +205,16 @@ impl AsyncWrite for BlobUpload {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
         if this.buffer.len() >= this.part_size {
             ready!(this.poll_send_part(cx))?;
         }
-        let room = this.part_size - this.buffer.len();
+        while this.buffer.len() >= this.held.bytes() {
+            ready!(this.poll_room(cx))?;
+        }
+        let room = this.part_size.min(this.held.bytes()) - this.buffer.len();
         let n = room.min(buf.len());
         this.buffer.extend_from_slice(&buf[..n]);
         this.written += n as u64;
@@ -191,10 +234,18 @@ impl AsyncWrite for BlobUpload {
 #[async_trait]
 impl Upload for BlobUpload {
     async fn finish(mut self: Box<Self>) -> Result<u64, VfsError> {
+        // A wait for room that a cancelled write left behind.
+        self.waiting = None;
         let tail = self.buffer.split().freeze();
+        let held = std::mem::take(&mut self.held);
         let (reply, done) = oneshot::channel();
         let reserved = std::future::poll_fn(|cx| self.sender.poll_reserve(cx)).await;
-        if reserved.is_err() || self.sender.send_item(Msg::Finish(tail, reply)).is_err() {
+        if reserved.is_err()
+            || self
+                .sender
+                .send_item(Msg::Finish(tail, held, reply))
+                .is_err()
+        {
             return Err(VfsError::from_io(self.broken(), &self.path));
         }
         match done.await {
@@ -233,7 +284,7 @@ async fn run(
             }
         }
         match rx.recv().await {
-            Some(Msg::Part(bytes)) => {
+            Some(Msg::Part(bytes, held)) => {
                 if multipart.is_none() {
                     match store
                         .put_multipart_opts(&object, PutMultipartOptions::default())
@@ -247,11 +298,12 @@ async fn run(
                     }
                 }
                 if let Some(upload) = multipart.as_mut() {
-                    in_flight.spawn(upload.put_part(bytes.into()));
+                    in_flight.spawn(holding(upload.put_part(bytes.into()), held));
                 }
             }
-            Some(Msg::Finish(tail, reply)) => {
+            Some(Msg::Finish(tail, held, reply)) => {
                 let result = commit(&client, &object, &path, multipart, in_flight, tail).await;
+                drop(held);
                 if let Err(err) = &result {
                     fail(err);
                 }
@@ -264,6 +316,14 @@ async fn run(
             }
         }
     }
+}
+
+/// `part`, giving its upload memory back once the store has it (or the
+/// upload is aborted).
+async fn holding(part: object_store::UploadPart, held: Grant) -> object_store::Result<()> {
+    let result = part.await;
+    drop(held);
+    result
 }
 
 /// The result of one finished part.

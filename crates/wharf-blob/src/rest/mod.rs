@@ -38,8 +38,9 @@ pub(crate) fn enc_key(key: &str) -> String {
     key.split('/').map(enc).collect::<Vec<_>>().join("/")
 }
 
-/// How requests are signed.
-#[derive(Debug)]
+/// How requests are signed. Its `Debug` names the account or key id and
+/// never prints the key: object_store's `AzureCredential` prints the
+/// account key's bytes.
 pub(crate) enum Signer {
     /// Azure Shared Key.
     Azure {
@@ -51,6 +52,24 @@ pub(crate) enum Signer {
         credential: AwsCredential,
         region: String,
     },
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Azure { account, .. } => f
+                .debug_struct("Azure")
+                .field("account", account)
+                .field("credential", &crate::config::REDACTED)
+                .finish(),
+            Self::S3 { credential, region } => f
+                .debug_struct("S3")
+                .field("region", region)
+                .field("key_id", &credential.key_id)
+                .field("secret_key", &crate::config::REDACTED)
+                .finish(),
+        }
+    }
 }
 
 /// A response, body read whole (REST responses here are small pages).
