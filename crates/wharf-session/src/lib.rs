@@ -33,6 +33,7 @@
 mod auth;
 mod commands;
 mod data;
+pub mod defence;
 mod network;
 mod options;
 mod quota;
@@ -41,15 +42,14 @@ mod session;
 mod throttle;
 mod tls;
 pub mod usage;
+mod users;
 mod verified;
 
-pub use auth::{
-    AuthContext, AuthError, Authenticator, FnAuthenticator, HashError, Login, UserList,
-    hash_password,
-};
+pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use server::{Server, ServerBuilder};
 pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};
+pub use users::{HashError, UserList, hash_password};

@@ -71,7 +71,11 @@ pub struct TlsPolicy {
     /// Data connections only with `PROT P`: `PROT C` and transfers without
     /// it get `534`.
     pub data: bool,
-    /// Anonymous logins are exempt from both rules.
+    /// The anonymous login is exempt from both rules: the name the
+    /// authenticator reports with
+    /// [`Authenticator::is_anonymous`](crate::Authenticator::is_anonymous)
+    /// (a [`UserList`](crate::UserList) with anonymous access enabled),
+    /// never a real account that is merely named `ftp` or `anonymous`.
     pub exempt_anonymous: bool,
 }
 
@@ -106,7 +110,16 @@ pub struct Options {
     /// server and share them between clients by reservation (a few public
     /// ports, many clients). Needs `passive_ports`.
     pub passive_multiplex: bool,
-    /// How long PASV waits for a free multiplexed slot before `425`.
+    /// Passive listeners one client address may hold at once without
+    /// multiplexing (each waits for its data connection until it arrives
+    /// or `passive_timeout` passes); a PASV/EPSV past it waits
+    /// `passive_multiplex_wait` for one to be released, then gets `425`.
+    /// `0` is no cap. Keeps a few addresses from holding every port of the
+    /// range.
+    pub max_passive_per_ip: usize,
+    /// How long PASV waits for a free multiplexed slot, or under
+    /// `max_passive_per_ip` for a listener of its address to be released,
+    /// before `425`.
     pub passive_multiplex_wait: Duration,
     /// The default data port (RFC 959 3.2): with no PORT/PASV/EPRT/EPSV
     /// before a transfer, connect from the control port minus one to the
@@ -118,8 +131,21 @@ pub struct Options {
     pub default_data_source_port: Option<u16>,
     /// How long to wait for a data connection to open.
     pub data_connect_timeout: Duration,
-    /// A data transfer that moves no byte for this long is aborted.
+    /// A data transfer that moves no byte for this long is aborted (`426`):
+    /// every read and write of a data connection, listings included.
     pub data_stall_timeout: Duration,
+    /// The least average rate of a data transfer, bytes per second, judged
+    /// over each [`Options::min_data_rate_window`]: a client that trickles
+    /// a byte per stall period is stopped with `426`. `0` turns it off.
+    /// Keep it below any bandwidth limit (a throttled transfer is judged
+    /// by its wall time too).
+    pub min_data_rate: u64,
+    /// The window [`Options::min_data_rate`] is judged over.
+    pub min_data_rate_window: Duration,
+    /// How long one reply on the control connection may take to be
+    /// written. A client that stops reading its replies is closed after
+    /// this; before login the login deadline bounds writes too.
+    pub control_write_timeout: Duration,
     /// A session that has not logged in after this long is closed.
     pub login_timeout: Duration,
     /// A logged-in session idle (no command, no transfer) this long is closed.
@@ -130,8 +156,25 @@ pub struct Options {
     pub max_login_failures: u32,
     /// Sessions at once, in all; further connections get `421`.
     pub max_sessions: usize,
-    /// Sessions at once from one IP address.
+    /// Sessions at once from one address group (an IPv4 address, an IPv6
+    /// prefix of [`Options::ipv6_prefix`] bits).
     pub max_sessions_per_ip: usize,
+    /// Connections at once that have not logged in yet, in all; past it
+    /// new connections get `421`. A connection counts from its accept to
+    /// its first successful login. Default 250, a quarter of
+    /// `max_sessions`: idle connections cannot take the places of
+    /// logged-in users, and a burst of clients logging in at once (a
+    /// restart) still fits.
+    pub max_unauthenticated_sessions: usize,
+    /// Connections at once not logged in yet, per address group.
+    pub max_unauthenticated_sessions_per_ip: usize,
+    /// IPv6 clients are counted, limited and banned per prefix of this
+    /// many bits (default 64: one host can use its whole /64); IPv4 per
+    /// address.
+    pub ipv6_prefix: u8,
+    /// Failed logins per address group that ban it (`421` at connect),
+    /// escalating on repeat offences.
+    pub login_ban: crate::defence::BanPolicy,
     /// The longest command line accepted, in bytes.
     pub max_line: usize,
     /// Size of an upload's read buffer, and the most a download sends per
@@ -176,16 +219,24 @@ impl Default for Options {
             passive_timeout: Duration::from_secs(10),
             passive_multiplex: false,
             passive_multiplex_wait: Duration::from_secs(2),
+            max_passive_per_ip: 10,
             default_data_port: true,
             default_data_source_port: None,
             data_connect_timeout: Duration::from_secs(30),
             data_stall_timeout: Duration::from_secs(120),
+            min_data_rate: 1024,
+            min_data_rate_window: Duration::from_secs(120),
+            control_write_timeout: Duration::from_secs(60),
             login_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(600),
             failed_login_delay: Duration::from_secs(1),
             max_login_failures: 3,
             max_sessions: 1000,
             max_sessions_per_ip: 50,
+            max_unauthenticated_sessions: 250,
+            max_unauthenticated_sessions_per_ip: 50,
+            ipv6_prefix: crate::defence::DEFAULT_IPV6_PREFIX,
+            login_ban: crate::defence::BanPolicy::default(),
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,
             transfer_buffer: 256 * 1024,
             keepalive: Some(Keepalive::default()),

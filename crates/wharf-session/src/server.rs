@@ -5,19 +5,21 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::auth::Authenticator;
 use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
+use crate::defence::limits::Limits;
+use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::options::{Options, PublicAddress};
 use crate::session::{ServerContext, run_session};
 use crate::tls::TlsConfig;
@@ -32,9 +34,18 @@ pub struct ServerBuilder {
     implicit_addresses: Vec<SocketAddr>,
     tls: Option<Arc<TlsConfig>>,
     accounting: Option<Arc<Accounting>>,
+    login_guard: Option<Arc<dyn LoginGuard>>,
 }
 
 impl ServerBuilder {
+    /// Keeps failed-login counts and bans in `guard` (one shared by a
+    /// fleet, say) instead of this server's memory by
+    /// [`Options::login_ban`].
+    pub fn login_guard(mut self, guard: Arc<dyn LoginGuard>) -> Self {
+        self.login_guard = Some(guard);
+        self
+    }
+
     /// Counts every login's traffic per account and enforces its quota and
     /// bandwidth limits (see [`crate::usage`]). A login whose
     /// authenticator attached its own [`QuotaHook`](crate::QuotaHook) is
@@ -142,12 +153,22 @@ impl ServerBuilder {
         };
         let ctx = ServerContext {
             multiplexer,
-            passive_ports: PassivePorts::new(options.passive_ports.clone()),
+            passive_ports: PassivePorts::new(
+                options.passive_ports.clone(),
+                options.max_passive_per_ip,
+                options.ipv6_prefix,
+            ),
             public_address: PublicAddresses::new(
                 options.public_address.clone(),
                 &options.public_address_overrides,
                 options.public_address_ttl,
             ),
+            defence: Defence {
+                limits: Arc::new(Limits::new(&options)),
+                guard: self
+                    .login_guard
+                    .unwrap_or_else(|| Arc::new(MemoryLoginGuard::new(options.login_ban))),
+            },
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,
             tls: self.tls,
@@ -188,6 +209,7 @@ impl Server {
             implicit_addresses: Vec::new(),
             tls: None,
             accounting: None,
+            login_guard: None,
         }
     }
 
@@ -219,14 +241,12 @@ impl Server {
         let flusher = self.ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
         let (stop, stopped) = watch::channel(false);
         let sessions = TaskTracker::new();
-        let limits = Arc::new(Limits::new(&self.ctx.options));
         let accept_loops = TaskTracker::new();
         for (listener, implicit) in self.listeners {
             accept_loops.spawn(accept_loop(
                 listener,
                 implicit,
                 self.ctx.clone(),
-                limits.clone(),
                 sessions.clone(),
                 stopped.clone(),
             ));
@@ -253,67 +273,10 @@ impl Server {
     }
 }
 
-/// Counts sessions, in all and per IP.
-struct Limits {
-    max_total: usize,
-    max_per_ip: usize,
-    counts: Mutex<(usize, HashMap<IpAddr, usize>)>,
-}
-
-impl Limits {
-    fn new(options: &Options) -> Self {
-        Self {
-            max_total: options.max_sessions,
-            max_per_ip: options.max_sessions_per_ip,
-            counts: Mutex::new((0, HashMap::new())),
-        }
-    }
-
-    /// Takes a slot for `ip`, or says why there is none.
-    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, &'static str> {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per_ip) = &mut *counts;
-        if *total >= self.max_total {
-            return Err("Too many connections, try again later.");
-        }
-        let mine = per_ip.entry(ip).or_insert(0);
-        if *mine >= self.max_per_ip {
-            return Err("Too many connections from your address.");
-        }
-        *mine += 1;
-        *total += 1;
-        Ok(Slot {
-            limits: self.clone(),
-            ip,
-        })
-    }
-}
-
-/// A session's place in [`Limits`], given back on drop.
-struct Slot {
-    limits: Arc<Limits>,
-    ip: IpAddr,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut counts = self.limits.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let (total, per_ip) = &mut *counts;
-        *total = total.saturating_sub(1);
-        if let Some(n) = per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                per_ip.remove(&self.ip);
-            }
-        }
-    }
-}
-
 async fn accept_loop(
     listener: TcpListener,
     implicit: bool,
     ctx: Arc<ServerContext>,
-    limits: Arc<Limits>,
     sessions: TaskTracker,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -331,29 +294,40 @@ async fn accept_loop(
                 continue;
             }
         };
-        let slot = match limits.admit(peer.ip()) {
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
+        let slot = match ctx.defence.limits.admit(peer, local) {
             Ok(slot) => slot,
             Err(why) if !implicit => {
-                sessions.spawn(refuse(stream, why));
+                sessions.spawn(refuse(stream, why.to_owned()));
                 continue;
             }
             // An implicit-TLS client cannot read a clear 421: just close.
             Err(_) => continue,
         };
-        let Ok(local) = stream.local_addr() else {
-            continue;
-        };
         let ctx = ctx.clone();
         let stopped = stopped.clone();
         sessions.spawn(async move {
+            // Asked in the session's task: a shared guard may take a
+            // moment, and the accept loop must not wait for it.
+            let group = ctx.defence.limits.group(peer);
+            if let Some(ban) = ctx.defence.guard.is_banned(group).await {
+                // Debug only: a banned client may knock thousands of times.
+                debug!(%peer, %group, "connection from a banned address refused");
+                if !implicit {
+                    refuse(stream, ban.reply_text()).await;
+                }
+                return;
+            }
             run_session(ctx, stream, peer, local, implicit, stopped).await;
             drop(slot);
         });
     }
 }
 
-async fn refuse(mut stream: TcpStream, why: &str) {
-    let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, why);
+async fn refuse(mut stream: TcpStream, why: String) {
+    let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, &why);
     let _ = stream.write_all(&reply.to_bytes()).await;
     let _ = stream.shutdown().await;
 }

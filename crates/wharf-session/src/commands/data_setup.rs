@@ -166,13 +166,18 @@ impl Session {
             return Ok(port);
         }
         let ip: IpAddr = self.local.ip();
-        let listener = self.ctx.passive_ports.bind(ip).await.map_err(|e| {
-            warn!(error = %e, "cannot open passive listener");
-            Reply::new(
-                ReplyCode::CANT_OPEN_DATA_CONNECTION,
-                &format!("Cannot open passive connection: {e}."),
-            )
-        })?;
+        let (listener, claim) = self
+            .ctx
+            .passive_ports
+            .bind_for(ip, self.peer.ip(), self.ctx.options.passive_multiplex_wait)
+            .await
+            .map_err(|e| {
+                warn!(error = %e, "cannot open passive listener");
+                Reply::new(
+                    ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                    &format!("Cannot open passive connection: {e}."),
+                )
+            })?;
         let port = listener
             .local_addr()
             .map_err(|e| Reply::new(ReplyCode::CANT_OPEN_DATA_CONNECTION, &format!("{e}.")))?
@@ -180,6 +185,7 @@ impl Session {
         self.data = DataPlan::Passive {
             listener,
             expires: Instant::now() + self.ctx.options.passive_timeout,
+            claim,
         };
         Ok(port)
     }

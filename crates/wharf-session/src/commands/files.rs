@@ -148,6 +148,18 @@ impl Session {
         match site {
             SiteCommand::Chmod { mode, path } => {
                 let (vfs, target) = self.writable_target(&path)?;
+                // Setuid, setgid and sticky never come from a client: a
+                // server that runs as root would store root-owned setuid
+                // files for anyone who may write.
+                if mode.bits() & !PERMISSION_BITS != 0 {
+                    return Ok(reply(
+                        ReplyCode::FILE_UNAVAILABLE,
+                        &format!(
+                            "{}: only permission bits (0-777) can be set; setuid, setgid and sticky are refused.",
+                            shown(&target)
+                        ),
+                    ));
+                }
                 vfs.set_permissions(&target, mode.bits())
                     .await
                     .map_err(|e| reply_for(&e, &target))?;
@@ -168,6 +180,10 @@ impl Session {
         }
     }
 }
+
+/// The bits SITE CHMOD may set: read, write and execute for owner, group
+/// and others.
+const PERMISSION_BITS: u32 = 0o777;
 
 impl Session {
     /// `SITE QUOTA`: used, limit and reset time of each quota on the login.

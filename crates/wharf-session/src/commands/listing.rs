@@ -13,6 +13,7 @@ use wharf_vfs::next_entry;
 use super::Handled;
 use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
 use crate::data::transfer::{Pacing, TransferJob, Work};
+use crate::quota::Direction;
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
 
@@ -38,6 +39,9 @@ impl Session {
                 &format!("{}: Not a directory.", shown(&target)),
             ));
         }
+        // A listing is a download: once the quota is used up it is refused
+        // like RETR (its bytes are counted, never cut mid-listing).
+        let (quotas, _) = self.quota_for(Direction::Download)?;
         let plan = self.take_data_plan()?;
         let job = TransferJob {
             plan,
@@ -48,7 +52,7 @@ impl Session {
                 format,
             }),
             path: target,
-            quotas: self.quota_hooks()?,
+            quotas,
             pacing: Pacing::default(),
             block: self.state.mode_block,
             running: None,

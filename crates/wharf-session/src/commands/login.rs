@@ -6,7 +6,7 @@ use wharf_proto::text::Username;
 use wharf_proto::{Reply, ReplyCode};
 
 use super::reply;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, AuthError};
 use crate::data::plan::DataPlan;
 use crate::session::state::LoginState;
 use crate::session::{Outcome, Session};
@@ -42,6 +42,15 @@ impl Session {
                 "TLS is required: send AUTH TLS before USER.",
             );
         }
+        // A session opened before its address was banned guesses no more.
+        let group = self.ctx.defence.limits.group(self.peer);
+        if let Some(ban) = self.ctx.defence.guard.is_banned(group).await {
+            self.state.login = LoginState::Anonymous;
+            return Outcome::Close(Reply::new(
+                ReplyCode::SERVICE_NOT_AVAILABLE,
+                &ban.reply_text(),
+            ));
+        }
         let context = AuthContext {
             peer: self.peer,
             host: self.state.host.clone(),
@@ -53,6 +62,8 @@ impl Session {
         match authenticator.authenticate(&user, password, &context).await {
             Ok(login) => {
                 info!(user = %login.user, writable = login.writable, "login");
+                self.ctx.defence.limits.logged_in(self.peer, self.local);
+                self.ctx.defence.guard.record_success(group).await;
                 let writable = login.writable;
                 if let Some(accounting) = &self.ctx.accounting {
                     self.account = Some(accounting.account(&login.user).await);
@@ -66,12 +77,34 @@ impl Session {
                     &format!("User logged in{mode}, proceed."),
                 )
             }
+            Err(AuthError::Busy) => {
+                // Not the client's fault, and not a guess: no count, no delay.
+                self.state.login = LoginState::Anonymous;
+                warn!(user, "login refused: too many password checks waiting");
+                Outcome::Close(Reply::new(
+                    ReplyCode::SERVICE_NOT_AVAILABLE,
+                    "Too many logins at once, try again later.",
+                ))
+            }
             Err(error) => {
                 self.state.failures += 1;
                 self.state.login = LoginState::Anonymous;
                 warn!(user, %error, failures = self.state.failures, "login failed");
+                // Only wrong names and passwords count towards a ban, never
+                // a failing back-end.
+                let ban = match error {
+                    AuthError::InvalidCredentials => {
+                        self.ctx.defence.guard.record_failure(group).await
+                    }
+                    _ => None,
+                };
                 tokio::time::sleep(self.ctx.options.failed_login_delay).await;
-                if self.state.failures >= self.ctx.options.max_login_failures {
+                if let Some(ban) = ban {
+                    Outcome::Close(Reply::new(
+                        ReplyCode::SERVICE_NOT_AVAILABLE,
+                        &ban.reply_text(),
+                    ))
+                } else if self.state.failures >= self.ctx.options.max_login_failures {
                     Outcome::Close(Reply::new(
                         ReplyCode::SERVICE_NOT_AVAILABLE,
                         "Too many failed logins, closing control connection.",

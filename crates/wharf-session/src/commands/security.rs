@@ -4,6 +4,8 @@ use wharf_proto::ReplyCode;
 use wharf_proto::security::AuthMechanism;
 use wharf_proto::transfer_params::ProtectionLevel;
 
+use crate::data::plan::DataPlan;
+
 use super::reply;
 use crate::session::{Outcome, Session};
 
@@ -20,15 +22,13 @@ impl Session {
         policy.data && self.ctx.tls.is_some() && !self.state.tls_exempt
     }
 
-    /// Anonymous users (if the policy says so) and users the authenticator
-    /// names are exempt.
+    /// The anonymous login (if the policy says so, and only where the
+    /// authenticator has one: a real account named `ftp` is not it) and
+    /// users the authenticator names are exempt.
     pub(super) fn tls_exempt(&self, user: &str) -> bool {
-        let anonymous = user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp");
-        (anonymous && self.ctx.options.tls_policy.exempt_anonymous)
-            || self
-                .ctx
-                .authenticator_for(self.state.host.as_deref())
-                .tls_exempt(user)
+        let authenticator = self.ctx.authenticator_for(self.state.host.as_deref());
+        (self.ctx.options.tls_policy.exempt_anonymous && authenticator.is_anonymous(user))
+            || authenticator.tls_exempt(user)
     }
 
     /// AUTH TLS (or its old names): 234, then the handshake.
@@ -78,7 +78,7 @@ impl Session {
         }
         match level {
             ProtectionLevel::Private => {
-                self.state.prot_private = true;
+                self.set_data_protection(true);
                 reply(ReplyCode::OK, "Protection level set to Private.")
             }
             ProtectionLevel::Clear => {
@@ -90,7 +90,7 @@ impl Session {
                         "Data connections must be encrypted: use PROT P.",
                     );
                 }
-                self.state.prot_private = false;
+                self.set_data_protection(false);
                 reply(ReplyCode::OK, "Protection level set to Clear.")
             }
             _ => reply(
@@ -98,6 +98,16 @@ impl Session {
                 "Only PROT C and PROT P are supported.",
             ),
         }
+    }
+
+    /// A MODE B connection kept open was set up under the old level: a PROT
+    /// P must never send "private" data over a clear one (nor PROT C keep a
+    /// TLS one), so a change of level closes it.
+    fn set_data_protection(&mut self, private: bool) {
+        if self.state.prot_private != private && self.data.is_open() {
+            self.data = DataPlan::None;
+        }
+        self.state.prot_private = private;
     }
 
     /// CCC: the control connection back in clear, if allowed.

@@ -40,7 +40,10 @@ impl Session {
     /// The login's quota hooks and bandwidth limits for a transfer in
     /// `direction`, after asking the hooks whether it may start (`451` for
     /// a download, `552` for an upload, if not).
-    fn quota_for(&self, direction: Direction) -> Result<(Vec<Arc<dyn QuotaHook>>, Pacing), Reply> {
+    pub(super) fn quota_for(
+        &self,
+        direction: Direction,
+    ) -> Result<(Vec<Arc<dyn QuotaHook>>, Pacing), Reply> {
         let quotas = self.quota_hooks()?;
         for hook in &quotas {
             hook.check(direction)
@@ -181,8 +184,8 @@ impl Session {
         self.receive(vfs, target, WriteMode::Append, None).await
     }
 
-    /// STOU: store under a name that does not exist yet, based on the one
-    /// given (or `file`), and say which in the 150 reply as
+    /// STOU: store under a name that does not exist yet, the one given (or
+    /// `file`) plus a random suffix, and say which in the 150 reply as
     /// `150 FILE: <name>` (RFC 1123 4.1.2.9).
     pub(super) async fn stou(&mut self, path: Option<&Pathname>) -> Handled {
         let vfs = self.state.writable_login()?.vfs.clone();
@@ -195,26 +198,24 @@ impl Session {
             (Some(dir), Some(name)) => (dir, name.to_vec()),
             _ => return Err(bad_name()),
         };
-        for n in 0..1000u32 {
-            let mut name = stem.clone();
-            if n > 0 {
-                name.extend_from_slice(format!(".{n}").as_bytes());
+        // One random suffix and one look: probing name.1, name.2, ... costs
+        // a storage round trip per taken name (up to a thousand on blob
+        // storage) and tells a client which names exist.
+        let mut name = stem;
+        name.push(b'.');
+        name.extend_from_slice(&unique_suffix());
+        let candidate = dir.join(&name).map_err(|_| bad_name())?;
+        match vfs.metadata(&candidate).await {
+            Err(e) if e.kind() == VfsErrorKind::NotFound => {
+                self.receive(vfs, candidate, WriteMode::Create, Some(name))
+                    .await
             }
-            let candidate = dir.join(&name).map_err(|_| bad_name())?;
-            match vfs.metadata(&candidate).await {
-                Err(e) if e.kind() == VfsErrorKind::NotFound => {
-                    return self
-                        .receive(vfs, candidate, WriteMode::Create, Some(name))
-                        .await;
-                }
-                Err(e) => return Err(reply_for(&e, &candidate)),
-                Ok(_) => {}
-            }
+            Err(e) => Err(reply_for(&e, &candidate)),
+            Ok(_) => Err(Reply::new(
+                ReplyCode::FILE_UNAVAILABLE_BUSY,
+                "The unique name chosen is taken; try STOU again.",
+            )),
         }
-        Err(Reply::new(
-            ReplyCode::FILE_NAME_NOT_ALLOWED,
-            "Could not find a unique name.",
-        ))
     }
 
     async fn receive(
@@ -269,6 +270,16 @@ impl Session {
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))
     }
+}
+
+/// Eight random letters and digits: 36^8 (about 2.8e12) names, so two
+/// STOUs in one directory meet with negligible odds.
+fn unique_suffix() -> [u8; 8] {
+    use password_hash::rand_core::{OsRng, RngCore};
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut random = [0u8; 8];
+    OsRng.fill_bytes(&mut random);
+    random.map(|b| ALPHABET[usize::from(b) % ALPHABET.len()])
 }
 
 fn bad_name() -> Reply {

@@ -6,8 +6,10 @@ pub(crate) mod downloads;
 pub(crate) mod listing;
 pub(crate) mod multiplex;
 pub(crate) mod passive;
+pub(crate) mod passive_claims;
 pub(crate) mod plan;
 #[cfg(target_os = "linux")]
 pub(crate) mod sendfile;
 pub(crate) mod socket;
 pub(crate) mod transfer;
+pub(crate) mod watchdog;

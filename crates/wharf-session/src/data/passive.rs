@@ -10,23 +10,59 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tracing::warn;
 
+use super::passive_claims::{PassiveClaim, PassiveClaims};
 use crate::network::IpNetwork;
 use crate::options::PublicAddress;
 
 /// Hands out passive listeners from a port range, round-robin so that
-/// concurrent sessions start their search at different ports.
+/// concurrent sessions start their search at different ports, at most
+/// `per_client` at once to one client address.
 #[derive(Debug)]
 pub(crate) struct PassivePorts {
     range: Option<RangeInclusive<u16>>,
     cursor: AtomicUsize,
+    claims: PassiveClaims,
+}
+
+/// Why no passive listener was given.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PassiveRefusal {
+    /// The client's address holds its share of listeners already.
+    #[error("your address already holds {0} passive ports waiting for connections")]
+    ClientCap(usize),
+    /// Binding failed (every port in use, or another error).
+    #[error("{0}")]
+    Bind(#[from] io::Error),
 }
 
 impl PassivePorts {
-    pub(crate) fn new(range: Option<RangeInclusive<u16>>) -> Self {
+    pub(crate) fn new(
+        range: Option<RangeInclusive<u16>>,
+        per_client: usize,
+        ipv6_prefix: u8,
+    ) -> Self {
         Self {
             range,
             cursor: AtomicUsize::new(0),
+            claims: PassiveClaims::new(per_client, ipv6_prefix),
         }
+    }
+
+    /// A listener on `ip` for `client`, counted against the client's cap
+    /// for as long as the claim lives; at the cap, waits up to `wait` for
+    /// one of the client's listeners to be released.
+    pub(crate) async fn bind_for(
+        &self,
+        ip: IpAddr,
+        client: IpAddr,
+        wait: Duration,
+    ) -> Result<(TcpListener, PassiveClaim), PassiveRefusal> {
+        let claim = self
+            .claims
+            .claim_within(client, wait)
+            .await
+            .ok_or(PassiveRefusal::ClientCap(self.claims.per_address()))?;
+        Ok((self.bind(ip).await?, claim))
     }
 
     /// Binds a listener on `ip` at a free port of the range (any port if
@@ -173,7 +209,7 @@ mod tests {
     async fn a_range_never_hands_out_a_port_twice() {
         let range = free_range();
         let (low, high) = (*range.start(), *range.end());
-        let ports = PassivePorts::new(Some(range));
+        let ports = PassivePorts::new(Some(range), 0, 64);
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let a = ports.bind(ip).await.unwrap();
         let b = ports.bind(ip).await.unwrap();

@@ -13,6 +13,7 @@ use tracing::warn;
 
 use super::active;
 use super::multiplex::Ticket;
+use super::passive_claims::PassiveClaim;
 use super::socket::tune_data;
 use crate::options::Keepalive;
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
@@ -28,6 +29,8 @@ pub(crate) enum DataPlan {
     Passive {
         listener: TcpListener,
         expires: Instant,
+        /// Counts the listener against the client address's cap.
+        claim: PassiveClaim,
     },
     /// Connect to the client here.
     Active(SocketAddr),
@@ -131,7 +134,14 @@ impl DataPlan {
                     tune_data(&tcp, cx.keepalive);
                     secure(tcp, cx).await.map_err(io::Error::other)
                 }
-                Self::Passive { listener, .. } => accept_from(&listener, cx).await,
+                Self::Passive {
+                    listener, claim, ..
+                } => {
+                    let accepted = accept_from(&listener, cx).await;
+                    // The port is the client's until its connection came.
+                    drop(claim);
+                    accepted
+                }
                 Self::Multiplexed { ticket, .. } => {
                     // The multiplexer matched the peer IP already.
                     let tcp = ticket.connection().await?;

@@ -16,16 +16,20 @@ use tokio::net::TcpStream;
 use wharf_vfs::{VPath, VfsError};
 
 use super::transfer::{Limits, Meter, TransferError, stalled};
+use super::watchdog::FloorCheck;
 
 /// Bytes handed to the kernel per quota check and throttle step.
 const CHUNK: usize = 1024 * 1024;
 
 /// Sends `file` from `offset` to its end (its length when the download
-/// starts) over `tcp`; returns the bytes sent.
+/// starts) over `tcp`; returns the bytes sent. Each wait for the socket
+/// is bounded by the stall limit and the bytes count towards the rate
+/// floor, as the watchdog does for the other paths.
 pub(crate) async fn send_file(
     file: File,
     offset: u64,
     tcp: &TcpStream,
+    floor: &mut FloorCheck,
     limits: Limits,
     mut meter: Meter<'_>,
     path: &VPath,
@@ -49,7 +53,10 @@ pub(crate) async fn send_file(
             match sent {
                 // The file got shorter since the download started.
                 Ok(0) => return Ok(meter.total()),
-                Ok(n) => left -= n,
+                Ok(n) => {
+                    left -= n;
+                    floor.moved(n)?;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(TransferError::Broken(e)),
             }

@@ -19,6 +19,7 @@ use super::listing::{ListError, Listing};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
+use super::watchdog::{DataTimeout, RateFloor, Watched};
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 use crate::session::reply_map::{reply_for, shown};
 use crate::throttle::{self, Throttle};
@@ -76,11 +77,12 @@ impl Pacing {
     }
 }
 
-/// Buffer size and stall limit.
+/// Buffer size, stall limit and rate floor.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub(crate) buffer: usize,
     pub(crate) stall: Duration,
+    pub(crate) floor: RateFloor,
 }
 
 /// How a transfer failed.
@@ -92,10 +94,30 @@ pub(crate) enum TransferError {
     Broken(io::Error),
     /// No byte moved for the stall timeout.
     Stalled,
+    /// The connection moved fewer bytes than the rate floor asks.
+    TooSlow(DataTimeout),
     /// The storage failed.
     Storage(VfsError),
     /// The login's quota stopped it.
     Quota(QuotaExceeded, Direction),
+}
+
+impl TransferError {
+    /// A failed read or write on the data connection: broken, or given up
+    /// by the watchdog.
+    pub(crate) fn data(error: io::Error) -> Self {
+        match DataTimeout::of(&error) {
+            Some(DataTimeout::Stalled(_)) => Self::Stalled,
+            Some(slow @ DataTimeout::TooSlow { .. }) => Self::TooSlow(slow),
+            None => Self::Broken(error),
+        }
+    }
+}
+
+impl From<DataTimeout> for TransferError {
+    fn from(timeout: DataTimeout) -> Self {
+        Self::data(io::Error::new(io::ErrorKind::TimedOut, timeout))
+    }
 }
 
 /// How a transfer ended, and in MODE B the data connection to keep for the
@@ -133,7 +155,8 @@ async fn move_data(
     let block = job.block;
     // Counted until the bytes are moved, whichever way this returns.
     let _running = job.running;
-    let mut stream = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
+    let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
+    let mut stream = Watched::new(opened, limits.stall, limits.floor);
     let moved = match job.work {
         Work::Send { reader, ascii } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
@@ -143,7 +166,9 @@ async fn move_data(
         Work::SendFile { file, offset } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
             match stream.plain_tcp() {
-                Some(tcp) => send_file(file, offset, tcp, limits, meter, &job.path).await?,
+                Some((tcp, floor)) => {
+                    send_file(file, offset, tcp, floor, limits, meter, &job.path).await?
+                }
                 // Only plain connections get SendFile work, but a copy is
                 // always correct (the file is positioned at `offset`).
                 None => {
@@ -170,21 +195,17 @@ async fn move_data(
                 n
             }
             Err(ListError::Storage(e)) => return Err(TransferError::Storage(e)),
-            Err(ListError::Data(e)) => return Err(TransferError::Broken(e)),
+            Err(ListError::Data(e)) => return Err(TransferError::data(e)),
         },
     };
     if block {
         // MODE B: the EOF block ended the file; the connection stays.
-        stalled(limits, stream.flush())
-            .await?
-            .map_err(TransferError::Broken)?;
-        return Ok((moved, Some(stream)));
+        stream.flush().await.map_err(TransferError::data)?;
+        return Ok((moved, Some(stream.into_inner())));
     }
     // MODE S: closing the connection (with close_notify under TLS) is the
     // end of file.
-    stalled(limits, stream.shutdown())
-        .await?
-        .map_err(TransferError::Broken)?;
+    stream.shutdown().await.map_err(TransferError::data)?;
     Ok((moved, None))
 }
 
@@ -278,38 +299,36 @@ async fn send<W: AsyncWrite + Unpin>(
             if block {
                 framed.clear();
                 block::encode_eof(&mut framed);
-                stalled(limits, dst.write_all(&framed))
-                    .await?
-                    .map_err(TransferError::Broken)?;
+                dst.write_all(&framed).await.map_err(TransferError::data)?;
             }
             return Ok(meter.total);
         }
-        // The quota decides before the bytes leave: a download stops
+        let take = ready.len().min(limits.buffer);
+        let wire = if ascii {
+            converted.clear();
+            crlf.convert(&ready[..take], &mut converted);
+            &converted[..]
+        } else {
+            &ready[..take]
+        };
+        // The quota decides before the bytes leave, and counts them as they
+        // go on the wire (TYPE A's CRLFs included): a download stops
         // exactly at the limit.
-        let (n, stop) = meter.admit(ready.len().min(limits.buffer)).await;
+        let (n, stop) = meter.admit(wire.len()).await;
         if n == 0
             && let Some(stop) = stop
         {
             return Err(stop);
         }
-        let out = if ascii {
-            converted.clear();
-            crlf.convert(&ready[..n], &mut converted);
-            &converted[..]
-        } else {
-            &ready[..n]
-        };
         let out = if block {
             framed.clear();
-            block::encode_data(out, &mut framed);
+            block::encode_data(&wire[..n], &mut framed);
             &framed[..]
         } else {
-            out
+            &wire[..n]
         };
-        stalled(limits, dst.write_all(out))
-            .await?
-            .map_err(TransferError::Broken)?;
-        reader.consume(n);
+        dst.write_all(out).await.map_err(TransferError::data)?;
+        reader.consume(take);
         if let Some(stop) = stop {
             return Err(stop);
         }
@@ -336,10 +355,10 @@ async fn receive<R: AsyncRead + Unpin>(
         // TLS peer that closes TCP without close_notify ends the file as
         // plain FTP's close does.
         buf.clear();
-        let n = match stalled(limits, src.read_buf(&mut buf)).await? {
+        let n = match src.read_buf(&mut buf).await {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-            Err(e) => return Err(TransferError::Broken(e)),
+            Err(e) => return Err(TransferError::data(e)),
         };
         converted.clear();
         if n == 0 {
@@ -419,9 +438,10 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
             }
         }
         pending.reserve(limits.buffer.min(64 * 1024));
-        let n = stalled(limits, src.read_buf(&mut pending))
-            .await?
-            .map_err(TransferError::Broken)?;
+        let n = src
+            .read_buf(&mut pending)
+            .await
+            .map_err(TransferError::data)?;
         if n == 0 {
             return Err(TransferError::Broken(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -452,6 +472,10 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
         Err(TransferError::Stalled) => Reply::new(
             ReplyCode::CONNECTION_CLOSED,
             "Data connection stalled, transfer aborted.",
+        ),
+        Err(TransferError::TooSlow(why)) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            &format!("Data connection too slow ({why}), transfer aborted."),
         ),
         Err(TransferError::Storage(e)) => {
             let reply = reply_for(e, path);

@@ -13,10 +13,10 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_util::StreamExt;
-use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tracing::{Instrument, debug, info, info_span, warn};
 use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 
@@ -24,6 +24,7 @@ use super::control_reader::ControlReader;
 use super::control_stream::ControlStream;
 use super::counted::Counted;
 use super::reply_map::sentence;
+use super::reply_writer::ReplyWriter;
 use super::state::LoginState;
 use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
@@ -32,16 +33,10 @@ use crate::data::socket::tune_control;
 use crate::data::transfer::{self, Finished, TransferError, final_reply};
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
-type Replies = WriteHalf<Counted<ControlStream>>;
+type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
 
 /// How long a TLS handshake on the control connection may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Writes one reply.
-async fn send<W: AsyncWrite + Unpin>(out: &mut W, reply: &Reply) -> std::io::Result<()> {
-    out.write_all(&reply.to_bytes()).await?;
-    out.flush().await
-}
 
 /// The reply for a line that did not decode.
 fn decode_error_reply(error: &DecodeError) -> Reply {
@@ -63,9 +58,14 @@ async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
     }
 }
 
-fn framed(stream: ControlStream, max_line: usize, bytes: &Arc<AtomicU64>) -> (Commands, Replies) {
-    let (read, write) = tokio::io::split(Counted::new(stream, bytes.clone()));
-    (ControlReader::new(read, max_line), write)
+fn framed(stream: ControlStream, session: &Session) -> (Commands, Replies) {
+    let options = &session.ctx.options;
+    let counted = Counted::new(stream, session.control_bytes.clone());
+    let (read, write) = tokio::io::split(counted);
+    (
+        ControlReader::new(read, options.max_line),
+        ReplyWriter::new(write, options.control_write_timeout),
+    )
 }
 
 /// Serves one control connection until it closes, times out, or the server
@@ -125,17 +125,22 @@ async fn drive(
     } else {
         ControlStream::plain(tcp)
     };
-    let (mut commands, mut out) = framed(stream, ctx.options.max_line, &session.control_bytes);
+    let (mut commands, mut out) = framed(stream, &session);
+    // From the connection's start, whatever the client does: every reply
+    // write and every command before login is bounded by it.
     let login_deadline = Instant::now() + ctx.options.login_timeout;
+    out.set_hard_deadline(Some(login_deadline));
     let idle = ctx.options.idle_timeout;
     info!(local = %local, implicit_tls = implicit, "session start");
     let greeting = Reply::new(ReplyCode::SERVICE_READY, &ctx.options.greeting);
-    if send(&mut out, &greeting).await.is_err() {
+    if out.send(&greeting).await.is_err() {
         return;
     }
     let mut idle_deadline = Instant::now() + idle;
     loop {
         let logged_in = matches!(session.state.login, LoginState::LoggedIn(_));
+        let hard_deadline = (!logged_in).then_some(login_deadline);
+        out.set_hard_deadline(hard_deadline);
         let session_deadline = if session.transfer.is_some() {
             None
         } else if logged_in {
@@ -162,16 +167,22 @@ async fn drive(
             Step::TransferDone(result) => {
                 let reply = session.end_transfer(result);
                 idle_deadline = Instant::now() + idle;
-                ok(send(&mut out, &reply).await)
+                ok(out.send(&reply).await)
             }
             Step::Command(command) => {
                 idle_deadline = Instant::now() + idle;
-                Box::pin(session.serve(command, &mut out)).await
+                let served = Box::pin(session.serve(command, &mut out));
+                match hard_deadline {
+                    // A slow login step (the argon2 queue, the failed-login
+                    // delay) cannot stretch the login deadline either.
+                    Some(deadline) => timeout_at(deadline, served).await.unwrap_or(Flow::Close),
+                    None => served.await,
+                }
             }
             Step::Bad(error) => {
                 debug!(%error, "undecodable command");
                 idle_deadline = Instant::now() + idle;
-                ok(send(&mut out, &decode_error_reply(&error)).await)
+                ok(out.send(&decode_error_reply(&error)).await)
             }
             Step::Gone => Flow::Close,
             Step::Timer => {
@@ -184,7 +195,7 @@ async fn drive(
                         ReplyCode::SERVICE_NOT_AVAILABLE,
                         "Timeout, closing control connection.",
                     );
-                    let _ = send(&mut out, &timeout).await;
+                    let _ = out.send(&timeout).await;
                     Flow::Close
                 }
             }
@@ -197,19 +208,21 @@ async fn drive(
         match flow {
             Flow::Continue => {}
             Flow::Close => break,
-            Flow::StartTls => match Box::pin(upgrade(commands, out, &session)).await {
-                Some((c, o)) => {
-                    (commands, out) = (c, o);
-                    session.state.secured();
-                    // Nothing set up in clear carries over.
-                    session.data = DataPlan::None;
-                    info!("control connection secured with TLS");
+            Flow::StartTls => {
+                match bounded(hard_deadline, upgrade(commands, out, &session)).await {
+                    Some((c, o)) => {
+                        (commands, out) = (c, o);
+                        session.state.secured();
+                        // Nothing set up in clear carries over.
+                        session.data = DataPlan::None;
+                        info!("control connection secured with TLS");
+                    }
+                    None => {
+                        session.transfer = None;
+                        return;
+                    }
                 }
-                None => {
-                    session.transfer = None;
-                    return;
-                }
-            },
+            }
             Flow::EndTls => match Box::pin(downgrade(commands, out, &session)).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
@@ -224,7 +237,7 @@ async fn drive(
         running.task.abort();
         let _ = running.task.await;
     }
-    let _ = out.shutdown().await;
+    out.shutdown().await;
     session.charge_control();
     let user = match &session.state.login {
         LoginState::LoggedIn(login) => login.user.as_str(),
@@ -245,16 +258,14 @@ async fn upgrade(
         warn!("bytes after AUTH TLS before the handshake; closing");
         return None;
     }
-    let ControlStream::Plain { tcp, .. } = commands.into_inner().unsplit(out).into_inner() else {
+    let ControlStream::Plain { tcp, .. } =
+        commands.into_inner().unsplit(out.into_inner()).into_inner()
+    else {
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
     match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(tcp, session.token)).await {
-        Ok(Ok(stream)) => Some(framed(
-            ControlStream::Tls(Box::new(stream)),
-            session.ctx.options.max_line,
-            &session.control_bytes,
-        )),
+        Ok(Ok(stream)) => Some(framed(ControlStream::Tls(Box::new(stream)), session)),
         Ok(Err(error)) => {
             warn!(%error, "TLS handshake after AUTH TLS failed");
             None
@@ -273,16 +284,13 @@ async fn downgrade(
     out: Replies,
     session: &Session,
 ) -> Option<(Commands, Replies)> {
-    let ControlStream::Tls(tls) = commands.into_inner().unsplit(out).into_inner() else {
+    let ControlStream::Tls(tls) = commands.into_inner().unsplit(out.into_inner()).into_inner()
+    else {
         return None;
     };
     let (mut tcp, mut conn) = (*tls).into_inner();
     match timeout(HANDSHAKE_TIMEOUT, close_tls(&mut tcp, &mut conn)).await {
-        Ok(Ok(())) => Some(framed(
-            ControlStream::plain(tcp),
-            session.ctx.options.max_line,
-            &session.control_bytes,
-        )),
+        Ok(Ok(())) => Some(framed(ControlStream::plain(tcp), session)),
         Ok(Err(error)) => {
             warn!(%error, "TLS shutdown after CCC failed");
             None
@@ -291,6 +299,15 @@ async fn downgrade(
             warn!("TLS shutdown after CCC timed out");
             None
         }
+    }
+}
+
+/// A TLS upgrade before login ends at the login deadline too.
+async fn bounded<T>(deadline: Option<Instant>, step: impl Future<Output = Option<T>>) -> Option<T> {
+    let step = Box::pin(step);
+    match deadline {
+        Some(deadline) => timeout_at(deadline, step).await.ok().flatten(),
+        None => step.await,
     }
 }
 
@@ -329,26 +346,26 @@ impl Session {
         if self.transfer.is_some() {
             match &command {
                 Command::Abor => return self.abort_transfer(out).await,
-                Command::Stat(None) => return ok(send(out, &self.transfer_status()).await),
-                Command::Noop => return ok(send(out, &Reply::new(ReplyCode::OK, "NOOP ok.")).await),
+                Command::Stat(None) => return ok(out.send(&self.transfer_status()).await),
+                Command::Noop => return ok(out.send(&Reply::new(ReplyCode::OK, "NOOP ok.")).await),
                 _ => {
                     // Any other command waits for the transfer to end.
                     let result = transfer_done(&mut self.transfer).await;
                     let reply = self.end_transfer(result);
-                    if send(out, &reply).await.is_err() {
+                    if out.send(&reply).await.is_err() {
                         return Flow::Close;
                     }
                 }
             }
         }
         match self.handle(command).await {
-            Outcome::Reply(reply) => ok(send(out, &reply).await),
+            Outcome::Reply(reply) => ok(out.send(&reply).await),
             Outcome::Close(reply) => {
-                let _ = send(out, &reply).await;
+                let _ = out.send(&reply).await;
                 Flow::Close
             }
             Outcome::Transfer(preliminary, job) => {
-                if send(out, &preliminary).await.is_err() {
+                if out.send(&preliminary).await.is_err() {
                     return Flow::Close;
                 }
                 // The command and its 150 count before the data does, so a
@@ -357,11 +374,11 @@ impl Session {
                 self.start_transfer(*job);
                 Flow::Continue
             }
-            Outcome::StartTls(reply) => match send(out, &reply).await {
+            Outcome::StartTls(reply) => match out.send(&reply).await {
                 Ok(()) => Flow::StartTls,
                 Err(_) => Flow::Close,
             },
-            Outcome::EndTls(reply) => match send(out, &reply).await {
+            Outcome::EndTls(reply) => match out.send(&reply).await {
                 Ok(()) => Flow::EndTls,
                 Err(_) => Flow::Close,
             },
@@ -434,17 +451,14 @@ impl Session {
             ReplyCode::CONNECTION_CLOSED,
             "Connection closed; transfer aborted.",
         );
-        if send(out, &aborted).await.is_err() {
+        if out.send(&aborted).await.is_err() {
             return Flow::Close;
         }
-        ok(send(
-            out,
-            &Reply::new(
-                ReplyCode::CLOSING_DATA_CONNECTION,
-                "ABOR command successful.",
-            ),
-        )
-        .await)
+        let done = Reply::new(
+            ReplyCode::CLOSING_DATA_CONNECTION,
+            "ABOR command successful.",
+        );
+        ok(out.send(&done).await)
     }
 
     fn transfer_status(&self) -> Reply {
@@ -469,13 +483,13 @@ impl Session {
             let grace = self.ctx.options.shutdown_grace;
             if let Ok(result) = timeout(grace, transfer_done(&mut self.transfer)).await {
                 let reply = self.end_transfer(result);
-                let _ = send(out, &reply).await;
+                let _ = out.send(&reply).await;
             }
         }
         let bye = Reply::new(
             ReplyCode::SERVICE_NOT_AVAILABLE,
             "Server shutting down, closing control connection.",
         );
-        let _ = send(out, &bye).await;
+        let _ = out.send(&bye).await;
     }
 }

@@ -5,6 +5,7 @@ mod control_stream;
 mod counted;
 mod driver;
 pub(crate) mod reply_map;
+mod reply_writer;
 pub(crate) mod state;
 mod tls_close;
 
@@ -25,6 +26,7 @@ use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::plan::{DataPlan, DataTls, OpenContext};
 use crate::data::transfer::{Finished, Limits, TransferJob};
+use crate::data::watchdog::RateFloor;
 use crate::options::Options;
 use crate::quota::QuotaHook;
 use crate::throttle::Throttle;
@@ -54,6 +56,8 @@ pub(crate) struct ServerContext {
     pub(crate) accounting: Option<Arc<Accounting>>,
     /// Downloads in flight, for choosing how the next one is sent.
     pub(crate) downloads: Downloads,
+    /// Session limits, failed-login counts and bans.
+    pub(crate) defence: crate::defence::Defence,
 }
 
 impl ServerContext {
@@ -188,6 +192,10 @@ impl Session {
             // A zero buffer would read nothing and take that for the end.
             buffer: self.ctx.options.transfer_buffer.max(MIN_TRANSFER_BUFFER),
             stall: self.ctx.options.data_stall_timeout,
+            floor: RateFloor {
+                rate: self.ctx.options.min_data_rate,
+                window: self.ctx.options.min_data_rate_window,
+            },
         }
     }
 }

@@ -1,0 +1,32 @@
+//! Login defence: who may connect and how fast anyone may guess.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `group.rs` | address groups: IPv4 /32, IPv6 by prefix (default /64) |
+//! | `limits.rs` | session counts at connect: in all, per group, not yet logged in |
+//! | `guard.rs` | [`LoginGuard`]: failed logins per group and bans, shareable by a fleet |
+//! | `memory.rs` | [`MemoryLoginGuard`], the built-in guard |
+//! | `hashing.rs` | [`HashingGate`]: argon2 one per CPU with a bounded queue; the dummy hash |
+
+pub(crate) mod group;
+pub(crate) mod guard;
+pub(crate) mod hashing;
+pub(crate) mod limits;
+pub(crate) mod memory;
+
+use std::sync::Arc;
+
+pub use group::{DEFAULT_IPV6_PREFIX, address_group};
+pub use guard::{Ban, BanPolicy, LoginGuard};
+pub use hashing::HashingGate;
+pub use memory::MemoryLoginGuard;
+
+use limits::Limits;
+
+/// What the sessions of a server share for their defence.
+pub(crate) struct Defence {
+    /// Session counts.
+    pub(crate) limits: Arc<Limits>,
+    /// Failed-login counts and bans.
+    pub(crate) guard: Arc<dyn LoginGuard>,
+}

@@ -1,0 +1,313 @@
+//! [`UserList`]: a fixed list of users with argon2id password hashes, and
+//! optional anonymous read-only access.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use argon2::{Argon2, PasswordHash, PasswordHasher};
+use async_trait::async_trait;
+use password_hash::SaltString;
+use password_hash::rand_core::OsRng;
+use wharf_vfs::Vfs;
+
+use crate::auth::{AuthContext, AuthError, Authenticator, Login};
+use crate::defence::HashingGate;
+use crate::defence::hashing::{DummyHash, verify};
+use crate::verified::Verified;
+
+/// One account of a [`UserList`].
+#[derive(Clone)]
+struct Account {
+    /// An argon2 PHC string.
+    hash: String,
+    vfs: Arc<dyn Vfs>,
+    writable: bool,
+}
+
+/// A fixed list of users with argon2-hashed passwords, plus optional
+/// anonymous read-only access.
+///
+/// A user who logs in again with a password argon2 already accepted is
+/// checked against a keyed in-memory tag instead (see `verified.rs`): wrong
+/// passwords always pay the full argon2 cost.
+///
+/// argon2 runs behind a [`HashingGate`]: one verification per CPU at a
+/// time (each holds 19 MiB with the default parameters), a bounded queue of
+/// logins waiting, and a quick refusal past it.
+///
+/// An unknown user name costs what a wrong password does: the password is
+/// checked, through the same gate, against a dummy hash made (once, on
+/// first need) with the parameters of the list's first account, so the
+/// time of the answer does not tell which names exist.
+#[derive(Clone, Default)]
+pub struct UserList {
+    accounts: HashMap<String, Account>,
+    anonymous: Option<Arc<dyn Vfs>>,
+    tls_exempt: std::collections::HashSet<String>,
+    verified: Arc<Verified>,
+    hashing: HashingGate,
+    /// The first account's hash: the dummy hash takes its parameters.
+    template: Option<String>,
+    dummy: Arc<DummyHash>,
+}
+
+/// A password could not be hashed or a stored hash is not a valid argon2
+/// PHC string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("password hash: {0}")]
+pub struct HashError(String);
+
+/// Hashes `password` with argon2id and a random salt, as a PHC string
+/// (`$argon2id$v=19$...`) fit for a users file.
+pub fn hash_password(password: &[u8]) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+impl UserList {
+    /// An empty list: nobody can log in.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a user whose password is given in clear; it is hashed now and
+    /// only the hash is kept.
+    pub fn with_password(
+        self,
+        user: impl Into<String>,
+        password: &[u8],
+        vfs: Arc<dyn Vfs>,
+        writable: bool,
+    ) -> Result<Self, HashError> {
+        let hash = hash_password(password)?;
+        self.with_hash(user, hash, vfs, writable)
+    }
+
+    /// Adds a user by an argon2 PHC hash (as a users file stores it).
+    pub fn with_hash(
+        mut self,
+        user: impl Into<String>,
+        hash: impl Into<String>,
+        vfs: Arc<dyn Vfs>,
+        writable: bool,
+    ) -> Result<Self, HashError> {
+        let hash = hash.into();
+        PasswordHash::new(&hash).map_err(|e| HashError(e.to_string()))?;
+        if self.template.is_none() {
+            self.template = Some(hash.clone());
+        }
+        self.accounts.insert(
+            user.into(),
+            Account {
+                hash,
+                vfs,
+                writable,
+            },
+        );
+        Ok(self)
+    }
+
+    /// Whether `user` is known here (an account, or anonymous access when
+    /// enabled), so another authenticator can take the rest.
+    pub fn knows(&self, user: &str) -> bool {
+        self.accounts.contains_key(user) || self.is_anonymous(user)
+    }
+
+    /// Checks passwords behind `gate` instead of a gate of this list's
+    /// own; give every list of a server the same one.
+    pub fn with_hashing_gate(mut self, gate: HashingGate) -> Self {
+        self.hashing = gate;
+        self
+    }
+
+    /// Exempts `user` from the server's TLS policy (a legacy client that
+    /// cannot do TLS, on a trusted network).
+    pub fn exempt_from_tls(mut self, user: impl Into<String>) -> Self {
+        self.tls_exempt.insert(user.into());
+        self
+    }
+
+    /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
+    /// password (by convention, an e-mail address).
+    pub fn with_anonymous(mut self, vfs: Arc<dyn Vfs>) -> Self {
+        self.anonymous = Some(vfs);
+        self
+    }
+}
+
+#[async_trait]
+impl Authenticator for UserList {
+    fn tls_exempt(&self, user: &str) -> bool {
+        self.tls_exempt.contains(user)
+    }
+
+    fn is_anonymous(&self, user: &str) -> bool {
+        self.anonymous.is_some()
+            && (user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp"))
+    }
+
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &[u8],
+        _context: &AuthContext,
+    ) -> Result<Login, AuthError> {
+        if let Some(vfs) = &self.anonymous
+            && self.is_anonymous(user)
+        {
+            return Ok(Login::new("anonymous", vfs.clone(), false));
+        }
+        // An unknown user takes every step a known one does, against the
+        // dummy hash (`None` until the blocking task makes it).
+        let account = self.accounts.get(user).cloned();
+        let stored = account.as_ref().map(|a| a.hash.clone());
+        let tag_hash = stored.as_deref().unwrap_or("");
+        // No tag is ever kept for an unknown name: this is false for it.
+        if self.verified.check(user, tag_hash, password)
+            && let Some(account) = &account
+        {
+            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+        }
+        let permit = self.hashing.enter().await?;
+        // Logins that waited for the same user may find it verified now.
+        if self.verified.check(user, tag_hash, password)
+            && let Some(account) = &account
+        {
+            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+        }
+        // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
+        // The permit goes along, so a session that goes away mid-hash does
+        // not free its place before the hash is done.
+        let password = password.to_vec();
+        let (dummy, template) = (self.dummy.clone(), self.template.clone());
+        let (verified, password) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let ok = match &stored {
+                Some(hash) => verify(hash, &password),
+                None => {
+                    verify(dummy.get(template.as_deref()), &password);
+                    false
+                }
+            };
+            (ok, password)
+        })
+        .await
+        .map_err(|e| AuthError::Backend(e.to_string()))?;
+        let Some(account) = account.filter(|_| verified) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        self.verified.remember(user, &account.hash, &password);
+        Ok(Login::new(user, account.vfs, account.writable))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use wharf_vfs::MemoryFs;
+
+    use super::*;
+
+    fn context() -> AuthContext {
+        AuthContext {
+            peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 1)),
+            host: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn users_and_anonymous() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let users = UserList::new()
+            .with_password("alice", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_anonymous(vfs);
+        let login = users
+            .authenticate("alice", b"secret", &context())
+            .await
+            .unwrap();
+        assert!(login.writable);
+        // Again: the remembered password (no argon2), and a wrong one still
+        // refused.
+        assert!(
+            users
+                .authenticate("alice", b"secret", &context())
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            users
+                .authenticate("alice", b"wrong", &context())
+                .await
+                .unwrap_err(),
+            AuthError::InvalidCredentials
+        );
+        assert!(
+            users
+                .authenticate("bob", b"secret", &context())
+                .await
+                .is_err()
+        );
+        let anon = users
+            .authenticate("FTP", b"me@x", &context())
+            .await
+            .unwrap();
+        assert!(!anon.writable);
+    }
+
+    #[tokio::test]
+    async fn argon2_runs_only_with_a_permit_and_waiters_reuse_the_result() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let mut users = UserList::new()
+            .with_password("alice", b"secret", vfs, true)
+            .unwrap();
+        users.hashing = HashingGate::new(1, 8);
+        let users = Arc::new(users);
+        let held = users
+            .hashing
+            .semaphore()
+            .clone()
+            .acquire_owned()
+            .await
+            .unwrap();
+        let logins: Vec<_> = (0..8)
+            .map(|_| {
+                let users = users.clone();
+                tokio::spawn(
+                    async move { users.authenticate("alice", b"secret", &context()).await },
+                )
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            logins.iter().all(|login| !login.is_finished()),
+            "no login gets past a taken permit"
+        );
+        drop(held);
+        for login in logins {
+            assert!(login.await.unwrap().is_ok());
+        }
+        assert_eq!(
+            users.hashing.semaphore().available_permits(),
+            1,
+            "permits come back"
+        );
+    }
+
+    #[test]
+    fn stored_hashes_are_checked() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        assert!(
+            UserList::new()
+                .with_hash("a", "not a hash", vfs.clone(), true)
+                .is_err()
+        );
+        let hash = hash_password(b"pw").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(UserList::new().with_hash("a", hash, vfs, true).is_ok());
+    }
+}
