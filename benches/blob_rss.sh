@@ -24,7 +24,7 @@ pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$az_port") 2>/dev/null && break; sleep 0.1; done
 
 target/release/wharfd --listen 127.0.0.1:0 --root "$tmp/root" --azure-passthrough \
-    --azure-endpoint "http://127.0.0.1:$az_port/{account}" >"$tmp/out" 2>"$tmp/err" &
+    --allow-account-keys-in-clear --azure-endpoint "http://127.0.0.1:$az_port/{account}" >"$tmp/out" 2>"$tmp/err" &
 wharfd=$!
 pids+=("$wharfd")
 for _ in $(seq 100); do grep -q "listening on ftp://" "$tmp/out" 2>/dev/null && break; sleep 0.1; done

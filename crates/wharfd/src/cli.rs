@@ -39,6 +39,17 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
 
+    /// Bits taken away from the mode of new files and folders, in octal
+    /// (default 022: files 0644, folders 0755; 077 keeps them private).
+    #[arg(long, value_name = "OCTAL", value_parser = parse_umask)]
+    pub(crate) umask: Option<u32>,
+
+    /// Started as root: after binding the listeners, become this user (and
+    /// its group, or GROUP) for good, as vsftpd and ProFTPD do. Without it
+    /// a server started as root keeps running as root, with a warning.
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub(crate) run_as: Option<String>,
+
     /// Sync each finished upload to disk before its 226 (default on: an
     /// acknowledged upload survives a power cut). off answers as soon as the
     /// data is in the page cache, as most FTP servers do.
@@ -87,9 +98,51 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N")]
     pub(crate) max_sessions: Option<usize>,
 
-    /// Sessions at once from one IP address (default 50).
+    /// Sessions at once from one IP address, or one IPv6 prefix of
+    /// --ipv6-prefix bits (default 50).
     #[arg(long, value_name = "N")]
     pub(crate) max_sessions_per_ip: Option<usize>,
+
+    /// Connections at once that have not logged in yet, in all (default
+    /// 250); past it new connections get 421. A connection counts until its
+    /// first successful login.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_unauthenticated_sessions: Option<usize>,
+
+    /// Connections at once not logged in yet from one address or IPv6
+    /// prefix (default 50; 10 or less suits a server on the internet).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_unauthenticated_sessions_per_ip: Option<usize>,
+
+    /// IPv6 clients are limited and banned per prefix of this many bits
+    /// (default 64: one host can use every address of its /64).
+    #[arg(long, value_name = "BITS", value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub(crate) ipv6_prefix: Option<u8>,
+
+    /// Failed logins from one address (or IPv6 prefix) within
+    /// --ban-window-secs that ban it: its connections get 421 at once
+    /// (default 10; 0 turns bans off).
+    #[arg(long, value_name = "N")]
+    pub(crate) ban_failures: Option<u32>,
+
+    /// The window failed logins are counted in, seconds (default 600).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) ban_window_secs: Option<u64>,
+
+    /// The first ban's length, seconds (default 900); each further ban of
+    /// the same address doubles, up to --ban-max-secs.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) ban_secs: Option<u64>,
+
+    /// The longest ban, seconds (default 86400).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) ban_max_secs: Option<u64>,
+
+    /// Logins that may wait for a password check (argon2 runs one per CPU)
+    /// before further ones get 421 at once (default 32 per CPU, at least
+    /// 64).
+    #[arg(long, value_name = "N")]
+    pub(crate) login_queue: Option<usize>,
 
     /// Close a logged-in session idle this many seconds (default 600).
     #[arg(long, value_name = "SECS")]
@@ -134,6 +187,24 @@ pub(crate) struct Cli {
     #[arg(long, value_enum, value_name = "STYLE")]
     pub(crate) azure_folder_marker: Option<MarkerStyle>,
 
+    /// The storage accounts that may log in with --azure-passthrough
+    /// (comma-separated or repeated); any other name is refused without a
+    /// request to the store. Default: every account (with a warning).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub(crate) azure_accounts: Vec<String>,
+
+    /// Let --azure-passthrough run without --tls-required login (or all):
+    /// storage account keys then cross the network in clear as FTP
+    /// passwords. For loopback and tests only.
+    #[arg(long)]
+    pub(crate) allow_account_keys_in_clear: bool,
+
+    /// Let the users of --storage azure://ACCOUNT make a container public
+    /// with SITE CHMOD (off by default: every user of the shared account
+    /// could publish every container to the internet).
+    #[arg(long)]
+    pub(crate) allow_container_public_access: bool,
+
     /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER]
     /// or s3://[BUCKET], to the users of --user/--users. The key comes from
     /// --storage-key-file or the environment (AZURE_STORAGE_KEY;
@@ -145,6 +216,12 @@ pub(crate) struct Cli {
     /// ACCESS_KEY_ID:SECRET).
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_key_file: Option<PathBuf>,
+
+    /// Memory all blob uploads together may buffer (--storage and
+    /// --azure-passthrough), e.g. 512MiB (the default; at least 16MiB).
+    /// Uploads wait for room beyond it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) blob_upload_memory: Option<u64>,
 
     /// The S3 endpoint for --storage s3:// (default AWS for --s3-region).
     #[arg(long, value_name = "URL")]
@@ -217,6 +294,12 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "SECS")]
     pub(crate) usage_flush_secs: Option<u64>,
 
+    /// The least average rate of a data transfer, judged over
+    /// [timeouts] data_minimum_window_secs (120 s); slower transfers get
+    /// 426. Default 1KiB/s; 0 turns it off.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) min_data_rate: Option<u64>,
+
     /// Download bandwidth of each session, e.g. 1MiB/s; 0 = unlimited.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub(crate) session_download_rate: Option<u64>,
@@ -275,6 +358,19 @@ pub(crate) fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String
     Ok(low..=high)
 }
 
+/// Parses a umask: octal digits (an optional `0o` prefix), at most 0o777.
+pub(crate) fn parse_umask(text: &str) -> Result<u32, String> {
+    let digits = text.trim();
+    let digits = digits.strip_prefix("0o").unwrap_or(digits);
+    match u32::from_str_radix(digits, 8) {
+        Ok(umask) if umask <= 0o777 && !digits.starts_with('+') => Ok(umask),
+        Ok(_) => Err(format!("umask {text:?} is above 777")),
+        Err(_) => Err(format!(
+            "umask {text:?} is not octal (digits 0-7, e.g. 022 or 077)"
+        )),
+    }
+}
+
 fn parse_user(text: &str) -> Result<(String, String), String> {
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_owned(), password.to_owned())),
@@ -299,6 +395,17 @@ mod tests {
         assert!(parse_port_range("x").is_err());
         assert_eq!(parse_user("a:b:c"), Ok(("a".into(), "b:c".into())));
         assert!(parse_user(":pw").is_err());
+    }
+
+    #[test]
+    fn umasks_are_octal_up_to_777() {
+        assert_eq!(parse_umask("022"), Ok(0o022));
+        assert_eq!(parse_umask("77"), Ok(0o077));
+        assert_eq!(parse_umask("0o027"), Ok(0o027));
+        assert_eq!(parse_umask("0"), Ok(0));
+        for bad in ["", "8", "0x1f", "1000", "-1", "+7", "abc", "0777 1"] {
+            assert!(parse_umask(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

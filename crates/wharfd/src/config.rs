@@ -47,6 +47,10 @@ pub(crate) struct Config {
     pub(crate) listen: Option<Vec<std::net::SocketAddr>>,
     pub(crate) root: Option<PathBuf>,
     pub(crate) sync_uploads: Option<bool>,
+    /// The umask of new files and folders, octal in a string (`"022"`).
+    pub(crate) umask: Option<String>,
+    /// Started as root, become this `USER[:GROUP]` after binding.
+    pub(crate) run_as: Option<String>,
     pub(crate) sendfile: Option<Sendfile>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,
@@ -57,6 +61,7 @@ pub(crate) struct Config {
     pub(crate) passive: PassiveConfig,
     pub(crate) active: ActiveConfig,
     pub(crate) limits: LimitsConfig,
+    pub(crate) ban: BanConfig,
     pub(crate) timeouts: TimeoutsConfig,
     pub(crate) keepalive: KeepaliveConfig,
     #[serde(rename = "host")]
@@ -68,6 +73,8 @@ pub(crate) struct Config {
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
+    /// Memory all blob uploads together may buffer.
+    pub(crate) blob_upload_memory: Option<Size>,
     pub(crate) s3: S3Section,
     pub(crate) quota: QuotaSection,
     pub(crate) rate: RateSection,
@@ -94,6 +101,8 @@ pub(crate) struct RateSection {
     pub(crate) session_upload: Option<Size>,
     pub(crate) account_download: Option<Size>,
     pub(crate) account_upload: Option<Size>,
+    /// The least average rate of a data transfer (`"0"` turns it off).
+    pub(crate) data_minimum: Option<Size>,
 }
 
 /// `[s3]`: where the S3 store of `storage = "s3://..."` is.
@@ -114,6 +123,13 @@ pub(crate) struct AzureSection {
     pub(crate) endpoint: Option<String>,
     /// "placeholder" (a `.placeholder` blob) or "slash" (a `folder/` blob).
     pub(crate) folder_marker: Option<crate::cli::MarkerStyle>,
+    /// The storage accounts that may log in by passthrough; none: all.
+    pub(crate) accounts: Option<Vec<String>>,
+    /// Passthrough without TLS for logins (keys in clear).
+    pub(crate) allow_account_keys_in_clear: Option<bool>,
+    /// SITE CHMOD may make containers of `storage = "azure://ACCOUNT"`
+    /// public.
+    pub(crate) allow_container_public_access: Option<bool>,
 }
 
 /// `[tls]`: FTPS.
@@ -174,6 +190,8 @@ pub(crate) struct PassiveConfig {
     pub(crate) peer_check: Option<bool>,
     /// Share the passive ports between clients by reservation.
     pub(crate) multiplex: Option<bool>,
+    /// Passive listeners one client address may hold at once (0: no cap).
+    pub(crate) max_per_ip: Option<usize>,
 }
 
 /// `[[passive.overrides]]`
@@ -202,9 +220,27 @@ pub(crate) struct ActiveConfig {
 pub(crate) struct LimitsConfig {
     pub(crate) max_sessions: Option<usize>,
     pub(crate) max_sessions_per_ip: Option<usize>,
+    pub(crate) max_unauthenticated_sessions: Option<usize>,
+    pub(crate) max_unauthenticated_sessions_per_ip: Option<usize>,
+    /// IPv6 clients are counted and banned per prefix of this many bits.
+    pub(crate) ipv6_prefix: Option<u8>,
+    /// Logins waiting for a password check before more get 421.
+    pub(crate) login_queue: Option<usize>,
     pub(crate) max_login_failures: Option<u32>,
     pub(crate) failed_login_delay_ms: Option<u64>,
     pub(crate) max_line: Option<usize>,
+}
+
+/// `[ban]`: failed logins that ban an address, and for how long.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct BanConfig {
+    /// Failures within `window_secs` that ban; 0 turns bans off.
+    pub(crate) failures: Option<u32>,
+    pub(crate) window_secs: Option<u64>,
+    /// The first ban; each further one doubles, up to `max_secs`.
+    pub(crate) secs: Option<u64>,
+    pub(crate) max_secs: Option<u64>,
 }
 
 /// `[timeouts]`, in seconds.
@@ -215,6 +251,10 @@ pub(crate) struct TimeoutsConfig {
     pub(crate) idle_secs: Option<u64>,
     pub(crate) data_connect_secs: Option<u64>,
     pub(crate) data_stall_secs: Option<u64>,
+    /// The window `rate.data_minimum` is judged over.
+    pub(crate) data_minimum_window_secs: Option<u64>,
+    /// How long one control reply may take to be written.
+    pub(crate) control_write_secs: Option<u64>,
     pub(crate) shutdown_grace_secs: Option<u64>,
 }
 
@@ -325,6 +365,10 @@ impl Config {
                 .bytes()
                 .map_err(|e| anyhow::anyhow!("quota.limit: {e}"))?;
         }
+        if let Some(size) = &self.blob_upload_memory {
+            size.bytes()
+                .map_err(|e| anyhow::anyhow!("blob_upload_memory: {e}"))?;
+        }
         if let Some(period) = &self.quota.period {
             period
                 .parse::<wharf_session::usage::Period>()
@@ -343,6 +387,7 @@ impl Config {
             ("session_upload", &self.rate.session_upload),
             ("account_download", &self.rate.account_download),
             ("account_upload", &self.rate.account_upload),
+            ("data_minimum", &self.rate.data_minimum),
         ] {
             if let Some(rate) = rate {
                 rate.rate()
@@ -415,11 +460,16 @@ mod tests {
         assert!(config.timeouts.idle_secs.is_some());
         assert!(config.keepalive.retries.is_some());
         assert!(config.limits.max_line.is_some());
+        assert_eq!(config.limits.ipv6_prefix, Some(64));
+        assert_eq!(config.ban.failures, Some(10));
         assert_eq!(config.tls.required.as_deref(), Some("login"));
         assert_eq!(
             config.azure.folder_marker,
             Some(crate::cli::MarkerStyle::Placeholder)
         );
+        assert_eq!(config.azure.accounts, Some(vec!["myaccount".to_owned()]));
+        assert_eq!(config.azure.allow_account_keys_in_clear, Some(false));
+        assert_eq!(config.azure.allow_container_public_access, Some(false));
         assert_eq!(config.quota.limit, Some(Size::Text("10MB".into())));
         assert_eq!(config.quota.accounts.len(), 1);
         assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
@@ -439,6 +489,13 @@ mod tests {
         assert!(error_of(user).contains("user[0].quota (bob)"));
         let ok = Config::parse("[quota]\nlimit = 1000\n[rate]\naccount_download = 4096\n").unwrap();
         assert_eq!(ok.quota.limit, Some(Size::Bytes(1000)));
+    }
+
+    #[test]
+    fn blob_upload_memory_is_a_size() {
+        assert!(error_of("blob_upload_memory = \"lots\"").contains("blob_upload_memory"));
+        let ok = Config::parse("blob_upload_memory = \"64MiB\"\n").unwrap();
+        assert_eq!(ok.blob_upload_memory, Some(Size::Text("64MiB".into())));
     }
 
     #[test]

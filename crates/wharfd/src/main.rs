@@ -1,8 +1,10 @@
 //! `wharfd`: the Wharf FTP server binary.
 
+mod check_gate;
 mod cli;
 mod config;
 mod passthrough;
+mod privileges;
 mod settings;
 mod sizes;
 mod storage;
@@ -135,7 +137,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run()) {
+    let served = match runtime.block_on(prepare()) {
+        Ok(Some(prepared)) => serve_as_planned(&runtime, prepared),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wharfd: error: {e:#}");
@@ -144,15 +151,122 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> Result<()> {
+/// Uploads' temporary files older than this are taken for a crash's
+/// orphans at start. Long, because a live upload in another wharfd on the
+/// same root touches its file only once per 1 MiB chunk (a small upload
+/// only when it ends), and deleting it would fail that upload; an orphan
+/// costs only disk space until the next start.
+const ORPHAN_AGE: Duration = Duration::from_secs(60 * 60);
+
+/// A bound server and what serving it needs.
+struct Prepared {
+    server: Server,
+    /// Lines printed before the listening lines.
+    banner: Vec<String>,
+    tls: Option<Arc<TlsConfig>>,
+    local_roots: Vec<wharf_fs::LocalFs>,
+    plan: privileges::Plan,
+    /// Whether sessions need `CAP_NET_BIND_SERVICE` after a drop.
+    keep_bind: bool,
+}
+
+/// Serves `prepared`. With a privilege drop planned, the drop runs here on
+/// the main thread, outside `runtime` (whose threads glibc's set*id calls
+/// reach, but whose capabilities only the kernel's rules change), and the
+/// server runs on a second runtime started afterwards, so that its threads
+/// inherit exactly the main thread's ids and capabilities. `runtime` stays
+/// up meanwhile: the listeners were bound in it and its I/O driver serves
+/// them.
+fn serve_as_planned(runtime: &tokio::runtime::Runtime, prepared: Prepared) -> Result<()> {
+    let privileges::Plan::Drop(run_as) = &prepared.plan else {
+        return runtime.block_on(serve(prepared));
+    };
+    let run_as = run_as.clone();
+    privileges::drop_to(&run_as, prepared.keep_bind)?;
+    let serving = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    privileges::check_threads(&run_as, prepared.keep_bind)?;
+    tracing::info!(
+        user = %run_as.name,
+        uid = run_as.uid,
+        gid = run_as.gid,
+        kept = if prepared.keep_bind { "CAP_NET_BIND_SERVICE" } else { "none" },
+        "dropped root privileges"
+    );
+    serving.block_on(serve(prepared))
+}
+
+/// Prints the banner, starts the background work and serves until a
+/// signal.
+async fn serve(prepared: Prepared) -> Result<()> {
+    let Prepared {
+        server,
+        banner,
+        tls,
+        local_roots,
+        plan,
+        ..
+    } = prepared;
+    if let Some(tls) = tls {
+        tokio::spawn(reload_certificates(tls));
+    }
+    if !local_roots.is_empty() {
+        tokio::task::spawn_blocking(move || sweep_orphaned_uploads(&local_roots));
+    }
+    let mut out = std::io::stdout().lock();
+    if let privileges::Plan::Drop(run_as) = &plan {
+        writeln!(
+            out,
+            "wharfd: running as {} (uid {}, gid {})",
+            run_as.name, run_as.uid, run_as.gid
+        )?;
+    }
+    for line in &banner {
+        writeln!(out, "wharfd: {line}")?;
+    }
+    for address in server.local_addrs() {
+        writeln!(out, "wharfd: listening on ftp://{address}")?;
+    }
+    for address in server.implicit_addrs() {
+        writeln!(out, "wharfd: listening on ftps://{address}")?;
+    }
+    out.flush()?;
+    drop(out);
+
+    server.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Removes the upload temporary files a crash left in every local root
+/// (see [`ORPHAN_AGE`]), and logs what it did.
+fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
+    let mut total = wharf_fs::Swept::default();
+    for root in roots {
+        let swept = root.sweep_orphaned_uploads(ORPHAN_AGE);
+        total.removed += swept.removed;
+        total.kept_young += swept.kept_young;
+        total.errors += swept.errors;
+    }
+    tracing::info!(
+        removed = total.removed,
+        kept_young = total.kept_young,
+        errors = total.errors,
+        "swept orphaned upload temporary files"
+    );
+}
+
+/// Reads the configuration, opens the storage and binds every listener
+/// (as whoever started wharfd); `None` when there is nothing to serve
+/// (`--hash-password`).
+async fn prepare() -> Result<Option<Prepared>> {
     let cli = Cli::parse();
     if cli.hash_password {
-        return hash_password_from_stdin();
+        return hash_password_from_stdin().map(|()| None);
     }
     let config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    storage::init_upload_memory(cli.blob_upload_memory, config.blob_upload_memory.as_ref())?;
     let folder_marker = cli
         .azure_folder_marker
         .or(config.azure.folder_marker)
@@ -179,6 +293,8 @@ async fn run() -> Result<()> {
         s3_region: &region,
         key_file: key_file.as_deref(),
         azure_folder_marker: folder_marker.clone(),
+        container_public_access: cli.allow_container_public_access
+            || config.azure.allow_container_public_access.unwrap_or(false),
     };
     let storage = match cli.storage.clone().or(config.storage.clone()) {
         Some(url) => {
@@ -189,14 +305,30 @@ async fn run() -> Result<()> {
     };
     let settings = Settings::resolve(&cli, config, one_time_password, storage)?;
     init_logging(settings.log_json);
+    // Looked up before binding: a wrong user stops the server at once.
+    let plan = privileges::plan(settings.run_as.as_deref())?;
+    if matches!(plan, privileges::Plan::StayRoot) {
+        tracing::warn!("{}", privileges::ROOT_WARNING);
+    }
+    let low_data_ports = (
+        settings.options.default_data_port,
+        settings.options.default_data_source_port,
+        settings
+            .options
+            .passive_ports
+            .as_ref()
+            .filter(|_| !settings.options.passive_multiplex)
+            .map(|range| *range.start()),
+    );
     let mut banner_lines = Vec::new();
 
     let mut builder = match settings.azure_endpoint {
         Some(endpoint) => Server::builder(passthrough::AzurePassthrough::new(
             endpoint,
             folder_marker,
+            settings.azure_accounts,
             settings.users,
-        )),
+        )?),
         None => Server::builder(settings.users),
     }
     .options(settings.options);
@@ -209,7 +341,6 @@ async fn run() -> Result<()> {
             banner_lines
                 .push("TLS with a self-signed certificate for localhost (testing only)".to_owned());
         }
-        tokio::spawn(reload_certificates(tls.config.clone()));
     }
     for (name, users) in settings.hosts {
         builder = builder.virtual_host(&name, Arc::new(users));
@@ -224,20 +355,29 @@ async fn run() -> Result<()> {
     }
     let server = builder.bind().await?;
 
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "wharfd: serving {}", settings.root.display())?;
-    for line in settings.banner.iter().chain(&banner_lines) {
-        writeln!(out, "wharfd: {line}")?;
+    let control_ports: Vec<u16> = server
+        .local_addrs()
+        .iter()
+        .chain(&server.implicit_addrs())
+        .map(std::net::SocketAddr::port)
+        .collect();
+    let (default_data_port, default_data_source_port, passive_low) = low_data_ports;
+    let keep_bind = privileges::LowPorts {
+        control_ports: &control_ports,
+        default_data_port,
+        default_data_source_port,
+        passive_low,
     }
-    for address in server.local_addrs() {
-        writeln!(out, "wharfd: listening on ftp://{address}")?;
-    }
-    for address in server.implicit_addrs() {
-        writeln!(out, "wharfd: listening on ftps://{address}")?;
-    }
-    out.flush()?;
-    drop(out);
-
-    server.run_until(shutdown_signal()).await?;
-    Ok(())
+    .needed();
+    let mut banner = vec![format!("serving {}", settings.root.display())];
+    banner.extend(settings.banner);
+    banner.extend(banner_lines);
+    Ok(Some(Prepared {
+        server,
+        banner,
+        tls: settings.tls.map(|tls| tls.config),
+        local_roots: settings.local_roots,
+        plan,
+        keep_bind,
+    }))
 }

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use wharf_fs::LocalFs;
+use wharf_session::defence::HashingGate;
 use wharf_session::{
     IpNetwork, Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy, UserList,
 };
 use wharf_vfs::Vfs;
 
-use crate::cli::{Cli, parse_port_range, public_ip};
+use crate::cli::{Cli, parse_port_range, parse_umask, public_ip};
 use crate::config::{Config, Sendfile, UserEntry, load_users, relative_to};
 use crate::sizes::Size;
 use crate::tls_settings::{TlsSettings, tls_settings};
@@ -41,8 +42,15 @@ pub(crate) struct Settings {
     pub(crate) tls: Option<TlsSettings>,
     /// Seed 000's bridge: the blob endpoint, when logins go to Azure.
     pub(crate) azure_endpoint: Option<String>,
+    /// The storage accounts that may log in by passthrough; empty: all.
+    pub(crate) azure_accounts: Vec<String>,
     /// Quotas and account bandwidth.
     pub(crate) usage: UsagePlan,
+    /// Every local root opened, for the start-up sweep of orphaned
+    /// upload temporary files.
+    pub(crate) local_roots: Vec<LocalFs>,
+    /// `--run-as` / `run_as`: who to become after binding, when root.
+    pub(crate) run_as: Option<String>,
 }
 
 /// Opens each distinct root directory once; with `--storage`, every user
@@ -53,6 +61,10 @@ struct Roots {
     fixed: Option<Arc<dyn Vfs>>,
     /// Skip the sync of finished uploads (`--sync-uploads off`).
     no_sync: bool,
+    /// `--umask` / `umask`.
+    umask: u32,
+    /// The same roots as `LocalFs`, for the start-up sweep.
+    local: Vec<LocalFs>,
 }
 
 impl Roots {
@@ -64,11 +76,12 @@ impl Roots {
             return Ok(vfs.clone());
         }
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let vfs: Arc<dyn Vfs> = Arc::new(
-            LocalFs::new(dir)
-                .with_context(|| format!("cannot serve {}", dir.display()))?
-                .with_sync(!self.no_sync),
-        );
+        let local = LocalFs::new(dir)
+            .with_context(|| format!("cannot serve {}", dir.display()))?
+            .with_sync(!self.no_sync)
+            .with_umask(self.umask);
+        self.local.push(local.clone());
+        let vfs: Arc<dyn Vfs> = Arc::new(local);
         self.opened.insert(dir.to_owned(), vfs.clone());
         Ok(vfs)
     }
@@ -149,6 +162,11 @@ impl Settings {
                 .sync_uploads
                 .as_deref()
                 .map_or(config.sync_uploads == Some(false), |value| value == "off"),
+            umask: match (cli.umask, &config.umask) {
+                (Some(umask), _) => umask,
+                (None, Some(text)) => parse_umask(text).map_err(|e| anyhow!("umask: {e}"))?,
+                (None, None) => 0o022,
+            },
             ..Roots::default()
         };
         let listen = if !cli.listen.is_empty() {
@@ -172,7 +190,8 @@ impl Settings {
             None => (roots.open(&root)?, None),
         };
 
-        let mut users = UserList::new();
+        let gate = hashing_gate(cli, &config);
+        let mut users = UserList::new().with_hashing_gate(gate.clone());
         let mut banner = Vec::new();
         let mut entries = config.users.clone();
         if let Some(file) = cli.users_file.clone().or(config.users_file.clone()) {
@@ -230,7 +249,8 @@ impl Settings {
                 entries.extend(load_users(file)?);
             }
             host_entries.extend(entries.iter().cloned());
-            let mut list = add_users(UserList::new(), &entries, &host_root, &mut roots)
+            let list = UserList::new().with_hashing_gate(gate.clone());
+            let mut list = add_users(list, &entries, &host_root, &mut roots)
                 .with_context(|| format!("host {}", host.name))?;
             if host.anonymous {
                 list = list.with_anonymous(roots.open(&host_root)?);
@@ -240,6 +260,10 @@ impl Settings {
 
         let all_users: Vec<&UserEntry> = entries.iter().chain(&host_entries).collect();
         let usage = UsagePlan::resolve(cli, &config, &all_users)?;
+        usage.refuse_reachable_store(
+            storage_name.as_deref(),
+            roots.opened.keys().map(PathBuf::as_path),
+        )?;
         let tls = tls_settings(cli, &config)?;
         let mut options = options(cli, &config)?;
         let required = cli
@@ -262,12 +286,17 @@ impl Settings {
             .or(config.tls.reuse_required)
             .unwrap_or(true);
         options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
+        let azure_accounts = crate::passthrough::allowed_accounts(cli, &config)?;
+        if azure_endpoint.is_some() {
+            crate::passthrough::refuse_keys_in_clear(cli, &config, &options.tls_policy)?;
+        }
         if let Some(name) = &storage_name {
             banner.push(format!("storage: {name}"));
         }
         Ok(Self {
             usage,
             azure_endpoint,
+            azure_accounts,
             tls,
             listen,
             root,
@@ -276,7 +305,52 @@ impl Settings {
             hosts,
             log_json: cli.log_json || config.log_json.unwrap_or(false),
             banner,
+            local_roots: roots.local,
+            run_as: cli.run_as.clone().or(config.run_as.clone()),
         })
+    }
+}
+
+/// Limits on connections not logged in, IPv6 grouping and bans.
+fn login_defence(o: &mut Options, cli: &Cli, config: &Config) -> Result<()> {
+    let (limits, ban, defaults) = (&config.limits, &config.ban, Options::default());
+    o.max_unauthenticated_sessions = cli
+        .max_unauthenticated_sessions
+        .or(limits.max_unauthenticated_sessions)
+        .unwrap_or(defaults.max_unauthenticated_sessions);
+    o.max_unauthenticated_sessions_per_ip = cli
+        .max_unauthenticated_sessions_per_ip
+        .or(limits.max_unauthenticated_sessions_per_ip)
+        .unwrap_or(defaults.max_unauthenticated_sessions_per_ip);
+    o.ipv6_prefix = cli
+        .ipv6_prefix
+        .or(limits.ipv6_prefix)
+        .unwrap_or(defaults.ipv6_prefix);
+    if o.ipv6_prefix > 128 {
+        return Err(anyhow!(
+            "limits.ipv6_prefix: {} is not 0 to 128",
+            o.ipv6_prefix
+        ));
+    }
+    let policy = &mut o.login_ban;
+    policy.max_failures = cli
+        .ban_failures
+        .or(ban.failures)
+        .unwrap_or(policy.max_failures);
+    policy.window = secs(cli.ban_window_secs.or(ban.window_secs), policy.window);
+    policy.ban = secs(cli.ban_secs.or(ban.secs), policy.ban);
+    policy.max_ban = secs(cli.ban_max_secs.or(ban.max_secs), policy.max_ban).max(policy.ban);
+    Ok(())
+}
+
+/// The one argon2 gate every user list of the server shares.
+fn hashing_gate(cli: &Cli, config: &Config) -> HashingGate {
+    match cli.login_queue.or(config.limits.login_queue) {
+        Some(queue) => HashingGate::new(
+            std::thread::available_parallelism().map_or(1, usize::from),
+            queue,
+        ),
+        None => HashingGate::default(),
     }
 }
 
@@ -315,6 +389,10 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .unwrap_or(defaults.passive_peer_check);
     o.active_any_address = cli.active_any_address || config.active.any_address.unwrap_or(false);
     o.passive_multiplex = cli.passive_multiplex || config.passive.multiplex.unwrap_or(false);
+    o.max_passive_per_ip = config
+        .passive
+        .max_per_ip
+        .unwrap_or(defaults.max_passive_per_ip);
     o.default_data_port = match cli.default_data_port.as_deref() {
         Some(value) => value == "on",
         None => config
@@ -335,6 +413,7 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .max_sessions_per_ip
         .or(limits.max_sessions_per_ip)
         .unwrap_or(defaults.max_sessions_per_ip);
+    login_defence(&mut o, cli, config)?;
     o.max_login_failures = cli
         .max_login_failures
         .or(limits.max_login_failures)
@@ -366,6 +445,12 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
     o.idle_timeout = secs(cli.idle_timeout.or(t.idle_secs), defaults.idle_timeout);
     o.data_connect_timeout = secs(t.data_connect_secs, defaults.data_connect_timeout);
     o.data_stall_timeout = secs(t.data_stall_secs, defaults.data_stall_timeout);
+    o.min_data_rate = match (cli.min_data_rate, &config.rate.data_minimum) {
+        (None, None) => defaults.min_data_rate,
+        (flag, size) => rate(flag, size, "data_minimum")?,
+    };
+    o.min_data_rate_window = secs(t.data_minimum_window_secs, defaults.min_data_rate_window);
+    o.control_write_timeout = secs(t.control_write_secs, defaults.control_write_timeout);
     o.shutdown_grace = secs(t.shutdown_grace_secs, defaults.shutdown_grace);
 
     let k = &config.keepalive;
@@ -424,6 +509,32 @@ mod tests {
         );
         // No user configured: the one-time default user is announced.
         assert!(s.banner.iter().any(|l| l.contains("password: otp")));
+    }
+
+    #[test]
+    fn login_defence_from_flags_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        let config = format!(
+            "root = {root:?}\n[limits]\nmax_unauthenticated_sessions = 5\nipv6_prefix = 48\n[ban]\nfailures = 4\nsecs = 30\nmax_secs = 10",
+        );
+        let flags = [
+            "--ban-failures",
+            "6",
+            "--max-unauthenticated-sessions-per-ip",
+            "2",
+        ];
+        let o = resolve(&flags, &config).options;
+        let unauthenticated = (
+            o.max_unauthenticated_sessions,
+            o.max_unauthenticated_sessions_per_ip,
+        );
+        assert_eq!(unauthenticated, (5, 2));
+        assert_eq!((o.ipv6_prefix, o.login_ban.max_failures), (48, 6));
+        // The longest ban is never shorter than the first.
+        let thirty = Duration::from_secs(30);
+        assert_eq!((o.login_ban.ban, o.login_ban.max_ban), (thirty, thirty));
+        assert_eq!(o.login_ban.window, Options::default().login_ban.window);
     }
 
     #[test]

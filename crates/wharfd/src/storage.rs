@@ -12,13 +12,20 @@
 //! Azure account key, or `ACCESS_KEY_ID:SECRET` for S3), else the
 //! environment (`AZURE_STORAGE_KEY`; `AWS_ACCESS_KEY_ID` and
 //! `AWS_SECRET_ACCESS_KEY`).
+//!
+//! The users share one account that none of them owns, so SITE CHMOD on a
+//! container (its public access: open to anyone on the internet, not only
+//! to them) is refused with 550 unless `--allow-container-public-access`.
+//! A usage store inside this view is refused at start (`usage.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View};
+use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
+
+use crate::sizes::Size;
 
 /// A parsed `--storage` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +80,9 @@ pub(crate) struct StorageAccess<'a> {
     pub(crate) key_file: Option<&'a Path>,
     /// What keeps an empty folder in an Azure container.
     pub(crate) azure_folder_marker: FolderMarker,
+    /// Whether the users of `--storage azure://ACCOUNT` may make a
+    /// container public (`--allow-container-public-access`).
+    pub(crate) container_public_access: bool,
 }
 
 impl StorageAccess<'_> {
@@ -116,6 +126,24 @@ fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
     Ok(values.join(":"))
 }
 
+/// `--blob-upload-memory` / `blob_upload_memory`: sizes the one budget that
+/// every blob upload of the process counts against (`--storage` and
+/// `--azure-passthrough` alike), before any store is opened. The budget's
+/// size, as rounded.
+pub(crate) fn init_upload_memory(flag: Option<u64>, config: Option<&Size>) -> Result<u64> {
+    let bytes = match (flag, config) {
+        (Some(bytes), _) => bytes,
+        (None, Some(size)) => size
+            .bytes()
+            .map_err(|e| anyhow!("blob_upload_memory: {e}"))?,
+        (None, None) => wharf_blob::memory::DEFAULT_UPLOAD_MEMORY,
+    };
+    if !UploadMemory::init_shared(bytes) {
+        bail!("the blob upload memory budget was in use before it was sized");
+    }
+    Ok(UploadMemory::shared().limit())
+}
+
 /// Opens the store and checks it answers (one listing call).
 pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result<Arc<dyn Vfs>> {
     let mut marker = FolderMarker::default();
@@ -130,7 +158,11 @@ pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result
             (access.s3_store()?, view)
         }
     };
-    let config = BlobConfig::new(store, view).with_folder_marker(marker);
+    // One account, several users: none of them owns it, and a public
+    // container is open to everyone, not only to them.
+    let config = BlobConfig::new(store, view)
+        .with_folder_marker(marker)
+        .with_container_access_changes(access.container_public_access);
     let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its

@@ -27,7 +27,7 @@ use crate::config::{Config, UserEntry};
 use crate::settings::rate;
 use crate::sizes::Size;
 
-use crate::storage::StorageAccess;
+use crate::storage::{StorageAccess, StorageUrl};
 
 /// A parsed `--usage-store`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +179,109 @@ impl UsagePlan {
     }
 }
 
+impl std::fmt::Display for UsageStoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail = |prefix: &str| {
+            if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("/{prefix}")
+            }
+        };
+        match self {
+            Self::Dir(dir) => write!(f, "{}", dir.display()),
+            Self::Azure {
+                account,
+                container,
+                prefix,
+            } => write!(f, "azure://{account}/{container}{}", tail(prefix)),
+            Self::S3 { bucket, prefix } => write!(f, "s3://{bucket}{}", tail(prefix)),
+        }
+    }
+}
+
+impl UsagePlan {
+    /// Refuses a usage store that FTP users could reach: its container or
+    /// bucket inside the `--storage` view (the account view holds every
+    /// container of the account; `s3://` every bucket the key lists), or its
+    /// directory inside a served root (or a root inside it).
+    ///
+    /// Refusing was chosen over hiding the records' prefix from the view:
+    /// hiding would have to hold in every path of the back-end (listings,
+    /// reads, writes, deletes, folder and container renames and deletes,
+    /// which copy or remove everything under them) and one missed path
+    /// would let any writable user reset every account's quota. A store
+    /// outside the view is out of reach by construction.
+    pub(crate) fn refuse_reachable_store<'a>(
+        &self,
+        storage: Option<&str>,
+        local_roots: impl IntoIterator<Item = &'a std::path::Path>,
+    ) -> Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let storage_url = storage.map(StorageUrl::parse).transpose()?;
+        let reachable = match (store, &storage_url) {
+            (UsageStoreUrl::Dir(dir), _) => {
+                let dir = resolved(dir);
+                local_roots.into_iter().any(|root| {
+                    let root = resolved(root);
+                    dir.starts_with(&root) || root.starts_with(&dir)
+                })
+            }
+            (
+                UsageStoreUrl::Azure {
+                    account, container, ..
+                },
+                Some(StorageUrl::Azure {
+                    account: served,
+                    container: view,
+                }),
+            ) => {
+                served.eq_ignore_ascii_case(account)
+                    && view
+                        .as_ref()
+                        .is_none_or(|c| c.eq_ignore_ascii_case(container))
+            }
+            (UsageStoreUrl::S3 { bucket, .. }, Some(StorageUrl::S3 { bucket: view })) => {
+                view.as_ref().is_none_or(|b| b == bucket)
+            }
+            _ => false,
+        };
+        if reachable {
+            let seen =
+                storage.map_or_else(|| "the FTP root".to_owned(), |s| format!("--storage {s}"));
+            bail!(
+                "--usage-store {store} is inside what FTP users see ({seen}): any writable user could \
+                 delete or rewrite the usage records and so every quota. Keep them out of the view: \
+                 another container or bucket (serve one with --storage azure://ACCOUNT/CONTAINER or \
+                 s3://BUCKET), another account, or a directory outside every root"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `path` made absolute with symbolic links resolved as far as it exists.
+fn resolved(path: &std::path::Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut existing = absolute.as_path();
+    let mut missing = Vec::new();
+    loop {
+        if let Ok(mut real) = existing.canonicalize() {
+            real.extend(missing.iter().rev());
+            return real;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
 /// Opens the store; a blob store is read once so that a wrong key or
 /// endpoint stops the server at start.
 pub(crate) async fn open_store(
@@ -275,6 +378,51 @@ impl UsageStore for BlobUsageStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(store: &str, storage: Option<&str>, roots: &[&std::path::Path]) -> bool {
+        let plan = UsagePlan {
+            store: Some(UsageStoreUrl::parse(store).unwrap()),
+            ..UsagePlan::default()
+        };
+        plan.refuse_reachable_store(storage, roots.iter().copied())
+            .is_err()
+    }
+
+    #[test]
+    fn a_store_inside_the_ftp_view_is_refused() {
+        let view = Some("azure://acct");
+        assert!(refused("azure://acct/usage", view, &[]));
+        assert!(refused("azure://ACCT/usage/p", view, &[]));
+        assert!(!refused("azure://other/usage", view, &[]));
+        let one = Some("azure://acct/box");
+        assert!(refused("azure://acct/box/wharf", one, &[]));
+        assert!(!refused("azure://acct/usage", one, &[]));
+        assert!(refused("s3://usage", Some("s3://"), &[]));
+        assert!(refused("s3://box/p", Some("s3://box"), &[]));
+        assert!(!refused("s3://usage", Some("s3://box"), &[]));
+        assert!(!refused("s3://usage", view, &[]));
+        assert!(!refused("azure://acct/usage", Some("s3://"), &[]));
+        // Local: the store inside a root, or a root inside the store.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        let inside = root.join("a/../usage");
+        assert!(refused(inside.to_str().unwrap(), None, &[&root]));
+        assert!(refused(dir.path().to_str().unwrap(), None, &[&root]));
+        let beside = dir.path().join("usage");
+        assert!(!refused(beside.to_str().unwrap(), None, &[&root]));
+        // Through a symbolic link into the root.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&root, &link).unwrap();
+        assert!(refused(
+            link.join("usage").to_str().unwrap(),
+            None,
+            &[&root]
+        ));
+        // A blob store is never in a local root, nor a directory in a blob view.
+        assert!(!refused("azure://acct/usage", None, &[&root]));
+        assert!(!refused(beside.to_str().unwrap(), view, &[]));
+    }
 
     #[test]
     fn store_urls() {

@@ -98,8 +98,8 @@ fn a_download_stops_exactly_at_the_quota_and_later_ones_are_refused() {
         text.contains("daily quota of 200000 bytes") && text.contains("resets at"),
         "{text}"
     );
-    // Listings and SITE QUOTA still work over quota.
-    assert_eq!(step(&result, 0, 2)["reply"], "226");
+    // A listing is refused like a download; SITE QUOTA still works.
+    assert_eq!(step(&result, 0, 2)["reply"], "451");
     let quota = step(&result, 0, 3);
     assert_eq!(quota["reply"], "200", "{quota}");
     assert!(number(&quota["used"]) > 200_000);

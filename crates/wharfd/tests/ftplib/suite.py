@@ -36,6 +36,7 @@ from wharf_e2e import (  # noqa: E402,F401
     data_connections,
     data_modes,
     framing,
+    hostile,
     ftps,
     ftps_commands,
     listings,
