@@ -1,4 +1,4 @@
-//! LIST, NLST, MLSD over the data connection; MLST and STAT <path> over the
+//! LIST, NLST, MLSD over the data connection; MLST and `STAT <path>` over the
 //! control connection (RFC 959 4.1.3, RFC 3659 section 7).
 
 use std::time::SystemTime;
@@ -12,7 +12,8 @@ use wharf_vfs::next_entry;
 
 use super::Handled;
 use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
-use crate::data::transfer::{Pacing, TransferJob, Work};
+use crate::data::meter::Pacing;
+use crate::data::transfer::{TransferJob, Work};
 use crate::quota::Direction;
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};

@@ -8,9 +8,11 @@ use wharf_vfs::{VPath, Vfs, VfsError, VfsErrorKind, WriteMode};
 
 use super::Handled;
 use crate::data::downloads::Way;
+use crate::data::meter::Pacing;
 use crate::data::plan::DataPlan;
-use crate::data::transfer::{Pacing, TransferJob, Work, quota_code};
+use crate::data::transfer::{TransferJob, Work};
 use crate::quota::{Direction, QuotaHook};
+use crate::session::reply_map::quota_code;
 use crate::session::reply_map::{reply_for, sentence, shown};
 use crate::session::{Outcome, Session};
 

@@ -15,7 +15,8 @@ use tokio::io::Interest;
 use tokio::net::TcpStream;
 use wharf_vfs::{VPath, VfsError};
 
-use super::transfer::{Limits, Meter, TransferError, stalled};
+use super::meter::{Limits, Meter, stalled};
+use super::outcome::TransferError;
 use super::watchdog::FloorCheck;
 
 /// Bytes handed to the kernel per quota check and throttle step.

@@ -2,11 +2,9 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::AtomicU64;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{FileReader, Upload, VPath, VfsError};
 
 use bytes::BytesMut;
@@ -16,14 +14,13 @@ use wharf_proto::error::BlockError;
 use super::ascii::{FromCrlf, ToCrlf};
 use super::downloads::Running;
 use super::listing::{ListError, Listing};
+use super::meter::{Limits, Meter, Pacing, stalled};
+use super::outcome::{Finished, TransferError};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
-use super::watchdog::{DataTimeout, RateFloor, Watched};
-use crate::quota::{Direction, QuotaExceeded, QuotaHook};
-use crate::session::reply_map::{reply_for, shown};
-use crate::throttle::{self, Throttle};
-use crate::usage::AccountUsage;
+use super::watchdog::Watched;
+use crate::quota::{Direction, QuotaHook};
 
 /// What a transfer does once its data connection is open.
 pub(crate) enum Work {
@@ -57,74 +54,6 @@ pub(crate) struct TransferJob {
     /// A download, counted among the server's downloads in flight until
     /// the job ends.
     pub(crate) running: Option<Running>,
-}
-
-/// The throttles a transfer waits for, in its direction.
-#[derive(Default)]
-pub(crate) struct Pacing {
-    pub(crate) session: Option<Arc<Throttle>>,
-    pub(crate) account: Option<Arc<AccountUsage>>,
-}
-
-impl Pacing {
-    /// Waits until `bytes` more may go; at once without limits.
-    async fn pace(&self, direction: Direction, bytes: usize) {
-        let account = self.account.as_deref().and_then(|a| a.throttle(direction));
-        if self.session.is_none() && account.is_none() {
-            return;
-        }
-        throttle::pace(&[self.session.as_deref(), account], bytes as u64).await;
-    }
-}
-
-/// Buffer size, stall limit and rate floor.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    pub(crate) buffer: usize,
-    pub(crate) stall: Duration,
-    pub(crate) floor: RateFloor,
-}
-
-/// How a transfer failed.
-#[derive(Debug)]
-pub(crate) enum TransferError {
-    /// The data connection never opened.
-    Connect(io::Error),
-    /// It broke during the transfer.
-    Broken(io::Error),
-    /// No byte moved for the stall timeout.
-    Stalled,
-    /// The connection moved fewer bytes than the rate floor asks.
-    TooSlow(DataTimeout),
-    /// The storage failed.
-    Storage(VfsError),
-    /// The login's quota stopped it.
-    Quota(QuotaExceeded, Direction),
-}
-
-impl TransferError {
-    /// A failed read or write on the data connection: broken, or given up
-    /// by the watchdog.
-    pub(crate) fn data(error: io::Error) -> Self {
-        match DataTimeout::of(&error) {
-            Some(DataTimeout::Stalled(_)) => Self::Stalled,
-            Some(slow @ DataTimeout::TooSlow { .. }) => Self::TooSlow(slow),
-            None => Self::Broken(error),
-        }
-    }
-}
-
-impl From<DataTimeout> for TransferError {
-    fn from(timeout: DataTimeout) -> Self {
-        Self::data(io::Error::new(io::ErrorKind::TimedOut, timeout))
-    }
-}
-
-/// How a transfer ended, and in MODE B the data connection to keep for the
-/// next one.
-pub(crate) struct Finished {
-    pub(crate) result: Result<u64, TransferError>,
-    pub(crate) keep: Option<Box<dyn DataIo>>,
 }
 
 /// Runs `job`; `progress` counts file bytes moved so far (for STAT).
@@ -209,74 +138,6 @@ async fn move_data(
     Ok((moved, None))
 }
 
-/// Counts file bytes for STAT, tells the quota hooks, and paces the
-/// transfer to its bandwidth limits.
-pub(crate) struct Meter<'a> {
-    progress: &'a AtomicU64,
-    quotas: &'a [Arc<dyn QuotaHook>],
-    pacing: &'a Pacing,
-    direction: Direction,
-    total: u64,
-}
-
-impl<'a> Meter<'a> {
-    fn new(
-        progress: &'a AtomicU64,
-        quotas: &'a [Arc<dyn QuotaHook>],
-        pacing: &'a Pacing,
-        direction: Direction,
-    ) -> Self {
-        Self {
-            progress,
-            quotas,
-            pacing,
-            direction,
-            total: 0,
-        }
-    }
-
-    /// File bytes moved so far.
-    pub(crate) fn total(&self) -> u64 {
-        self.total
-    }
-
-    /// Lets `bytes` move once the bandwidth limits allow: all of them, or,
-    /// when a quota runs out, how many still fit and the error that stops
-    /// the transfer after them.
-    pub(crate) async fn admit(&mut self, bytes: usize) -> (usize, Option<TransferError>) {
-        let mut allowed = bytes;
-        let mut stop = None;
-        for quota in self.quotas {
-            if let Err(e) = quota.consume(self.direction, allowed as u64) {
-                allowed = allowed.min(usize::try_from(e.allowed).unwrap_or(usize::MAX));
-                stop = Some(TransferError::Quota(e, self.direction));
-            }
-        }
-        self.pacing.pace(self.direction, allowed).await;
-        self.total += allowed as u64;
-        self.progress.store(self.total, Ordering::Relaxed);
-        (allowed, stop)
-    }
-
-    /// Like [`Meter::admit`] for uploads: over quota, nothing is kept.
-    async fn admit_all(&mut self, bytes: usize) -> Result<(), TransferError> {
-        match self.admit(bytes).await {
-            (_, Some(stop)) => Err(stop),
-            (_, None) => Ok(()),
-        }
-    }
-}
-
-/// Awaits `io` unless it makes no progress for the stall timeout.
-pub(crate) async fn stalled<T>(
-    limits: Limits,
-    io: impl Future<Output = T>,
-) -> Result<T, TransferError> {
-    tokio::time::timeout(limits.stall, io)
-        .await
-        .map_err(|_| TransferError::Stalled)
-}
-
 async fn send<W: AsyncWrite + Unpin>(
     mut reader: FileReader,
     dst: &mut W,
@@ -301,7 +162,7 @@ async fn send<W: AsyncWrite + Unpin>(
                 block::encode_eof(&mut framed);
                 dst.write_all(&framed).await.map_err(TransferError::data)?;
             }
-            return Ok(meter.total);
+            return Ok(meter.total());
         }
         let take = ready.len().min(limits.buffer);
         let wire = if ascii {
@@ -370,7 +231,7 @@ async fn receive<R: AsyncRead + Unpin>(
             }
             stalled(limits, upload.flush()).await?.map_err(storage)?;
             upload.finish().await.map_err(TransferError::Storage)?;
-            return Ok(meter.total);
+            return Ok(meter.total());
         }
         // Over quota: return before writing, which drops (discards) the upload.
         meter.admit_all(n).await?;
@@ -430,7 +291,7 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
                     }
                     stalled(limits, upload.flush()).await?.map_err(storage)?;
                     upload.finish().await.map_err(TransferError::Storage)?;
-                    return Ok(meter.total);
+                    return Ok(meter.total());
                 }
                 BlockEvent::RestartMarker(_)
                 | BlockEvent::SuspectedErrors
@@ -448,55 +309,5 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
                 "the data connection closed before the MODE B end-of-file block",
             )));
         }
-    }
-}
-
-/// The final reply of a transfer.
-pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> Reply {
-    match result {
-        Ok(bytes) => Reply::new(
-            ReplyCode::CLOSING_DATA_CONNECTION,
-            &format!("Transfer complete, {bytes} bytes."),
-        ),
-        Err(TransferError::Connect(e)) => Reply::new(
-            ReplyCode::CANT_OPEN_DATA_CONNECTION,
-            &format!("Cannot open data connection: {e}."),
-        ),
-        Err(TransferError::Broken(e)) => Reply::new(
-            ReplyCode::CONNECTION_CLOSED,
-            &format!("Data connection broken, transfer aborted: {e}."),
-        ),
-        Err(TransferError::Quota(e, direction)) => {
-            Reply::new(quota_code(*direction), &format!("Transfer stopped: {e}."))
-        }
-        Err(TransferError::Stalled) => Reply::new(
-            ReplyCode::CONNECTION_CLOSED,
-            "Data connection stalled, transfer aborted.",
-        ),
-        Err(TransferError::TooSlow(why)) => Reply::new(
-            ReplyCode::CONNECTION_CLOSED,
-            &format!("Data connection too slow ({why}), transfer aborted."),
-        ),
-        Err(TransferError::Storage(e)) => {
-            let reply = reply_for(e, path);
-            // A storage failure mid-transfer is "local error" unless it is
-            // the quota (552) or a name problem (553).
-            match reply.code().get() {
-                552..=554 => reply,
-                _ => Reply::new(
-                    ReplyCode::LOCAL_ERROR,
-                    &format!("{}: transfer failed: {e}.", shown(path)),
-                ),
-            }
-        }
-    }
-}
-
-/// The reply code of a quota refusal: RFC 959 gives RETR `451` (local
-/// error) and the storing commands `552` (storage allocation exceeded).
-pub(crate) fn quota_code(direction: Direction) -> ReplyCode {
-    match direction {
-        Direction::Download => ReplyCode::LOCAL_ERROR,
-        Direction::Upload => ReplyCode::EXCEEDED_STORAGE,
     }
 }

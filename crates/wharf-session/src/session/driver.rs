@@ -23,14 +23,16 @@ use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 use super::control_reader::ControlReader;
 use super::control_stream::ControlStream;
 use super::counted::Counted;
+use super::reply_map::final_reply;
 use super::reply_map::sentence;
 use super::reply_writer::ReplyWriter;
 use super::state::LoginState;
 use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
+use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
-use crate::data::transfer::{self, Finished, TransferError, final_reply};
+use crate::data::transfer;
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;

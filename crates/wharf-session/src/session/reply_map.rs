@@ -1,4 +1,5 @@
-//! Storage errors to FTP replies, in one place.
+//! Storage errors and transfer outcomes to FTP replies, in one place: the
+//! data layer returns typed results and knows no reply codes.
 //!
 //! | kind | reply |
 //! |---|---|
@@ -9,9 +10,16 @@
 //! | Unsupported | 504 |
 //! | Transient | 450 (busy: try again) |
 //! | Other | 451 |
+//!
+//! A transfer ends in `226`, or `425` (no data connection), `426` (broken,
+//! stalled, too slow), `451`/`552` (quota, by direction), or the storage
+//! error's reply above (`451` mid-transfer unless it is `552`-`554`).
 
 use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
+
+use crate::data::outcome::TransferError;
+use crate::quota::Direction;
 
 /// The reply for a storage error on `path`.
 pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
@@ -52,6 +60,56 @@ pub(crate) fn shown(path: &VPath) -> String {
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text.into_owned(),
+    }
+}
+
+/// The final reply of a transfer.
+pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> Reply {
+    match result {
+        Ok(bytes) => Reply::new(
+            ReplyCode::CLOSING_DATA_CONNECTION,
+            &format!("Transfer complete, {bytes} bytes."),
+        ),
+        Err(TransferError::Connect(e)) => Reply::new(
+            ReplyCode::CANT_OPEN_DATA_CONNECTION,
+            &format!("Cannot open data connection: {e}."),
+        ),
+        Err(TransferError::Broken(e)) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            &format!("Data connection broken, transfer aborted: {e}."),
+        ),
+        Err(TransferError::Quota(e, direction)) => {
+            Reply::new(quota_code(*direction), &format!("Transfer stopped: {e}."))
+        }
+        Err(TransferError::Stalled) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            "Data connection stalled, transfer aborted.",
+        ),
+        Err(TransferError::TooSlow(why)) => Reply::new(
+            ReplyCode::CONNECTION_CLOSED,
+            &format!("Data connection too slow ({why}), transfer aborted."),
+        ),
+        Err(TransferError::Storage(e)) => {
+            let reply = reply_for(e, path);
+            // A storage failure mid-transfer is "local error" unless it is
+            // the quota (552) or a name problem (553).
+            match reply.code().get() {
+                552..=554 => reply,
+                _ => Reply::new(
+                    ReplyCode::LOCAL_ERROR,
+                    &format!("{}: transfer failed: {e}.", shown(path)),
+                ),
+            }
+        }
+    }
+}
+
+/// The reply code of a quota refusal: RFC 959 gives RETR `451` (local
+/// error) and the storing commands `552` (storage allocation exceeded).
+pub(crate) fn quota_code(direction: Direction) -> ReplyCode {
+    match direction {
+        Direction::Download => ReplyCode::LOCAL_ERROR,
+        Direction::Upload => ReplyCode::EXCEEDED_STORAGE,
     }
 }
 

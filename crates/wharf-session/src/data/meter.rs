@@ -1,0 +1,107 @@
+//! What every transfer step passes through: the quota hooks, the
+//! bandwidth limits, the STAT progress count, and the bound on storage
+//! waits. The data connection's own bounds are in `watchdog.rs`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use super::outcome::TransferError;
+use super::watchdog::RateFloor;
+use crate::quota::{Direction, QuotaHook};
+use crate::throttle::{self, Throttle};
+use crate::usage::AccountUsage;
+
+/// The throttles a transfer waits for, in its direction.
+#[derive(Default)]
+pub(crate) struct Pacing {
+    pub(crate) session: Option<Arc<Throttle>>,
+    pub(crate) account: Option<Arc<AccountUsage>>,
+}
+
+impl Pacing {
+    /// Waits until `bytes` more may go; at once without limits.
+    async fn pace(&self, direction: Direction, bytes: usize) {
+        let account = self.account.as_deref().and_then(|a| a.throttle(direction));
+        if self.session.is_none() && account.is_none() {
+            return;
+        }
+        throttle::pace(&[self.session.as_deref(), account], bytes as u64).await;
+    }
+}
+
+/// Buffer size, stall limit and rate floor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) buffer: usize,
+    pub(crate) stall: Duration,
+    pub(crate) floor: RateFloor,
+}
+
+/// Counts file bytes for STAT, tells the quota hooks, and paces the
+/// transfer to its bandwidth limits.
+pub(crate) struct Meter<'a> {
+    progress: &'a AtomicU64,
+    quotas: &'a [Arc<dyn QuotaHook>],
+    pacing: &'a Pacing,
+    direction: Direction,
+    total: u64,
+}
+
+impl<'a> Meter<'a> {
+    pub(crate) fn new(
+        progress: &'a AtomicU64,
+        quotas: &'a [Arc<dyn QuotaHook>],
+        pacing: &'a Pacing,
+        direction: Direction,
+    ) -> Self {
+        Self {
+            progress,
+            quotas,
+            pacing,
+            direction,
+            total: 0,
+        }
+    }
+
+    /// File bytes moved so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Lets `bytes` move once the bandwidth limits allow: all of them, or,
+    /// when a quota runs out, how many still fit and the error that stops
+    /// the transfer after them.
+    pub(crate) async fn admit(&mut self, bytes: usize) -> (usize, Option<TransferError>) {
+        let mut allowed = bytes;
+        let mut stop = None;
+        for quota in self.quotas {
+            if let Err(e) = quota.consume(self.direction, allowed as u64) {
+                allowed = allowed.min(usize::try_from(e.allowed).unwrap_or(usize::MAX));
+                stop = Some(TransferError::Quota(e, self.direction));
+            }
+        }
+        self.pacing.pace(self.direction, allowed).await;
+        self.total += allowed as u64;
+        self.progress.store(self.total, Ordering::Relaxed);
+        (allowed, stop)
+    }
+
+    /// Like [`Meter::admit`] for uploads: over quota, nothing is kept.
+    pub(crate) async fn admit_all(&mut self, bytes: usize) -> Result<(), TransferError> {
+        match self.admit(bytes).await {
+            (_, Some(stop)) => Err(stop),
+            (_, None) => Ok(()),
+        }
+    }
+}
+
+/// Awaits `io` unless it makes no progress for the stall timeout.
+pub(crate) async fn stalled<T>(
+    limits: Limits,
+    io: impl Future<Output = T>,
+) -> Result<T, TransferError> {
+    tokio::time::timeout(limits.stall, io)
+        .await
+        .map_err(|_| TransferError::Stalled)
+}
