@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Implementing `Vfs` takes the eight required methods; the optional ones
-//! (`set_mtime`, `set_permissions`, `local_file`, `capabilities`) keep their
+//! (`open_local`, `set_mtime`, `set_permissions`, `capabilities`) keep their
 //! defaults, which report `Unsupported` and advertise nothing.
 #![allow(clippy::print_stdout)]
 

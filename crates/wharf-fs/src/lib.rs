@@ -99,10 +99,12 @@
 //!
 //! # Reads
 //!
-//! Downloads go through a 256 KiB buffer, so each trip to the blocking pool
-//! moves a large chunk. For zero-copy transfers (`sendfile`/`splice`),
-//! [`Vfs::local_file`](wharf_vfs::Vfs::local_file) hands the session the
-//! open `std::fs::File`, opened through the jail like everything else.
+//! Downloads are read 1 MiB per trip to the blocking pool, one chunk ahead
+//! of the socket (`ReadAhead`, an `AsyncBufRead` that lends its chunks).
+//! For zero-copy transfers (`sendfile`),
+//! [`Vfs::open_local`](wharf_vfs::Vfs::open_local) hands the session the
+//! open `std::fs::File` at an offset, opened through the jail like
+//! everything else.
 //!
 //! # Listings
 //!

@@ -269,11 +269,6 @@ impl Vfs for LocalFs {
         .await
     }
 
-    async fn local_file(&self, path: &VPath) -> Result<Option<File>, VfsError> {
-        let (file, _) = self.open_file(path, 0).await?;
-        Ok(Some(file))
-    }
-
     fn capabilities(&self) -> Capabilities {
         Capabilities::none()
             .with_set_mtime(true)

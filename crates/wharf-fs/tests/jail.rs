@@ -112,7 +112,7 @@ async fn reads_through_escaping_symlinks_fail() {
     for link in FILE_LINKS.iter().chain(&THROUGH_DIRS) {
         let p = path(link);
         assert_denied(s.vfs.open_read(&p, 0).await, &format!("open_read {link}"));
-        assert_denied(s.vfs.local_file(&p).await, &format!("local_file {link}"));
+        assert_denied(s.vfs.open_local(&p, 0).await, &format!("open_local {link}"));
         // Metadata never describes the outside file: an error, or a symlink.
         if let Ok(meta) = s.vfs.metadata(&p).await {
             assert_eq!(

@@ -232,11 +232,11 @@ async fn in_place_modes_keep_written_bytes_on_abort() {
 }
 
 #[tokio::test]
-async fn local_file_hands_out_the_open_file() {
+async fn open_local_hands_out_the_open_file_at_the_offset() {
     let (_dir, vfs) = served();
-    write_file(&*vfs, &path("/f"), b"zero copy").await;
+    write_file(&*vfs, &path("/f"), b"not zero copy").await;
     let mut file = vfs
-        .local_file(&path("/f"))
+        .open_local(&path("/f"), 4)
         .await
         .unwrap()
         .expect("a local file");
@@ -245,12 +245,12 @@ async fn local_file_hands_out_the_open_file() {
     assert_eq!(text, "zero copy");
     vfs.mkdir(&path("/d")).await.unwrap();
     expect_kind(
-        vfs.local_file(&path("/d")).await,
+        vfs.open_local(&path("/d"), 0).await,
         VfsErrorKind::IsADirectory,
         "directory",
     );
     expect_kind(
-        vfs.local_file(&path("/nope")).await,
+        vfs.open_local(&path("/nope"), 0).await,
         VfsErrorKind::NotFound,
         "missing",
     );

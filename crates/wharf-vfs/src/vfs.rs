@@ -113,17 +113,6 @@ pub trait Vfs: Send + Sync {
         Err(VfsError::unsupported(path))
     }
 
-    /// The seam for zero-copy downloads: back-ends whose files are local
-    /// return the open file so a server can hand it to `sendfile`/`splice`
-    /// for plain binary transfers instead of copying through
-    /// [`Vfs::open_read`]. The file is opened for reading, positioned at 0.
-    ///
-    /// The default returns `Ok(None)`: use `open_read`.
-    async fn local_file(&self, path: &VPath) -> Result<Option<std::fs::File>, VfsError> {
-        let _ = path;
-        Ok(None)
-    }
-
     /// Which optional operations work. The default supports none.
     fn capabilities(&self) -> Capabilities {
         Capabilities::none()
