@@ -30,8 +30,14 @@
 //! # }
 //! ```
 
+/// The README's example, compiled with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod commands;
+mod connections;
 mod data;
 pub mod defence;
 mod network;
@@ -45,6 +51,8 @@ pub mod usage;
 mod users;
 mod verified;
 
+pub use connections::Connections;
+// The crates an embedder needs beside this one, at the versions it uses.
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
@@ -53,3 +61,5 @@ pub use server::{Server, ServerBuilder};
 pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};
 pub use users::{HashError, UserList, hash_password};
+pub use wharf_proto;
+pub use wharf_vfs;

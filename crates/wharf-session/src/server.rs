@@ -7,21 +7,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info, warn};
-use wharf_proto::{Reply, ReplyCode};
+use tracing::{info, warn};
 
 use crate::auth::Authenticator;
+use crate::connections::Connections;
 use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::defence::limits::Limits;
 use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::options::{Options, PublicAddress};
-use crate::session::{ServerContext, run_session};
+use crate::session::ServerContext;
 use crate::tls::TlsConfig;
 use crate::usage::Accounting;
 
@@ -32,6 +31,8 @@ pub struct ServerBuilder {
     options: Options,
     addresses: Vec<SocketAddr>,
     implicit_addresses: Vec<SocketAddr>,
+    /// Listeners bound by the embedder, and whether each is implicit FTPS.
+    bound: Vec<(TcpListener, bool)>,
     tls: Option<Arc<TlsConfig>>,
     accounting: Option<Arc<Accounting>>,
     login_guard: Option<Arc<dyn LoginGuard>>,
@@ -109,15 +110,39 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds every listen address.
+    /// Serves a listener bound elsewhere: one handed over by systemd socket
+    /// activation, or bound before privileges were given up.
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.bound.push((listener, false));
+        self
+    }
+
+    /// Like [`ServerBuilder::listener`], for implicit FTPS. Needs
+    /// [`ServerBuilder::tls`].
+    pub fn implicit_listener(mut self, listener: TcpListener) -> Self {
+        self.bound.push((listener, true));
+        self
+    }
+
+    /// Binds every listen address. A server with no address and no
+    /// listener is refused; one that only serves [`Server::connections`]
+    /// comes from [`ServerBuilder::build`].
     pub async fn bind(self) -> io::Result<Server> {
-        if self.addresses.is_empty() && self.implicit_addresses.is_empty() {
+        if self.addresses.is_empty() && self.implicit_addresses.is_empty() && self.bound.is_empty()
+        {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "no address to listen on",
             ));
         }
-        if !self.implicit_addresses.is_empty() && self.tls.is_none() {
+        self.build().await
+    }
+
+    /// Builds the server with whatever listeners it has, none included:
+    /// then only [`Server::connections`] brings it sessions.
+    pub async fn build(mut self) -> io::Result<Server> {
+        let implicit_bound = self.bound.iter().any(|(_, implicit)| *implicit);
+        if (!self.implicit_addresses.is_empty() || implicit_bound) && self.tls.is_none() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "implicit FTPS needs a TLS certificate",
@@ -125,7 +150,7 @@ impl ServerBuilder {
         }
         let plain = self.addresses.iter().map(|a| (a, false));
         let implicit = self.implicit_addresses.iter().map(|a| (a, true));
-        let mut listeners = Vec::new();
+        let mut listeners = std::mem::take(&mut self.bound);
         for (address, implicit) in plain.chain(implicit) {
             let listener = TcpListener::bind(address).await.map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot listen on {address}: {e}"))
@@ -179,9 +204,15 @@ impl ServerBuilder {
             ),
             options,
         };
+        let (stop, stopped) = watch::channel(false);
         Ok(Server {
             listeners,
-            ctx: Arc::new(ctx),
+            connections: Connections {
+                ctx: Arc::new(ctx),
+                sessions: TaskTracker::new(),
+                stopped,
+            },
+            stop,
         })
     }
 }
@@ -190,7 +221,17 @@ impl ServerBuilder {
 pub struct Server {
     /// Each listener, and whether it is implicit FTPS.
     listeners: Vec<(TcpListener, bool)>,
-    ctx: Arc<ServerContext>,
+    connections: Connections,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addrs", &self.local_addrs())
+            .field("implicit_addrs", &self.implicit_addrs())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -207,6 +248,7 @@ impl Server {
             options: Options::default(),
             addresses: Vec::new(),
             implicit_addresses: Vec::new(),
+            bound: Vec::new(),
             tls: None,
             accounting: None,
             login_guard: None,
@@ -224,6 +266,13 @@ impl Server {
         self.addrs(true)
     }
 
+    /// A handle that serves connections accepted elsewhere (a PROXY
+    /// protocol front end, tests) under this server's limits, bans and
+    /// shutdown; see [`Connections::serve`].
+    pub fn connections(&self) -> Connections {
+        self.connections.clone()
+    }
+
     fn addrs(&self, implicit: bool) -> Vec<SocketAddr> {
         self.listeners
             .iter()
@@ -238,33 +287,34 @@ impl Server {
     /// counts are flushed in the background meanwhile and once more at the
     /// end.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let flusher = self.ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
-        let (stop, stopped) = watch::channel(false);
-        let sessions = TaskTracker::new();
+        let Self {
+            listeners,
+            connections,
+            stop,
+        } = self;
+        let ctx = connections.ctx.clone();
+        let flusher = ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
         let accept_loops = TaskTracker::new();
-        for (listener, implicit) in self.listeners {
-            accept_loops.spawn(accept_loop(
-                listener,
-                implicit,
-                self.ctx.clone(),
-                sessions.clone(),
-                stopped.clone(),
-            ));
+        for (listener, implicit) in listeners {
+            accept_loops.spawn(accept_loop(listener, implicit, connections.clone()));
         }
         accept_loops.close();
         shutdown.await;
         info!("shutting down");
         let _ = stop.send(true);
         accept_loops.wait().await;
-        sessions.close();
-        let grace = self.ctx.options.shutdown_grace + std::time::Duration::from_secs(5);
-        if tokio::time::timeout(grace, sessions.wait()).await.is_err() {
+        connections.sessions.close();
+        let grace = ctx.options.shutdown_grace + std::time::Duration::from_secs(5);
+        if tokio::time::timeout(grace, connections.sessions.wait())
+            .await
+            .is_err()
+        {
             warn!("sessions still open after the grace period");
         }
         if let Some(flusher) = flusher {
             flusher.stop().await;
         }
-        if let Some(accounting) = &self.ctx.accounting
+        if let Some(accounting) = &ctx.accounting
             && accounting.flush().await.is_err()
         {
             warn!("usage counts could not all be stored at shutdown");
@@ -273,61 +323,20 @@ impl Server {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    implicit: bool,
-    ctx: Arc<ServerContext>,
-    sessions: TaskTracker,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, implicit: bool, connections: Connections) {
+    let mut stopped = connections.stopped.clone();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopped.changed() => return,
         };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
+        match accepted {
+            Ok((stream, peer)) => connections.serve(stream, peer, implicit),
             Err(e) => {
                 // Out of file descriptors and the like: back off briefly.
                 warn!("accept failed: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
             }
-        };
-        let Ok(local) = stream.local_addr() else {
-            continue;
-        };
-        let slot = match ctx.defence.limits.admit(peer, local) {
-            Ok(slot) => slot,
-            Err(why) if !implicit => {
-                sessions.spawn(refuse(stream, why.to_owned()));
-                continue;
-            }
-            // An implicit-TLS client cannot read a clear 421: just close.
-            Err(_) => continue,
-        };
-        let ctx = ctx.clone();
-        let stopped = stopped.clone();
-        sessions.spawn(async move {
-            // Asked in the session's task: a shared guard may take a
-            // moment, and the accept loop must not wait for it.
-            let group = ctx.defence.limits.group(peer);
-            if let Some(ban) = ctx.defence.guard.is_banned(group).await {
-                // Debug only: a banned client may knock thousands of times.
-                debug!(%peer, %group, "connection from a banned address refused");
-                if !implicit {
-                    refuse(stream, ban.reply_text()).await;
-                }
-                return;
-            }
-            run_session(ctx, stream, peer, local, implicit, stopped).await;
-            drop(slot);
-        });
+        }
     }
-}
-
-async fn refuse(mut stream: TcpStream, why: String) {
-    let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, &why);
-    let _ = stream.write_all(&reply.to_bytes()).await;
-    let _ = stream.shutdown().await;
 }

@@ -1,0 +1,91 @@
+//! Taking in one control connection, wherever it was accepted: the
+//! server's own accept loops, or an embedder's (a PROXY-protocol front end
+//! that read the real client address, socket activation, tests).
+//!
+//! Every connection passes the same gates in the same order: the session
+//! limits (in all, per address group, not yet logged in), then the ban
+//! list, then the session runs under the server's shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+use tracing::debug;
+use wharf_proto::{Reply, ReplyCode};
+
+use crate::session::{ServerContext, run_session};
+
+/// Serves connections accepted outside the server's listeners, under its
+/// limits, bans and graceful shutdown. Get one from
+/// [`Server::connections`](crate::Server::connections); clones share the
+/// server.
+#[derive(Clone)]
+pub struct Connections {
+    pub(crate) ctx: Arc<ServerContext>,
+    pub(crate) sessions: TaskTracker,
+    pub(crate) stopped: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections")
+            .field("sessions", &self.sessions.len())
+            .field("stopping", &*self.stopped.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connections {
+    /// Serves `stream` as a control connection from `peer` (the client's
+    /// address: the socket's peer, or the one a PROXY header named).
+    /// `implicit` starts with a TLS handshake (implicit FTPS; needs the
+    /// server's TLS configuration). Returns at once: the session runs in a
+    /// task of its own, and [`Server::run_until`](crate::Server::run_until)
+    /// waits for it at shutdown. A connection offered after shutdown began
+    /// is closed.
+    pub fn serve(&self, stream: TcpStream, peer: SocketAddr, implicit: bool) {
+        if *self.stopped.borrow() {
+            return;
+        }
+        let Ok(local) = stream.local_addr() else {
+            return;
+        };
+        let ctx = &self.ctx;
+        let slot = match ctx.defence.limits.admit(peer, local) {
+            Ok(slot) => slot,
+            Err(why) if !implicit => {
+                self.sessions.spawn(refuse(stream, why.to_owned()));
+                return;
+            }
+            // An implicit-TLS client cannot read a clear 421: just close.
+            Err(_) => return,
+        };
+        let ctx = ctx.clone();
+        let stopped = self.stopped.clone();
+        self.sessions.spawn(async move {
+            // Asked in the session's task: a shared guard may take a
+            // moment, and the accept loop must not wait for it.
+            let group = ctx.defence.limits.group(peer);
+            if let Some(ban) = ctx.defence.guard.is_banned(group).await {
+                // Debug only: a banned client may knock thousands of times.
+                debug!(%peer, %group, "connection from a banned address refused");
+                if !implicit {
+                    refuse(stream, ban.reply_text()).await;
+                }
+                return;
+            }
+            run_session(ctx, stream, peer, local, implicit, stopped).await;
+            drop(slot);
+        });
+    }
+}
+
+/// `421` and close, for a connection over a limit or from a banned group.
+async fn refuse(mut stream: TcpStream, why: String) {
+    let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, &why);
+    let _ = stream.write_all(&reply.to_bytes()).await;
+    let _ = stream.shutdown().await;
+}
