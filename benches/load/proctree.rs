@@ -1,6 +1,6 @@
 //! CPU time and resident memory of a server's whole process tree, from
 //! /proc: the server's pid and every live descendant (found through the
-//! parent pid in each /proc/<pid>/stat), so that forking servers, which
+//! parent pid in each `/proc/<pid>/stat`), so that forking servers, which
 //! serve each session in a child, are measured in full.
 //!
 //! A child's CPU time moves into its parent's `cutime`/`cstime` when the
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 /// Linux reports process times in clock ticks of 1/100 s (USER_HZ).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// One process, from /proc/<pid>/stat.
+/// One process, from `/proc/<pid>/stat`.
 struct Stat {
     ppid: u32,
     /// utime + stime + cutime + cstime, in ticks.
@@ -93,7 +93,7 @@ pub fn process_count(root: u32) -> usize {
     tree(root).len()
 }
 
-/// Resident memory of `root`'s tree in KiB: VmRSS of /proc/<pid>/status
+/// Resident memory of `root`'s tree in KiB: VmRSS of `/proc/<pid>/status`
 /// summed over its members (pages shared between them count once per
 /// process); `None` if `root` is gone.
 pub fn rss_kib(root: u32) -> Option<u64> {

@@ -118,7 +118,7 @@
 //!
 //! # Testing
 //!
-//! With the `testing` feature, [`testing::run_all`] runs the conformance
+//! With the `testing` feature, `testing::run_all` runs the conformance
 //! suite against a back-end: every adapter runs it in its own tests.
 #![doc(html_root_url = "https://docs.rs/wharf-vfs/0.1.0")]
 

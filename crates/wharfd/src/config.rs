@@ -68,8 +68,8 @@ pub(crate) struct Config {
     pub(crate) hosts: Vec<HostEntry>,
     pub(crate) tls: TlsSection,
     pub(crate) azure: AzureSection,
-    /// An object store instead of `root`: azure://ACCOUNT[/CONTAINER] or
-    /// s3://[BUCKET].
+    /// An object store instead of `root`: `azure://ACCOUNT[/CONTAINER]` or
+    /// `s3://[BUCKET]`.
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,

@@ -1,6 +1,9 @@
 //! `wharfd`: the Wharf FTP server binary.
 
 mod check_gate;
+// The flags' doc comments are `--help` text, where `[::1]` and
+// `[timeouts]` are words, not rustdoc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 mod cli;
 mod config;
 mod passthrough;
