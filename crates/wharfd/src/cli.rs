@@ -53,8 +53,8 @@ pub(crate) struct Cli {
     /// Sync each finished upload to disk before its 226 (default on: an
     /// acknowledged upload survives a power cut). off answers as soon as the
     /// data is in the page cache, as most FTP servers do.
-    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
-    pub(crate) sync_uploads: Option<String>,
+    #[arg(long, value_name = "on|off")]
+    pub(crate) sync_uploads: Option<Switch>,
 
     /// How plain binary downloads of local files are sent (Linux): on
     /// (default) is sendfile(2), the least CPU per byte; off copies through
@@ -156,8 +156,8 @@ pub(crate) struct Cli {
     /// The default data port (RFC 959): with no PORT/PASV before a
     /// transfer, connect from the control port minus one to the client's
     /// control address and port. Default on.
-    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
-    pub(crate) default_data_port: Option<String>,
+    #[arg(long, value_name = "on|off")]
+    pub(crate) default_data_port: Option<Switch>,
 
     /// Source port for default data connections instead of the control
     /// port minus one (which needs privileges below 1024).
@@ -316,6 +316,20 @@ pub(crate) struct Cli {
     /// Upload bandwidth of each account.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub(crate) account_upload_rate: Option<u64>,
+}
+
+/// An `on|off` flag whose absence means "the config file, else the
+/// default".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub(crate) fn is_on(self) -> bool {
+        self == Self::On
+    }
 }
 
 /// `--azure-folder-marker` / `[azure] folder_marker`.

@@ -160,8 +160,7 @@ impl Settings {
         let mut roots = Roots {
             no_sync: cli
                 .sync_uploads
-                .as_deref()
-                .map_or(config.sync_uploads == Some(false), |value| value == "off"),
+                .map_or(config.sync_uploads == Some(false), |switch| !switch.is_on()),
             umask: match (cli.umask, &config.umask) {
                 (Some(umask), _) => umask,
                 (None, Some(text)) => parse_umask(text).map_err(|e| anyhow!("umask: {e}"))?,
@@ -393,8 +392,8 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .passive
         .max_per_ip
         .unwrap_or(defaults.max_passive_per_ip);
-    o.default_data_port = match cli.default_data_port.as_deref() {
-        Some(value) => value == "on",
+    o.default_data_port = match cli.default_data_port {
+        Some(switch) => switch.is_on(),
         None => config
             .active
             .default_data_port
