@@ -140,7 +140,9 @@ pub struct Options {
     /// Keep it below any bandwidth limit (a throttled transfer is judged
     /// by its wall time too).
     pub min_data_rate: u64,
-    /// The window [`Options::min_data_rate`] is judged over.
+    /// The window [`Options::min_data_rate`] is judged over (default
+    /// 300 s, longer than `data_stall_timeout`, so that a trickle under the
+    /// stall bound is what it catches).
     pub min_data_rate_window: Duration,
     /// How long one reply on the control connection may take to be
     /// written. A client that stops reading its replies is closed after
@@ -166,7 +168,9 @@ pub struct Options {
     /// logged-in users, and a burst of clients logging in at once (a
     /// restart) still fits.
     pub max_unauthenticated_sessions: usize,
-    /// Connections at once not logged in yet, per address group.
+    /// Connections at once not logged in yet, per address group. Default
+    /// 10, a fifth of `max_sessions_per_ip`: one address cannot fill the
+    /// server-wide cap above on its own (25 groups would be needed).
     pub max_unauthenticated_sessions_per_ip: usize,
     /// IPv6 clients are counted, limited and banned per prefix of this
     /// many bits (default 64: one host can use its whole /64); IPv4 per
@@ -225,7 +229,7 @@ impl Default for Options {
             data_connect_timeout: Duration::from_secs(30),
             data_stall_timeout: Duration::from_secs(120),
             min_data_rate: 1024,
-            min_data_rate_window: Duration::from_secs(120),
+            min_data_rate_window: Duration::from_secs(300),
             control_write_timeout: Duration::from_secs(60),
             login_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(600),
@@ -234,7 +238,7 @@ impl Default for Options {
             max_sessions: 1000,
             max_sessions_per_ip: 50,
             max_unauthenticated_sessions: 250,
-            max_unauthenticated_sessions_per_ip: 50,
+            max_unauthenticated_sessions_per_ip: 10,
             ipv6_prefix: crate::defence::DEFAULT_IPV6_PREFIX,
             login_ban: crate::defence::BanPolicy::default(),
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,

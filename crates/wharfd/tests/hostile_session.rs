@@ -54,6 +54,15 @@ hostile_tests! {
     hostile_stou_looks_once: Server::builder();
     hostile_quota_refuses_listings_at_the_limit: Server::builder().args(&["--quota", "200000"]);
     hostile_quota_counts_type_a_wire_bytes: Server::builder().args(&["--quota", "200000"]);
+    hostile_silent_implicit_tls_client_ends_at_the_login_deadline:
+        short_waits().tls().implicit();
+    hostile_rein_gets_a_fresh_login_deadline: short_waits();
+    hostile_throttled_download_is_not_cut_by_the_floor: Server::builder()
+        .config(
+            "[timeouts]\ndata_stall_secs = 2\ndata_minimum_window_secs = 1\n\
+             [rate]\ndata_minimum = \"1MiB/s\"\nsession_download = \"500KiB\"\n",
+        )
+        .args(&["--sendfile", "off"]);
 }
 
 /// Every `hostile_*` suite function has its test here and the other way

@@ -96,12 +96,15 @@ impl<'a> Meter<'a> {
     }
 }
 
-/// Awaits `io` unless it makes no progress for the stall timeout.
-pub(crate) async fn stalled<T>(
+/// Awaits one storage step (a read, a write, which may wait for upload
+/// memory, a flush) for at most the stall timeout. The wait is the
+/// server's, not the client's: it ends in `StorageStalled` (`451`), never
+/// in the client's `426`.
+pub(crate) async fn storage_wait<T>(
     limits: Limits,
     io: impl Future<Output = T>,
 ) -> Result<T, TransferError> {
     tokio::time::timeout(limits.stall, io)
         .await
-        .map_err(|_| TransferError::Stalled)
+        .map_err(|_| TransferError::StorageStalled(limits.stall))
 }

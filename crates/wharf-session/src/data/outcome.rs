@@ -22,6 +22,8 @@ pub(crate) enum TransferError {
     TooSlow(DataTimeout),
     /// The storage failed.
     Storage(VfsError),
+    /// A storage step took longer than the stall timeout.
+    StorageStalled(std::time::Duration),
     /// The login's quota stopped it.
     Quota(QuotaExceeded, Direction),
 }

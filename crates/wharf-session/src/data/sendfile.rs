@@ -15,7 +15,7 @@ use tokio::io::Interest;
 use tokio::net::TcpStream;
 use wharf_vfs::{VPath, VfsError};
 
-use super::meter::{Limits, Meter, stalled};
+use super::meter::{Limits, Meter};
 use super::outcome::TransferError;
 use super::watchdog::FloorCheck;
 
@@ -42,11 +42,14 @@ pub(crate) async fn send_file(
     let mut position = offset;
     while position < end {
         let want = usize::try_from(end - position).map_or(CHUNK, |left| left.min(CHUNK));
+        let paced = tokio::time::Instant::now();
         let (allowed, stop) = meter.admit(want).await;
+        floor.excuse(paced.elapsed());
         let mut left = allowed;
         while left > 0 {
-            stalled(limits, tcp.writable())
-                .await?
+            tokio::time::timeout(limits.stall, tcp.writable())
+                .await
+                .map_err(|_| TransferError::Stalled)?
                 .map_err(TransferError::Broken)?;
             let sent = tcp.try_io(Interest::WRITABLE, || {
                 rustix::fs::sendfile(tcp, &file, Some(&mut position), left).map_err(io::Error::from)

@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use wharf_vfs::{FileReader, Upload, VPath, VfsError};
 
 use bytes::BytesMut;
@@ -14,7 +14,7 @@ use wharf_proto::error::BlockError;
 use super::ascii::{FromCrlf, ToCrlf};
 use super::downloads::Running;
 use super::listing::{ListError, Listing};
-use super::meter::{Limits, Meter, Pacing, stalled};
+use super::meter::{Limits, Meter, Pacing, storage_wait};
 use super::outcome::{Finished, TransferError};
 use super::plan::{DataIo, DataPlan, OpenContext};
 #[cfg(target_os = "linux")]
@@ -138,9 +138,21 @@ async fn move_data(
     Ok((moved, None))
 }
 
-async fn send<W: AsyncWrite + Unpin>(
+/// The data connection of a transfer.
+type Stream = Watched<Box<dyn DataIo>>;
+
+/// Awaits a wait on the server's side (storage, upload memory, a
+/// bandwidth limit), which the rate floor does not hold against the client.
+async fn excused<T>(stream: &mut Stream, wait: impl Future<Output = T>) -> T {
+    let started = tokio::time::Instant::now();
+    let out = wait.await;
+    stream.excuse(started.elapsed());
+    out
+}
+
+async fn send(
     mut reader: FileReader,
-    dst: &mut W,
+    dst: &mut Stream,
     ascii: bool,
     block: bool,
     limits: Limits,
@@ -153,7 +165,7 @@ async fn send<W: AsyncWrite + Unpin>(
     loop {
         // Straight from the reader's buffer; at most `limits.buffer` per
         // step, so quotas, throttles and STAT see the bytes in pieces.
-        let ready = stalled(limits, reader.fill_buf())
+        let ready = excused(dst, storage_wait(limits, reader.fill_buf()))
             .await?
             .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
         if ready.is_empty() {
@@ -175,7 +187,7 @@ async fn send<W: AsyncWrite + Unpin>(
         // The quota decides before the bytes leave, and counts them as they
         // go on the wire (TYPE A's CRLFs included): a download stops
         // exactly at the limit.
-        let (n, stop) = meter.admit(wire.len()).await;
+        let (n, stop) = excused(dst, meter.admit(wire.len())).await;
         if n == 0
             && let Some(stop) = stop
         {
@@ -196,8 +208,8 @@ async fn send<W: AsyncWrite + Unpin>(
     }
 }
 
-async fn receive<R: AsyncRead + Unpin>(
-    src: &mut R,
+async fn receive(
+    src: &mut Stream,
     mut upload: Box<dyn Upload>,
     ascii: bool,
     limits: Limits,
@@ -225,23 +237,27 @@ async fn receive<R: AsyncRead + Unpin>(
         if n == 0 {
             if ascii {
                 crlf.finish(&mut converted);
-                stalled(limits, upload.write_all(&converted))
+                excused(src, storage_wait(limits, upload.write_all(&converted)))
                     .await?
                     .map_err(storage)?;
             }
-            stalled(limits, upload.flush()).await?.map_err(storage)?;
-            upload.finish().await.map_err(TransferError::Storage)?;
+            excused(src, storage_wait(limits, upload.flush()))
+                .await?
+                .map_err(storage)?;
+            excused(src, upload.finish())
+                .await
+                .map_err(TransferError::Storage)?;
             return Ok(meter.total());
         }
         // Over quota: return before writing, which drops (discards) the upload.
-        meter.admit_all(n).await?;
+        excused(src, meter.admit_all(n)).await?;
         let data = if ascii {
             crlf.convert(&buf[..n], &mut converted);
             &converted[..]
         } else {
             &buf[..n]
         };
-        stalled(limits, upload.write_all(data))
+        excused(src, storage_wait(limits, upload.write_all(data)))
             .await?
             .map_err(storage)?;
     }
@@ -250,8 +266,8 @@ async fn receive<R: AsyncRead + Unpin>(
 /// MODE B upload: blocks until the EOF block; the connection closing
 /// before it is a broken transfer. Restart markers are accepted and not
 /// needed (REST offsets are byte counts).
-async fn receive_blocks<R: AsyncRead + Unpin>(
-    src: &mut R,
+async fn receive_blocks(
+    src: &mut Stream,
     mut upload: Box<dyn Upload>,
     ascii: bool,
     limits: Limits,
@@ -269,7 +285,7 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
         while let Some(event) = decoder.decode(&mut pending).map_err(malformed)? {
             match event {
                 BlockEvent::Data(bytes) => {
-                    meter.admit_all(bytes.len()).await?;
+                    excused(src, meter.admit_all(bytes.len())).await?;
                     let data = if ascii {
                         converted.clear();
                         crlf.convert(&bytes, &mut converted);
@@ -277,7 +293,7 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
                     } else {
                         &bytes[..]
                     };
-                    stalled(limits, upload.write_all(data))
+                    excused(src, storage_wait(limits, upload.write_all(data)))
                         .await?
                         .map_err(storage)?;
                 }
@@ -285,12 +301,16 @@ async fn receive_blocks<R: AsyncRead + Unpin>(
                     if ascii {
                         converted.clear();
                         crlf.finish(&mut converted);
-                        stalled(limits, upload.write_all(&converted))
+                        excused(src, storage_wait(limits, upload.write_all(&converted)))
                             .await?
                             .map_err(storage)?;
                     }
-                    stalled(limits, upload.flush()).await?.map_err(storage)?;
-                    upload.finish().await.map_err(TransferError::Storage)?;
+                    excused(src, storage_wait(limits, upload.flush()))
+                        .await?
+                        .map_err(storage)?;
+                    excused(src, upload.finish())
+                        .await
+                        .map_err(TransferError::Storage)?;
                     return Ok(meter.total());
                 }
                 BlockEvent::RestartMarker(_)

@@ -11,10 +11,13 @@
 //!   between two socket operations is not the client's stall.
 //! - The rate floor is checked in windows: when a window ends, the bytes
 //!   moved in it must reach `rate × window`. With the stall bound below the
-//!   window, a client that trickles one byte per stall period keeps the
-//!   stall clock happy and is stopped by the floor at the window's end.
-//!   The window covers the whole transfer's wall time, so a bandwidth limit
-//!   configured below the floor would trip it; `Options` documents that.
+//!   window (120 s and 300 s by default), a client that trickles one byte
+//!   per stall period keeps the stall clock happy and is stopped by the
+//!   floor at the window's end.
+//!   Time the server spends waiting on its own side (storage, upload
+//!   memory, a bandwidth limit) is taken out of the window
+//!   ([`FloorCheck::excuse`]): a floor judges the client, never the
+//!   server's own back-pressure.
 
 use std::io;
 use std::pin::Pin;
@@ -67,6 +70,9 @@ pub(crate) struct FloorCheck {
     floor: RateFloor,
     started: Instant,
     moved: u64,
+    /// Time of the current window the server spent waiting on its own
+    /// side (storage, upload memory, a bandwidth limit): not the client's.
+    excused: Duration,
 }
 
 impl FloorCheck {
@@ -75,7 +81,14 @@ impl FloorCheck {
             floor,
             started: Instant::now(),
             moved: 0,
+            excused: Duration::ZERO,
         }
+    }
+
+    /// Takes `waited` out of the current window: the server was waiting on
+    /// its own side meanwhile.
+    pub(crate) fn excuse(&mut self, waited: Duration) {
+        self.excused += waited;
     }
 
     /// Counts `bytes` more; fails when a window has ended below the floor.
@@ -86,7 +99,9 @@ impl FloorCheck {
         }
         self.moved = self.moved.saturating_add(bytes as u64);
         let now = Instant::now();
-        let elapsed = now.duration_since(self.started);
+        let elapsed = now
+            .duration_since(self.started)
+            .saturating_sub(self.excused);
         if elapsed < window {
             return Ok(());
         }
@@ -100,6 +115,7 @@ impl FloorCheck {
         }
         self.started = now;
         self.moved = 0;
+        self.excused = Duration::ZERO;
         Ok(())
     }
 }
@@ -176,6 +192,14 @@ impl<S> Watched<S> {
     /// The stream, for the next transfer (MODE B keeps it).
     pub(crate) fn into_inner(self) -> S {
         self.inner
+    }
+}
+
+impl<S> Watched<S> {
+    /// Takes `waited` out of the rate floor's window: the server was
+    /// waiting on its own side.
+    pub(crate) fn excuse(&mut self, waited: Duration) {
+        self.floor.excuse(waited);
     }
 }
 
@@ -315,13 +339,33 @@ mod tests {
     }
 
     #[test]
-    fn a_fast_enough_window_starts_the_next() {
+    fn a_zero_window_or_rate_is_off() {
         let mut check = FloorCheck::new(RateFloor {
             rate: 10,
             window: Duration::ZERO,
         });
-        // A zero window is off.
         assert!(check.moved(0).is_ok());
+        let mut check = FloorCheck::new(RateFloor {
+            rate: 0,
+            window: Duration::from_secs(1),
+        });
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(check.moved(0).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_the_server_waited_is_not_the_clients() {
+        let mut check = FloorCheck::new(RateFloor {
+            rate: 10,
+            window: Duration::from_secs(10),
+        });
+        tokio::time::advance(Duration::from_secs(30)).await;
+        check.excuse(Duration::from_secs(25));
+        // 5 s of the client's time: the window is not over yet.
+        assert!(check.moved(1).is_ok());
+        tokio::time::advance(Duration::from_secs(5)).await;
+        // Now 10 s of the client's own, with 1 byte: below the floor.
+        assert!(check.moved(0).is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -97,13 +97,18 @@ async fn drive(
 ) {
     tune_control(&tcp, ctx.options.keepalive);
     let started = StdInstant::now();
+    // From the connection's start, whatever the client does: the implicit
+    // TLS handshake, every reply write and every command before login end
+    // at it (a REIN starts a new one).
+    let mut login_deadline = Instant::now() + ctx.options.login_timeout;
     let mut session = Session::new(ctx.clone(), peer, local);
     let stream = if implicit {
         let Some(tls) = &ctx.tls else { return };
         // Boxed, like every large step below: the session's future stays
         // small while it idles (it lives as long as the connection).
-        match Box::pin(timeout(
-            HANDSHAKE_TIMEOUT,
+        let handshake_deadline = login_deadline.min(Instant::now() + HANDSHAKE_TIMEOUT);
+        match Box::pin(timeout_at(
+            handshake_deadline,
             tls.accept_control(tcp, session.token),
         ))
         .await
@@ -128,9 +133,6 @@ async fn drive(
         ControlStream::plain(tcp)
     };
     let (mut commands, mut out) = framed(stream, &session);
-    // From the connection's start, whatever the client does: every reply
-    // write and every command before login is bounded by it.
-    let login_deadline = Instant::now() + ctx.options.login_timeout;
     out.set_hard_deadline(Some(login_deadline));
     let idle = ctx.options.idle_timeout;
     info!(local = %local, implicit_tls = implicit, "session start");
@@ -139,8 +141,14 @@ async fn drive(
         return;
     }
     let mut idle_deadline = Instant::now() + idle;
+    let mut was_logged_in = false;
     loop {
         let logged_in = matches!(session.state.login, LoginState::LoggedIn(_));
+        if was_logged_in && !logged_in {
+            // REIN: a new login gets the time a new connection would.
+            login_deadline = Instant::now() + ctx.options.login_timeout;
+        }
+        was_logged_in = logged_in;
         let hard_deadline = (!logged_in).then_some(login_deadline);
         out.set_hard_deadline(hard_deadline);
         let session_deadline = if session.transfer.is_some() {

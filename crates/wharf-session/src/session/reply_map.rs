@@ -85,6 +85,14 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
             ReplyCode::CONNECTION_CLOSED,
             "Data connection stalled, transfer aborted.",
         ),
+        Err(TransferError::StorageStalled(limit)) => Reply::new(
+            ReplyCode::LOCAL_ERROR,
+            &format!(
+                "{}: the storage did not answer within {} s, transfer aborted.",
+                shown(path),
+                limit.as_secs()
+            ),
+        ),
         Err(TransferError::TooSlow(why)) => Reply::new(
             ReplyCode::CONNECTION_CLOSED,
             &format!("Data connection too slow ({why}), transfer aborted."),

@@ -11,7 +11,9 @@ import stat
 import time
 
 from .data_modes import Control, recv_file
-from .harness import TIMEOUT, check, code_of, connect, expect, note, quit_quietly, send, test
+from .harness import (
+    TIMEOUT, check, code_of, connect, expect, note, quit_quietly, random_data, send, test,
+)
 from .raw import Raw
 
 
@@ -276,4 +278,67 @@ def hostile_quota_counts_type_a_wire_bytes(ctx):
     note("<", "received %d bytes" % received)
     expect(final, "451")
     check(received < 200_000, "sent %d wire bytes under a 200000-byte quota" % received)
+    quit_quietly(ftp)
+
+
+@test
+def hostile_silent_implicit_tls_client_ends_at_the_login_deadline(ctx):
+    """A client that opens the implicit FTPS port and never starts its
+    handshake is closed at the login deadline (2 s here), not after the
+    30 s handshake limit on top of it."""
+    check(ctx.implicit_port is not None, "the server has no implicit FTPS port")
+    sock = socket.create_connection((ctx.host, ctx.implicit_port), timeout=TIMEOUT)
+    started = time.monotonic()
+    sock.settimeout(15)
+    try:
+        got = sock.recv(4096)
+    except ConnectionResetError:
+        got = b""
+    except socket.timeout:
+        check(False, "the silent connection stayed open for 15 s")
+    took = time.monotonic() - started
+    check(got == b"", "the server sent %r to a client that never started TLS" % got[:80])
+    check(took < 8, "closed only after %.1f s" % took)
+    sock.close()
+
+
+@test
+def hostile_rein_gets_a_fresh_login_deadline(ctx):
+    """After REIN a session older than the login deadline (2 s here) can
+    still log in again: REIN starts a new login time, it does not close a
+    long-lived session at once."""
+    raw = Raw(ctx)
+    raw.login()
+    time.sleep(3)
+    expect(raw.cmd("NOOP"), "200")
+    expect(raw.cmd("REIN"), "220")
+    expect(raw.cmd("USER alice"), "331")
+    expect(raw.cmd("PASS secret"), "230")
+    raw.close()
+
+
+@test
+def hostile_throttled_download_is_not_cut_by_the_floor(ctx):
+    """A download the server itself throttles to 500 KiB/s, below the
+    1 MiB/s floor set for this test (judged over 1 s windows), completes:
+    the time the server waits for its own bandwidth limit between its
+    256 KiB steps is not held against the client."""
+    data = random_data(600 * 1024, 7)
+    ctx.write("slow.bin", data)
+    ftp = connect(ctx)
+    ftp.voidcmd("TYPE I")
+    host, port = ftplib_epsv(ftp)
+    received = bytearray()
+    started = time.monotonic()
+    with socket.create_connection((host, port), timeout=TIMEOUT) as conn:
+        expect(send(ftp, "RETR slow.bin"), "150")
+        while True:
+            block = conn.recv(65536)
+            if not block:
+                break
+            received += block
+    expect(ftp.getmultiline(), "226")
+    check(bytes(received) == data, "the throttled download differs")
+    took = time.monotonic() - started
+    check(took > 0.8, "the download took %.2f s: the throttle did not apply" % took)
     quit_quietly(ftp)
