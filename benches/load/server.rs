@@ -77,6 +77,13 @@ async fn spawn(binary: &Path, max_sessions: usize, root: &Path) -> Result<(Child
         .arg(max_sessions.to_string())
         .arg("--max-sessions-per-ip")
         .arg(max_sessions.to_string())
+        // Every load client comes from 127.0.0.1: the per-address limits
+        // that defend an internet-facing server would throttle the bench.
+        .arg("--max-unauthenticated-sessions")
+        .arg(max_sessions.to_string())
+        .arg("--max-unauthenticated-sessions-per-ip")
+        .arg(max_sessions.to_string())
+        .args(["--max-passive-per-ip", "0"])
         .arg("--root")
         .arg(root)
         .args(["--user", &format!("{USER}:{PASSWORD}")])

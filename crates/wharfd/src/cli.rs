@@ -110,9 +110,14 @@ pub(crate) struct Cli {
     pub(crate) max_unauthenticated_sessions: Option<usize>,
 
     /// Connections at once not logged in yet from one address or IPv6
-    /// prefix (default 50; 10 or less suits a server on the internet).
+    /// prefix (default 10).
     #[arg(long, value_name = "N")]
     pub(crate) max_unauthenticated_sessions_per_ip: Option<usize>,
+
+    /// Passive listeners one client address (or IPv6 prefix) may hold at
+    /// once, waiting for their data connections (default 10; 0: no cap).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_passive_per_ip: Option<usize>,
 
     /// IPv6 clients are limited and banned per prefix of this many bits
     /// (default 64: one host can use every address of its /64).
@@ -295,7 +300,7 @@ pub(crate) struct Cli {
     pub(crate) usage_flush_secs: Option<u64>,
 
     /// The least average rate of a data transfer, judged over
-    /// [timeouts] data_minimum_window_secs (120 s); slower transfers get
+    /// [timeouts] data_minimum_window_secs (300 s); slower transfers get
     /// 426. Default 1KiB/s; 0 turns it off.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub(crate) min_data_rate: Option<u64>,

@@ -310,8 +310,17 @@ async fn prepare() -> Result<Option<Prepared>> {
     init_logging(settings.log_json);
     // Looked up before binding: a wrong user stops the server at once.
     let plan = privileges::plan(settings.run_as.as_deref())?;
-    if matches!(plan, privileges::Plan::StayRoot) {
-        tracing::warn!("{}", privileges::ROOT_WARNING);
+    match &plan {
+        privileges::Plan::StayRoot => tracing::warn!("{}", privileges::ROOT_WARNING),
+        // A root wharfd created itself belongs to whoever will serve it:
+        // created by root, it would be read-only to the run_as user.
+        privileges::Plan::Drop(run_as) => {
+            for dir in &settings.created_roots {
+                std::os::unix::fs::chown(dir, Some(run_as.uid), Some(run_as.gid))
+                    .with_context(|| format!("cannot give {} to {}", dir.display(), run_as.name))?;
+            }
+        }
+        privileges::Plan::Unprivileged => {}
     }
     let low_data_ports = (
         settings.options.default_data_port,

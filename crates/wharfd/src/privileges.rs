@@ -199,6 +199,16 @@ mod linux {
             .map_err(|_| anyhow!("run_as: user name holds a NUL byte"))?;
         nix::unistd::initgroups(&name, gid)
             .with_context(|| format!("cannot set the groups of {}", run_as.name))?;
+        // Root's group among the supplementary ones would keep access to
+        // everything group 0 may read or write: refuse, as for the gid.
+        let groups = nix::unistd::getgroups().context("getgroups")?;
+        if groups.iter().any(|group| group.as_raw() == 0) {
+            bail!(
+                "run_as {}: the user is a member of group 0 (root); take it out of that group \
+                 or name another user",
+                run_as.name
+            );
+        }
         nix::unistd::setresgid(gid, gid, gid)
             .with_context(|| format!("cannot become group {gid}"))?;
         nix::unistd::setresuid(uid, uid, uid)

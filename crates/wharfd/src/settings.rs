@@ -49,6 +49,9 @@ pub(crate) struct Settings {
     /// Every local root opened, for the start-up sweep of orphaned
     /// upload temporary files.
     pub(crate) local_roots: Vec<LocalFs>,
+    /// Root directories wharfd created (they were missing), to hand to
+    /// the `run_as` user before the privilege drop.
+    pub(crate) created_roots: Vec<PathBuf>,
     /// `--run-as` / `run_as`: who to become after binding, when root.
     pub(crate) run_as: Option<String>,
 }
@@ -65,6 +68,8 @@ struct Roots {
     umask: u32,
     /// The same roots as `LocalFs`, for the start-up sweep.
     local: Vec<LocalFs>,
+    /// The roots that did not exist and were created.
+    created: Vec<PathBuf>,
 }
 
 impl Roots {
@@ -75,7 +80,11 @@ impl Roots {
         if let Some(vfs) = self.opened.get(dir) {
             return Ok(vfs.clone());
         }
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            self.created.push(dir.to_owned());
+        }
         let local = LocalFs::new(dir)
             .with_context(|| format!("cannot serve {}", dir.display()))?
             .with_sync(!self.no_sync)
@@ -305,6 +314,7 @@ impl Settings {
             log_json: cli.log_json || config.log_json.unwrap_or(false),
             banner,
             local_roots: roots.local,
+            created_roots: roots.created,
             run_as: cli.run_as.clone().or(config.run_as.clone()),
         })
     }
@@ -388,9 +398,9 @@ fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .unwrap_or(defaults.passive_peer_check);
     o.active_any_address = cli.active_any_address || config.active.any_address.unwrap_or(false);
     o.passive_multiplex = cli.passive_multiplex || config.passive.multiplex.unwrap_or(false);
-    o.max_passive_per_ip = config
-        .passive
-        .max_per_ip
+    o.max_passive_per_ip = cli
+        .max_passive_per_ip
+        .or(config.passive.max_per_ip)
         .unwrap_or(defaults.max_passive_per_ip);
     o.default_data_port = match cli.default_data_port {
         Some(switch) => switch.is_on(),

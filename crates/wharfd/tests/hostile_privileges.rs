@@ -391,6 +391,43 @@ fn run_as_gives_up_root_on_every_thread_and_uploads_belong_to_the_user() {
     }
 }
 
+#[test]
+fn a_root_wharfd_creates_belongs_to_the_run_as_user() {
+    if !require_root("a_root_wharfd_creates_belongs_to_the_run_as_user") {
+        return;
+    }
+    let user = TestUser::create();
+    let (base, _) = root_for(&user);
+    // Missing, as the quick start's ./ftp-root is on a first run: wharfd
+    // creates it while still root.
+    let fresh = base.path().join("fresh-root");
+    let login = format!("{USER}:{PASSWORD}");
+    let server = Wharfd::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--root",
+        fresh.to_str().unwrap(),
+        "--user",
+        &login,
+        "--failed-login-delay-ms",
+        "0",
+        "--run-as",
+        &user.name,
+    ]);
+    let meta = fs::metadata(&fresh).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (user.uid, user.gid),
+        "{}",
+        server.log()
+    );
+    server.stor(base.path(), "first.txt", b"the run_as user can write here");
+    assert_eq!(
+        fs::read(fresh.join("first.txt")).unwrap(),
+        b"the run_as user can write here"
+    );
+}
+
 /// A control port P below 1024 whose P-1 is free too (the default data
 /// port), on 127.0.0.1.
 fn privileged_port_pair() -> u16 {
@@ -517,6 +554,25 @@ fn run_as_errors_are_clear() {
         assert_eq!(code, Some(2), "--run-as {run_as}: {stderr}");
         assert!(stderr.contains(says), "--run-as {run_as}: {stderr}");
     }
+
+    // A user in root's group would keep group 0's access as a
+    // supplementary group.
+    let user = TestUser::create();
+    let added = Command::new("usermod")
+        .args(["-a", "-G", "root", &user.name])
+        .status()
+        .expect("usermod (package passwd) must be installed");
+    assert!(added.success(), "usermod -a -G root {}", user.name);
+    let (code, stderr) = run_to_exit(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--root",
+        root,
+        "--run-as",
+        &user.name,
+    ]);
+    assert_eq!(code, Some(2), "--run-as {}: {stderr}", user.name);
+    assert!(stderr.contains("member of group 0"), "{stderr}");
 }
 
 /// The mode of `name` after uploading it to a server started with
