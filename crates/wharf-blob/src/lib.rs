@@ -68,7 +68,12 @@
 //! 5 TiB) and about 160 TiB on Azure (50,000 blocks of at most 4000 MiB).
 //! Uploads smaller than one part are a single `PUT`. All uploads together
 //! hold at most their [`UploadMemory`] budget (512 MiB, process-wide, by
-//! default): past it they wait for room, and so does their client.
+//! default): past it they wait for room, and so does their client. A part
+//! must fit the budget (less its 8 MiB reserve) whole, so the budget also
+//! caps the largest upload: about 7.8 GiB at 16 MiB, 23 GiB at 32 MiB,
+//! 492 GiB at the default 512 MiB, 992 GiB at 1 GiB; the store's own
+//! maximum needs about 4 GiB. Past the cap the upload fails and says to
+//! raise the budget.
 //!
 //! Downloads are a streamed ranged `GET` from the requested offset, pinned
 //! to the ETag that the preceding `HEAD` saw.

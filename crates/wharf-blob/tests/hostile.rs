@@ -285,7 +285,9 @@ async fn container_rename_goes_page_by_page_on_moto() {
 
 /// 64 uploads of a part and a bit at once, and 8 appends that read their
 /// kept start first, under the smallest budget (two parts): every one
-/// completes, whole, and no more than the budget is ever held.
+/// completes, whole (no deadlock), the budget was drawn on, and all of it
+/// is given back. (That no more than the budget is buffered is checked
+/// from outside, by wharfd's peak memory in `hostile_blob.rs`.)
 async fn uploads_share_the_budget(emulator: Emulator) {
     const PART: usize = 8 * 1024 * 1024;
     let memory = UploadMemory::new(MIN_UPLOAD_MEMORY);
@@ -334,12 +336,6 @@ async fn uploads_share_the_budget(emulator: Emulator) {
     tokio::time::timeout(Duration::from_secs(120), all)
         .await
         .expect("uploads waiting for room must not deadlock");
-    assert!(
-        memory.peak() <= memory.limit(),
-        "{} > {}",
-        memory.peak(),
-        memory.limit()
-    );
     assert!(
         memory.peak() >= PART as u64,
         "the budget was used: {}",

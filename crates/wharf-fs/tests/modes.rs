@@ -87,6 +87,9 @@ async fn writing_in_place_clears_the_special_bits() {
         fs::write(&target, b"abcdef").unwrap();
         chmod(&target, 0o6755);
         let mut upload = vfs.create(&path("/tool"), mode).await.unwrap();
+        // Before any write: an unprivileged writer's first write makes the
+        // kernel clear the bits itself, which would hide a missing fix.
+        assert_eq!(disk_mode(&target), 0o755, "{mode:?} at open");
         upload.write_all(b"xyz").await.unwrap();
         upload.finish().await.unwrap();
         assert_eq!(disk_mode(&target), 0o755, "{mode:?}");

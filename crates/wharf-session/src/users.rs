@@ -36,8 +36,8 @@ struct Account {
 /// logins waiting, and a quick refusal past it.
 ///
 /// An unknown user name costs what a wrong password does: the password is
-/// checked, through the same gate, against a dummy hash made (once, on
-/// first need) with the parameters of the list's first account, so the
+/// checked, through the same gate, against a dummy hash made (once, when
+/// the first account is added) with that account's parameters, so the
 /// time of the answer does not tell which names exist.
 #[derive(Clone, Default)]
 pub struct UserList {
@@ -97,6 +97,10 @@ impl UserList {
         let hash = hash.into();
         PasswordHash::new(&hash).map_err(|e| HashError(e.to_string()))?;
         if self.template.is_none() {
+            // The dummy is made now, with the first account's parameters:
+            // made on first need, the first unknown user would pay a hash
+            // and a check, twice the time of a wrong password.
+            self.dummy.get(Some(&hash));
             self.template = Some(hash.clone());
         }
         self.accounts.insert(

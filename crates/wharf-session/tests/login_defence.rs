@@ -76,7 +76,7 @@ async fn an_unknown_user_costs_what_a_wrong_password_does() {
         assert_eq!(reply.code().get(), 530, "{reply}");
         took
     };
-    // The first unknown user makes the dummy hash; not a sample.
+    // Warm-up (connection, allocator, caches); not samples.
     attempt("nobody").await;
     attempt("alice").await;
     // Other work on the machine (parallel builds and tests) spreads single

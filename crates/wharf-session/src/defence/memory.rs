@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tracing::warn;
@@ -53,9 +53,17 @@ pub struct MemoryLoginGuard {
     records: Mutex<HashMap<IpNetwork, Record>>,
 }
 
+/// The longest window or ban the guard keeps: a policy asking for more
+/// gets this, so that adding it to the current time cannot overflow.
+const LONGEST: Duration = Duration::from_secs(10 * 365 * 86_400);
+
 impl MemoryLoginGuard {
-    /// A guard that bans by `policy`.
-    pub fn new(policy: BanPolicy) -> Self {
+    /// A guard that bans by `policy` (windows and bans above ten years are
+    /// taken as ten years).
+    pub fn new(mut policy: BanPolicy) -> Self {
+        policy.window = policy.window.min(LONGEST);
+        policy.ban = policy.ban.min(LONGEST);
+        policy.max_ban = policy.max_ban.min(LONGEST);
         Self {
             policy,
             max_groups: DEFAULT_MAX_GROUPS,
@@ -168,8 +176,6 @@ impl LoginGuard for MemoryLoginGuard {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::defence::group::address_group;
 
@@ -184,6 +190,21 @@ mod tests {
 
     fn v6(ip: &str) -> IpNetwork {
         address_group(ip.parse().unwrap(), 64)
+    }
+
+    #[test]
+    fn endless_bans_are_ten_years_and_never_overflow() {
+        let guard = MemoryLoginGuard::new(BanPolicy {
+            max_failures: 1,
+            window: Duration::MAX,
+            ban: Duration::MAX,
+            max_ban: Duration::MAX,
+        });
+        let group = v6("2001:db8::1");
+        let now = Instant::now();
+        let ban = guard.failure_at(group, now).expect("banned");
+        assert_eq!(ban.remaining, LONGEST);
+        assert!(guard.banned_at(group, now + LONGEST / 2).is_some());
     }
 
     #[test]
