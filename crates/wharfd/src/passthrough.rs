@@ -37,7 +37,7 @@ use crate::config::Config;
 pub(crate) const MAX_CHECKS_AT_ONCE: usize = 16;
 
 /// Logins that may wait for a check slot. A login beyond these is refused
-/// at once (the client sees 530 and may retry), rather than holding its
+/// at once (the client sees 421 and may retry), rather than holding its
 /// session and memory in an unbounded queue.
 pub(crate) const MAX_CHECKS_WAITING: usize = 64;
 
@@ -66,10 +66,28 @@ pub(crate) fn allowed_accounts(cli: &Cli, config: &Config) -> Result<Vec<String>
 
 /// Refuses passthrough where FTP passwords, the account keys, could cross
 /// the network in clear, unless the operator said so by name.
-pub(crate) fn refuse_keys_in_clear(cli: &Cli, config: &Config, tls: &TlsPolicy) -> Result<()> {
+/// A throwaway certificate (`--tls-self-signed`) counts as no protection:
+/// clients cannot verify it, so a man in the middle could take the keys.
+pub(crate) fn refuse_keys_in_clear(
+    cli: &Cli,
+    config: &Config,
+    tls: &TlsPolicy,
+    self_signed: bool,
+) -> Result<()> {
     let accepted = cli.allow_account_keys_in_clear
         || config.azure.allow_account_keys_in_clear.unwrap_or(false);
-    if tls.login || accepted {
+    if accepted {
+        return Ok(());
+    }
+    if tls.login && self_signed {
+        bail!(
+            "--azure-passthrough takes storage account keys as FTP passwords, and --tls-self-signed \
+             makes a certificate no client can verify, so a man in the middle could take the keys: \
+             give the server's certificate (--tls-cert, --tls-key), or accept the risk with \
+             --allow-account-keys-in-clear"
+        );
+    }
+    if tls.login {
         return Ok(());
     }
     Err(anyhow!(

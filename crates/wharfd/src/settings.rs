@@ -268,9 +268,13 @@ impl Settings {
 
         let all_users: Vec<&UserEntry> = entries.iter().chain(&host_entries).collect();
         let usage = UsagePlan::resolve(cli, &config, &all_users)?;
+        let azure_accounts = crate::passthrough::allowed_accounts(cli, &config)?;
         usage.refuse_reachable_store(
             storage_name.as_deref(),
             roots.opened.keys().map(PathBuf::as_path),
+            azure_endpoint
+                .is_some()
+                .then_some(azure_accounts.as_slice()),
         )?;
         let tls = tls_settings(cli, &config)?;
         let mut options = options(cli, &config)?;
@@ -294,9 +298,14 @@ impl Settings {
             .or(config.tls.reuse_required)
             .unwrap_or(true);
         options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
-        let azure_accounts = crate::passthrough::allowed_accounts(cli, &config)?;
         if azure_endpoint.is_some() {
-            crate::passthrough::refuse_keys_in_clear(cli, &config, &options.tls_policy)?;
+            let self_signed = tls.as_ref().is_some_and(|tls| tls.self_signed);
+            crate::passthrough::refuse_keys_in_clear(
+                cli,
+                &config,
+                &options.tls_policy,
+                self_signed,
+            )?;
         }
         if let Some(name) = &storage_name {
             banner.push(format!("storage: {name}"));

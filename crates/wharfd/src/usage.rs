@@ -212,14 +212,29 @@ impl UsagePlan {
     /// which copy or remove everything under them) and one missed path
     /// would let any writable user reset every account's quota. A store
     /// outside the view is out of reach by construction.
+    ///
+    /// `passthrough` is the pass-through allow-list when
+    /// `--azure-passthrough` is on (empty: every account may log in): an
+    /// Azure store in an account that may log in is in that user's view.
     pub(crate) fn refuse_reachable_store<'a>(
         &self,
         storage: Option<&str>,
         local_roots: impl IntoIterator<Item = &'a std::path::Path>,
+        passthrough: Option<&[String]>,
     ) -> Result<()> {
         let Some(store) = &self.store else {
             return Ok(());
         };
+        if let (UsageStoreUrl::Azure { account, .. }, Some(allowed)) = (store, passthrough)
+            && (allowed.is_empty() || allowed.iter().any(|a| a.eq_ignore_ascii_case(account)))
+        {
+            bail!(
+                "--usage-store {store} is in storage account {account}, which may log in through \
+                 --azure-passthrough and would see (and could delete) the usage records: keep them \
+                 in an account no FTP user may log in as, and list the accounts that may \
+                 (--azure-accounts)"
+            );
+        }
         let storage_url = storage.map(StorageUrl::parse).transpose()?;
         let reachable = match (store, &storage_url) {
             (UsageStoreUrl::Dir(dir), _) => {
@@ -380,12 +395,43 @@ mod tests {
     use super::*;
 
     fn refused(store: &str, storage: Option<&str>, roots: &[&std::path::Path]) -> bool {
+        refused_with(store, storage, roots, None)
+    }
+
+    fn refused_with(
+        store: &str,
+        storage: Option<&str>,
+        roots: &[&std::path::Path],
+        passthrough: Option<&[String]>,
+    ) -> bool {
         let plan = UsagePlan {
             store: Some(UsageStoreUrl::parse(store).unwrap()),
             ..UsagePlan::default()
         };
-        plan.refuse_reachable_store(storage, roots.iter().copied())
+        plan.refuse_reachable_store(storage, roots.iter().copied(), passthrough)
             .is_err()
+    }
+
+    #[test]
+    fn a_store_in_an_account_that_may_log_in_by_passthrough_is_refused() {
+        let everyone: &[String] = &[];
+        assert!(refused_with(
+            "azure://acct/usage",
+            None,
+            &[],
+            Some(everyone)
+        ));
+        let listed = ["acct".to_owned(), "other".to_owned()];
+        assert!(refused_with("azure://ACCT/usage", None, &[], Some(&listed)));
+        let others = ["other".to_owned()];
+        assert!(!refused_with(
+            "azure://acct/usage",
+            None,
+            &[],
+            Some(&others)
+        ));
+        assert!(!refused_with("s3://usage", None, &[], Some(everyone)));
+        assert!(!refused_with("azure://acct/usage", None, &[], None));
     }
 
     #[test]

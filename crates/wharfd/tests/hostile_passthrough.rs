@@ -68,10 +68,38 @@ fn passthrough_without_tls_for_logins_does_not_start() {
     let stderr = refused_start(&["--config", config.to_str().expect("utf-8")]);
     assert!(stderr.contains("allow_account_keys_in_clear"), "{stderr}");
 
-    // Either fix lets it start.
+    // A throwaway certificate protects nothing: clients cannot verify it.
+    let stderr = refused_start(&[
+        "--azure-passthrough",
+        "--azure-endpoint",
+        endpoint,
+        "--tls-self-signed",
+        "--tls-required",
+        "login",
+    ]);
+    assert!(
+        stderr.contains("--tls-self-signed") && stderr.contains("--tls-cert"),
+        "{stderr}"
+    );
+
+    // Either fix lets it start: the server's own certificate, or the risk
+    // accepted by name.
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("test set-up");
+    std::fs::write(dir.path().join("cert.pem"), generated.cert.pem()).expect("test set-up");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        generated.signing_key.serialize_pem(),
+    )
+    .expect("test set-up");
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
     let tls = Server::builder()
-        .tls()
         .args(&[
+            "--tls-cert",
+            cert.to_str().expect("utf-8"),
+            "--tls-key",
+            key.to_str().expect("utf-8"),
             "--tls-required",
             "login",
             "--azure-passthrough",

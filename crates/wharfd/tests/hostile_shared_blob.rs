@@ -173,6 +173,27 @@ fn a_usage_store_that_ftp_users_could_reach_stops_the_server() {
         assert!(stderr.contains("inside what FTP users see"), "{stderr}");
     }
 
+    // Pass-through: an account that may log in sees its own containers,
+    // the usage records' included.
+    for accounts in [None, Some(ACCOUNT)] {
+        let mut args = owned(&[
+            "--azure-passthrough",
+            "--allow-account-keys-in-clear",
+            "--azure-endpoint",
+            &endpoint,
+            "--usage-store",
+            &format!("azure://{ACCOUNT}/usage/wharf"),
+        ]);
+        if let Some(account) = accounts {
+            args.extend(owned(&["--azure-accounts", account]));
+        }
+        let stderr = refused_start(&args);
+        assert!(
+            stderr.contains("--usage-store") && stderr.contains("may log in"),
+            "pass-through with --azure-accounts {accounts:?}:\n{stderr}"
+        );
+    }
+
     // Another container than the one served is out of the users' reach.
     let server = shared(
         &azurite,
