@@ -1,7 +1,7 @@
 //! Command handlers, one file per family. Each returns an [`Outcome`]; the
 //! driver writes it.
 
-mod data_setup;
+mod data_channel;
 mod files;
 mod info;
 mod listing;
@@ -9,6 +9,7 @@ mod login;
 mod navigate;
 mod security;
 mod transfer;
+mod transfer_params;
 
 use wharf_proto::{Command, Reply, ReplyCode};
 

@@ -18,7 +18,7 @@
 //! its own control session's token: a stranger who reaches the passive port
 //! cannot take over the transfer, even from the client's own address.
 
-mod binding;
+mod reuse;
 mod certs;
 
 use std::sync::Arc;
@@ -134,7 +134,7 @@ impl TlsConfig {
     }
 
     /// Handshakes a data connection of the control session holding
-    /// `token`: only that session can be resumed (see `binding`). With
+    /// `token`: only that session can be resumed (see `reuse`). With
     /// `require_reuse`, a connection that did not resume is refused.
     pub(crate) async fn accept_data(
         &self,
@@ -143,11 +143,11 @@ impl TlsConfig {
         require_reuse: bool,
     ) -> Result<TlsStream<TcpStream>, DataTlsError> {
         let mut config = (*self.data).clone();
-        config.session_storage = Arc::new(binding::OwnSessions {
+        config.session_storage = Arc::new(reuse::OwnSessions {
             inner: self.data.session_storage.clone(),
             token,
         });
-        config.ticketer = Arc::new(binding::OwnTickets {
+        config.ticketer = Arc::new(reuse::OwnTickets {
             inner: self.data.ticketer.clone(),
             token,
         });

@@ -1,5 +1,5 @@
-//! Transfer parameters and data connection set-up: TYPE, MODE, STRU, REST,
-//! PORT/EPRT (active), PASV/EPSV (passive), and ABOR when idle.
+//! Setting up the data connection: PORT/EPRT (active), PASV/EPSV
+//! (passive, RFC 2428), and ABOR when no transfer runs.
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
@@ -7,7 +7,6 @@ use tokio::time::Instant;
 use tracing::warn;
 use wharf_proto::extended::{EpsvArg, NetworkProtocol, epsv_reply};
 use wharf_proto::host_port::pasv_reply;
-use wharf_proto::transfer_params::{FormatControl, Structure, TransferMode, TransferType};
 use wharf_proto::{Reply, ReplyCode};
 
 use super::reply;
@@ -16,62 +15,6 @@ use crate::data::plan::DataPlan;
 use crate::session::{Outcome, Session};
 
 impl Session {
-    pub(super) fn type_(&mut self, kind: TransferType) -> Outcome {
-        match kind {
-            TransferType::Ascii(FormatControl::NonPrint) => {
-                self.state.ascii = true;
-                reply(ReplyCode::OK, "Switching to ASCII mode.")
-            }
-            t if t.is_binary() => {
-                self.state.ascii = false;
-                reply(ReplyCode::OK, "Switching to Binary mode.")
-            }
-            _ => reply(
-                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only TYPE A, A N, I and L 8 are supported.",
-            ),
-        }
-    }
-
-    pub(super) fn mode(&mut self, mode: TransferMode) -> Outcome {
-        match mode {
-            TransferMode::Stream => {
-                self.state.mode_block = false;
-                // A data connection kept open by MODE B closes.
-                if self.data.is_open() {
-                    self.data = DataPlan::None;
-                }
-                reply(ReplyCode::OK, "Mode set to S.")
-            }
-            TransferMode::Block => {
-                self.state.mode_block = true;
-                reply(ReplyCode::OK, "Mode set to B.")
-            }
-            TransferMode::Compressed => reply(
-                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only MODE S and MODE B are supported.",
-            ),
-        }
-    }
-
-    pub(super) fn stru(&mut self, structure: Structure) -> Outcome {
-        match structure {
-            Structure::File => reply(ReplyCode::OK, "Structure set to F."),
-            _ => reply(
-                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only STRU F is supported.",
-            ),
-        }
-    }
-
-    pub(super) fn rest(&mut self, offset: u64) -> Outcome {
-        self.state.restart = offset;
-        reply(
-            ReplyCode::FILE_ACTION_PENDING,
-            &format!("Restarting at {offset}. Send STOR or RETR to resume."),
-        )
-    }
-
     /// ABOR with no transfer running: drop any prepared data connection.
     pub(crate) fn abor_idle(&mut self) -> Outcome {
         self.data = DataPlan::None;
