@@ -113,7 +113,6 @@
 mod account;
 mod append;
 mod blobfs;
-mod block_append;
 mod bucket;
 mod client;
 mod config;
@@ -125,7 +124,6 @@ pub mod memory;
 mod names;
 mod objects;
 mod ops;
-mod part_copy;
 mod read;
 mod rename;
 mod rest;

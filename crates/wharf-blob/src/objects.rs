@@ -181,6 +181,6 @@ impl ConditionalObjects {
         } else {
             rest.s3_create_bucket(&self.container).await.map(drop)
         };
-        result.map_err(crate::block_append::os_err)
+        result.map_err(crate::append::os_err)
     }
 }

@@ -22,8 +22,8 @@ use object_store::{Error as OsError, UploadPart};
 use object_store::{MultipartId, MultipartUpload, PutPayload, PutResult};
 use wharf_vfs::{VPath, VfsError};
 
-use crate::append::{copy_failed, split};
-use crate::block_append::os_err;
+use super::azure_blocks::os_err;
+use super::{copy_failed, split};
 use crate::client::Account;
 use crate::errors::ResultExt;
 

@@ -10,17 +10,20 @@
 //!   one ranged `GET` into the upload's first part.
 //! - S3, larger: a multipart upload whose first parts are `UploadPartCopy`s
 //!   of the kept range, conditional on the ETag read at open, then the new
-//!   parts, completed with `If-Match` ([`crate::part_copy`]).
+//!   parts, completed with `If-Match` ([`s3_part_copy`]).
 //! - Azure, larger: the new block list is the old blob's committed blocks
 //!   that lie within the kept part, then blocks staged server-side from the
 //!   rest of it (Put Block From URL with a read-only SAS of the blob: the
 //!   whole start of a blob written in one piece, or the head of the block a
 //!   `REST` offset falls in), then the new blocks, committed only if the
-//!   blob's ETag is unchanged ([`crate::block_append`]).
+//!   blob's ETag is unchanged ([`azure_blocks`]).
 //! - Where the store refuses the server-side copy, or the kept part would
 //!   leave too few parts for the upload, the request fails with
 //!   `Unsupported` and [`AppendError`] says why. Nothing large is ever
 //!   rewritten through the server.
+
+mod azure_blocks;
+mod s3_part_copy;
 
 use std::ops::Range;
 use std::time::Duration;
@@ -32,14 +35,15 @@ use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange};
 use wharf_vfs::{VPath, VfsError, WriteMode};
 
-use crate::block_append::BlockAppend;
 use crate::bucket::{Bucket, Loc};
 use crate::client::Client;
 use crate::errors::{ResultExt, rest_err};
 use crate::memory::Grant;
-use crate::part_copy::{PartCopyAppend, Source};
 use crate::rest::RestError;
 use crate::upload::{FIRST_PART, Limits, Start};
+use azure_blocks::BlockAppend;
+pub(crate) use azure_blocks::os_err;
+use s3_part_copy::{PartCopyAppend, Source};
 
 /// S3's smallest part (but the last): a kept start this large or larger is
 /// copied server-side.
