@@ -10,7 +10,7 @@ pub mod sub;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wharf_blob::{BlobConfig, BlobFs, Store, View};
@@ -142,6 +142,45 @@ impl Emulator {
             kind: Kind::Moto,
             _dir: dir,
         }
+    }
+
+    /// One emulator of `kind` for the whole test process, for suites of
+    /// many small tests (the conformance suite runs one test per check,
+    /// and an emulator each would cost seconds and memory apiece). A
+    /// static is never dropped, so a watchdog stops the emulator, and
+    /// removes its directory, once this test process has ended.
+    pub fn shared(kind: Kind) -> &'static Emulator {
+        static AZURITE: OnceLock<Emulator> = OnceLock::new();
+        static MOTO: OnceLock<Emulator> = OnceLock::new();
+        let (cell, start): (_, fn() -> Emulator) = match kind {
+            Kind::Azurite => (&AZURITE, Emulator::azurite),
+            Kind::Moto => (&MOTO, Emulator::moto),
+        };
+        cell.get_or_init(|| {
+            let emulator = start();
+            emulator.watch_parent();
+            emulator
+        })
+    }
+
+    /// Starts `sh` watching this process: when it is gone, the emulator is
+    /// killed and its directory removed.
+    // Never waited for on purpose: the watchdog must outlive this process,
+    // and init reaps it.
+    #[allow(clippy::zombie_processes)]
+    fn watch_parent(&self) {
+        const SCRIPT: &str = "while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; \
+            kill \"$2\" 2>/dev/null; sleep 1; kill -9 \"$2\" 2>/dev/null; rm -rf \"$3\"";
+        Command::new("sh")
+            .args(["-c", SCRIPT, "emulator-watchdog"])
+            .arg(std::process::id().to_string())
+            .arg(self.child.id().to_string())
+            .arg(self._dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the emulator's watchdog (sh)");
     }
 
     /// The emulator's base URL.
