@@ -23,7 +23,9 @@ fn multiplexed(ports: std::ops::RangeInclusive<u16>) -> Options {
     let mut options = Options::default();
     options.passive_ports = Some(ports);
     options.passive_multiplex = true;
+    // Many clients from 127.0.0.1 at once, as behind one NAT.
     options.max_sessions_per_ip = 100;
+    options.max_unauthenticated_sessions_per_ip = 100;
     options
 }
 

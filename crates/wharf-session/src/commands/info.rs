@@ -103,10 +103,7 @@ impl Session {
             "Wharf FTP server status:".to_owned(),
             format!(" Connected from {}", self.peer),
             user,
-            format!(
-                " TYPE: {}, STRU: F, MODE: S",
-                if self.state.ascii { "ASCII" } else { "BINARY" }
-            ),
+            format!(" TYPE: {}, STRU: F, MODE: S", self.state.params.type_name()),
             "End of status".to_owned(),
         ];
         Outcome::Reply(Reply::multiline(

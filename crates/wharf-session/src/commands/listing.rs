@@ -55,7 +55,7 @@ impl Session {
             path: target,
             quotas,
             pacing: Pacing::default(),
-            block: self.state.mode_block,
+            block: self.state.params.block(),
             running: None,
         };
         Ok(Outcome::Transfer(

@@ -14,7 +14,7 @@ use crate::session::{Outcome, Session};
 impl Session {
     pub(super) fn user(&mut self, user: &Username) -> Outcome {
         let name = user.to_string_lossy().into_owned();
-        if !self.state.tls_control && self.tls_required_for_login(&name) {
+        if !self.state.security.control_tls() && self.tls_required_for_login(&name) {
             return reply(
                 ReplyCode::NOT_LOGGED_IN,
                 "TLS is required: send AUTH TLS before USER.",
@@ -35,7 +35,7 @@ impl Session {
         };
         // Never check a password that crossed the network in clear when the
         // policy forbids it (the session may have gone back to clear).
-        if !self.state.tls_control && self.tls_required_for_login(&user) {
+        if !self.state.security.control_tls() && self.tls_required_for_login(&user) {
             self.state.login = LoginState::Anonymous;
             return reply(
                 ReplyCode::NOT_LOGGED_IN,

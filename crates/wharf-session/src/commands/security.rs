@@ -5,6 +5,7 @@ use wharf_proto::security::AuthMechanism;
 use wharf_proto::transfer_params::ProtectionLevel;
 
 use crate::data::plan::DataPlan;
+use crate::session::security::DataProtection;
 
 use super::reply;
 use crate::session::{Outcome, Session};
@@ -45,8 +46,8 @@ impl Session {
                 &format!("AUTH {} not supported, use AUTH TLS.", mechanism.as_str()),
             );
         }
-        if self.state.tls_control {
-            return reply(ReplyCode::BAD_SEQUENCE, "TLS is already on.");
+        if let Err(refusal) = self.state.security.may_start_tls() {
+            return Outcome::Reply(refusal.reply());
         }
         if self.transfer.is_some() {
             return reply(ReplyCode::BAD_SEQUENCE, "Not during a transfer.");
@@ -62,61 +63,49 @@ impl Session {
 
     /// PBSZ: TLS has no buffer, so 0 is the answer whatever was asked.
     pub(super) fn pbsz(&mut self, _size: u32) -> Outcome {
-        if !self.state.tls_control {
-            return reply(ReplyCode::BAD_SEQUENCE, "PBSZ needs AUTH TLS first.");
+        match self.state.security.set_pbsz() {
+            Ok(()) => reply(ReplyCode::OK, "PBSZ=0"),
+            Err(refusal) => Outcome::Reply(refusal.reply()),
         }
-        self.state.pbsz = true;
-        reply(ReplyCode::OK, "PBSZ=0")
     }
 
     pub(super) fn prot(&mut self, level: ProtectionLevel) -> Outcome {
-        if !self.state.tls_control {
-            return reply(ReplyCode::BAD_SEQUENCE, "PROT needs AUTH TLS first.");
+        if let Err(refusal) = self.state.security.may_set_protection() {
+            return Outcome::Reply(refusal.reply());
         }
-        if !self.state.pbsz {
-            return reply(ReplyCode::BAD_SEQUENCE, "PROT needs PBSZ first.");
-        }
-        match level {
-            ProtectionLevel::Private => {
-                self.set_data_protection(true);
-                reply(ReplyCode::OK, "Protection level set to Private.")
+        if level == ProtectionLevel::Clear {
+            // Before login nobody is known to be exempt.
+            let exempt = self.state.login().is_ok() && self.state.tls_exempt;
+            if self.ctx.options.tls_policy.data && !exempt {
+                return reply(
+                    ReplyCode::DENIED_FOR_POLICY,
+                    "Data connections must be encrypted: use PROT P.",
+                );
             }
-            ProtectionLevel::Clear => {
-                // Before login nobody is known to be exempt.
-                let exempt = self.state.login().is_ok() && self.state.tls_exempt;
-                if self.ctx.options.tls_policy.data && !exempt {
-                    return reply(
-                        ReplyCode::DENIED_FOR_POLICY,
-                        "Data connections must be encrypted: use PROT P.",
-                    );
+        }
+        match self.state.security.set_protection(level) {
+            Ok(changed) => {
+                // A MODE B connection kept open was set up under the old
+                // level: PROT P must never send "private" data over a clear
+                // one (nor PROT C keep a TLS one), so a change closes it.
+                if changed && self.data.is_open() {
+                    self.data = DataPlan::None;
                 }
-                self.set_data_protection(false);
-                reply(ReplyCode::OK, "Protection level set to Clear.")
+                match self.state.security.data() {
+                    DataProtection::Private => {
+                        reply(ReplyCode::OK, "Protection level set to Private.")
+                    }
+                    DataProtection::Clear => reply(ReplyCode::OK, "Protection level set to Clear."),
+                }
             }
-            _ => reply(
-                ReplyCode::PROT_LEVEL_NOT_SUPPORTED,
-                "Only PROT C and PROT P are supported.",
-            ),
+            Err(refusal) => Outcome::Reply(refusal.reply()),
         }
-    }
-
-    /// A MODE B connection kept open was set up under the old level: a PROT
-    /// P must never send "private" data over a clear one (nor PROT C keep a
-    /// TLS one), so a change of level closes it.
-    fn set_data_protection(&mut self, private: bool) {
-        if self.state.prot_private != private && self.data.is_open() {
-            self.data = DataPlan::None;
-        }
-        self.state.prot_private = private;
     }
 
     /// CCC: the control connection back in clear, if allowed.
     pub(super) fn ccc(&mut self) -> Outcome {
-        if !self.state.tls_control {
-            return reply(
-                ReplyCode::BAD_SEQUENCE,
-                "The control connection is not encrypted.",
-            );
+        if let Err(refusal) = self.state.security.may_end_control_tls() {
+            return Outcome::Reply(refusal.reply());
         }
         if !self.ctx.options.allow_ccc {
             return reply(

@@ -14,13 +14,14 @@ use crate::data::transfer::{TransferJob, Work};
 use crate::quota::{Direction, QuotaHook};
 use crate::session::reply_map::quota_code;
 use crate::session::reply_map::{reply_for, sentence, shown};
+use crate::session::security::DataProtection;
 use crate::session::{Outcome, Session};
 
 impl Session {
     /// The prepared data connection, or the `425` a transfer gets without
     /// one. Taking it means the next transfer needs a new PASV/PORT.
     pub(super) fn take_data_plan(&mut self) -> Result<DataPlan, Reply> {
-        if self.tls_required_for_data() && !self.state.prot_private {
+        if self.tls_required_for_data() && self.state.security.data() == DataProtection::Clear {
             return Err(Reply::new(
                 ReplyCode::DENIED_FOR_POLICY,
                 "Data connections must be encrypted: send PBSZ 0 and PROT P.",
@@ -104,9 +105,9 @@ impl Session {
         let failed = |e: VfsError| reply_for(&e, target);
         #[cfg(target_os = "linux")]
         if way == Way::SendFile
-            && !self.state.ascii
-            && !self.state.mode_block
-            && !self.state.prot_private
+            && !self.state.params.ascii()
+            && !self.state.params.block()
+            && self.state.security.data() == DataProtection::Clear
             && let Some(file) = vfs.open_local(target, offset).await.map_err(failed)?
         {
             // The open file knows its size: no second trip to the back-end
@@ -129,13 +130,13 @@ impl Session {
         let reader = vfs.open_read(target, offset).await.map_err(failed)?;
         let work = Work::Send {
             reader,
-            ascii: self.state.ascii,
+            ascii: self.state.params.ascii(),
         };
         Ok((work, meta.size.saturating_sub(offset)))
     }
 
     fn mode_name(&self) -> &'static str {
-        if self.state.ascii { "ASCII" } else { "BINARY" }
+        self.state.params.type_name()
     }
 
     pub(super) async fn retr(&mut self, path: &Pathname) -> Handled {
@@ -160,7 +161,7 @@ impl Session {
             path: target,
             quotas,
             pacing,
-            block: self.state.mode_block,
+            block: self.state.params.block(),
             running: Some(running),
         };
         Ok(Outcome::Transfer(
@@ -262,12 +263,12 @@ impl Session {
             plan,
             work: Work::Receive {
                 upload,
-                ascii: self.state.ascii,
+                ascii: self.state.params.ascii(),
             },
             path: target,
             quotas,
             pacing,
-            block: self.state.mode_block,
+            block: self.state.params.block(),
             running: None,
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))

@@ -2,48 +2,33 @@
 //! section 5).
 
 use wharf_proto::ReplyCode;
-use wharf_proto::transfer_params::{FormatControl, Structure, TransferMode, TransferType};
+use wharf_proto::transfer_params::{Structure, TransferMode, TransferType};
 
 use super::reply;
 use crate::data::plan::DataPlan;
+use crate::session::params::{Framing, Representation};
 use crate::session::{Outcome, Session};
 
 impl Session {
     pub(super) fn type_(&mut self, kind: TransferType) -> Outcome {
-        match kind {
-            TransferType::Ascii(FormatControl::NonPrint) => {
-                self.state.ascii = true;
-                reply(ReplyCode::OK, "Switching to ASCII mode.")
-            }
-            t if t.is_binary() => {
-                self.state.ascii = false;
-                reply(ReplyCode::OK, "Switching to Binary mode.")
-            }
-            _ => reply(
-                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only TYPE A, A N, I and L 8 are supported.",
-            ),
+        match self.state.params.set_type(kind) {
+            Ok(Representation::Ascii) => reply(ReplyCode::OK, "Switching to ASCII mode."),
+            Ok(Representation::Binary) => reply(ReplyCode::OK, "Switching to Binary mode."),
+            Err(refusal) => Outcome::Reply(refusal.reply()),
         }
     }
 
     pub(super) fn mode(&mut self, mode: TransferMode) -> Outcome {
-        match mode {
-            TransferMode::Stream => {
-                self.state.mode_block = false;
+        match self.state.params.set_mode(mode) {
+            Ok(Framing::Stream) => {
                 // A data connection kept open by MODE B closes.
                 if self.data.is_open() {
                     self.data = DataPlan::None;
                 }
                 reply(ReplyCode::OK, "Mode set to S.")
             }
-            TransferMode::Block => {
-                self.state.mode_block = true;
-                reply(ReplyCode::OK, "Mode set to B.")
-            }
-            TransferMode::Compressed => reply(
-                ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER,
-                "Only MODE S and MODE B are supported.",
-            ),
+            Ok(Framing::Block) => reply(ReplyCode::OK, "Mode set to B."),
+            Err(refusal) => Outcome::Reply(refusal.reply()),
         }
     }
 

@@ -26,6 +26,7 @@ use super::counted::Counted;
 use super::reply_map::final_reply;
 use super::reply_map::sentence;
 use super::reply_writer::ReplyWriter;
+use super::security::Security;
 use super::state::LoginState;
 use super::tls_close::close_tls;
 use super::{Outcome, RunningTransfer, ServerContext, Session};
@@ -114,10 +115,7 @@ async fn drive(
         .await
         {
             Ok(Ok(stream)) => {
-                session.state.secured();
-                // Implicit FTPS protects data from the start (RFC 4217 sec. 1).
-                session.state.pbsz = true;
-                session.state.prot_private = true;
+                session.state.security = Security::implicit();
                 ControlStream::Tls(Box::new(stream))
             }
             Ok(Err(error)) => {
@@ -236,7 +234,7 @@ async fn drive(
             Flow::EndTls => match Box::pin(downgrade(commands, out, &session)).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
-                    session.state.tls_control = false;
+                    session.state.security = session.state.security.control_cleared();
                     info!("control connection back in clear (CCC)");
                 }
                 None => return,

@@ -4,8 +4,10 @@ mod control_reader;
 mod control_stream;
 mod counted;
 mod driver;
+pub(crate) mod params;
 pub(crate) mod reply_map;
 mod reply_writer;
+pub(crate) mod security;
 pub(crate) mod state;
 mod tls_close;
 
@@ -148,8 +150,8 @@ impl Session {
             check_peer: o.passive_peer_check,
             timeout: o.data_connect_timeout,
             keepalive: o.keepalive,
-            tls: match (&self.ctx.tls, self.state.prot_private) {
-                (Some(config), true) => Some(DataTls {
+            tls: match (&self.ctx.tls, self.state.security.data()) {
+                (Some(config), security::DataProtection::Private) => Some(DataTls {
                     config: config.clone(),
                     token: self.token,
                     require_reuse: o.tls_reuse_required,

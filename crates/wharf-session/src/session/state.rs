@@ -6,6 +6,8 @@ use wharf_proto::text::Pathname;
 use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::VPath;
 
+use super::params::TransferParams;
+use super::security::Security;
 use crate::auth::Login;
 
 /// Where the session is in the USER/PASS exchange.
@@ -30,8 +32,8 @@ pub(crate) struct SessionState {
     pub(crate) rename_from: Option<VPath>,
     /// REST's offset, for the next RETR or STOR.
     pub(crate) restart: u64,
-    /// TYPE A: line ends are converted on the wire.
-    pub(crate) ascii: bool,
+    /// TYPE and MODE.
+    pub(crate) params: TransferParams,
     /// After `EPSV ALL` only EPSV may set up data connections.
     pub(crate) epsv_all: bool,
     /// The MLSx facts chosen with OPTS MLST.
@@ -40,16 +42,10 @@ pub(crate) struct SessionState {
     pub(crate) failures: u32,
     /// The name sent with HOST.
     pub(crate) host: Option<String>,
-    /// The control connection is encrypted (AUTH TLS or implicit FTPS).
-    pub(crate) tls_control: bool,
-    /// PBSZ was sent after AUTH (RFC 4217 wants it before PROT).
-    pub(crate) pbsz: bool,
-    /// PROT P: data connections are encrypted.
-    pub(crate) prot_private: bool,
+    /// TLS on the control connection and data protection (RFC 4217).
+    pub(crate) security: Security,
     /// The logged-in (or named) user is exempt from the TLS policy.
     pub(crate) tls_exempt: bool,
-    /// MODE B: block framing, data connection kept between transfers.
-    pub(crate) mode_block: bool,
 }
 
 impl Default for SessionState {
@@ -59,16 +55,13 @@ impl Default for SessionState {
             cwd: VPath::root(),
             rename_from: None,
             restart: 0,
-            ascii: false,
+            params: TransferParams::default(),
             epsv_all: false,
             facts: FactSet::default(),
             failures: 0,
             host: None,
-            tls_control: false,
-            pbsz: false,
-            prot_private: false,
+            security: Security::Clear,
             tls_exempt: false,
-            mode_block: false,
         }
     }
 }
@@ -80,16 +73,16 @@ impl SessionState {
     pub(crate) fn reinitialize(&mut self) {
         *self = Self {
             failures: self.failures,
-            tls_control: self.tls_control,
+            security: self.security.after_rein(),
             ..Self::default()
         };
     }
 
     /// After AUTH TLS (RFC 4217 section 4): a fresh login on an encrypted
-    /// connection, data in clear until PROT P.
+    /// connection, data in clear until PBSZ and PROT P.
     pub(crate) fn secured(&mut self) {
         self.reinitialize();
-        self.tls_control = true;
+        self.security = Security::control_secured();
     }
 
     /// The login, or the `530` a command owes when there is none.
@@ -204,12 +197,17 @@ mod tests {
     fn rein_keeps_the_failure_count_only() {
         let mut state = logged_in(true);
         state.failures = 2;
-        state.ascii = true;
+        state
+            .params
+            .set_type(wharf_proto::transfer_params::TransferType::Ascii(
+                wharf_proto::transfer_params::FormatControl::NonPrint,
+            ))
+            .unwrap();
         state.cwd = VPath::parse("/a").unwrap();
         state.reinitialize();
         assert!(state.login().is_err());
         assert_eq!(state.failures, 2);
-        assert!(!state.ascii);
+        assert!(!state.params.ascii());
         assert!(state.cwd.is_root());
     }
 }

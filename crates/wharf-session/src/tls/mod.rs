@@ -18,8 +18,8 @@
 //! its own control session's token: a stranger who reaches the passive port
 //! cannot take over the transfer, even from the client's own address.
 
-mod reuse;
 mod certs;
+mod reuse;
 
 use std::sync::Arc;
 
