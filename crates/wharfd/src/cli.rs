@@ -5,12 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
-use serde::Deserialize;
-use wharf_blob::FolderMarker;
+use clap::Parser;
 
-use crate::config::SendfileWord;
-use crate::sizes::{parse_rate, parse_size};
+use crate::values::{
+    MarkerStyle, SendfileWord, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
+};
 
 /// Wharf's FTP server.
 ///
@@ -323,73 +322,6 @@ pub(crate) struct Cli {
     pub(crate) account_upload_rate: Option<u64>,
 }
 
-/// An `on|off` flag whose absence means "the config file, else the
-/// default".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Switch {
-    On,
-    Off,
-}
-
-impl Switch {
-    pub(crate) fn is_on(self) -> bool {
-        self == Self::On
-    }
-}
-
-/// `--azure-folder-marker` / `[azure] folder_marker`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum MarkerStyle {
-    /// A `.placeholder` blob inside the folder.
-    Placeholder,
-    /// A zero-length blob named `folder/`.
-    Slash,
-}
-
-impl MarkerStyle {
-    pub(crate) fn marker(self) -> FolderMarker {
-        match self {
-            Self::Placeholder => FolderMarker::default(),
-            Self::Slash => FolderMarker::TrailingSlash,
-        }
-    }
-}
-
-/// Parses `LOW-HIGH`.
-pub(crate) fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
-    let (low, high) = text
-        .split_once('-')
-        .ok_or_else(|| "expected LOW-HIGH, e.g. 50000-50100".to_owned())?;
-    let low: u16 = low
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad port {low:?}"))?;
-    let high: u16 = high
-        .trim()
-        .parse()
-        .map_err(|_| format!("bad port {high:?}"))?;
-    if low == 0 || low > high {
-        return Err(format!(
-            "{low}-{high} is not a range of ports (1-65535, low <= high)"
-        ));
-    }
-    Ok(low..=high)
-}
-
-/// Parses a umask: octal digits (an optional `0o` prefix), at most 0o777.
-pub(crate) fn parse_umask(text: &str) -> Result<u32, String> {
-    let digits = text.trim();
-    let digits = digits.strip_prefix("0o").unwrap_or(digits);
-    match u32::from_str_radix(digits, 8) {
-        Ok(umask) if umask <= 0o777 && !digits.starts_with('+') => Ok(umask),
-        Ok(_) => Err(format!("umask {text:?} is above 777")),
-        Err(_) => Err(format!(
-            "umask {text:?} is not octal (digits 0-7, e.g. 022 or 077)"
-        )),
-    }
-}
-
 fn parse_user(text: &str) -> Result<(String, String), String> {
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_owned(), password.to_owned())),
@@ -407,24 +339,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges_and_users() {
-        assert_eq!(parse_port_range("50000-50100"), Ok(50000..=50100));
-        assert!(parse_port_range("5-1").is_err());
-        assert!(parse_port_range("0-10").is_err());
-        assert!(parse_port_range("x").is_err());
+    fn users() {
         assert_eq!(parse_user("a:b:c"), Ok(("a".into(), "b:c".into())));
         assert!(parse_user(":pw").is_err());
-    }
-
-    #[test]
-    fn umasks_are_octal_up_to_777() {
-        assert_eq!(parse_umask("022"), Ok(0o022));
-        assert_eq!(parse_umask("77"), Ok(0o077));
-        assert_eq!(parse_umask("0o027"), Ok(0o027));
-        assert_eq!(parse_umask("0"), Ok(0));
-        for bad in ["", "8", "0x1f", "1000", "-1", "+7", "abc", "0777 1"] {
-            assert!(parse_umask(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

@@ -7,38 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
-use wharf_session::LocalDownloads;
 
-use crate::sizes::Size;
-
-/// `sendfile`: `true`/`"on"` (the default: sendfile(2)), `false`/`"off"`
-/// (the copy), or `"auto"` (the copy while a core is free, sendfile(2) when
-/// downloads share them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Sendfile {
-    Switch(bool),
-    Word(SendfileWord),
-}
-
-/// `--sendfile` and the word form of `sendfile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum SendfileWord {
-    Auto,
-    On,
-    Off,
-}
-
-impl From<Sendfile> for LocalDownloads {
-    fn from(setting: Sendfile) -> Self {
-        match setting {
-            Sendfile::Switch(true) | Sendfile::Word(SendfileWord::On) => Self::SendFile,
-            Sendfile::Switch(false) | Sendfile::Word(SendfileWord::Off) => Self::Copy,
-            Sendfile::Word(SendfileWord::Auto) => Self::Auto,
-        }
-    }
-}
+use crate::values::{MarkerStyle, Sendfile, Size};
 
 /// The whole configuration file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -122,7 +92,7 @@ pub(crate) struct AzureSection {
     /// The blob endpoint, `{account}` for the account name.
     pub(crate) endpoint: Option<String>,
     /// "placeholder" (a `.placeholder` blob) or "slash" (a `folder/` blob).
-    pub(crate) folder_marker: Option<crate::cli::MarkerStyle>,
+    pub(crate) folder_marker: Option<MarkerStyle>,
     /// The storage accounts that may log in by passthrough; none: all.
     pub(crate) accounts: Option<Vec<String>>,
     /// Passthrough without TLS for logins (keys in clear).
@@ -335,7 +305,7 @@ impl Config {
     /// Checks what serde cannot: formats inside strings, required pairs.
     fn check(&self) -> Result<()> {
         if let Some(ports) = &self.passive.ports {
-            crate::cli::parse_port_range(ports)
+            crate::values::parse_port_range(ports)
                 .map_err(|e| anyhow::anyhow!("passive.ports: {e}"))?;
         }
         for (i, o) in self.passive.overrides.iter().enumerate() {
@@ -352,7 +322,7 @@ impl Config {
             bail!("tls.required: {required:?} is not one of none, login, data, all");
         }
         if let Some(storage) = &self.storage {
-            crate::storage::StorageUrl::parse(storage)
+            crate::values::StorageUrl::parse(storage)
                 .map_err(|e| anyhow::anyhow!("storage: {e}"))?;
         }
         if let Some(endpoint) = &self.azure.endpoint
@@ -375,7 +345,7 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("quota.period: {e}"))?;
         }
         if let Some(store) = &self.quota.store {
-            crate::usage::UsageStoreUrl::parse(store)
+            crate::values::UsageStoreUrl::parse(store)
                 .map_err(|e| anyhow::anyhow!("quota.store: {e}"))?;
         }
         for (name, size) in &self.quota.accounts {
@@ -463,10 +433,7 @@ mod tests {
         assert_eq!(config.limits.ipv6_prefix, Some(64));
         assert_eq!(config.ban.failures, Some(10));
         assert_eq!(config.tls.required.as_deref(), Some("login"));
-        assert_eq!(
-            config.azure.folder_marker,
-            Some(crate::cli::MarkerStyle::Placeholder)
-        );
+        assert_eq!(config.azure.folder_marker, Some(MarkerStyle::Placeholder));
         assert_eq!(config.azure.accounts, Some(vec!["myaccount".to_owned()]));
         assert_eq!(config.azure.allow_account_keys_in_clear, Some(false));
         assert_eq!(config.azure.allow_container_public_access, Some(false));
@@ -501,10 +468,7 @@ mod tests {
     #[test]
     fn folder_markers_are_placeholder_or_slash() {
         let config = Config::parse("[azure]\nfolder_marker = \"slash\"\n").unwrap();
-        assert_eq!(
-            config.azure.folder_marker,
-            Some(crate::cli::MarkerStyle::Slash)
-        );
+        assert_eq!(config.azure.folder_marker, Some(MarkerStyle::Slash));
         assert!(error_of("[azure]\nfolder_marker = \"dir\"\n").contains("folder_marker"));
     }
 

@@ -9,10 +9,10 @@ mod config;
 mod passthrough;
 mod privileges;
 mod settings;
-mod sizes;
 mod storage;
 mod tls_settings;
 mod usage;
+mod values;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -273,7 +273,7 @@ async fn prepare() -> Result<Option<Prepared>> {
     let folder_marker = cli
         .azure_folder_marker
         .or(config.azure.folder_marker)
-        .unwrap_or(cli::MarkerStyle::Placeholder)
+        .unwrap_or(values::MarkerStyle::Placeholder)
         .marker();
     let azure_endpoint = cli
         .azure_endpoint
@@ -301,7 +301,7 @@ async fn prepare() -> Result<Option<Prepared>> {
     };
     let storage = match cli.storage.clone().or(config.storage.clone()) {
         Some(url) => {
-            let parsed = storage::StorageUrl::parse(&url)?;
+            let parsed = values::StorageUrl::parse(&url)?;
             Some((url, storage::open(&parsed, &access).await?))
         }
         None => None,

@@ -15,11 +15,11 @@ use wharf_session::{
 };
 use wharf_vfs::Vfs;
 
-use crate::cli::{Cli, parse_port_range, parse_umask, public_ip};
-use crate::config::{Config, Sendfile, UserEntry, load_users, relative_to};
-use crate::sizes::Size;
+use crate::cli::{Cli, public_ip};
+use crate::config::{Config, UserEntry, load_users, relative_to};
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
+use crate::values::{Sendfile, parse_port_range, parse_umask, rate};
 
 /// The user created when no user and no anonymous access is configured.
 pub(crate) const DEFAULT_USER: &str = "wharf";
@@ -100,15 +100,6 @@ fn public_address(text: &str) -> PublicAddress {
     match public_ip(text) {
         Some(ip) => PublicAddress::Ip(ip),
         None => PublicAddress::Host(text.to_owned()),
-    }
-}
-
-/// A rate from its flag, else `[rate] key`, else unlimited (0).
-pub(crate) fn rate(flag: Option<u64>, size: &Option<Size>, key: &str) -> Result<u64> {
-    match (flag, size) {
-        (Some(rate), _) => Ok(rate),
-        (None, Some(size)) => size.rate().map_err(|e| anyhow!("rate.{key}: {e}")),
-        (None, None) => Ok(0),
     }
 }
 

@@ -25,50 +25,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
 
-use crate::sizes::Size;
-
-/// A parsed `--storage` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StorageUrl {
-    Azure {
-        account: String,
-        container: Option<String>,
-    },
-    S3 {
-        bucket: Option<String>,
-    },
-}
-
-impl StorageUrl {
-    pub(crate) fn parse(text: &str) -> Result<Self> {
-        let split = |rest: &str| {
-            let mut parts = rest.trim_end_matches('/').splitn(2, '/');
-            let first = parts.next().unwrap_or_default().to_owned();
-            let second = parts.next().filter(|s| !s.is_empty()).map(str::to_owned);
-            (first, second)
-        };
-        if let Some(rest) = text.strip_prefix("azure://") {
-            let (account, container) = split(rest);
-            if account.is_empty() {
-                bail!("--storage {text}: name the account, azure://ACCOUNT[/CONTAINER]");
-            }
-            if container.as_deref().is_some_and(|c| c.contains('/')) {
-                bail!("--storage {text}: one container, not a path inside it");
-            }
-            return Ok(Self::Azure { account, container });
-        }
-        if let Some(rest) = text.strip_prefix("s3://") {
-            let (bucket, extra) = split(rest);
-            if extra.is_some() {
-                bail!("--storage {text}: one bucket, not a path inside it");
-            }
-            return Ok(Self::S3 {
-                bucket: (!bucket.is_empty()).then_some(bucket),
-            });
-        }
-        bail!("--storage {text}: expected azure://ACCOUNT[/CONTAINER] or s3://[BUCKET]")
-    }
-}
+use crate::values::{Size, StorageUrl};
 
 /// Where the store is and how to sign for it.
 #[derive(Clone)]
@@ -175,40 +132,4 @@ pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result
         bail!("the storage does not answer as expected: {e}");
     }
     Ok(vfs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            StorageUrl::parse("azure://acct/box").unwrap(),
-            StorageUrl::Azure {
-                account: "acct".into(),
-                container: Some("box".into())
-            }
-        );
-        assert_eq!(
-            StorageUrl::parse("azure://acct").unwrap(),
-            StorageUrl::Azure {
-                account: "acct".into(),
-                container: None
-            }
-        );
-        assert_eq!(
-            StorageUrl::parse("s3://").unwrap(),
-            StorageUrl::S3 { bucket: None }
-        );
-        assert_eq!(
-            StorageUrl::parse("s3://b/").unwrap(),
-            StorageUrl::S3 {
-                bucket: Some("b".into())
-            }
-        );
-        for bad in ["azure://", "azure://a/b/c", "s3://b/c", "gcs://x", "box"] {
-            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
-        }
-    }
 }

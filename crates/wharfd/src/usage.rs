@@ -24,70 +24,8 @@ use wharf_session::usage::Period;
 
 use crate::cli::Cli;
 use crate::config::{Config, UserEntry};
-use crate::settings::rate;
-use crate::sizes::Size;
-
-use crate::storage::{StorageAccess, StorageUrl};
-
-/// A parsed `--usage-store`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum UsageStoreUrl {
-    Dir(PathBuf),
-    Azure {
-        account: String,
-        container: String,
-        prefix: String,
-    },
-    S3 {
-        bucket: String,
-        prefix: String,
-    },
-}
-
-impl UsageStoreUrl {
-    pub(crate) fn parse(text: &str) -> Result<Self> {
-        let split = |rest: &str| {
-            let mut parts = rest.trim_matches('/').splitn(3, '/');
-            let first = parts.next().unwrap_or_default().to_owned();
-            let second = parts.next().unwrap_or_default().to_owned();
-            let third = parts.next().unwrap_or_default().to_owned();
-            (first, second, third)
-        };
-        if let Some(rest) = text.strip_prefix("azure://") {
-            let (account, container, prefix) = split(rest);
-            if account.is_empty() || container.is_empty() {
-                bail!("--usage-store {text}: expected azure://ACCOUNT/CONTAINER[/PREFIX]");
-            }
-            return Ok(Self::Azure {
-                account,
-                container,
-                prefix,
-            });
-        }
-        if let Some(rest) = text.strip_prefix("s3://") {
-            let (bucket, first, rest) = split(rest);
-            if bucket.is_empty() {
-                bail!("--usage-store {text}: expected s3://BUCKET[/PREFIX]");
-            }
-            let prefix = [first, rest]
-                .into_iter()
-                .filter(|p| !p.is_empty())
-                .collect::<Vec<_>>()
-                .join("/");
-            return Ok(Self::S3 { bucket, prefix });
-        }
-        if text.contains("://") && !text.starts_with("file://") {
-            bail!(
-                "--usage-store {text}: expected a directory, file:///DIR, azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX]"
-            );
-        }
-        let dir = text.strip_prefix("file://").unwrap_or(text);
-        if dir.is_empty() {
-            bail!("--usage-store: empty directory name");
-        }
-        Ok(Self::Dir(PathBuf::from(dir)))
-    }
-}
+use crate::storage::StorageAccess;
+use crate::values::{Size, StorageUrl, UsageStoreUrl, rate};
 
 /// Quotas, per-account bandwidth and where counts are stored; the store
 /// is opened by `main` (it may be remote).
@@ -176,27 +114,6 @@ impl UsagePlan {
                 )?,
             ),
         })
-    }
-}
-
-impl std::fmt::Display for UsageStoreUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tail = |prefix: &str| {
-            if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("/{prefix}")
-            }
-        };
-        match self {
-            Self::Dir(dir) => write!(f, "{}", dir.display()),
-            Self::Azure {
-                account,
-                container,
-                prefix,
-            } => write!(f, "azure://{account}/{container}{}", tail(prefix)),
-            Self::S3 { bucket, prefix } => write!(f, "s3://{bucket}{}", tail(prefix)),
-        }
     }
 }
 
@@ -468,42 +385,5 @@ mod tests {
         // A blob store is never in a local root, nor a directory in a blob view.
         assert!(!refused("azure://acct/usage", None, &[&root]));
         assert!(!refused(beside.to_str().unwrap(), view, &[]));
-    }
-
-    #[test]
-    fn store_urls() {
-        assert_eq!(
-            UsageStoreUrl::parse("azure://acct/usage/wharf/prod").unwrap(),
-            UsageStoreUrl::Azure {
-                account: "acct".into(),
-                container: "usage".into(),
-                prefix: "wharf/prod".into()
-            }
-        );
-        assert_eq!(
-            UsageStoreUrl::parse("s3://bucket").unwrap(),
-            UsageStoreUrl::S3 {
-                bucket: "bucket".into(),
-                prefix: String::new()
-            }
-        );
-        assert_eq!(
-            UsageStoreUrl::parse("s3://bucket/a/b").unwrap(),
-            UsageStoreUrl::S3 {
-                bucket: "bucket".into(),
-                prefix: "a/b".into()
-            }
-        );
-        assert_eq!(
-            UsageStoreUrl::parse("file:///var/lib/wharf").unwrap(),
-            UsageStoreUrl::Dir("/var/lib/wharf".into())
-        );
-        assert_eq!(
-            UsageStoreUrl::parse("usage").unwrap(),
-            UsageStoreUrl::Dir("usage".into())
-        );
-        for bad in ["azure://acct", "azure://", "s3://", "gcs://x", ""] {
-            assert!(UsageStoreUrl::parse(bad).is_err(), "{bad}");
-        }
     }
 }
