@@ -124,6 +124,7 @@ pub mod memory;
 mod names;
 mod objects;
 mod ops;
+mod parts;
 mod read;
 mod rename;
 mod rest;

@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::upload::FIRST_PART;
+use crate::parts::FIRST_PART;
 
 /// The unit room is counted and taken in: 256 KiB.
 pub const CHUNK: usize = 256 * 1024;

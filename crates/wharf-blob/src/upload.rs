@@ -36,8 +36,7 @@ use crate::client::Client;
 use crate::errors::store_err;
 use crate::memory::{Grant, MemoryError, UploadMemory};
 
-/// The first parts' size: 8 MiB.
-pub const FIRST_PART: usize = 8 * 1024 * 1024;
+pub use crate::parts::FIRST_PART;
 /// Parts double in size after this many.
 pub const DOUBLE_EVERY: usize = 1000;
 /// Parts uploading at once.

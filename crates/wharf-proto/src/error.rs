@@ -2,20 +2,7 @@
 
 use crate::reply::ReplyCode;
 
-/// A value refused by one of the validated byte-string types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TextError {
-    /// The value holds a byte that may not appear there (CR, LF, NUL, ...).
-    #[error("forbidden byte 0x{0:02x}")]
-    ForbiddenByte(u8),
-    /// The value must not be empty.
-    #[error("empty value")]
-    Empty,
-    /// The value is longer than the type allows.
-    #[error("longer than {0} bytes")]
-    TooLong(usize),
-}
+pub use crate::text::TextError;
 
 /// Why a command line could not be decoded.
 ///

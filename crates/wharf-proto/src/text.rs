@@ -15,7 +15,20 @@
 
 use std::fmt;
 
-use crate::error::TextError;
+/// A value refused by one of the validated byte-string types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TextError {
+    /// The value holds a byte that may not appear there (CR, LF, NUL, ...).
+    #[error("forbidden byte 0x{0:02x}")]
+    ForbiddenByte(u8),
+    /// The value must not be empty.
+    #[error("empty value")]
+    Empty,
+    /// The value is longer than the type allows.
+    #[error("longer than {0} bytes")]
+    TooLong(usize),
+}
 
 /// Returns the first byte of `bytes` that may not appear in an argument.
 fn forbidden_byte(bytes: &[u8]) -> Option<u8> {

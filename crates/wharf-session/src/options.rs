@@ -254,3 +254,16 @@ impl Default for Options {
         }
     }
 }
+
+impl Options {
+    /// The session caps of these options, for the connection limits.
+    pub(crate) fn session_caps(&self) -> crate::defence::limits::Caps {
+        crate::defence::limits::Caps {
+            total: self.max_sessions,
+            per_group: self.max_sessions_per_ip,
+            unauthenticated: self.max_unauthenticated_sessions,
+            unauthenticated_per_group: self.max_unauthenticated_sessions_per_ip,
+            ipv6_prefix: self.ipv6_prefix,
+        }
+    }
+}

@@ -189,7 +189,7 @@ impl ServerBuilder {
                 options.public_address_ttl,
             ),
             defence: Defence {
-                limits: Arc::new(Limits::new(&options)),
+                limits: Arc::new(Limits::new(options.session_caps())),
                 guard: self
                     .login_guard
                     .unwrap_or_else(|| Arc::new(MemoryLoginGuard::new(options.login_ban))),

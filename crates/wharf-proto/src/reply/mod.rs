@@ -17,9 +17,8 @@ mod decode;
 pub use code::{ReplyClass, ReplyCode};
 pub use decode::{DEFAULT_MAX_REPLY, ReplyDecoder};
 
-use crate::error::TextError;
 use crate::telnet;
-use crate::text::Text;
+use crate::text::{Text, TextError};
 
 /// A reply: a code and at least one line of text.
 #[derive(Clone, PartialEq, Eq, Hash)]

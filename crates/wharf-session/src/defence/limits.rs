@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::group::address_group;
 use crate::network::IpNetwork;
-use crate::options::Options;
 
 /// A connection, by its two ends (unique while it is open).
 type ConnectionId = (SocketAddr, SocketAddr);
@@ -36,7 +35,18 @@ struct Counts {
     pending: HashSet<ConnectionId>,
 }
 
-/// Counts sessions against the limits of [`Options`].
+/// The caps [`Limits`] holds sessions to (from `Options`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    pub(crate) total: usize,
+    pub(crate) per_group: usize,
+    pub(crate) unauthenticated: usize,
+    pub(crate) unauthenticated_per_group: usize,
+    /// IPv6 addresses are grouped by this prefix.
+    pub(crate) ipv6_prefix: u8,
+}
+
+/// Counts sessions against their [`Caps`].
 #[derive(Debug)]
 pub(crate) struct Limits {
     max_total: usize,
@@ -48,13 +58,13 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    pub(crate) fn new(options: &Options) -> Self {
+    pub(crate) fn new(caps: Caps) -> Self {
         Self {
-            max_total: options.max_sessions,
-            max_per_group: options.max_sessions_per_ip,
-            max_unauthenticated: options.max_unauthenticated_sessions,
-            max_unauthenticated_per_group: options.max_unauthenticated_sessions_per_ip,
-            ipv6_prefix: options.ipv6_prefix,
+            max_total: caps.total,
+            max_per_group: caps.per_group,
+            max_unauthenticated: caps.unauthenticated,
+            max_unauthenticated_per_group: caps.unauthenticated_per_group,
+            ipv6_prefix: caps.ipv6_prefix,
             counts: Mutex::new(Counts::default()),
         }
     }
@@ -152,14 +162,13 @@ mod tests {
     use super::*;
 
     fn limits(total: usize, per_ip: usize, pre: usize, pre_per_ip: usize) -> Arc<Limits> {
-        let options = Options {
-            max_sessions: total,
-            max_sessions_per_ip: per_ip,
-            max_unauthenticated_sessions: pre,
-            max_unauthenticated_sessions_per_ip: pre_per_ip,
-            ..Options::default()
-        };
-        Arc::new(Limits::new(&options))
+        Arc::new(Limits::new(Caps {
+            total,
+            per_group: per_ip,
+            unauthenticated: pre,
+            unauthenticated_per_group: pre_per_ip,
+            ipv6_prefix: 64,
+        }))
     }
 
     fn addr(text: &str) -> SocketAddr {
