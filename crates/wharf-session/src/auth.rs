@@ -119,6 +119,12 @@ pub trait Authenticator: Send + Sync {
 /// An authenticator from a closure, for embedders.
 pub struct FnAuthenticator<F>(F);
 
+impl<F> std::fmt::Debug for FnAuthenticator<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnAuthenticator")
+    }
+}
+
 impl<F> FnAuthenticator<F>
 where
     F: Fn(&str, &[u8], &AuthContext) -> Result<Login, AuthError> + Send + Sync,

@@ -38,6 +38,22 @@ pub struct ServerBuilder {
     login_guard: Option<Arc<dyn LoginGuard>>,
 }
 
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut hosts: Vec<&String> = self.virtual_hosts.keys().collect();
+        hosts.sort();
+        f.debug_struct("ServerBuilder")
+            .field("virtual_hosts", &hosts)
+            .field("options", &self.options)
+            .field("addresses", &self.addresses)
+            .field("implicit_addresses", &self.implicit_addresses)
+            .field("bound", &self.bound.len())
+            .field("tls", &self.tls.is_some())
+            .field("accounting", &self.accounting.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServerBuilder {
     /// Keeps failed-login counts and bans in `guard` (one shared by a
     /// fleet, say) instead of this server's memory by

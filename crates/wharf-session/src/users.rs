@@ -51,6 +51,24 @@ pub struct UserList {
     dummy: Arc<DummyHash>,
 }
 
+/// Names and flags only: password hashes (which an attacker could try to
+/// crack) and storage handles are never printed.
+impl std::fmt::Debug for UserList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut users: Vec<(&String, bool)> = self
+            .accounts
+            .iter()
+            .map(|(name, account)| (name, account.writable))
+            .collect();
+        users.sort();
+        f.debug_struct("UserList")
+            .field("users (name, writable)", &users)
+            .field("anonymous", &self.anonymous.is_some())
+            .field("tls_exempt", &self.tls_exempt)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A password could not be hashed or a stored hash is not a valid argon2
 /// PHC string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
