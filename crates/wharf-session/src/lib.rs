@@ -7,6 +7,12 @@
 //! EPSV, a port range, an announced public address for NAT) or active
 //! (PORT, EPRT, with bounce protection) data connections.
 //!
+//! # Features
+//!
+//! - `users` (default): [`UserList`], accounts with argon2id password
+//!   hashes. Turn it off (`default-features = false`) when your own
+//!   [`Authenticator`] decides, and argon2 is not built.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use wharf_session::{Server, UserList};
@@ -48,11 +54,12 @@ mod session;
 mod throttle;
 mod tls;
 pub mod usage;
+#[cfg(feature = "users")]
 mod users;
+#[cfg(feature = "users")]
 mod verified;
 
 pub use connections::Connections;
-// The crates an embedder needs beside this one, at the versions it uses.
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
@@ -60,6 +67,8 @@ pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use server::{Server, ServerBuilder};
 pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};
+#[cfg(feature = "users")]
 pub use users::{HashError, UserList, hash_password};
+// The crates an embedder needs beside this one, at the versions it uses.
 pub use wharf_proto;
 pub use wharf_vfs;

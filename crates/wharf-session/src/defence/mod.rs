@@ -10,6 +10,7 @@
 
 pub(crate) mod group;
 pub(crate) mod guard;
+#[cfg(feature = "users")]
 pub(crate) mod hashing;
 pub(crate) mod limits;
 pub(crate) mod memory;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use group::{DEFAULT_IPV6_PREFIX, address_group};
 pub use guard::{Ban, BanPolicy, LoginGuard};
+#[cfg(feature = "users")]
 pub use hashing::HashingGate;
 pub use memory::MemoryLoginGuard;
 
