@@ -42,153 +42,65 @@ async fn account_view(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
     })
 }
 
-/// azurite container.
-mod azurite_container {
-    use super::*;
+/// One shape on one emulator: a module of one test per check. `$big`,
+/// if given, is the attribute of `list_ten_thousand_entries`.
+macro_rules! shape {
+    ($name:ident, $kind:ident, $view:ident $(, #[$big:meta])?) => {
+        mod $name {
+            use super::*;
 
-    async fn make(check: &str) -> Arc<dyn Vfs> {
-        container_view(Emulator::shared(Kind::Azurite), check).await
-    }
+            async fn make(check: &str) -> Arc<dyn Vfs> {
+                $view(Emulator::shared(Kind::$kind), check).await
+            }
 
-    wharf_vfs::conformance_tests! {
-        make = make;
-        checks = [
-            create_and_read_back,
-            large_file_and_offsets,
-            upload_invisible_until_finish,
-            abort_and_drop_leave_nothing,
-            append,
-            resume_at_offset,
-            mkdir_and_metadata,
-            rmdir_non_empty_fails,
-            remove_file,
-            rename_file_over_existing,
-            rename_directory,
-            list_small_directory,
-            list_ten_thousand_entries,
-            concurrent_writers,
-            concurrent_replace_is_atomic,
-            odd_names,
-            error_kinds,
-            rename_errors,
-            root_is_protected,
-            set_mtime,
-            set_permissions,
-            unique_ids,
-        ];
-    }
+            wharf_vfs::conformance_tests! {
+                make = make;
+                checks = [
+                    create_and_read_back,
+                    large_file_and_offsets,
+                    upload_invisible_until_finish,
+                    abort_and_drop_leave_nothing,
+                    append,
+                    resume_at_offset,
+                    mkdir_and_metadata,
+                    rmdir_non_empty_fails,
+                    remove_file,
+                    rename_file_over_existing,
+                    rename_directory,
+                    list_small_directory,
+                    $(#[$big])?
+                    list_ten_thousand_entries,
+                    concurrent_writers,
+                    concurrent_replace_is_atomic,
+                    odd_names,
+                    error_kinds,
+                    rename_errors,
+                    root_is_protected,
+                    set_mtime,
+                    set_permissions,
+                    unique_ids,
+                ];
+            }
+        }
+    };
 }
 
-/// azurite account.
-mod azurite_account {
-    use super::*;
-
-    async fn make(check: &str) -> Arc<dyn Vfs> {
-        account_view(Emulator::shared(Kind::Azurite), check).await
-    }
-
-    wharf_vfs::conformance_tests! {
-        make = make;
-        checks = [
-            create_and_read_back,
-            large_file_and_offsets,
-            upload_invisible_until_finish,
-            abort_and_drop_leave_nothing,
-            append,
-            resume_at_offset,
-            mkdir_and_metadata,
-            rmdir_non_empty_fails,
-            remove_file,
-            rename_file_over_existing,
-            rename_directory,
-            list_small_directory,
-            #[ignore = "the account view lists through the same code as the container view, which runs this check"]
-            list_ten_thousand_entries,
-            concurrent_writers,
-            concurrent_replace_is_atomic,
-            odd_names,
-            error_kinds,
-            rename_errors,
-            root_is_protected,
-            set_mtime,
-            set_permissions,
-            unique_ids,
-        ];
-    }
-}
-
-/// moto container.
-mod moto_container {
-    use super::*;
-
-    async fn make(check: &str) -> Arc<dyn Vfs> {
-        container_view(Emulator::shared(Kind::Moto), check).await
-    }
-
-    wharf_vfs::conformance_tests! {
-        make = make;
-        checks = [
-            create_and_read_back,
-            large_file_and_offsets,
-            upload_invisible_until_finish,
-            abort_and_drop_leave_nothing,
-            append,
-            resume_at_offset,
-            mkdir_and_metadata,
-            rmdir_non_empty_fails,
-            remove_file,
-            rename_file_over_existing,
-            rename_directory,
-            list_small_directory,
-            #[ignore = "10,000 objects take about 100 s on moto; listings are the same code in every shape, and Azurite's container view runs this check"]
-            list_ten_thousand_entries,
-            concurrent_writers,
-            concurrent_replace_is_atomic,
-            odd_names,
-            error_kinds,
-            rename_errors,
-            root_is_protected,
-            set_mtime,
-            set_permissions,
-            unique_ids,
-        ];
-    }
-}
-
-/// moto account.
-mod moto_account {
-    use super::*;
-
-    async fn make(check: &str) -> Arc<dyn Vfs> {
-        account_view(Emulator::shared(Kind::Moto), check).await
-    }
-
-    wharf_vfs::conformance_tests! {
-        make = make;
-        checks = [
-            create_and_read_back,
-            large_file_and_offsets,
-            upload_invisible_until_finish,
-            abort_and_drop_leave_nothing,
-            append,
-            resume_at_offset,
-            mkdir_and_metadata,
-            rmdir_non_empty_fails,
-            remove_file,
-            rename_file_over_existing,
-            rename_directory,
-            list_small_directory,
-            #[ignore = "the account view lists through the same code as the container view, which runs this check"]
-            list_ten_thousand_entries,
-            concurrent_writers,
-            concurrent_replace_is_atomic,
-            odd_names,
-            error_kinds,
-            rename_errors,
-            root_is_protected,
-            set_mtime,
-            set_permissions,
-            unique_ids,
-        ];
-    }
-}
+shape!(azurite_container, Azurite, container_view);
+shape!(
+    azurite_account,
+    Azurite,
+    account_view,
+    #[ignore = "the account view lists through the same code as the container view, which runs this check"]
+);
+shape!(
+    moto_container,
+    Moto,
+    container_view,
+    #[ignore = "10,000 objects take about 100 s on moto; Azurite's container view runs this check"]
+);
+shape!(
+    moto_account,
+    Moto,
+    account_view,
+    #[ignore = "the account view lists through the same code as the container view, which runs this check"]
+);

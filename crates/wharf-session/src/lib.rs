@@ -59,8 +59,8 @@ mod users;
 #[cfg(feature = "users")]
 mod verified;
 
-pub use connections::Connections;
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
+pub use connections::Connections;
 pub use network::{IpNetwork, NetworkError};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};

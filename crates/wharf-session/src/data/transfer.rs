@@ -235,18 +235,8 @@ async fn receive(
         };
         converted.clear();
         if n == 0 {
-            if ascii {
-                crlf.finish(&mut converted);
-                excused(src, storage_wait(limits, upload.write_all(&converted)))
-                    .await?
-                    .map_err(storage)?;
-            }
-            excused(src, storage_wait(limits, upload.flush()))
-                .await?
-                .map_err(storage)?;
-            excused(src, upload.finish())
-                .await
-                .map_err(TransferError::Storage)?;
+            let tail = ascii.then_some(&mut crlf);
+            commit(src, upload, tail, limits, path).await?;
             return Ok(meter.total());
         }
         // Over quota: return before writing, which drops (discards) the upload.
@@ -261,6 +251,32 @@ async fn receive(
             .await?
             .map_err(storage)?;
     }
+}
+
+/// The end of an upload's data: TYPE A's held-back CR (if any) written,
+/// the upload flushed and committed under its final name.
+async fn commit(
+    src: &mut Stream,
+    mut upload: Box<dyn Upload>,
+    crlf: Option<&mut FromCrlf>,
+    limits: Limits,
+    path: &VPath,
+) -> Result<(), TransferError> {
+    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
+    if let Some(crlf) = crlf {
+        let mut tail = Vec::new();
+        crlf.finish(&mut tail);
+        excused(src, storage_wait(limits, upload.write_all(&tail)))
+            .await?
+            .map_err(storage)?;
+    }
+    excused(src, storage_wait(limits, upload.flush()))
+        .await?
+        .map_err(storage)?;
+    excused(src, upload.finish())
+        .await
+        .map_err(TransferError::Storage)?;
+    Ok(())
 }
 
 /// MODE B upload: blocks until the EOF block; the connection closing
@@ -298,19 +314,8 @@ async fn receive_blocks(
                         .map_err(storage)?;
                 }
                 BlockEvent::EndOfFile => {
-                    if ascii {
-                        converted.clear();
-                        crlf.finish(&mut converted);
-                        excused(src, storage_wait(limits, upload.write_all(&converted)))
-                            .await?
-                            .map_err(storage)?;
-                    }
-                    excused(src, storage_wait(limits, upload.flush()))
-                        .await?
-                        .map_err(storage)?;
-                    excused(src, upload.finish())
-                        .await
-                        .map_err(TransferError::Storage)?;
+                    let tail = ascii.then_some(&mut crlf);
+                    commit(src, upload, tail, limits, path).await?;
                     return Ok(meter.total());
                 }
                 BlockEvent::RestartMarker(_)
