@@ -1,0 +1,313 @@
+//! Resolves the flags, the config file and the defaults into what the
+//! server runs with: flag, else file, else default.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use wharf_fs::LocalFs;
+use wharf_session::{Options, TlsPolicy, UserList};
+use wharf_vfs::Vfs;
+
+use crate::cli::Cli;
+use crate::config::{Config, UserEntry, load_users, relative_to};
+use crate::tls_settings::{TlsSettings, tls_settings};
+use crate::usage::UsagePlan;
+use crate::values::parse_umask;
+
+mod engine;
+
+use engine::{hashing_gate, options};
+
+/// The user created when no user and no anonymous access is configured.
+pub(crate) const DEFAULT_USER: &str = "wharf";
+
+/// Passive ports when neither a flag nor the config names a range: a
+/// known range is one a firewall can open.
+pub(crate) const DEFAULT_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 50000..=50999;
+
+/// Everything `main` needs to start the server.
+pub(crate) struct Settings {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) root: PathBuf,
+    pub(crate) options: Options,
+    pub(crate) users: UserList,
+    /// Virtual hosts by name.
+    pub(crate) hosts: Vec<(String, UserList)>,
+    pub(crate) log_json: bool,
+    /// Lines to print at start (how to log in).
+    pub(crate) banner: Vec<String>,
+    pub(crate) tls: Option<TlsSettings>,
+    /// Seed 000's bridge: the blob endpoint, when logins go to Azure.
+    pub(crate) azure_endpoint: Option<String>,
+    /// The storage accounts that may log in by passthrough; empty: all.
+    pub(crate) azure_accounts: Vec<String>,
+    /// Quotas and account bandwidth.
+    pub(crate) usage: UsagePlan,
+    /// Every local root opened, for the start-up sweep of orphaned
+    /// upload temporary files.
+    pub(crate) local_roots: Vec<LocalFs>,
+    /// Root directories wharfd created (they were missing), to hand to
+    /// the `run_as` user before the privilege drop.
+    pub(crate) created_roots: Vec<PathBuf>,
+    /// `--run-as` / `run_as`: who to become after binding, when root.
+    pub(crate) run_as: Option<String>,
+}
+
+/// Opens each distinct root directory once; with `--storage`, every user
+/// gets the store (per-user roots are for local disk).
+#[derive(Default)]
+struct Roots {
+    opened: HashMap<PathBuf, Arc<dyn Vfs>>,
+    fixed: Option<Arc<dyn Vfs>>,
+    /// Skip the sync of finished uploads (`--sync-uploads off`).
+    no_sync: bool,
+    /// `--umask` / `umask`.
+    umask: u32,
+    /// The same roots as `LocalFs`, for the start-up sweep.
+    local: Vec<LocalFs>,
+    /// The roots that did not exist and were created.
+    created: Vec<PathBuf>,
+}
+
+impl Roots {
+    fn open(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
+        if let Some(vfs) = &self.fixed {
+            return Ok(vfs.clone());
+        }
+        if let Some(vfs) = self.opened.get(dir) {
+            return Ok(vfs.clone());
+        }
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            self.created.push(dir.to_owned());
+        }
+        let local = LocalFs::new(dir)
+            .with_context(|| format!("cannot serve {}", dir.display()))?
+            .with_sync(!self.no_sync)
+            .with_umask(self.umask);
+        self.local.push(local.clone());
+        let vfs: Arc<dyn Vfs> = Arc::new(local);
+        self.opened.insert(dir.to_owned(), vfs.clone());
+        Ok(vfs)
+    }
+}
+
+/// Adds `entries` to `list`; their relative roots are below `base`.
+fn add_users(
+    mut list: UserList,
+    entries: &[UserEntry],
+    base: &Path,
+    roots: &mut Roots,
+) -> Result<UserList> {
+    for user in entries {
+        if roots.fixed.is_some() && user.root.is_some() {
+            return Err(anyhow!(
+                "user {}: a per-user root needs local storage, not --storage",
+                user.name
+            ));
+        }
+        let root = match &user.root {
+            Some(dir) => relative_to(base, dir),
+            None => base.to_owned(),
+        };
+        let vfs = roots.open(&root)?;
+        if user.tls_exempt {
+            list = list.exempt_from_tls(user.name.clone());
+        }
+        list = match (&user.password_hash, &user.password) {
+            (Some(hash), _) => list
+                .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
+                .with_context(|| format!("user {}: password_hash", user.name))?,
+            (None, Some(password)) => list
+                .with_password(user.name.clone(), password.as_bytes(), vfs, user.writable)
+                .with_context(|| format!("user {}: password", user.name))?,
+            (None, None) => {
+                return Err(anyhow!(
+                    "user {}: needs password_hash or password",
+                    user.name
+                ));
+            }
+        };
+    }
+    Ok(list)
+}
+
+impl Settings {
+    /// Merges `cli` over `config` over the defaults. `storage`, when given,
+    /// is served to every user instead of the root directory (see
+    /// `storage.rs`).
+    pub(crate) fn resolve(
+        cli: &Cli,
+        config: Config,
+        one_time_password: impl FnOnce() -> Result<String>,
+        storage: Option<(String, Arc<dyn Vfs>)>,
+    ) -> Result<Self> {
+        let mut roots = Roots {
+            no_sync: cli
+                .sync_uploads
+                .map_or(config.sync_uploads == Some(false), |switch| !switch.is_on()),
+            umask: match (cli.umask, &config.umask) {
+                (Some(umask), _) => umask,
+                (None, Some(text)) => parse_umask(text).map_err(|e| anyhow!("umask: {e}"))?,
+                (None, None) => 0o022,
+            },
+            ..Roots::default()
+        };
+        let listen = if !cli.listen.is_empty() {
+            cli.listen.clone()
+        } else {
+            config
+                .listen
+                .clone()
+                .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 2121))])
+        };
+        let root = cli
+            .root
+            .clone()
+            .or(config.root.clone())
+            .unwrap_or_else(|| PathBuf::from("ftp-root"));
+        let (storage, storage_name) = match storage {
+            Some((name, vfs)) => {
+                roots.fixed = Some(vfs.clone());
+                (vfs, Some(name))
+            }
+            None => (roots.open(&root)?, None),
+        };
+
+        let gate = hashing_gate(cli, &config);
+        let mut users = UserList::new().with_hashing_gate(gate.clone());
+        let mut banner = Vec::new();
+        let mut entries = config.users.clone();
+        if let Some(file) = cli.users_file.clone().or(config.users_file.clone()) {
+            entries.extend(load_users(&file)?);
+        }
+        for (name, password) in &cli.users {
+            entries.push(UserEntry {
+                name: name.clone(),
+                password_hash: None,
+                password: Some(password.clone()),
+                root: None,
+                writable: true,
+                tls_exempt: false,
+                quota: None,
+            });
+        }
+        users = add_users(users, &entries, &root, &mut roots)?;
+        let anonymous = cli.anonymous || config.anonymous.unwrap_or(false);
+        if anonymous {
+            users = users.with_anonymous(storage.clone());
+            banner.push("anonymous login (read-only) is enabled".to_owned());
+        }
+        let azure_endpoint = (cli.azure_passthrough || config.azure.passthrough.unwrap_or(false))
+            .then(|| {
+                cli.azure_endpoint
+                    .clone()
+                    .or(config.azure.endpoint.clone())
+                    .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned())
+            });
+        if let Some(endpoint) = &azure_endpoint {
+            if !endpoint.contains("{account}") {
+                return Err(anyhow!(
+                    "--azure-endpoint {endpoint:?} must contain {{account}}"
+                ));
+            }
+            banner.push(format!(
+                "Azure passthrough: log in with a storage account name and key ({endpoint})"
+            ));
+        }
+        if entries.is_empty() && !anonymous && azure_endpoint.is_none() {
+            let password = one_time_password()?;
+            users =
+                users.with_password(DEFAULT_USER, password.as_bytes(), storage.clone(), true)?;
+            banner.push(format!(
+                "user: {DEFAULT_USER}  password: {password}  (one-time, printed once)"
+            ));
+        }
+
+        let mut hosts = Vec::new();
+        let mut host_entries = Vec::new();
+        for host in &config.hosts {
+            let host_root = host.root.clone().unwrap_or_else(|| root.clone());
+            let mut entries = host.users.clone();
+            if let Some(file) = &host.users_file {
+                entries.extend(load_users(file)?);
+            }
+            host_entries.extend(entries.iter().cloned());
+            let list = UserList::new().with_hashing_gate(gate.clone());
+            let mut list = add_users(list, &entries, &host_root, &mut roots)
+                .with_context(|| format!("host {}", host.name))?;
+            if host.anonymous {
+                list = list.with_anonymous(roots.open(&host_root)?);
+            }
+            hosts.push((host.name.clone(), list));
+        }
+
+        let all_users: Vec<&UserEntry> = entries.iter().chain(&host_entries).collect();
+        let usage = UsagePlan::resolve(cli, &config, &all_users)?;
+        let azure_accounts = crate::passthrough::allowed_accounts(cli, &config)?;
+        usage.refuse_reachable_store(
+            storage_name.as_deref(),
+            roots.opened.keys().map(PathBuf::as_path),
+            azure_endpoint
+                .is_some()
+                .then_some(azure_accounts.as_slice()),
+        )?;
+        let tls = tls_settings(cli, &config)?;
+        let mut options = options(cli, &config)?;
+        let required = cli
+            .tls_required
+            .clone()
+            .or(config.tls.required.clone())
+            .unwrap_or_else(|| "none".into());
+        if required != "none" && tls.is_none() {
+            return Err(anyhow!(
+                "--tls-required {required} needs a certificate (--tls-cert/--tls-key or --tls-self-signed)"
+            ));
+        }
+        options.tls_policy = TlsPolicy {
+            login: matches!(required.as_str(), "login" | "all"),
+            data: matches!(required.as_str(), "data" | "all"),
+            exempt_anonymous: config.tls.exempt_anonymous.unwrap_or(true),
+        };
+        options.tls_reuse_required = cli
+            .tls_reuse_required
+            .or(config.tls.reuse_required)
+            .unwrap_or(true);
+        options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
+        if azure_endpoint.is_some() {
+            let self_signed = tls.as_ref().is_some_and(|tls| tls.self_signed);
+            crate::passthrough::refuse_keys_in_clear(
+                cli,
+                &config,
+                &options.tls_policy,
+                self_signed,
+            )?;
+        }
+        if let Some(name) = &storage_name {
+            banner.push(format!("storage: {name}"));
+        }
+        Ok(Self {
+            usage,
+            azure_endpoint,
+            azure_accounts,
+            tls,
+            listen,
+            root,
+            options,
+            users,
+            hosts,
+            log_json: cli.log_json || config.log_json.unwrap_or(false),
+            banner,
+            local_roots: roots.local,
+            created_roots: roots.created,
+            run_as: cli.run_as.clone().or(config.run_as.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,157 @@
+//! Flag over file over default, through `Settings::resolve`.
+
+use std::time::Duration;
+
+use clap::Parser;
+use wharf_session::LocalDownloads;
+
+use super::*;
+
+fn resolve(args: &[&str], config: &str) -> Settings {
+    let cli = Cli::parse_from(std::iter::once("wharfd").chain(args.iter().copied()));
+    Settings::resolve(
+        &cli,
+        Config::parse(config).unwrap(),
+        || Ok("otp".into()),
+        None,
+    )
+    .unwrap()
+}
+
+#[test]
+fn flags_win_over_the_file_and_the_file_over_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let config = format!(
+        "root = {root:?}\n[limits]\nmax_sessions = 7\nmax_sessions_per_ip = 3\n[timeouts]\nidle_secs = 9\n[passive]\nports = \"40000-40010\"",
+    );
+    let s = resolve(
+        &["--max-sessions", "11", "--passive-ports", "41000-41001"],
+        &config,
+    );
+    assert_eq!(s.options.max_sessions, 11);
+    assert_eq!(s.options.max_sessions_per_ip, 3);
+    assert_eq!(s.options.idle_timeout, Duration::from_secs(9));
+    assert_eq!(s.options.passive_ports, Some(41000..=41001));
+    assert_eq!(s.options.login_timeout, Options::default().login_timeout);
+    assert_eq!(s.root, root);
+    assert_eq!(
+        resolve(&[], &format!("root = {root:?}"))
+            .options
+            .passive_ports,
+        Some(DEFAULT_PASSIVE_PORTS)
+    );
+    // No user configured: the one-time default user is announced.
+    assert!(s.banner.iter().any(|l| l.contains("password: otp")));
+}
+
+#[test]
+fn login_defence_from_flags_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let config = format!(
+        "root = {root:?}\n[limits]\nmax_unauthenticated_sessions = 5\nipv6_prefix = 48\n[ban]\nfailures = 4\nsecs = 30\nmax_secs = 10",
+    );
+    let flags = [
+        "--ban-failures",
+        "6",
+        "--max-unauthenticated-sessions-per-ip",
+        "2",
+    ];
+    let o = resolve(&flags, &config).options;
+    let unauthenticated = (
+        o.max_unauthenticated_sessions,
+        o.max_unauthenticated_sessions_per_ip,
+    );
+    assert_eq!(unauthenticated, (5, 2));
+    assert_eq!((o.ipv6_prefix, o.login_ban.max_failures), (48, 6));
+    // The longest ban is never shorter than the first.
+    let thirty = Duration::from_secs(30);
+    assert_eq!((o.login_ban.ban, o.login_ban.max_ban), (thirty, thirty));
+    assert_eq!(o.login_ban.window, Options::default().login_ban.window);
+}
+
+#[test]
+fn sendfile_is_on_unless_a_flag_or_the_file_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("root = {:?}\n", dir.path());
+    let way = |args: &[&str], file: &str| {
+        resolve(args, &format!("{root}{file}"))
+            .options
+            .local_downloads
+    };
+    assert_eq!(way(&[], ""), LocalDownloads::SendFile);
+    assert_eq!(way(&[], "sendfile = true"), LocalDownloads::SendFile);
+    assert_eq!(way(&[], "sendfile = false"), LocalDownloads::Copy);
+    assert_eq!(way(&[], "sendfile = \"off\""), LocalDownloads::Copy);
+    assert_eq!(way(&[], "sendfile = \"auto\""), LocalDownloads::Auto);
+    assert_eq!(
+        way(&["--sendfile", "on"], "sendfile = false"),
+        LocalDownloads::SendFile
+    );
+    assert_eq!(
+        way(&["--sendfile", "auto"], "sendfile = true"),
+        LocalDownloads::Auto
+    );
+    assert!(Config::parse("sendfile = \"sometimes\"").is_err());
+}
+
+#[test]
+fn tls_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("root = {:?}", dir.path());
+    let s = resolve(&["--tls-self-signed", "--tls-required", "login"], &root);
+    assert!(s.tls.is_some());
+    assert!(s.options.tls_policy.login && !s.options.tls_policy.data);
+    assert!(s.options.tls_reuse_required);
+    let s = resolve(
+        &[
+            "--tls-self-signed",
+            "--tls-required",
+            "all",
+            "--tls-reuse-required",
+            "false",
+        ],
+        &root,
+    );
+    assert!(s.options.tls_policy.login && s.options.tls_policy.data);
+    assert!(!s.options.tls_reuse_required);
+    let cli = Cli::parse_from(["wharfd", "--tls-required", "data"]);
+    let err = Settings::resolve(&cli, Config::parse(&root).unwrap(), || Ok("x".into()), None)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("needs a certificate"), "{err}");
+}
+
+#[test]
+fn data_connection_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("root = {:?}", dir.path());
+    let s = resolve(
+        &["--passive-multiplex", "--passive-ports", "40000-40004"],
+        &root,
+    );
+    assert!(s.options.passive_multiplex);
+    assert!(s.options.default_data_port);
+    let s = resolve(
+        &[
+            "--default-data-port",
+            "off",
+            "--default-data-source-port",
+            "2020",
+        ],
+        &root,
+    );
+    assert!(!s.options.default_data_port);
+    assert_eq!(s.options.default_data_source_port, Some(2020));
+    let file = format!("{root}\n[active]\ndefault_data_port = false\n[passive]\nmultiplex = true");
+    let s = resolve(&[], &file);
+    assert!(!s.options.default_data_port && s.options.passive_multiplex);
+}
+
+#[test]
+fn keepalive_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("root = {:?}\n[keepalive]\nenabled = false", dir.path());
+    assert!(resolve(&[], &config).options.keepalive.is_none());
+}
