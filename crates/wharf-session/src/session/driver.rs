@@ -4,12 +4,11 @@
 //! [`ServerCodec`], hands each to a handler, and writes the reply; a
 //! transfer runs in a task of its own, so that while it runs the loop keeps
 //! reading: ABOR, STAT and NOOP are answered at once, other commands wait
-//! for the transfer's final reply (RFC 959 allows either). `AUTH TLS` and
+//! for the transfer's final reply (RFC 959 allows either; `serve.rs`). `AUTH TLS` and
 //! `CCC` swap the stream under the loop (see [`upgrade`] and [`downgrade`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant as StdInstant};
 
 use futures_util::StreamExt;
@@ -23,20 +22,18 @@ use wharf_proto::{Command, DecodeError, Reply, ReplyCode};
 use super::control_reader::ControlReader;
 use super::control_stream::ControlStream;
 use super::counted::Counted;
-use super::reply_map::final_reply;
 use super::reply_map::sentence;
 use super::reply_writer::ReplyWriter;
 use super::security::Security;
 use super::state::LoginState;
 use super::tls_close::close_tls;
-use super::{Outcome, RunningTransfer, ServerContext, Session};
+use super::{RunningTransfer, ServerContext, Session};
 use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
-use crate::data::transfer;
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
-type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
+pub(super) type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
 
 /// How long a TLS handshake on the control connection may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,7 +45,7 @@ fn decode_error_reply(error: &DecodeError) -> Reply {
 }
 
 /// Waits for the running transfer; never resolves when there is none.
-async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
+pub(super) async fn transfer_done(transfer: &mut Option<RunningTransfer>) -> Finished {
     match transfer {
         Some(running) => match (&mut running.task).await {
             Ok(finished) => finished,
@@ -319,7 +316,7 @@ async fn bounded<T>(deadline: Option<Instant>, step: impl Future<Output = Option
     }
 }
 
-fn ok(result: std::io::Result<()>) -> Flow {
+pub(super) fn ok(result: std::io::Result<()>) -> Flow {
     if result.is_ok() {
         Flow::Continue
     } else {
@@ -341,163 +338,9 @@ enum Step {
 }
 
 /// What the loop does after a command.
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Close,
     StartTls,
     EndTls,
-}
-
-impl Session {
-    /// Handles one command, writing its replies.
-    async fn serve(&mut self, command: Command, out: &mut Replies) -> Flow {
-        if self.transfer.is_some() {
-            match &command {
-                Command::Abor => return self.abort_transfer(out).await,
-                Command::Stat(None) => return ok(out.send(&self.transfer_status()).await),
-                Command::Noop => return ok(out.send(&Reply::new(ReplyCode::OK, "NOOP ok.")).await),
-                _ => {
-                    // Any other command waits for the transfer to end.
-                    let result = transfer_done(&mut self.transfer).await;
-                    let reply = self.end_transfer(result);
-                    if out.send(&reply).await.is_err() {
-                        return Flow::Close;
-                    }
-                }
-            }
-        }
-        match self.handle(command).await {
-            Outcome::Reply(reply) => ok(out.send(&reply).await),
-            Outcome::Close(reply) => {
-                let _ = out.send(&reply).await;
-                Flow::Close
-            }
-            Outcome::Transfer(preliminary, job) => {
-                if out.send(&preliminary).await.is_err() {
-                    return Flow::Close;
-                }
-                // The command and its 150 count before the data does, so a
-                // quota cut falls where the client can tell it.
-                self.charge_control();
-                self.start_transfer(*job);
-                Flow::Continue
-            }
-            Outcome::StartTls(reply) => match out.send(&reply).await {
-                Ok(()) => Flow::StartTls,
-                Err(_) => Flow::Close,
-            },
-            Outcome::EndTls(reply) => match out.send(&reply).await {
-                Ok(()) => Flow::EndTls,
-                Err(_) => Flow::Close,
-            },
-        }
-    }
-
-    fn start_transfer(&mut self, job: transfer::TransferJob) {
-        let progress = Arc::new(AtomicU64::new(0));
-        let path = job.path.clone();
-        let verb = match &job.work {
-            transfer::Work::Send { .. } => "RETR",
-            #[cfg(target_os = "linux")]
-            transfer::Work::SendFile { .. } => "RETR",
-            transfer::Work::Receive { .. } => "STOR",
-            transfer::Work::List(_) => "LIST",
-        };
-        let task = tokio::spawn(transfer::run(
-            job,
-            self.open_context(),
-            self.limits(),
-            progress.clone(),
-        ));
-        self.transfer = Some(RunningTransfer {
-            task,
-            progress,
-            path,
-            verb,
-            started: StdInstant::now(),
-        });
-    }
-
-    /// Logs the end of a transfer and gives its final reply; a MODE B
-    /// connection that ended well is kept for the next transfer.
-    fn end_transfer(&mut self, finished: Finished) -> Reply {
-        let Finished { result, keep } = finished;
-        let Some(running) = self.transfer.take() else {
-            return Reply::new(ReplyCode::LOCAL_ERROR, "No transfer.");
-        };
-        if let Some(stream) = keep {
-            self.data = DataPlan::Open(stream);
-        }
-        let reply = final_reply(&result, &running.path);
-        let user = match &self.state.login {
-            LoginState::LoggedIn(login) => login.user.as_str(),
-            _ => "-",
-        };
-        let elapsed_ms = u64::try_from(running.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match &result {
-            Ok(bytes) => {
-                info!(user, verb = running.verb, path = %running.path, bytes, elapsed_ms, "transfer complete")
-            }
-            Err(error) => {
-                warn!(user, verb = running.verb, path = %running.path, ?error, elapsed_ms, "transfer failed")
-            }
-        }
-        reply
-    }
-
-    /// ABOR while a transfer runs: `426` for the transfer, then `226` for
-    /// the ABOR (RFC 959 4.1.3).
-    async fn abort_transfer(&mut self, out: &mut Replies) -> Flow {
-        if let Some(running) = self.transfer.take() {
-            running.task.abort();
-            // Awaiting the task drops its upload, which discards it.
-            let _ = running.task.await;
-            info!(verb = running.verb, path = %running.path, "transfer aborted by client");
-        }
-        self.data = DataPlan::None;
-        let aborted = Reply::new(
-            ReplyCode::CONNECTION_CLOSED,
-            "Connection closed; transfer aborted.",
-        );
-        if out.send(&aborted).await.is_err() {
-            return Flow::Close;
-        }
-        let done = Reply::new(
-            ReplyCode::CLOSING_DATA_CONNECTION,
-            "ABOR command successful.",
-        );
-        ok(out.send(&done).await)
-    }
-
-    fn transfer_status(&self) -> Reply {
-        match &self.transfer {
-            Some(t) => Reply::new(
-                ReplyCode::FILE_STATUS,
-                &format!(
-                    "Status: {} {} in progress, {} bytes so far.",
-                    t.verb,
-                    t.path,
-                    t.progress.load(std::sync::atomic::Ordering::Relaxed)
-                ),
-            ),
-            None => Reply::new(ReplyCode::SYSTEM_STATUS, "No transfer in progress."),
-        }
-    }
-
-    /// Shutdown: let a running transfer finish within the grace period,
-    /// then say goodbye with `421`.
-    async fn drain_on_shutdown(&mut self, out: &mut Replies) {
-        if self.transfer.is_some() {
-            let grace = self.ctx.options.shutdown_grace;
-            if let Ok(result) = timeout(grace, transfer_done(&mut self.transfer)).await {
-                let reply = self.end_transfer(result);
-                let _ = out.send(&reply).await;
-            }
-        }
-        let bye = Reply::new(
-            ReplyCode::SERVICE_NOT_AVAILABLE,
-            "Server shutting down, closing control connection.",
-        );
-        let _ = out.send(&bye).await;
-    }
 }

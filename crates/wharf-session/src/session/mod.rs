@@ -8,6 +8,7 @@ pub(crate) mod params;
 pub(crate) mod reply_map;
 mod reply_writer;
 pub(crate) mod security;
+mod serve;
 pub(crate) mod state;
 mod tls_close;
 
