@@ -12,6 +12,10 @@
 //! - `users` (default): [`UserList`], accounts with argon2id password
 //!   hashes. Turn it off (`default-features = false`) when your own
 //!   [`Authenticator`] decides, and argon2 is not built.
+//! - `accounting` (default): [`usage`], per-account traffic counts,
+//!   quotas and bandwidth limits kept in a store
+//!   ([`ServerBuilder::accounting`]). A [`Login`]'s own [`QuotaHook`]
+//!   works without it.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -53,6 +57,7 @@ mod server;
 mod session;
 mod throttle;
 mod tls;
+#[cfg(feature = "accounting")]
 pub mod usage;
 #[cfg(feature = "users")]
 mod users;

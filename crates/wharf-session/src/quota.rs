@@ -5,7 +5,9 @@
 //! an [`Authenticator`](crate::Authenticator) may attach its own to a
 //! [`Login`](crate::Login).
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use wharf_proto::timestamp::Timestamp;
 
 /// Which way file bytes move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,5 +78,37 @@ pub trait QuotaHook: Send + Sync {
     /// to show.
     fn status(&self) -> Option<QuotaStatus> {
         None
+    }
+}
+
+/// `10485760 bytes (10.0 MiB)`.
+pub(crate) fn bytes_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{bytes} bytes ({value:.1} {})", UNITS[unit])
+}
+
+/// `time` as `2026-11-22 00:00:00 UTC`.
+pub(crate) fn utc_text(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    match Timestamp::from_unix(secs, 0) {
+        Some(t) => {
+            let c = t.civil();
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                c.year, c.month, c.day, c.hour, c.minute, c.second
+            )
+        }
+        None => "an unknown time".to_owned(),
     }
 }

@@ -22,6 +22,7 @@ use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::options::{Options, PublicAddress};
 use crate::session::ServerContext;
 use crate::tls::TlsConfig;
+#[cfg(feature = "accounting")]
 use crate::usage::Accounting;
 
 /// Builds a [`Server`].
@@ -34,6 +35,7 @@ pub struct ServerBuilder {
     /// Listeners bound by the embedder, and whether each is implicit FTPS.
     bound: Vec<(TcpListener, bool)>,
     tls: Option<Arc<TlsConfig>>,
+    #[cfg(feature = "accounting")]
     accounting: Option<Arc<Accounting>>,
     login_guard: Option<Arc<dyn LoginGuard>>,
 }
@@ -49,7 +51,6 @@ impl std::fmt::Debug for ServerBuilder {
             .field("implicit_addresses", &self.implicit_addresses)
             .field("bound", &self.bound.len())
             .field("tls", &self.tls.is_some())
-            .field("accounting", &self.accounting.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -67,6 +68,7 @@ impl ServerBuilder {
     /// bandwidth limits (see [`crate::usage`]). A login whose
     /// authenticator attached its own [`QuotaHook`](crate::QuotaHook) is
     /// held to both.
+    #[cfg(feature = "accounting")]
     pub fn accounting(mut self, accounting: Arc<Accounting>) -> Self {
         self.accounting = Some(accounting);
         self
@@ -213,6 +215,7 @@ impl ServerBuilder {
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,
             tls: self.tls,
+            #[cfg(feature = "accounting")]
             accounting: self.accounting,
             downloads: Downloads::new(
                 options.local_downloads,
@@ -266,6 +269,7 @@ impl Server {
             implicit_addresses: Vec::new(),
             bound: Vec::new(),
             tls: None,
+            #[cfg(feature = "accounting")]
             accounting: None,
             login_guard: None,
         }
@@ -309,6 +313,7 @@ impl Server {
             stop,
         } = self;
         let ctx = connections.ctx.clone();
+        #[cfg(feature = "accounting")]
         let flusher = ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
         let accept_loops = TaskTracker::new();
         for (listener, implicit) in listeners {
@@ -327,13 +332,16 @@ impl Server {
         {
             warn!("sessions still open after the grace period");
         }
-        if let Some(flusher) = flusher {
-            flusher.stop().await;
-        }
-        if let Some(accounting) = &ctx.accounting
-            && accounting.flush().await.is_err()
+        #[cfg(feature = "accounting")]
         {
-            warn!("usage counts could not all be stored at shutdown");
+            if let Some(flusher) = flusher {
+                flusher.stop().await;
+            }
+            if let Some(accounting) = &ctx.accounting
+                && accounting.flush().await.is_err()
+            {
+                warn!("usage counts could not all be stored at shutdown");
+            }
         }
         Ok(())
     }

@@ -10,9 +10,9 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::VPath;
 
 use super::{Handled, reply};
+use crate::quota::{bytes_text, utc_text};
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
-use crate::usage::{bytes_text, utc_text};
 
 impl Session {
     /// A path and the storage, for a command that writes.

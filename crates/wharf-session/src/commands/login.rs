@@ -22,7 +22,7 @@ impl Session {
         }
         // USER while logged in starts a new login (RFC 959 allows it).
         self.state.login = LoginState::AwaitingPassword(name);
-        self.account = None;
+        self.forget_account();
         self.data = DataPlan::None;
         reply(ReplyCode::NEED_PASSWORD, "Password required.")
     }
@@ -65,6 +65,7 @@ impl Session {
                 self.ctx.defence.limits.logged_in(self.peer, self.local);
                 self.ctx.defence.guard.record_success(group).await;
                 let writable = login.writable;
+                #[cfg(feature = "accounting")]
                 if let Some(accounting) = &self.ctx.accounting {
                     self.account = Some(accounting.account(&login.user).await);
                 }
@@ -119,7 +120,7 @@ impl Session {
     pub(super) fn rein(&mut self) -> Outcome {
         self.charge_control();
         self.state.reinitialize();
-        self.account = None;
+        self.forget_account();
         self.data = DataPlan::None;
         reply(ReplyCode::SERVICE_READY, "Session reset, send USER.")
     }

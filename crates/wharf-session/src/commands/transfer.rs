@@ -58,6 +58,7 @@ impl Session {
         };
         let pacing = Pacing {
             session,
+            #[cfg(feature = "accounting")]
             account: self.account.clone(),
         };
         Ok((quotas, pacing))

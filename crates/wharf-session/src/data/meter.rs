@@ -10,19 +10,27 @@ use super::outcome::TransferError;
 use super::watchdog::RateFloor;
 use crate::quota::{Direction, QuotaHook};
 use crate::throttle::{self, Throttle};
+#[cfg(feature = "accounting")]
 use crate::usage::AccountUsage;
 
 /// The throttles a transfer waits for, in its direction.
 #[derive(Default)]
 pub(crate) struct Pacing {
     pub(crate) session: Option<Arc<Throttle>>,
+    #[cfg(feature = "accounting")]
     pub(crate) account: Option<Arc<AccountUsage>>,
 }
 
 impl Pacing {
     /// Waits until `bytes` more may go; at once without limits.
     async fn pace(&self, direction: Direction, bytes: usize) {
+        #[cfg(feature = "accounting")]
         let account = self.account.as_deref().and_then(|a| a.throttle(direction));
+        #[cfg(not(feature = "accounting"))]
+        let account: Option<&Throttle> = {
+            let _ = direction;
+            None
+        };
         if self.session.is_none() && account.is_none() {
             return;
         }

@@ -36,6 +36,7 @@ use crate::options::Options;
 use crate::quota::QuotaHook;
 use crate::throttle::Throttle;
 use crate::tls::{SessionToken, TlsConfig};
+#[cfg(feature = "accounting")]
 use crate::usage::{AccountUsage, Accounting};
 use state::SessionState;
 
@@ -58,6 +59,7 @@ pub(crate) struct ServerContext {
     /// Shared passive ports, when multiplexing is on.
     pub(crate) multiplexer: Option<Arc<Multiplexer>>,
     /// Traffic accounting, quotas and per-account bandwidth.
+    #[cfg(feature = "accounting")]
     pub(crate) accounting: Option<Arc<Accounting>>,
     /// Downloads in flight, for choosing how the next one is sent.
     pub(crate) downloads: Downloads,
@@ -114,6 +116,7 @@ pub(crate) struct Session {
     /// Binds this session's data connections to its TLS session.
     pub(crate) token: SessionToken,
     /// The logged-in account's counter, with accounting on.
+    #[cfg(feature = "accounting")]
     pub(crate) account: Option<Arc<AccountUsage>>,
     /// This session's own bandwidth limits: download, upload.
     pub(crate) throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),
@@ -136,6 +139,7 @@ impl Session {
                 Throttle::new(ctx.options.session_upload_rate).map(Arc::new),
             ),
             token: random_token(),
+            #[cfg(feature = "accounting")]
             account: None,
             control_bytes: Arc::new(AtomicU64::new(0)),
             default_pair: PairMemory::default(),
@@ -172,11 +176,20 @@ impl Session {
         if bytes == 0 {
             return;
         }
+        #[cfg(feature = "accounting")]
         if let Some(account) = &self.account {
             account.record(bytes);
         }
         if let Some(hook) = &login.quota {
             hook.record(bytes);
+        }
+    }
+
+    /// A new USER or REIN: the last login's account no longer counts.
+    pub(crate) fn forget_account(&mut self) {
+        #[cfg(feature = "accounting")]
+        {
+            self.account = None;
         }
     }
 
@@ -186,6 +199,7 @@ impl Session {
         let login = self.state.login()?;
         let mut hooks: Vec<Arc<dyn QuotaHook>> = Vec::new();
         hooks.extend(login.quota.clone());
+        #[cfg(feature = "accounting")]
         if let Some(account) = &self.account {
             hooks.push(account.clone());
         }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use super::period::{Period, Window};
-use crate::quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
+use crate::quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus, bytes_text};
 use crate::throttle::Throttle;
 
 /// One account's traffic as this server knows it.
@@ -153,21 +153,6 @@ impl AccountUsage {
             allowed,
         }
     }
-}
-
-/// `10485760 bytes (10.0 MiB)`.
-pub(crate) fn bytes_text(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{bytes} bytes ({value:.1} {})", UNITS[unit])
 }
 
 impl QuotaHook for AccountUsage {

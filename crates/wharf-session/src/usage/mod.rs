@@ -29,9 +29,7 @@ mod period;
 mod store;
 
 pub use account::AccountUsage;
-pub(crate) use account::bytes_text;
 pub use accounting::{Accounting, UsageConfig};
 pub use dir_store::DirUsageStore;
-pub(crate) use period::utc_text;
 pub use period::{Period, Window};
 pub use store::{UsageRecord, UsageStore, UsageStoreError};

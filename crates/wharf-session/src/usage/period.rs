@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wharf_proto::timestamp::{CivilTime, Timestamp};
 
+use crate::quota::utc_text;
+
 /// How long a quota lasts before the counts start again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -92,23 +94,6 @@ impl Window {
     /// `resets` as `2026-11-22 00:00:00 UTC`.
     pub fn resets_text(&self) -> String {
         utc_text(self.resets)
-    }
-}
-
-/// `time` as `2026-11-22 00:00:00 UTC`.
-pub(crate) fn utc_text(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    match Timestamp::from_unix(secs, 0) {
-        Some(t) => {
-            let c = t.civil();
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-                c.year, c.month, c.day, c.hour, c.minute, c.second
-            )
-        }
-        None => "an unknown time".to_owned(),
     }
 }
 
