@@ -1,5 +1,5 @@
 //! The value types of wharfd's settings, shared by the flags (`cli.rs`)
-//! and the configuration file (`config.rs`): sizes and rates, port ranges
+//! and the configuration file (`config/`): sizes and rates, port ranges
 //! and umasks, the words of on/off and of `sendfile`, the folder-marker
 //! style, and the storage URLs. Nothing here imports the other settings
 //! modules, so they depend on it and not on each other.

@@ -1,0 +1,82 @@
+//! The config and users files: the example parses, errors name the key.
+
+use super::*;
+
+#[test]
+fn the_example_file_parses_and_covers_every_section() {
+    let config = Config::parse(include_str!("../../wharfd.example.toml")).unwrap();
+    assert_eq!(config.users.len(), 2);
+    assert_eq!(config.hosts.len(), 1);
+    assert_eq!(config.passive.overrides.len(), 1);
+    assert!(config.timeouts.idle_secs.is_some());
+    assert!(config.keepalive.retries.is_some());
+    assert!(config.limits.max_line.is_some());
+    assert_eq!(config.limits.ipv6_prefix, Some(64));
+    assert_eq!(config.ban.failures, Some(10));
+    assert_eq!(config.tls.required.as_deref(), Some("login"));
+    assert_eq!(config.azure.folder_marker, Some(MarkerStyle::Placeholder));
+    assert_eq!(config.azure.accounts, Some(vec!["myaccount".to_owned()]));
+    assert_eq!(config.azure.allow_account_keys_in_clear, Some(false));
+    assert_eq!(config.azure.allow_container_public_access, Some(false));
+    assert_eq!(config.quota.limit, Some(Size::Text("10MB".into())));
+    assert_eq!(config.quota.accounts.len(), 1);
+    assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
+    assert!(config.rate.account_upload.is_some());
+    assert_eq!(config.sync_uploads, Some(true));
+    assert_eq!(config.sendfile, Some(Sendfile::Switch(true)));
+}
+
+#[test]
+fn quota_and_rate_errors_name_the_key() {
+    assert!(error_of("[quota]\nlimit = \"10 parsecs\"").contains("quota.limit"));
+    assert!(error_of("[quota]\nperiod = \"week\"").contains("quota.period"));
+    assert!(error_of("[quota]\nstore = \"gcs://x\"").contains("quota.store"));
+    assert!(error_of("[quota.accounts]\nbob = \"lots\"").contains("quota.accounts.bob"));
+    assert!(error_of("[rate]\nsession_download = \"fast\"").contains("rate.session_download"));
+    let user = "[[user]]\nname = \"bob\"\npassword = \"x\"\nquota = \"x\"";
+    assert!(error_of(user).contains("user[0].quota (bob)"));
+    let ok = Config::parse("[quota]\nlimit = 1000\n[rate]\naccount_download = 4096\n").unwrap();
+    assert_eq!(ok.quota.limit, Some(Size::Bytes(1000)));
+}
+
+#[test]
+fn blob_upload_memory_is_a_size() {
+    assert!(error_of("blob_upload_memory = \"lots\"").contains("blob_upload_memory"));
+    let ok = Config::parse("blob_upload_memory = \"64MiB\"\n").unwrap();
+    assert_eq!(ok.blob_upload_memory, Some(Size::Text("64MiB".into())));
+}
+
+#[test]
+fn folder_markers_are_placeholder_or_slash() {
+    let config = Config::parse("[azure]\nfolder_marker = \"slash\"\n").unwrap();
+    assert_eq!(config.azure.folder_marker, Some(MarkerStyle::Slash));
+    assert!(error_of("[azure]\nfolder_marker = \"dir\"\n").contains("folder_marker"));
+}
+
+fn error_of(text: &str) -> String {
+    format!("{:#}", Config::parse(text).unwrap_err())
+}
+
+#[test]
+fn errors_name_the_key() {
+    assert!(
+        error_of("lisen = []").contains("lisen"),
+        "{}",
+        error_of("lisen = []")
+    );
+    assert!(error_of("[passive]\nports = \"9-1\"").contains("passive.ports"));
+    assert!(error_of("[limits]\nmax_sessions = \"many\"").contains("max_sessions"));
+    let overrides = "[[passive.overrides]]\nnetwork = \"10.0.0.0\"\naddress = \"1.2.3.4\"";
+    assert!(error_of(overrides).contains("passive.overrides[0].network"));
+    let user = "[[user]]\nname = \"bob\"";
+    assert!(error_of(user).contains("user[0] (bob): needs password_hash or password"));
+    assert!(error_of("[timeouts]\nidle = 3").contains("idle"));
+    assert!(error_of("[tls]\nrequired = \"always\"").contains("tls.required"));
+    assert!(error_of("[tls]\ncert = \"a.pem\"").contains("tls.cert and tls.key"));
+}
+
+#[test]
+fn an_empty_file_is_all_defaults() {
+    let config = Config::parse("").unwrap();
+    assert!(config.listen.is_none() && config.users.is_empty() && config.hosts.is_empty());
+}

@@ -1,0 +1,82 @@
+//! Accounts: `[[user]]` in the config file, or a users file
+//! (`--users FILE`) of `[[user]]` tables only.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::read;
+use crate::values::Size;
+
+/// One account, in the config file or a users file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserEntry {
+    pub(crate) name: String,
+    /// An argon2 PHC string (`wharfd --hash-password` makes one).
+    pub(crate) password_hash: Option<String>,
+    /// A password in clear, hashed at start; for tests and quick set-ups.
+    pub(crate) password: Option<String>,
+    /// The user's `/`: absolute, or relative to the server root.
+    pub(crate) root: Option<PathBuf>,
+    #[serde(default = "yes")]
+    pub(crate) writable: bool,
+    /// Exempt from the TLS policy (a legacy client on a trusted network).
+    #[serde(default)]
+    pub(crate) tls_exempt: bool,
+    /// This user's traffic quota per period, overriding the default.
+    #[serde(default)]
+    pub(crate) quota: Option<Size>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A users file: `[[user]]` tables only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct UsersFile {
+    #[serde(rename = "user")]
+    users: Vec<UserEntry>,
+}
+
+pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
+    for (i, user) in users.iter().enumerate() {
+        if user.name.is_empty() {
+            bail!("{key}[{i}].name: must not be empty");
+        }
+        if let Some(quota) = &user.quota {
+            quota
+                .bytes()
+                .map_err(|e| anyhow::anyhow!("{key}[{i}].quota ({}): {e}", user.name))?;
+        }
+        match (&user.password_hash, &user.password) {
+            (None, None) => bail!(
+                "{key}[{i}] ({}): needs password_hash or password",
+                user.name
+            ),
+            (Some(_), Some(_)) => {
+                bail!(
+                    "{key}[{i}] ({}): give password_hash or password, not both",
+                    user.name
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads a users file; users' relative roots stay relative (to the server
+/// or host root, resolved later).
+pub(crate) fn load_users(path: &Path) -> Result<Vec<UserEntry>> {
+    let text = read(path, "users file")?;
+    let file: UsersFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("in users file {}", path.display()))?;
+    check_users(&file.users, "user")
+        .with_context(|| format!("in users file {}", path.display()))?;
+    Ok(file.users)
+}
