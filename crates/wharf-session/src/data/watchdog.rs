@@ -151,6 +151,22 @@ impl StallClock {
     fn done(&mut self) {
         self.armed = false;
     }
+
+    /// The outcome of an operation that moves no counted bytes (a flush,
+    /// the shutdown): done when ready, else under the stall clock.
+    fn settle(
+        &mut self,
+        polled: Poll<io::Result<()>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        match polled {
+            Poll::Pending => self.waiting(cx).map(Err),
+            Poll::Ready(result) => {
+                self.done();
+                Poll::Ready(result)
+            }
+        }
+    }
 }
 
 /// A data stream under a stall bound and a rate floor.
@@ -254,24 +270,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_flush(cx) {
-            Poll::Pending => this.write.waiting(cx).map(Err),
-            Poll::Ready(result) => {
-                this.write.done();
-                Poll::Ready(result)
-            }
-        }
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.write.settle(polled, cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_shutdown(cx) {
-            Poll::Pending => this.write.waiting(cx).map(Err),
-            Poll::Ready(result) => {
-                this.write.done();
-                Poll::Ready(result)
-            }
-        }
+        let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.write.settle(polled, cx)
     }
 }
 
@@ -338,18 +344,20 @@ mod tests {
         trickle.abort();
     }
 
-    #[test]
-    fn a_zero_window_or_rate_is_off() {
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_window_or_rate_is_off() {
+        // Ten seconds without a byte would fail any real window at 10 B/s.
         let mut check = FloorCheck::new(RateFloor {
             rate: 10,
             window: Duration::ZERO,
         });
+        tokio::time::advance(Duration::from_secs(10)).await;
         assert!(check.moved(0).is_ok());
         let mut check = FloorCheck::new(RateFloor {
             rate: 0,
             window: Duration::from_secs(1),
         });
-        std::thread::sleep(Duration::from_millis(1100));
+        tokio::time::advance(Duration::from_secs(10)).await;
         assert!(check.moved(0).is_ok());
     }
 
