@@ -289,13 +289,7 @@ mod tests {
             .unwrap();
         users.hashing = HashingGate::new(1, 8);
         let users = Arc::new(users);
-        let held = users
-            .hashing
-            .semaphore()
-            .clone()
-            .acquire_owned()
-            .await
-            .unwrap();
+        let held = users.hashing.enter().await.unwrap();
         let logins: Vec<_> = (0..8)
             .map(|_| {
                 let users = users.clone();
@@ -313,11 +307,7 @@ mod tests {
         for login in logins {
             assert!(login.await.unwrap().is_ok());
         }
-        assert_eq!(
-            users.hashing.semaphore().available_permits(),
-            1,
-            "permits come back"
-        );
+        assert_eq!(users.hashing.gate().available(), 1, "permits come back");
     }
 
     #[test]

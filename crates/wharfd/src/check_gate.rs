@@ -5,70 +5,39 @@
 //! may retry) instead of waiting in an unbounded line.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::time::{Instant, timeout};
 use wharf_session::AuthError;
+use wharf_session::defence::LoginGate;
 
-/// Bounds the store checks: `at_once` in flight, `max_waiting` queued, and
-/// `deadline` for one login's wait and check together.
+/// Bounds the store checks: a [`LoginGate`] of `at_once` in flight and
+/// `max_waiting` queued, and `deadline` for one login's wait and check
+/// together.
 pub(crate) struct CheckGate {
-    permits: Semaphore,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    gate: LoginGate,
     deadline: Duration,
-}
-
-/// A place in the gate's queue, given back when dropped (also when the
-/// login is abandoned half-way, e.g. its session closed).
-struct Place<'a>(&'a AtomicUsize);
-
-impl Drop for Place<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 impl CheckGate {
     pub(crate) fn new(at_once: usize, max_waiting: usize, deadline: Duration) -> Self {
         Self {
-            permits: Semaphore::new(at_once.max(1)),
-            waiting: AtomicUsize::new(0),
-            max_waiting,
+            gate: LoginGate::new(at_once, max_waiting),
             deadline,
         }
     }
 
-    /// The queue is full: `421` at once, not counted as a failed login.
-    fn busy() -> AuthError {
-        AuthError::Busy
-    }
-
     /// Runs `check` once a slot is free; refuses at once when the queue is
-    /// full, and with a back-end error when the deadline passes.
+    /// full (`421`, not counted as a failed login), and with a back-end
+    /// error when the deadline passes.
     pub(crate) async fn run<T>(
         &self,
         check: impl Future<Output = Result<T, AuthError>>,
     ) -> Result<T, AuthError> {
         let started = Instant::now();
-        let _permit = match self.permits.try_acquire() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::Closed) => return Err(Self::busy()),
-            Err(TryAcquireError::NoPermits) => {
-                let place = Place(&self.waiting);
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-                    return Err(Self::busy());
-                }
-                let permit = match timeout(self.deadline, self.permits.acquire()).await {
-                    Ok(Ok(permit)) => permit,
-                    Ok(Err(_)) | Err(_) => return Err(Self::busy()),
-                };
-                drop(place);
-                permit
-            }
-        };
+        let _permit = timeout(self.deadline, self.gate.enter())
+            .await
+            .map_err(|_| AuthError::Busy)??;
         let left = self.deadline.saturating_sub(started.elapsed());
         match timeout(left, check).await {
             Ok(result) => result,
@@ -82,6 +51,7 @@ impl CheckGate {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
 
@@ -112,12 +82,9 @@ mod tests {
                 .await
             }));
         }
-        wait_for(|| {
-            running.load(Ordering::SeqCst) == 2 && gate.waiting.load(Ordering::SeqCst) == 3
-        })
-        .await;
+        wait_for(|| running.load(Ordering::SeqCst) == 2 && gate.gate.waiting() == 3).await;
         assert_eq!(running.load(Ordering::SeqCst), 2, "two checks run");
-        assert_eq!(gate.waiting.load(Ordering::SeqCst), 3, "three wait");
+        assert_eq!(gate.gate.waiting(), 3, "three wait");
         // The queue is full: the next login is refused without waiting.
         let started = Instant::now();
         let refused = gate.run(async { Ok(()) }).await;
@@ -132,7 +99,7 @@ mod tests {
             assert_eq!(task.await.unwrap(), Ok(()));
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
-        assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
+        assert_eq!(gate.gate.waiting(), 0);
     }
 
     #[tokio::test]

@@ -2,22 +2,17 @@
 //! checked against.
 //!
 //! Each argon2 verification takes tens of milliseconds of CPU and 19 MiB
-//! (default parameters), so at most one per CPU runs at a time. Logins that
-//! find every permit taken wait in a queue of bounded length; past it they
-//! are refused at once ([`AuthError::Busy`], a `421`), so a flood of wrong
-//! passwords makes other logins fail fast and retry rather than wait behind
-//! it for as long as the flood lasts, and holds no more waiting sessions
-//! than the bound.
+//! (default parameters), so at most one per CPU runs at a time, behind a
+//! [`LoginGate`] whose bounded queue refuses a flood at once.
 
-use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use password_hash::SaltString;
 use password_hash::rand_core::{OsRng, RngCore};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
+use super::gate::LoginGate;
 use crate::auth::AuthError;
 
 /// Waiting logins allowed per permit by default. With argon2 at 20–50 ms a
@@ -29,27 +24,20 @@ const DEFAULT_QUEUE_PER_PERMIT: usize = 32;
 /// wait of one to three seconds on one CPU.
 const DEFAULT_MIN_QUEUE: usize = 64;
 
-/// Bounds concurrent argon2 verifications and the logins waiting for one.
-/// Clones share the bound: give one gate to every [`UserList`] of a server
-/// (virtual hosts included) so that the bound is the server's.
+/// Bounds concurrent argon2 verifications and the logins waiting for one
+/// (a [`LoginGate`] sized for argon2). Clones share the bound: give one
+/// gate to every [`UserList`] of a server (virtual hosts included) so that
+/// the bound is the server's.
 ///
 /// [`UserList`]: crate::UserList
 #[derive(Clone, Debug)]
-pub struct HashingGate {
-    permits: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    queue: usize,
-}
+pub struct HashingGate(LoginGate);
 
 impl HashingGate {
     /// `permits` verifications at once (at least 1), and at most `queue`
     /// logins waiting for one; further logins are refused at once.
     pub fn new(permits: usize, queue: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            queue,
-        }
+        Self(LoginGate::new(permits, queue))
     }
 
     /// One permit per CPU and a queue of `queue_per_cpu` logins per CPU.
@@ -58,27 +46,14 @@ impl HashingGate {
         Self::new(cpus, cpus.saturating_mul(queue_per_cpu))
     }
 
-    /// A permit, after waiting in the queue if there is room in it.
-    pub(crate) async fn enter(&self) -> Result<OwnedSemaphorePermit, AuthError> {
-        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        let before = self.waiting.fetch_add(1, Ordering::AcqRel);
-        // Given back on every way out, a session dropped mid-wait included.
-        let _place = Place(&self.waiting);
-        if before >= self.queue {
-            return Err(AuthError::Busy);
-        }
-        self.permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AuthError::Backend(e.to_string()))
+    /// The gate itself.
+    pub fn gate(&self) -> &LoginGate {
+        &self.0
     }
 
-    #[cfg(test)]
-    pub(crate) fn semaphore(&self) -> &Arc<Semaphore> {
-        &self.permits
+    /// A permit, after waiting in the queue if there is room in it.
+    pub(crate) async fn enter(&self) -> Result<OwnedSemaphorePermit, AuthError> {
+        self.0.enter().await
     }
 }
 
@@ -88,15 +63,6 @@ impl Default for HashingGate {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let queue = cpus.saturating_mul(DEFAULT_QUEUE_PER_PERMIT);
         Self::new(cpus, queue.max(DEFAULT_MIN_QUEUE))
-    }
-}
-
-/// A place in the queue.
-struct Place<'a>(&'a AtomicUsize);
-
-impl Drop for Place<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -156,24 +122,6 @@ pub(crate) fn verify(hash: &str, password: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn past_the_queue_logins_are_refused_at_once() {
-        let gate = HashingGate::new(1, 1);
-        let held = gate.enter().await.unwrap();
-        let waiter = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(drop) })
-        };
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert_eq!(gate.enter().await.unwrap_err(), AuthError::Busy);
-        assert!(!waiter.is_finished());
-        drop(held);
-        waiter.await.unwrap().unwrap();
-        // The queue is free again, and so is the permit.
-        assert!(gate.enter().await.is_ok());
-        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
-    }
 
     #[test]
     fn the_dummy_has_the_parameters_of_the_template() {

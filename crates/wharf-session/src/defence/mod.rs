@@ -6,8 +6,10 @@
 //! | `limits.rs` | session counts at connect: in all, per group, not yet logged in |
 //! | `guard.rs` | [`LoginGuard`]: failed logins per group and bans, shareable by a fleet |
 //! | `memory.rs` | [`MemoryLoginGuard`], the built-in guard |
-//! | `hashing.rs` | [`HashingGate`]: argon2 one per CPU with a bounded queue; the dummy hash |
+//! | `gate.rs` | [`LoginGate`]: permits and a bounded queue, refusing at once past it |
+//! | `hashing.rs` | [`HashingGate`]: a gate of one argon2 check per CPU; the dummy hash |
 
+pub(crate) mod gate;
 pub(crate) mod group;
 pub(crate) mod guard;
 #[cfg(feature = "users")]
@@ -17,6 +19,7 @@ pub(crate) mod memory;
 
 use std::sync::Arc;
 
+pub use gate::LoginGate;
 pub use group::{DEFAULT_IPV6_PREFIX, address_group};
 pub use guard::{Ban, BanPolicy, LoginGuard};
 #[cfg(feature = "users")]
