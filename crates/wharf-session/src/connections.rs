@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+use crate::link::Link;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
@@ -47,12 +49,24 @@ impl Connections {
     /// waits for it at shutdown. A connection offered after shutdown began
     /// is closed.
     pub fn serve(&self, stream: TcpStream, peer: SocketAddr, implicit: bool) {
-        if *self.stopped.borrow() {
-            return;
-        }
         let Ok(local) = stream.local_addr() else {
             return;
         };
+        self.serve_link(Link::Tcp(stream), peer, local, implicit);
+    }
+
+    /// [`Connections::serve`] for any link: `local` is the address the
+    /// client reached.
+    pub(crate) fn serve_link(
+        &self,
+        stream: Link,
+        peer: SocketAddr,
+        local: SocketAddr,
+        implicit: bool,
+    ) {
+        if *self.stopped.borrow() {
+            return;
+        }
         let ctx = &self.ctx;
         let slot = match ctx.defence.limits.admit(peer, local) {
             Ok(slot) => slot,
@@ -84,7 +98,7 @@ impl Connections {
 }
 
 /// `421` and close, for a connection over a limit or from a banned group.
-async fn refuse(mut stream: TcpStream, why: String) {
+async fn refuse(mut stream: Link, why: String) {
     let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, &why);
     let _ = stream.write_all(&reply.to_bytes()).await;
     let _ = stream.shutdown().await;

@@ -50,13 +50,19 @@ mod commands;
 mod connections;
 mod data;
 pub mod defence;
+mod link;
 mod network;
 mod options;
 mod quota;
 mod server;
 mod session;
+#[cfg(test)]
+#[macro_use]
+mod testkit;
 mod throttle;
 mod tls;
+#[cfg(test)]
+mod transcripts;
 #[cfg(feature = "accounting")]
 pub mod usage;
 #[cfg(feature = "users")]

@@ -17,6 +17,8 @@ use crate::connections::Connections;
 use crate::data::downloads::Downloads;
 use crate::data::multiplex::Multiplexer;
 use crate::data::passive::{PassivePorts, PublicAddresses};
+use crate::data::ports::DataPorts;
+use crate::data::socket_ports::SocketPorts;
 use crate::defence::limits::Limits;
 use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::options::{Options, PublicAddress};
@@ -38,6 +40,8 @@ pub struct ServerBuilder {
     #[cfg(feature = "accounting")]
     accounting: Option<Arc<Accounting>>,
     login_guard: Option<Arc<dyn LoginGuard>>,
+    /// Data connections through something other than sockets (tests).
+    ports: Option<Arc<dyn DataPorts>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -71,6 +75,14 @@ impl ServerBuilder {
     #[cfg(feature = "accounting")]
     pub fn accounting(mut self, accounting: Arc<Accounting>) -> Self {
         self.accounting = Some(accounting);
+        self
+    }
+
+    /// Data connections come from `ports` instead of sockets: the engine's
+    /// tests run whole sessions over in-process pipes.
+    #[cfg(test)]
+    pub(crate) fn data_ports(mut self, ports: Arc<dyn DataPorts>) -> Self {
+        self.ports = Some(ports);
         self
     }
 
@@ -176,31 +188,12 @@ impl ServerBuilder {
             listeners.push((listener, implicit));
         }
         let options = self.options;
-        let multiplexer = if options.passive_multiplex {
-            let Some(range) = options.passive_ports.clone() else {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "passive multiplexing needs a passive port range",
-                ));
-            };
-            let mut ips: Vec<IpAddr> = Vec::new();
-            for (listener, _) in &listeners {
-                let ip = listener.local_addr()?.ip();
-                if !ips.contains(&ip) {
-                    ips.push(ip);
-                }
-            }
-            Some(Multiplexer::start(&ips, range.collect()).await?)
-        } else {
-            None
+        let ports = match self.ports {
+            Some(ports) => ports,
+            None => socket_ports(&options, &listeners).await?,
         };
         let ctx = ServerContext {
-            multiplexer,
-            passive_ports: PassivePorts::new(
-                options.passive_ports.clone(),
-                options.max_passive_per_ip,
-                options.ipv6_prefix,
-            ),
+            ports,
             public_address: PublicAddresses::new(
                 options.public_address.clone(),
                 &options.public_address_overrides,
@@ -272,6 +265,7 @@ impl Server {
             #[cfg(feature = "accounting")]
             accounting: None,
             login_guard: None,
+            ports: None,
         }
     }
 
@@ -345,6 +339,43 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Data connections over sockets: a listener per passive offer, or, with
+/// multiplexing, shared listeners on every address the server listens on.
+async fn socket_ports(
+    options: &Options,
+    listeners: &[(TcpListener, bool)],
+) -> io::Result<Arc<dyn DataPorts>> {
+    let multiplexer = if options.passive_multiplex {
+        let Some(range) = options.passive_ports.clone() else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "passive multiplexing needs a passive port range",
+            ));
+        };
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for (listener, _) in listeners {
+            let ip = listener.local_addr()?.ip();
+            if !ips.contains(&ip) {
+                ips.push(ip);
+            }
+        }
+        Some(Multiplexer::start(&ips, range.collect()).await?)
+    } else {
+        None
+    };
+    Ok(Arc::new(SocketPorts {
+        passive: PassivePorts::new(
+            options.passive_ports.clone(),
+            options.max_passive_per_ip,
+            options.ipv6_prefix,
+        ),
+        multiplexer,
+        wait: options.passive_multiplex_wait,
+        keepalive: options.keepalive,
+        connect_timeout: options.data_connect_timeout,
+    }))
 }
 
 async fn accept_loop(listener: TcpListener, implicit: bool, connections: Connections) {

@@ -1,7 +1,7 @@
 //! Setting up the data connection: PORT/EPRT (active), PASV/EPSV
 //! (passive, RFC 2428), and ABOR when no transfer runs.
 
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::{SocketAddr, SocketAddrV4};
 
 use tokio::time::Instant;
 use tracing::warn;
@@ -12,6 +12,8 @@ use wharf_proto::{Reply, ReplyCode};
 use super::reply;
 use crate::data::active::check_target;
 use crate::data::plan::DataPlan;
+use crate::data::ports::PassiveRefusal;
+use crate::session::reply_map::sentence;
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -88,47 +90,30 @@ impl Session {
         }
     }
 
-    /// Binds a passive listener on the control connection's local address,
-    /// or reserves a slot on a multiplexed port.
+    /// Offers a passive port: a listener of the session's own, or a
+    /// reservation on a multiplexed port.
     async fn listen(&mut self) -> Result<u16, Reply> {
-        // Drop the previous listener first so its port can be reused.
+        // Drop the previous offer first so its port can be reused.
         self.data = DataPlan::None;
-        if let Some(multiplexer) = self.ctx.multiplexer.clone() {
-            let wait = self.ctx.options.passive_multiplex_wait;
-            let ticket = multiplexer.reserve(self.peer.ip(), wait).await.ok_or_else(|| {
-                Reply::new(
-                    ReplyCode::CANT_OPEN_DATA_CONNECTION,
-                    "Every passive port already has a connection pending from your address; try again.",
-                )
-            })?;
-            let port = ticket.port;
-            self.data = DataPlan::Multiplexed {
-                ticket,
-                expires: Instant::now() + self.ctx.options.passive_timeout,
-            };
-            return Ok(port);
-        }
-        let ip: IpAddr = self.local.ip();
-        let (listener, claim) = self
+        let offer = self
             .ctx
-            .passive_ports
-            .bind_for(ip, self.peer.ip(), self.ctx.options.passive_multiplex_wait)
+            .ports
+            .offer_passive(self.local.ip(), self.peer.ip())
             .await
-            .map_err(|e| {
-                warn!(error = %e, "cannot open passive listener");
+            .map_err(|refusal| {
+                warn!(error = %refusal, "cannot offer a passive port");
                 Reply::new(
                     ReplyCode::CANT_OPEN_DATA_CONNECTION,
-                    &format!("Cannot open passive connection: {e}."),
+                    &match refusal {
+                        PassiveRefusal::AllPending => sentence(&refusal.to_string()),
+                        _ => format!("Cannot open passive connection: {refusal}."),
+                    },
                 )
             })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Reply::new(ReplyCode::CANT_OPEN_DATA_CONNECTION, &format!("{e}.")))?
-            .port();
+        let port = offer.port();
         self.data = DataPlan::Passive {
-            listener,
+            offer,
             expires: Instant::now() + self.ctx.options.passive_timeout,
-            claim,
         };
         Ok(port)
     }

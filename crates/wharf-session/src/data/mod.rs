@@ -10,8 +10,10 @@ pub(crate) mod outcome;
 pub(crate) mod passive;
 pub(crate) mod passive_claims;
 pub(crate) mod plan;
+pub(crate) mod ports;
 #[cfg(target_os = "linux")]
 pub(crate) mod sendfile;
 pub(crate) mod socket;
+pub(crate) mod socket_ports;
 pub(crate) mod transfer;
 pub(crate) mod watchdog;

@@ -28,7 +28,7 @@ type Key = (u16, IpAddr);
 #[derive(Debug)]
 struct Pending {
     id: u64,
-    sender: oneshot::Sender<TcpStream>,
+    sender: oneshot::Sender<(TcpStream, SocketAddr)>,
 }
 
 /// The shared listeners and their reservations.
@@ -61,7 +61,8 @@ impl Drop for Multiplexer {
 #[derive(Debug)]
 pub(crate) struct Ticket {
     pub(crate) port: u16,
-    connection: oneshot::Receiver<TcpStream>,
+    /// `None` once the connection was taken.
+    connection: Option<oneshot::Receiver<(TcpStream, SocketAddr)>>,
     key: Key,
     id: u64,
     owner: Weak<Multiplexer>,
@@ -84,11 +85,17 @@ impl Drop for Ticket {
 }
 
 impl Ticket {
-    /// Waits for the client's connection.
-    pub(crate) async fn connection(mut self) -> io::Result<TcpStream> {
-        (&mut self.connection)
+    /// Waits for the client's connection and its address. Cancel-safe;
+    /// once the one connection was taken, waits forever.
+    pub(crate) async fn connection(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        let Some(receiver) = self.connection.as_mut() else {
+            return std::future::pending().await;
+        };
+        let arrived = receiver
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::NotConnected, "the passive port closed"))
+            .map_err(|_| io::Error::new(io::ErrorKind::NotConnected, "the passive port closed"));
+        self.connection = None;
+        arrived
     }
 }
 
@@ -166,7 +173,7 @@ impl Multiplexer {
         reservations.insert((port, client), Pending { id, sender });
         Some(Ticket {
             port,
-            connection,
+            connection: Some(connection),
             key: (port, client),
             id,
             owner: Arc::downgrade(self),
@@ -179,7 +186,7 @@ impl Multiplexer {
         let pending = self.lock().remove(&key);
         match pending {
             Some(Pending { sender, .. }) => {
-                if sender.send(stream).is_err() {
+                if sender.send((stream, peer)).is_err() {
                     debug!(%peer, port, "reservation abandoned as its connection arrived");
                 }
                 self.freed.notify_waiters();
@@ -241,7 +248,7 @@ mod tests {
             .reserve("127.0.0.2".parse().unwrap(), Duration::ZERO)
             .await
             .unwrap();
-        let b = mux
+        let mut b = mux
             .reserve("127.0.0.3".parse().unwrap(), Duration::ZERO)
             .await
             .unwrap();
@@ -254,11 +261,12 @@ mod tests {
         );
 
         let _client_b = connect_from(Ipv4Addr::new(127, 0, 0, 3), port).await;
-        let got = tokio::time::timeout(Duration::from_secs(5), b.connection())
+        let (got, from) = tokio::time::timeout(Duration::from_secs(5), b.connection())
             .await
             .unwrap()
             .unwrap();
         assert_eq!(got.peer_addr().unwrap().ip(), IpAddr::from([127, 0, 0, 3]));
+        assert_eq!(from.ip(), IpAddr::from([127, 0, 0, 3]));
 
         // Nobody reserved for 127.0.0.9: closed at once.
         let mut stranger = connect_from(Ipv4Addr::new(127, 0, 0, 9), port).await;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tracing::warn;
 
 use super::passive_claims::{PassiveClaim, PassiveClaims};
+use super::ports::PassiveRefusal;
 use crate::network::IpNetwork;
 use crate::options::PublicAddress;
 
@@ -22,17 +23,6 @@ pub(crate) struct PassivePorts {
     range: Option<RangeInclusive<u16>>,
     cursor: AtomicUsize,
     claims: PassiveClaims,
-}
-
-/// Why no passive listener was given.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum PassiveRefusal {
-    /// The client's address holds its share of listeners already.
-    #[error("your address already holds {0} passive ports waiting for connections")]
-    ClientCap(usize),
-    /// Binding failed (every port in use, or another error).
-    #[error("{0}")]
-    Bind(#[from] io::Error),
 }
 
 impl PassivePorts {

@@ -2,40 +2,33 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tracing::warn;
 
 use super::active;
-use super::multiplex::Ticket;
-use super::passive_claims::PassiveClaim;
-use super::socket::tune_data;
-use crate::options::Keepalive;
+use super::ports::{DataPorts, PassiveOffer};
+use crate::link::Link;
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
-/// Set up by PASV/EPSV (a listener) or PORT/EPRT (an address); used, and
+/// Set up by PASV/EPSV (an offer) or PORT/EPRT (an address); used, and
 /// so consumed, by the next transfer.
 #[derive(Debug, Default)]
 pub(crate) enum DataPlan {
     /// Nothing prepared: a transfer now gets `425`.
     #[default]
     None,
-    /// A passive listener waiting for the client, until `expires`.
+    /// A passive port offered to the client, until `expires`.
     Passive {
-        listener: TcpListener,
+        offer: Box<dyn PassiveOffer>,
         expires: Instant,
-        /// Counts the listener against the client address's cap.
-        claim: PassiveClaim,
     },
     /// Connect to the client here.
     Active(SocketAddr),
-    /// A reservation on a multiplexed passive port, until `expires`.
-    Multiplexed { ticket: Ticket, expires: Instant },
     /// The default data port: connect from `source` to the client's
     /// control address `target` (RFC 959 3.2).
     DefaultPort {
@@ -45,9 +38,8 @@ pub(crate) enum DataPlan {
     },
     /// A MODE B data connection kept open after its last transfer.
     Open(Box<dyn DataIo>),
-    /// A passive listener or reservation timed out unused: the client
-    /// meant passive mode, so the next transfer gets 425 rather than the
-    /// default data port.
+    /// A passive offer timed out unused: the client meant passive mode,
+    /// so the next transfer gets 425 rather than the default data port.
     Expired,
 }
 
@@ -65,13 +57,13 @@ pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {
     }
 }
 
-impl DataIo for TcpStream {
+impl DataIo for Link {
     fn plain_tcp(&self) -> Option<&TcpStream> {
-        Some(self)
+        self.tcp()
     }
 }
 
-impl DataIo for tokio_rustls::server::TlsStream<TcpStream> {}
+impl DataIo for tokio_rustls::server::TlsStream<Link> {}
 
 /// TLS on a data connection (PROT P).
 #[derive(Debug, Clone)]
@@ -92,7 +84,8 @@ pub(crate) struct OpenContext {
     pub(crate) local: IpAddr,
     pub(crate) check_peer: bool,
     pub(crate) timeout: Duration,
-    pub(crate) keepalive: Option<Keepalive>,
+    /// Where connections come from.
+    pub(crate) ports: Arc<dyn DataPorts>,
     /// Set when PROT P is in force.
     pub(crate) tls: Option<DataTls>,
 }
@@ -106,10 +99,10 @@ impl DataPlan {
         matches!(self, Self::Expired)
     }
 
-    /// When an unused passive listener or reservation should be dropped.
+    /// When an unused passive offer should be dropped.
     pub(crate) fn expiry(&self) -> Option<Instant> {
         match self {
-            Self::Passive { expires, .. } | Self::Multiplexed { expires, .. } => Some(*expires),
+            Self::Passive { expires, .. } => Some(*expires),
             _ => None,
         }
     }
@@ -130,32 +123,19 @@ impl DataPlan {
                     "use PASV, EPSV, PORT or EPRT first",
                 )),
                 Self::Active(target) => {
-                    let tcp = active::connect(target, cx.local, cx.timeout).await?;
-                    tune_data(&tcp, cx.keepalive);
-                    secure(tcp, cx).await.map_err(io::Error::other)
+                    let link = cx.ports.connect_active(target, cx.local).await?;
+                    secure(link, cx).await.map_err(io::Error::other)
                 }
-                Self::Passive {
-                    listener, claim, ..
-                } => {
-                    let accepted = accept_from(&listener, cx).await;
-                    // The port is the client's until its connection came.
-                    drop(claim);
-                    accepted
-                }
-                Self::Multiplexed { ticket, .. } => {
-                    // The multiplexer matched the peer IP already.
-                    let tcp = ticket.connection().await?;
-                    tune_data(&tcp, cx.keepalive);
-                    secure(tcp, cx).await.map_err(io::Error::other)
-                }
+                // The offer (a listener, a reservation) is the client's
+                // until its connection came.
+                Self::Passive { mut offer, .. } => accept_from(offer.as_mut(), cx).await,
                 Self::DefaultPort {
                     source,
                     target,
                     lately,
                 } => {
-                    let tcp = active::connect_from(source, target, &lately).await?;
-                    tune_data(&tcp, cx.keepalive);
-                    secure(tcp, cx).await.map_err(io::Error::other)
+                    let link = cx.ports.connect_default(source, target, &lately).await?;
+                    secure(link, cx).await.map_err(io::Error::other)
                 }
                 Self::Open(stream) => Ok(stream),
             }
@@ -167,13 +147,13 @@ impl DataPlan {
 }
 
 /// TLS on the connection if PROT P is in force.
-async fn secure(tcp: TcpStream, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTlsError> {
+async fn secure(link: Link, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTlsError> {
     match &cx.tls {
-        None => Ok(Box::new(tcp)),
+        None => Ok(Box::new(link)),
         Some(tls) => {
             let stream = tls
                 .config
-                .accept_data(tcp, tls.token, tls.require_reuse)
+                .accept_data(link, tls.token, tls.require_reuse)
                 .await?;
             Ok(Box::new(stream))
         }
@@ -192,20 +172,22 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// with a clear error: that is almost always the real client, one that
 /// cannot resume (stock Python ftplib), and it should hear why now rather
 /// than after a timeout.
-async fn accept_from(listener: &TcpListener, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
+async fn accept_from(
+    offer: &mut dyn PassiveOffer,
+    cx: &OpenContext,
+) -> io::Result<Box<dyn DataIo>> {
     let mut handshakes = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (tcp, from) = accepted?;
+            accepted = offer.next() => {
+                let (link, from) = accepted?;
                 if cx.check_peer && from.ip().to_canonical() != cx.peer.to_canonical() {
                     warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
                     continue;
                 }
-                tune_data(&tcp, cx.keepalive);
                 let cx = cx.clone();
                 handshakes.spawn(async move {
-                    (from, tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(tcp, &cx)).await)
+                    (from, tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(link, &cx)).await)
                 });
             }
             Some(done) = handshakes.join_next(), if !handshakes.is_empty() => {

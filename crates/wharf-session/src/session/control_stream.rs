@@ -19,22 +19,23 @@ use std::task::{Context, Poll, ready};
 
 use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
+
+use crate::link::Link;
 
 /// A control connection, plain or encrypted.
 pub(crate) enum ControlStream {
     Plain {
-        tcp: TcpStream,
+        link: Link,
         /// The extra read found end of stream; report it next.
         eof: bool,
     },
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<TlsStream<Link>>),
 }
 
 impl ControlStream {
-    pub(crate) fn plain(tcp: TcpStream) -> Self {
-        Self::Plain { tcp, eof: false }
+    pub(crate) fn plain(link: Link) -> Self {
+        Self::Plain { link, eof: false }
     }
 }
 
@@ -46,15 +47,19 @@ impl AsyncRead for ControlStream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-            Self::Plain { tcp, eof } => {
+            Self::Plain { link, eof } => {
                 if *eof {
                     return Poll::Ready(Ok(()));
                 }
                 let before = buf.filled().len();
-                ready!(Pin::new(&mut *tcp).poll_read(cx, buf))?;
+                ready!(Pin::new(&mut *link).poll_read(cx, buf))?;
                 let ends_line = buf.filled()[before..].last().is_none_or(|&b| b == b'\n');
-                if !ends_line && buf.remaining() > 0 {
-                    match (&*SockRef::from(&*tcp)).read(buf.initialize_unfilled()) {
+                // Only a socket has an urgent mark to read past.
+                if let Some(tcp) = link.tcp()
+                    && !ends_line
+                    && buf.remaining() > 0
+                {
+                    match (&*SockRef::from(tcp)).read(buf.initialize_unfilled()) {
                         Ok(0) => *eof = true,
                         Ok(n) => buf.advance(n),
                         // Nothing more yet (WouldBlock) or an error the next
@@ -75,21 +80,21 @@ impl AsyncWrite for ControlStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Self::Plain { tcp, .. } => Pin::new(tcp).poll_write(cx, buf),
+            Self::Plain { link, .. } => Pin::new(link).poll_write(cx, buf),
             Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain { tcp, .. } => Pin::new(tcp).poll_flush(cx),
+            Self::Plain { link, .. } => Pin::new(link).poll_flush(cx),
             Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain { tcp, .. } => Pin::new(tcp).poll_shutdown(cx),
+            Self::Plain { link, .. } => Pin::new(link).poll_shutdown(cx),
             Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
         }
     }
@@ -111,7 +116,7 @@ mod tests {
         let client = std::net::TcpStream::connect(addr).unwrap();
         let (server, _) = listener.accept().await.unwrap();
         SockRef::from(&server).set_out_of_band_inline(true).unwrap();
-        let mut stream = ControlStream::plain(server);
+        let mut stream = ControlStream::plain(Link::Tcp(server));
         // As ftplib's abort() does: the whole line with MSG_OOB, which makes
         // its last byte urgent.
         SockRef::from(&client)

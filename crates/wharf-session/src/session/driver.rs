@@ -13,7 +13,6 @@ use std::time::{Duration, Instant as StdInstant};
 
 use futures_util::StreamExt;
 use tokio::io::{ReadHalf, WriteHalf};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -31,6 +30,7 @@ use super::{RunningTransfer, ServerContext, Session};
 use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
+use crate::link::Link;
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 pub(super) type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
@@ -73,27 +73,29 @@ fn framed(stream: ControlStream, session: &Session) -> (Commands, Replies) {
 /// FTPS).
 pub(crate) async fn run_session(
     ctx: Arc<ServerContext>,
-    stream: TcpStream,
+    link: Link,
     peer: SocketAddr,
     local: SocketAddr,
     implicit: bool,
     shutdown: watch::Receiver<bool>,
 ) {
     let span = info_span!("session", %peer);
-    drive(ctx, stream, peer, local, implicit, shutdown)
+    drive(ctx, link, peer, local, implicit, shutdown)
         .instrument(span)
         .await;
 }
 
 async fn drive(
     ctx: Arc<ServerContext>,
-    tcp: TcpStream,
+    link: Link,
     peer: SocketAddr,
     local: SocketAddr,
     implicit: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tune_control(&tcp, ctx.options.keepalive);
+    if let Some(tcp) = link.tcp() {
+        tune_control(tcp, ctx.options.keepalive);
+    }
     let started = StdInstant::now();
     // From the connection's start, whatever the client does: the implicit
     // TLS handshake, every reply write and every command before login end
@@ -107,7 +109,7 @@ async fn drive(
         let handshake_deadline = login_deadline.min(Instant::now() + HANDSHAKE_TIMEOUT);
         match Box::pin(timeout_at(
             handshake_deadline,
-            tls.accept_control(tcp, session.token),
+            tls.accept_control(link, session.token),
         ))
         .await
         {
@@ -125,7 +127,7 @@ async fn drive(
             }
         }
     } else {
-        ControlStream::plain(tcp)
+        ControlStream::plain(link)
     };
     let (mut commands, mut out) = framed(stream, &session);
     out.set_hard_deadline(Some(login_deadline));
@@ -263,13 +265,13 @@ async fn upgrade(
         warn!("bytes after AUTH TLS before the handshake; closing");
         return None;
     }
-    let ControlStream::Plain { tcp, .. } =
+    let ControlStream::Plain { link, .. } =
         commands.into_inner().unsplit(out.into_inner()).into_inner()
     else {
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
-    match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(tcp, session.token)).await {
+    match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(link, session.token)).await {
         Ok(Ok(stream)) => Some(framed(ControlStream::Tls(Box::new(stream)), session)),
         Ok(Err(error)) => {
             warn!(%error, "TLS handshake after AUTH TLS failed");

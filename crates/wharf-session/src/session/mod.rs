@@ -26,10 +26,10 @@ use crate::auth::Authenticator;
 use crate::data::active::PairMemory;
 use crate::data::downloads::Downloads;
 use crate::data::meter::Limits;
-use crate::data::multiplex::Multiplexer;
 use crate::data::outcome::Finished;
-use crate::data::passive::{PassivePorts, PublicAddresses};
+use crate::data::passive::PublicAddresses;
 use crate::data::plan::{DataPlan, DataTls, OpenContext};
+use crate::data::ports::DataPorts;
 use crate::data::transfer::TransferJob;
 use crate::data::watchdog::RateFloor;
 use crate::options::Options;
@@ -52,12 +52,11 @@ pub(crate) struct ServerContext {
     /// Virtual hosts selected with HOST, by lower-case name; empty means
     /// any HOST name is accepted and the default authenticator applies.
     pub(crate) virtual_hosts: HashMap<String, Arc<dyn Authenticator>>,
-    pub(crate) passive_ports: PassivePorts,
+    /// Where data connections come from: sockets, or pipes in tests.
+    pub(crate) ports: Arc<dyn DataPorts>,
     pub(crate) public_address: PublicAddresses,
     /// FTPS, when the server has a certificate.
     pub(crate) tls: Option<Arc<TlsConfig>>,
-    /// Shared passive ports, when multiplexing is on.
-    pub(crate) multiplexer: Option<Arc<Multiplexer>>,
     /// Traffic accounting, quotas and per-account bandwidth.
     #[cfg(feature = "accounting")]
     pub(crate) accounting: Option<Arc<Accounting>>,
@@ -154,7 +153,7 @@ impl Session {
             local: self.local.ip(),
             check_peer: o.passive_peer_check,
             timeout: o.data_connect_timeout,
-            keepalive: o.keepalive,
+            ports: self.ctx.ports.clone(),
             tls: match (&self.ctx.tls, self.state.security.data()) {
                 (Some(config), security::DataProtection::Private) => Some(DataTls {
                     config: config.clone(),

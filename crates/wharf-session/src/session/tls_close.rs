@@ -14,7 +14,8 @@ use std::io::{self, Read};
 
 use rustls::ServerConnection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use crate::link::Link;
 
 /// A TLS record header: content type, version, 16-bit length.
 const HEADER: usize = 5;
@@ -25,7 +26,7 @@ const MAX_RECORD: usize = 16_384 + 2_048;
 
 /// Sends our close_notify and reads the client's. Application data the
 /// client sent before its close_notify is dropped.
-pub(crate) async fn close_tls(tcp: &mut TcpStream, conn: &mut ServerConnection) -> io::Result<()> {
+pub(crate) async fn close_tls(tcp: &mut Link, conn: &mut ServerConnection) -> io::Result<()> {
     conn.send_close_notify();
     let mut pending = Vec::new();
     while conn.wants_write() {

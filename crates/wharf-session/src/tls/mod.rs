@@ -26,9 +26,10 @@ use std::sync::Arc;
 use rustls::server::{ServerConfig, ServerSessionMemoryCache};
 use rustls::version::{TLS12, TLS13};
 use rustls::{HandshakeKind, ServerConnection};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+use crate::link::Link;
 
 pub use certs::{CertificatePem, ReloadableCert};
 
@@ -123,9 +124,9 @@ impl TlsConfig {
     /// its data connections must resume.
     pub(crate) async fn accept_control(
         &self,
-        tcp: TcpStream,
+        tcp: Link,
         token: SessionToken,
-    ) -> std::io::Result<TlsStream<TcpStream>> {
+    ) -> std::io::Result<TlsStream<Link>> {
         self.control
             .accept_with(tcp, move |conn: &mut ServerConnection| {
                 conn.set_resumption_data(&token)
@@ -138,10 +139,10 @@ impl TlsConfig {
     /// `require_reuse`, a connection that did not resume is refused.
     pub(crate) async fn accept_data(
         &self,
-        tcp: TcpStream,
+        tcp: Link,
         token: SessionToken,
         require_reuse: bool,
-    ) -> Result<TlsStream<TcpStream>, DataTlsError> {
+    ) -> Result<TlsStream<Link>, DataTlsError> {
         let mut config = (*self.data).clone();
         config.session_storage = Arc::new(reuse::OwnSessions {
             inner: self.data.session_storage.clone(),

@@ -1,0 +1,358 @@
+//! The client side of an in-process session: sends lines, reads replies,
+//! and plays every data connection (passive, active, the default data
+//! port; plain or PROT P; MODE S or MODE B) the way a real client would.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use wharf_proto::Reply;
+use wharf_proto::block::{BlockDecoder, BlockEvent, encode_data, encode_eof};
+use wharf_proto::extended::{parse_eprt, parse_epsv_reply};
+use wharf_proto::host_port::{parse_host_port, parse_pasv_reply};
+use wharf_proto::reply::ReplyDecoder;
+
+use super::PipePorts;
+
+/// How long the client waits for anything.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A data connection's bytes, plain or TLS.
+trait DataStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> DataStream for T {}
+
+enum Control {
+    Plain(DuplexStream),
+    Tls(Box<TlsStream<DuplexStream>>),
+    Closed,
+}
+
+/// Where the next transfer's data connection comes from.
+enum Pending {
+    None,
+    /// Dialled at the 227/229 reply, as clients do.
+    Passive(DuplexStream),
+    /// Listening at the PORT/EPRT address.
+    Active(mpsc::UnboundedReceiver<DuplexStream>),
+}
+
+/// What one command got.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub(crate) replies: Vec<Reply>,
+    /// What came over the data connection (downloads and listings).
+    pub(crate) data: Vec<u8>,
+}
+
+impl Exchange {
+    pub(crate) fn codes(&self) -> Vec<u16> {
+        self.replies.iter().map(|r| r.code().get()).collect()
+    }
+
+    /// The last reply's text, lines joined with `\n`.
+    pub(crate) fn text(&self) -> String {
+        self.replies.last().map(text).unwrap_or_default()
+    }
+}
+
+/// A reply's lines joined with `\n`.
+pub(crate) fn text(reply: &Reply) -> String {
+    let lines: Vec<String> = reply
+        .lines()
+        .iter()
+        .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+        .collect();
+    lines.join("\n")
+}
+
+/// One client of a [`super::Harness`].
+pub(crate) struct Client {
+    control: Control,
+    received: BytesMut,
+    decoder: ReplyDecoder,
+    /// The control connection's address on the client's side.
+    pub(crate) peer: SocketAddr,
+    ports: Arc<PipePorts>,
+    tls: Option<Arc<ClientConfig>>,
+    pending: Pending,
+    /// Where the server's default-data-port connections arrive.
+    default_port: mpsc::UnboundedReceiver<DuplexStream>,
+    /// A MODE B connection kept for the next transfer.
+    kept: Option<Box<dyn DataStream>>,
+    prot_private: bool,
+    block: bool,
+}
+
+impl Client {
+    pub(super) fn new(
+        control: DuplexStream,
+        peer: SocketAddr,
+        ports: Arc<PipePorts>,
+        tls: Option<Arc<ClientConfig>>,
+    ) -> Self {
+        let default_port = ports.listen(peer);
+        Self {
+            control: Control::Plain(control),
+            received: BytesMut::new(),
+            decoder: ReplyDecoder::default(),
+            peer,
+            ports,
+            tls,
+            pending: Pending::None,
+            default_port,
+            kept: None,
+            prot_private: false,
+            block: false,
+        }
+    }
+
+    /// Sends raw bytes on the control connection.
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) {
+        let sent = match &mut self.control {
+            Control::Plain(s) => s.write_all(bytes).await,
+            Control::Tls(s) => match s.write_all(bytes).await {
+                Ok(()) => s.flush().await,
+                Err(e) => Err(e),
+            },
+            Control::Closed => panic!("the control connection is closed"),
+        };
+        sent.expect("the server reads the control connection");
+    }
+
+    /// The next reply.
+    pub(crate) async fn reply(&mut self) -> Reply {
+        self.try_reply()
+            .await
+            .expect("the server closed the control connection")
+    }
+
+    /// The next reply, or `None` once the server has closed the connection.
+    pub(crate) async fn try_reply(&mut self) -> Option<Reply> {
+        loop {
+            if let Some(reply) = self
+                .decoder
+                .decode(&mut self.received)
+                .expect("a valid reply")
+            {
+                return Some(reply);
+            }
+            let mut chunk = [0u8; 4096];
+            let read = match &mut self.control {
+                Control::Plain(s) => timeout(WAIT, s.read(&mut chunk)).await,
+                Control::Tls(s) => timeout(WAIT, s.read(&mut chunk)).await,
+                Control::Closed => return None,
+            };
+            match read.expect("a reply in time") {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.received.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Whether the server closed the control connection (after reading
+    /// whatever replies are left, which it returns).
+    pub(crate) async fn closed(&mut self) -> Vec<Reply> {
+        let mut rest = Vec::new();
+        while let Some(reply) = self.try_reply().await {
+            rest.push(reply);
+        }
+        rest
+    }
+
+    /// Sends `line` and returns its first reply.
+    pub(crate) async fn cmd(&mut self, line: &str) -> Reply {
+        let exchange = self.exchange(line, None).await;
+        exchange.replies.into_iter().next().expect("a reply")
+    }
+
+    /// Sends `line`; when it opens a transfer (a `1xx`), uploads `upload`
+    /// or downloads what comes, then reads the final reply.
+    pub(crate) async fn exchange(&mut self, line: &str, upload: Option<&[u8]>) -> Exchange {
+        self.before(line);
+        self.send_raw(format!("{line}\r\n").as_bytes()).await;
+        let first = self.reply().await;
+        let mut replies = vec![first.clone()];
+        let mut data = Vec::new();
+        self.after(line, &first).await;
+        if first.code().get() / 100 == 1 {
+            data = self.transfer(upload).await;
+            replies.push(self.reply().await);
+        }
+        Exchange { replies, data }
+    }
+
+    /// What the client prepares before sending `line`.
+    fn before(&mut self, line: &str) {
+        let (verb, arg) = split(line);
+        let target = match verb.as_str() {
+            "PORT" => parse_host_port(arg.as_bytes()).ok().map(SocketAddr::V4),
+            "EPRT" => parse_eprt(arg.as_bytes()).ok(),
+            _ => None,
+        };
+        if let Some(target) = target {
+            self.kept = None;
+            self.pending = Pending::Active(self.ports.listen(target));
+        }
+    }
+
+    /// What the client does on the first reply to `line`.
+    async fn after(&mut self, line: &str, reply: &Reply) {
+        let (verb, arg) = split(line);
+        let code = reply.code().get();
+        let port = match code {
+            227 => parse_pasv_reply(first_line(reply)).ok().map(|a| a.port()),
+            229 => parse_epsv_reply(first_line(reply)).ok(),
+            _ => None,
+        };
+        if let Some(port) = port {
+            self.kept = None;
+            let from = SocketAddr::new(self.peer.ip(), 0);
+            self.pending = self
+                .ports
+                .dial(port, from)
+                .map_or(Pending::None, Pending::Passive);
+        }
+        match (verb.as_str(), arg.to_ascii_uppercase().as_str(), code) {
+            ("AUTH", _, 234) => self.start_tls().await,
+            ("PROT", "P", 200) => self.prot_private = true,
+            ("PROT", "C", 200) => self.prot_private = false,
+            ("MODE", "B", 200) => self.block = true,
+            ("MODE", "S", 200) => {
+                self.block = false;
+                self.kept = None;
+            }
+            _ => {}
+        }
+    }
+
+    async fn start_tls(&mut self) {
+        let config = self.tls.clone().expect("a harness with TLS");
+        let Control::Plain(plain) = std::mem::replace(&mut self.control, Control::Closed) else {
+            panic!("AUTH TLS on a TLS connection");
+        };
+        let tls = timeout(WAIT, connector(config).connect(localhost(), plain))
+            .await
+            .expect("a TLS handshake in time")
+            .expect("the control connection's TLS handshake");
+        self.control = Control::Tls(Box::new(tls));
+    }
+
+    /// The data connection of a transfer the server has just opened.
+    async fn data_connection(&mut self) -> Box<dyn DataStream> {
+        if let Some(kept) = self.kept.take() {
+            return kept;
+        }
+        let plain = match std::mem::replace(&mut self.pending, Pending::None) {
+            Pending::Passive(stream) => stream,
+            Pending::Active(mut listening) => timeout(WAIT, listening.recv())
+                .await
+                .expect("the server connects in time")
+                .expect("a connection"),
+            Pending::None => timeout(WAIT, self.default_port.recv())
+                .await
+                .expect("the server connects from the default data port in time")
+                .expect("a connection"),
+        };
+        if !self.prot_private {
+            return Box::new(plain);
+        }
+        let config = self.tls.clone().expect("a harness with TLS");
+        let tls = timeout(WAIT, connector(config).connect(localhost(), plain))
+            .await
+            .expect("a data TLS handshake in time")
+            .expect("the data connection's TLS handshake");
+        Box::new(tls)
+    }
+
+    async fn transfer(&mut self, upload: Option<&[u8]>) -> Vec<u8> {
+        let mut stream = self.data_connection().await;
+        let mut received = Vec::new();
+        match (upload, self.block) {
+            (Some(bytes), false) => {
+                // The server may stop reading (a quota, an error): what it
+                // says comes on the control connection.
+                let _ = timeout(WAIT, stream.write_all(bytes)).await;
+                let _ = timeout(WAIT, stream.shutdown()).await;
+                // Then waits for the server's end, as a pipe, unlike a
+                // socket, fails the server's writes once this end is gone.
+                let mut rest = Vec::new();
+                let _ = timeout(WAIT, stream.read_to_end(&mut rest)).await;
+            }
+            (Some(bytes), true) => {
+                let mut framed = BytesMut::new();
+                encode_data(bytes, &mut framed);
+                encode_eof(&mut framed);
+                let _ = timeout(WAIT, stream.write_all(&framed)).await;
+                let _ = timeout(WAIT, stream.flush()).await;
+                self.kept = Some(stream);
+            }
+            (None, false) => {
+                let _ = timeout(WAIT, stream.read_to_end(&mut received))
+                    .await
+                    .expect("the download ends in time");
+            }
+            (None, true) => {
+                let ended = read_blocks(&mut stream, &mut received).await;
+                if ended {
+                    self.kept = Some(stream);
+                }
+            }
+        }
+        received
+    }
+
+    /// Logs in as `user` (`a` writes, `r` reads) with the harness password.
+    pub(crate) async fn login(&mut self, user: &str) {
+        assert_eq!(self.cmd(&format!("USER {user}")).await.code().get(), 331);
+        let pass = self.cmd(&format!("PASS {}", super::PASSWORD)).await;
+        assert_eq!(pass.code().get(), 230, "{pass:?}");
+    }
+}
+
+/// Reads MODE B blocks until the EOF block; false if the connection ended
+/// first.
+async fn read_blocks(stream: &mut Box<dyn DataStream>, received: &mut Vec<u8>) -> bool {
+    let mut decoder = BlockDecoder::new();
+    let mut buf = BytesMut::new();
+    loop {
+        while let Some(event) = decoder.decode(&mut buf).expect("valid MODE B blocks") {
+            match event {
+                BlockEvent::Data(bytes) => received.extend_from_slice(&bytes),
+                BlockEvent::EndOfFile => return true,
+                _ => {}
+            }
+        }
+        let mut chunk = [0u8; 8192];
+        match timeout(WAIT, stream.read(&mut chunk)).await {
+            Ok(Ok(0) | Err(_)) => return false,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("MODE B data in time"),
+        }
+    }
+}
+
+fn connector(config: Arc<ClientConfig>) -> TlsConnector {
+    TlsConnector::from(config)
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").expect("a valid name")
+}
+
+fn first_line(reply: &Reply) -> &[u8] {
+    reply.lines().first().map_or(&[][..], |l| l.as_bytes())
+}
+
+/// The verb (upper case) and the argument of a command line.
+fn split(line: &str) -> (String, String) {
+    let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+    (verb.to_ascii_uppercase(), arg.to_owned())
+}

@@ -1,0 +1,110 @@
+//! PORT, EPRT, PASV, EPSV (and EPSV ALL), the default data port, MODE B's
+//! kept connection, and PROT P on data connections.
+
+use crate::testkit::{CLIENT_IP, Harness, SERVER, Setup};
+
+#[tokio::test]
+async fn active_mode_connects_to_the_client_and_refuses_a_bounce() {
+    let (harness, _) = transcript!(fs = [("f", "active")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        // Another host than the client: the FTP bounce attack (RFC 2577).
+        "PORT 198,51,100,7,200,10" => 504,
+        // A well-known port of the client itself.
+        "EPRT |1|192.0.2.10|25|" => 504,
+        "PORT 192,0,2,10,200,10" => 200,
+        "RETR f" => [150, 226] >> "active",
+        "EPRT |1|192.0.2.10|51211|" => 200,
+        "STOR g" << "up" => [150, 226],
+    );
+    assert_eq!(harness.file("g").await, b"up");
+    let connects = harness.ports.connects.lock().unwrap().clone();
+    let targets: Vec<String> = connects.iter().map(|(_, t)| t.to_string()).collect();
+    assert_eq!(targets, ["192.0.2.10:51210", "192.0.2.10:51211"]);
+}
+
+#[tokio::test]
+async fn the_default_data_port_connects_from_port_20_style_source() {
+    let (harness, client) = transcript!(fs = [("f", "default")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        "RETR f" => [150, 226] >> "default",
+    );
+    let connects = harness.ports.connects.lock().unwrap().clone();
+    // RFC 959 3.2: from the control port minus one, to the client's
+    // control address.
+    let source = std::net::SocketAddr::new(SERVER.ip(), SERVER.port() - 1);
+    assert_eq!(connects, [(Some(source), client.peer)]);
+}
+
+#[tokio::test]
+async fn epsv_all_refuses_every_other_data_setup() {
+    transcript!(fs = [("f", "x")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        "EPSV ALL" => 200,
+        "PASV" => 503,
+        "PORT 192,0,2,10,200,10" => 503,
+        "EPRT |1|192.0.2.10|51211|" => 503,
+        "EPSV" => 229,
+        "RETR f" => [150, 226] >> "x",
+    );
+}
+
+#[tokio::test]
+async fn a_passive_connection_from_a_stranger_is_refused() {
+    let mut setup = Setup::default();
+    setup.fs([("f", "secret")]);
+    setup.options(|o| o.data_connect_timeout = std::time::Duration::from_millis(300));
+    let harness = Harness::start(setup).await;
+    let mut client = harness.connect().await;
+    client.login("a").await;
+    // Sent raw: the client's own dial at the 229 must not happen.
+    client.send_raw(b"EPSV\r\n").await;
+    let reply = client.reply().await;
+    let port = wharf_proto::extended::parse_epsv_reply(reply.lines()[0].as_bytes()).unwrap();
+    // The stranger dials first; the client's own connection never comes.
+    let stranger = "198.51.100.7:4000".parse().unwrap();
+    let mut theirs = harness.ports.dial(port, stranger).unwrap();
+    client.send_raw(b"RETR f\r\n").await;
+    assert_eq!(client.reply().await.code().get(), 150);
+    assert_eq!(client.reply().await.code().get(), 425);
+    let mut got = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut theirs, &mut got)
+        .await
+        .unwrap();
+    assert!(got.is_empty(), "the stranger got {got:?}");
+    assert_ne!(stranger.ip(), CLIENT_IP);
+}
+
+#[tokio::test]
+async fn mode_b_keeps_its_connection_between_transfers() {
+    let (harness, _) = transcript!(fs = [("f", "blocks")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        "MODE B" => 200,
+        "EPSV" => 229,
+        "RETR f" => [150, 226] >> "blocks",
+        // No new EPSV: the same connection carries the next file.
+        "STOR g" << "again" => [150, 226],
+        "RETR g" => [150, 226] >> "again",
+    );
+    assert_eq!(harness.file("g").await, b"again");
+}
+
+#[tokio::test]
+async fn prot_p_data_over_tls_resumes_the_control_session() {
+    let (harness, _) = transcript!(fs = [("f", "private")], tls = true;
+        "AUTH TLS" => 234,
+        "USER a" => 331,
+        "PASS s" => 230,
+        "PROT P" => 503,
+        "PBSZ 0" => 200,
+        "PROT P" => 200,
+        "EPSV" => 229,
+        "RETR f" => [150, 226] >> "private",
+        "PASV" => 227,
+        "STOR g" << "sealed" => [150, 226],
+    );
+    assert_eq!(harness.file("g").await, b"sealed");
+}
