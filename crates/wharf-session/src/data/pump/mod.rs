@@ -15,6 +15,8 @@
 //! the socket, or from the socket's read buffer to the upload, uncopied.
 
 mod download;
+#[cfg(test)]
+mod tests;
 mod upload;
 
 use std::io;
