@@ -1,4 +1,10 @@
 //! Data connections: setting them up (passive, active) and moving bytes.
+//!
+//! A transfer (`transfer.rs`) opens its connection from the prepared plan,
+//! picks its sans-IO stages from TYPE and MODE (`pipeline/`), and runs the
+//! pump of its direction (`pump/`), which owns the meter and the waits;
+//! `sendfile.rs` is the zero-copy special case of a download and shares
+//! the meter. Outcomes are typed (`outcome.rs`); replies are the session's.
 
 pub(crate) mod active;
 pub(crate) mod downloads;

@@ -14,7 +14,9 @@ use crate::data::outcome::TransferError;
 /// wire after TYPE A's conversion: a download stops exactly at the limit,
 /// with the part of a step that fits sent and then the quota's error. At
 /// most `limits.buffer` bytes of the reader's buffer go per step, so
-/// quotas, throttles and STAT see the file in pieces.
+/// quotas, throttles and STAT see the file in pieces. Only the reader
+/// ends a download: its stages (TYPE A, the MODE B encoder) never end a
+/// stream, so their [`Flow`](crate::data::pipeline::Flow) is not consulted.
 pub(crate) async fn download(
     mut reader: FileReader,
     dst: &mut Stream,
