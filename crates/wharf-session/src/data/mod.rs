@@ -1,7 +1,13 @@
 //! Data connections: setting them up (passive, active) and moving bytes.
+//!
+//! Handlers prepare a plan (`plan.rs`) through `ports.rs`, the only way to
+//! the network. A transfer (`transfer.rs`) opens its connection from the plan,
+//! picks its sans-IO stages from TYPE and MODE (`pipeline/`), and runs the
+//! pump of its direction (`pump/`), which owns the meter and the waits;
+//! `sendfile.rs` is the zero-copy special case of a download and shares
+//! the meter. Outcomes are typed (`outcome.rs`); replies are the session's.
 
 pub(crate) mod active;
-pub(crate) mod ascii;
 pub(crate) mod downloads;
 pub(crate) mod listing;
 pub(crate) mod meter;
@@ -9,8 +15,10 @@ pub(crate) mod multiplex;
 pub(crate) mod outcome;
 pub(crate) mod passive;
 pub(crate) mod passive_claims;
+pub(crate) mod pipeline;
 pub(crate) mod plan;
 pub(crate) mod ports;
+pub(crate) mod pump;
 #[cfg(target_os = "linux")]
 pub(crate) mod sendfile;
 pub(crate) mod socket;

@@ -1,22 +1,20 @@
-//! One data transfer: open the connection, move the bytes, report.
+//! One data transfer: open the connection, pick the stages from TYPE and
+//! MODE, run the pump of its direction (or `sendfile`, or a listing), and
+//! report a typed outcome.
 
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-use wharf_vfs::{FileReader, Upload, VPath, VfsError};
+use tokio::io::AsyncWriteExt;
+use wharf_vfs::{FileReader, Upload, VPath};
 
-use bytes::BytesMut;
-use wharf_proto::block::{self, BlockDecoder, BlockEvent};
-use wharf_proto::error::BlockError;
-
-use super::ascii::{FromCrlf, ToCrlf};
 use super::downloads::Running;
 use super::listing::{ListError, Listing};
-use super::meter::{Limits, Meter, Pacing, storage_wait};
+use super::meter::{Limits, Meter, Pacing};
 use super::outcome::{Finished, TransferError};
+use super::pipeline::{BlockDecode, BlockEncode, FromCrlf, ToCrlf};
 use super::plan::{DataIo, DataPlan, OpenContext};
+use super::pump::{self, Stages};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
 use super::watchdog::Watched;
@@ -89,7 +87,8 @@ async fn move_data(
     let moved = match job.work {
         Work::Send { reader, ascii } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
-            send(reader, &mut stream, ascii, block, limits, meter, &job.path).await?
+            let stages = download_stages(ascii, block);
+            pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
         }
         #[cfg(target_os = "linux")]
         Work::SendFile { file, offset } => {
@@ -104,17 +103,15 @@ async fn move_data(
                     let file = tokio::fs::File::from_std(file);
                     let reader: FileReader =
                         Box::new(tokio::io::BufReader::with_capacity(limits.buffer, file));
-                    send(reader, &mut stream, false, block, limits, meter, &job.path).await?
+                    let stages = download_stages(false, block);
+                    pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
                 }
             }
         }
         Work::Receive { upload, ascii } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Upload);
-            if block {
-                receive_blocks(&mut stream, upload, ascii, limits, meter, &job.path).await?
-            } else {
-                receive(&mut stream, upload, ascii, limits, meter, &job.path).await?
-            }
+            let stages = upload_stages(ascii, block);
+            pump::upload(&mut stream, upload, stages, limits, meter, &job.path).await?
         }
         Work::List(listing) => match listing.write_to(&mut stream, block).await {
             Ok(n) => {
@@ -138,201 +135,28 @@ async fn move_data(
     Ok((moved, None))
 }
 
-/// The data connection of a transfer.
-type Stream = Watched<Box<dyn DataIo>>;
-
-/// Awaits a wait on the server's side (storage, upload memory, a
-/// bandwidth limit), which the rate floor does not hold against the client.
-async fn excused<T>(stream: &mut Stream, wait: impl Future<Output = T>) -> T {
-    let started = tokio::time::Instant::now();
-    let out = wait.await;
-    stream.excuse(started.elapsed());
-    out
+/// The stages of a download: TYPE A's line ends before the meter, MODE
+/// B's blocks after it.
+fn download_stages(ascii: bool, block: bool) -> Stages {
+    let mut stages = Stages::default();
+    if ascii {
+        stages = stages.before_meter(ToCrlf::default());
+    }
+    if block {
+        stages = stages.after_meter(BlockEncode);
+    }
+    stages
 }
 
-async fn send(
-    mut reader: FileReader,
-    dst: &mut Stream,
-    ascii: bool,
-    block: bool,
-    limits: Limits,
-    mut meter: Meter<'_>,
-    path: &VPath,
-) -> Result<u64, TransferError> {
-    let mut converted = Vec::new();
-    let mut crlf = ToCrlf::default();
-    let mut framed = BytesMut::new();
-    loop {
-        // Straight from the reader's buffer; at most `limits.buffer` per
-        // step, so quotas, throttles and STAT see the bytes in pieces.
-        let ready = excused(dst, storage_wait(limits, reader.fill_buf()))
-            .await?
-            .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?;
-        if ready.is_empty() {
-            if block {
-                framed.clear();
-                block::encode_eof(&mut framed);
-                dst.write_all(&framed).await.map_err(TransferError::data)?;
-            }
-            return Ok(meter.total());
-        }
-        let take = ready.len().min(limits.buffer);
-        let wire = if ascii {
-            converted.clear();
-            crlf.convert(&ready[..take], &mut converted);
-            &converted[..]
-        } else {
-            &ready[..take]
-        };
-        // The quota decides before the bytes leave, and counts them as they
-        // go on the wire (TYPE A's CRLFs included): a download stops
-        // exactly at the limit.
-        let (n, stop) = excused(dst, meter.admit(wire.len())).await;
-        if n == 0
-            && let Some(stop) = stop
-        {
-            return Err(stop);
-        }
-        let out = if block {
-            framed.clear();
-            block::encode_data(&wire[..n], &mut framed);
-            &framed[..]
-        } else {
-            &wire[..n]
-        };
-        dst.write_all(out).await.map_err(TransferError::data)?;
-        reader.consume(take);
-        if let Some(stop) = stop {
-            return Err(stop);
-        }
+/// The stages of an upload: MODE B's blocks before the meter, TYPE A's
+/// line ends after it.
+fn upload_stages(ascii: bool, block: bool) -> Stages {
+    let mut stages = Stages::default();
+    if block {
+        stages = stages.before_meter(BlockDecode::default());
     }
-}
-
-async fn receive(
-    src: &mut Stream,
-    mut upload: Box<dyn Upload>,
-    ascii: bool,
-    limits: Limits,
-    mut meter: Meter<'_>,
-    path: &VPath,
-) -> Result<u64, TransferError> {
-    // Read into spare capacity: no zeroing of a buffer a small upload
-    // mostly leaves unused.
-    let mut buf = BytesMut::with_capacity(limits.buffer);
-    let mut converted = Vec::new();
-    let mut crlf = FromCrlf::default();
-    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
-    loop {
-        // An error here drops `upload`, which discards it: a broken
-        // connection never commits a partial file under its final name. A
-        // TLS peer that closes TCP without close_notify ends the file as
-        // plain FTP's close does.
-        buf.clear();
-        let n = match src.read_buf(&mut buf).await {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-            Err(e) => return Err(TransferError::data(e)),
-        };
-        converted.clear();
-        if n == 0 {
-            let tail = ascii.then_some(&mut crlf);
-            commit(src, upload, tail, limits, path).await?;
-            return Ok(meter.total());
-        }
-        // Over quota: return before writing, which drops (discards) the upload.
-        excused(src, meter.admit_all(n)).await?;
-        let data = if ascii {
-            crlf.convert(&buf[..n], &mut converted);
-            &converted[..]
-        } else {
-            &buf[..n]
-        };
-        excused(src, storage_wait(limits, upload.write_all(data)))
-            .await?
-            .map_err(storage)?;
+    if ascii {
+        stages = stages.after_meter(FromCrlf::default());
     }
-}
-
-/// The end of an upload's data: TYPE A's held-back CR (if any) written,
-/// the upload flushed and committed under its final name.
-async fn commit(
-    src: &mut Stream,
-    mut upload: Box<dyn Upload>,
-    crlf: Option<&mut FromCrlf>,
-    limits: Limits,
-    path: &VPath,
-) -> Result<(), TransferError> {
-    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
-    if let Some(crlf) = crlf {
-        let mut tail = Vec::new();
-        crlf.finish(&mut tail);
-        excused(src, storage_wait(limits, upload.write_all(&tail)))
-            .await?
-            .map_err(storage)?;
-    }
-    excused(src, storage_wait(limits, upload.flush()))
-        .await?
-        .map_err(storage)?;
-    excused(src, upload.finish())
-        .await
-        .map_err(TransferError::Storage)?;
-    Ok(())
-}
-
-/// MODE B upload: blocks until the EOF block; the connection closing
-/// before it is a broken transfer. Restart markers are accepted and not
-/// needed (REST offsets are byte counts).
-async fn receive_blocks(
-    src: &mut Stream,
-    mut upload: Box<dyn Upload>,
-    ascii: bool,
-    limits: Limits,
-    mut meter: Meter<'_>,
-    path: &VPath,
-) -> Result<u64, TransferError> {
-    let mut pending = BytesMut::with_capacity(limits.buffer);
-    let mut decoder = BlockDecoder::new();
-    let mut converted = Vec::new();
-    let mut crlf = FromCrlf::default();
-    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
-    let malformed =
-        |e: BlockError| TransferError::Broken(io::Error::new(io::ErrorKind::InvalidData, e));
-    loop {
-        while let Some(event) = decoder.decode(&mut pending).map_err(malformed)? {
-            match event {
-                BlockEvent::Data(bytes) => {
-                    excused(src, meter.admit_all(bytes.len())).await?;
-                    let data = if ascii {
-                        converted.clear();
-                        crlf.convert(&bytes, &mut converted);
-                        &converted[..]
-                    } else {
-                        &bytes[..]
-                    };
-                    excused(src, storage_wait(limits, upload.write_all(data)))
-                        .await?
-                        .map_err(storage)?;
-                }
-                BlockEvent::EndOfFile => {
-                    let tail = ascii.then_some(&mut crlf);
-                    commit(src, upload, tail, limits, path).await?;
-                    return Ok(meter.total());
-                }
-                BlockEvent::RestartMarker(_)
-                | BlockEvent::SuspectedErrors
-                | BlockEvent::EndOfRecord => {}
-            }
-        }
-        pending.reserve(limits.buffer.min(64 * 1024));
-        let n = src
-            .read_buf(&mut pending)
-            .await
-            .map_err(TransferError::data)?;
-        if n == 0 {
-            return Err(TransferError::Broken(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the data connection closed before the MODE B end-of-file block",
-            )));
-        }
-    }
+    stages
 }
