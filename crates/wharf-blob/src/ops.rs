@@ -9,8 +9,9 @@ use crate::bucket::{Bucket, Kind, Loc};
 use crate::client::Client;
 use crate::errors::ResultExt;
 use crate::list::list_folder;
+use crate::parts::Limits;
 use crate::time::{MTIME_KEY, format_mtime};
-use crate::upload::{BlobUpload, Limits};
+use crate::upload::BlobUpload;
 
 impl Bucket {
     /// Fails with `InvalidName` for the placeholder name.

@@ -6,9 +6,9 @@
 //! uploading. So an upload holds at most 4 parts in memory (the one being
 //! filled, one queued, two in flight). Parts start at [`FIRST_PART`] and
 //! double every [`DOUBLE_EVERY`] parts, so an upload of unknown length can
-//! reach the store's maximum object size (see the crate docs for the
-//! figures). An upload that ends before its first part is full is sent as
-//! one `PUT`. Dropping or aborting the handle aborts the multipart upload:
+//! reach the store's maximum object size (`parts.rs` holds the sizes and
+//! the stores' limits; the crate docs give the figures). An upload that
+//! ends before its first part is full is sent as one `PUT`. Dropping or aborting the handle aborts the multipart upload:
 //! nothing becomes visible.
 //!
 //! Every buffered byte is also counted against the server's
@@ -35,42 +35,11 @@ use wharf_vfs::{Upload, VPath, VfsError};
 use crate::client::Client;
 use crate::errors::store_err;
 use crate::memory::{Grant, MemoryError, UploadMemory};
+use crate::parts::{Limits, part_size};
 
-pub use crate::parts::FIRST_PART;
-/// Parts double in size after this many.
-pub const DOUBLE_EVERY: usize = 1000;
+pub use crate::parts::{DOUBLE_EVERY, FIRST_PART};
 /// Parts uploading at once.
 pub const IN_FLIGHT: usize = 2;
-
-/// The store's limits on one upload.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    /// Largest part.
-    pub(crate) max_part: usize,
-    /// Most parts.
-    pub(crate) max_parts: usize,
-}
-
-impl Limits {
-    /// S3: 10,000 parts of at most 5 GiB.
-    pub(crate) const S3: Self = Self {
-        max_part: 5 * 1024 * 1024 * 1024,
-        max_parts: 10_000,
-    };
-    /// Azure: 50,000 blocks of at most 4000 MiB.
-    pub(crate) const AZURE: Self = Self {
-        max_part: 4000 * 1024 * 1024,
-        max_parts: 50_000,
-    };
-}
-
-/// The size of part number `index` (0-based).
-pub(crate) fn part_size(index: usize, limits: Limits) -> usize {
-    let doublings = (index / DOUBLE_EVERY).min(20) as u32;
-    FIRST_PART
-        .saturating_mul(1 << doublings)
-        .min(limits.max_part)
-}
 
 /// How an upload starts.
 pub(crate) enum Start {
@@ -387,35 +356,5 @@ async fn abort(
         && let Err(err) = upload.abort().await
     {
         tracing::warn!(%path, %err, "could not abort a multipart upload");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parts_grow_to_reach_the_maximum_object_size() {
-        assert_eq!(part_size(0, Limits::S3), FIRST_PART);
-        assert_eq!(part_size(999, Limits::S3), FIRST_PART);
-        assert_eq!(part_size(1000, Limits::S3), 2 * FIRST_PART);
-        let total = |limits: Limits| -> u128 {
-            (0..limits.max_parts)
-                .map(|i| part_size(i, limits) as u128)
-                .sum()
-        };
-        let tib = 1u128 << 40;
-        // S3's maximum object is 5 TiB; Azure's about 190.7 TiB.
-        assert!(
-            total(Limits::S3) > 5 * tib,
-            "S3 ceiling {}",
-            total(Limits::S3) / tib
-        );
-        assert!(
-            total(Limits::AZURE) > 150 * tib,
-            "Azure ceiling {}",
-            total(Limits::AZURE) / tib
-        );
-        assert!((0..50_000).all(|i| part_size(i, Limits::AZURE) <= Limits::AZURE.max_part));
     }
 }

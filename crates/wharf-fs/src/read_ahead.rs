@@ -143,6 +143,7 @@ mod tests {
     use super::*;
     use std::io::{Seek, SeekFrom, Write};
     use tokio::io::AsyncReadExt;
+    use wharf_vfs::testing::pattern;
 
     fn file_with(data: &[u8]) -> (tempfile::TempDir, File) {
         let dir = tempfile::tempdir().unwrap();
@@ -156,7 +157,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_every_byte_from_the_offset_in_small_and_large_reads() {
-        let data: Vec<u8> = (0..3 * CHUNK + 4321).map(|i| (i % 253) as u8).collect();
+        let data = pattern(3 * CHUNK + 4321, 1);
         for offset in [0, 17, CHUNK as u64] {
             let (_dir, mut file) = file_with(&data);
             file.seek(SeekFrom::Start(offset)).unwrap();
@@ -178,7 +179,7 @@ mod tests {
     #[tokio::test]
     async fn chunks_are_lent_whole_and_consumed_in_parts() {
         use tokio::io::AsyncBufReadExt;
-        let data: Vec<u8> = (0..CHUNK + 100).map(|i| (i % 251) as u8).collect();
+        let data = pattern(CHUNK + 100, 2);
         let (_dir, file) = file_with(&data);
         let mut reader = ReadAhead::new(file, data.len() as u64);
         assert_eq!(reader.fill_buf().await.unwrap().len(), CHUNK);

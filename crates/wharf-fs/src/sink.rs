@@ -200,10 +200,7 @@ fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 mod tests {
     use super::*;
     use crate::chunk::ChunkBuf;
-
-    fn pattern(len: usize) -> Vec<u8> {
-        (0..len).map(|i| (i % 251) as u8).collect()
-    }
+    use wharf_vfs::testing::pattern;
 
     fn chunks_of(data: &[u8], size: usize) -> Vec<ChunkBuf> {
         data.chunks(size)
@@ -220,7 +217,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true);
-        let data = pattern(21 * 1024 * 1024 + 49);
+        let data = pattern(21 * 1024 * 1024 + 49, 1);
         // Unaligned pieces: all through the cache.
         for piece in data.chunks(3 * 1024 * 1024 + 7) {
             sink.write(piece).unwrap();
@@ -236,7 +233,7 @@ mod tests {
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
         let size = 256 * 1024;
-        let data = pattern(5 * size + 1234);
+        let data = pattern(5 * size + 1234, 2);
         let mut chunks = chunks_of(&data, size);
         let tail = chunks.pop().unwrap();
         for chunk in &chunks {
@@ -255,7 +252,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
-        let data = pattern(3 * ALIGN + 100);
+        let data = pattern(3 * ALIGN + 100, 3);
         let mut aligned = ChunkBuf::default();
         aligned.push(&data[..2 * ALIGN], 2 * ALIGN);
         sink.write(aligned.as_slice()).unwrap();

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::io::AsyncWriteExt;
 use wharf_fs::LocalFs;
-use wharf_vfs::testing::{expect_kind, list_names, path, read_file, write_file};
+use wharf_vfs::testing::{expect_kind, list_names, path, pattern, read_file, write_file};
 use wharf_vfs::{Vfs, VfsErrorKind, WriteMode};
 
 fn served() -> (tempfile::TempDir, Arc<dyn Vfs>) {
@@ -288,14 +288,6 @@ async fn uploads_without_sync_still_commit_whole_files_only() {
     upload.flush().await.unwrap();
     drop(upload);
     assert_eq!(disk_names(dir.path()), vec!["a.bin".to_owned()]);
-}
-
-/// `len` bytes of a pattern that repeats every 251 bytes, so a chunk
-/// written twice or out of order shows.
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i % 251) as u8 ^ seed)
-        .collect::<Vec<u8>>()
 }
 
 /// Writes `data` in pieces of awkward sizes, as socket reads arrive.

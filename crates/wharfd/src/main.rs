@@ -6,6 +6,7 @@ mod check_gate;
 #[allow(rustdoc::broken_intra_doc_links)]
 mod cli;
 mod config;
+mod defaults;
 mod passthrough;
 mod privileges;
 mod settings;
@@ -24,7 +25,6 @@ use std::time::Duration;
 use wharf_session::{Server, TlsConfig};
 
 use cli::Cli;
-use config::Config;
 use settings::Settings;
 
 fn one_time_password() -> Result<String> {
@@ -265,48 +265,18 @@ async fn prepare() -> Result<Option<Prepared>> {
     if cli.hash_password {
         return hash_password_from_stdin().map(|()| None);
     }
-    let config = match &cli.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    storage::init_upload_memory(cli.blob_upload_memory, config.blob_upload_memory.as_ref())?;
-    let folder_marker = cli
-        .azure_folder_marker
-        .or(config.azure.folder_marker)
-        .unwrap_or(values::MarkerStyle::Placeholder)
-        .marker();
-    let azure_endpoint = cli
-        .azure_endpoint
-        .clone()
-        .or(config.azure.endpoint.clone())
-        .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned());
-    let key_file = cli
-        .storage_key_file
-        .clone()
-        .or(config.storage_key_file.clone());
-    let region = cli
-        .s3_region
-        .clone()
-        .or(config.s3.region.clone())
-        .unwrap_or_else(|| "us-east-1".into());
-    let s3_endpoint = cli.s3_endpoint.clone().or(config.s3.endpoint.clone());
-    let access = storage::StorageAccess {
-        azure_endpoint: &azure_endpoint,
-        s3_endpoint: s3_endpoint.as_deref(),
-        s3_region: &region,
-        key_file: key_file.as_deref(),
-        azure_folder_marker: folder_marker.clone(),
-        container_public_access: cli.allow_container_public_access
-            || config.azure.allow_container_public_access.unwrap_or(false),
-    };
-    let storage = match cli.storage.clone().or(config.storage.clone()) {
+    let config = cli.merged_config()?;
+    storage::init_upload_memory(&config)?;
+    let access = storage::StorageAccess::new(&config);
+    let folder_marker = access.azure_folder_marker.clone();
+    let storage = match &config.storage {
         Some(url) => {
-            let parsed = values::StorageUrl::parse(&url)?;
-            Some((url, storage::open(&parsed, &access).await?))
+            let parsed = values::StorageUrl::parse(url)?;
+            Some((url.clone(), storage::open(&parsed, &access).await?))
         }
         None => None,
     };
-    let settings = Settings::resolve(&cli, config, one_time_password, storage)?;
+    let settings = Settings::resolve(config, &cli.users, one_time_password, storage)?;
     init_logging(settings.log_json);
     // Looked up before binding: a wrong user stops the server at once.
     let plan = privileges::plan(settings.run_as.as_deref())?;

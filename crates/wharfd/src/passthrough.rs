@@ -28,7 +28,6 @@ use wharf_blob::{AzureLogin, BlobConfig, BlobError, FolderMarker, Store, View};
 use wharf_session::{AuthContext, AuthError, Authenticator, Login, TlsPolicy, UserList};
 
 use crate::check_gate::CheckGate;
-use crate::cli::Cli;
 use crate::config::Config;
 
 /// Store checks in flight at once. Each holds one outbound connection for
@@ -48,12 +47,8 @@ pub(crate) const CHECK_DEADLINE: Duration = Duration::from_secs(30);
 
 /// `--azure-accounts` / `[azure] accounts`: the accounts that may log in,
 /// each checked to be a possible account name; empty means every account.
-pub(crate) fn allowed_accounts(cli: &Cli, config: &Config) -> Result<Vec<String>> {
-    let names = if cli.azure_accounts.is_empty() {
-        config.azure.accounts.clone().unwrap_or_default()
-    } else {
-        cli.azure_accounts.clone()
-    };
+pub(crate) fn allowed_accounts(config: &Config) -> Result<Vec<String>> {
+    let names = config.azure.accounts.clone().unwrap_or_default();
     for name in &names {
         if !wharf_blob::valid_account_name(name) {
             bail!(
@@ -69,13 +64,11 @@ pub(crate) fn allowed_accounts(cli: &Cli, config: &Config) -> Result<Vec<String>
 /// A throwaway certificate (`--tls-self-signed`) counts as no protection:
 /// clients cannot verify it, so a man in the middle could take the keys.
 pub(crate) fn refuse_keys_in_clear(
-    cli: &Cli,
     config: &Config,
     tls: &TlsPolicy,
     self_signed: bool,
 ) -> Result<()> {
-    let accepted = cli.allow_account_keys_in_clear
-        || config.azure.allow_account_keys_in_clear.unwrap_or(false);
+    let accepted = config.azure.allow_account_keys_in_clear.unwrap_or(false);
     if accepted {
         return Ok(());
     }

@@ -18,23 +18,25 @@
 //! to them) is refused with 550 unless `--allow-container-public-access`.
 //! A usage store inside this view is refused at start (`usage.rs`).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
 
-use crate::values::{Size, StorageUrl};
+use crate::config::Config;
+use crate::defaults;
+use crate::values::{MarkerStyle, StorageUrl};
 
 /// Where the store is and how to sign for it.
 #[derive(Clone)]
-pub(crate) struct StorageAccess<'a> {
+pub(crate) struct StorageAccess {
     /// Azure endpoint template with `{account}`.
-    pub(crate) azure_endpoint: &'a str,
-    pub(crate) s3_endpoint: Option<&'a str>,
-    pub(crate) s3_region: &'a str,
-    pub(crate) key_file: Option<&'a Path>,
+    pub(crate) azure_endpoint: String,
+    pub(crate) s3_endpoint: Option<String>,
+    pub(crate) s3_region: String,
+    pub(crate) key_file: Option<PathBuf>,
     /// What keeps an empty folder in an Azure container.
     pub(crate) azure_folder_marker: FolderMarker,
     /// Whether the users of `--storage azure://ACCOUNT` may make a
@@ -42,7 +44,22 @@ pub(crate) struct StorageAccess<'a> {
     pub(crate) container_public_access: bool,
 }
 
-impl StorageAccess<'_> {
+impl StorageAccess {
+    /// The access of the merged settings.
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            azure_endpoint: (config.azure.endpoint.clone())
+                .unwrap_or_else(|| defaults::AZURE_ENDPOINT.to_owned()),
+            s3_endpoint: config.s3.endpoint.clone(),
+            s3_region: (config.s3.region.clone()).unwrap_or_else(|| defaults::S3_REGION.to_owned()),
+            key_file: config.storage_key_file.clone(),
+            azure_folder_marker: (config.azure.folder_marker)
+                .unwrap_or(MarkerStyle::Placeholder)
+                .marker(),
+            container_public_access: config.azure.allow_container_public_access.unwrap_or(false),
+        }
+    }
+
     /// The Azure storage account `account`, signed with its key.
     pub(crate) fn azure_store(&self, account: &str) -> Result<Store> {
         let key = secret(self, &["AZURE_STORAGE_KEY"])?;
@@ -58,14 +75,14 @@ impl StorageAccess<'_> {
             .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
         let endpoint = self
             .s3_endpoint
-            .map(str::to_owned)
+            .clone()
             .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
-        Ok(Store::s3(endpoint, self.s3_region, id, key))
+        Ok(Store::s3(endpoint, &self.s3_region, id, key))
     }
 }
 
-fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
-    if let Some(file) = access.key_file {
+fn secret(access: &StorageAccess, variables: &[&str]) -> Result<String> {
+    if let Some(file) = &access.key_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the key file {}", file.display()))?;
         return Ok(text.trim().to_owned());
@@ -87,13 +104,12 @@ fn secret(access: &StorageAccess<'_>, variables: &[&str]) -> Result<String> {
 /// every blob upload of the process counts against (`--storage` and
 /// `--azure-passthrough` alike), before any store is opened. The budget's
 /// size, as rounded.
-pub(crate) fn init_upload_memory(flag: Option<u64>, config: Option<&Size>) -> Result<u64> {
-    let bytes = match (flag, config) {
-        (Some(bytes), _) => bytes,
-        (None, Some(size)) => size
+pub(crate) fn init_upload_memory(config: &Config) -> Result<u64> {
+    let bytes = match &config.blob_upload_memory {
+        Some(size) => size
             .bytes()
             .map_err(|e| anyhow!("blob_upload_memory: {e}"))?,
-        (None, None) => wharf_blob::memory::DEFAULT_UPLOAD_MEMORY,
+        None => wharf_blob::memory::DEFAULT_UPLOAD_MEMORY,
     };
     if !UploadMemory::init_shared(bytes) {
         bail!("the blob upload memory budget was in use before it was sized");
@@ -102,7 +118,7 @@ pub(crate) fn init_upload_memory(flag: Option<u64>, config: Option<&Size>) -> Re
 }
 
 /// Opens the store and checks it answers (one listing call).
-pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess<'_>) -> Result<Arc<dyn Vfs>> {
+pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess) -> Result<Arc<dyn Vfs>> {
     let mut marker = FolderMarker::default();
     let (store, view) = match url {
         StorageUrl::Azure { account, container } => {

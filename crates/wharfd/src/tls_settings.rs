@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use wharf_session::{CertificatePem, TlsConfig};
 
-use crate::cli::Cli;
 use crate::config::Config;
 
 /// FTPS settings.
@@ -32,18 +31,13 @@ fn make_self_signed() -> Result<CertificatePem> {
     })
 }
 
-pub(crate) fn tls_settings(cli: &Cli, config: &Config) -> Result<Option<TlsSettings>> {
-    let files = match (&cli.tls_cert, &cli.tls_key) {
-        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
-        _ => config.tls.cert.clone().zip(config.tls.key.clone()),
-    };
-    let self_signed =
-        files.is_none() && (cli.tls_self_signed || config.tls.self_signed.unwrap_or(false));
-    let implicit = if cli.implicit_listen.is_empty() {
-        config.tls.implicit_listen.clone().unwrap_or_default()
-    } else {
-        cli.implicit_listen.clone()
-    };
+/// The certificate and the implicit listeners of the merged settings: a
+/// certificate's files go in pairs (clap and `Config::check` see to it),
+/// so the pair of the flags replaces the file's whole.
+pub(crate) fn tls_settings(config: &Config) -> Result<Option<TlsSettings>> {
+    let files = config.tls.cert.clone().zip(config.tls.key.clone());
+    let self_signed = files.is_none() && config.tls.self_signed.unwrap_or(false);
+    let implicit = config.tls.implicit_listen.clone().unwrap_or_default();
     let config = match (files, self_signed) {
         (Some((cert, key)), _) => {
             TlsConfig::from_files(&cert, &key).with_context(|| "tls.cert/tls.key")?

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use wharf_session::usage::Period;
 
-use crate::cli::Cli;
 use crate::config::{Config, UserEntry};
+use crate::defaults;
 use crate::storage::StorageAccess;
 use crate::values::{Size, StorageUrl, UsageStoreUrl, rate};
 
@@ -49,15 +49,17 @@ impl UsagePlan {
             || self.account_rates != (0, 0)
     }
 
-    pub(crate) fn resolve(cli: &Cli, config: &Config, users: &[&UserEntry]) -> Result<Self> {
+    /// The plan of the merged settings; `users` are every configured
+    /// account, for their own quotas.
+    pub(crate) fn resolve(config: &Config, users: &[&UserEntry]) -> Result<Self> {
         let size = |s: &Size, key: &str| s.bytes().map_err(|e| anyhow!("{key}: {e}"));
-        let default_limit = match (cli.quota, &config.quota.limit) {
-            (Some(limit), _) => limit,
-            (None, Some(limit)) => size(limit, "quota.limit")?,
-            (None, None) => 0,
+        let quota = &config.quota;
+        let default_limit = match &quota.limit {
+            Some(limit) => size(limit, "quota.limit")?,
+            None => 0,
         };
         let mut limits = HashMap::new();
-        for (name, limit) in &config.quota.accounts {
+        for (name, limit) in &quota.accounts {
             limits.insert(
                 name.clone(),
                 size(limit, &format!("quota.accounts.{name}"))?,
@@ -71,23 +73,14 @@ impl UsagePlan {
                 );
             }
         }
-        let period = cli
-            .quota_period
-            .as_deref()
-            .or(config.quota.period.as_deref())
-            .unwrap_or("day")
+        let period = (quota.period.as_deref())
+            .unwrap_or(defaults::QUOTA_PERIOD)
             .parse::<Period>()
             .map_err(|e| anyhow!("--quota-period: {e}"))?;
-        let store = cli
-            .usage_store
-            .as_deref()
-            .or(config.quota.store.as_deref())
+        let store = (quota.store.as_deref())
             .map(UsageStoreUrl::parse)
             .transpose()?;
-        let flush = cli
-            .usage_flush_secs
-            .or(config.quota.flush_secs)
-            .unwrap_or(10);
+        let flush = quota.flush_secs.unwrap_or(defaults::USAGE_FLUSH_SECS);
         if flush == 0 {
             return Err(anyhow!("--usage-flush-secs must be at least 1"));
         }
@@ -96,22 +89,11 @@ impl UsagePlan {
             default_limit,
             limits,
             store,
-            store_key_file: cli
-                .usage_store_key_file
-                .clone()
-                .or(config.quota.store_key_file.clone()),
+            store_key_file: quota.store_key_file.clone(),
             flush_interval: Duration::from_secs(flush),
             account_rates: (
-                rate(
-                    cli.account_download_rate,
-                    &config.rate.account_download,
-                    "account_download",
-                )?,
-                rate(
-                    cli.account_upload_rate,
-                    &config.rate.account_upload,
-                    "account_upload",
-                )?,
+                rate(config.rate.account_download.as_ref(), "account_download")?,
+                rate(config.rate.account_upload.as_ref(), "account_upload")?,
             ),
         })
     }
@@ -218,7 +200,7 @@ fn resolved(path: &std::path::Path) -> PathBuf {
 /// endpoint stops the server at start.
 pub(crate) async fn open_store(
     url: &UsageStoreUrl,
-    access: &StorageAccess<'_>,
+    access: &StorageAccess,
 ) -> Result<Arc<dyn UsageStore>> {
     let (store, container, prefix) = match url {
         UsageStoreUrl::Dir(dir) => return Ok(Arc::new(DirUsageStore::new(dir))),
@@ -241,11 +223,10 @@ pub(crate) async fn open_store(
 /// The server's accounting from `plan`, and a line for the start banner.
 pub(crate) async fn accounting(
     plan: UsagePlan,
-    access: &StorageAccess<'_>,
+    access: &StorageAccess,
 ) -> Result<(Arc<Accounting>, String)> {
-    let key_file = plan.store_key_file.as_deref().or(access.key_file);
     let access = StorageAccess {
-        key_file,
+        key_file: plan.store_key_file.clone().or(access.key_file.clone()),
         ..access.clone()
     };
     let store = match &plan.store {

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::{ACCOUNT, Azurite, KEY, Moto};
-use support::{PASSWORD, Server, USER, random_bytes, require_tool, run, run_suite};
+use support::{PASSWORD, Server, USER, pattern, require_tool, run, run_suite};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -73,7 +73,7 @@ fn containers_are_folders_and_blobs_are_files() {
 
     let dir = tempfile::tempdir().expect("test set-up");
     for (i, size) in [0usize, 1, 5 * 1024 * 1024 + 1].into_iter().enumerate() {
-        let data = random_bytes(size, 10 + i as u64);
+        let data = pattern(size, 10 + i as u64);
         let local = dir.path().join(format!("f{i}"));
         std::fs::write(&local, &data).expect("test set-up");
         curl(
@@ -285,7 +285,7 @@ fn a_fixed_azure_account_and_container_serve_the_users_file_users() {
     );
     let dir = tempfile::tempdir().expect("test set-up");
     let local = dir.path().join("f.bin");
-    let data = random_bytes(200_000, 3);
+    let data = pattern(200_000, 3);
     std::fs::write(&local, &data).expect("test set-up");
     user_curl(
         &account,
@@ -323,7 +323,7 @@ fn s3_buckets_are_folders() {
     );
     let dir = tempfile::tempdir().expect("test set-up");
     let local = dir.path().join("f.bin");
-    let data = random_bytes(6 * 1024 * 1024 + 7, 4);
+    let data = pattern(6 * 1024 * 1024 + 7, 4);
     std::fs::write(&local, &data).expect("test set-up");
     user_curl(
         &server,
@@ -408,7 +408,7 @@ fn a_200_mib_blob_round_trips_byte_exact() {
     let local = dir.path().join("big.bin");
     let mut file = std::fs::File::create(&local).expect("test set-up");
     for chunk in 0..50u64 {
-        file.write_all(&random_bytes(4 * 1024 * 1024, 1000 + chunk))
+        file.write_all(&pattern(4 * 1024 * 1024, 1000 + chunk))
             .expect("test set-up");
     }
     drop(file);

@@ -1,37 +1,22 @@
-//! End-to-end tests with the `curl` command-line client.
+//! End-to-end tests with the `curl` command-line client, in plain FTP and,
+//! for the cases that exist in both forms, in explicit FTPS too
+//! (`plain_and_ftps!`: one `#[test]` per form, `case::plain` and
+//! `case::ftps`). FTPS-only cases (implicit FTPS, upload sizes around TLS
+//! record boundaries) are in `e2e_ftps_curl.rs`.
 //!
 //! Each test starts its own `wharfd` on 127.0.0.1 port 0 and runs `curl` as a
 //! user would, then checks what the user sees: the bytes downloaded, the
 //! file on the server's disk, the listing printed. curl runs with `-v` so
 //! the tests can also check which data-connection command (EPSV, PASV, EPRT,
 //! PORT) was really used: curl silently falls back from EPSV to PASV and from
-//! EPRT to PORT, which would otherwise hide a broken command.
+//! EPRT to PORT, which would otherwise hide a broken command; in FTPS, that
+//! TLS protected every data connection (`support::assert_protected`).
 
 mod support;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
-use support::{Finished, PASSWORD, Server, USER, assert_success, assert_used, reply_to};
-
-/// Longest one curl run may take.
-const CURL_TIMEOUT: Duration = Duration::from_secs(25);
-
-/// Runs `curl -v` with the test user's credentials and the given arguments.
-fn curl(args: &[&str]) -> Finished {
-    support::require_tool("curl", "curl");
-    support::run(
-        Command::new("curl")
-            // First, so that no ~/.curlrc is read.
-            .arg("--disable")
-            .args(["--silent", "--show-error", "--verbose", "--noproxy", "*"])
-            .args(["--connect-timeout", "5", "--max-time", "20"])
-            .args(["--user", &format!("{USER}:{PASSWORD}")])
-            .args(args),
-        CURL_TIMEOUT,
-    )
-}
+use support::{Server, Tls, USER, assert_stored, assert_success, assert_used, curl, reply_to};
 
 fn out_path(dir: &Path, name: &str) -> String {
     dir.join(name)
@@ -40,22 +25,155 @@ fn out_path(dir: &Path, name: &str) -> String {
         .to_owned()
 }
 
+/// Declares a case, a function taking the [`Tls`] form, as one `#[test]`
+/// per form: `case::plain` and `case::ftps` (with the attributes given
+/// after `ftps:`, for a client that cannot do that form).
+macro_rules! plain_and_ftps {
+    ($case:ident $(, ftps: #[$attr:meta])?) => {
+        mod $case {
+            use super::*;
+
+            #[test]
+            fn plain() {
+                super::$case(Tls::Plain)
+            }
+
+            #[test]
+            $(#[$attr])?
+            fn ftps() {
+                super::$case(Tls::Explicit)
+            }
+        }
+    };
+}
+
+plain_and_ftps!(curl_download_epsv);
+plain_and_ftps!(curl_upload_epsv);
+plain_and_ftps!(curl_list_directory);
+plain_and_ftps!(
+    curl_active_eprt_upload_and_download,
+    ftps: #[ignore = "curl 7.87-7.88 cannot do active FTPS (curl#10666)"]
+);
+
 /// A ~3 MiB random file downloads byte-exact over EPSV, curl's default
-/// passive mode (the server answers EPSV with 229, no fallback to PASV).
-#[test]
-fn curl_download_epsv() {
-    let server = Server::start();
-    let data = support::random_bytes(3 * 1024 * 1024 + 123, 1);
+/// passive mode (the server answers EPSV with 229, no fallback to PASV). In
+/// FTPS, AUTH, PBSZ 0 and PROT P are accepted and the data connection is
+/// TLS, resuming the control session.
+fn curl_download_epsv(tls: Tls) {
+    let server = tls.server().start();
+    let data = support::pattern(3 * 1024 * 1024 + 123, 1);
     support::write_file(server.root(), "big.bin", &data);
     let local = tempfile::tempdir().expect("tempdir");
     let out = out_path(local.path(), "big.bin");
 
-    let finished = curl(&["-o", &out, &format!("{}/big.bin", server.url())]);
+    let finished = tls.curl(&["-o", &out, &format!("{}/big.bin", server.url())]);
     assert_success(&finished, &server);
+    if tls == Tls::Explicit {
+        assert_used(&finished, "AUTH", &["234"]);
+        assert_used(&finished, "PBSZ 0", &["200"]);
+    }
     assert_used(&finished, "EPSV", &["229"]);
     assert_eq!(reply_to(&finished, "PASV"), None, "curl fell back to PASV");
+    tls.assert_protected(&finished, 2);
     support::assert_same_bytes(
         "downloaded big.bin",
+        &data,
+        &support::read_file(Path::new(&out)),
+    );
+}
+
+/// `curl -T` uploads a file over EPSV; the server's disk holds the same
+/// bytes as soon as curl reports success (in FTPS, over a TLS data
+/// connection).
+fn curl_upload_epsv(tls: Tls) {
+    let server = tls.server().start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::pattern(3 * 1024 * 1024 + 7, 3);
+    let source = support::write_file(local.path(), "up.bin", &data);
+
+    let finished = tls.curl(&[
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &format!("{}/up.bin", server.url()),
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPSV", &["229"]);
+    assert_used(&finished, "STOR", &["150", "125"]);
+    tls.assert_protected(&finished, 2);
+    assert_stored(&server, "up.bin", &data);
+}
+
+/// A URL ending in `/` prints the directory's LIST (one `ls -l` line per
+/// entry, name last), and `--list-only` prints exactly the names (NLST);
+/// in FTPS, over TLS data connections.
+fn curl_list_directory(tls: Tls) {
+    let server = tls.server().start();
+    support::write_file(server.root(), "docs/a.txt", b"a");
+    support::write_file(server.root(), "docs/b file.txt", b"bb");
+    support::write_file(server.root(), "docs/sub/c.txt", b"ccc");
+    let url = format!("{}/docs/", server.url());
+
+    let finished = tls.curl(&[&url]);
+    assert_success(&finished, &server);
+    tls.assert_protected(&finished, 2);
+    let listing = finished.stdout_text();
+    let lines: Vec<&str> = listing
+        .lines()
+        .filter(|l| !l.starts_with("total"))
+        .collect();
+    assert_eq!(lines.len(), 3, "LIST printed:\n{listing}");
+    for (name, kind) in [("a.txt", '-'), ("b file.txt", '-'), ("sub", 'd')] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(&format!(" {name}")) && l.starts_with(kind)),
+            "LIST lacks a `{kind}` line for {name}:\n{listing}"
+        );
+    }
+
+    let finished = tls.curl(&["--list-only", &url]);
+    assert_success(&finished, &server);
+    tls.assert_protected(&finished, 2);
+    let mut names: Vec<String> = finished.stdout_text().lines().map(str::to_owned).collect();
+    names.sort();
+    assert_eq!(names, ["a.txt", "b file.txt", "sub"], "NLST names");
+}
+
+/// Active mode over EPRT (the server connects; in FTPS it is the TLS
+/// server on the data connection): an upload with `-P 127.0.0.1` and its
+/// download with `-P -` (the control connection's address) are byte-exact.
+///
+/// FTPS is ignored: curl 7.87.0 to 7.88.x (Debian 12 ships 7.88.1) never
+/// starts TLS on an active data connection and fails with "sa_addr
+/// inet_ntop() failed" (curl#10666, fixed in 8.0.0). Run it with
+/// `--ignored` where curl is newer; active PROT P is also covered by
+/// `lftp_ftps_active_put_get` and `ftplib_ftps_stor_retr_prot_p`.
+fn curl_active_eprt_upload_and_download(tls: Tls) {
+    let server = tls.server().start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let data = support::pattern(1024 * 1024 + 1, 5);
+    let source = support::write_file(local.path(), "up.bin", &data);
+    let url = format!("{}/active.bin", server.url());
+
+    let finished = tls.curl(&[
+        "-P",
+        "127.0.0.1",
+        "-T",
+        source.to_str().expect("UTF-8 path"),
+        &url,
+    ]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPRT", &["200"]);
+    tls.assert_protected(&finished, 2);
+    assert_stored(&server, "active.bin", &data);
+
+    let out = out_path(local.path(), "back.bin");
+    let finished = tls.curl(&["-P", "-", "-o", &out, &url]);
+    assert_success(&finished, &server);
+    assert_used(&finished, "EPRT", &["200"]);
+    tls.assert_protected(&finished, 2);
+    support::assert_same_bytes(
+        "downloaded active.bin",
         &data,
         &support::read_file(Path::new(&out)),
     );
@@ -66,7 +184,7 @@ fn curl_download_epsv() {
 #[test]
 fn curl_download_pasv() {
     let server = Server::start();
-    let data = support::random_bytes(3 * 1024 * 1024, 2);
+    let data = support::pattern(3 * 1024 * 1024, 2);
     support::write_file(server.root(), "dir/big.bin", &data);
     let local = tempfile::tempdir().expect("tempdir");
     let out = out_path(local.path(), "big.bin");
@@ -86,37 +204,13 @@ fn curl_download_pasv() {
     );
 }
 
-/// `curl -T` uploads a file over EPSV; the server's disk holds the same
-/// bytes.
-#[test]
-fn curl_upload_epsv() {
-    let server = Server::start();
-    let local = tempfile::tempdir().expect("tempdir");
-    let data = support::random_bytes(3 * 1024 * 1024 + 7, 3);
-    let source = support::write_file(local.path(), "up.bin", &data);
-
-    let finished = curl(&[
-        "-T",
-        source.to_str().expect("UTF-8 path"),
-        &format!("{}/up.bin", server.url()),
-    ]);
-    assert_success(&finished, &server);
-    assert_used(&finished, "EPSV", &["229"]);
-    assert_used(&finished, "STOR", &["150", "125"]);
-    support::assert_same_bytes(
-        "uploaded up.bin",
-        &data,
-        &support::read_file(&server.root().join("up.bin")),
-    );
-}
-
 /// `curl -T --disable-epsv` uploads over PASV; the file on disk is
 /// identical.
 #[test]
 fn curl_upload_pasv() {
     let server = Server::start();
     let local = tempfile::tempdir().expect("tempdir");
-    let data = support::random_bytes(512 * 1024, 4);
+    let data = support::pattern(512 * 1024, 4);
     let source = support::write_file(local.path(), "up.bin", &data);
 
     let finished = curl(&[
@@ -134,73 +228,13 @@ fn curl_upload_pasv() {
     );
 }
 
-/// A URL ending in `/` prints the directory's LIST (one `ls -l` line per
-/// entry, name last), and `--list-only` prints exactly the names (NLST).
-#[test]
-fn curl_list_directory() {
-    let server = Server::start();
-    support::write_file(server.root(), "docs/a.txt", b"a");
-    support::write_file(server.root(), "docs/b file.txt", b"bb");
-    support::write_file(server.root(), "docs/sub/c.txt", b"ccc");
-    let url = format!("{}/docs/", server.url());
-
-    let finished = curl(&[&url]);
-    assert_success(&finished, &server);
-    let listing = finished.stdout_text();
-    let lines: Vec<&str> = listing
-        .lines()
-        .filter(|l| !l.starts_with("total"))
-        .collect();
-    assert_eq!(lines.len(), 3, "LIST printed:\n{listing}");
-    for (name, kind) in [("a.txt", '-'), ("b file.txt", '-'), ("sub", 'd')] {
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.ends_with(&format!(" {name}")) && l.starts_with(kind)),
-            "LIST lacks a `{kind}` line for {name}:\n{listing}"
-        );
-    }
-
-    let finished = curl(&["--list-only", &url]);
-    assert_success(&finished, &server);
-    let mut names: Vec<String> = finished.stdout_text().lines().map(str::to_owned).collect();
-    names.sort();
-    assert_eq!(names, ["a.txt", "b file.txt", "sub"], "NLST names");
-}
-
-/// Active mode with `-P -` (curl sends EPRT with the control connection's
-/// address): the download is byte-exact.
-#[test]
-fn curl_active_eprt_download() {
-    let server = Server::start();
-    let data = support::random_bytes(1024 * 1024, 5);
-    support::write_file(server.root(), "active.bin", &data);
-    let local = tempfile::tempdir().expect("tempdir");
-    let out = out_path(local.path(), "active.bin");
-
-    let finished = curl(&[
-        "-P",
-        "-",
-        "-o",
-        &out,
-        &format!("{}/active.bin", server.url()),
-    ]);
-    assert_success(&finished, &server);
-    assert_used(&finished, "EPRT", &["200"]);
-    support::assert_same_bytes(
-        "downloaded active.bin",
-        &data,
-        &support::read_file(Path::new(&out)),
-    );
-}
-
 /// Active mode with `-P 127.0.0.1 --disable-eprt` (PORT): an upload and a
 /// download both arrive byte-exact.
 #[test]
 fn curl_active_port_upload_and_download() {
     let server = Server::start();
     let local = tempfile::tempdir().expect("tempdir");
-    let data = support::random_bytes(1024 * 1024 + 1, 6);
+    let data = support::pattern(1024 * 1024 + 1, 6);
     let source = support::write_file(local.path(), "up.bin", &data);
     let url = format!("{}/port.bin", server.url());
 
@@ -265,7 +299,7 @@ fn curl_upload_creates_dirs() {
 fn curl_resume_download() {
     for way in ["on", "off", "auto"] {
         let server = Server::builder().args(&["--sendfile", way]).start();
-        let data = support::random_bytes(3 * 1024 * 1024 + 5, 7);
+        let data = support::pattern(3 * 1024 * 1024 + 5, 7);
         support::write_file(server.root(), "resume.bin", &data);
         let local = tempfile::tempdir().expect("tempdir");
         let partial = support::write_file(local.path(), "resume.bin", &data[..300_000]);

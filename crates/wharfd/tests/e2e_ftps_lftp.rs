@@ -130,7 +130,7 @@ fn upload_sizes(server: &Server, mode: Mode, extra: &str, seed: u64) {
     let mut commands = Vec::new();
     let mut files = Vec::new();
     for (i, &size) in SIZES.iter().enumerate() {
-        let data = support::random_bytes(size, seed + i as u64);
+        let data = support::pattern(size, seed + i as u64);
         let source = support::write_file(local.path(), &format!("up-{size}.bin"), &data);
         commands.push(format!("put {} -o /size-{size}.bin", quoted(&source)));
         files.push((size, data));
@@ -219,7 +219,7 @@ fn lftp_ftps_upload_sizes_tls12_without_reuse_check() {
 fn lftp_ftps_active_put_get() {
     let server = Server::builder().tls().start();
     let local = tempfile::tempdir().expect("tempdir");
-    let data = support::random_bytes(1024 * 1024 + 5, 11);
+    let data = support::pattern(1024 * 1024 + 5, 11);
     let source = support::write_file(local.path(), "src.bin", &data);
     let back = local.path().join("back.bin");
 

@@ -91,7 +91,7 @@ fn lftp_mirror_upload() {
 fn lftp_active_put_get() {
     let server = Server::start();
     let local = tempfile::tempdir().expect("tempdir");
-    let data = support::random_bytes(1024 * 1024 + 5, 11);
+    let data = support::pattern(1024 * 1024 + 5, 11);
     let source = support::write_file(local.path(), "src.bin", &data);
     let back = local.path().join("back.bin");
 

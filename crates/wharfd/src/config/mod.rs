@@ -1,16 +1,21 @@
 //! The configuration file (`--config FILE`, TOML) and the users file
 //! (`--users FILE`). Every setting has a command-line flag or a default;
-//! flags win over the file. Unknown keys are errors, and every error names
+//! flags win over the file: they arrive as a `Config` of their own
+//! (`Cli::overlay`) laid over the file's once (`Overlay`). Unknown keys are errors, and every error names
 //! the key it is about. `wharfd.example.toml` shows every key.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::values::{MarkerStyle, Sendfile, Size};
+use crate::values::{MarkerStyle, Sendfile, Size, Written};
 
+mod overlay;
 mod users;
+
+pub(crate) use overlay::Overlay;
 
 use users::check_users;
 pub(crate) use users::{UserEntry, load_users};
@@ -23,7 +28,7 @@ pub(crate) struct Config {
     pub(crate) root: Option<PathBuf>,
     pub(crate) sync_uploads: Option<bool>,
     /// The umask of new files and folders, octal in a string (`"022"`).
-    pub(crate) umask: Option<String>,
+    pub(crate) umask: Option<Written<u32>>,
     /// Started as root, become this `USER[:GROUP]` after binding.
     pub(crate) run_as: Option<String>,
     pub(crate) sendfile: Option<Sendfile>,
@@ -131,7 +136,7 @@ pub(crate) struct TlsSection {
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct PassiveConfig {
     /// `"50000-50100"`.
-    pub(crate) ports: Option<String>,
+    pub(crate) ports: Option<Written<RangeInclusive<u16>>>,
     /// An IP or a host name announced in PASV replies.
     pub(crate) public_address: Option<String>,
     /// Per client network, another address to announce.
@@ -277,7 +282,8 @@ impl Config {
     /// Checks what serde cannot: formats inside strings, required pairs.
     fn check(&self) -> Result<()> {
         if let Some(ports) = &self.passive.ports {
-            crate::values::parse_port_range(ports)
+            ports
+                .value(crate::values::parse_port_range)
                 .map_err(|e| anyhow::anyhow!("passive.ports: {e}"))?;
         }
         for (i, o) in self.passive.overrides.iter().enumerate() {

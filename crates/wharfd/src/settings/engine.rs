@@ -1,4 +1,5 @@
-//! The engine's `Options` from the flags, the config file and the defaults.
+//! The engine's `Options` from the merged settings and the engine's
+//! defaults.
 
 use std::time::Duration;
 
@@ -6,10 +7,10 @@ use anyhow::{Result, anyhow};
 use wharf_session::defence::HashingGate;
 use wharf_session::{IpNetwork, Keepalive, LocalDownloads, Options, PublicAddress};
 
-use super::DEFAULT_PASSIVE_PORTS;
-use crate::cli::{Cli, public_ip};
+use crate::cli::public_ip;
 use crate::config::Config;
-use crate::values::{Sendfile, parse_port_range, rate};
+use crate::defaults;
+use crate::values::{parse_port_range, rate};
 
 fn public_address(text: &str) -> PublicAddress {
     match public_ip(text) {
@@ -23,20 +24,15 @@ fn secs(value: Option<u64>, default: Duration) -> Duration {
 }
 
 /// Limits on connections not logged in, IPv6 grouping and bans.
-fn login_defence(o: &mut Options, cli: &Cli, config: &Config) -> Result<()> {
+fn login_defence(o: &mut Options, config: &Config) -> Result<()> {
     let (limits, ban, defaults) = (&config.limits, &config.ban, Options::default());
-    o.max_unauthenticated_sessions = cli
+    o.max_unauthenticated_sessions = limits
         .max_unauthenticated_sessions
-        .or(limits.max_unauthenticated_sessions)
         .unwrap_or(defaults.max_unauthenticated_sessions);
-    o.max_unauthenticated_sessions_per_ip = cli
+    o.max_unauthenticated_sessions_per_ip = limits
         .max_unauthenticated_sessions_per_ip
-        .or(limits.max_unauthenticated_sessions_per_ip)
         .unwrap_or(defaults.max_unauthenticated_sessions_per_ip);
-    o.ipv6_prefix = cli
-        .ipv6_prefix
-        .or(limits.ipv6_prefix)
-        .unwrap_or(defaults.ipv6_prefix);
+    o.ipv6_prefix = limits.ipv6_prefix.unwrap_or(defaults.ipv6_prefix);
     if o.ipv6_prefix > 128 {
         return Err(anyhow!(
             "limits.ipv6_prefix: {} is not 0 to 128",
@@ -44,19 +40,16 @@ fn login_defence(o: &mut Options, cli: &Cli, config: &Config) -> Result<()> {
         ));
     }
     let policy = &mut o.login_ban;
-    policy.max_failures = cli
-        .ban_failures
-        .or(ban.failures)
-        .unwrap_or(policy.max_failures);
-    policy.window = secs(cli.ban_window_secs.or(ban.window_secs), policy.window);
-    policy.ban = secs(cli.ban_secs.or(ban.secs), policy.ban);
-    policy.max_ban = secs(cli.ban_max_secs.or(ban.max_secs), policy.max_ban).max(policy.ban);
+    policy.max_failures = ban.failures.unwrap_or(policy.max_failures);
+    policy.window = secs(ban.window_secs, policy.window);
+    policy.ban = secs(ban.secs, policy.ban);
+    policy.max_ban = secs(ban.max_secs, policy.max_ban).max(policy.ban);
     Ok(())
 }
 
 /// The one argon2 gate every user list of the server shares.
-pub(super) fn hashing_gate(cli: &Cli, config: &Config) -> HashingGate {
-    match cli.login_queue.or(config.limits.login_queue) {
+pub(super) fn hashing_gate(config: &Config) -> HashingGate {
+    match config.limits.login_queue {
         Some(queue) => HashingGate::new(
             std::thread::available_parallelism().map_or(1, usize::from),
             queue,
@@ -65,24 +58,19 @@ pub(super) fn hashing_gate(cli: &Cli, config: &Config) -> HashingGate {
     }
 }
 
-pub(super) fn options(cli: &Cli, config: &Config) -> Result<Options> {
+pub(super) fn options(config: &Config) -> Result<Options> {
     let defaults = Options::default();
     let mut o = Options::default();
     if let Some(greeting) = &config.greeting {
         o.greeting = greeting.clone();
     }
-    o.passive_ports = match (&cli.passive_ports, &config.passive.ports) {
-        (Some(range), _) => Some(range.clone()),
-        (None, Some(text)) => {
-            Some(parse_port_range(text).map_err(|e| anyhow!("passive.ports: {e}"))?)
-        }
-        (None, None) => Some(DEFAULT_PASSIVE_PORTS),
-    };
-    if let Some(text) = cli
-        .public_address
-        .as_deref()
-        .or(config.passive.public_address.as_deref())
-    {
+    o.passive_ports = Some(match &config.passive.ports {
+        Some(ports) => ports
+            .value(parse_port_range)
+            .map_err(|e| anyhow!("passive.ports: {e}"))?,
+        None => defaults::PASSIVE_PORTS,
+    });
+    if let Some(text) = &config.passive.public_address {
         o.public_address = public_address(text);
     }
     for (i, entry) in config.passive.overrides.iter().enumerate() {
@@ -98,67 +86,47 @@ pub(super) fn options(cli: &Cli, config: &Config) -> Result<Options> {
         .passive
         .peer_check
         .unwrap_or(defaults.passive_peer_check);
-    o.active_any_address = cli.active_any_address || config.active.any_address.unwrap_or(false);
-    o.passive_multiplex = cli.passive_multiplex || config.passive.multiplex.unwrap_or(false);
-    o.max_passive_per_ip = cli
-        .max_passive_per_ip
-        .or(config.passive.max_per_ip)
+    o.active_any_address = config.active.any_address.unwrap_or(false);
+    o.passive_multiplex = config.passive.multiplex.unwrap_or(false);
+    o.max_passive_per_ip = config
+        .passive
+        .max_per_ip
         .unwrap_or(defaults.max_passive_per_ip);
-    o.default_data_port = match cli.default_data_port {
-        Some(switch) => switch.is_on(),
-        None => config
-            .active
-            .default_data_port
-            .unwrap_or(defaults.default_data_port),
-    };
-    o.default_data_source_port = cli
-        .default_data_source_port
-        .or(config.active.default_data_source_port);
+    o.default_data_port = config
+        .active
+        .default_data_port
+        .unwrap_or(defaults.default_data_port);
+    o.default_data_source_port = config.active.default_data_source_port;
 
     let limits = &config.limits;
-    o.max_sessions = cli
-        .max_sessions
-        .or(limits.max_sessions)
-        .unwrap_or(defaults.max_sessions);
-    o.max_sessions_per_ip = cli
+    o.max_sessions = limits.max_sessions.unwrap_or(defaults.max_sessions);
+    o.max_sessions_per_ip = limits
         .max_sessions_per_ip
-        .or(limits.max_sessions_per_ip)
         .unwrap_or(defaults.max_sessions_per_ip);
-    login_defence(&mut o, cli, config)?;
-    o.max_login_failures = cli
+    login_defence(&mut o, config)?;
+    o.max_login_failures = limits
         .max_login_failures
-        .or(limits.max_login_failures)
         .unwrap_or(defaults.max_login_failures)
         .max(1);
-    o.failed_login_delay = cli
+    o.failed_login_delay = limits
         .failed_login_delay_ms
-        .or(limits.failed_login_delay_ms)
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
-    o.local_downloads = cli
+    o.local_downloads = config
         .sendfile
-        .map(Sendfile::Word)
-        .or(config.sendfile)
         .map_or(defaults.local_downloads, LocalDownloads::from);
-    o.session_download_rate = rate(
-        cli.session_download_rate,
-        &config.rate.session_download,
-        "session_download",
-    )?;
-    o.session_upload_rate = rate(
-        cli.session_upload_rate,
-        &config.rate.session_upload,
-        "session_upload",
-    )?;
+    let r = &config.rate;
+    o.session_download_rate = rate(r.session_download.as_ref(), "session_download")?;
+    o.session_upload_rate = rate(r.session_upload.as_ref(), "session_upload")?;
 
     let t = &config.timeouts;
     o.login_timeout = secs(t.login_secs, defaults.login_timeout);
-    o.idle_timeout = secs(cli.idle_timeout.or(t.idle_secs), defaults.idle_timeout);
+    o.idle_timeout = secs(t.idle_secs, defaults.idle_timeout);
     o.data_connect_timeout = secs(t.data_connect_secs, defaults.data_connect_timeout);
     o.data_stall_timeout = secs(t.data_stall_secs, defaults.data_stall_timeout);
-    o.min_data_rate = match (cli.min_data_rate, &config.rate.data_minimum) {
-        (None, None) => defaults.min_data_rate,
-        (flag, size) => rate(flag, size, "data_minimum")?,
+    o.min_data_rate = match &r.data_minimum {
+        Some(size) => rate(Some(size), "data_minimum")?,
+        None => defaults.min_data_rate,
     };
     o.min_data_rate_window = secs(t.data_minimum_window_secs, defaults.min_data_rate_window);
     o.control_write_timeout = secs(t.control_write_secs, defaults.control_write_timeout);

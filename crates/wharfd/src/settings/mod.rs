@@ -1,5 +1,6 @@
-//! Resolves the flags, the config file and the defaults into what the
-//! server runs with: flag, else file, else default.
+//! Builds what the server runs with from the merged settings (the file
+//! with the flags laid over it, `Cli::merged_config`), applying the
+//! defaults (`defaults.rs`, and the engine's `Options::default()`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,8 +12,8 @@ use wharf_fs::LocalFs;
 use wharf_session::{Options, TlsPolicy, UserList};
 use wharf_vfs::Vfs;
 
-use crate::cli::Cli;
 use crate::config::{Config, UserEntry, load_users, relative_to};
+use crate::defaults;
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
 use crate::values::parse_umask;
@@ -20,13 +21,6 @@ use crate::values::parse_umask;
 mod engine;
 
 use engine::{hashing_gate, options};
-
-/// The user created when no user and no anonymous access is configured.
-pub(crate) const DEFAULT_USER: &str = "wharf";
-
-/// Passive ports when neither a flag nor the config names a range: a
-/// known range is one a firewall can open.
-pub(crate) const DEFAULT_PASSIVE_PORTS: std::ops::RangeInclusive<u16> = 50000..=50999;
 
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
@@ -137,39 +131,35 @@ fn add_users(
 }
 
 impl Settings {
-    /// Merges `cli` over `config` over the defaults. `storage`, when given,
+    /// Builds the settings from `config`, the file with the flags laid
+    /// over it, and the defaults. `flag_users` are the `--user` accounts,
+    /// added after the file's and the users file's. `storage`, when given,
     /// is served to every user instead of the root directory (see
     /// `storage.rs`).
     pub(crate) fn resolve(
-        cli: &Cli,
         config: Config,
+        flag_users: &[(String, String)],
         one_time_password: impl FnOnce() -> Result<String>,
         storage: Option<(String, Arc<dyn Vfs>)>,
     ) -> Result<Self> {
         let mut roots = Roots {
-            no_sync: cli
-                .sync_uploads
-                .map_or(config.sync_uploads == Some(false), |switch| !switch.is_on()),
-            umask: match (cli.umask, &config.umask) {
-                (Some(umask), _) => umask,
-                (None, Some(text)) => parse_umask(text).map_err(|e| anyhow!("umask: {e}"))?,
-                (None, None) => 0o022,
+            no_sync: config.sync_uploads == Some(false),
+            umask: match &config.umask {
+                Some(umask) => umask
+                    .value(parse_umask)
+                    .map_err(|e| anyhow!("umask: {e}"))?,
+                None => defaults::UMASK,
             },
             ..Roots::default()
         };
-        let listen = if !cli.listen.is_empty() {
-            cli.listen.clone()
-        } else {
-            config
-                .listen
-                .clone()
-                .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 2121))])
-        };
-        let root = cli
+        let listen = config
+            .listen
+            .clone()
+            .unwrap_or_else(|| vec![defaults::LISTEN]);
+        let root = config
             .root
             .clone()
-            .or(config.root.clone())
-            .unwrap_or_else(|| PathBuf::from("ftp-root"));
+            .unwrap_or_else(|| PathBuf::from(defaults::ROOT));
         let (storage, storage_name) = match storage {
             Some((name, vfs)) => {
                 roots.fixed = Some(vfs.clone());
@@ -178,14 +168,14 @@ impl Settings {
             None => (roots.open(&root)?, None),
         };
 
-        let gate = hashing_gate(cli, &config);
+        let gate = hashing_gate(&config);
         let mut users = UserList::new().with_hashing_gate(gate.clone());
         let mut banner = Vec::new();
         let mut entries = config.users.clone();
-        if let Some(file) = cli.users_file.clone().or(config.users_file.clone()) {
-            entries.extend(load_users(&file)?);
+        if let Some(file) = &config.users_file {
+            entries.extend(load_users(file)?);
         }
-        for (name, password) in &cli.users {
+        for (name, password) in flag_users {
             entries.push(UserEntry {
                 name: name.clone(),
                 password_hash: None,
@@ -197,18 +187,16 @@ impl Settings {
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;
-        let anonymous = cli.anonymous || config.anonymous.unwrap_or(false);
+        let anonymous = config.anonymous.unwrap_or(false);
         if anonymous {
             users = users.with_anonymous(storage.clone());
             banner.push("anonymous login (read-only) is enabled".to_owned());
         }
-        let azure_endpoint = (cli.azure_passthrough || config.azure.passthrough.unwrap_or(false))
-            .then(|| {
-                cli.azure_endpoint
-                    .clone()
-                    .or(config.azure.endpoint.clone())
-                    .unwrap_or_else(|| "https://{account}.blob.core.windows.net".to_owned())
-            });
+        let azure_endpoint = config.azure.passthrough.unwrap_or(false).then(|| {
+            (config.azure.endpoint.as_deref())
+                .unwrap_or(defaults::AZURE_ENDPOINT)
+                .to_owned()
+        });
         if let Some(endpoint) = &azure_endpoint {
             if !endpoint.contains("{account}") {
                 return Err(anyhow!(
@@ -222,9 +210,10 @@ impl Settings {
         if entries.is_empty() && !anonymous && azure_endpoint.is_none() {
             let password = one_time_password()?;
             users =
-                users.with_password(DEFAULT_USER, password.as_bytes(), storage.clone(), true)?;
+                users.with_password(defaults::USER, password.as_bytes(), storage.clone(), true)?;
             banner.push(format!(
-                "user: {DEFAULT_USER}  password: {password}  (one-time, printed once)"
+                "user: {}  password: {password}  (one-time, printed once)",
+                defaults::USER
             ));
         }
 
@@ -247,8 +236,8 @@ impl Settings {
         }
 
         let all_users: Vec<&UserEntry> = entries.iter().chain(&host_entries).collect();
-        let usage = UsagePlan::resolve(cli, &config, &all_users)?;
-        let azure_accounts = crate::passthrough::allowed_accounts(cli, &config)?;
+        let usage = UsagePlan::resolve(&config, &all_users)?;
+        let azure_accounts = crate::passthrough::allowed_accounts(&config)?;
         usage.refuse_reachable_store(
             storage_name.as_deref(),
             roots.opened.keys().map(PathBuf::as_path),
@@ -256,36 +245,28 @@ impl Settings {
                 .is_some()
                 .then_some(azure_accounts.as_slice()),
         )?;
-        let tls = tls_settings(cli, &config)?;
-        let mut options = options(cli, &config)?;
-        let required = cli
-            .tls_required
-            .clone()
-            .or(config.tls.required.clone())
-            .unwrap_or_else(|| "none".into());
+        let tls = tls_settings(&config)?;
+        let mut options = options(&config)?;
+        let required = config
+            .tls
+            .required
+            .as_deref()
+            .unwrap_or(defaults::TLS_REQUIRED);
         if required != "none" && tls.is_none() {
             return Err(anyhow!(
                 "--tls-required {required} needs a certificate (--tls-cert/--tls-key or --tls-self-signed)"
             ));
         }
         options.tls_policy = TlsPolicy {
-            login: matches!(required.as_str(), "login" | "all"),
-            data: matches!(required.as_str(), "data" | "all"),
+            login: matches!(required, "login" | "all"),
+            data: matches!(required, "data" | "all"),
             exempt_anonymous: config.tls.exempt_anonymous.unwrap_or(true),
         };
-        options.tls_reuse_required = cli
-            .tls_reuse_required
-            .or(config.tls.reuse_required)
-            .unwrap_or(true);
-        options.allow_ccc = cli.tls_allow_ccc || config.tls.allow_ccc.unwrap_or(false);
+        options.tls_reuse_required = config.tls.reuse_required.unwrap_or(true);
+        options.allow_ccc = config.tls.allow_ccc.unwrap_or(false);
         if azure_endpoint.is_some() {
             let self_signed = tls.as_ref().is_some_and(|tls| tls.self_signed);
-            crate::passthrough::refuse_keys_in_clear(
-                cli,
-                &config,
-                &options.tls_policy,
-                self_signed,
-            )?;
+            crate::passthrough::refuse_keys_in_clear(&config, &options.tls_policy, self_signed)?;
         }
         if let Some(name) = &storage_name {
             banner.push(format!("storage: {name}"));
@@ -300,11 +281,11 @@ impl Settings {
             options,
             users,
             hosts,
-            log_json: cli.log_json || config.log_json.unwrap_or(false),
+            log_json: config.log_json.unwrap_or(false),
             banner,
             local_roots: roots.local,
             created_roots: roots.created,
-            run_as: cli.run_as.clone().or(config.run_as.clone()),
+            run_as: config.run_as.clone(),
         })
     }
 }

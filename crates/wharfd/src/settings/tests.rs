@@ -1,4 +1,5 @@
-//! Flag over file over default, through `Settings::resolve`.
+//! Flag over file over default: the flags laid over the file
+//! (`Cli::overlay`), then `Settings::resolve`.
 
 use std::time::Duration;
 
@@ -6,16 +7,19 @@ use clap::Parser;
 use wharf_session::LocalDownloads;
 
 use super::*;
+use crate::cli::Cli;
+use crate::config::Overlay;
 
-fn resolve(args: &[&str], config: &str) -> Settings {
+/// The file's text with the flags of `args` laid over it, resolved.
+fn try_resolve(args: &[&str], file: &str) -> Result<Settings> {
     let cli = Cli::parse_from(std::iter::once("wharfd").chain(args.iter().copied()));
-    Settings::resolve(
-        &cli,
-        Config::parse(config).unwrap(),
-        || Ok("otp".into()),
-        None,
-    )
-    .unwrap()
+    let mut config = Config::parse(file).unwrap();
+    config.overlay(cli.overlay());
+    Settings::resolve(config, &cli.users, || Ok("otp".into()), None)
+}
+
+fn resolve(args: &[&str], file: &str) -> Settings {
+    try_resolve(args, file).unwrap()
 }
 
 #[test]
@@ -39,7 +43,7 @@ fn flags_win_over_the_file_and_the_file_over_defaults() {
         resolve(&[], &format!("root = {root:?}"))
             .options
             .passive_ports,
-        Some(DEFAULT_PASSIVE_PORTS)
+        Some(defaults::PASSIVE_PORTS)
     );
     // No user configured: the one-time default user is announced.
     assert!(s.banner.iter().any(|l| l.contains("password: otp")));
@@ -116,8 +120,7 @@ fn tls_policies() {
     );
     assert!(s.options.tls_policy.login && s.options.tls_policy.data);
     assert!(!s.options.tls_reuse_required);
-    let cli = Cli::parse_from(["wharfd", "--tls-required", "data"]);
-    let err = Settings::resolve(&cli, Config::parse(&root).unwrap(), || Ok("x".into()), None)
+    let err = try_resolve(&["--tls-required", "data"], &root)
         .err()
         .unwrap();
     assert!(err.to_string().contains("needs a certificate"), "{err}");
@@ -154,4 +157,57 @@ fn keepalive_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!("root = {:?}\n[keepalive]\nenabled = false", dir.path());
     assert!(resolve(&[], &config).options.keepalive.is_none());
+}
+
+#[test]
+fn the_file_beats_the_defaults_and_a_flag_beats_the_file() {
+    use wharf_session::usage::Period;
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("root = {:?}\n", dir.path());
+    let s = resolve(&[], &root);
+    assert_eq!(s.listen, [defaults::LISTEN]);
+    assert_eq!((s.run_as, s.log_json), (None, false));
+    assert_eq!(s.usage.period, Period::Day);
+    assert_eq!(s.usage.flush_interval, Duration::from_secs(10));
+    assert_eq!(s.options.passive_ports, Some(defaults::PASSIVE_PORTS));
+
+    let file = format!(
+        "{root}listen = [\"127.0.0.1:7\"]\nrun_as = \"nobody\"\nlog_json = true\n\
+         [quota]\nperiod = \"month\"\nflush_secs = 3\n[passive]\nports = \"40000-40001\""
+    );
+    let s = resolve(&[], &file);
+    assert_eq!(s.listen, ["127.0.0.1:7".parse().unwrap()]);
+    assert_eq!((s.run_as.as_deref(), s.log_json), (Some("nobody"), true));
+    assert_eq!(s.usage.period, Period::Month);
+    assert_eq!(s.usage.flush_interval, Duration::from_secs(3));
+    assert_eq!(s.options.passive_ports, Some(40000..=40001));
+
+    let flags = [
+        "--listen",
+        "127.0.0.1:8",
+        "--run-as",
+        "daemon",
+        "--quota-period",
+        "day",
+        "--usage-flush-secs",
+        "4",
+        "--passive-ports",
+        "41000-41001",
+    ];
+    let s = resolve(&flags, &file);
+    assert_eq!(s.listen, ["127.0.0.1:8".parse().unwrap()]);
+    // `log_json` has no flag to turn it off: the file's stands.
+    assert_eq!((s.run_as.as_deref(), s.log_json), (Some("daemon"), true));
+    assert_eq!(s.usage.period, Period::Day);
+    assert_eq!(s.usage.flush_interval, Duration::from_secs(4));
+    assert_eq!(s.options.passive_ports, Some(41000..=41001));
+}
+
+#[test]
+fn a_umask_flag_replaces_the_file_text_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!("root = {:?}\numask = \"9\"", dir.path());
+    let err = try_resolve(&[], &file).err().unwrap();
+    assert!(err.to_string().starts_with("umask: "), "{err}");
+    assert!(try_resolve(&["--umask", "077"], &file).is_ok());
 }

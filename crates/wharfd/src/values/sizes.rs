@@ -75,13 +75,12 @@ impl Size {
     }
 }
 
-/// A rate from its flag, else `[rate] key`, else unlimited (0).
-pub(crate) fn rate(flag: Option<u64>, size: &Option<Size>, key: &str) -> anyhow::Result<u64> {
-    match (flag, size) {
-        (Some(rate), _) => Ok(rate),
-        (None, Some(size)) => size.rate().map_err(|e| anyhow::anyhow!("rate.{key}: {e}")),
-        (None, None) => Ok(0),
-    }
+/// A rate of `[rate] key` (the flag's, when the flags overlay the file),
+/// else unlimited (0).
+pub(crate) fn rate(size: Option<&Size>, key: &str) -> anyhow::Result<u64> {
+    size.map_or(Ok(0), |size| {
+        size.rate().map_err(|e| anyhow::anyhow!("rate.{key}: {e}"))
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,15 @@
-//! curl for the end-to-end suites: checking that it succeeded and which
-//! commands it really sent (its verbose log), so that a silent fallback
-//! (PASV for EPSV, clear for PROT P) cannot pass a test.
+//! curl for the end-to-end suites: running it, checking that it succeeded
+//! and which commands it really sent (its verbose log), so that a silent
+//! fallback (PASV for EPSV, clear for PROT P) cannot pass a test, and
+//! [`Tls`], the form (plain or explicit FTPS) of the tests that run in both.
 
-use super::{Finished, Server};
+use std::process::Command;
+use std::time::Duration;
+
+use super::{
+    Finished, PASSWORD, Server, ServerBuilder, USER, assert_same_bytes, read_file, require_tool,
+    run,
+};
 
 /// Panics with curl's output and the server log unless curl exited 0.
 #[track_caller]
@@ -41,4 +48,104 @@ pub(crate) fn assert_used(finished: &Finished, command: &str, codes: &[&str]) {
         codes.join(" or "),
         finished.report()
     );
+}
+
+/// Longest one curl run may take.
+const CURL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Runs `curl -v -k` with the test user's credentials and the given
+/// arguments. `-k` (`--insecure`) because the servers' certificates are
+/// throwaway self-signed ones; without TLS it changes nothing.
+pub(crate) fn curl(args: &[&str]) -> Finished {
+    require_tool("curl", "curl");
+    run(
+        Command::new("curl")
+            // First, so that no ~/.curlrc is read.
+            .arg("--disable")
+            .args(["--silent", "--show-error", "--verbose", "--noproxy", "*"])
+            .args(["--insecure", "--connect-timeout", "5", "--max-time", "20"])
+            .args(["--user", &format!("{USER}:{PASSWORD}")])
+            .args(args),
+        CURL_TIMEOUT,
+    )
+}
+
+/// Which form of FTP a test that runs in both drives: plain, or explicit
+/// FTPS (`--ssl-reqd` on `ftp://`: AUTH TLS, PBSZ 0, PROT P) against a
+/// server with a self-signed certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tls {
+    Plain,
+    Explicit,
+}
+
+impl Tls {
+    /// A server for this form (`--tls-self-signed` for FTPS).
+    pub(crate) fn server(self) -> ServerBuilder {
+        match self {
+            Self::Plain => Server::builder(),
+            Self::Explicit => Server::builder().tls(),
+        }
+    }
+
+    /// Runs curl in this form: `args` after `--ssl-reqd` for FTPS.
+    pub(crate) fn curl(self, args: &[&str]) -> Finished {
+        match self {
+            Self::Plain => curl(args),
+            Self::Explicit => curl(&[&["--ssl-reqd"], args].concat()),
+        }
+    }
+
+    /// For FTPS, asserts what [`assert_protected`] does (any TLS version);
+    /// nothing in plain FTP.
+    #[track_caller]
+    pub(crate) fn assert_protected(self, finished: &Finished, connections: usize) {
+        if self == Self::Explicit {
+            assert_protected(finished, None, connections);
+        }
+    }
+}
+
+/// Asserts, from curl's `-v` log, that the data was protected: PROT P got
+/// 200, at least `connections` TLS handshakes of `version` (e.g.
+/// "TLSv1.3"; any when None) completed (the control connection plus one per
+/// data connection), and curl resumed the control session for its data
+/// connections.
+#[track_caller]
+pub(crate) fn assert_protected(finished: &Finished, version: Option<&str>, connections: usize) {
+    assert_used(finished, "PROT P", &["200"]);
+    let log = finished.stderr_text();
+    let handshakes: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.strip_prefix("* SSL connection using "))
+        .collect();
+    assert!(
+        handshakes.len() >= connections,
+        "expected at least {connections} TLS connections (control + data), curl shows {handshakes:?}\n{}",
+        finished.report()
+    );
+    if let Some(version) = version {
+        assert!(
+            handshakes.iter().all(|h| h.starts_with(version)),
+            "expected only {version}, curl negotiated {handshakes:?}"
+        );
+    }
+    assert!(
+        log.contains("SSL re-using session ID"),
+        "curl did not resume the control session on a data connection\n{}",
+        finished.report()
+    );
+}
+
+/// Asserts the server's disk holds `data` as `name`, right after curl
+/// reported the upload done.
+#[track_caller]
+pub(crate) fn assert_stored(server: &Server, name: &str, data: &[u8]) {
+    let path = server.root().join(name);
+    assert!(
+        path.is_file(),
+        "{name} is not on the server's disk\n--- wharfd stderr (tail) ---\n{}",
+        server.log_tail()
+    );
+    assert_same_bytes(&format!("uploaded {name}"), data, &read_file(&path));
 }

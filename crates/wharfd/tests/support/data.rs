@@ -1,23 +1,10 @@
-//! Test data and single files: deterministic random bytes, writing and
-//! reading files with clear panics, and a byte comparison that does not print
-//! megabytes.
+//! Single files: writing and reading them with clear panics, and a byte
+//! comparison that does not print megabytes. The test bytes themselves are
+//! `wharf_vfs::testing::pattern` (re-exported as `support::pattern`), the
+//! one deterministic pattern every crate's tests share.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// `len` pseudo-random bytes, the same for the same `seed` (xorshift64*).
-pub(crate) fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// Writes `data` to `base/rel`, creating parent directories.
 pub(crate) fn write_file(base: &Path, rel: &str, data: &[u8]) -> PathBuf {

@@ -3,7 +3,8 @@
 //! [`Server`] starts the real `wharfd` binary on `127.0.0.1` port 0 with a
 //! fresh temporary root and stops it when dropped (`server.rs`); [`run`] runs
 //! an external client (curl, lftp, python3) with a hard timeout
-//! (`process.rs`); `data.rs` makes and checks test bytes and files, `tree.rs`
+//! (`process.rs`); `data.rs` writes, reads and compares test files (the bytes are
+//! `wharf_vfs::testing::pattern`), `tree.rs`
 //! builds and compares file trees, and `suite.rs` runs the Python protocol
 //! suite (`tests/ftplib/suite.py`). Every wait here has a deadline and every
 //! loop a bound, so a hung server fails a test instead of hanging the suite.
@@ -21,10 +22,13 @@ mod server;
 mod suite;
 mod tree;
 
-pub(crate) use curl::{assert_success, assert_used, reply_to};
-pub(crate) use data::{assert_same_bytes, random_bytes, read_file, write_file};
+pub(crate) use curl::{
+    Tls, assert_protected, assert_stored, assert_success, assert_used, curl, reply_to,
+};
+pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
 pub(crate) use suite::{run_suite, suite_functions, suite_path};
 pub(crate) use tree::{assert_same_tree, sample_tree, write_sample_tree};
+pub(crate) use wharf_vfs::testing::pattern;

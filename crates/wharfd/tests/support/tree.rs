@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::data::{random_bytes, read_file, write_file};
+use super::data::{read_file, write_file};
+use super::pattern;
 
 /// The nested tree of 50 files the mirror tests move around: three levels,
 /// sizes from 0 B to 200 KiB, a name with spaces, a name in Unicode, an empty
@@ -27,11 +28,8 @@ pub(crate) fn sample_tree() -> (Vec<(String, Vec<u8>)>, Vec<String>) {
             "docs/with spaces in name.txt".to_owned(),
             b"spaces\n".to_vec(),
         ),
-        ("docs/ünïcødé-日本語.bin".to_owned(), random_bytes(3000, 99)),
-        (
-            "images/2024/max.bin".to_owned(),
-            random_bytes(200 * 1024, 7),
-        ),
+        ("docs/ünïcødé-日本語.bin".to_owned(), pattern(3000, 99)),
+        ("images/2024/max.bin".to_owned(), pattern(200 * 1024, 7)),
     ];
     let mut n = 0u64;
     while files.len() < 50 {
@@ -44,10 +42,7 @@ pub(crate) fn sample_tree() -> (Vec<(String, Vec<u8>)>, Vec<String>) {
             3 => 65_536 + 1,
             _ => ((n * 7919) % (200 * 1024)) as usize,
         };
-        files.push((
-            format!("{dir}file-{n:02}.dat"),
-            random_bytes(size, 1000 + n),
-        ));
+        files.push((format!("{dir}file-{n:02}.dat"), pattern(size, 1000 + n)));
         n += 1;
     }
     let empty_dirs = vec!["empty dir".to_owned()];

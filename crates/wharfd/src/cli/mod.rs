@@ -1,11 +1,14 @@
 //! Command-line flags. The quick-start flags are kept stable: scripts and
-//! tests use them.
+//! tests use them. Every setting is optional here; `overlay.rs` turns the
+//! flags given into a `Config` laid over the file's.
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use clap::Parser;
+
+mod overlay;
 
 use crate::values::{
     MarkerStyle, SendfileWord, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
