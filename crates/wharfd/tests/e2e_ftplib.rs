@@ -38,42 +38,19 @@ macro_rules! ftplib_tests {
 ftplib_tests! {
     // Login
 
-    /// USER/PASS with the right password gives 331 then 230, starting in `/`.
-    ftplib_login_good: Server::builder();
-    /// A wrong password gets 530 and leaves the user logged out; a retry
-    /// with the right password works.
-    ftplib_login_bad_password: Server::builder();
-    /// With `--max-login-failures 3`, the third wrong password ends the
-    /// session (530 or 421, then the connection closes).
-    ftplib_login_closes_after_three_failures: Server::builder().args(&["--max-login-failures", "3"]);
     /// `--max-login-failures 2` closes the session after two failures.
     ftplib_login_closes_after_configured_failures: Server::builder().args(&["--max-login-failures", "2"]);
     /// Without `--failed-login-delay-ms`, a failed login is answered only
     /// after a delay (default 1 s).
     ftplib_login_failure_is_delayed_by_default: Server::builder().default_login_delay();
-    /// Before login, file and transfer commands get 530 and change nothing;
-    /// FEAT, SYST, HELP, NOOP and QUIT work.
-    ftplib_prelogin_commands: Server::builder();
     /// Without `--anonymous`, `anonymous` and `ftp` cannot log in.
     ftplib_anonymous_off_by_default: Server::builder();
     /// With `--anonymous`, anonymous/ftp read with any password and every
     /// write is refused with 550/553.
     ftplib_anonymous_read_only: Server::builder().arg("--anonymous");
-    /// HOST before login: 220; after login: 503 (RFC 7151).
-    ftplib_host_command: Server::builder();
-    /// REIN logs the user out (220) and a new login works.
-    ftplib_rein_logs_out: Server::builder();
 
     // Server information
 
-    /// FEAT lists EPSV, EPRT, MLST, SIZE, MDTM, REST STREAM and UTF8.
-    ftplib_feat_lists_extensions: Server::builder();
-    /// OPTS UTF8 ON gets 200.
-    ftplib_opts_utf8: Server::builder();
-    /// SYST is `215 UNIX Type: L8`; STAT 211; HELP 214; NOOP 200.
-    ftplib_syst_stat_help_noop: Server::builder();
-    /// TYPE/MODE/STRU accepted or refused as supported; ACCT 202; ALLO 200/202.
-    ftplib_transfer_parameters: Server::builder();
     /// SITE HELP 214, SITE CHMOD changes the mode bits, other SITE 502.
     ftplib_site_commands: Server::builder();
 
@@ -81,18 +58,6 @@ ftplib_tests! {
 
     /// PWD doubles quotes: `257 "/dir ""q"""`.
     ftplib_pwd_quoting: Server::builder();
-    /// MKD/XMKD, CWD/XCWD, CDUP/XCUP, RMD/XRMD with their reply codes; 550
-    /// for missing or existing targets.
-    ftplib_mkd_cwd_cdup_rmd: Server::builder();
-    /// RMD of a non-empty directory fails and removes nothing.
-    ftplib_rmd_non_empty_fails: Server::builder();
-    /// DELE removes files; missing files and directories get 550.
-    ftplib_dele: Server::builder();
-    /// RNFR/RNTO rename and move files and non-empty directories; 550 for a
-    /// missing source, 503 for RNTO without RNFR.
-    ftplib_rename_files_and_dirs: Server::builder();
-    /// RNTO not directly after RNFR (a NOOP between) gets 503.
-    ftplib_rnto_must_follow_rnfr: Server::builder();
     /// Impossible names (through a file, onto a directory, thousands of
     /// bytes, temporary upload names) get 550/553 and nothing changes.
     ftplib_bad_names: Server::builder();
@@ -137,16 +102,8 @@ ftplib_tests! {
 
     // Listings
 
-    /// MLSD facts: type, size, modify, perm.
-    ftplib_mlsd_facts: Server::builder();
-    /// MLST of one file: a 250 multi-line reply with its facts.
-    ftplib_mlst_one_file: Server::builder();
-    /// NLST lists exactly the directory's names.
-    ftplib_nlst_names: Server::builder();
     /// LIST -la gives `ls -l` lines with types, sizes and names.
     ftplib_list_la: Server::builder();
-    /// STAT with a path lists over the control connection.
-    ftplib_stat_with_path: Server::builder();
 
     // Data connections
 
@@ -169,10 +126,6 @@ ftplib_tests! {
 
     // Command-line framing
 
-    /// A 10 000-byte line (and a 1 MiB one) gets exactly one 500.
-    ftplib_long_line: Server::builder();
-    /// NUL bytes and Telnet IAC sequences: one reply per line.
-    ftplib_odd_bytes_get_one_reply: Server::builder();
     /// A command split across TCP segments (CR and LF apart) is one command.
     ftplib_crlf_split_across_segments: Server::builder();
 
@@ -205,11 +158,6 @@ ftplib_tests! {
     /// server connecting from the control port minus one, three times in a
     /// row.
     ftplib_default_port_retr_stor_list: Server::builder().default_port_friendly();
-    /// MODE B over one EPSV data connection for several transfers both
-    /// ways and a listing; MODE S closes it.
-    ftplib_mode_b_passive: Server::builder();
-    /// MODE B over one active (PORT) data connection.
-    ftplib_mode_b_active: Server::builder();
     /// MODE B over the default data port: one connection for everything.
     ftplib_mode_b_default_port: Server::builder().default_port_friendly();
 }

@@ -112,19 +112,11 @@ ftps_tests! {
 
     // Commands and policies (ftps_commands.py)
 
-    /// PBSZ before AUTH 503; PROT before PBSZ 503; PROT S/E 536; C/P 200.
-    ftplib_ftps_pbsz_prot_ordering: tls();
-    /// AUTH TLS twice: 503, and the session goes on over TLS.
-    ftplib_ftps_auth_twice: tls();
-    /// AUTH SSL is an alias of AUTH TLS.
-    ftplib_ftps_auth_ssl_alias: tls();
     /// `--tls-allow-ccc`: FEAT lists CCC; CCC 200, then commands in clear.
     ftplib_ftps_ccc_allowed: tls().arg("--tls-allow-ccc");
     /// `--tls-allow-ccc`: a clear command in the same segment as the
     /// client's close_notify is answered.
     ftplib_ftps_ccc_command_behind_close_notify: tls().arg("--tls-allow-ccc");
-    /// Without `--tls-allow-ccc`: CCC 534 and TLS stays.
-    ftplib_ftps_ccc_refused: tls();
     /// `--tls-required login`: USER before AUTH 530, PASS in clear never
     /// logs in; anonymous exempt; login over TLS works.
     ftplib_ftps_required_login: tls().args(&["--tls-required", "login", "--anonymous"]);

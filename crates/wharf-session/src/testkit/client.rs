@@ -11,7 +11,8 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
-use tokio::time::timeout;
+use tokio::time::error::Elapsed;
+use tokio::time::{timeout, timeout_at};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use wharf_proto::Reply;
@@ -26,7 +27,7 @@ use super::PipePorts;
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A data connection's bytes, plain or TLS.
-trait DataStream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait DataStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> DataStream for T {}
 
 enum Control {
@@ -136,22 +137,38 @@ impl Client {
 
     /// The next reply, or `None` once the server has closed the connection.
     pub(crate) async fn try_reply(&mut self) -> Option<Reply> {
+        self.reply_within(WAIT).await.expect("a reply in time")
+    }
+
+    /// Checks that for `wait` no reply comes and the connection stays open.
+    pub(crate) async fn assert_quiet(&mut self, wait: Duration) {
+        match self.reply_within(wait).await {
+            Err(Elapsed { .. }) => {}
+            Ok(Some(reply)) => panic!("a reply nobody asked for: {reply:?}"),
+            Ok(None) => panic!("the server closed the control connection"),
+        }
+    }
+
+    /// The next reply within `wait`, or `Ok(None)` once the server has
+    /// closed the connection.
+    async fn reply_within(&mut self, wait: Duration) -> Result<Option<Reply>, Elapsed> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             if let Some(reply) = self
                 .decoder
                 .decode(&mut self.received)
                 .expect("a valid reply")
             {
-                return Some(reply);
+                return Ok(Some(reply));
             }
             let mut chunk = [0u8; 4096];
             let read = match &mut self.control {
-                Control::Plain(s) => timeout(WAIT, s.read(&mut chunk)).await,
-                Control::Tls(s) => timeout(WAIT, s.read(&mut chunk)).await,
-                Control::Closed => return None,
+                Control::Plain(s) => timeout_at(deadline, s.read(&mut chunk)).await,
+                Control::Tls(s) => timeout_at(deadline, s.read(&mut chunk)).await,
+                Control::Closed => return Ok(None),
             };
-            match read.expect("a reply in time") {
-                Ok(0) | Err(_) => return None,
+            match read? {
+                Ok(0) | Err(_) => return Ok(None),
                 Ok(n) => self.received.extend_from_slice(&chunk[..n]),
             }
         }
@@ -221,7 +238,14 @@ impl Client {
                 .map_or(Pending::None, Pending::Passive);
         }
         match (verb.as_str(), arg.to_ascii_uppercase().as_str(), code) {
-            ("AUTH", _, 234) => self.start_tls().await,
+            ("AUTH", _, 234) => {
+                self.forget_session();
+                self.start_tls().await;
+            }
+            // REIN resets TYPE, MODE and PROT; TLS on the control
+            // connection stays.
+            ("REIN", _, 220) => self.forget_session(),
+            ("CCC", _, 200) => self.end_tls().await,
             ("PROT", "P", 200) => self.prot_private = true,
             ("PROT", "C", 200) => self.prot_private = false,
             ("MODE", "B", 200) => self.block = true,
@@ -231,6 +255,43 @@ impl Client {
             }
             _ => {}
         }
+    }
+
+    /// What the server forgets at AUTH TLS and REIN: protection, MODE and
+    /// any data connection set up.
+    fn forget_session(&mut self) {
+        self.prot_private = false;
+        self.block = false;
+        self.kept = None;
+        self.pending = Pending::None;
+    }
+
+    /// Implicit FTPS: the handshake before anything else, and data
+    /// connections protected from the start (RFC 4217 section 1).
+    pub(super) async fn implicit_tls(&mut self) {
+        self.start_tls().await;
+        self.prot_private = true;
+    }
+
+    /// CCC's 200 came: close_notify both ways, then clear text on the same
+    /// connection. Not `shutdown`, which would also end the pipe.
+    async fn end_tls(&mut self) {
+        let Control::Tls(mut tls) = std::mem::replace(&mut self.control, Control::Closed) else {
+            panic!("CCC on a clear connection");
+        };
+        tls.get_mut().1.send_close_notify();
+        timeout(WAIT, tls.flush())
+            .await
+            .expect("close_notify sent in time")
+            .expect("close_notify sent");
+        let mut rest = Vec::new();
+        timeout(WAIT, tls.read_to_end(&mut rest))
+            .await
+            .expect("the server's close_notify in time")
+            .expect("the server's close_notify");
+        assert!(rest.is_empty(), "data after CCC's 200 inside TLS: {rest:?}");
+        let (plain, _) = tls.into_inner();
+        self.control = Control::Plain(plain);
     }
 
     async fn start_tls(&mut self) {
@@ -245,8 +306,10 @@ impl Client {
         self.control = Control::Tls(Box::new(tls));
     }
 
-    /// The data connection of a transfer the server has just opened.
-    async fn data_connection(&mut self) -> Box<dyn DataStream> {
+    /// The data connection of a transfer the server has just opened, for
+    /// a test that reads or writes it itself (after sending the command
+    /// with [`Client::send_raw`] and reading the `150`).
+    pub(crate) async fn data_connection(&mut self) -> Box<dyn DataStream> {
         if let Some(kept) = self.kept.take() {
             return kept;
         }

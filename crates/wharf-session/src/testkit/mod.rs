@@ -7,9 +7,14 @@
 //!
 //! [`transcript!`](crate::transcript) states a session as a known answer:
 //! each line and the reply codes it must get.
+//!
+//! The [`Setup`] chooses files, options, TLS and a [`ByteQuota`] for every
+//! login; [`Harness::connect_implicit`] starts a client on implicit FTPS.
 
+mod accounts;
 mod client;
 mod pipe_ports;
+mod quota;
 #[macro_use]
 pub(crate) mod transcript;
 
@@ -22,12 +27,14 @@ use rustls::ClientConfig;
 use wharf_vfs::testing::{path, read_file, write_file};
 use wharf_vfs::{MemoryFs, Vfs};
 
-use crate::auth::{AuthError, FnAuthenticator, Login};
 use crate::options::Options;
 use crate::server::Server;
 use crate::tls::{CertificatePem, TlsConfig};
-pub(crate) use client::Client;
+pub(crate) use accounts::ANONYMOUS;
+use accounts::Accounts;
+pub(crate) use client::{Client, DataStream, text};
 pub(crate) use pipe_ports::PipePorts;
+pub(crate) use quota::ByteQuota;
 
 /// The address every test client's control connection reaches.
 pub(crate) const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 21);
@@ -35,7 +42,7 @@ pub(crate) const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(1
 pub(crate) const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
 
 /// The accounts of every harness: `a`/`s` may write, `r`/`s` may only
-/// read; anything else is refused.
+/// read, [`ANONYMOUS`] reads with any password; anything else is refused.
 pub(crate) const PASSWORD: &str = "s";
 
 /// What a harness starts with.
@@ -45,6 +52,7 @@ pub(crate) struct Setup {
     files: Vec<(String, Vec<u8>)>,
     dirs: Vec<String>,
     tls: bool,
+    quota: Option<Arc<ByteQuota>>,
 }
 
 impl Default for Setup {
@@ -58,6 +66,7 @@ impl Default for Setup {
             files: Vec::new(),
             dirs: Vec::new(),
             tls: false,
+            quota: None,
         }
     }
 }
@@ -89,6 +98,11 @@ impl Setup {
     pub(crate) fn tls(&mut self, on: bool) {
         self.tls = on;
     }
+
+    /// Attaches `quota` to every login.
+    pub(crate) fn quota(&mut self, quota: Arc<ByteQuota>) {
+        self.quota = Some(quota);
+    }
 }
 
 /// A server on a memory file system, reachable only through pipes.
@@ -112,17 +126,10 @@ impl Harness {
         for (name, content) in &setup.files {
             write_file(fs.as_ref(), &path(name), content).await;
         }
-        let storage: Arc<dyn Vfs> = fs.clone();
-        let authenticator = FnAuthenticator::new(move |user, password, _| {
-            if password != PASSWORD.as_bytes() {
-                return Err(AuthError::InvalidCredentials);
-            }
-            match user {
-                "a" => Ok(Login::new(user, storage.clone(), true)),
-                "r" => Ok(Login::new(user, storage.clone(), false)),
-                _ => Err(AuthError::InvalidCredentials),
-            }
-        });
+        let authenticator = Accounts {
+            storage: fs.clone(),
+            quota: setup.quota,
+        };
         let ports = Arc::new(PipePorts::default());
         let mut builder = Server::builder(authenticator)
             .options(setup.options)
@@ -150,6 +157,16 @@ impl Harness {
     /// A client connected from `ip`, past the greeting.
     pub(crate) async fn connect_from(&self, ip: IpAddr) -> Client {
         let mut client = self.open(ip, false);
+        let greeting = client.reply().await;
+        assert_eq!(greeting.code().get(), 220, "greeting: {greeting:?}");
+        client
+    }
+
+    /// A client on implicit FTPS: TLS from the first byte, past the
+    /// greeting, with data connections protected from the start.
+    pub(crate) async fn connect_implicit(&self) -> Client {
+        let mut client = self.open(CLIENT_IP, true);
+        client.implicit_tls().await;
         let greeting = client.reply().await;
         assert_eq!(greeting.code().get(), 220, "greeting: {greeting:?}");
         client

@@ -108,3 +108,134 @@ async fn prot_p_data_over_tls_resumes_the_control_session() {
     );
     assert_eq!(harness.file("g").await, b"sealed");
 }
+
+#[tokio::test]
+async fn pasv_and_epsv_replies_name_the_address_and_port() {
+    let harness = Harness::start(Setup::default()).await;
+    let mut client = harness.connect().await;
+    client.login("a").await;
+    let pasv = client.cmd("PASV").await;
+    assert_eq!(pasv.code().get(), 227);
+    let offered = wharf_proto::host_port::parse_pasv_reply(pasv.lines()[0].as_bytes()).unwrap();
+    // The control connection's own address, without NAT settings.
+    assert_eq!(std::net::IpAddr::V4(*offered.ip()), SERVER.ip());
+    let epsv = client.cmd("EPSV").await;
+    assert_eq!(epsv.code().get(), 229);
+    let text = crate::testkit::text(&epsv);
+    assert!(
+        text.starts_with("Entering Extended Passive Mode (|||"),
+        "{text}"
+    );
+    // Each offer is a new port.
+    let port = wharf_proto::extended::parse_epsv_reply(epsv.lines()[0].as_bytes()).unwrap();
+    assert_ne!(port, offered.port());
+    // The earlier offer was dropped: nobody listens there any more.
+    assert!(harness.ports.dial(offered.port(), client.peer).is_err());
+}
+
+#[tokio::test]
+async fn the_announced_address_follows_the_client_s_network() {
+    let mut setup = Setup::default();
+    setup.options(|o| {
+        o.public_address = crate::PublicAddress::Ip("203.0.113.5".parse().unwrap());
+        o.public_address_overrides = vec![(
+            "192.0.2.0/24".parse().unwrap(),
+            crate::PublicAddress::Ip("192.0.2.99".parse().unwrap()),
+        )];
+    });
+    let harness = Harness::start(setup).await;
+    for (from, announced) in [
+        ("192.0.2.10", "192.0.2.99"),
+        ("198.51.100.4", "203.0.113.5"),
+    ] {
+        let mut client = harness.connect_from(from.parse().unwrap()).await;
+        client.login("a").await;
+        let pasv = client.cmd("PASV").await;
+        let offered = wharf_proto::host_port::parse_pasv_reply(pasv.lines()[0].as_bytes()).unwrap();
+        assert_eq!(offered.ip().to_string(), announced, "from {from}");
+    }
+}
+
+#[tokio::test]
+async fn epsv_takes_only_the_control_connection_s_protocol() {
+    transcript!(fs = [("f", "x")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        // RFC 2428 3: 522 names the protocols the server would take.
+        "EPSV 2" => 522,
+        "EPSV 3" => 522,
+        "EPSV x" => 501,
+        "EPRT |3|192.0.2.10|5000|" => 522,
+        "EPRT |1|192.0.2.10|" => 501,
+        "PORT 192,0,2,10,200" => 501,
+        "PORT 192,0,2,10,300,1" => 501,
+        "EPSV 1" => 229,
+        "RETR f" => [150, 226] >> "x",
+    );
+}
+
+#[tokio::test]
+async fn epsv_all_holds_until_rein() {
+    transcript!(fs = [("f", "x")];
+        "USER a" => 331,
+        "PASS s" => 230,
+        "EPSV ALL" => 200,
+        "PASV" => 503,
+        "EPSV 1" => 229,
+        "RETR f" => [150, 226] >> "x",
+        "PORT 192,0,2,10,200,10" => 503,
+        "REIN" => 220,
+        "USER a" => 331,
+        "PASS s" => 230,
+        "PASV" => 227,
+        "RETR f" => [150, 226] >> "x",
+    );
+}
+
+#[tokio::test]
+async fn any_active_address_when_the_server_allows_it() {
+    let (harness, _client) = transcript!(fs = [("f", "far")], options = |o| o.active_any_address = true;
+        "USER a" => 331,
+        "PASS s" => 230,
+        "PORT 198,51,100,7,0,25" => 200,
+        "RETR f" => [150, 226] >> "far",
+    );
+    let connects = harness.ports.connects.lock().unwrap().clone();
+    assert_eq!(connects[0].1.to_string(), "198.51.100.7:25");
+}
+
+#[tokio::test]
+async fn a_port_nobody_listens_at_gets_150_then_425() {
+    let mut setup = Setup::default();
+    setup.fs([("f", "x")]);
+    let harness = Harness::start(setup).await;
+    let mut client = harness.connect().await;
+    client.login("a").await;
+    // Sent raw: the client does not listen at that port.
+    client.send_raw(b"PORT 192,0,2,10,200,10\r\n").await;
+    assert_eq!(client.reply().await.code().get(), 200);
+    client.send_raw(b"RETR f\r\n").await;
+    assert_eq!(client.reply().await.code().get(), 150);
+    assert_eq!(client.reply().await.code().get(), 425);
+    // The PORT was used up; the default data port is next.
+    assert_eq!(client.exchange("RETR f", None).await.codes(), [150, 226]);
+}
+
+#[tokio::test]
+async fn without_the_default_data_port_a_transfer_needs_a_setup() {
+    transcript!(fs = [("f", "x")], options = |o| o.default_data_port = false;
+        "USER a" => 331,
+        "PASS s" => 230,
+        "RETR f" => 425,
+        "LIST" => 425,
+        "STOR g" << "x" => 425,
+        "EPSV" => 229,
+        "RETR f" => [150, 226] >> "x",
+        // Each setup serves one transfer.
+        "RETR f" => 425,
+        // And ABOR drops one not used yet.
+        "PASV" => 227,
+        "ABOR" => 226,
+        "RETR f" => 425,
+    );
+}

@@ -1,6 +1,34 @@
 //! The engine's behaviour, command family by command family, as
-//! known-answer transcripts run in process (see `testkit`).
+//! known-answer transcripts run in process (see `testkit`): no socket, no
+//! real client, milliseconds per test. wharfd's suites keep the real
+//! clients (curl, lftp, ftplib) for interoperability.
+//!
+//! | file | what it pins down |
+//! |---|---|
+//! | `login` | USER, PASS, REIN, QUIT, failed logins, the anonymous login |
+//! | `server_info` | FEAT, SYST, HELP, NOOP, OPTS, LANG, STAT, SITE, HOST, ACCT, ALLO, SMNT, unknown verbs |
+//! | `paths` | PWD, CWD, CDUP, MKD, RMD, DELE, SIZE, MDTM, MFMT, quoting, `..` |
+//! | `rename` | RNFR and RNTO |
+//! | `transfer_params` | TYPE, MODE, STRU, REST; TYPE A line ends |
+//! | `transfers` | RETR, STOR, APPE, STOU |
+//! | `listings` | LIST, NLST, MLSD, MLST, STAT with a path |
+//! | `data_channels` | PORT, EPRT, PASV, EPSV (ALL), the default data port, PROT P data |
+//! | `block_mode` | MODE B blocks byte by byte, one connection for many transfers |
+//! | `sequencing` | commands while a transfer runs, ABOR, pipelining, bad lines, 503 |
+//! | `tls_policy` | AUTH, PBSZ, PROT, CCC, the TLS policy, implicit FTPS |
+//! | `quotas` | a login's quota hook: refusals, cuts, discarded uploads |
+//! | `timeouts` | the login and idle timeouts, an expired passive offer |
 
+mod block_mode;
 mod data_channels;
+mod listings;
 mod login;
+mod paths;
+mod quotas;
+mod rename;
+mod sequencing;
+mod server_info;
+mod timeouts;
+mod tls_policy;
+mod transfer_params;
 mod transfers;

@@ -2,7 +2,11 @@
 port (RFC 959 3.2 and 5.2: no PORT or PASV, the server connects from its
 control port minus one to the client's own control address and port) and
 MODE B (RFC 959 3.4.2: block framing, one data connection for many
-transfers), in clear and under PROT P with only the control port used."""
+transfers) on it, in clear and under PROT P with only the control port used.
+
+MODE B over PASV/EPSV and PORT needs no real socket; it is checked in
+process in wharf-session's transcripts
+(crates/wharf-session/src/transcripts/block_mode.rs)."""
 
 import socket
 import struct
@@ -186,39 +190,6 @@ def netns_default_port_without_timestamps(ctx):
     check(all(p != ctx.port - 1 for p in ports[1:]), "L-1 reused: are timestamps off? %r" % ports)
     check(seconds[1] >= 0.2, "no retries before the first fallback: %.3f s" % seconds[1])
     check(all(s < 0.2 for s in seconds[2:]), "later fallbacks retried again: %r" % seconds)
-
-
-@test
-def mode_b_passive(ctx):
-    """MODE B over one EPSV data connection: several downloads, an upload in client-chosen block sizes with a restart marker, a listing, byte-exact; MODE S then closes the connection."""
-    control = Control(ctx)
-    control.login()
-    expect(control.cmd("TYPE I"), "200")
-    expect(control.cmd("MODE B"), "200")
-    port = int(expect(control.cmd("EPSV"), "229").split("|")[3])
-    data = socket.create_connection((ctx.host, port), timeout=TIMEOUT)
-    _many_transfers(ctx, control, data, "passive")
-    expect(control.cmd("MODE S"), "200")
-    check(data.recv(1) == b"", "MODE S did not close the MODE B data connection")
-
-
-@test
-def mode_b_active(ctx):
-    """MODE B with one PORT: the server connects once, and that connection carries every transfer."""
-    control = Control(ctx)
-    control.login()
-    expect(control.cmd("TYPE I"), "200")
-    expect(control.cmd("MODE B"), "200")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(TIMEOUT)
-    port = listener.getsockname()[1]
-    expect(control.cmd("PORT 127,0,0,1,%d,%d" % (port >> 8, port & 255)), "200")
-    ctx.write("first.bin", b"first file")
-    control.start("RETR first.bin")
-    data, _ = listener.accept()
-    check(recv_file(data) == b"first file", "first MODE B file differs")
-    expect(control.reply(), "226")
-    _many_transfers(ctx, control, data, "active")
 
 
 @test

@@ -1,5 +1,11 @@
-"""Paths and directories: PWD, MKD/CWD/CDUP/RMD, DELE, RNFR/RNTO, impossible
-names, SIZE/MDTM/MFMT, and '..'/symlinks never leaving the root."""
+"""Paths on local disk: ftplib reading a PWD reply with doubled quotes,
+impossible names (the disk's limits, the local back-end's temporary upload
+names), SIZE/MDTM/MFMT against the disk's mtime, and '..'/symlinks never
+leaving the root.
+
+MKD/CWD/CDUP/RMD, DELE and RNFR/RNTO sequencing need no real client; they
+are checked in process in wharf-session's transcripts
+(crates/wharf-session/src/transcripts/paths.rs, rename.rs)."""
 
 import ftplib
 import os
@@ -23,93 +29,6 @@ def pwd_quoting(ctx):
     resp = send(ftp, "PWD")
     check(resp.startswith('257 "/dir ""q"""'), "PWD reply %r" % resp)
     check(ftp.pwd() == '/dir "q"', "ftplib parses PWD as %r" % ftp.pwd())
-    quit_quietly(ftp)
-
-
-@test
-def mkd_cwd_cdup_rmd(ctx):
-    """MKD creates (257 with the path), CWD/XCWD enter (250), CDUP/XCUP go up (200 or 250), RMD/XRMD remove (250); missing or existing targets get 550."""
-    ftp = connect(ctx)
-    resp = expect(send(ftp, "MKD alpha"), "257")
-    check('"/alpha"' in resp, "MKD reply does not name /alpha: %r" % resp)
-    check(os.path.isdir(ctx.path("alpha")), "MKD alpha did not create the directory")
-    expect(send(ftp, "MKD alpha"), "550", "521")
-    expect(send(ftp, "XMKD alpha/beta"), "257")
-    check(os.path.isdir(ctx.path("alpha/beta")), "XMKD alpha/beta did not create the directory")
-    expect(send(ftp, "CWD alpha"), "250")
-    check(ftp.pwd() == "/alpha", "PWD after CWD alpha: %r" % ftp.pwd())
-    expect(send(ftp, "XCWD beta"), "250")
-    check(ftp.pwd() == "/alpha/beta", "PWD after XCWD beta: %r" % ftp.pwd())
-    expect(send(ftp, "CDUP"), "200", "250")
-    check(ftp.pwd() == "/alpha", "PWD after CDUP: %r" % ftp.pwd())
-    expect(send(ftp, "XCUP"), "200", "250")
-    check(ftp.pwd() == "/", "PWD after XCUP: %r" % ftp.pwd())
-    expect(send(ftp, "CWD /alpha/beta"), "250")
-    expect(send(ftp, "CWD /missing"), "550")
-    check(ftp.pwd() == "/alpha/beta", "a failed CWD moved the user: %r" % ftp.pwd())
-    expect(send(ftp, "CWD /"), "250")
-    expect(send(ftp, "RMD alpha/beta"), "250")
-    expect(send(ftp, "XRMD alpha"), "250")
-    check(not os.path.exists(ctx.path("alpha")), "RMD did not remove alpha")
-    expect(send(ftp, "RMD alpha"), "550")
-    quit_quietly(ftp)
-
-
-@test
-def rmd_non_empty_fails(ctx):
-    """RMD of a directory that holds a file fails with 550 and leaves directory and file in place."""
-    ctx.write("full/keep.txt", b"keep")
-    ftp = connect(ctx)
-    expect(send(ftp, "RMD full"), "550")
-    check(ctx.read("full/keep.txt") == b"keep", "the file inside was lost")
-    quit_quietly(ftp)
-
-
-@test
-def dele(ctx):
-    """DELE removes a file (250); a missing file or a directory gets 550."""
-    ctx.write("gone.txt", b"bye")
-    os.mkdir(ctx.path("adir"))
-    ftp = connect(ctx)
-    expect(send(ftp, "DELE gone.txt"), "250")
-    check(not os.path.exists(ctx.path("gone.txt")), "DELE did not remove the file")
-    expect(send(ftp, "DELE gone.txt"), "550")
-    expect(send(ftp, "DELE adir"), "550")
-    check(os.path.isdir(ctx.path("adir")), "DELE removed a directory")
-    quit_quietly(ftp)
-
-
-@test
-def rename_files_and_dirs(ctx):
-    """RNFR (350) + RNTO (250) renames files, moves them between directories and renames non-empty directories; RNFR of a missing name is 550, RNTO without RNFR is 503."""
-    ctx.write("a.txt", b"AAA")
-    ctx.write("tree/inner/deep.txt", b"deep")
-    os.mkdir(ctx.path("target"))
-    ftp = connect(ctx)
-    expect(send(ftp, "RNFR a.txt"), "350")
-    expect(send(ftp, "RNTO b.txt"), "250")
-    check(not os.path.exists(ctx.path("a.txt")) and ctx.read("b.txt") == b"AAA", "file rename")
-    expect(send(ftp, "RNFR b.txt"), "350")
-    expect(send(ftp, "RNTO target/c.txt"), "250")
-    check(ctx.read("target/c.txt") == b"AAA", "move into another directory")
-    expect(send(ftp, "RNFR tree"), "350")
-    expect(send(ftp, "RNTO forest"), "250")
-    check(ctx.read("forest/inner/deep.txt") == b"deep" and not os.path.exists(ctx.path("tree")),
-          "directory rename lost its contents")
-    expect(send(ftp, "RNFR missing.txt"), "550")
-    expect(send(ftp, "RNTO whatever.txt"), "503")
-    quit_quietly(ftp)
-
-
-@test
-def rnto_must_follow_rnfr(ctx):
-    """RNTO must come right after RNFR (RFC 959 4.1.3): after RNFR then NOOP, RNTO gets 503 and renames nothing."""
-    ctx.write("c.txt", b"CCC")
-    ftp = connect(ctx)
-    expect(send(ftp, "RNFR c.txt"), "350")
-    expect(send(ftp, "NOOP"), "200")
-    expect(send(ftp, "RNTO d.txt"), "503")
-    check(ctx.read("c.txt") == b"CCC" and not os.path.exists(ctx.path("d.txt")), "RNTO after NOOP renamed the file")
     quit_quietly(ftp)
 
 

@@ -1,0 +1,51 @@
+//! The accounts every harness knows: `a` may write, `r` may only read
+//! (both with [`PASSWORD`](super::PASSWORD)), and `anonymous` reads with any
+//! password and is the authenticator's anonymous login, the one
+//! [`TlsPolicy::exempt_anonymous`](crate::TlsPolicy) exempts. A quota hook
+//! given to the [`Setup`](super::Setup) is attached to every login.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use wharf_vfs::Vfs;
+
+use super::quota::ByteQuota;
+use crate::auth::{AuthContext, AuthError, Authenticator, Login};
+
+/// The test accounts over one storage.
+pub(super) struct Accounts {
+    pub(super) storage: Arc<dyn Vfs>,
+    pub(super) quota: Option<Arc<ByteQuota>>,
+}
+
+/// The name of the anonymous login.
+pub(crate) const ANONYMOUS: &str = "anonymous";
+
+#[async_trait]
+impl Authenticator for Accounts {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &[u8],
+        _context: &AuthContext,
+    ) -> Result<Login, AuthError> {
+        let writable = match user {
+            ANONYMOUS => false,
+            _ if password != super::PASSWORD.as_bytes() => {
+                return Err(AuthError::InvalidCredentials);
+            }
+            "a" => true,
+            "r" => false,
+            _ => return Err(AuthError::InvalidCredentials),
+        };
+        let login = Login::new(user, self.storage.clone(), writable);
+        Ok(match &self.quota {
+            Some(quota) => login.with_quota(quota.clone()),
+            None => login,
+        })
+    }
+
+    fn is_anonymous(&self, user: &str) -> bool {
+        user == ANONYMOUS
+    }
+}
