@@ -16,12 +16,13 @@ use tokio::time::{timeout, timeout_at};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use wharf_proto::Reply;
-use wharf_proto::block::{BlockDecoder, BlockEvent, encode_data, encode_eof};
 use wharf_proto::extended::{parse_eprt, parse_epsv_reply};
 use wharf_proto::host_port::{parse_host_port, parse_pasv_reply};
 use wharf_proto::reply::ReplyDecoder;
 
 use super::PipePorts;
+
+mod data;
 
 /// How long the client waits for anything.
 const WAIT: Duration = Duration::from_secs(10);
@@ -306,99 +307,11 @@ impl Client {
         self.control = Control::Tls(Box::new(tls));
     }
 
-    /// The data connection of a transfer the server has just opened, for
-    /// a test that reads or writes it itself (after sending the command
-    /// with [`Client::send_raw`] and reading the `150`).
-    pub(crate) async fn data_connection(&mut self) -> Box<dyn DataStream> {
-        if let Some(kept) = self.kept.take() {
-            return kept;
-        }
-        let plain = match std::mem::replace(&mut self.pending, Pending::None) {
-            Pending::Passive(stream) => stream,
-            Pending::Active(mut listening) => timeout(WAIT, listening.recv())
-                .await
-                .expect("the server connects in time")
-                .expect("a connection"),
-            Pending::None => timeout(WAIT, self.default_port.recv())
-                .await
-                .expect("the server connects from the default data port in time")
-                .expect("a connection"),
-        };
-        if !self.prot_private {
-            return Box::new(plain);
-        }
-        let config = self.tls.clone().expect("a harness with TLS");
-        let tls = timeout(WAIT, connector(config).connect(localhost(), plain))
-            .await
-            .expect("a data TLS handshake in time")
-            .expect("the data connection's TLS handshake");
-        Box::new(tls)
-    }
-
-    async fn transfer(&mut self, upload: Option<&[u8]>) -> Vec<u8> {
-        let mut stream = self.data_connection().await;
-        let mut received = Vec::new();
-        match (upload, self.block) {
-            (Some(bytes), false) => {
-                // The server may stop reading (a quota, an error): what it
-                // says comes on the control connection.
-                let _ = timeout(WAIT, stream.write_all(bytes)).await;
-                let _ = timeout(WAIT, stream.shutdown()).await;
-                // Then waits for the server's end, as a pipe, unlike a
-                // socket, fails the server's writes once this end is gone.
-                let mut rest = Vec::new();
-                let _ = timeout(WAIT, stream.read_to_end(&mut rest)).await;
-            }
-            (Some(bytes), true) => {
-                let mut framed = BytesMut::new();
-                encode_data(bytes, &mut framed);
-                encode_eof(&mut framed);
-                let _ = timeout(WAIT, stream.write_all(&framed)).await;
-                let _ = timeout(WAIT, stream.flush()).await;
-                self.kept = Some(stream);
-            }
-            (None, false) => {
-                let _ = timeout(WAIT, stream.read_to_end(&mut received))
-                    .await
-                    .expect("the download ends in time");
-            }
-            (None, true) => {
-                let ended = read_blocks(&mut stream, &mut received).await;
-                if ended {
-                    self.kept = Some(stream);
-                }
-            }
-        }
-        received
-    }
-
     /// Logs in as `user` (`a` writes, `r` reads) with the harness password.
     pub(crate) async fn login(&mut self, user: &str) {
         assert_eq!(self.cmd(&format!("USER {user}")).await.code().get(), 331);
         let pass = self.cmd(&format!("PASS {}", super::PASSWORD)).await;
         assert_eq!(pass.code().get(), 230, "{pass:?}");
-    }
-}
-
-/// Reads MODE B blocks until the EOF block; false if the connection ended
-/// first.
-async fn read_blocks(stream: &mut Box<dyn DataStream>, received: &mut Vec<u8>) -> bool {
-    let mut decoder = BlockDecoder::new();
-    let mut buf = BytesMut::new();
-    loop {
-        while let Some(event) = decoder.decode(&mut buf).expect("valid MODE B blocks") {
-            match event {
-                BlockEvent::Data(bytes) => received.extend_from_slice(&bytes),
-                BlockEvent::EndOfFile => return true,
-                _ => {}
-            }
-        }
-        let mut chunk = [0u8; 8192];
-        match timeout(WAIT, stream.read(&mut chunk)).await {
-            Ok(Ok(0) | Err(_)) => return false,
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Err(_) => panic!("MODE B data in time"),
-        }
     }
 }
 
