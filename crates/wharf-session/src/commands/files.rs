@@ -7,9 +7,10 @@ use wharf_proto::site::SiteCommand;
 use wharf_proto::text::Pathname;
 use wharf_proto::timestamp::Timestamp;
 use wharf_proto::{Reply, ReplyCode};
-use wharf_vfs::VPath;
+use wharf_vfs::{VPath, VfsError};
 
 use super::{Handled, reply};
+use crate::data::ascii_offsets;
 use crate::quota::{bytes_text, utc_text};
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
@@ -110,7 +111,26 @@ impl Session {
                 &format!("{}: not a plain file.", shown(&target)),
             ));
         }
-        Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()))
+        if !self.state.params.ascii() {
+            return Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()));
+        }
+        // TYPE A: the size on the wire, which takes reading the file.
+        if meta.size > ASCII_SIZE_LIMIT {
+            return Ok(reply(
+                ReplyCode::FILE_UNAVAILABLE,
+                &format!(
+                    "{}: SIZE in TYPE A reads the whole file, done up to {} bytes; use TYPE I for the stored size.",
+                    shown(&target),
+                    ASCII_SIZE_LIMIT
+                ),
+            ));
+        }
+        let failed = |e: VfsError| reply_for(&e, &target);
+        let reader = vfs.open_read(&target, 0).await.map_err(failed)?;
+        let size = ascii_offsets::wire_size(reader)
+            .await
+            .map_err(|e| failed(VfsError::from_io(e, &target)))?;
+        Ok(reply(ReplyCode::FILE_STATUS, &size.to_string()))
     }
 
     pub(super) async fn mdtm(&mut self, path: &Pathname) -> Handled {
@@ -184,6 +204,9 @@ impl Session {
 /// The bits SITE CHMOD may set: read, write and execute for owner, group
 /// and others.
 const PERMISSION_BITS: u32 = 0o777;
+
+/// The largest file whose TYPE A size SIZE works out by reading it.
+const ASCII_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl Session {
     /// `SITE QUOTA`: used, limit and reset time of each quota on the login.

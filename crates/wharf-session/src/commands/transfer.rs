@@ -7,6 +7,7 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{VPath, Vfs, VfsError, VfsErrorKind, WriteMode};
 
 use super::Handled;
+use crate::data::ascii_offsets;
 use crate::data::downloads::Way;
 use crate::data::meter::Pacing;
 use crate::data::plan::DataPlan;
@@ -128,10 +129,15 @@ impl Session {
                 &format!("{}: Is a directory.", shown(target)),
             ));
         }
-        let reader = vfs.open_read(target, offset).await.map_err(failed)?;
+        let ascii = self.state.params.ascii();
+        // In TYPE A the offset counts converted octets: read from the
+        // start and drop them after the conversion.
+        let (read_at, skip) = if ascii { (0, offset) } else { (offset, 0) };
+        let reader = vfs.open_read(target, read_at).await.map_err(failed)?;
         let work = Work::Send {
             reader,
-            ascii: self.state.params.ascii(),
+            ascii,
+            skip,
         };
         Ok((work, meta.size.saturating_sub(offset)))
     }
@@ -176,6 +182,9 @@ impl Session {
         let target = self.state.resolve(path)?;
         let mode = match self.state.take_restart() {
             0 => WriteMode::Create,
+            offset if self.state.params.ascii() => {
+                WriteMode::Resume(stored_offset(vfs.as_ref(), &target, offset).await?)
+            }
             offset => WriteMode::Resume(offset),
         };
         self.receive(vfs, target, mode, None).await
@@ -274,6 +283,18 @@ impl Session {
         };
         Ok(Outcome::Transfer(preliminary, Box::new(job)))
     }
+}
+
+/// Where a TYPE A restart at wire octet `offset` resumes the stored
+/// file. A file that cannot be read keeps the offset: creating the upload
+/// then fails as a binary restart would.
+async fn stored_offset(vfs: &dyn Vfs, target: &VPath, offset: u64) -> Result<u64, Reply> {
+    let Ok(reader) = vfs.open_read(target, 0).await else {
+        return Ok(offset);
+    };
+    ascii_offsets::stored_offset(reader, offset)
+        .await
+        .map_err(|e| reply_for(&VfsError::from_io(e, target), target))
 }
 
 /// Eight random letters and digits: 36^8 (about 2.8e12) names, so two

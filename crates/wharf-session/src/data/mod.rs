@@ -8,6 +8,7 @@
 //! the meter. Outcomes are typed (`outcome.rs`); replies are the session's.
 
 pub(crate) mod active;
+pub(crate) mod ascii_offsets;
 pub(crate) mod downloads;
 pub(crate) mod listing;
 pub(crate) mod meter;

@@ -12,7 +12,7 @@ use super::downloads::Running;
 use super::listing::{ListError, Listing};
 use super::meter::{Limits, Meter, Pacing};
 use super::outcome::{Finished, TransferError};
-use super::pipeline::{BlockDecode, BlockEncode, FromCrlf, ToCrlf};
+use super::pipeline::{BlockDecode, BlockEncode, FromCrlf, Skip, ToCrlf};
 use super::plan::{DataIo, DataPlan, OpenContext};
 use super::pump::{self, Stages};
 #[cfg(target_os = "linux")]
@@ -22,8 +22,13 @@ use crate::quota::{Direction, QuotaHook};
 
 /// What a transfer does once its data connection is open.
 pub(crate) enum Work {
-    /// RETR: file to client.
-    Send { reader: FileReader, ascii: bool },
+    /// RETR: file to client; in TYPE A, `skip` octets of the converted
+    /// stream are dropped first (REST counts octets on the wire).
+    Send {
+        reader: FileReader,
+        ascii: bool,
+        skip: u64,
+    },
     /// RETR of a local file, binary, MODE S, plain: `sendfile`.
     #[cfg(target_os = "linux")]
     SendFile { file: std::fs::File, offset: u64 },
@@ -85,9 +90,13 @@ async fn move_data(
     let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
     let mut stream = Watched::new(opened, limits.stall, limits.floor);
     let moved = match job.work {
-        Work::Send { reader, ascii } => {
+        Work::Send {
+            reader,
+            ascii,
+            skip,
+        } => {
             let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
-            let stages = download_stages(ascii, block);
+            let stages = download_stages(ascii, skip, block);
             pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
         }
         #[cfg(target_os = "linux")]
@@ -103,7 +112,7 @@ async fn move_data(
                     let file = tokio::fs::File::from_std(file);
                     let reader: FileReader =
                         Box::new(tokio::io::BufReader::with_capacity(limits.buffer, file));
-                    let stages = download_stages(false, block);
+                    let stages = download_stages(false, 0, block);
                     pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
                 }
             }
@@ -135,12 +144,15 @@ async fn move_data(
     Ok((moved, None))
 }
 
-/// The stages of a download: TYPE A's line ends before the meter, MODE
-/// B's blocks after it.
-fn download_stages(ascii: bool, block: bool) -> Stages {
+/// The stages of a download: TYPE A's line ends (and a restart's skip)
+/// before the meter, MODE B's blocks after it.
+fn download_stages(ascii: bool, skip: u64, block: bool) -> Stages {
     let mut stages = Stages::default();
     if ascii {
         stages = stages.before_meter(ToCrlf::default());
+    }
+    if skip > 0 {
+        stages = stages.before_meter(Skip::new(skip));
     }
     if block {
         stages = stages.after_meter(BlockEncode);

@@ -141,7 +141,6 @@ async fn appe_appends_whatever_rest_said() {
 /// which duplicates or loses line ends (or, as some servers do, it could
 /// refuse REST in TYPE A).
 #[tokio::test]
-#[ignore = "engine bug: REST in TYPE A seeks the stored file, not the octets sent on the wire (RFC 3659 section 5)"]
 async fn rest_in_type_a_counts_the_octets_on_the_wire() {
     let (harness, _client) = transcript!(fs = [("down", "a\nb\n"), ("up", "a\nxx")];
         "USER a" => 331,

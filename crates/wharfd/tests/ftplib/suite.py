@@ -7,8 +7,11 @@ Usage:
 
 Each test is one function in a module of the `wharf_e2e` package next to
 this script (grouped by behaviour: login, server_info, paths, transfers,
-abort, listings, data_connections, framing, load, configuration, and FTPS in
-ftps and ftps_commands); it talks to an already running server at HOST:PORT
+abort, listings, data_connections, data_modes, framing, load,
+configuration, hostile, blob, and FTPS in ftps and ftps_commands). These
+are the checks that need a real client, real sockets or wharfd's own
+flags; the protocol as such is checked in process by wharf-session's
+transcripts. A test talks to an already running server at HOST:PORT
 whose `/` is ROOT_DIR on local disk (so a test can put fixtures in place and
 check results byte for byte on disk), and whose implicit FTPS listener, if
 the test needs one, is at HOST:IMPLICIT_FTPS_PORT. The server runs with user

@@ -11,6 +11,7 @@
 
 mod block;
 mod crlf;
+mod skip;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ use wharf_proto::error::BlockError;
 
 pub(crate) use block::{BlockDecode, BlockEncode};
 pub(crate) use crlf::{FromCrlf, ToCrlf};
+pub(crate) use skip::Skip;
 
 /// Why a stage refused its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
