@@ -26,7 +26,7 @@ pub struct Login {
     pub vfs: Arc<dyn Vfs>,
     /// Whether the user may change anything.
     pub writable: bool,
-    /// Traffic accounting and quota for this login, if any.
+    /// Counts this login's usage and enforces its quota, if any.
     pub quota: Option<Arc<dyn QuotaHook>>,
 }
 

@@ -12,9 +12,8 @@
 //! - `users` (default): [`UserList`], accounts with argon2id password
 //!   hashes. Turn it off (`default-features = false`) when your own
 //!   [`Authenticator`] decides, and argon2 is not built.
-//! - `accounting` (default): [`usage`], per-account traffic counts,
-//!   quotas and bandwidth limits kept in a store
-//!   ([`ServerBuilder::accounting`]). A [`Login`]'s own [`QuotaHook`]
+//! - `usage` (default): the [`usage`] ledger, per-account usage, quotas
+//!   and rate limits kept in a store ([`ServerBuilder::usage_ledger`]). A [`Login`]'s own [`QuotaHook`]
 //!   works without it.
 //!
 //! ```no_run
@@ -63,7 +62,7 @@ mod throttle;
 mod tls;
 #[cfg(test)]
 mod transcripts;
-#[cfg(feature = "accounting")]
+#[cfg(feature = "usage")]
 pub mod usage;
 #[cfg(feature = "users")]
 mod users;

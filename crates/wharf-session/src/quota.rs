@@ -1,7 +1,18 @@
-//! The seam for traffic quotas and accounting: a [`QuotaHook`] is asked
-//! before each transfer, told of every chunk that moves (and of control and
-//! listing traffic, which it counts but never stops), and can stop a
-//! transfer. [`Accounting`](crate::usage::Accounting) is the built-in one;
+//! The seam for a login's usage and quota.
+//!
+//! One vocabulary across the crate: **usage** is the bytes a login moves
+//! (file data, listings and control traffic), counted per account and per
+//! period; a **quota** is a limit on usage per period, which refuses or
+//! stops transfers; a **rate limit** bounds bytes per second (a
+//! [`Throttle`](crate::Throttle)). The **usage ledger**
+//! ([`UsageLedger`](crate::usage::UsageLedger), feature `usage`) keeps every
+//! account's usage in a store shared by a fleet; the **meter** is the step
+//! every chunk of a transfer passes through to be counted, checked and
+//! held to its rate limits.
+//!
+//! A [`QuotaHook`] is asked before each transfer, told of every chunk that
+//! moves (and of control and listing traffic, which it counts but never
+//! stops), and can stop a transfer. The usage ledger's accounts are hooks;
 //! an [`Authenticator`](crate::Authenticator) may attach its own to a
 //! [`Login`](crate::Login).
 
@@ -57,7 +68,7 @@ pub struct QuotaStatus {
     pub resets: SystemTime,
 }
 
-/// Accounting of a login's traffic. Called on the transfer's hot path, so
+/// UsageLedger of a login's traffic. Called on the transfer's hot path, so
 /// implementations should be quick (atomics or a short lock, not I/O).
 pub trait QuotaHook: Send + Sync {
     /// Before a transfer starts: `Err` refuses it.

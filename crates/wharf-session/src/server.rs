@@ -24,8 +24,8 @@ use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::options::{Options, PublicAddress};
 use crate::session::ServerContext;
 use crate::tls::TlsConfig;
-#[cfg(feature = "accounting")]
-use crate::usage::Accounting;
+#[cfg(feature = "usage")]
+use crate::usage::UsageLedger;
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
@@ -37,8 +37,8 @@ pub struct ServerBuilder {
     /// Listeners bound by the embedder, and whether each is implicit FTPS.
     bound: Vec<(TcpListener, bool)>,
     tls: Option<Arc<TlsConfig>>,
-    #[cfg(feature = "accounting")]
-    accounting: Option<Arc<Accounting>>,
+    #[cfg(feature = "usage")]
+    usage_ledger: Option<Arc<UsageLedger>>,
     login_guard: Option<Arc<dyn LoginGuard>>,
     /// Data connections through something other than sockets (tests).
     ports: Option<Arc<dyn DataPorts>>,
@@ -68,13 +68,13 @@ impl ServerBuilder {
         self
     }
 
-    /// Counts every login's traffic per account and enforces its quota and
-    /// bandwidth limits (see [`crate::usage`]). A login whose
+    /// Keeps every login's usage per account in `ledger` and enforces the
+    /// account's quota and rate limits (see [`crate::usage`]). A login whose
     /// authenticator attached its own [`QuotaHook`](crate::QuotaHook) is
     /// held to both.
-    #[cfg(feature = "accounting")]
-    pub fn accounting(mut self, accounting: Arc<Accounting>) -> Self {
-        self.accounting = Some(accounting);
+    #[cfg(feature = "usage")]
+    pub fn usage_ledger(mut self, ledger: Arc<UsageLedger>) -> Self {
+        self.usage_ledger = Some(ledger);
         self
     }
 
@@ -208,8 +208,8 @@ impl ServerBuilder {
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,
             tls: self.tls,
-            #[cfg(feature = "accounting")]
-            accounting: self.accounting,
+            #[cfg(feature = "usage")]
+            usage_ledger: self.usage_ledger,
             downloads: Downloads::new(
                 options.local_downloads,
                 std::thread::available_parallelism().map_or(1, usize::from),
@@ -262,8 +262,8 @@ impl Server {
             implicit_addresses: Vec::new(),
             bound: Vec::new(),
             tls: None,
-            #[cfg(feature = "accounting")]
-            accounting: None,
+            #[cfg(feature = "usage")]
+            usage_ledger: None,
             login_guard: None,
             ports: None,
         }
@@ -297,7 +297,7 @@ impl Server {
 
     /// Serves until `shutdown` resolves; then stops accepting, lets running
     /// transfers finish within the grace period, closes every session with
-    /// `421`, and returns. With [`ServerBuilder::accounting`] and a store,
+    /// `421`, and returns. With [`ServerBuilder::usage_ledger`] and a store,
     /// counts are flushed in the background meanwhile and once more at the
     /// end.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
@@ -307,8 +307,8 @@ impl Server {
             stop,
         } = self;
         let ctx = connections.ctx.clone();
-        #[cfg(feature = "accounting")]
-        let flusher = ctx.accounting.as_ref().and_then(|a| a.spawn_flusher());
+        #[cfg(feature = "usage")]
+        let flusher = ctx.usage_ledger.as_ref().and_then(|a| a.spawn_flusher());
         let accept_loops = TaskTracker::new();
         for (listener, implicit) in listeners {
             accept_loops.spawn(accept_loop(listener, implicit, connections.clone()));
@@ -326,13 +326,13 @@ impl Server {
         {
             warn!("sessions still open after the grace period");
         }
-        #[cfg(feature = "accounting")]
+        #[cfg(feature = "usage")]
         {
             if let Some(flusher) = flusher {
                 flusher.stop().await;
             }
-            if let Some(accounting) = &ctx.accounting
-                && accounting.flush().await.is_err()
+            if let Some(ledger) = &ctx.usage_ledger
+                && ledger.flush().await.is_err()
             {
                 warn!("usage counts could not all be stored at shutdown");
             }

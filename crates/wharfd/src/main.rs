@@ -331,9 +331,9 @@ async fn prepare() -> Result<Option<Prepared>> {
         builder = builder.listen(*address);
     }
     if settings.usage.enabled() {
-        let (accounting, line) = usage::accounting(settings.usage, &access).await?;
+        let (ledger, line) = usage::usage_ledger(settings.usage, &access).await?;
         banner_lines.push(line);
-        builder = builder.accounting(accounting);
+        builder = builder.usage_ledger(ledger);
     }
     let server = builder.bind().await?;
 

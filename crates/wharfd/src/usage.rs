@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow, bail};
 use async_trait::async_trait;
 use wharf_blob::{BlobConfig, ConditionalObjects, View};
 use wharf_session::usage::{
-    Accounting, DirUsageStore, UsageConfig, UsageRecord, UsageStore, UsageStoreError,
+    DirUsageStore, UsageConfig, UsageLedger, UsageRecord, UsageStore, UsageStoreError,
 };
 
 use std::collections::HashMap;
@@ -41,7 +41,7 @@ pub(crate) struct UsagePlan {
 }
 
 impl UsagePlan {
-    /// Accounting is needed at all: something to limit or to store.
+    /// UsageLedger is needed at all: something to limit or to store.
     pub(crate) fn enabled(&self) -> bool {
         self.default_limit > 0
             || self.limits.values().any(|&l| l > 0)
@@ -220,11 +220,11 @@ pub(crate) async fn open_store(
     Ok(Arc::new(BlobUsageStore(objects)))
 }
 
-/// The server's accounting from `plan`, and a line for the start banner.
-pub(crate) async fn accounting(
+/// The server's usage ledger from `plan`, and a line for the start banner.
+pub(crate) async fn usage_ledger(
     plan: UsagePlan,
     access: &StorageAccess,
-) -> Result<(Arc<Accounting>, String)> {
+) -> Result<(Arc<UsageLedger>, String)> {
     let access = StorageAccess {
         key_file: plan.store_key_file.clone().or(access.key_file.clone()),
         ..access.clone()
@@ -250,7 +250,7 @@ pub(crate) async fn accounting(
     config.store = store;
     config.flush_interval = plan.flush_interval;
     config.account_rates = plan.account_rates;
-    Ok((Accounting::new(config), line))
+    Ok((UsageLedger::new(config), line))
 }
 
 /// Usage records as blobs, one per account and period, updated with

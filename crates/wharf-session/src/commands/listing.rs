@@ -12,7 +12,7 @@ use wharf_vfs::next_entry;
 
 use super::Handled;
 use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
-use crate::data::meter::Pacing;
+use crate::data::meter::RateLimits;
 use crate::data::transfer::{TransferJob, Work};
 use crate::quota::Direction;
 use crate::session::reply_map::{reply_for, shown};
@@ -54,7 +54,7 @@ impl Session {
             }),
             path: target,
             quotas,
-            pacing: Pacing::default(),
+            rate_limits: RateLimits::default(),
             block: self.state.params.block(),
             running: None,
         };

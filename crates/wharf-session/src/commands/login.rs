@@ -65,9 +65,9 @@ impl Session {
                 self.ctx.defence.limits.logged_in(self.peer, self.local);
                 self.ctx.defence.guard.record_success(group).await;
                 let writable = login.writable;
-                #[cfg(feature = "accounting")]
-                if let Some(accounting) = &self.ctx.accounting {
-                    self.account = Some(accounting.account(&login.user).await);
+                #[cfg(feature = "usage")]
+                if let Some(ledger) = &self.ctx.usage_ledger {
+                    self.account = Some(ledger.account(&login.user).await);
                 }
                 self.state.tls_exempt = self.tls_exempt(&login.user) || self.tls_exempt(&user);
                 self.state.login = LoginState::LoggedIn(login);

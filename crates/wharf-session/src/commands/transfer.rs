@@ -9,7 +9,7 @@ use wharf_vfs::{VPath, Vfs, VfsError, VfsErrorKind, WriteMode};
 use super::Handled;
 use crate::data::ascii_offsets;
 use crate::data::downloads::Way;
-use crate::data::meter::Pacing;
+use crate::data::meter::RateLimits;
 use crate::data::plan::DataPlan;
 use crate::data::transfer::{TransferJob, Work};
 use crate::quota::{Direction, QuotaHook};
@@ -47,7 +47,7 @@ impl Session {
     pub(super) fn quota_for(
         &self,
         direction: Direction,
-    ) -> Result<(Vec<Arc<dyn QuotaHook>>, Pacing), Reply> {
+    ) -> Result<(Vec<Arc<dyn QuotaHook>>, RateLimits), Reply> {
         let quotas = self.quota_hooks()?;
         for hook in &quotas {
             hook.check(direction)
@@ -57,12 +57,12 @@ impl Session {
             Direction::Download => self.throttles.0.clone(),
             Direction::Upload => self.throttles.1.clone(),
         };
-        let pacing = Pacing {
+        let rate_limits = RateLimits {
             session,
-            #[cfg(feature = "accounting")]
+            #[cfg(feature = "usage")]
             account: self.account.clone(),
         };
-        Ok((quotas, pacing))
+        Ok((quotas, rate_limits))
     }
 
     /// No PORT/PASV/EPRT/EPSV: the default data port (RFC 959 3.2, 5.2),
@@ -150,7 +150,7 @@ impl Session {
         let vfs = self.state.login()?.vfs.clone();
         let target = self.state.resolve(path)?;
         let offset = self.state.take_restart();
-        let (quotas, pacing) = self.quota_for(Direction::Download)?;
+        let (quotas, rate_limits) = self.quota_for(Direction::Download)?;
         let (running, way) = self.ctx.downloads.start();
         let (work, size) = self
             .download_work(vfs.as_ref(), &target, offset, way)
@@ -167,7 +167,7 @@ impl Session {
             work,
             path: target,
             quotas,
-            pacing,
+            rate_limits,
             block: self.state.params.block(),
             running: Some(running),
         };
@@ -241,7 +241,7 @@ impl Session {
         if target.is_root() {
             return Err(bad_name());
         }
-        let (quotas, pacing) = self.quota_for(Direction::Upload)?;
+        let (quotas, rate_limits) = self.quota_for(Direction::Upload)?;
         // The data connection first: without one (or against the TLS
         // policy) nothing is created.
         let plan = self.take_data_plan()?;
@@ -277,7 +277,7 @@ impl Session {
             },
             path: target,
             quotas,
-            pacing,
+            rate_limits,
             block: self.state.params.block(),
             running: None,
         };

@@ -1,6 +1,8 @@
-//! What every transfer step passes through: the quota hooks, the
-//! bandwidth limits, the STAT progress count, and the bound on storage
-//! waits. The data connection's own bounds are in `watchdog.rs`.
+//! What every transfer step passes through: the usage count (the quota
+//! hooks, STAT's progress), the quotas, the rate limits, and the bound on
+//! storage waits. The data connection's own bounds are in `watchdog.rs`.
+//! (Words as in `quota.rs`: usage is bytes counted, a quota limits usage
+//! per period, a rate limit bounds bytes per second.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,23 +12,24 @@ use super::outcome::TransferError;
 use super::watchdog::RateFloor;
 use crate::quota::{Direction, QuotaHook};
 use crate::throttle::{self, Throttle};
-#[cfg(feature = "accounting")]
+#[cfg(feature = "usage")]
 use crate::usage::AccountUsage;
 
-/// The throttles a transfer waits for, in its direction.
+/// The rate limits a transfer waits for in its direction: the session's
+/// and the account's throttles.
 #[derive(Default)]
-pub(crate) struct Pacing {
+pub(crate) struct RateLimits {
     pub(crate) session: Option<Arc<Throttle>>,
-    #[cfg(feature = "accounting")]
+    #[cfg(feature = "usage")]
     pub(crate) account: Option<Arc<AccountUsage>>,
 }
 
-impl Pacing {
+impl RateLimits {
     /// Waits until `bytes` more may go; at once without limits.
-    async fn pace(&self, direction: Direction, bytes: usize) {
-        #[cfg(feature = "accounting")]
+    async fn wait(&self, direction: Direction, bytes: usize) {
+        #[cfg(feature = "usage")]
         let account = self.account.as_deref().and_then(|a| a.throttle(direction));
-        #[cfg(not(feature = "accounting"))]
+        #[cfg(not(feature = "usage"))]
         let account: Option<&Throttle> = {
             let _ = direction;
             None
@@ -46,12 +49,12 @@ pub(crate) struct Limits {
     pub(crate) floor: RateFloor,
 }
 
-/// Counts file bytes for STAT, tells the quota hooks, and paces the
-/// transfer to its bandwidth limits.
+/// Counts a transfer's usage (for STAT and the quota hooks), stops it at a
+/// quota, and holds it to its rate limits.
 pub(crate) struct Meter<'a> {
     progress: &'a AtomicU64,
     quotas: &'a [Arc<dyn QuotaHook>],
-    pacing: &'a Pacing,
+    rate_limits: &'a RateLimits,
     direction: Direction,
     total: u64,
 }
@@ -60,13 +63,13 @@ impl<'a> Meter<'a> {
     pub(crate) fn new(
         progress: &'a AtomicU64,
         quotas: &'a [Arc<dyn QuotaHook>],
-        pacing: &'a Pacing,
+        rate_limits: &'a RateLimits,
         direction: Direction,
     ) -> Self {
         Self {
             progress,
             quotas,
-            pacing,
+            rate_limits,
             direction,
             total: 0,
         }
@@ -89,7 +92,7 @@ impl<'a> Meter<'a> {
                 stop = Some(TransferError::Quota(e, self.direction));
             }
         }
-        self.pacing.pace(self.direction, allowed).await;
+        self.rate_limits.wait(self.direction, allowed).await;
         self.total += allowed as u64;
         self.progress.store(self.total, Ordering::Relaxed);
         (allowed, stop)

@@ -10,7 +10,7 @@ use wharf_vfs::{FileReader, Upload, VPath};
 
 use super::downloads::Running;
 use super::listing::{ListError, Listing};
-use super::meter::{Limits, Meter, Pacing};
+use super::meter::{Limits, Meter, RateLimits};
 use super::outcome::{Finished, TransferError};
 use super::pipeline::{BlockDecode, BlockEncode, FromCrlf, Skip, ToCrlf};
 use super::plan::{DataIo, DataPlan, OpenContext};
@@ -53,7 +53,7 @@ pub(crate) struct TransferJob {
     /// size of listings).
     pub(crate) quotas: Vec<Arc<dyn QuotaHook>>,
     /// Bandwidth limits of the session and of the account.
-    pub(crate) pacing: Pacing,
+    pub(crate) rate_limits: RateLimits,
     /// A download, counted among the server's downloads in flight until
     /// the job ends.
     pub(crate) running: Option<Running>,
@@ -95,13 +95,23 @@ async fn move_data(
             ascii,
             skip,
         } => {
-            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
+            let meter = Meter::new(
+                &progress,
+                &job.quotas,
+                &job.rate_limits,
+                Direction::Download,
+            );
             let stages = download_stages(ascii, skip, block);
             pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
         }
         #[cfg(target_os = "linux")]
         Work::SendFile { file, offset } => {
-            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Download);
+            let meter = Meter::new(
+                &progress,
+                &job.quotas,
+                &job.rate_limits,
+                Direction::Download,
+            );
             match stream.plain_tcp() {
                 Some((tcp, floor)) => {
                     send_file(file, offset, tcp, floor, limits, meter, &job.path).await?
@@ -118,7 +128,7 @@ async fn move_data(
             }
         }
         Work::Receive { upload, ascii } => {
-            let meter = Meter::new(&progress, &job.quotas, &job.pacing, Direction::Upload);
+            let meter = Meter::new(&progress, &job.quotas, &job.rate_limits, Direction::Upload);
             let stages = upload_stages(ascii, block);
             pump::upload(&mut stream, upload, stages, limits, meter, &job.path).await?
         }

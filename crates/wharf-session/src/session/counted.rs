@@ -1,5 +1,5 @@
 //! A stream that counts the bytes read from and written to it: the control
-//! connection's traffic, for accounting.
+//! connection's traffic, for the login's usage.
 
 use std::io;
 use std::pin::Pin;

@@ -36,8 +36,8 @@ use crate::options::Options;
 use crate::quota::QuotaHook;
 use crate::throttle::Throttle;
 use crate::tls::{SessionToken, TlsConfig};
-#[cfg(feature = "accounting")]
-use crate::usage::{AccountUsage, Accounting};
+#[cfg(feature = "usage")]
+use crate::usage::{AccountUsage, UsageLedger};
 use state::SessionState;
 
 pub(crate) use driver::run_session;
@@ -57,9 +57,9 @@ pub(crate) struct ServerContext {
     pub(crate) public_address: PublicAddresses,
     /// FTPS, when the server has a certificate.
     pub(crate) tls: Option<Arc<TlsConfig>>,
-    /// Traffic accounting, quotas and per-account bandwidth.
-    #[cfg(feature = "accounting")]
-    pub(crate) accounting: Option<Arc<Accounting>>,
+    /// Every account's usage, its quota and its rate limits.
+    #[cfg(feature = "usage")]
+    pub(crate) usage_ledger: Option<Arc<UsageLedger>>,
     /// Downloads in flight, for choosing how the next one is sent.
     pub(crate) downloads: Downloads,
     /// Session limits, failed-login counts and bans.
@@ -114,8 +114,8 @@ pub(crate) struct Session {
     pub(crate) transfer: Option<RunningTransfer>,
     /// Binds this session's data connections to its TLS session.
     pub(crate) token: SessionToken,
-    /// The logged-in account's counter, with accounting on.
-    #[cfg(feature = "accounting")]
+    /// The logged-in account's counter, with a usage ledger.
+    #[cfg(feature = "usage")]
     pub(crate) account: Option<Arc<AccountUsage>>,
     /// This session's own bandwidth limits: download, upload.
     pub(crate) throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),
@@ -138,7 +138,7 @@ impl Session {
                 Throttle::new(ctx.options.session_upload_rate).map(Arc::new),
             ),
             token: random_token(),
-            #[cfg(feature = "accounting")]
+            #[cfg(feature = "usage")]
             account: None,
             control_bytes: Arc::new(AtomicU64::new(0)),
             default_pair: PairMemory::default(),
@@ -175,7 +175,7 @@ impl Session {
         if bytes == 0 {
             return;
         }
-        #[cfg(feature = "accounting")]
+        #[cfg(feature = "usage")]
         if let Some(account) = &self.account {
             account.record(bytes);
         }
@@ -186,19 +186,19 @@ impl Session {
 
     /// A new USER or REIN: the last login's account no longer counts.
     pub(crate) fn forget_account(&mut self) {
-        #[cfg(feature = "accounting")]
+        #[cfg(feature = "usage")]
         {
             self.account = None;
         }
     }
 
     /// The hooks that count this login's traffic: the login's own and the
-    /// account's, when accounting is on.
+    /// account's, with a usage ledger.
     pub(crate) fn quota_hooks(&self) -> Result<Vec<Arc<dyn QuotaHook>>, Reply> {
         let login = self.state.login()?;
         let mut hooks: Vec<Arc<dyn QuotaHook>> = Vec::new();
         hooks.extend(login.quota.clone());
-        #[cfg(feature = "accounting")]
+        #[cfg(feature = "usage")]
         if let Some(account) = &self.account {
             hooks.push(account.clone());
         }

@@ -1,6 +1,7 @@
-//! Traffic accounting: per-account byte counts per period, quotas on them,
-//! persisted to a pluggable [`UsageStore`] and shared by every server that
-//! uses the same store.
+//! The usage ledger: every account's usage per period, its quota and its
+//! rate limits, persisted to a pluggable [`UsageStore`] and shared by every
+//! server that uses the same store (the words are defined in
+//! [`QuotaHook`](crate::QuotaHook)'s module).
 //!
 //! Every data transfer (both directions, listings included) and every byte
 //! of the control connection counts toward the login's account: its user
@@ -23,13 +24,13 @@
 //! listings, navigation and `SITE QUOTA` keep working.
 
 mod account;
-mod accounting;
 mod dir_store;
+mod ledger;
 mod period;
 mod store;
 
 pub use account::AccountUsage;
-pub use accounting::{Accounting, UsageConfig};
 pub use dir_store::DirUsageStore;
+pub use ledger::{UsageConfig, UsageLedger};
 pub use period::{Period, Window};
 pub use store::{UsageRecord, UsageStore, UsageStoreError};

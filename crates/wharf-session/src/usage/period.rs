@@ -1,4 +1,4 @@
-//! Accounting periods: a UTC day or a UTC month, named by the date they
+//! UsageLedger periods: a UTC day or a UTC month, named by the date they
 //! start on, ending when the next one starts.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

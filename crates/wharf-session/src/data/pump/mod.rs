@@ -3,7 +3,7 @@
 //! (`data/pipeline/`).
 //!
 //! Everything a transfer step must respect lives here once, not once per
-//! TYPE and MODE: the meter (quota, bandwidth pacing, STAT progress), the
+//! TYPE and MODE: the meter (usage, quotas, rate limits, STAT progress), the
 //! bound on storage waits, and the excuse that keeps the server's own
 //! waits out of the client's minimum rate. The connection's stall bound
 //! and rate floor are in the [`Watched`] stream the pumps read and write.

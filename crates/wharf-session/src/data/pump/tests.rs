@@ -12,7 +12,7 @@ use wharf_proto::block::{self, Descriptor};
 use wharf_vfs::{FileReader, MemoryFs, VPath, Vfs, WriteMode};
 
 use super::{Stages, Stream, download, upload};
-use crate::data::meter::{Limits, Meter, Pacing};
+use crate::data::meter::{Limits, Meter, RateLimits};
 use crate::data::outcome::TransferError;
 use crate::data::pipeline::{BlockDecode, BlockEncode, FromCrlf, ToCrlf};
 use crate::data::plan::DataIo;
@@ -81,8 +81,8 @@ async fn download_of(
     let (mut server, mut client) = connection();
     let progress = AtomicU64::new(0);
     let quotas = quotas(budget);
-    let pacing = Pacing::default();
-    let meter = Meter::new(&progress, &quotas, &pacing, Direction::Download);
+    let rate_limits = RateLimits::default();
+    let meter = Meter::new(&progress, &quotas, &rate_limits, Direction::Download);
     let result = download(reader, &mut server, stages, LIMITS, meter, &path()).await;
     drop(server);
     let mut wire = Vec::new();
@@ -112,8 +112,8 @@ async fn upload_of(
     }
     let progress = AtomicU64::new(0);
     let quotas = quotas(budget);
-    let pacing = Pacing::default();
-    let meter = Meter::new(&progress, &quotas, &pacing, Direction::Upload);
+    let rate_limits = RateLimits::default();
+    let meter = Meter::new(&progress, &quotas, &rate_limits, Direction::Upload);
     let result = upload(&mut server, file, stages, LIMITS, meter, &path()).await;
     if let Ok(total) = result {
         assert_eq!(progress.load(Ordering::Relaxed), total);

@@ -1,4 +1,4 @@
-//! [`Accounting`]: the accounts this server counts, their limits, and the
+//! [`UsageLedger`]: the accounts this server counts, their limits, and the
 //! flush of their counts to a [`UsageStore`].
 
 use std::collections::HashMap;
@@ -70,16 +70,16 @@ impl UsageConfig {
     }
 }
 
-/// Traffic accounting for one server: a counter per account, shared by
+/// The usage ledger of one server: a counter per account, shared by
 /// that account's sessions, flushed to the store in the background.
 #[derive(Debug)]
-pub struct Accounting {
+pub struct UsageLedger {
     config: UsageConfig,
     accounts: Mutex<HashMap<String, Arc<AccountUsage>>>,
 }
 
-impl Accounting {
-    /// Accounting with `config`.
+impl UsageLedger {
+    /// UsageLedger with `config`.
     pub fn new(config: UsageConfig) -> Arc<Self> {
         Arc::new(Self {
             config,
@@ -171,11 +171,11 @@ impl Accounting {
     /// Flushes every `flush_interval` until [`Flusher::stop`].
     pub(crate) fn spawn_flusher(self: &Arc<Self>) -> Option<Flusher> {
         self.config.store.as_ref()?;
-        let accounting = self.clone();
+        let ledger = self.clone();
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(accounting.config.flush_interval);
+            let mut tick = tokio::time::interval(ledger.config.flush_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
@@ -185,7 +185,7 @@ impl Accounting {
                 }
                 // Never interrupted: bytes on their way to the store are
                 // either stored or given back for the next flush.
-                let _ = accounting.flush().await;
+                let _ = ledger.flush().await;
             }
         });
         Some(Flusher { stop, task })
@@ -278,8 +278,8 @@ mod tests {
     async fn two_servers_sharing_a_store_see_each_others_bytes_after_a_flush() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store: Arc<dyn UsageStore> = Arc::new(DirUsageStore::new(dir.path()));
-        let one = Accounting::new(config(store.clone(), 1000));
-        let two = Accounting::new(config(store.clone(), 1000));
+        let one = UsageLedger::new(config(store.clone(), 1000));
+        let two = UsageLedger::new(config(store.clone(), 1000));
         let a = one.account("alice").await;
         let b = two.account("alice").await;
         a.consume(Direction::Download, 600).expect("within");
@@ -297,11 +297,11 @@ mod tests {
     async fn a_restart_restores_the_count() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store: Arc<dyn UsageStore> = Arc::new(DirUsageStore::new(dir.path()));
-        let before = Accounting::new(config(store.clone(), 0));
+        let before = UsageLedger::new(config(store.clone(), 0));
         before.account("bob").await.record(1234);
         before.flush().await.expect("flush");
         drop(before);
-        let after = Accounting::new(config(store, 0));
+        let after = UsageLedger::new(config(store, 0));
         assert_eq!(after.account("bob").await.used(), 1234);
     }
 
@@ -319,10 +319,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_flush_keeps_the_bytes_for_the_next_one() {
-        let accounting = Accounting::new(config(Arc::new(Broken), 0));
-        let usage = accounting.account("carol").await;
+        let ledger = UsageLedger::new(config(Arc::new(Broken), 0));
+        let usage = ledger.account("carol").await;
         usage.record(50);
-        assert!(accounting.flush().await.is_err());
+        assert!(ledger.flush().await.is_err());
         assert_eq!(usage.used(), 50);
         assert_eq!(usage.lock().pending, 50);
     }
@@ -331,11 +331,11 @@ mod tests {
     async fn accounts_nobody_uses_are_forgotten_once_stored() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store: Arc<dyn UsageStore> = Arc::new(DirUsageStore::new(dir.path()));
-        let accounting = Accounting::new(config(store, 0));
-        accounting.account("dave").await.record(5);
-        accounting.flush().await.expect("flush");
-        accounting.flush().await.expect("flush");
-        assert!(accounting.accounts().is_empty());
-        assert_eq!(accounting.account("dave").await.used(), 5);
+        let ledger = UsageLedger::new(config(store, 0));
+        ledger.account("dave").await.record(5);
+        ledger.flush().await.expect("flush");
+        ledger.flush().await.expect("flush");
+        assert!(ledger.accounts().is_empty());
+        assert_eq!(ledger.account("dave").await.used(), 5);
     }
 }
