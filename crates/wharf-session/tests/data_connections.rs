@@ -13,10 +13,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 use wharf_proto::block::{self, BlockDecoder, BlockEvent};
 use wharf_session::{Login, Options};
+use wharf_vfs::testing::pattern;
 
 use support::{
-    Client, WAIT, content, default_port_friendly, free_port, free_range, read_back, start,
-    start_on, storage_with_files,
+    Client, WAIT, default_port_friendly, free_port, free_range, read_back, start, start_on,
+    storage_with_files,
 };
 
 fn multiplexed(ports: std::ops::RangeInclusive<u16>) -> Options {
@@ -49,7 +50,7 @@ async fn retr(client: &mut Client, name: &str, port: Option<u16>) -> Vec<u8> {
 async fn two_hundred_client_ips_share_one_passive_port() {
     const CLIENTS: usize = 200;
     let files: Vec<(String, Vec<u8>)> = (0..CLIENTS)
-        .map(|i| (format!("/f{i}"), content(i, 32 * 1024)))
+        .map(|i| (format!("/f{i}"), pattern(32 * 1024, i as u64)))
         .collect();
     let vfs = storage_with_files(&files).await;
     let port = free_port();
@@ -81,7 +82,7 @@ async fn two_hundred_client_ips_share_one_passive_port() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_transfers_from_one_ip_through_five_ports() {
     let files: Vec<(String, Vec<u8>)> = (0..20)
-        .map(|i| (format!("/g{i}"), content(i, 256 * 1024)))
+        .map(|i| (format!("/g{i}"), pattern(256 * 1024, i as u64)))
         .collect();
     let vfs = storage_with_files(&files).await;
     let range = free_range(5);
@@ -230,8 +231,8 @@ async fn read_blocks(data: &mut tokio::net::TcpStream, pending: &mut BytesMut) -
 
 #[tokio::test]
 async fn mode_b_carries_many_transfers_over_one_data_connection() {
-    let one = content(1, 200_000);
-    let two = content(2, 70_000);
+    let one = pattern(200_000, 1);
+    let two = pattern(70_000, 2);
     let vfs =
         storage_with_files(&[("/one".into(), one.clone()), ("/two".into(), two.clone())]).await;
     let storage = vfs.clone();
@@ -254,7 +255,7 @@ async fn mode_b_carries_many_transfers_over_one_data_connection() {
     assert_eq!(client.reply().await.code().get(), 226);
 
     // An upload in blocks of sizes the client chooses, with a restart marker.
-    let upload = content(3, 100_000);
+    let upload = pattern(100_000, 3);
     assert_eq!(client.cmd("STOR three").await.code().get(), 150);
     let mut wire = BytesMut::new();
     block::encode_block(block::Descriptor::NONE, &upload[..1], &mut wire);

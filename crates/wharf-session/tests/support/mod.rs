@@ -197,11 +197,6 @@ pub async fn read_back(vfs: &Arc<dyn Vfs>, name: &str) -> Vec<u8> {
     out
 }
 
-/// Distinct, recognisable content for file `i`.
-pub fn content(i: usize, len: usize) -> Vec<u8> {
-    (0..len).map(|j| ((i * 131 + j * 7) % 251) as u8).collect()
-}
-
 /// `n` consecutive ports free right now.
 pub fn free_range(n: u16) -> std::ops::RangeInclusive<u16> {
     for base in (20_000u16..60_000).step_by(101) {
