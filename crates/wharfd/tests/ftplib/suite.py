@@ -16,7 +16,7 @@ whose `/` is ROOT_DIR on local disk (so a test can put fixtures in place and
 check results byte for byte on disk), and whose implicit FTPS listener, if
 the test needs one, is at HOST:IMPLICIT_FTPS_PORT. The server runs with user
 alice:secret, `--failed-login-delay-ms 0` and whatever extra flags the Rust
-wrapper (`tests/e2e_ftplib.rs`, `tests/e2e_ftps_ftplib.rs`) gives that
+wrapper (`tests/e2e/e2e_ftplib.rs`, `tests/e2e/e2e_ftps_ftplib.rs`) gives that
 test. Exit status 0 means the test passed; on failure the script prints the
 assertion and the last lines exchanged with the server.
 

@@ -174,7 +174,7 @@ def default_port_retr_stor_list(ctx):
 
 @test
 def netns_default_port_without_timestamps(ctx):
-    """Run only inside a network namespace with net.ipv4.tcp_timestamps=0 (tests/e2e_netns.rs): each default-port download leaves the pair (L-1, U) in TIME_WAIT, which Linux cannot reuse without timestamps. Every RETR still succeeds byte-exact: the first from L-1, the next from an ephemeral port after the retries, and the ones after that at once, the session remembering the busy pair."""
+    """Run only inside a network namespace with net.ipv4.tcp_timestamps=0 (tests/e2e/e2e_netns.rs): each default-port download leaves the pair (L-1, U) in TIME_WAIT, which Linux cannot reuse without timestamps. Every RETR still succeeds byte-exact: the first from L-1, the next from an ephemeral port after the retries, and the ones after that at once, the session remembering the busy pair."""
     content = random_data(200_000, 7)
     control, listener = _default_port_session(ctx, "t.bin", content)
     ports, seconds = [], []

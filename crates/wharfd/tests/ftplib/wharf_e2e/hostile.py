@@ -3,7 +3,7 @@
 commands without reading replies, PROT changes over a kept MODE B
 connection, passive ports hoarded from one address, SITE CHMOD with special
 bits, and STOU's name. Each server runs with short timeouts (set by
-`tests/hostile_session.rs`), so every test ends within seconds."""
+`tests/e2e/hostile_session.rs`), so every test ends within seconds."""
 
 import os
 import socket

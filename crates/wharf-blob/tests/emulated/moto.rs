@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
-use support::proxy::Proxy;
-use support::{Emulator, path};
+use crate::support;
+use crate::support::proxy::Proxy;
+use crate::support::{Emulator, path};
 use tokio::io::AsyncWriteExt;
 use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View, login_s3};
 use wharf_vfs::testing::{expect_kind, list_entries, list_names, pattern, read_file, write_file};

@@ -9,8 +9,7 @@
 //! suite (`tests/ftplib/suite.py`). Every wait here has a deadline and every
 //! loop a bound, so a hung server fails a test instead of hanging the suite.
 
-// Each test file compiles its own copy of `support` and uses a different
-// subset of these helpers (and so of the re-exports below).
+// Some helpers serve only tests that a platform leaves out.
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod azurite;

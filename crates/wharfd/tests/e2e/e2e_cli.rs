@@ -1,7 +1,7 @@
 //! The `wharfd` command line itself: configuration errors are reported with
 //! the key they are about, and nothing starts.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

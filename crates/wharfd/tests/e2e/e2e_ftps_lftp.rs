@@ -10,7 +10,7 @@
 //! PROT P was accepted and that every data connection went through a TLS
 //! handshake, so a silent fallback to clear text cannot pass.
 
-mod support;
+use crate::support;
 
 use support::{LftpRun, Server, quoted, run_lftp};
 

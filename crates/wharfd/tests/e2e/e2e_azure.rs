@@ -2,7 +2,7 @@
 //! of Azurite, driven by curl. The FTP user is the storage account, the
 //! password its key; containers are the folders of `/`.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

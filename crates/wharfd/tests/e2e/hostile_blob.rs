@@ -6,7 +6,7 @@
 //! The clients are plain FTP over std sockets in threads, in active mode
 //! (PORT), so the per-address passive port cap does not get in the way.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -3,7 +3,7 @@
 //! exchange (`tests/ftplib/counting_client.py`), curl for throttled
 //! downloads, and Azurite as the shared usage store of two servers.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -12,7 +12,7 @@
 //! adds an implicit FTPS listener whose port the suite gets as its fifth
 //! argument.
 
-mod support;
+use crate::support;
 
 use support::{Server, ServerBuilder, run_suite};
 

@@ -18,7 +18,7 @@
 //! leaves TLS 1.3 session tickets unread there, or replies 226 before
 //! reading the client's close_notify, stores truncated files.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -9,7 +9,7 @@
 //! `WHARF_TEST_NO_ROOT=1` asks to skip it; as root a missing `unshare` or
 //! `ip` fails it.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

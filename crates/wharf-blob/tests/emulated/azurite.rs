@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use support::proxy::Proxy;
-use support::{AZURITE_ACCOUNT, AZURITE_KEY, EXTRA_ACCOUNT, EXTRA_KEY, Emulator, path};
+use crate::support;
+use crate::support::proxy::Proxy;
+use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, EXTRA_ACCOUNT, EXTRA_KEY, Emulator, path};
 use tokio::io::AsyncWriteExt;
 use wharf_blob::{BlobConfig, BlobError, BlobFs, FolderMarker, Store, View, login_azure};
 use wharf_vfs::testing::{expect_kind, list_entries, list_names, pattern, read_file, write_file};

@@ -6,18 +6,16 @@
 //!
 //! Only Azurite's container view runs `list_ten_thousand_entries` (about
 //! 30 s); on moto creating 10,000 objects takes about 100 s, and the
-//! listing code is the same in every shape (`tests/azurite.rs` checks that
+//! listing code is the same in every shape (`azurite.rs` checks that
 //! listings stream, with 3000 blobs). The others declare it ignored, with
 //! that reason.
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::sub::Sub;
-use support::{Emulator, Kind, dyn_vfs, path};
+use crate::support::sub::Sub;
+use crate::support::{Emulator, Kind, dyn_vfs, path};
 use wharf_vfs::{Capabilities, Vfs};
 
 /// A container named after `check` (underscores are not allowed in

@@ -7,7 +7,7 @@
 //! The timing of unknown users and the bounded password-check queue are
 //! tested in the engine (`wharf-session/tests/login_defence.rs`).
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@
 //! (`src/passthrough.rs`): a flood of logins opens a bounded number of
 //! connections.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

@@ -12,7 +12,7 @@
 //! EPRT to PORT, which would otherwise hide a broken command; in FTPS, that
 //! TLS protected every data connection (`support::assert_protected`).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -9,7 +9,7 @@
 //!   inside the view or its directory inside the root, stops wharfd at
 //!   start with an error saying why.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
-use support::Emulator;
+use crate::support::Emulator;
 use wharf_blob::{ConditionalObjects, ObjectError, View};
 
 fn counter(content: Option<&[u8]>) -> Result<Vec<u8>, String> {

@@ -6,17 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::support::proxy::Proxy;
+use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, Kind, path};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
-use support::proxy::Proxy;
-use support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, Kind, path};
 use tokio::io::AsyncWriteExt;
 use wharf_blob::memory::MIN_UPLOAD_MEMORY;
 use wharf_blob::{BlobConfig, BlobFs, Store, UploadMemory, View};

@@ -8,7 +8,7 @@
 //! panic message holds the Python traceback, the last lines exchanged with
 //! the server and the server's log.
 
-mod support;
+use crate::support;
 
 use support::{Server, ServerBuilder, run_suite};
 

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::Path;
 
-mod support;
+use crate::support;
 
 use support::{LftpRun, Server, quoted, run_lftp};
 

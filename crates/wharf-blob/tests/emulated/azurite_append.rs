@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::proxy::Proxy;
+use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, path};
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use support::proxy::Proxy;
-use support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, path};
 use tokio::io::AsyncWriteExt;
 use wharf_blob::{BlobConfig, BlobFs, Store, View};
 use wharf_vfs::testing::{pattern, read_file, write_file};

@@ -4,7 +4,7 @@
 //! and runs one `hostile_*` function of `tests/ftplib/wharf_e2e/hostile.py`,
 //! whose docstring says what it pins down.
 
-mod support;
+use crate::support;
 
 use support::{Server, ServerBuilder, run_suite};
 

@@ -1,0 +1,16 @@
+//! wharf-blob's integration tests against Azurite and moto, as one test
+//! binary: compiled and linked once, with one emulator of each kind for
+//! the whole run (`support::Emulator::shared`), and the slow checks (the
+//! 10,000-entry listing) overlapping the rest instead of running alone at
+//! the end of a binary of their own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod azurite;
+mod azurite_append;
+mod azurite_objects;
+mod conformance;
+mod hostile;
+mod moto;

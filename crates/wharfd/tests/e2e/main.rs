@@ -1,0 +1,23 @@
+//! wharfd's end-to-end and hostile suites as one test binary: compiled
+//! and linked once, its tests sharing the run's two threads instead of
+//! waiting for one binary after another. Each module is one suite; the
+//! table in `tests/README.md` says what each covers.
+
+mod support;
+
+mod e2e_azure;
+mod e2e_cli;
+mod e2e_curl;
+mod e2e_ftplib;
+mod e2e_ftps_curl;
+mod e2e_ftps_ftplib;
+mod e2e_ftps_lftp;
+mod e2e_lftp;
+mod e2e_netns;
+mod e2e_quota;
+mod hostile_blob;
+mod hostile_login;
+mod hostile_passthrough;
+mod hostile_privileges;
+mod hostile_session;
+mod hostile_shared_blob;
