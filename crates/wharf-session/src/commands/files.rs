@@ -115,13 +115,13 @@ impl Session {
             return Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()));
         }
         // TYPE A: the size on the wire, which takes reading the file.
-        if meta.size > ASCII_SIZE_LIMIT {
+        if meta.size > ascii_offsets::SCAN_LIMIT {
             return Ok(reply(
                 ReplyCode::FILE_UNAVAILABLE,
                 &format!(
                     "{}: SIZE in TYPE A reads the whole file, done up to {} bytes; use TYPE I for the stored size.",
                     shown(&target),
-                    ASCII_SIZE_LIMIT
+                    ascii_offsets::SCAN_LIMIT
                 ),
             ));
         }
@@ -204,9 +204,6 @@ impl Session {
 /// The bits SITE CHMOD may set: read, write and execute for owner, group
 /// and others.
 const PERMISSION_BITS: u32 = 0o777;
-
-/// The largest file whose TYPE A size SIZE works out by reading it.
-const ASCII_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl Session {
     /// `SITE QUOTA`: used, limit and reset time of each quota on the login.

@@ -289,6 +289,15 @@ impl Session {
 /// file. A file that cannot be read keeps the offset: creating the upload
 /// then fails as a binary restart would.
 async fn stored_offset(vfs: &dyn Vfs, target: &VPath, offset: u64) -> Result<u64, Reply> {
+    if offset > ascii_offsets::SCAN_LIMIT {
+        return Err(Reply::new(
+            ReplyCode::FILE_UNAVAILABLE,
+            &format!(
+                "A TYPE A restart is worked out by reading the file, done up to {} octets; resume in TYPE I.",
+                ascii_offsets::SCAN_LIMIT
+            ),
+        ));
+    }
     let Ok(reader) = vfs.open_read(target, 0).await else {
         return Ok(offset);
     };

@@ -150,6 +150,12 @@ async fn rest_in_type_a_counts_the_octets_on_the_wire() {
         "RETR down" => [150, 226] >> "b\r\n",
         "REST 3" => 350,
         "STOR up" << "b\r\n" => [150, 226],
+        // Mapping the offset reads the file before any reply: bounded.
+        "REST 16777217" => 350,
+        "STOR up" << "x" => 550,
+        "TYPE I" => 200,
+        "REST 3" => 350,
+        "STOR up" << "B\n" => [150, 226],
     );
-    assert_eq!(harness.file("up").await, b"a\nb\n");
+    assert_eq!(harness.file("up").await, b"a\nbB\n");
 }
