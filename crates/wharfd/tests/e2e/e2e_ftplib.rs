@@ -10,32 +10,11 @@
 
 use crate::support;
 
-use support::{Server, ServerBuilder, run_suite};
+use support::{Server, ServerBuilder, suite_tests};
 
-/// Declares one `#[test] fn ftplib_<name>` per suite function: it starts a
-/// server from the given builder and runs `suite.py <name>`. Also collects
-/// the names into `DECLARED`, which a test compares with the suite's list.
-macro_rules! ftplib_tests {
-    ($( $(#[doc = $doc:literal])* $name:ident : $builder:expr ; )*) => {
-        $(
-            $(#[doc = $doc])*
-            #[test]
-            fn $name() {
-                let builder: ServerBuilder = $builder;
-                let server = builder.start();
-                let function = stringify!($name)
-                    .strip_prefix("ftplib_")
-                    .expect("test names start with ftplib_");
-                run_suite(function, &server);
-            }
-        )*
+suite_tests! {
+    strip "ftplib_";
 
-        /// Every test declared above, as `ftplib_<suite function>`.
-        const DECLARED: &[&str] = &[$(stringify!($name)),*];
-    };
-}
-
-ftplib_tests! {
     // Login
 
     /// `--max-login-failures 2` closes the session after two failures.

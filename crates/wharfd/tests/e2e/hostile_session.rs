@@ -6,7 +6,7 @@
 
 use crate::support;
 
-use support::{Server, ServerBuilder, run_suite};
+use support::{Server, ServerBuilder, suite_tests};
 
 /// Timeouts short enough for a test: 2 s for the login, a control write, a
 /// data stall, and the rate floor's window (1 KiB/s).
@@ -25,23 +25,9 @@ fn short_waits() -> ServerBuilder {
     Server::builder().config(SHORT_WAITS)
 }
 
-/// Declares one `#[test]` per suite function, as `e2e_ftplib.rs` does.
-macro_rules! hostile_tests {
-    ($( $name:ident : $builder:expr ; )*) => {
-        $(
-            #[test]
-            fn $name() {
-                let builder: ServerBuilder = $builder;
-                let server = builder.start();
-                run_suite(stringify!($name), &server);
-            }
-        )*
+suite_tests! {
+    strip "";
 
-        const DECLARED: &[&str] = &[$(stringify!($name)),*];
-    };
-}
-
-hostile_tests! {
     hostile_listing_reader_that_never_reads: short_waits();
     hostile_upload_trickle_hits_the_rate_floor: short_waits();
     hostile_pipelining_before_login_ends_at_the_login_deadline: short_waits();

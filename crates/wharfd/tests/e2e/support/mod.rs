@@ -28,6 +28,6 @@ pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
-pub(crate) use suite::{run_suite, suite_functions, suite_path};
+pub(crate) use suite::{run_suite, suite_functions, suite_path, suite_tests};
 pub(crate) use tree::{assert_same_tree, sample_tree, write_sample_tree};
 pub(crate) use wharf_vfs::testing::pattern;

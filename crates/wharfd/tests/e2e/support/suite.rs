@@ -62,3 +62,29 @@ pub(crate) fn suite_functions() -> Vec<String> {
     names.sort();
     names
 }
+
+/// Declares one `#[test]` per suite function: it starts a server from the
+/// given builder and runs `suite.py` with the test's name less `strip`
+/// (`"ftplib_"`, or `""` where the names are the functions'). Also collects
+/// the names into `DECLARED`, which each suite's own test compares with
+/// `suite.py --list`.
+macro_rules! suite_tests {
+    (strip $strip:literal; $( $(#[doc = $doc:literal])* $name:ident : $builder:expr ; )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[test]
+            fn $name() {
+                let builder: $crate::support::ServerBuilder = $builder;
+                let server = builder.start();
+                let function = stringify!($name)
+                    .strip_prefix($strip)
+                    .expect("test names start with the stripped prefix");
+                $crate::support::run_suite(function, &server);
+            }
+        )*
+
+        /// Every test declared above.
+        const DECLARED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+pub(crate) use suite_tests;
