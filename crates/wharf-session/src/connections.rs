@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::link::Link;
+use crate::link::{self, Link};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
@@ -52,7 +52,7 @@ impl Connections {
         let Ok(local) = stream.local_addr() else {
             return;
         };
-        self.serve_link(Link::Tcp(stream), peer, local, implicit);
+        self.serve_link(link::tcp(stream), peer, local, implicit);
     }
 
     /// [`Connections::serve`] for any link: `local` is the address the

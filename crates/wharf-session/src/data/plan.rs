@@ -12,7 +12,7 @@ use tracing::warn;
 
 use super::active;
 use super::ports::{DataPorts, PassiveOffer};
-use crate::link::Link;
+use crate::link::{self, Link};
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
 /// Set up by PASV/EPSV (an offer) or PORT/EPRT (an address); used, and
@@ -59,7 +59,7 @@ pub(crate) trait DataIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {
 
 impl DataIo for Link {
     fn plain_tcp(&self) -> Option<&TcpStream> {
-        self.tcp()
+        link::socket(self)
     }
 }
 

@@ -15,7 +15,7 @@ use super::passive::PassivePorts;
 use super::passive_claims::PassiveClaim;
 use super::ports::{DataPorts, PassiveOffer, PassiveRefusal};
 use super::socket::tune_data;
-use crate::link::Link;
+use crate::link::{self, Link};
 use crate::options::Keepalive;
 
 /// The server's data ports.
@@ -61,7 +61,7 @@ impl DataPorts for SocketPorts {
     async fn connect_active(&self, target: SocketAddr, local: IpAddr) -> io::Result<Link> {
         let tcp = active::connect(target, local, self.connect_timeout).await?;
         tune_data(&tcp, self.keepalive);
-        Ok(Link::Tcp(tcp))
+        Ok(link::tcp(tcp))
     }
 
     async fn connect_default(
@@ -72,7 +72,7 @@ impl DataPorts for SocketPorts {
     ) -> io::Result<Link> {
         let tcp = active::connect_from(source, target, lately).await?;
         tune_data(&tcp, self.keepalive);
-        Ok(Link::Tcp(tcp))
+        Ok(link::tcp(tcp))
     }
 }
 
@@ -95,7 +95,7 @@ impl PassiveOffer for ListenerOffer {
     async fn next(&mut self) -> io::Result<(Link, SocketAddr)> {
         let (tcp, from) = self.listener.accept().await?;
         tune_data(&tcp, self.keepalive);
-        Ok((Link::Tcp(tcp), from))
+        Ok((link::tcp(tcp), from))
     }
 }
 
@@ -116,6 +116,6 @@ impl PassiveOffer for TicketOffer {
     async fn next(&mut self) -> io::Result<(Link, SocketAddr)> {
         let (tcp, from) = self.ticket.connection().await?;
         tune_data(&tcp, self.keepalive);
-        Ok((Link::Tcp(tcp), from))
+        Ok((link::tcp(tcp), from))
     }
 }

@@ -21,7 +21,7 @@ use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::server::TlsStream;
 
-use crate::link::Link;
+use crate::link::{self, Link};
 
 /// A control connection, plain or encrypted.
 pub(crate) enum ControlStream {
@@ -55,7 +55,7 @@ impl AsyncRead for ControlStream {
                 ready!(Pin::new(&mut *link).poll_read(cx, buf))?;
                 let ends_line = buf.filled()[before..].last().is_none_or(|&b| b == b'\n');
                 // Only a socket has an urgent mark to read past.
-                if let Some(tcp) = link.tcp()
+                if let Some(tcp) = link::socket(link)
                     && !ends_line
                     && buf.remaining() > 0
                 {
@@ -116,7 +116,7 @@ mod tests {
         let client = std::net::TcpStream::connect(addr).unwrap();
         let (server, _) = listener.accept().await.unwrap();
         SockRef::from(&server).set_out_of_band_inline(true).unwrap();
-        let mut stream = ControlStream::plain(Link::Tcp(server));
+        let mut stream = ControlStream::plain(link::tcp(server));
         // As ftplib's abort() does: the whole line with MSG_OOB, which makes
         // its last byte urgent.
         SockRef::from(&client)

@@ -30,7 +30,7 @@ use super::{RunningTransfer, ServerContext, Session};
 use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
-use crate::link::Link;
+use crate::link::{self, Link};
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 pub(super) type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
@@ -93,7 +93,7 @@ async fn drive(
     implicit: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if let Some(tcp) = link.tcp() {
+    if let Some(tcp) = link::socket(&link) {
         tune_control(tcp, ctx.options.keepalive);
     }
     let started = StdInstant::now();

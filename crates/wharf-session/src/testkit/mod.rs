@@ -178,12 +178,9 @@ impl Harness {
         let port = self.next_port.fetch_add(1, Ordering::Relaxed);
         let peer = SocketAddr::new(ip, port);
         let (ours, theirs) = tokio::io::duplex(64 * 1024);
-        self.server.connections().serve_link(
-            crate::link::Link::Pipe(theirs),
-            peer,
-            SERVER,
-            implicit,
-        );
+        self.server
+            .connections()
+            .serve_link(crate::link::pipe(theirs), peer, SERVER, implicit);
         Client::new(ours, peer, self.ports.clone(), self.client_tls.clone())
     }
 

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::data::active::PairMemory;
 use crate::data::ports::{DataPorts, PassiveOffer, PassiveRefusal};
-use crate::link::Link;
+use crate::link::{self, Link};
 
 /// How much one direction of a pipe buffers.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -53,7 +53,7 @@ impl PipePorts {
         let sender = passive.get(&port).ok_or(io::ErrorKind::ConnectionRefused)?;
         let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
         sender
-            .send((Link::Pipe(theirs), from))
+            .send((link::pipe(theirs), from))
             .map_err(|_| io::Error::from(io::ErrorKind::ConnectionRefused))?;
         Ok(ours)
     }
@@ -75,7 +75,7 @@ impl PipePorts {
         sender
             .send(theirs)
             .map_err(|_| io::Error::from(io::ErrorKind::ConnectionRefused))?;
-        Ok(Link::Pipe(ours))
+        Ok(link::pipe(ours))
     }
 }
 
