@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -370,13 +371,25 @@ async fn listings_stream_page_by_page() {
     let first = next_entry(&mut stream).await.unwrap().unwrap();
     assert_eq!(first.name, b"f00000");
     let first_cost = proxy.bytes() - before;
-    let mut seen = 1;
+    let mut seen = BTreeSet::from([first.name]);
     while let Some(entry) = next_entry(&mut stream).await {
-        entry.unwrap();
-        seen += 1;
+        let name = entry.unwrap().name;
+        assert!(
+            !seen.contains(&name),
+            "{} listed twice",
+            String::from_utf8_lossy(&name)
+        );
+        seen.insert(name);
     }
     let total_cost = proxy.bytes() - before;
-    assert_eq!(seen, count);
+    let expected: BTreeSet<Vec<u8>> = (0..count)
+        .map(|i| format!("f{i:05}").into_bytes())
+        .collect();
+    assert!(
+        seen == expected,
+        "listed {} names, expected the {count} created",
+        seen.len()
+    );
     assert!(
         first_cost * 10 < total_cost,
         "the first entry cost {first_cost} of {total_cost} bytes: the listing was not streamed"
