@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 use wharf_proto::{Reply, ReplyCode};
 
+use crate::observe::{ConnectionRefusal, ServerStats};
 use crate::session::{ServerContext, run_session};
 
 /// Serves connections accepted outside the server's listeners, under its
@@ -41,6 +42,20 @@ impl std::fmt::Debug for Connections {
 }
 
 impl Connections {
+    /// How busy the server is now: sessions, passive ports waiting for
+    /// their data connection, bans.
+    pub fn stats(&self) -> ServerStats {
+        let (sessions, sessions_not_logged_in) = self.ctx.defence.limits.counts();
+        let (passive_listeners, multiplexed_reservations) = self.ctx.ports.waiting();
+        ServerStats {
+            sessions,
+            sessions_not_logged_in,
+            passive_listeners,
+            multiplexed_reservations,
+            bans_active: self.ctx.defence.guard.bans_active(),
+        }
+    }
+
     /// Serves `stream` as a control connection from `peer` (the client's
     /// address: the socket's peer, or the one a PROXY header named).
     /// `implicit` starts with a TLS handshake (implicit FTPS; needs the
@@ -70,12 +85,15 @@ impl Connections {
         let ctx = &self.ctx;
         let slot = match ctx.defence.limits.admit(peer, local) {
             Ok(slot) => slot,
-            Err(why) if !implicit => {
-                self.sessions.spawn(refuse(stream, why.to_owned()));
+            Err(why) => {
+                ctx.observers
+                    .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Limit));
+                // An implicit-TLS client cannot read a clear 421: just close.
+                if !implicit {
+                    self.sessions.spawn(refuse(stream, why.to_owned()));
+                }
                 return;
             }
-            // An implicit-TLS client cannot read a clear 421: just close.
-            Err(_) => return,
         };
         let ctx = ctx.clone();
         let stopped = self.stopped.clone();
@@ -86,6 +104,8 @@ impl Connections {
             if let Some(ban) = ctx.defence.guard.is_banned(group).await {
                 // Debug only: a banned client may knock thousands of times.
                 debug!(%peer, %group, "connection from a banned address refused");
+                ctx.observers
+                    .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Banned));
                 if !implicit {
                     refuse(stream, ban.reply_text()).await;
                 }

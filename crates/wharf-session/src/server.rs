@@ -6,6 +6,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -21,6 +22,7 @@ use crate::data::ports::DataPorts;
 use crate::data::socket_ports::SocketPorts;
 use crate::defence::limits::Limits;
 use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
+use crate::observe::{Observer, Observers};
 use crate::options::{Options, PublicAddress};
 use crate::session::ServerContext;
 use crate::tls::TlsConfig;
@@ -42,6 +44,7 @@ pub struct ServerBuilder {
     login_guard: Option<Arc<dyn LoginGuard>>,
     /// Data connections through something other than sockets (tests).
     ports: Option<Arc<dyn DataPorts>>,
+    observers: Observers,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("implicit_addresses", &self.implicit_addresses)
             .field("bound", &self.bound.len())
             .field("tls", &self.tls.is_some())
+            .field("observers", &self.observers)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +87,14 @@ impl ServerBuilder {
     #[cfg(test)]
     pub(crate) fn data_ports(mut self, ports: Arc<dyn DataPorts>) -> Self {
         self.ports = Some(ports);
+        self
+    }
+
+    /// Adds an observer: it hears of every session, login, command,
+    /// transfer and TLS handshake (see [`crate::observe`]). Observers are
+    /// called in the order they were added.
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observers.push(observer);
         self
     }
 
@@ -215,6 +227,8 @@ impl ServerBuilder {
                 std::thread::available_parallelism().map_or(1, usize::from),
             ),
             options,
+            observers: self.observers,
+            last_session: AtomicU64::new(0),
         };
         let (stop, stopped) = watch::channel(false);
         Ok(Server {
@@ -266,6 +280,7 @@ impl Server {
             usage_ledger: None,
             login_guard: None,
             ports: None,
+            observers: Observers::default(),
         }
     }
 

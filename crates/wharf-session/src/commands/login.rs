@@ -8,6 +8,7 @@ use wharf_proto::{Reply, ReplyCode};
 use super::reply;
 use crate::auth::{AuthContext, AuthError};
 use crate::data::plan::DataPlan;
+use crate::observe::LoginResult;
 use crate::session::state::LoginState;
 use crate::session::{Outcome, Session};
 
@@ -72,6 +73,7 @@ impl Session {
                 self.state.tls_exempt = self.tls_exempt(&login.user) || self.tls_exempt(&user);
                 self.state.login = LoginState::LoggedIn(login);
                 self.state.cwd = wharf_vfs::VPath::root();
+                self.observe(|o, s| o.login(s, &user, LoginResult::Accepted));
                 let mode = if writable { "" } else { " (read-only)" };
                 reply(
                     ReplyCode::LOGGED_IN,
@@ -82,6 +84,7 @@ impl Session {
                 // Not the client's fault, and not a guess: no count, no delay.
                 self.state.login = LoginState::Anonymous;
                 warn!(user, "login refused: too many password checks waiting");
+                self.observe(|o, s| o.login(s, &user, LoginResult::Unavailable));
                 Outcome::Close(Reply::new(
                     ReplyCode::SERVICE_NOT_AVAILABLE,
                     "Too many logins at once, try again later.",
@@ -91,6 +94,11 @@ impl Session {
                 self.state.failures += 1;
                 self.state.login = LoginState::Anonymous;
                 warn!(user, %error, failures = self.state.failures, "login failed");
+                let result = match error {
+                    AuthError::InvalidCredentials => LoginResult::Rejected,
+                    _ => LoginResult::Unavailable,
+                };
+                self.observe(|o, s| o.login(s, &user, result));
                 // Only wrong names and passwords count towards a ban, never
                 // a failing back-end.
                 let ban = match error {

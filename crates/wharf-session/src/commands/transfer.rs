@@ -50,8 +50,10 @@ impl Session {
     ) -> Result<(Vec<Arc<dyn QuotaHook>>, RateLimits), Reply> {
         let quotas = self.quota_hooks()?;
         for hook in &quotas {
-            hook.check(direction)
-                .map_err(|e| Reply::new(quota_code(direction), &sentence(&e.message)))?;
+            hook.check(direction).map_err(|e| {
+                self.observe(|o, s| o.quota_refused(s, direction));
+                Reply::new(quota_code(direction), &sentence(&e.message))
+            })?;
         }
         let session = match direction {
             Direction::Download => self.throttles.0.clone(),

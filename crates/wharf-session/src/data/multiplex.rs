@@ -129,6 +129,11 @@ impl Multiplexer {
         Ok(this)
     }
 
+    /// Reservations waiting for their data connection.
+    pub(crate) fn pending(&self) -> usize {
+        self.lock().len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Pending>> {
         self.reservations.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -38,6 +38,11 @@ impl PassivePorts {
         }
     }
 
+    /// Listeners bound now and waiting for their data connection.
+    pub(crate) fn held(&self) -> usize {
+        self.claims.held()
+    }
+
     /// A listener on `ip` for `client`, counted against the client's cap
     /// for as long as the claim lives; at the cap, waits up to `wait` for
     /// one of the client's listeners to be released.

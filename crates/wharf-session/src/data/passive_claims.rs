@@ -93,6 +93,16 @@ impl PassiveClaims {
         })
     }
 
+    /// Listeners held now, by every client.
+    pub(crate) fn held(&self) -> usize {
+        let held = self
+            .held
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        held.values().sum()
+    }
+
     /// The cap, for the refusal's text.
     pub(crate) fn per_address(&self) -> usize {
         self.per_address

@@ -13,6 +13,7 @@ use tracing::warn;
 use super::active;
 use super::ports::{DataPorts, PassiveOffer};
 use crate::link::{self, Link};
+use crate::observe::{HandshakeResult, SessionEcho};
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
 /// Set up by PASV/EPSV (an offer) or PORT/EPRT (an address); used, and
@@ -72,6 +73,8 @@ pub(crate) struct DataTls {
     /// The control session's token its data connections must resume.
     pub(crate) token: SessionToken,
     pub(crate) require_reuse: bool,
+    /// Hears how each handshake ended.
+    pub(crate) echo: SessionEcho,
 }
 
 /// What opening a data connection needs to know of the session.
@@ -151,11 +154,16 @@ async fn secure(link: Link, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTls
     match &cx.tls {
         None => Ok(Box::new(link)),
         Some(tls) => {
-            let stream = tls
+            let accepted = tls
                 .config
                 .accept_data(link, tls.token, tls.require_reuse)
-                .await?;
-            Ok(Box::new(stream))
+                .await;
+            tls.echo.data_handshake(match &accepted {
+                Ok(_) => HandshakeResult::Completed,
+                Err(DataTlsError::NotResumed) => HandshakeResult::ResumptionRefused,
+                Err(_) => HandshakeResult::Failed,
+            });
+            Ok(Box::new(accepted?))
         }
     }
 }
@@ -199,7 +207,12 @@ async fn accept_from(
                         return Err(io::Error::other(error));
                     }
                     Ok(Err(error)) => warn!(%from, %error, "refused a passive data connection"),
-                    Err(_) => warn!(%from, "refused a passive data connection: TLS handshake timed out"),
+                    Err(_) => {
+                        warn!(%from, "refused a passive data connection: TLS handshake timed out");
+                        if let Some(tls) = &cx.tls {
+                            tls.echo.data_handshake(HandshakeResult::TimedOut);
+                        }
+                    }
                 }
             }
         }

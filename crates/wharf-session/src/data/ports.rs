@@ -41,6 +41,11 @@ pub(crate) trait DataPorts: Send + Sync + fmt::Debug {
         target: SocketAddr,
         lately: &PairMemory,
     ) -> io::Result<Link>;
+
+    /// Passive listeners and multiplexed reservations waiting now.
+    fn waiting(&self) -> (usize, usize) {
+        (0, 0)
+    }
 }
 
 /// A passive port offered to one client, until it is dropped.

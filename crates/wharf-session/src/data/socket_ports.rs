@@ -74,6 +74,11 @@ impl DataPorts for SocketPorts {
         tune_data(&tcp, self.keepalive);
         Ok(link::tcp(tcp))
     }
+
+    fn waiting(&self) -> (usize, usize) {
+        let reservations = self.multiplexer.as_ref().map_or(0, |m| m.pending());
+        (self.passive.held(), reservations)
+    }
 }
 
 /// A listener of the session's own.

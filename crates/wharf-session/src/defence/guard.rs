@@ -99,4 +99,10 @@ pub trait LoginGuard: Send + Sync {
     async fn record_success(&self, group: IpNetwork) {
         let _ = group;
     }
+
+    /// How many address groups are banned now, if the guard can tell
+    /// without waiting; `None` by default.
+    fn bans_active(&self) -> Option<usize> {
+        None
+    }
 }

@@ -115,6 +115,12 @@ impl Limits {
         })
     }
 
+    /// Sessions admitted now, and how many of them are not logged in.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let counts = self.lock();
+        (counts.total, counts.unauthenticated)
+    }
+
     /// The connection from `peer` to `local` has logged in: it leaves the
     /// not-logged-in counts (once; later logins change nothing).
     pub(crate) fn logged_in(&self, peer: SocketAddr, local: SocketAddr) {

@@ -172,6 +172,17 @@ impl LoginGuard for MemoryLoginGuard {
     async fn record_failure(&self, group: IpNetwork) -> Option<Ban> {
         self.failure_at(group, Instant::now())
     }
+
+    fn bans_active(&self) -> Option<usize> {
+        let now = Instant::now();
+        let records = self.lock();
+        Some(
+            records
+                .values()
+                .filter(|r| r.banned_until.is_some_and(|until| until > now))
+                .count(),
+        )
+    }
 }
 
 #[cfg(test)]

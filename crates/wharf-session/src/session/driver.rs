@@ -31,6 +31,7 @@ use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
 use crate::link::{self, Link};
+use crate::observe::{HandshakeResult, TlsChannel, TransferStatus};
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 pub(super) type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
@@ -80,19 +81,24 @@ pub(crate) async fn run_session(
     shutdown: watch::Receiver<bool>,
 ) {
     let span = info_span!("session", %peer);
-    drive(ctx, link, peer, local, implicit, shutdown)
-        .instrument(span)
-        .await;
+    let mut session = Session::new(ctx, peer, local, implicit);
+    async {
+        session.observe(|o, s| o.session_opened(s));
+        drive(&mut session, link, shutdown).await;
+        if let Some(mut running) = session.transfer.take() {
+            running.task.abort();
+            let _ = (&mut running.task).await;
+            session.report_transfer(&running, TransferStatus::Aborted, None, None);
+        }
+        session.observe(|o, s| o.session_closed(s));
+    }
+    .instrument(span)
+    .await;
 }
 
-async fn drive(
-    ctx: Arc<ServerContext>,
-    link: Link,
-    peer: SocketAddr,
-    local: SocketAddr,
-    implicit: bool,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<bool>) {
+    let ctx = session.ctx.clone();
+    let (local, implicit) = (session.local, session.implicit);
     if let Some(tcp) = link::socket(&link) {
         tune_control(tcp, ctx.options.keepalive);
     }
@@ -101,7 +107,6 @@ async fn drive(
     // TLS handshake, every reply write and every command before login end
     // at it (a REIN starts a new one).
     let mut login_deadline = Instant::now() + ctx.options.login_timeout;
-    let mut session = Session::new(ctx.clone(), peer, local);
     let stream = if implicit {
         let Some(tls) = &ctx.tls else { return };
         // Boxed, like every large step below: the session's future stays
@@ -115,21 +120,24 @@ async fn drive(
         {
             Ok(Ok(stream)) => {
                 session.state.security = Security::implicit();
+                session.observe_handshake(TlsChannel::Control, HandshakeResult::Completed);
                 ControlStream::Tls(Box::new(stream))
             }
             Ok(Err(error)) => {
                 debug!(%error, "implicit TLS handshake failed");
+                session.observe_handshake(TlsChannel::Control, HandshakeResult::Failed);
                 return;
             }
             Err(_) => {
                 debug!("implicit TLS handshake timed out");
+                session.observe_handshake(TlsChannel::Control, HandshakeResult::TimedOut);
                 return;
             }
         }
     } else {
         ControlStream::plain(link)
     };
-    let (mut commands, mut out) = framed(stream, &session);
+    let (mut commands, mut out) = framed(stream, session);
     out.set_hard_deadline(Some(login_deadline));
     let idle = ctx.options.idle_timeout;
     info!(local = %local, implicit_tls = implicit, "session start");
@@ -216,7 +224,7 @@ async fn drive(
             Flow::Continue => {}
             Flow::Close => break,
             Flow::StartTls => {
-                match bounded(hard_deadline, upgrade(commands, out, &session)).await {
+                match bounded(hard_deadline, upgrade(commands, out, session)).await {
                     Some((c, o)) => {
                         (commands, out) = (c, o);
                         session.state.secured();
@@ -230,7 +238,7 @@ async fn drive(
                     }
                 }
             }
-            Flow::EndTls => match Box::pin(downgrade(commands, out, &session)).await {
+            Flow::EndTls => match Box::pin(downgrade(commands, out, session)).await {
                 Some((c, o)) => {
                     (commands, out) = (c, o);
                     session.state.security = session.state.security.control_cleared();
@@ -239,10 +247,6 @@ async fn drive(
                 None => return,
             },
         }
-    }
-    if let Some(running) = session.transfer.take() {
-        running.task.abort();
-        let _ = running.task.await;
     }
     out.shutdown().await;
     session.charge_control();
@@ -271,17 +275,23 @@ async fn upgrade(
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
-    match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(link, session.token)).await {
-        Ok(Ok(stream)) => Some(framed(ControlStream::Tls(Box::new(stream)), session)),
-        Ok(Err(error)) => {
-            warn!(%error, "TLS handshake after AUTH TLS failed");
-            None
-        }
-        Err(_) => {
-            warn!("TLS handshake after AUTH TLS timed out");
-            None
-        }
-    }
+    let (result, framed) =
+        match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(link, session.token)).await {
+            Ok(Ok(stream)) => (
+                HandshakeResult::Completed,
+                Some(framed(ControlStream::Tls(Box::new(stream)), session)),
+            ),
+            Ok(Err(error)) => {
+                warn!(%error, "TLS handshake after AUTH TLS failed");
+                (HandshakeResult::Failed, None)
+            }
+            Err(_) => {
+                warn!("TLS handshake after AUTH TLS timed out");
+                (HandshakeResult::TimedOut, None)
+            }
+        };
+    session.observe_handshake(TlsChannel::Control, result);
+    framed
 }
 
 /// CCC: the 200 is out (encrypted); exchange close_notify and go on in

@@ -4,6 +4,7 @@ mod control_reader;
 mod control_stream;
 mod counted;
 mod driver;
+mod observing;
 pub(crate) mod params;
 pub(crate) mod reply_map;
 mod reply_writer;
@@ -32,6 +33,7 @@ use crate::data::plan::{DataPlan, DataTls, OpenContext};
 use crate::data::ports::DataPorts;
 use crate::data::transfer::TransferJob;
 use crate::data::watchdog::RateFloor;
+use crate::observe::{Observers, SessionInfo, TransferKind};
 use crate::options::Options;
 use crate::quota::QuotaHook;
 use crate::throttle::Throttle;
@@ -64,6 +66,10 @@ pub(crate) struct ServerContext {
     pub(crate) downloads: Downloads,
     /// Session limits, failed-login counts and bans.
     pub(crate) defence: crate::defence::Defence,
+    /// Who hears of sessions, logins, commands and transfers.
+    pub(crate) observers: Observers,
+    /// The last session's id.
+    pub(crate) last_session: AtomicU64,
 }
 
 impl ServerContext {
@@ -101,6 +107,9 @@ pub(crate) struct RunningTransfer {
     pub(crate) progress: Arc<AtomicU64>,
     pub(crate) path: VPath,
     pub(crate) verb: &'static str,
+    pub(crate) kind: TransferKind,
+    /// TYPE A.
+    pub(crate) ascii: bool,
     pub(crate) started: Instant,
 }
 
@@ -123,11 +132,22 @@ pub(crate) struct Session {
     pub(crate) control_bytes: Arc<AtomicU64>,
     /// Whether the default data port's pair stayed busy last time.
     pub(crate) default_pair: PairMemory,
+    /// Unique within the server's run (for observers).
+    pub(crate) id: u64,
+    /// Began with a TLS handshake (implicit FTPS).
+    pub(crate) implicit: bool,
 }
 
 impl Session {
-    pub(crate) fn new(ctx: Arc<ServerContext>, peer: SocketAddr, local: SocketAddr) -> Self {
+    pub(crate) fn new(
+        ctx: Arc<ServerContext>,
+        peer: SocketAddr,
+        local: SocketAddr,
+        implicit: bool,
+    ) -> Self {
         Self {
+            id: ctx.last_session.fetch_add(1, Ordering::Relaxed) + 1,
+            implicit,
             state: SessionState::default(),
             peer,
             local,
@@ -146,6 +166,27 @@ impl Session {
         }
     }
 
+    /// This session as observers see it now.
+    pub(crate) fn info(&self) -> SessionInfo<'_> {
+        let user = match &self.state.login {
+            state::LoginState::LoggedIn(login) => Some(login.user.as_str()),
+            _ => None,
+        };
+        SessionInfo {
+            id: self.id,
+            peer: self.peer,
+            local: self.local,
+            implicit_tls: self.implicit,
+            tls: self.state.security.control_tls(),
+            user,
+            anonymous: user.is_some_and(|user| {
+                self.ctx
+                    .authenticator_for(self.state.host.as_deref())
+                    .is_anonymous(user)
+            }),
+        }
+    }
+
     pub(crate) fn open_context(&self) -> OpenContext {
         let o = &self.ctx.options;
         OpenContext {
@@ -159,6 +200,7 @@ impl Session {
                     config: config.clone(),
                     token: self.token,
                     require_reuse: o.tls_reuse_required,
+                    echo: self.echo(),
                 }),
                 _ => None,
             },

@@ -15,9 +15,10 @@ use super::driver::{Flow, Replies, ok, transfer_done};
 use super::reply_map::final_reply;
 use super::state::LoginState;
 use super::{Outcome, RunningTransfer, Session};
-use crate::data::outcome::Finished;
+use crate::data::outcome::{Finished, TransferError};
 use crate::data::plan::DataPlan;
 use crate::data::transfer;
+use crate::observe::{TransferKind, TransferStatus};
 
 impl Session {
     /// Handles one command, writing its replies.
@@ -37,7 +38,18 @@ impl Session {
                 }
             }
         }
-        match self.handle(command).await {
+        let verb = command.verb();
+        let argument = self.observed_argument(&command);
+        let outcome = self.handle(command).await;
+        let reply = match &outcome {
+            Outcome::Reply(reply)
+            | Outcome::Close(reply)
+            | Outcome::Transfer(reply, _)
+            | Outcome::StartTls(reply)
+            | Outcome::EndTls(reply) => reply.code(),
+        };
+        self.observe_command(verb, argument.as_deref(), reply);
+        match outcome {
             Outcome::Reply(reply) => ok(out.send(&reply).await),
             Outcome::Close(reply) => {
                 let _ = out.send(&reply).await;
@@ -50,7 +62,7 @@ impl Session {
                 // The command and its 150 count before the data does, so a
                 // quota cut falls where the client can tell it.
                 self.charge_control();
-                self.start_transfer(*job);
+                self.start_transfer(*job, verb);
                 Flow::Continue
             }
             Outcome::StartTls(reply) => match out.send(&reply).await {
@@ -64,16 +76,18 @@ impl Session {
         }
     }
 
-    pub(super) fn start_transfer(&mut self, job: transfer::TransferJob) {
+    /// Starts `job`, which `verb` asked for.
+    pub(super) fn start_transfer(&mut self, job: transfer::TransferJob, verb: &'static str) {
         let progress = Arc::new(AtomicU64::new(0));
         let path = job.path.clone();
-        let verb = match &job.work {
-            transfer::Work::Send { .. } => "RETR",
+        let kind = match &job.work {
+            transfer::Work::Send { .. } => TransferKind::Download,
             #[cfg(target_os = "linux")]
-            transfer::Work::SendFile { .. } => "RETR",
-            transfer::Work::Receive { .. } => "STOR",
-            transfer::Work::List(_) => "LIST",
+            transfer::Work::SendFile { .. } => TransferKind::Download,
+            transfer::Work::Receive { .. } => TransferKind::Upload,
+            transfer::Work::List(_) => TransferKind::Listing,
         };
+        let ascii = self.state.params.ascii();
         let task = tokio::spawn(transfer::run(
             job,
             self.open_context(),
@@ -85,6 +99,8 @@ impl Session {
             progress,
             path,
             verb,
+            kind,
+            ascii,
             started: StdInstant::now(),
         });
     }
@@ -107,10 +123,20 @@ impl Session {
         let elapsed_ms = u64::try_from(running.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(bytes) => {
-                info!(user, verb = running.verb, path = %running.path, bytes, elapsed_ms, "transfer complete")
+                info!(user, verb = running.verb, path = %running.path, bytes, elapsed_ms, "transfer complete");
+                self.report_transfer(
+                    &running,
+                    TransferStatus::Complete,
+                    Some(*bytes),
+                    Some(reply.code()),
+                );
             }
             Err(error) => {
-                warn!(user, verb = running.verb, path = %running.path, ?error, elapsed_ms, "transfer failed")
+                warn!(user, verb = running.verb, path = %running.path, ?error, elapsed_ms, "transfer failed");
+                if let TransferError::Quota(_, direction) = error {
+                    self.observe(|o, s| o.quota_refused(s, *direction));
+                }
+                self.report_transfer(&running, TransferStatus::Failed, None, Some(reply.code()));
             }
         }
         reply
@@ -119,11 +145,17 @@ impl Session {
     /// ABOR while a transfer runs: `426` for the transfer, then `226` for
     /// the ABOR (RFC 959 4.1.3).
     pub(super) async fn abort_transfer(&mut self, out: &mut Replies) -> Flow {
-        if let Some(running) = self.transfer.take() {
+        if let Some(mut running) = self.transfer.take() {
             running.task.abort();
             // Awaiting the task drops its upload, which discards it.
-            let _ = running.task.await;
+            let _ = (&mut running.task).await;
             info!(verb = running.verb, path = %running.path, "transfer aborted by client");
+            self.report_transfer(
+                &running,
+                TransferStatus::Aborted,
+                None,
+                Some(ReplyCode::CONNECTION_CLOSED),
+            );
         }
         self.data = DataPlan::None;
         let aborted = Reply::new(

@@ -53,6 +53,7 @@ pub(crate) struct Setup {
     dirs: Vec<String>,
     tls: bool,
     quota: Option<Arc<ByteQuota>>,
+    observers: crate::observe::Observers,
 }
 
 impl Default for Setup {
@@ -67,6 +68,7 @@ impl Default for Setup {
             dirs: Vec::new(),
             tls: false,
             quota: None,
+            observers: crate::observe::Observers::default(),
         }
     }
 }
@@ -97,6 +99,11 @@ impl Setup {
     /// Serves FTPS with a certificate for `localhost`.
     pub(crate) fn tls(&mut self, on: bool) {
         self.tls = on;
+    }
+
+    /// Adds an observer to the server.
+    pub(crate) fn observer(&mut self, observer: Arc<dyn crate::Observer>) {
+        self.observers.push(observer);
     }
 
     /// Attaches `quota` to every login.
@@ -134,6 +141,9 @@ impl Harness {
         let mut builder = Server::builder(authenticator)
             .options(setup.options)
             .data_ports(ports.clone());
+        for observer in setup.observers.list() {
+            builder = builder.observer(observer);
+        }
         let mut client_tls = None;
         if setup.tls {
             let (server, client) = certificates();
@@ -182,6 +192,11 @@ impl Harness {
             .connections()
             .serve_link(crate::link::pipe(theirs), peer, SERVER, implicit);
         Client::new(ours, peer, self.ports.clone(), self.client_tls.clone())
+    }
+
+    /// How busy the server is.
+    pub(crate) fn stats(&self) -> crate::ServerStats {
+        self.server.connections().stats()
     }
 
     /// The content of `name` in the file system.

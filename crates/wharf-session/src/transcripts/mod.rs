@@ -18,11 +18,13 @@
 //! | `tls_policy` | AUTH, PBSZ, PROT, CCC, the TLS policy, implicit FTPS |
 //! | `quotas` | a login's quota hook: refusals, cuts, discarded uploads |
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
+//! | `observers` | what an `Observer` hears; `Connections::stats` |
 
 mod block_mode;
 mod data_channels;
 mod listings;
 mod login;
+mod observers;
 mod paths;
 mod quotas;
 mod rename;
