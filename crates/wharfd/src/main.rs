@@ -1,5 +1,6 @@
 //! `wharfd`: the Wharf FTP server binary.
 
+mod admin;
 mod check_gate;
 // The flags' doc comments are `--help` text, where `[::1]` and
 // `[timeouts]` are words, not rustdoc links.
@@ -7,6 +8,8 @@ mod check_gate;
 mod cli;
 mod config;
 mod defaults;
+mod logs;
+mod metrics;
 mod passthrough;
 mod privileges;
 mod settings;
@@ -171,6 +174,10 @@ struct Prepared {
     plan: privileges::Plan,
     /// Whether sessions need `CAP_NET_BIND_SERVICE` after a drop.
     keep_bind: bool,
+    /// The admin listener, bound, and the metrics it serves.
+    admin: Option<(tokio::net::TcpListener, Arc<metrics::Metrics>)>,
+    /// The log files to reopen on SIGHUP and SIGUSR1.
+    log_files: Vec<Arc<logs::LogFile>>,
 }
 
 /// Serves `prepared`. With a privilege drop planned, the drop runs here on
@@ -207,11 +214,24 @@ async fn serve(prepared: Prepared) -> Result<()> {
         tls,
         local_roots,
         plan,
+        admin,
+        log_files,
         ..
     } = prepared;
     if let Some(tls) = tls {
         tokio::spawn(reload_certificates(tls));
     }
+    tokio::spawn(logs::reopen_on_signals(log_files));
+    let admin = admin.map(|(listener, metrics)| {
+        let admin = Arc::new(admin::Admin {
+            metrics,
+            connections: server.connections(),
+            draining: std::sync::atomic::AtomicBool::new(false),
+        });
+        let address = listener.local_addr().ok();
+        tokio::spawn(admin::serve(listener, admin.clone()));
+        (admin, address)
+    });
     if !local_roots.is_empty() {
         tokio::task::spawn_blocking(move || sweep_orphaned_uploads(&local_roots));
     }
@@ -226,6 +246,10 @@ async fn serve(prepared: Prepared) -> Result<()> {
     for line in &banner {
         writeln!(out, "wharfd: {line}")?;
     }
+    // Before the listening lines: those say the server is ready.
+    if let Some((_, Some(address))) = &admin {
+        writeln!(out, "wharfd: admin on http://{address}/metrics")?;
+    }
     for address in server.local_addrs() {
         writeln!(out, "wharfd: listening on ftp://{address}")?;
     }
@@ -235,7 +259,17 @@ async fn serve(prepared: Prepared) -> Result<()> {
     out.flush()?;
     drop(out);
 
-    server.run_until(shutdown_signal()).await?;
+    let draining = admin.map(|(admin, _)| admin);
+    server
+        .run_until(async move {
+            shutdown_signal().await;
+            if let Some(admin) = draining {
+                admin
+                    .draining
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .await?;
     Ok(())
 }
 
@@ -269,14 +303,36 @@ async fn prepare() -> Result<Option<Prepared>> {
     storage::init_upload_memory(&config)?;
     let access = storage::StorageAccess::new(&config);
     let folder_marker = access.azure_folder_marker.clone();
+    // Metrics, with the admin listener: made first, since the storage
+    // opened next counts its calls into them.
+    let metrics = config
+        .admin
+        .listen
+        .is_some()
+        .then(|| Arc::new(metrics::Metrics::new()));
+    let measure = metrics.as_ref().map(|m| m.storage());
     let storage = match &config.storage {
         Some(url) => {
             let parsed = values::StorageUrl::parse(url)?;
-            Some((url.clone(), storage::open(&parsed, &access).await?))
+            let mut vfs = storage::open(&parsed, &access).await?;
+            if let Some(counters) = &measure {
+                let backend = match parsed {
+                    values::StorageUrl::Azure { .. } => "azure",
+                    values::StorageUrl::S3 { .. } => "s3",
+                };
+                vfs = metrics::Measured::wrap(vfs, backend, counters.clone());
+            }
+            Some((url.clone(), vfs))
         }
         None => None,
     };
-    let settings = Settings::resolve(config, &cli.users, one_time_password, storage)?;
+    let settings = Settings::resolve(
+        config,
+        &cli.users,
+        one_time_password,
+        storage,
+        measure.clone(),
+    )?;
     init_logging(settings.log_json);
     // Looked up before binding: a wrong user stops the server at once.
     let plan = privileges::plan(settings.run_as.as_deref())?;
@@ -305,12 +361,15 @@ async fn prepare() -> Result<Option<Prepared>> {
     let mut banner_lines = Vec::new();
 
     let mut builder = match settings.azure_endpoint {
-        Some(endpoint) => Server::builder(passthrough::AzurePassthrough::new(
-            endpoint,
-            folder_marker,
-            settings.azure_accounts,
-            settings.users,
-        )?),
+        Some(endpoint) => Server::builder(
+            passthrough::AzurePassthrough::new(
+                endpoint,
+                folder_marker,
+                settings.azure_accounts,
+                settings.users,
+            )?
+            .measured(measure),
+        ),
         None => Server::builder(settings.users),
     }
     .options(settings.options);
@@ -335,6 +394,29 @@ async fn prepare() -> Result<Option<Prepared>> {
         banner_lines.push(line);
         builder = builder.usage_ledger(ledger);
     }
+    let logs = logs::Logs {
+        xferlog: settings
+            .xferlog
+            .as_deref()
+            .map(logs::LogFile::open)
+            .transpose()?,
+        audit: settings
+            .audit_log
+            .as_deref()
+            .map(logs::LogFile::open)
+            .transpose()?,
+    };
+    let log_files = logs.files();
+    if !log_files.is_empty() {
+        builder = builder.observer(Arc::new(logs));
+    }
+    let admin = match (settings.admin_listen, metrics) {
+        (Some(address), Some(metrics)) => {
+            builder = builder.observer(metrics.clone());
+            Some((admin::bind(address).await?, metrics))
+        }
+        _ => None,
+    };
     let server = builder.bind().await?;
 
     let control_ports: Vec<u16> = server
@@ -361,5 +443,7 @@ async fn prepare() -> Result<Option<Prepared>> {
         local_roots: settings.local_roots,
         plan,
         keep_bind,
+        admin,
+        log_files,
     }))
 }

@@ -17,6 +17,7 @@
 //!   number of outbound connections, and cannot make wharfd a multiplier
 //!   of requests against the store.
 
+use crate::metrics::{Measured, StorageCounters};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,6 +100,8 @@ pub(crate) struct AzurePassthrough {
     gate: CheckGate,
     /// Accounts of the users file and flags, checked first.
     local: UserList,
+    /// Counts each session's storage calls, with metrics on.
+    measure: Option<StorageCounters>,
 }
 
 impl AzurePassthrough {
@@ -127,7 +130,14 @@ impl AzurePassthrough {
             accounts: accounts.into_iter().collect(),
             gate: CheckGate::new(MAX_CHECKS_AT_ONCE, MAX_CHECKS_WAITING, CHECK_DEADLINE),
             local,
+            measure: None,
         })
+    }
+
+    /// Counts the storage calls of every session (metrics).
+    pub(crate) fn measured(mut self, counters: Option<StorageCounters>) -> Self {
+        self.measure = counters;
+        self
     }
 
     fn allowed(&self, account: &str) -> bool {
@@ -168,7 +178,13 @@ impl AzurePassthrough {
         let key = std::str::from_utf8(password).map_err(|_| AuthError::InvalidCredentials)?;
         let check = async {
             match self.login.check(user, key).await {
-                Ok(fs) => Ok(Login::new(user, Arc::new(fs), true)),
+                Ok(fs) => {
+                    let mut vfs: Arc<dyn wharf_vfs::Vfs> = Arc::new(fs);
+                    if let Some(counters) = &self.measure {
+                        vfs = Measured::wrap(vfs, "azure", counters.clone());
+                    }
+                    Ok(Login::new(user, vfs, true))
+                }
                 Err(BlobError::BadCredentials) => Err(AuthError::InvalidCredentials),
                 Err(error) => {
                     warn!(account = user, %error, "storage account check failed");

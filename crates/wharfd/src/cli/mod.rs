@@ -242,6 +242,21 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) log_json: bool,
 
+    /// Serve /metrics (Prometheus), /healthz and /readyz over HTTP here:
+    /// PORT (on 127.0.0.1) or IP:PORT. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin_listen: Option<String>,
+
+    /// Append one line per transfer to FILE in the xferlog format
+    /// (reopened on SIGHUP and SIGUSR1, for logrotate).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) xferlog: Option<PathBuf>,
+
+    /// Append one JSON object per command and per transfer to FILE
+    /// (reopened on SIGHUP and SIGUSR1).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) audit_log: Option<PathBuf>,
+
     /// TLS certificate chain (PEM) for FTPS; reloaded on SIGHUP or when the
     /// file changes.
     #[arg(long, value_name = "FILE", requires = "tls_key")]

@@ -7,8 +7,8 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    ActiveConfig, AzureSection, BanConfig, Config, LimitsConfig, PassiveConfig, QuotaSection,
-    RateSection, S3Section, TimeoutsConfig, TlsSection,
+    ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig, LogsSection,
+    PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -74,6 +74,9 @@ impl Cli {
             s3_endpoint,
             s3_region,
             log_json,
+            admin_listen,
+            xferlog,
+            audit_log,
             tls_cert,
             tls_key,
             tls_self_signed,
@@ -175,6 +178,13 @@ impl Cli {
                 account_download: size(account_download_rate),
                 account_upload: size(account_upload_rate),
                 data_minimum: size(min_data_rate),
+            },
+            admin: AdminSection {
+                listen: admin_listen.clone(),
+            },
+            logs: LogsSection {
+                xferlog: xferlog.clone(),
+                audit: audit_log.clone(),
             },
             ..Config::default()
         }

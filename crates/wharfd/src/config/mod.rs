@@ -58,6 +58,26 @@ pub(crate) struct Config {
     pub(crate) s3: S3Section,
     pub(crate) quota: QuotaSection,
     pub(crate) rate: RateSection,
+    pub(crate) admin: AdminSection,
+    pub(crate) logs: LogsSection,
+}
+
+/// `[admin]`: the admin HTTP listener (metrics, health), off unless given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AdminSection {
+    /// `PORT` (on 127.0.0.1) or `IP:PORT`.
+    pub(crate) listen: Option<String>,
+}
+
+/// `[logs]`: logs of transfers and commands besides the tracing output.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LogsSection {
+    /// One line per transfer in the xferlog format.
+    pub(crate) xferlog: Option<PathBuf>,
+    /// One JSON object per command and per transfer.
+    pub(crate) audit: Option<PathBuf>,
 }
 
 /// `[quota]`: traffic quotas and where their counts are stored.

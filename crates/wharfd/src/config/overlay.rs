@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ActiveConfig, AzureSection, BanConfig, Config, KeepaliveConfig, LimitsConfig, PassiveConfig,
-    QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
+    ActiveConfig, AdminSection, AzureSection, BanConfig, Config, KeepaliveConfig, LimitsConfig,
+    LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
 };
 
 /// Lays `top` over `self`: what `top` sets wins, what it leaves unset
@@ -61,8 +61,10 @@ overlay_by_field! {
     Config {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, timeouts, keepalive, hosts, tls, azure,
-        storage, storage_key_file, blob_upload_memory, s3, quota, rate,
+        storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
     }
+    AdminSection { listen }
+    LogsSection { xferlog, audit }
     QuotaSection { limit, period, store, store_key_file, flush_secs, accounts }
     RateSection { session_download, session_upload, account_download, account_upload, data_minimum }
     S3Section { endpoint, region }

@@ -14,6 +14,7 @@ use wharf_vfs::Vfs;
 
 use crate::config::{Config, UserEntry, load_users, relative_to};
 use crate::defaults;
+use crate::metrics::{Measured, StorageCounters};
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
 use crate::values::parse_umask;
@@ -48,6 +49,12 @@ pub(crate) struct Settings {
     pub(crate) created_roots: Vec<PathBuf>,
     /// `--run-as` / `run_as`: who to become after binding, when root.
     pub(crate) run_as: Option<String>,
+    /// The admin HTTP listener's address, when on.
+    pub(crate) admin_listen: Option<SocketAddr>,
+    /// The xferlog file, when on.
+    pub(crate) xferlog: Option<PathBuf>,
+    /// The JSON-lines audit log, when on.
+    pub(crate) audit_log: Option<PathBuf>,
 }
 
 /// Opens each distinct root directory once; with `--storage`, every user
@@ -64,6 +71,8 @@ struct Roots {
     local: Vec<LocalFs>,
     /// The roots that did not exist and were created.
     created: Vec<PathBuf>,
+    /// Counts storage calls, with metrics on.
+    measure: Option<StorageCounters>,
 }
 
 impl Roots {
@@ -84,7 +93,10 @@ impl Roots {
             .with_sync(!self.no_sync)
             .with_umask(self.umask);
         self.local.push(local.clone());
-        let vfs: Arc<dyn Vfs> = Arc::new(local);
+        let mut vfs: Arc<dyn Vfs> = Arc::new(local);
+        if let Some(counters) = &self.measure {
+            vfs = Measured::wrap(vfs, "local", counters.clone());
+        }
         self.opened.insert(dir.to_owned(), vfs.clone());
         Ok(vfs)
     }
@@ -135,12 +147,13 @@ impl Settings {
     /// over it, and the defaults. `flag_users` are the `--user` accounts,
     /// added after the file's and the users file's. `storage`, when given,
     /// is served to every user instead of the root directory (see
-    /// `storage.rs`).
+    /// `storage.rs`). With `measure`, every local root counts its calls.
     pub(crate) fn resolve(
         config: Config,
         flag_users: &[(String, String)],
         one_time_password: impl FnOnce() -> Result<String>,
         storage: Option<(String, Arc<dyn Vfs>)>,
+        measure: Option<StorageCounters>,
     ) -> Result<Self> {
         let mut roots = Roots {
             no_sync: config.sync_uploads == Some(false),
@@ -150,6 +163,7 @@ impl Settings {
                     .map_err(|e| anyhow!("umask: {e}"))?,
                 None => defaults::UMASK,
             },
+            measure,
             ..Roots::default()
         };
         let listen = config
@@ -286,6 +300,14 @@ impl Settings {
             local_roots: roots.local,
             created_roots: roots.created,
             run_as: config.run_as.clone(),
+            admin_listen: config
+                .admin
+                .listen
+                .as_deref()
+                .map(crate::admin::parse_address)
+                .transpose()?,
+            xferlog: config.logs.xferlog.clone(),
+            audit_log: config.logs.audit.clone(),
         })
     }
 }

@@ -15,7 +15,7 @@ fn try_resolve(args: &[&str], file: &str) -> Result<Settings> {
     let cli = Cli::parse_from(std::iter::once("wharfd").chain(args.iter().copied()));
     let mut config = Config::parse(file).unwrap();
     config.overlay(cli.overlay());
-    Settings::resolve(config, &cli.users, || Ok("otp".into()), None)
+    Settings::resolve(config, &cli.users, || Ok("otp".into()), None, None)
 }
 
 fn resolve(args: &[&str], file: &str) -> Settings {

@@ -14,6 +14,7 @@ mod e2e_ftps_ftplib;
 mod e2e_ftps_lftp;
 mod e2e_lftp;
 mod e2e_netns;
+mod e2e_operations;
 mod e2e_quota;
 mod hostile_blob;
 mod hostile_login;

@@ -26,6 +26,9 @@ const LISTENING_PREFIX: &str = "wharfd: listening on ftp://";
 /// The prefix of the line announcing an implicit FTPS listener; wharfd
 /// prints these after its `ftp://` line(s).
 const IMPLICIT_PREFIX: &str = "wharfd: listening on ftps://";
+/// The prefix of the line announcing the admin listener; wharfd prints it
+/// before its `listening on` lines.
+const ADMIN_PREFIX: &str = "wharfd: admin on http://";
 /// How much of the server's stderr is kept for failure messages.
 const LOG_KEEP: usize = 256 * 1024;
 
@@ -178,6 +181,7 @@ impl ServerBuilder {
             root,
             addr: None,
             implicit: Vec::new(),
+            admin: None,
             log: Arc::clone(&log),
             stderr_done: None,
         };
@@ -221,6 +225,11 @@ impl ServerBuilder {
             }
             match lines_rx.recv_timeout(left.min(Duration::from_millis(100))) {
                 Ok(line) => {
+                    if let Some(rest) = line.trim_end().strip_prefix(ADMIN_PREFIX) {
+                        server.admin = rest
+                            .strip_suffix("/metrics")
+                            .and_then(|addr| addr.parse().ok());
+                    }
                     if server.addr.is_none() {
                         if let Some(addr) = parse_listening_line(&line, LISTENING_PREFIX) {
                             server.addr = Some(addr);
@@ -263,6 +272,8 @@ pub(crate) struct Server {
     addr: Option<SocketAddr>,
     /// The implicit FTPS listeners, in the order wharfd printed them.
     implicit: Vec<SocketAddr>,
+    /// The admin HTTP listener, with `--admin-listen`.
+    admin: Option<SocketAddr>,
     log: Arc<Mutex<Vec<u8>>>,
     /// Signalled when the server's stderr has been read to its end.
     stderr_done: Option<mpsc::Receiver<()>>,
@@ -317,6 +328,24 @@ impl Server {
     /// `ftps://127.0.0.1:PORT` of the implicit listener (no trailing slash).
     pub(crate) fn ftps_url(&self) -> String {
         format!("ftps://{}", self.implicit_addr())
+    }
+
+    /// `http://IP:PORT` of the admin listener (`--admin-listen`).
+    pub(crate) fn admin_url(&self) -> String {
+        let addr = self
+            .admin
+            .expect("the server was started with --admin-listen");
+        format!("http://{addr}")
+    }
+
+    /// Sends `signal` (`HUP`, `USR1`, ...) to the server.
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .map(|status| status.success());
+        assert!(matches!(sent, Ok(true)), "kill -{signal} {pid} failed");
     }
 
     /// The directory served as `/`.
