@@ -14,7 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use wharf_vfs::Vfs;
 
-use crate::quota::QuotaHook;
+use crate::quota::{Direction, QuotaHook};
+use crate::throttle::Throttle;
 
 /// A successful login.
 #[derive(Clone)]
@@ -28,6 +29,9 @@ pub struct Login {
     pub writable: bool,
     /// Counts this login's usage and enforces its quota, if any.
     pub quota: Option<Arc<dyn QuotaHook>>,
+    /// Bandwidth limits this login shares with others (its user's, its
+    /// virtual host's): downloads, then uploads.
+    pub rate_limits: (Vec<Arc<Throttle>>, Vec<Arc<Throttle>>),
 }
 
 impl Login {
@@ -38,7 +42,19 @@ impl Login {
             vfs,
             writable,
             quota: None,
+            rate_limits: (Vec::new(), Vec::new()),
         }
+    }
+
+    /// The same login, held to `throttle` in `direction` as well: give
+    /// every login of a user (or of a virtual host) the same throttle, and
+    /// all their sessions together keep to its rate.
+    pub fn with_rate_limit(mut self, direction: Direction, throttle: Arc<Throttle>) -> Self {
+        match direction {
+            Direction::Download => self.rate_limits.0.push(throttle),
+            Direction::Upload => self.rate_limits.1.push(throttle),
+        }
+        self
     }
 
     /// The same login with a quota hook.
@@ -54,6 +70,7 @@ impl fmt::Debug for Login {
             .field("user", &self.user)
             .field("writable", &self.writable)
             .field("quota", &self.quota.is_some())
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }

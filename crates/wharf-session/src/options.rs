@@ -205,6 +205,12 @@ pub struct Options {
     /// Bandwidth of each session's uploads, bytes per second; `0` is
     /// unlimited.
     pub session_upload_rate: u64,
+    /// Bytes per second all downloads of the server may take together;
+    /// `0` (the default) is unlimited.
+    pub server_download_rate: u64,
+    /// Bytes per second all uploads of the server may take together;
+    /// `0` (the default) is unlimited.
+    pub server_upload_rate: u64,
     /// How plain binary MODE S downloads of local files are sent: by
     /// `sendfile` (the default), by copy, or chosen per download by load.
     pub local_downloads: LocalDownloads,
@@ -250,6 +256,8 @@ impl Default for Options {
             allow_ccc: false,
             session_download_rate: 0,
             session_upload_rate: 0,
+            server_download_rate: 0,
+            server_upload_rate: 0,
             local_downloads: LocalDownloads::SendFile,
         }
     }

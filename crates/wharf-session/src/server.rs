@@ -25,6 +25,7 @@ use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
 use crate::observe::{Observer, Observers};
 use crate::options::{Options, PublicAddress};
 use crate::session::ServerContext;
+use crate::throttle::Throttle;
 use crate::tls::TlsConfig;
 #[cfg(feature = "usage")]
 use crate::usage::UsageLedger;
@@ -226,9 +227,13 @@ impl ServerBuilder {
                 options.local_downloads,
                 std::thread::available_parallelism().map_or(1, usize::from),
             ),
-            options,
+            server_throttles: (
+                Throttle::new(options.server_download_rate).map(Arc::new),
+                Throttle::new(options.server_upload_rate).map(Arc::new),
+            ),
             observers: self.observers,
             last_session: AtomicU64::new(0),
+            options,
         };
         let (stop, stopped) = watch::channel(false);
         Ok(Server {

@@ -1,5 +1,5 @@
-//! Bandwidth limits: a token bucket per session and per account, one for
-//! each direction.
+//! Bandwidth limits: a token bucket per session, per account, per user,
+//! per virtual host and for the whole server, one for each direction.
 //!
 //! Each [`Throttle`] keeps the time at which the bytes granted so far will
 //! have been paid for at its rate (the "theoretical arrival time" of the
@@ -50,9 +50,9 @@ impl Throttle {
 }
 
 /// Waits until every throttle in `throttles` has granted `bytes`.
-pub(crate) async fn pace(throttles: &[Option<&Throttle>], bytes: u64) {
+pub(crate) async fn pace<'a>(throttles: impl IntoIterator<Item = &'a Throttle>, bytes: u64) {
     let mut until = None;
-    for throttle in throttles.iter().flatten() {
+    for throttle in throttles {
         let at = throttle.reserve(bytes);
         until = Some(until.map_or(at, |u: Instant| u.max(at)));
     }
@@ -75,7 +75,7 @@ mod tests {
         let throttle = Throttle::new(1000).expect("a rate");
         let start = Instant::now();
         for _ in 0..10 {
-            pace(&[Some(&throttle)], 500).await;
+            pace([&throttle], 500).await;
         }
         // 5000 bytes at 1000 B/s: five seconds, however they are chunked.
         assert_eq!(start.elapsed(), Duration::from_secs(5));
@@ -86,7 +86,7 @@ mod tests {
         let session = Throttle::new(4000).expect("a rate");
         let account = Throttle::new(1000).expect("a rate");
         let start = Instant::now();
-        pace(&[Some(&session), Some(&account)], 2000).await;
+        pace([&session, &account], 2000).await;
         assert_eq!(start.elapsed(), Duration::from_secs(2));
     }
 
@@ -95,7 +95,7 @@ mod tests {
         let throttle = Throttle::new(1000).expect("a rate");
         tokio::time::sleep(Duration::from_secs(60)).await;
         let start = Instant::now();
-        pace(&[Some(&throttle)], 1000).await;
+        pace([&throttle], 1000).await;
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 }

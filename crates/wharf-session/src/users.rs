@@ -13,6 +13,8 @@ use wharf_vfs::Vfs;
 use crate::auth::{AuthContext, AuthError, Authenticator, Login};
 use crate::defence::HashingGate;
 use crate::defence::hashing::{DummyHash, verify};
+use crate::quota::Direction;
+use crate::throttle::Throttle;
 use crate::verified::Verified;
 
 /// One account of a [`UserList`].
@@ -22,6 +24,29 @@ struct Account {
     hash: String,
     vfs: Arc<dyn Vfs>,
     writable: bool,
+    /// All of this user's sessions together: download, upload.
+    rates: Rates,
+}
+
+/// Throttles for downloads and uploads.
+type Rates = (Option<Arc<Throttle>>, Option<Arc<Throttle>>);
+
+fn rates(download: u64, upload: u64) -> Rates {
+    (
+        Throttle::new(download).map(Arc::new),
+        Throttle::new(upload).map(Arc::new),
+    )
+}
+
+/// `login` held to each throttle of `rates`.
+fn limited(mut login: Login, rates: &Rates) -> Login {
+    if let Some(throttle) = &rates.0 {
+        login = login.with_rate_limit(Direction::Download, throttle.clone());
+    }
+    if let Some(throttle) = &rates.1 {
+        login = login.with_rate_limit(Direction::Upload, throttle.clone());
+    }
+    login
 }
 
 /// A fixed list of users with argon2-hashed passwords, plus optional
@@ -49,6 +74,8 @@ pub struct UserList {
     /// The first account's hash: the dummy hash takes its parameters.
     template: Option<String>,
     dummy: Arc<DummyHash>,
+    /// Every login of this list together (a virtual host's users).
+    rates: Rates,
 }
 
 /// Names and flags only: password hashes (which an attacker could try to
@@ -127,6 +154,7 @@ impl UserList {
                 hash,
                 vfs,
                 writable,
+                rates: (None, None),
             },
         );
         Ok(self)
@@ -150,6 +178,32 @@ impl UserList {
     pub fn exempt_from_tls(mut self, user: impl Into<String>) -> Self {
         self.tls_exempt.insert(user.into());
         self
+    }
+
+    /// Holds all of `user`'s sessions together to `download` and `upload`
+    /// bytes per second (`0`: unlimited). A name not in the list is
+    /// ignored.
+    pub fn with_user_rates(mut self, user: &str, download: u64, upload: u64) -> Self {
+        if let Some(account) = self.accounts.get_mut(user) {
+            account.rates = rates(download, upload);
+        }
+        self
+    }
+
+    /// Holds every login of this list together (all users of a virtual
+    /// host, say) to `download` and `upload` bytes per second (`0`:
+    /// unlimited), on top of each user's own limits.
+    pub fn with_rates(mut self, download: u64, upload: u64) -> Self {
+        self.rates = rates(download, upload);
+        self
+    }
+
+    /// A login from this list, held to its limits and `account`'s.
+    fn login(&self, user: &str, vfs: Arc<dyn Vfs>, writable: bool, account: &Rates) -> Login {
+        limited(
+            limited(Login::new(user, vfs, writable), account),
+            &self.rates,
+        )
     }
 
     /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
@@ -180,7 +234,7 @@ impl Authenticator for UserList {
         if let Some(vfs) = &self.anonymous
             && self.is_anonymous(user)
         {
-            return Ok(Login::new("anonymous", vfs.clone(), false));
+            return Ok(self.login("anonymous", vfs.clone(), false, &(None, None)));
         }
         // An unknown user takes every step a known one does, against the
         // dummy hash (`None` until the blocking task makes it).
@@ -191,14 +245,14 @@ impl Authenticator for UserList {
         if self.verified.check(user, tag_hash, password)
             && let Some(account) = &account
         {
-            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+            return Ok(self.login(user, account.vfs.clone(), account.writable, &account.rates));
         }
         let permit = self.hashing.enter().await?;
         // Logins that waited for the same user may find it verified now.
         if self.verified.check(user, tag_hash, password)
             && let Some(account) = &account
         {
-            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+            return Ok(self.login(user, account.vfs.clone(), account.writable, &account.rates));
         }
         // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
         // The permit goes along, so a session that goes away mid-hash does
@@ -222,7 +276,7 @@ impl Authenticator for UserList {
             return Err(AuthError::InvalidCredentials);
         };
         self.verified.remember(user, &account.hash, &password);
-        Ok(Login::new(user, account.vfs, account.writable))
+        Ok(self.login(user, account.vfs.clone(), account.writable, &account.rates))
     }
 }
 
@@ -279,6 +333,43 @@ mod tests {
             .await
             .unwrap();
         assert!(!anon.writable);
+    }
+
+    #[tokio::test]
+    async fn a_user_s_logins_share_its_rates_and_the_list_s() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let users = UserList::new()
+            .with_password("alice", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_password("bob", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_anonymous(vfs)
+            .with_user_rates("alice", 1000, 0)
+            .with_user_rates("nobody", 1000, 1000)
+            .with_rates(0, 5000);
+        let login = |user: &'static str| {
+            let users = users.clone();
+            async move {
+                users
+                    .authenticate(user, b"secret", &context())
+                    .await
+                    .unwrap()
+            }
+        };
+        let (first, second) = (login("alice").await, login("alice").await);
+        let rate = |t: &[Arc<Throttle>]| t.iter().map(|t| t.bytes_per_second()).collect::<Vec<_>>();
+        assert_eq!(rate(&first.rate_limits.0), [1000]);
+        assert_eq!(rate(&first.rate_limits.1), [5000]);
+        // One throttle for all of alice's sessions, one for the whole list.
+        assert!(Arc::ptr_eq(
+            &first.rate_limits.0[0],
+            &second.rate_limits.0[0]
+        ));
+        let bob = login("bob").await;
+        assert!(bob.rate_limits.0.is_empty());
+        assert!(Arc::ptr_eq(&first.rate_limits.1[0], &bob.rate_limits.1[0]));
+        let anonymous = login("anonymous").await;
+        assert_eq!(rate(&anonymous.rate_limits.1), [5000]);
     }
 
     #[tokio::test]

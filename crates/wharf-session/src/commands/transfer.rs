@@ -55,12 +55,22 @@ impl Session {
                 Reply::new(quota_code(direction), &sentence(&e.message))
             })?;
         }
-        let session = match direction {
-            Direction::Download => self.throttles.0.clone(),
-            Direction::Upload => self.throttles.1.clone(),
+        let login = self.state.login()?;
+        let (session, server, user) = match direction {
+            Direction::Download => (
+                &self.throttles.0,
+                &self.ctx.server_throttles.0,
+                &login.rate_limits.0,
+            ),
+            Direction::Upload => (
+                &self.throttles.1,
+                &self.ctx.server_throttles.1,
+                &login.rate_limits.1,
+            ),
         };
         let rate_limits = RateLimits {
-            session,
+            session: session.clone(),
+            shared: server.iter().chain(user).cloned().collect(),
             #[cfg(feature = "usage")]
             account: self.account.clone(),
         };

@@ -20,6 +20,9 @@ use crate::usage::AccountUsage;
 #[derive(Default)]
 pub(crate) struct RateLimits {
     pub(crate) session: Option<Arc<Throttle>>,
+    /// Shared with other sessions: the server's, the user's, the virtual
+    /// host's.
+    pub(crate) shared: Vec<Arc<Throttle>>,
     #[cfg(feature = "usage")]
     pub(crate) account: Option<Arc<AccountUsage>>,
 }
@@ -34,10 +37,19 @@ impl RateLimits {
             let _ = direction;
             None
         };
-        if self.session.is_none() && account.is_none() {
+        if self.session.is_none() && account.is_none() && self.shared.is_empty() {
             return;
         }
-        throttle::pace(&[self.session.as_deref(), account], bytes as u64).await;
+        let shared = self.shared.iter().map(|t| &**t);
+        throttle::pace(
+            self.session
+                .as_deref()
+                .into_iter()
+                .chain(account)
+                .chain(shared),
+            bytes as u64,
+        )
+        .await;
     }
 }
 

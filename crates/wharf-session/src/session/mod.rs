@@ -70,6 +70,9 @@ pub(crate) struct ServerContext {
     pub(crate) observers: Observers,
     /// The last session's id.
     pub(crate) last_session: AtomicU64,
+    /// The server's bandwidth limits, all sessions together: download,
+    /// upload.
+    pub(crate) server_throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),
 }
 
 impl ServerContext {

@@ -2,7 +2,8 @@
 //! (both with [`PASSWORD`](super::PASSWORD)), and `anonymous` reads with any
 //! password and is the authenticator's anonymous login, the one
 //! [`TlsPolicy::exempt_anonymous`](crate::TlsPolicy) exempts. A quota hook
-//! given to the [`Setup`](super::Setup) is attached to every login.
+//! given to the [`Setup`](super::Setup) is attached to every login, and so
+//! is its download throttle (one for all logins, as a user's would be).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use crate::auth::{AuthContext, AuthError, Authenticator, Login};
 pub(super) struct Accounts {
     pub(super) storage: Arc<dyn Vfs>,
     pub(super) quota: Option<Arc<ByteQuota>>,
+    pub(super) download_limit: Option<Arc<crate::Throttle>>,
 }
 
 /// The name of the anonymous login.
@@ -38,7 +40,10 @@ impl Authenticator for Accounts {
             "r" => false,
             _ => return Err(AuthError::InvalidCredentials),
         };
-        let login = Login::new(user, self.storage.clone(), writable);
+        let mut login = Login::new(user, self.storage.clone(), writable);
+        if let Some(throttle) = &self.download_limit {
+            login = login.with_rate_limit(crate::Direction::Download, throttle.clone());
+        }
         Ok(match &self.quota {
             Some(quota) => login.with_quota(quota.clone()),
             None => login,

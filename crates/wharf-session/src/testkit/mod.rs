@@ -54,6 +54,8 @@ pub(crate) struct Setup {
     tls: bool,
     quota: Option<Arc<ByteQuota>>,
     observers: crate::observe::Observers,
+    /// Bytes per second all logins' downloads share; `0`: unlimited.
+    login_download_rate: u64,
 }
 
 impl Default for Setup {
@@ -69,6 +71,7 @@ impl Default for Setup {
             tls: false,
             quota: None,
             observers: crate::observe::Observers::default(),
+            login_download_rate: 0,
         }
     }
 }
@@ -106,6 +109,11 @@ impl Setup {
         self.observers.push(observer);
     }
 
+    /// Holds every login's downloads together to `rate` bytes per second.
+    pub(crate) fn login_download_rate(&mut self, rate: u64) {
+        self.login_download_rate = rate;
+    }
+
     /// Attaches `quota` to every login.
     pub(crate) fn quota(&mut self, quota: Arc<ByteQuota>) {
         self.quota = Some(quota);
@@ -136,6 +144,7 @@ impl Harness {
         let authenticator = Accounts {
             storage: fs.clone(),
             quota: setup.quota,
+            download_limit: crate::Throttle::new(setup.login_download_rate).map(Arc::new),
         };
         let ports = Arc::new(PipePorts::default());
         let mut builder = Server::builder(authenticator)

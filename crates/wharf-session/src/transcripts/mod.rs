@@ -17,6 +17,7 @@
 //! | `sequencing` | commands while a transfer runs, ABOR, pipelining, bad lines, 503 |
 //! | `tls_policy` | AUTH, PBSZ, PROT, CCC, the TLS policy, implicit FTPS |
 //! | `quotas` | a login's quota hook: refusals, cuts, discarded uploads |
+//! | `rates` | bandwidth limits shared by sessions: the server's, a login's |
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
 
@@ -27,6 +28,7 @@ mod login;
 mod observers;
 mod paths;
 mod quotas;
+mod rates;
 mod rename;
 mod sequencing;
 mod server_info;
