@@ -85,6 +85,14 @@ pub struct AuthContext {
     pub host: Option<String>,
 }
 
+impl AuthContext {
+    /// The context of a login from `peer` after `HOST host` (if any): for
+    /// an embedder's tests of its own authenticator.
+    pub fn new(peer: SocketAddr, host: Option<String>) -> Self {
+        Self { peer, host }
+    }
+}
+
 /// Why a login failed. The client sees `530` either way; the reason is
 /// for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -330,6 +330,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub(crate) session_upload_rate: Option<u64>,
 
+    /// Download bandwidth of the whole server, all sessions together.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) server_download_rate: Option<u64>,
+
+    /// Upload bandwidth of the whole server, all sessions together.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub(crate) server_upload_rate: Option<u64>,
+
     /// Download bandwidth of each account, all its sessions on this server
     /// together.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]

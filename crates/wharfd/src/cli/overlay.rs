@@ -92,6 +92,8 @@ impl Cli {
             min_data_rate,
             session_download_rate,
             session_upload_rate,
+            server_download_rate,
+            server_upload_rate,
             account_download_rate,
             account_upload_rate,
         } = self;
@@ -175,6 +177,8 @@ impl Cli {
             rate: RateSection {
                 session_download: size(session_download_rate),
                 session_upload: size(session_upload_rate),
+                server_download: size(server_download_rate),
+                server_upload: size(server_upload_rate),
                 account_download: size(account_download_rate),
                 account_upload: size(account_upload_rate),
                 data_minimum: size(min_data_rate),

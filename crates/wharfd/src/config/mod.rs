@@ -99,6 +99,9 @@ pub(crate) struct QuotaSection {
 pub(crate) struct RateSection {
     pub(crate) session_download: Option<Size>,
     pub(crate) session_upload: Option<Size>,
+    /// All sessions of the server together.
+    pub(crate) server_download: Option<Size>,
+    pub(crate) server_upload: Option<Size>,
     pub(crate) account_download: Option<Size>,
     pub(crate) account_upload: Option<Size>,
     /// The least average rate of a data transfer (`"0"` turns it off).
@@ -256,6 +259,11 @@ pub(crate) struct HostEntry {
     pub(crate) users: Vec<UserEntry>,
     #[serde(default)]
     pub(crate) anonymous: bool,
+    /// Bandwidth of all the host's sessions together.
+    #[serde(default)]
+    pub(crate) download_rate: Option<Size>,
+    #[serde(default)]
+    pub(crate) upload_rate: Option<Size>,
 }
 
 pub(super) fn read(path: &Path, what: &str) -> Result<String> {

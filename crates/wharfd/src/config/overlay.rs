@@ -66,7 +66,10 @@ overlay_by_field! {
     AdminSection { listen }
     LogsSection { xferlog, audit }
     QuotaSection { limit, period, store, store_key_file, flush_secs, accounts }
-    RateSection { session_download, session_upload, account_download, account_upload, data_minimum }
+    RateSection {
+        session_download, session_upload, server_download, server_upload, account_download,
+        account_upload, data_minimum,
+    }
     S3Section { endpoint, region }
     AzureSection {
         passthrough, endpoint, folder_marker, accounts, allow_account_keys_in_clear,

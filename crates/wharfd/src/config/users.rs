@@ -28,6 +28,11 @@ pub(crate) struct UserEntry {
     /// This user's traffic quota per period, overriding the default.
     #[serde(default)]
     pub(crate) quota: Option<Size>,
+    /// Bandwidth of all this user's sessions together.
+    #[serde(default)]
+    pub(crate) download_rate: Option<Size>,
+    #[serde(default)]
+    pub(crate) upload_rate: Option<Size>,
 }
 
 fn yes() -> bool {

@@ -118,6 +118,8 @@ pub(super) fn options(config: &Config) -> Result<Options> {
     let r = &config.rate;
     o.session_download_rate = rate(r.session_download.as_ref(), "session_download")?;
     o.session_upload_rate = rate(r.session_upload.as_ref(), "session_upload")?;
+    o.server_download_rate = rate(r.server_download.as_ref(), "server_download")?;
+    o.server_upload_rate = rate(r.server_upload.as_ref(), "server_upload")?;
 
     let t = &config.timeouts;
     o.login_timeout = secs(t.login_secs, defaults.login_timeout);

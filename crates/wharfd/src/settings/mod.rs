@@ -17,7 +17,7 @@ use crate::defaults;
 use crate::metrics::{Measured, StorageCounters};
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
-use crate::values::parse_umask;
+use crate::values::{Size, parse_umask};
 
 mod engine;
 
@@ -124,6 +124,9 @@ fn add_users(
         if user.tls_exempt {
             list = list.exempt_from_tls(user.name.clone());
         }
+        let what = |key| format!("user {}: {key}", user.name);
+        let download = table_rate(user.download_rate.as_ref(), &what("download_rate"))?;
+        let upload = table_rate(user.upload_rate.as_ref(), &what("upload_rate"))?;
         list = match (&user.password_hash, &user.password) {
             (Some(hash), _) => list
                 .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
@@ -138,8 +141,16 @@ fn add_users(
                 ));
             }
         };
+        list = list.with_user_rates(&user.name, download, upload);
     }
     Ok(list)
+}
+
+/// A rate of a user's or a host's table; `0` (unlimited) when absent.
+fn table_rate(size: Option<&Size>, what: &str) -> Result<u64> {
+    size.map_or(Ok(0), |size| {
+        size.rate().map_err(|e| anyhow!("{what}: {e}"))
+    })
 }
 
 impl Settings {
@@ -198,6 +209,8 @@ impl Settings {
                 writable: true,
                 tls_exempt: false,
                 quota: None,
+                download_rate: None,
+                upload_rate: None,
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;
@@ -246,6 +259,11 @@ impl Settings {
             if host.anonymous {
                 list = list.with_anonymous(roots.open(&host_root)?);
             }
+            let what = |key| format!("host {}: {key}", host.name);
+            list = list.with_rates(
+                table_rate(host.download_rate.as_ref(), &what("download_rate"))?,
+                table_rate(host.upload_rate.as_ref(), &what("upload_rate"))?,
+            );
             hosts.push((host.name.clone(), list));
         }
 

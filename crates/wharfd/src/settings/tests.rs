@@ -211,3 +211,38 @@ fn a_umask_flag_replaces_the_file_text_before_it_is_read() {
     assert!(err.to_string().starts_with("umask: "), "{err}");
     assert!(try_resolve(&["--umask", "077"], &file).is_ok());
 }
+
+#[tokio::test]
+async fn rates_of_the_server_a_user_and_a_host_reach_the_engine() {
+    use wharf_session::{AuthContext, Authenticator};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let config = format!(
+        "root = {root:?}\n[rate]\nserver_upload = \"2MiB/s\"\n\
+         [[user]]\nname = \"u\"\npassword = \"pw\"\ndownload_rate = \"1KiB/s\"\n\
+         [[host]]\nname = \"h\"\nupload_rate = \"3kB\"\n\
+         [[host.user]]\nname = \"v\"\npassword = \"pw\"\n",
+    );
+    let s = resolve(&["--server-download-rate", "5MB"], &config);
+    assert_eq!(s.options.server_download_rate, 5_000_000);
+    assert_eq!(s.options.server_upload_rate, 2 * 1024 * 1024);
+    let context = AuthContext::new("127.0.0.1:1".parse().unwrap(), None);
+    let rates = |login: &wharf_session::Login| {
+        let rate = |t: &Vec<std::sync::Arc<wharf_session::Throttle>>| {
+            t.iter().map(|t| t.bytes_per_second()).collect::<Vec<_>>()
+        };
+        (rate(&login.rate_limits.0), rate(&login.rate_limits.1))
+    };
+    let u = s.users.authenticate("u", b"pw", &context).await.unwrap();
+    assert_eq!(rates(&u), (vec![1024], vec![]));
+    let (name, host) = &s.hosts[0];
+    assert_eq!(name, "h");
+    let v = host.authenticate("v", b"pw", &context).await.unwrap();
+    assert_eq!(rates(&v), (vec![], vec![3000]));
+    // A bad rate names the table it is in.
+    let bad = format!(
+        "root = {root:?}\n[[user]]\nname = \"w\"\npassword = \"pw\"\nupload_rate = \"fast\"\n"
+    );
+    let error = try_resolve(&[], &bad).err().unwrap().to_string();
+    assert!(error.contains("user w: upload_rate"), "{error}");
+}
