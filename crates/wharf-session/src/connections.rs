@@ -7,7 +7,7 @@
 //! list, then the session runs under the server's shutdown signal.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -27,7 +27,8 @@ use crate::session::{ServerContext, run_session};
 /// server.
 #[derive(Clone)]
 pub struct Connections {
-    pub(crate) ctx: Arc<ServerContext>,
+    /// The settings new sessions get; a reload replaces them.
+    pub(crate) current: Arc<RwLock<Arc<ServerContext>>>,
     pub(crate) sessions: TaskTracker,
     pub(crate) stopped: watch::Receiver<bool>,
 }
@@ -42,17 +43,26 @@ impl std::fmt::Debug for Connections {
 }
 
 impl Connections {
+    /// The settings a session starting now gets.
+    pub(crate) fn ctx(&self) -> Arc<ServerContext> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// How busy the server is now: sessions, passive ports waiting for
     /// their data connection, bans.
     pub fn stats(&self) -> ServerStats {
-        let (sessions, sessions_not_logged_in) = self.ctx.defence.limits.counts();
-        let (passive_listeners, multiplexed_reservations) = self.ctx.ports.waiting();
+        let ctx = self.ctx();
+        let (sessions, sessions_not_logged_in) = ctx.defence.limits.counts();
+        let (passive_listeners, multiplexed_reservations) = ctx.ports.waiting();
         ServerStats {
             sessions,
             sessions_not_logged_in,
             passive_listeners,
             multiplexed_reservations,
-            bans_active: self.ctx.defence.guard.bans_active(),
+            bans_active: ctx.defence.guard.bans_active(),
         }
     }
 
@@ -82,7 +92,7 @@ impl Connections {
         if *self.stopped.borrow() {
             return;
         }
-        let ctx = &self.ctx;
+        let ctx = &self.ctx();
         let slot = match ctx.defence.limits.admit(peer, local) {
             Ok(slot) => slot,
             Err(why) => {

@@ -54,6 +54,7 @@ mod network;
 pub mod observe;
 mod options;
 mod quota;
+mod reload;
 mod server;
 mod session;
 #[cfg(test)]
@@ -76,6 +77,7 @@ pub use network::{IpNetwork, NetworkError};
 pub use observe::{Observer, ServerStats};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
+pub use reload::Reload;
 pub use server::{Server, ServerBuilder};
 pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};

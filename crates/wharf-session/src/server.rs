@@ -5,8 +5,8 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -232,14 +232,14 @@ impl ServerBuilder {
                 Throttle::new(options.server_upload_rate).map(Arc::new),
             ),
             observers: self.observers,
-            last_session: AtomicU64::new(0),
+            last_session: Arc::new(AtomicU64::new(0)),
             options,
         };
         let (stop, stopped) = watch::channel(false);
         Ok(Server {
             listeners,
             connections: Connections {
-                ctx: Arc::new(ctx),
+                current: Arc::new(RwLock::new(Arc::new(ctx))),
                 sessions: TaskTracker::new(),
                 stopped,
             },
@@ -326,7 +326,7 @@ impl Server {
             connections,
             stop,
         } = self;
-        let ctx = connections.ctx.clone();
+        let ctx = connections.ctx();
         #[cfg(feature = "usage")]
         let flusher = ctx.usage_ledger.as_ref().and_then(|a| a.spawn_flusher());
         let accept_loops = TaskTracker::new();
@@ -339,7 +339,8 @@ impl Server {
         let _ = stop.send(true);
         accept_loops.wait().await;
         connections.sessions.close();
-        let grace = ctx.options.shutdown_grace + std::time::Duration::from_secs(5);
+        // The grace period of the settings in force now.
+        let grace = connections.ctx().options.shutdown_grace + std::time::Duration::from_secs(5);
         if tokio::time::timeout(grace, connections.sessions.wait())
             .await
             .is_err()

@@ -16,6 +16,7 @@ pub(crate) enum Way {
 }
 
 /// Counts the downloads (RETR) running on the server.
+#[derive(Debug)]
 pub(crate) struct Downloads {
     setting: LocalDownloads,
     running: Arc<AtomicUsize>,
@@ -42,6 +43,16 @@ impl Downloads {
             setting,
             running: Arc::new(AtomicUsize::new(0)),
             copy_below: (cpus / 2).max(1),
+        }
+    }
+
+    /// The same count of downloads in flight, chosen by `setting` from now
+    /// on (a reload).
+    pub(crate) fn with_setting(&self, setting: LocalDownloads) -> Self {
+        Self {
+            setting,
+            running: self.running.clone(),
+            copy_below: self.copy_below,
         }
     }
 

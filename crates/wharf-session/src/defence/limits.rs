@@ -26,8 +26,10 @@ struct GroupCount {
     unauthenticated: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counts {
+    /// The caps, changed by a reload.
+    caps: Caps,
     total: usize,
     unauthenticated: usize,
     groups: HashMap<IpNetwork, GroupCount>,
@@ -49,10 +51,7 @@ pub(crate) struct Caps {
 /// Counts sessions against their [`Caps`].
 #[derive(Debug)]
 pub(crate) struct Limits {
-    max_total: usize,
-    max_per_group: usize,
-    max_unauthenticated: usize,
-    max_unauthenticated_per_group: usize,
+    /// Fixed at start: the running counts are kept by group.
     ipv6_prefix: u8,
     counts: Mutex<Counts>,
 }
@@ -60,13 +59,21 @@ pub(crate) struct Limits {
 impl Limits {
     pub(crate) fn new(caps: Caps) -> Self {
         Self {
-            max_total: caps.total,
-            max_per_group: caps.per_group,
-            max_unauthenticated: caps.unauthenticated,
-            max_unauthenticated_per_group: caps.unauthenticated_per_group,
             ipv6_prefix: caps.ipv6_prefix,
-            counts: Mutex::new(Counts::default()),
+            counts: Mutex::new(Counts {
+                caps,
+                total: 0,
+                unauthenticated: 0,
+                groups: HashMap::new(),
+                pending: HashSet::new(),
+            }),
         }
+    }
+
+    /// New caps for connections from now on (a reload); sessions over
+    /// them stay. The IPv6 grouping does not change.
+    pub(crate) fn set_caps(&self, caps: Caps) {
+        self.lock().caps = caps;
     }
 
     fn lock(&self) -> MutexGuard<'_, Counts> {
@@ -89,17 +96,18 @@ impl Limits {
     ) -> Result<Slot, &'static str> {
         let group = self.group(peer);
         let mut counts = self.lock();
-        if counts.total >= self.max_total {
+        let caps = counts.caps;
+        if counts.total >= caps.total {
             return Err("Too many connections, try again later.");
         }
-        if counts.unauthenticated >= self.max_unauthenticated {
+        if counts.unauthenticated >= caps.unauthenticated {
             return Err("Too many connections waiting to log in, try again later.");
         }
         let mine = counts.groups.get(&group).copied().unwrap_or_default();
-        if mine.all >= self.max_per_group {
+        if mine.all >= caps.per_group {
             return Err("Too many connections from your address.");
         }
-        if mine.unauthenticated >= self.max_unauthenticated_per_group {
+        if mine.unauthenticated >= caps.unauthenticated_per_group {
             return Err("Too many connections from your address waiting to log in.");
         }
         counts.total += 1;

@@ -69,7 +69,7 @@ pub(crate) struct ServerContext {
     /// Who hears of sessions, logins, commands and transfers.
     pub(crate) observers: Observers,
     /// The last session's id.
-    pub(crate) last_session: AtomicU64,
+    pub(crate) last_session: Arc<AtomicU64>,
     /// The server's bandwidth limits, all sessions together: download,
     /// upload.
     pub(crate) server_throttles: (Option<Arc<Throttle>>, Option<Arc<Throttle>>),

@@ -203,6 +203,11 @@ impl Harness {
         Client::new(ours, peer, self.ports.clone(), self.client_tls.clone())
     }
 
+    /// The server's connections, for a reload.
+    pub(crate) fn connections(&self) -> crate::Connections {
+        self.server.connections()
+    }
+
     /// How busy the server is.
     pub(crate) fn stats(&self) -> crate::ServerStats {
         self.server.connections().stats()

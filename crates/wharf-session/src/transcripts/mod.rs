@@ -18,6 +18,7 @@
 //! | `tls_policy` | AUTH, PBSZ, PROT, CCC, the TLS policy, implicit FTPS |
 //! | `quotas` | a login's quota hook: refusals, cuts, discarded uploads |
 //! | `rates` | bandwidth limits shared by sessions: the server's, a login's |
+//! | `reload` | new settings for new sessions, running ones keep theirs |
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
 
@@ -29,6 +30,7 @@ mod observers;
 mod paths;
 mod quotas;
 mod rates;
+mod reload;
 mod rename;
 mod sequencing;
 mod server_info;
