@@ -12,6 +12,7 @@ mod logs;
 mod metrics;
 mod passthrough;
 mod privileges;
+mod reconfigure;
 mod settings;
 mod storage;
 mod tls_settings;
@@ -30,7 +31,7 @@ use wharf_session::{Server, TlsConfig};
 use cli::Cli;
 use settings::Settings;
 
-fn one_time_password() -> Result<String> {
+pub(crate) fn one_time_password() -> Result<String> {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -178,6 +179,8 @@ struct Prepared {
     admin: Option<(tokio::net::TcpListener, Arc<metrics::Metrics>)>,
     /// The log files to reopen on SIGHUP and SIGUSR1.
     log_files: Vec<Arc<logs::LogFile>>,
+    /// What a SIGHUP reads again.
+    reconfigure: reconfigure::Reconfigure,
 }
 
 /// Serves `prepared`. With a privilege drop planned, the drop runs here on
@@ -216,8 +219,10 @@ async fn serve(prepared: Prepared) -> Result<()> {
         plan,
         admin,
         log_files,
+        reconfigure,
         ..
     } = prepared;
+    tokio::spawn(reconfigure::on_hangup(reconfigure, server.connections()));
     if let Some(tls) = tls {
         tokio::spawn(reload_certificates(tls));
     }
@@ -326,13 +331,30 @@ async fn prepare() -> Result<Option<Prepared>> {
         }
         None => None,
     };
+    let password = Arc::new(std::sync::Mutex::new(None));
+    let made = password.clone();
+    let remembered = move || {
+        let value = one_time_password()?;
+        *made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value.clone());
+        Ok(value)
+    };
     let settings = Settings::resolve(
         config,
         &cli.users,
-        one_time_password,
-        storage,
+        remembered,
+        storage.clone(),
         measure.clone(),
     )?;
+    let reconfigure = reconfigure::Reconfigure::new(
+        cli,
+        storage,
+        measure.clone(),
+        folder_marker.clone(),
+        password,
+        &settings,
+    );
     init_logging(settings.log_json);
     // Looked up before binding: a wrong user stops the server at once.
     let plan = privileges::plan(settings.run_as.as_deref())?;
@@ -360,19 +382,15 @@ async fn prepare() -> Result<Option<Prepared>> {
     );
     let mut banner_lines = Vec::new();
 
-    let mut builder = match settings.azure_endpoint {
-        Some(endpoint) => Server::builder(
-            passthrough::AzurePassthrough::new(
-                endpoint,
-                folder_marker,
-                settings.azure_accounts,
-                settings.users,
-            )?
-            .measured(measure),
-        ),
-        None => Server::builder(settings.users),
-    }
-    .options(settings.options);
+    let (main, hosts) = reconfigure::authenticators(
+        settings.azure_endpoint,
+        settings.azure_accounts,
+        settings.users,
+        settings.hosts,
+        folder_marker,
+        measure,
+    )?;
+    let mut builder = Server::builder_arc(main).options(settings.options);
     if let Some(tls) = &settings.tls {
         builder = builder.tls(tls.config.clone());
         for address in &tls.implicit {
@@ -383,8 +401,8 @@ async fn prepare() -> Result<Option<Prepared>> {
                 .push("TLS with a self-signed certificate for localhost (testing only)".to_owned());
         }
     }
-    for (name, users) in settings.hosts {
-        builder = builder.virtual_host(&name, Arc::new(users));
+    for (name, host) in hosts {
+        builder = builder.virtual_host(&name, host);
     }
     for address in &settings.listen {
         builder = builder.listen(*address);
@@ -445,5 +463,6 @@ async fn prepare() -> Result<Option<Prepared>> {
         keep_bind,
         admin,
         log_files,
+        reconfigure,
     }))
 }

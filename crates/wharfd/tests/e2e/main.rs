@@ -17,6 +17,7 @@ mod e2e_netns;
 mod e2e_operations;
 mod e2e_quota;
 mod e2e_rates;
+mod e2e_reload;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;
