@@ -1,15 +1,4 @@
-//! Changing a running server's settings: sessions that start afterwards
-//! get the new ones, sessions already running keep theirs (their login,
-//! their limits, their virtual host) until they end.
-//!
-//! A [`Reload`] carries new options and authenticators. What the server
-//! bound or built at start stays: its listeners, the passive port range
-//! and multiplexing (with the per-address cap, its wait and TCP
-//! keepalive, which the data ports were built with), the grouping of IPv6
-//! addresses and the ban policy (which running counts depend on), the TLS
-//! configuration (its certificate reloads on its own, see
-//! [`TlsConfig::reload`](crate::TlsConfig::reload)), the usage ledger and
-//! the observers. [`Connections::reload`] names the options it kept.
+//! Changing a running server's settings; see [`Reload`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +11,18 @@ use crate::options::Options;
 use crate::session::ServerContext;
 use crate::throttle::Throttle;
 
-/// New settings for a running server; see the [module](self) docs.
+/// New settings for a running server, given to [`Connections::reload`]:
+/// sessions that start afterwards get them, sessions already running keep
+/// theirs (their login, their limits, their virtual host) until they end.
+///
+/// A reload carries new options and authenticators. What the server bound
+/// or built at start stays: its listeners, the passive port range and
+/// multiplexing (with the per-address cap, its wait and TCP keepalive,
+/// which the data ports were built with), the grouping of IPv6 addresses
+/// and the ban policy (which running counts depend on), the TLS
+/// configuration (its certificate reloads on its own, see
+/// [`TlsConfig::reload`](crate::TlsConfig::reload)), the usage ledger and
+/// the observers. [`Connections::reload`] names the options it kept.
 pub struct Reload {
     options: Options,
     authenticator: Arc<dyn Authenticator>,
@@ -136,8 +136,8 @@ impl ServerContext {
 impl Connections {
     /// Serves sessions that start from now on with `reload`'s settings;
     /// running sessions keep theirs. Returns the names of the options that
-    /// differed but stay as the server started (see the [module](self)
-    /// docs): they need a restart.
+    /// differed but stay as the server started (see [`Reload`]): they
+    /// need a restart.
     pub fn reload(&self, reload: Reload) -> Vec<&'static str> {
         let mut current = self
             .current

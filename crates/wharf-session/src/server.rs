@@ -326,6 +326,7 @@ impl Server {
             connections,
             stop,
         } = self;
+        #[cfg(feature = "usage")]
         let ctx = connections.ctx();
         #[cfg(feature = "usage")]
         let flusher = ctx.usage_ledger.as_ref().and_then(|a| a.spawn_flusher());

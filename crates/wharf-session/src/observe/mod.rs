@@ -7,7 +7,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `observer.rs` | [`Observer`], and [`Observers`], the list a server calls |
+//! | `observer.rs` | [`Observer`], and `Observers`, the list a server calls |
 //! | `records.rs` | what each event carries: [`SessionInfo`], [`TransferRecord`], ... |
 //! | `stats.rs` | [`ServerStats`]: gauges read when asked (sessions, ports, bans) |
 
