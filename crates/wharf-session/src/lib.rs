@@ -45,6 +45,7 @@
 struct ReadmeDoctests;
 
 mod auth;
+mod builder;
 mod commands;
 mod connections;
 mod data;
@@ -72,13 +73,14 @@ mod users;
 mod verified;
 
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
+pub use builder::ServerBuilder;
 pub use connections::Connections;
 pub use network::{IpNetwork, NetworkError};
 pub use observe::{Observer, ServerStats};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use reload::Reload;
-pub use server::{Server, ServerBuilder};
+pub use server::Server;
 pub use throttle::Throttle;
 pub use tls::{CertificatePem, ReloadableCert, TlsConfig, TlsError};
 #[cfg(feature = "users")]
