@@ -7,6 +7,7 @@ mod check_gate;
 mod cli;
 mod config;
 mod defaults;
+mod lifecycle;
 mod passthrough;
 mod privileges;
 mod settings;
@@ -51,70 +52,6 @@ fn init_logging(json: bool) {
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Reloads the certificate files on SIGHUP, and when their modification
-/// time changes (checked every 30 seconds). Sessions keep running; new
-/// handshakes get the new certificate. A failed reload keeps the old one.
-async fn reload_certificates(tls: Arc<TlsConfig>) {
-    let Some((cert, key)) = tls
-        .certificate()
-        .files()
-        .map(|(c, k)| (c.to_owned(), k.to_owned()))
-    else {
-        return;
-    };
-    let stamp = |cert: &std::path::Path, key: &std::path::Path| {
-        let time = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        (time(cert), time(key))
-    };
-    let mut seen = stamp(&cert, &key);
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    loop {
-        #[cfg(unix)]
-        let signalled = async {
-            match hangup.as_mut() {
-                Some(signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let signalled = std::future::pending::<()>();
-        tokio::select! {
-            () = signalled => {}
-            () = tokio::time::sleep(Duration::from_secs(30)) => {
-                let now = stamp(&cert, &key);
-                if now == seen {
-                    continue;
-                }
-                seen = now;
-            }
-        }
-        match tls.reload() {
-            Ok(()) => tracing::info!(cert = %cert.display(), "TLS certificate reloaded"),
-            Err(error) => {
-                tracing::warn!(%error, "TLS certificate reload failed; keeping the old one")
-            }
-        }
-    }
-}
-
 /// `--hash-password`: one line from stdin to an argon2 PHC string.
 fn hash_password_from_stdin() -> Result<()> {
     let mut line = String::new();
@@ -133,6 +70,8 @@ fn hash_password_from_stdin() -> Result<()> {
 /// never as a backtrace: they are for the person who wrote the config.
 #[allow(clippy::print_stderr)]
 fn main() -> std::process::ExitCode {
+    // Before any thread exists: it changes the environment.
+    let inherited = lifecycle::activation::take();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -140,7 +79,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let served = match runtime.block_on(prepare()) {
+    let served = match runtime.block_on(prepare(inherited)) {
         Ok(Some(prepared)) => serve_as_planned(&runtime, prepared),
         Ok(None) => Ok(()),
         Err(e) => Err(e),
@@ -209,9 +148,7 @@ async fn serve(prepared: Prepared) -> Result<()> {
         plan,
         ..
     } = prepared;
-    if let Some(tls) = tls {
-        tokio::spawn(reload_certificates(tls));
-    }
+    let lifecycle = lifecycle::Lifecycle::start(tls)?;
     if !local_roots.is_empty() {
         tokio::task::spawn_blocking(move || sweep_orphaned_uploads(&local_roots));
     }
@@ -235,7 +172,8 @@ async fn serve(prepared: Prepared) -> Result<()> {
     out.flush()?;
     drop(out);
 
-    server.run_until(shutdown_signal()).await?;
+    lifecycle.ready();
+    server.run_until(lifecycle.until_shutdown()).await?;
     Ok(())
 }
 
@@ -258,9 +196,10 @@ fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
 }
 
 /// Reads the configuration, opens the storage and binds every listener
-/// (as whoever started wharfd); `None` when there is nothing to serve
+/// (as whoever started wharfd), or the sockets systemd passed
+/// (`inherited`); `None` when there is nothing to serve
 /// (`--hash-password`).
-async fn prepare() -> Result<Option<Prepared>> {
+async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<Prepared>> {
     let cli = Cli::parse();
     if cli.hash_password {
         return hash_password_from_stdin().map(|()| None);
@@ -316,9 +255,6 @@ async fn prepare() -> Result<Option<Prepared>> {
     .options(settings.options);
     if let Some(tls) = &settings.tls {
         builder = builder.tls(tls.config.clone());
-        for address in &tls.implicit {
-            builder = builder.implicit_listen(*address);
-        }
         if tls.self_signed {
             banner_lines
                 .push("TLS with a self-signed certificate for localhost (testing only)".to_owned());
@@ -327,9 +263,8 @@ async fn prepare() -> Result<Option<Prepared>> {
     for (name, users) in settings.hosts {
         builder = builder.virtual_host(&name, Arc::new(users));
     }
-    for address in &settings.listen {
-        builder = builder.listen(*address);
-    }
+    let implicit = settings.tls.as_ref().map_or(&[][..], |tls| &tls.implicit);
+    builder = inherited.listen(builder, &settings.listen, implicit)?;
     if settings.usage.enabled() {
         let (ledger, line) = usage::usage_ledger(settings.usage, &access).await?;
         banner_lines.push(line);

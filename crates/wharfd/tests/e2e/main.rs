@@ -15,6 +15,7 @@ mod e2e_ftps_lftp;
 mod e2e_lftp;
 mod e2e_netns;
 mod e2e_quota;
+mod e2e_systemd;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;
