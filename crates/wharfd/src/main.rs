@@ -1,5 +1,6 @@
 //! `wharfd`: the Wharf FTP server binary.
 
+mod check_config;
 mod check_gate;
 // The flags' doc comments are `--help` text, where `[::1]` and
 // `[timeouts]` are words, not rustdoc links.
@@ -198,11 +199,14 @@ fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
 /// Reads the configuration, opens the storage and binds every listener
 /// (as whoever started wharfd), or the sockets systemd passed
 /// (`inherited`); `None` when there is nothing to serve
-/// (`--hash-password`).
+/// (`--hash-password`, `check-config`).
 async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<Prepared>> {
     let cli = Cli::parse();
     if cli.hash_password {
         return hash_password_from_stdin().map(|()| None);
+    }
+    if let Some(cli::Command::CheckConfig { file }) = &cli.command {
+        return check_config::check_config(&cli, file.as_deref()).map(|()| None);
     }
     let config = cli.merged_config()?;
     storage::init_upload_memory(&config)?;
