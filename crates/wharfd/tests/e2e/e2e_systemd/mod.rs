@@ -1,11 +1,12 @@
 //! wharfd as a service: signals never end it except SIGTERM/SIGINT, and
 //! it speaks systemd's notify protocol to a socket the test binds (here);
 //! it serves a listening socket passed the way systemd passes one
-//! (`activation.rs`); `check-config` checks without serving
-//! (`check_config.rs`).
+//! (`activation.rs`); the shipped unit passes `systemd-analyze verify`
+//! (`unit.rs`); `check-config` checks without serving (`check_config.rs`).
 
 mod activation;
 mod check_config;
+mod unit;
 
 use crate::support::{self, Server, Tls};
 
