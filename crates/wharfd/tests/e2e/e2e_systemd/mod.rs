@@ -77,6 +77,29 @@ fn signals_keep_a_self_signed_server_serving() {
     signals_keep_it_serving(Tls::Explicit, "the self-signed certificate");
 }
 
+/// SIGINT (Ctrl-C in a terminal) drains as SIGTERM does, and wharfd
+/// exits 0.
+#[test]
+fn sigint_shuts_down_gracefully() {
+    let mut server = Server::start();
+    server.signal("INT");
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = server.exited() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "wharfd still runs after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{status}\n{}",
+        server.stop_and_log()
+    );
+    assert!(server.stop_and_log().contains("SIGINT: graceful shutdown"));
+}
+
 /// The datagrams wharfd sends to the test's `NOTIFY_SOCKET`.
 struct NotifySocket {
     socket: UnixDatagram,
