@@ -1,6 +1,7 @@
 //! `wharfd`: the Wharf FTP server binary.
 
 mod admin;
+mod check_config;
 mod check_gate;
 // The flags' doc comments are `--help` text, where `[::1]` and
 // `[timeouts]` are words, not rustdoc links.
@@ -8,6 +9,7 @@ mod check_gate;
 mod cli;
 mod config;
 mod defaults;
+mod lifecycle;
 mod logs;
 mod metrics;
 mod passthrough;
@@ -55,70 +57,6 @@ fn init_logging(json: bool) {
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Reloads the certificate files on SIGHUP, and when their modification
-/// time changes (checked every 30 seconds). Sessions keep running; new
-/// handshakes get the new certificate. A failed reload keeps the old one.
-async fn reload_certificates(tls: Arc<TlsConfig>) {
-    let Some((cert, key)) = tls
-        .certificate()
-        .files()
-        .map(|(c, k)| (c.to_owned(), k.to_owned()))
-    else {
-        return;
-    };
-    let stamp = |cert: &std::path::Path, key: &std::path::Path| {
-        let time = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        (time(cert), time(key))
-    };
-    let mut seen = stamp(&cert, &key);
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    loop {
-        #[cfg(unix)]
-        let signalled = async {
-            match hangup.as_mut() {
-                Some(signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let signalled = std::future::pending::<()>();
-        tokio::select! {
-            () = signalled => {}
-            () = tokio::time::sleep(Duration::from_secs(30)) => {
-                let now = stamp(&cert, &key);
-                if now == seen {
-                    continue;
-                }
-                seen = now;
-            }
-        }
-        match tls.reload() {
-            Ok(()) => tracing::info!(cert = %cert.display(), "TLS certificate reloaded"),
-            Err(error) => {
-                tracing::warn!(%error, "TLS certificate reload failed; keeping the old one")
-            }
-        }
-    }
-}
-
 /// `--hash-password`: one line from stdin to an argon2 PHC string.
 fn hash_password_from_stdin() -> Result<()> {
     let mut line = String::new();
@@ -137,6 +75,8 @@ fn hash_password_from_stdin() -> Result<()> {
 /// never as a backtrace: they are for the person who wrote the config.
 #[allow(clippy::print_stderr)]
 fn main() -> std::process::ExitCode {
+    // Before any thread exists: it changes the environment.
+    let inherited = lifecycle::activation::take();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -144,7 +84,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let served = match runtime.block_on(prepare()) {
+    let served = match runtime.block_on(prepare(inherited)) {
         Ok(Some(prepared)) => serve_as_planned(&runtime, prepared),
         Ok(None) => Ok(()),
         Err(e) => Err(e),
@@ -222,11 +162,9 @@ async fn serve(prepared: Prepared) -> Result<()> {
         reconfigure,
         ..
     } = prepared;
-    tokio::spawn(reconfigure::on_hangup(reconfigure, server.connections()));
-    if let Some(tls) = tls {
-        tokio::spawn(reload_certificates(tls));
-    }
-    tokio::spawn(logs::reopen_on_signals(log_files));
+    let mut lifecycle = lifecycle::Lifecycle::start(tls)?;
+    lifecycle.reload_configuration(reconfigure, server.connections());
+    tokio::spawn(logs::reopen_on(log_files, lifecycle.reopens()));
     let admin = admin.map(|(listener, metrics)| {
         let admin = Arc::new(admin::Admin {
             metrics,
@@ -264,10 +202,12 @@ async fn serve(prepared: Prepared) -> Result<()> {
     out.flush()?;
     drop(out);
 
+    lifecycle.ready();
     let draining = admin.map(|(admin, _)| admin);
     server
         .run_until(async move {
-            shutdown_signal().await;
+            lifecycle.until_shutdown().await;
+            // From now on /readyz answers 503: no new sessions, please.
             if let Some(admin) = draining {
                 admin
                     .draining
@@ -297,12 +237,16 @@ fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
 }
 
 /// Reads the configuration, opens the storage and binds every listener
-/// (as whoever started wharfd); `None` when there is nothing to serve
-/// (`--hash-password`).
-async fn prepare() -> Result<Option<Prepared>> {
+/// (as whoever started wharfd), or the sockets systemd passed
+/// (`inherited`); `None` when there is nothing to serve
+/// (`--hash-password`, `check-config`).
+async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<Prepared>> {
     let cli = Cli::parse();
     if cli.hash_password {
         return hash_password_from_stdin().map(|()| None);
+    }
+    if let Some(cli::Command::CheckConfig { file }) = &cli.command {
+        return check_config::check_config(&cli, file.as_deref()).map(|()| None);
     }
     let config = cli.merged_config()?;
     storage::init_upload_memory(&config)?;
@@ -393,9 +337,6 @@ async fn prepare() -> Result<Option<Prepared>> {
     let mut builder = Server::builder_arc(main).options(settings.options);
     if let Some(tls) = &settings.tls {
         builder = builder.tls(tls.config.clone());
-        for address in &tls.implicit {
-            builder = builder.implicit_listen(*address);
-        }
         if tls.self_signed {
             banner_lines
                 .push("TLS with a self-signed certificate for localhost (testing only)".to_owned());
@@ -404,9 +345,8 @@ async fn prepare() -> Result<Option<Prepared>> {
     for (name, host) in hosts {
         builder = builder.virtual_host(&name, host);
     }
-    for address in &settings.listen {
-        builder = builder.listen(*address);
-    }
+    let implicit = settings.tls.as_ref().map_or(&[][..], |tls| &tls.implicit);
+    builder = inherited.listen(builder, &settings.listen, implicit)?;
     if settings.usage.enabled() {
         let (ledger, line) = usage::usage_ledger(settings.usage, &access).await?;
         banner_lines.push(line);

@@ -35,7 +35,7 @@ pub(crate) const ROOT_WARNING: &str = "running as root without run_as: every upl
      written as root and any flaw in the server would give a client the whole machine; \
      set --run-as USER[:GROUP] (config key run_as) to become an unprivileged user once \
      the ports are bound, or start wharfd as that user with CAP_NET_BIND_SERVICE \
-     (see SECURITY.md and docs/wharfd.service)";
+     (see SECURITY.md and contrib/systemd/wharfd.service)";
 
 /// Who to become, looked up in the user and group databases.
 #[derive(Debug, Clone)]

@@ -179,36 +179,41 @@ impl Reconfigure {
     }
 }
 
-/// Reloads at every SIGHUP until the process ends. Reading and resolving
-/// (which hashes clear-text passwords) runs off the reactor.
-pub(crate) async fn on_hangup(reconfigure: Reconfigure, connections: wharf_session::Connections) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP: the configuration is not reloaded");
-        return;
-    };
-    let reconfigure = Arc::new(reconfigure);
-    while hangup.recv().await.is_some() {
-        let reading = reconfigure.clone();
+impl Reconfigure {
+    /// Reads the configuration again and gives it to new sessions; a few
+    /// words on what happened, for the reload's log line. Reading and
+    /// resolving (which hashes clear-text passwords) runs off the reactor.
+    pub(crate) async fn apply(
+        self: &Arc<Self>,
+        connections: &wharf_session::Connections,
+    ) -> String {
+        let reading = self.clone();
         let read = tokio::task::spawn_blocking(move || reading.read()).await;
         match read {
             Ok(Ok((reload, mut restart))) => {
                 restart.extend(connections.reload(reload));
                 if restart.is_empty() {
                     tracing::info!("configuration reloaded: new sessions get it");
+                    "the configuration".to_owned()
                 } else {
+                    let unchanged = restart.join(", ");
                     tracing::warn!(
-                        unchanged = restart.join(", "),
+                        unchanged,
                         "configuration reloaded: new sessions get it, but these settings need a restart"
                     );
+                    format!("the configuration (but not {unchanged}: they need a restart)")
                 }
             }
-            Ok(Err(error)) => tracing::warn!(
-                error = format!("{error:#}"),
-                "configuration reload failed; keeping the old settings"
-            ),
+            Ok(Err(error)) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "configuration reload failed; keeping the old settings"
+                );
+                "not the configuration (it failed to load)".to_owned()
+            }
             Err(error) => {
-                tracing::warn!(%error, "configuration reload failed; keeping the old settings")
+                tracing::warn!(%error, "configuration reload failed; keeping the old settings");
+                "not the configuration (it failed to load)".to_owned()
             }
         }
     }

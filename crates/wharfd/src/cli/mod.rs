@@ -21,6 +21,7 @@ use crate::values::{
 /// Every setting can also come from a TOML file (--config); flags win.
 #[derive(Debug, Parser)]
 #[command(name = "wharfd", version, about, long_about = None)]
+#[command(disable_help_subcommand = true)]
 pub(crate) struct Cli {
     /// A TOML configuration file with every setting (see
     /// wharfd.example.toml); flags given here override it.
@@ -31,6 +32,10 @@ pub(crate) struct Cli {
     /// users file, and exit.
     #[arg(long)]
     pub(crate) hash_password: bool,
+
+    /// Instead of serving: `check-config`.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
 
     /// Address to listen on; repeat for several (IPv6 as [::1]:2121).
     /// Default 127.0.0.1:2121.
@@ -348,6 +353,23 @@ pub(crate) struct Cli {
     pub(crate) account_upload_rate: Option<u64>,
 }
 
+/// What wharfd can do besides serving. A subcommand rather than a flag
+/// because it takes its own argument (the file); every flag of a serving
+/// invocation still works, and comes before it
+/// (`wharfd --users FILE check-config CONFIG`).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Check the configuration as start-up would (config file, users
+    /// files, TLS files, storage URLs, run_as) without binding or
+    /// serving: prints `configuration OK` and exits 0, or prints the
+    /// error and exits 2.
+    CheckConfig {
+        /// The config file, as --config FILE.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
 fn parse_user(text: &str) -> Result<(String, String), String> {
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_owned(), password.to_owned())),
@@ -375,5 +397,32 @@ mod tests {
         let cli = Cli::parse_from(["wharfd"]);
         assert!(cli.listen.is_empty() && cli.root.is_none() && cli.config.is_none());
         assert!(cli.users.is_empty() && !cli.anonymous);
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn check_config_is_a_subcommand_after_the_flags() {
+        let cli = Cli::parse_from(["wharfd", "--users", "u.toml", "check-config", "w.toml"]);
+        assert_eq!(cli.users_file, Some(PathBuf::from("u.toml")));
+        let Some(Command::CheckConfig { file }) = cli.command else {
+            panic!("no check-config: {:?}", cli.command);
+        };
+        assert_eq!(file, Some(PathBuf::from("w.toml")));
+        let cli = Cli::parse_from(["wharfd", "check-config"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::CheckConfig { file: None })
+        ));
+    }
+
+    #[test]
+    fn serving_invocations_are_unchanged() {
+        // A flag's value that looks like the subcommand stays a value.
+        let cli = Cli::parse_from(["wharfd", "--root", "check-config", "--listen", "[::1]:21"]);
+        assert_eq!(cli.root, Some(PathBuf::from("check-config")));
+        assert!(cli.command.is_none());
+        // No other word is taken for a command.
+        assert!(Cli::try_parse_from(["wharfd", "serve"]).is_err());
+        assert!(Cli::try_parse_from(["wharfd", "help"]).is_err());
     }
 }

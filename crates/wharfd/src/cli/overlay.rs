@@ -33,6 +33,7 @@ impl Cli {
         let Self {
             config: _,
             hash_password: _,
+            command: _,
             users: _,
             listen,
             root,

@@ -64,25 +64,17 @@ impl Observer for Logs {
     }
 }
 
-/// Reopens every log file on SIGHUP and SIGUSR1 (logrotate's
-/// `postrotate`), until the process ends.
-pub(crate) async fn reopen_on_signals(files: Vec<Arc<LogFile>>) {
-    use tokio::signal::unix::{SignalKind, signal};
+/// Reopens every log file each time `reopens` changes (SIGUSR1, and
+/// after a SIGHUP reload: logrotate's `postrotate`), until the process
+/// ends.
+pub(crate) async fn reopen_on(
+    files: Vec<Arc<LogFile>>,
+    mut reopens: tokio::sync::watch::Receiver<u64>,
+) {
     if files.is_empty() {
         return;
     }
-    let (Ok(mut hangup), Ok(mut user1)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::user_defined1()),
-    ) else {
-        tracing::warn!("cannot listen for SIGHUP and SIGUSR1: log files are not reopened");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => {}
-            _ = user1.recv() => {}
-        }
+    while reopens.changed().await.is_ok() {
         for file in &files {
             file.reopen();
             let dropped = file.dropped();

@@ -73,6 +73,10 @@ struct Roots {
     created: Vec<PathBuf>,
     /// Counts storage calls, with metrics on.
     measure: Option<StorageCounters>,
+    /// `check-config`: a missing root is not created (the check changes
+    /// nothing; startup creates it and gives it to `run_as`), an empty
+    /// in-memory tree stands in for it, and `created` lists it.
+    check_only: bool,
 }
 
 impl Roots {
@@ -82,6 +86,12 @@ impl Roots {
         }
         if let Some(vfs) = self.opened.get(dir) {
             return Ok(vfs.clone());
+        }
+        if !dir.exists() && self.check_only {
+            let stand_in: Arc<dyn Vfs> = Arc::new(wharf_vfs::MemoryFs::new());
+            self.created.push(dir.to_owned());
+            self.opened.insert(dir.to_owned(), stand_in.clone());
+            return Ok(stand_in);
         }
         if !dir.exists() {
             std::fs::create_dir_all(dir)
@@ -166,7 +176,40 @@ impl Settings {
         storage: Option<(String, Arc<dyn Vfs>)>,
         measure: Option<StorageCounters>,
     ) -> Result<Self> {
+        Self::resolve_as(
+            config,
+            flag_users,
+            one_time_password,
+            storage,
+            measure,
+            false,
+        )
+    }
+
+    /// [`Settings::resolve`] for `check-config`: every file is read and
+    /// checked as at start, but nothing is created (see
+    /// `Roots::check_only`; `created_roots` lists the roots startup would
+    /// create), and the default user's one-time password is a placeholder
+    /// nobody sees.
+    pub(crate) fn check(
+        config: Config,
+        flag_users: &[(String, String)],
+        storage: Option<(String, Arc<dyn Vfs>)>,
+    ) -> Result<Self> {
+        let placeholder = || Ok("check-config".to_owned());
+        Self::resolve_as(config, flag_users, placeholder, storage, None, true)
+    }
+
+    fn resolve_as(
+        config: Config,
+        flag_users: &[(String, String)],
+        one_time_password: impl FnOnce() -> Result<String>,
+        storage: Option<(String, Arc<dyn Vfs>)>,
+        measure: Option<StorageCounters>,
+        check_only: bool,
+    ) -> Result<Self> {
         let mut roots = Roots {
+            check_only,
             no_sync: config.sync_uploads == Some(false),
             umask: match &config.umask {
                 Some(umask) => umask

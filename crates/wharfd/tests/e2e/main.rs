@@ -18,6 +18,7 @@ mod e2e_operations;
 mod e2e_quota;
 mod e2e_rates;
 mod e2e_reload;
+mod e2e_systemd;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;

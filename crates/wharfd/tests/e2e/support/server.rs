@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -338,16 +338,6 @@ impl Server {
         format!("http://{addr}")
     }
 
-    /// Sends `signal` (`HUP`, `USR1`, ...) to the server.
-    pub(crate) fn signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .map(|status| status.success());
-        assert!(matches!(sent, Ok(true)), "kill -{signal} {pid} failed");
-    }
-
     /// The directory served as `/`.
     pub(crate) fn root(&self) -> &Path {
         &self.root
@@ -375,14 +365,31 @@ impl Server {
     /// Stops the server as an operator would (SIGTERM: graceful shutdown,
     /// which flushes usage counts) and waits, at most 20 s, for it to exit.
     pub(crate) fn terminate(&mut self) {
+        self.terminate_status();
+    }
+
+    /// [`Server::terminate`], returning how the process exited.
+    pub(crate) fn terminate_status(&mut self) -> ExitStatus {
+        // Not `signal`: a server that already exited is no error here.
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let exited = wait_for_exit(&mut self.child, Duration::from_secs(20));
+        exited.unwrap_or_else(|| panic!("wharfd did not exit after SIGTERM\n{}", self.log_tail()))
+    }
+
+    /// Sends the server `signal` (a name `kill -s` knows: `HUP`, `USR1`).
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-s", signal, &pid]).status();
         assert!(
-            exited.is_some(),
-            "wharfd did not exit after SIGTERM\n{}",
-            self.log_tail()
+            sent.is_ok_and(|status| status.success()),
+            "kill -s {signal} {pid} failed"
         );
+    }
+
+    /// How the process ended, if it has.
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// Stops the server (kills it and waits, at most 10 s, for it to exit
