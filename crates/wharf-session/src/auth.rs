@@ -14,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use wharf_vfs::Vfs;
 
+use crate::access::AccessList;
 use crate::quota::QuotaHook;
 
 /// A successful login.
@@ -28,6 +29,15 @@ pub struct Login {
     pub writable: bool,
     /// Counts this login's usage and enforces its quota, if any.
     pub quota: Option<Arc<dyn QuotaHook>>,
+    /// The addresses this user may log in from, checked by the engine
+    /// after the authenticator accepted the password. A refused login gets
+    /// the reply of a wrong password (`530 Login incorrect.`, after the
+    /// same delay, counted toward the session's failed logins), so the
+    /// client cannot tell that the password was right; it does not count
+    /// toward address bans, and it is logged as `login refused by the
+    /// access list`, not as `authentication failed`. Empty (the default):
+    /// any address.
+    pub access: AccessList,
 }
 
 impl Login {
@@ -38,12 +48,19 @@ impl Login {
             vfs,
             writable,
             quota: None,
+            access: AccessList::default(),
         }
     }
 
     /// The same login with a quota hook.
     pub fn with_quota(mut self, quota: Arc<dyn QuotaHook>) -> Self {
         self.quota = Some(quota);
+        self
+    }
+
+    /// The same login, allowed only from the addresses `access` accepts.
+    pub fn with_access(mut self, access: AccessList) -> Self {
+        self.access = access;
         self
     }
 }
@@ -54,6 +71,7 @@ impl fmt::Debug for Login {
             .field("user", &self.user)
             .field("writable", &self.writable)
             .field("quota", &self.quota.is_some())
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }

@@ -44,6 +44,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod access;
 mod auth;
 mod commands;
 mod connections;
@@ -69,6 +70,7 @@ mod users;
 #[cfg(feature = "users")]
 mod verified;
 
+pub use access::{AccessList, AccessRefusal};
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
 pub use connections::Connections;
 pub use network::{IpNetwork, NetworkError};

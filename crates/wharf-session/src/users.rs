@@ -10,6 +10,7 @@ use password_hash::SaltString;
 use password_hash::rand_core::OsRng;
 use wharf_vfs::Vfs;
 
+use crate::access::AccessList;
 use crate::auth::{AuthContext, AuthError, Authenticator, Login};
 use crate::defence::HashingGate;
 use crate::defence::hashing::{DummyHash, verify};
@@ -44,6 +45,8 @@ pub struct UserList {
     accounts: HashMap<String, Account>,
     anonymous: Option<Arc<dyn Vfs>>,
     tls_exempt: std::collections::HashSet<String>,
+    /// Where each restricted user may log in from; the others, anywhere.
+    access: HashMap<String, AccessList>,
     verified: Arc<Verified>,
     hashing: HashingGate,
     /// The first account's hash: the dummy hash takes its parameters.
@@ -65,6 +68,7 @@ impl std::fmt::Debug for UserList {
             .field("users (name, writable)", &users)
             .field("anonymous", &self.anonymous.is_some())
             .field("tls_exempt", &self.tls_exempt)
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +156,22 @@ impl UserList {
         self
     }
 
+    /// Lets `user` log in only from the addresses `access` accepts (the
+    /// engine checks it after the password, see [`Login::access`]).
+    pub fn with_access(mut self, user: impl Into<String>, access: AccessList) -> Self {
+        self.access.insert(user.into(), access);
+        self
+    }
+
+    /// The login of `user` to `account`, with the user's access list.
+    fn login(&self, user: &str, account: &Account) -> Login {
+        let login = Login::new(user, account.vfs.clone(), account.writable);
+        match self.access.get(user) {
+            Some(access) => login.with_access(access.clone()),
+            None => login,
+        }
+    }
+
     /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
     /// password (by convention, an e-mail address).
     pub fn with_anonymous(mut self, vfs: Arc<dyn Vfs>) -> Self {
@@ -191,14 +211,14 @@ impl Authenticator for UserList {
         if self.verified.check(user, tag_hash, password)
             && let Some(account) = &account
         {
-            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+            return Ok(self.login(user, account));
         }
         let permit = self.hashing.enter().await?;
         // Logins that waited for the same user may find it verified now.
         if self.verified.check(user, tag_hash, password)
             && let Some(account) = &account
         {
-            return Ok(Login::new(user, account.vfs.clone(), account.writable));
+            return Ok(self.login(user, account));
         }
         // argon2 costs tens of milliseconds of CPU: keep it off the reactor.
         // The permit goes along, so a session that goes away mid-hash does
@@ -222,7 +242,7 @@ impl Authenticator for UserList {
             return Err(AuthError::InvalidCredentials);
         };
         self.verified.remember(user, &account.hash, &password);
-        Ok(Login::new(user, account.vfs, account.writable))
+        Ok(self.login(user, &account))
     }
 }
 
@@ -279,6 +299,28 @@ mod tests {
             .await
             .unwrap();
         assert!(!anon.writable);
+    }
+
+    #[tokio::test]
+    async fn a_user_access_list_goes_with_every_login() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let access = AccessList::new().allow("10.0.0.0/8".parse().unwrap());
+        let users = UserList::new()
+            .with_password("alice", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_password("bob", b"secret", vfs, true)
+            .unwrap()
+            .with_access("alice", access.clone());
+        // Checked by argon2, then by the remembered tag: the list both times.
+        for _ in 0..2 {
+            let login = users
+                .authenticate("alice", b"secret", &context())
+                .await
+                .unwrap();
+            assert_eq!(login.access, access);
+        }
+        let login = users.authenticate("bob", b"secret", &context()).await;
+        assert!(login.unwrap().access.is_empty());
     }
 
     #[tokio::test]

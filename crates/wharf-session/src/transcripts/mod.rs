@@ -18,7 +18,9 @@
 //! | `tls_policy` | AUTH, PBSZ, PROT, CCC, the TLS policy, implicit FTPS |
 //! | `quotas` | a login's quota hook: refusals, cuts, discarded uploads |
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
+//! | `access` | the server's access list at connect, a user's at login |
 
+mod access;
 mod block_mode;
 mod data_channels;
 mod listings;
