@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::read;
-use crate::values::Size;
+use wharf_session::IpNetwork;
+
+use crate::values::{Size, Written, access_list};
 
 /// One account, in the config file or a users file.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +30,12 @@ pub(crate) struct UserEntry {
     /// This user's traffic quota per period, overriding the default.
     #[serde(default)]
     pub(crate) quota: Option<Size>,
+    /// Networks this user may log in from (none: any), `"10.0.0.0/8"`.
+    #[serde(default)]
+    pub(crate) allow: Vec<Written<IpNetwork>>,
+    /// Networks this user may not log in from; deny wins over allow.
+    #[serde(default)]
+    pub(crate) deny: Vec<Written<IpNetwork>>,
 }
 
 fn yes() -> bool {
@@ -47,6 +55,8 @@ pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
         if user.name.is_empty() {
             bail!("{key}[{i}].name: must not be empty");
         }
+        access_list(&user.allow, &user.deny, &format!("{key}[{i}]."))
+            .map_err(|e| anyhow::anyhow!("{e} ({})", user.name))?;
         if let Some(quota) = &user.quota {
             quota
                 .bytes()

@@ -16,7 +16,7 @@ use crate::config::{Config, UserEntry, load_users, relative_to};
 use crate::defaults;
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
-use crate::values::parse_umask;
+use crate::values::{access_list, parse_umask};
 
 mod engine;
 
@@ -112,6 +112,11 @@ fn add_users(
         if user.tls_exempt {
             list = list.exempt_from_tls(user.name.clone());
         }
+        let access = access_list(&user.allow, &user.deny, "")
+            .map_err(|e| anyhow!("user {}: {e}", user.name))?;
+        if !access.is_empty() {
+            list = list.with_access(user.name.clone(), access);
+        }
         list = match (&user.password_hash, &user.password) {
             (Some(hash), _) => list
                 .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
@@ -184,6 +189,8 @@ impl Settings {
                 writable: true,
                 tls_exempt: false,
                 quota: None,
+                allow: Vec::new(),
+                deny: Vec::new(),
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;
