@@ -1,19 +1,7 @@
 //! Access lists: the client addresses that may connect to the server
 //! ([`Options::access`](crate::Options::access), checked when a control
 //! connection arrives) or log in as one user ([`Login::access`], checked
-//! after the password).
-//!
-//! The rules are those of tcp_wrappers and ProFTPD's `<Limit LOGIN>`, in
-//! this order:
-//!
-//! 1. an address in a network of `deny` is refused (deny wins over allow);
-//! 2. with a non-empty `allow`, an address outside all its networks is
-//!    refused;
-//! 3. anything else is accepted, so an empty list accepts everyone.
-//!
-//! IPv4-mapped IPv6 addresses (`::ffff:10.1.2.3`, how a dual-stack
-//! listener reports IPv4 clients) count as the IPv4 address they map, so
-//! `10.0.0.0/8` matches them and `::/0` does not.
+//! after the password). The rules are on [`AccessList`].
 //!
 //! [`Login::access`]: crate::Login::access
 
@@ -30,7 +18,17 @@ pub(crate) const ACCESS_LOG: &str = "wharf::access";
 /// The text of the `421` to a connection the server-wide list refuses.
 pub(crate) const REFUSED_ADDRESS: &str = "Connections from your address are not accepted.";
 
-/// Networks allowed and denied; see the [module](self) for the rules.
+/// Networks allowed and denied, with the rules of tcp_wrappers and
+/// ProFTPD's `<Limit LOGIN>`, in this order:
+///
+/// 1. an address in a network of `deny` is refused (deny wins over allow);
+/// 2. with a non-empty `allow`, an address outside all its networks is
+///    refused;
+/// 3. anything else is accepted, so an empty list accepts everyone.
+///
+/// IPv4-mapped IPv6 addresses (`::ffff:10.1.2.3`, how a dual-stack
+/// listener reports IPv4 clients) count as the IPv4 address they map, so
+/// `10.0.0.0/8` matches them and `::/0` does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessList {
     /// When not empty, only addresses in one of these networks are
