@@ -14,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use wharf_vfs::Vfs;
 
+use crate::access::AccessList;
 use crate::quota::{Direction, QuotaHook};
 use crate::throttle::Throttle;
 
@@ -32,6 +33,15 @@ pub struct Login {
     /// Bandwidth limits this login shares with others (its user's, its
     /// virtual host's): downloads, then uploads.
     pub rate_limits: (Vec<Arc<Throttle>>, Vec<Arc<Throttle>>),
+    /// The addresses this user may log in from, checked by the engine
+    /// after the authenticator accepted the password. A refused login gets
+    /// the reply of a wrong password (`530 Login incorrect.`, after the
+    /// same delay, counted toward the session's failed logins), so the
+    /// client cannot tell that the password was right; it does not count
+    /// toward address bans, and it is logged as `login refused by the
+    /// access list`, not as `authentication failed`. Empty (the default):
+    /// any address.
+    pub access: AccessList,
 }
 
 impl Login {
@@ -43,6 +53,7 @@ impl Login {
             writable,
             quota: None,
             rate_limits: (Vec::new(), Vec::new()),
+            access: AccessList::default(),
         }
     }
 
@@ -62,6 +73,12 @@ impl Login {
         self.quota = Some(quota);
         self
     }
+
+    /// The same login, allowed only from the addresses `access` accepts.
+    pub fn with_access(mut self, access: AccessList) -> Self {
+        self.access = access;
+        self
+    }
 }
 
 impl fmt::Debug for Login {
@@ -71,6 +88,7 @@ impl fmt::Debug for Login {
             .field("writable", &self.writable)
             .field("quota", &self.quota.is_some())
             .field("rate_limits", &self.rate_limits)
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }

@@ -2,9 +2,10 @@
 //! server's own accept loops, or an embedder's (a PROXY-protocol front end
 //! that read the real client address, socket activation, tests).
 //!
-//! Every connection passes the same gates in the same order: the session
-//! limits (in all, per address group, not yet logged in), then the ban
-//! list, then the session runs under the server's shutdown signal.
+//! Every connection passes the same gates in the same order: the access
+//! list ([`Options::access`](crate::Options::access)), the session limits
+//! (in all, per address group, not yet logged in), then the ban list,
+//! then the session runs under the server's shutdown signal.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -15,9 +16,10 @@ use tokio::net::TcpStream;
 use crate::link::{self, Link};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
-use tracing::debug;
+use tracing::{debug, info};
 use wharf_proto::{Reply, ReplyCode};
 
+use crate::access::{ACCESS_LOG, REFUSED_ADDRESS};
 use crate::observe::{ConnectionRefusal, ServerStats};
 use crate::session::{ServerContext, run_session};
 
@@ -93,6 +95,15 @@ impl Connections {
             return;
         }
         let ctx = &self.ctx();
+        if let Err(rule) = ctx.options.access.check(peer.ip()) {
+            let client = peer.ip().to_canonical();
+            info!(target: ACCESS_LOG, %client, %rule, "connection refused by the access list");
+            if !implicit {
+                self.sessions
+                    .spawn(refuse(stream, REFUSED_ADDRESS.to_owned()));
+            }
+            return;
+        }
         let slot = match ctx.defence.limits.admit(peer, local) {
             Ok(slot) => slot,
             Err(why) => {
@@ -127,7 +138,8 @@ impl Connections {
     }
 }
 
-/// `421` and close, for a connection over a limit or from a banned group.
+/// `421` and close, for a connection refused by the access list, over a
+/// limit or from a banned group.
 async fn refuse(mut stream: Link, why: String) {
     let reply = Reply::new(ReplyCode::SERVICE_NOT_AVAILABLE, &why);
     let _ = stream.write_all(&reply.to_bytes()).await;

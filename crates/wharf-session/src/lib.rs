@@ -44,6 +44,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod access;
 mod auth;
 mod builder;
 mod commands;
@@ -72,6 +73,7 @@ mod users;
 #[cfg(feature = "users")]
 mod verified;
 
+pub use access::{AccessList, AccessRefusal};
 pub use auth::{AuthContext, AuthError, Authenticator, FnAuthenticator, Login};
 pub use builder::ServerBuilder;
 pub use connections::Connections;

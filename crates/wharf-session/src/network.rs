@@ -1,5 +1,5 @@
 //! IP networks in CIDR notation (`10.0.0.0/8`, `fd00::/8`), for choosing the
-//! passive address by client network.
+//! passive address by client network and for access lists.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -25,22 +25,33 @@ impl IpNetwork {
     }
 
     /// Whether `ip` is in the network. IPv4-mapped IPv6 addresses count as
-    /// IPv4, as a dual-stack listener reports IPv4 clients that way.
+    /// IPv4, as a dual-stack listener reports IPv4 clients that way; so
+    /// does a network written in that form (`::ffff:10.0.0.0/104` is
+    /// `10.0.0.0/8`).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip.to_canonical()) {
+        let (addr, prefix) = self.canonical();
+        match (addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
+        }
+    }
+
+    /// The network with an IPv4-mapped IPv6 address of a prefix of at
+    /// least 96 bits read as the IPv4 network it maps.
+    fn canonical(&self) -> (IpAddr, u8) {
+        match self.addr {
+            IpAddr::V6(v6) if self.prefix >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => (IpAddr::V4(v4), self.prefix - 96),
+                None => (self.addr, self.prefix),
+            },
+            _ => (self.addr, self.prefix),
         }
     }
 }
@@ -80,6 +91,9 @@ mod tests {
         assert!(net("fd00::/8").contains("fd12::1".parse().unwrap()));
         assert!(!net("fd00::/8").contains("10.0.0.1".parse().unwrap()));
         assert!(net("::/0").contains("2001:db8::1".parse().unwrap()));
+        assert!(net("::ffff:10.0.0.0/104").contains("10.9.9.9".parse().unwrap()));
+        assert!(net("::ffff:10.0.0.0/104").contains("::ffff:10.9.9.9".parse().unwrap()));
+        assert!(!net("::ffff:10.0.0.0/104").contains("11.0.0.1".parse().unwrap()));
     }
 
     #[test]

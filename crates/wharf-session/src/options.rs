@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use crate::access::AccessList;
 use crate::network::IpNetwork;
 
 /// Where clients should connect for passive data connections, as written in
@@ -172,6 +173,10 @@ pub struct Options {
     /// 10, a fifth of `max_sessions_per_ip`: one address cannot fill the
     /// server-wide cap above on its own (25 groups would be needed).
     pub max_unauthenticated_sessions_per_ip: usize,
+    /// The addresses that may connect at all, checked before the session
+    /// limits: a refused one gets `421` and is closed (an implicit-FTPS
+    /// connection is closed without a word). Empty (the default): all.
+    pub access: AccessList,
     /// IPv6 clients are counted, limited and banned per prefix of this
     /// many bits (default 64: one host can use its whole /64); IPv4 per
     /// address.
@@ -245,6 +250,7 @@ impl Default for Options {
             max_sessions_per_ip: 50,
             max_unauthenticated_sessions: 250,
             max_unauthenticated_sessions_per_ip: 10,
+            access: AccessList::default(),
             ipv6_prefix: crate::defence::DEFAULT_IPV6_PREFIX,
             login_ban: crate::defence::BanPolicy::default(),
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,

@@ -10,6 +10,7 @@ use password_hash::SaltString;
 use password_hash::rand_core::OsRng;
 use wharf_vfs::Vfs;
 
+use crate::access::AccessList;
 use crate::auth::{AuthContext, AuthError, Authenticator, Login};
 use crate::defence::HashingGate;
 use crate::defence::hashing::{DummyHash, verify};
@@ -69,6 +70,8 @@ pub struct UserList {
     accounts: HashMap<String, Account>,
     anonymous: Option<Arc<dyn Vfs>>,
     tls_exempt: std::collections::HashSet<String>,
+    /// Where each restricted user may log in from; the others, anywhere.
+    access: HashMap<String, AccessList>,
     verified: Arc<Verified>,
     hashing: HashingGate,
     /// The first account's hash: the dummy hash takes its parameters.
@@ -92,6 +95,7 @@ impl std::fmt::Debug for UserList {
             .field("users (name, writable)", &users)
             .field("anonymous", &self.anonymous.is_some())
             .field("tls_exempt", &self.tls_exempt)
+            .field("access", &self.access)
             .finish_non_exhaustive()
     }
 }
@@ -198,12 +202,21 @@ impl UserList {
         self
     }
 
-    /// A login from this list, held to its limits and `account`'s.
-    fn login(&self, user: &str, vfs: Arc<dyn Vfs>, writable: bool, account: &Rates) -> Login {
-        limited(
-            limited(Login::new(user, vfs, writable), account),
-            &self.rates,
-        )
+    /// Lets `user` log in only from the addresses `access` accepts (the
+    /// engine checks it after the password, see [`Login::access`]).
+    pub fn with_access(mut self, user: impl Into<String>, access: AccessList) -> Self {
+        self.access.insert(user.into(), access);
+        self
+    }
+
+    /// The login of `user` to `vfs` from this list: held to the list's
+    /// rates and `rates` (the account's), with the user's access list.
+    fn login(&self, user: &str, vfs: Arc<dyn Vfs>, writable: bool, rates: &Rates) -> Login {
+        let login = limited(limited(Login::new(user, vfs, writable), rates), &self.rates);
+        match self.access.get(user) {
+            Some(access) => login.with_access(access.clone()),
+            None => login,
+        }
     }
 
     /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any
@@ -370,6 +383,28 @@ mod tests {
         assert!(Arc::ptr_eq(&first.rate_limits.1[0], &bob.rate_limits.1[0]));
         let anonymous = login("anonymous").await;
         assert_eq!(rate(&anonymous.rate_limits.1), [5000]);
+    }
+
+    #[tokio::test]
+    async fn a_user_access_list_goes_with_every_login() {
+        let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+        let access = AccessList::new().allow("10.0.0.0/8".parse().unwrap());
+        let users = UserList::new()
+            .with_password("alice", b"secret", vfs.clone(), true)
+            .unwrap()
+            .with_password("bob", b"secret", vfs, true)
+            .unwrap()
+            .with_access("alice", access.clone());
+        // Checked by argon2, then by the remembered tag: the list both times.
+        for _ in 0..2 {
+            let login = users
+                .authenticate("alice", b"secret", &context())
+                .await
+                .unwrap();
+            assert_eq!(login.access, access);
+        }
+        let login = users.authenticate("bob", b"secret", &context()).await;
+        assert!(login.unwrap().access.is_empty());
     }
 
     #[tokio::test]

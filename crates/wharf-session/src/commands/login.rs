@@ -5,6 +5,7 @@ use wharf_proto::host::HostName;
 use wharf_proto::text::Username;
 use wharf_proto::{Reply, ReplyCode};
 
+use super::login_refusal::log_authentication_failed;
 use super::reply;
 use crate::auth::{AuthContext, AuthError};
 use crate::data::plan::DataPlan;
@@ -62,6 +63,11 @@ impl Session {
             .clone();
         match authenticator.authenticate(&user, password, &context).await {
             Ok(login) => {
+                if let Err(rule) = login.access.check(self.peer.ip()) {
+                    // The client hears a wrong password; so does an observer.
+                    self.observe(|o, s| o.login(s, &user, LoginResult::Rejected));
+                    return self.refuse_by_access(&login.user, rule).await;
+                }
                 info!(user = %login.user, writable = login.writable, "login");
                 self.ctx.defence.limits.logged_in(self.peer, self.local);
                 self.ctx.defence.guard.record_success(group).await;
@@ -93,34 +99,25 @@ impl Session {
             Err(error) => {
                 self.state.failures += 1;
                 self.state.login = LoginState::Anonymous;
-                warn!(user, %error, failures = self.state.failures, "login failed");
                 let result = match error {
                     AuthError::InvalidCredentials => LoginResult::Rejected,
                     _ => LoginResult::Unavailable,
                 };
                 self.observe(|o, s| o.login(s, &user, result));
-                // Only wrong names and passwords count towards a ban, never
-                // a failing back-end.
+                // Only wrong names and passwords count towards a ban (and
+                // are logged for fail2ban), never a failing back-end.
                 let ban = match error {
                     AuthError::InvalidCredentials => {
+                        log_authentication_failed(&user, self.state.failures, self.peer);
                         self.ctx.defence.guard.record_failure(group).await
                     }
-                    _ => None,
+                    _ => {
+                        warn!(user, %error, failures = self.state.failures, "login failed");
+                        None
+                    }
                 };
                 tokio::time::sleep(self.ctx.options.failed_login_delay).await;
-                if let Some(ban) = ban {
-                    Outcome::Close(Reply::new(
-                        ReplyCode::SERVICE_NOT_AVAILABLE,
-                        &ban.reply_text(),
-                    ))
-                } else if self.state.failures >= self.ctx.options.max_login_failures {
-                    Outcome::Close(Reply::new(
-                        ReplyCode::SERVICE_NOT_AVAILABLE,
-                        "Too many failed logins, closing control connection.",
-                    ))
-                } else {
-                    reply(ReplyCode::NOT_LOGGED_IN, "Login incorrect.")
-                }
+                self.failed_login(ban)
             }
         }
     }

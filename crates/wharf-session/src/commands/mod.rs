@@ -6,6 +6,7 @@ mod files;
 mod info;
 mod listing;
 mod login;
+mod login_refusal;
 mod navigate;
 mod security;
 mod transfer;

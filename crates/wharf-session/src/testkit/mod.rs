@@ -30,8 +30,8 @@ use wharf_vfs::{MemoryFs, Vfs};
 use crate::options::Options;
 use crate::server::Server;
 use crate::tls::{CertificatePem, TlsConfig};
-pub(crate) use accounts::ANONYMOUS;
 use accounts::Accounts;
+pub(crate) use accounts::{ANONYMOUS, RESTRICTED};
 pub(crate) use client::{Client, DataStream, text};
 pub(crate) use pipe_ports::PipePorts;
 pub(crate) use quota::ByteQuota;
@@ -42,7 +42,8 @@ pub(crate) const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(1
 pub(crate) const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
 
 /// The accounts of every harness: `a`/`s` may write, `r`/`s` may only
-/// read, [`ANONYMOUS`] reads with any password; anything else is refused.
+/// read, [`RESTRICTED`]/`s` may write from a few addresses, [`ANONYMOUS`]
+/// reads with any password; anything else is refused.
 pub(crate) const PASSWORD: &str = "s";
 
 /// What a harness starts with.

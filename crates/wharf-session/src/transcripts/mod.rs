@@ -21,7 +21,9 @@
 //! | `reload` | new settings for new sessions, running ones keep theirs |
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
+//! | `access` | the server's access list at connect, a user's at login |
 
+mod access;
 mod block_mode;
 mod data_channels;
 mod listings;

@@ -10,8 +10,11 @@ use clap::Parser;
 
 mod overlay;
 
+use wharf_session::IpNetwork;
+
 use crate::values::{
-    MarkerStyle, SendfileWord, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
+    MarkerStyle, SendfileWord, Switch, parse_network, parse_port_range, parse_rate, parse_size,
+    parse_umask,
 };
 
 /// Wharf's FTP server.
@@ -149,6 +152,18 @@ pub(crate) struct Cli {
     /// The longest ban, seconds (default 86400).
     #[arg(long, value_name = "SECS")]
     pub(crate) ban_max_secs: Option<u64>,
+
+    /// Client networks that may connect, e.g. 10.0.0.0/8 (comma-separated
+    /// or repeated; added to [access] allow of --config). With any, every
+    /// other address gets 421 at connect. Users have lists of their own
+    /// (allow, deny in the users file).
+    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
+    pub(crate) allow_from: Vec<IpNetwork>,
+
+    /// Client networks that may not connect (421 at connect), even those
+    /// --allow-from holds (added to [access] deny of --config).
+    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
+    pub(crate) deny_from: Vec<IpNetwork>,
 
     /// Logins that may wait for a password check (argon2 runs one per CPU)
     /// before further ones get 421 at once (default 32 per CPU, at least

@@ -7,8 +7,8 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig, LogsSection,
-    PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
+    LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -57,6 +57,8 @@ impl Cli {
             ban_window_secs,
             ban_secs,
             ban_max_secs,
+            allow_from,
+            deny_from,
             login_queue,
             idle_timeout,
             passive_multiplex,
@@ -99,6 +101,9 @@ impl Cli {
             account_upload_rate,
         } = self;
         let size = |bytes: &Option<u64>| bytes.map(Size::Bytes);
+        let networks = |list: &[wharf_session::IpNetwork]| -> Vec<Written<_>> {
+            list.iter().copied().map(Written::Parsed).collect()
+        };
         Config {
             listen: list(listen),
             root: root.clone(),
@@ -140,6 +145,10 @@ impl Cli {
                 window_secs: *ban_window_secs,
                 secs: *ban_secs,
                 max_secs: *ban_max_secs,
+            },
+            access: AccessSection {
+                allow: networks(allow_from),
+                deny: networks(deny_from),
             },
             timeouts: TimeoutsConfig {
                 idle_secs: *idle_timeout,
@@ -280,8 +289,31 @@ mod tests {
                 "eu-west-1",
                 "--anonymous",
                 "--tls-allow-ccc",
+                "--deny-from",
+                "192.0.2.0/24,2001:db8::/32",
+                "--allow-from",
+                "10.0.0.0/8",
             ],
             EXAMPLE,
+        );
+        // Networks add to the file's: the example allows one and denies one.
+        let nets = |list: &[Written<wharf_session::IpNetwork>]| -> Vec<String> {
+            list.iter()
+                .map(|w| match w {
+                    Written::Text(text) => text.clone(),
+                    Written::Parsed(net) => net.to_string(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            nets(&c.access.allow),
+            ["127.0.0.0/8", "::1/128", "192.168.0.0/16", "10.0.0.0/8"],
+            "allow"
+        );
+        assert_eq!(
+            nets(&c.access.deny),
+            ["192.168.66.0/24", "192.0.2.0/24", "2001:db8::/32"],
+            "deny"
         );
         assert_eq!(c.listen, Some(vec!["127.0.0.1:7".parse().unwrap()]));
         assert_eq!(c.root, Some("flag-root".into()));

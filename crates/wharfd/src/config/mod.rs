@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::values::{MarkerStyle, Sendfile, Size, Written};
+use wharf_session::IpNetwork;
+
+use crate::values::{MarkerStyle, Sendfile, Size, Written, access_list};
 
 mod overlay;
 mod users;
@@ -42,6 +44,7 @@ pub(crate) struct Config {
     pub(crate) active: ActiveConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) ban: BanConfig,
+    pub(crate) access: AccessSection,
     pub(crate) timeouts: TimeoutsConfig,
     pub(crate) keepalive: KeepaliveConfig,
     #[serde(rename = "host")]
@@ -221,6 +224,18 @@ pub(crate) struct BanConfig {
     pub(crate) max_secs: Option<u64>,
 }
 
+/// `[access]`: the client networks that may connect at all (`421`
+/// otherwise), checked before any other limit. Users have lists of their
+/// own (`allow`, `deny` of `[[user]]`), checked at login.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AccessSection {
+    /// When not empty, only these networks may connect.
+    pub(crate) allow: Vec<Written<IpNetwork>>,
+    /// These networks may not connect, even when `allow` holds them.
+    pub(crate) deny: Vec<Written<IpNetwork>>,
+}
+
 /// `[timeouts]`, in seconds.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -322,6 +337,8 @@ impl Config {
                 bail!("passive.overrides[{i}].address: must not be empty");
             }
         }
+        access_list(&self.access.allow, &self.access.deny, "access.")
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(required) = &self.tls.required
             && !["none", "login", "data", "all"].contains(&required.as_str())
         {

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ActiveConfig, AdminSection, AzureSection, BanConfig, Config, KeepaliveConfig, LimitsConfig,
-    LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, KeepaliveConfig,
+    LimitsConfig, LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig,
+    TlsSection,
 };
 
 /// Lays `top` over `self`: what `top` sets wins, what it leaves unset
@@ -28,8 +29,8 @@ impl<T> Overlay for Option<T> {
     }
 }
 
-/// Entries (`[[user]]`, `[[host]]`, `[[passive.overrides]]`) add up,
-/// `top`'s after `self`'s.
+/// Entries (`[[user]]`, `[[host]]`, `[[passive.overrides]]`, the networks
+/// of `[access]`) add up, `top`'s after `self`'s.
 impl<T> Overlay for Vec<T> {
     fn overlay(&mut self, top: Self) {
         self.extend(top);
@@ -60,11 +61,12 @@ macro_rules! overlay_by_field {
 overlay_by_field! {
     Config {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
-        users, log_json, passive, active, limits, ban, timeouts, keepalive, hosts, tls, azure,
-        storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
+        users, log_json, passive, active, limits, ban, access, timeouts, keepalive, hosts, tls,
+        azure, storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
     }
     AdminSection { listen }
     LogsSection { xferlog, audit }
+    AccessSection { allow, deny }
     QuotaSection { limit, period, store, store_key_file, flush_secs, accounts }
     RateSection {
         session_download, session_upload, server_download, server_upload, account_download,

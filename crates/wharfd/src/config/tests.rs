@@ -13,6 +13,14 @@ fn the_example_file_parses_and_covers_every_section() {
     assert!(config.limits.max_line.is_some());
     assert_eq!(config.limits.ipv6_prefix, Some(64));
     assert_eq!(config.ban.failures, Some(10));
+    assert_eq!(
+        (config.access.allow.len(), config.access.deny.len()),
+        (3, 1)
+    );
+    assert_eq!(
+        (config.users[1].allow.len(), config.users[1].deny.len()),
+        (1, 1)
+    );
     assert_eq!(config.tls.required.as_deref(), Some("login"));
     assert_eq!(config.azure.folder_marker, Some(MarkerStyle::Placeholder));
     assert_eq!(config.azure.accounts, Some(vec!["myaccount".to_owned()]));
@@ -72,6 +80,10 @@ fn errors_name_the_key() {
     assert!(error_of(user).contains("user[0] (bob): needs password_hash or password"));
     assert!(error_of("[timeouts]\nidle = 3").contains("idle"));
     assert!(error_of("[tls]\nrequired = \"always\"").contains("tls.required"));
+    assert!(error_of("[access]\ndeny = [\"10.0.0.0/8\", \"10.1\"]").contains("access.deny[1]"));
+    assert!(error_of("[access]\nallow = \"10.0.0.0/8\"").contains("allow"));
+    let user = "[[user]]\nname = \"bob\"\npassword = \"x\"\nallow = [\"10.0.0.0/33\"]";
+    assert!(error_of(user).contains("user[0].allow[0]"));
     assert!(error_of("[tls]\ncert = \"a.pem\"").contains("tls.cert and tls.key"));
 }
 

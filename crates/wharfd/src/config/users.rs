@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::read;
-use crate::values::Size;
+use wharf_session::IpNetwork;
+
+use crate::values::{Size, Written, access_list};
 
 /// One account, in the config file or a users file.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +35,12 @@ pub(crate) struct UserEntry {
     pub(crate) download_rate: Option<Size>,
     #[serde(default)]
     pub(crate) upload_rate: Option<Size>,
+    /// Networks this user may log in from (none: any), `"10.0.0.0/8"`.
+    #[serde(default)]
+    pub(crate) allow: Vec<Written<IpNetwork>>,
+    /// Networks this user may not log in from; deny wins over allow.
+    #[serde(default)]
+    pub(crate) deny: Vec<Written<IpNetwork>>,
 }
 
 fn yes() -> bool {
@@ -52,6 +60,8 @@ pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
         if user.name.is_empty() {
             bail!("{key}[{i}].name: must not be empty");
         }
+        access_list(&user.allow, &user.deny, &format!("{key}[{i}]."))
+            .map_err(|e| anyhow::anyhow!("{e} ({})", user.name))?;
         if let Some(quota) = &user.quota {
             quota
                 .bytes()

@@ -10,7 +10,7 @@ use wharf_session::{IpNetwork, Keepalive, LocalDownloads, Options, PublicAddress
 use crate::cli::public_ip;
 use crate::config::Config;
 use crate::defaults;
-use crate::values::{parse_port_range, rate};
+use crate::values::{access_list, parse_port_range, rate};
 
 fn public_address(text: &str) -> PublicAddress {
     match public_ip(text) {
@@ -104,6 +104,8 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .max_sessions_per_ip
         .unwrap_or(defaults.max_sessions_per_ip);
     login_defence(&mut o, config)?;
+    o.access = access_list(&config.access.allow, &config.access.deny, "access.")
+        .map_err(|e| anyhow!(e))?;
     o.max_login_failures = limits
         .max_login_failures
         .unwrap_or(defaults.max_login_failures)

@@ -17,7 +17,7 @@ use crate::defaults;
 use crate::metrics::{Measured, StorageCounters};
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
-use crate::values::{Size, parse_umask};
+use crate::values::{Size, access_list, parse_umask};
 
 mod engine;
 
@@ -137,6 +137,11 @@ fn add_users(
         let what = |key| format!("user {}: {key}", user.name);
         let download = table_rate(user.download_rate.as_ref(), &what("download_rate"))?;
         let upload = table_rate(user.upload_rate.as_ref(), &what("upload_rate"))?;
+        let access = access_list(&user.allow, &user.deny, "")
+            .map_err(|e| anyhow!("user {}: {e}", user.name))?;
+        if !access.is_empty() {
+            list = list.with_access(user.name.clone(), access);
+        }
         list = match (&user.password_hash, &user.password) {
             (Some(hash), _) => list
                 .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
@@ -254,6 +259,8 @@ impl Settings {
                 quota: None,
                 download_rate: None,
                 upload_rate: None,
+                allow: Vec::new(),
+                deny: Vec::new(),
             });
         }
         users = add_users(users, &entries, &root, &mut roots)?;

@@ -246,3 +246,32 @@ async fn rates_of_the_server_a_user_and_a_host_reach_the_engine() {
     let error = try_resolve(&[], &bad).err().unwrap().to_string();
     assert!(error.contains("user w: upload_rate"), "{error}");
 }
+
+#[test]
+fn access_lists_come_from_the_file_the_flags_and_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let config = format!(
+        "root = {root:?}\n[access]\ndeny = [\"192.0.2.0/24\"]\n\
+         [[user]]\nname = \"bob\"\npassword = \"x\"\nallow = [\"10.9.0.0/16\"]",
+    );
+    let s = resolve(&["--allow-from", "10.0.0.0/8,127.0.0.1/32"], &config);
+    let net = |text: &str| text.parse().unwrap();
+    assert_eq!(
+        s.options.access,
+        wharf_session::AccessList::new()
+            .allow(net("10.0.0.0/8"))
+            .allow(net("127.0.0.1/32"))
+            .deny(net("192.0.2.0/24"))
+    );
+    let users = format!("{:?}", s.users);
+    let bob = "\"bob\": AccessList { allow: [IpNetwork { addr: 10.9.0.0, prefix: 16 }]";
+    assert!(users.contains(bob), "{users}");
+    // Nothing configured: everyone may connect.
+    assert!(
+        resolve(&[], &format!("root = {root:?}"))
+            .options
+            .access
+            .is_empty()
+    );
+}

@@ -12,66 +12,11 @@ use crate::support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpSocket;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::time::{sleep, timeout};
+use tokio::time::sleep;
 
-use support::{PASSWORD, Server, USER};
+use support::{Raw, Server, USER};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A control connection read line by line (every reply here is one line).
-struct Raw {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-}
-
-impl Raw {
-    /// Connects from `from` (any 127.x address) and returns the greeting.
-    async fn connect(addr: SocketAddr, from: &str) -> (Self, String) {
-        let socket = TcpSocket::new_v4().expect("a socket");
-        let source: std::net::IpAddr = from.parse().expect("an address");
-        socket
-            .bind(SocketAddr::new(source, 0))
-            .expect("bind the source address");
-        let stream = timeout(WAIT, socket.connect(addr))
-            .await
-            .expect("connect in time")
-            .expect("connect");
-        let (read, writer) = stream.into_split();
-        let mut raw = Self {
-            reader: BufReader::new(read),
-            writer,
-        };
-        let greeting = raw.line().await;
-        (raw, greeting)
-    }
-
-    /// The next line; empty when the server closed the connection.
-    async fn line(&mut self) -> String {
-        let mut line = String::new();
-        timeout(WAIT, self.reader.read_line(&mut line))
-            .await
-            .expect("a reply in time")
-            .expect("read a reply");
-        line
-    }
-
-    async fn cmd(&mut self, command: &str) -> String {
-        self.writer
-            .write_all(format!("{command}\r\n").as_bytes())
-            .await
-            .expect("send a command");
-        self.line().await
-    }
-
-    async fn login(&mut self) {
-        assert!(self.cmd(&format!("USER {USER}")).await.starts_with("331"));
-        let reply = self.cmd(&format!("PASS {PASSWORD}")).await;
-        assert!(reply.starts_with("230"), "{reply:?}");
-    }
-}
 
 fn greeting_of(server: &Server) -> impl AsyncFnMut(&str) -> String {
     let addr = server.addr();

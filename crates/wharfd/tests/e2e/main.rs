@@ -5,6 +5,7 @@
 
 mod support;
 
+mod e2e_access;
 mod e2e_azure;
 mod e2e_cli;
 mod e2e_curl;

@@ -3,7 +3,8 @@
 //! [`Server`] starts the real `wharfd` binary on `127.0.0.1` port 0 with a
 //! fresh temporary root and stops it when dropped (`server.rs`); [`run`] runs
 //! an external client (curl, lftp, python3) with a hard timeout
-//! (`process.rs`); `data.rs` writes, reads and compares test files (the bytes are
+//! (`process.rs`); [`Raw`] is a control connection from a chosen 127.x
+//! address (`raw.rs`); `data.rs` writes, reads and compares test files (the bytes are
 //! `wharf_vfs::testing::pattern`), `tree.rs`
 //! builds and compares file trees, and `suite.rs` runs the Python protocol
 //! suite (`tests/ftplib/suite.py`). Every wait here has a deadline and every
@@ -17,6 +18,7 @@ mod curl;
 mod data;
 mod lftp;
 mod process;
+mod raw;
 mod server;
 mod suite;
 mod tree;
@@ -27,6 +29,7 @@ pub(crate) use curl::{
 pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
+pub(crate) use raw::{Raw, connect_from, read_until_closed};
 pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
 pub(crate) use suite::{run_suite, suite_functions, suite_path, suite_tests};
 pub(crate) use tree::{assert_same_tree, sample_tree, write_sample_tree};
