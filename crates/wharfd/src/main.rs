@@ -15,6 +15,7 @@ mod metrics;
 mod passthrough;
 mod privileges;
 mod reconfigure;
+mod serving;
 mod settings;
 mod storage;
 mod tls_settings;
@@ -26,11 +27,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use std::time::Duration;
 
-use wharf_session::{Server, TlsConfig};
+use wharf_session::Server;
 
 use cli::Cli;
+use serving::{Prepared, serve_as_planned};
 use settings::Settings;
 
 pub(crate) fn one_time_password() -> Result<String> {
@@ -96,144 +97,6 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
-}
-
-/// Uploads' temporary files older than this are taken for a crash's
-/// orphans at start. Long, because a live upload in another wharfd on the
-/// same root touches its file only once per 1 MiB chunk (a small upload
-/// only when it ends), and deleting it would fail that upload; an orphan
-/// costs only disk space until the next start.
-const ORPHAN_AGE: Duration = Duration::from_secs(60 * 60);
-
-/// A bound server and what serving it needs.
-struct Prepared {
-    server: Server,
-    /// Lines printed before the listening lines.
-    banner: Vec<String>,
-    tls: Option<Arc<TlsConfig>>,
-    local_roots: Vec<wharf_fs::LocalFs>,
-    plan: privileges::Plan,
-    /// Whether sessions need `CAP_NET_BIND_SERVICE` after a drop.
-    keep_bind: bool,
-    /// The admin listener, bound, and the metrics it serves.
-    admin: Option<(tokio::net::TcpListener, Arc<metrics::Metrics>)>,
-    /// The log files to reopen on SIGHUP and SIGUSR1.
-    log_files: Vec<Arc<logs::LogFile>>,
-    /// What a SIGHUP reads again.
-    reconfigure: reconfigure::Reconfigure,
-}
-
-/// Serves `prepared`. With a privilege drop planned, the drop runs here on
-/// the main thread, outside `runtime` (whose threads glibc's set*id calls
-/// reach, but whose capabilities only the kernel's rules change), and the
-/// server runs on a second runtime started afterwards, so that its threads
-/// inherit exactly the main thread's ids and capabilities. `runtime` stays
-/// up meanwhile: the listeners were bound in it and its I/O driver serves
-/// them.
-fn serve_as_planned(runtime: &tokio::runtime::Runtime, prepared: Prepared) -> Result<()> {
-    let privileges::Plan::Drop(run_as) = &prepared.plan else {
-        return runtime.block_on(serve(prepared));
-    };
-    let run_as = run_as.clone();
-    privileges::drop_to(&run_as, prepared.keep_bind)?;
-    let serving = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
-    privileges::check_threads(&run_as, prepared.keep_bind)?;
-    tracing::info!(
-        user = %run_as.name,
-        uid = run_as.uid,
-        gid = run_as.gid,
-        kept = if prepared.keep_bind { "CAP_NET_BIND_SERVICE" } else { "none" },
-        "dropped root privileges"
-    );
-    serving.block_on(serve(prepared))
-}
-
-/// Prints the banner, starts the background work and serves until a
-/// signal.
-async fn serve(prepared: Prepared) -> Result<()> {
-    let Prepared {
-        server,
-        banner,
-        tls,
-        local_roots,
-        plan,
-        admin,
-        log_files,
-        reconfigure,
-        ..
-    } = prepared;
-    let mut lifecycle = lifecycle::Lifecycle::start(tls)?;
-    lifecycle.reload_configuration(reconfigure, server.connections());
-    tokio::spawn(logs::reopen_on(log_files, lifecycle.reopens()));
-    let admin = admin.map(|(listener, metrics)| {
-        let admin = Arc::new(admin::Admin {
-            metrics,
-            connections: server.connections(),
-            draining: std::sync::atomic::AtomicBool::new(false),
-        });
-        let address = listener.local_addr().ok();
-        tokio::spawn(admin::serve(listener, admin.clone()));
-        (admin, address)
-    });
-    if !local_roots.is_empty() {
-        tokio::task::spawn_blocking(move || sweep_orphaned_uploads(&local_roots));
-    }
-    let mut out = std::io::stdout().lock();
-    if let privileges::Plan::Drop(run_as) = &plan {
-        writeln!(
-            out,
-            "wharfd: running as {} (uid {}, gid {})",
-            run_as.name, run_as.uid, run_as.gid
-        )?;
-    }
-    for line in &banner {
-        writeln!(out, "wharfd: {line}")?;
-    }
-    // Before the listening lines: those say the server is ready.
-    if let Some((_, Some(address))) = &admin {
-        writeln!(out, "wharfd: admin on http://{address}/metrics")?;
-    }
-    for address in server.local_addrs() {
-        writeln!(out, "wharfd: listening on ftp://{address}")?;
-    }
-    for address in server.implicit_addrs() {
-        writeln!(out, "wharfd: listening on ftps://{address}")?;
-    }
-    out.flush()?;
-    drop(out);
-
-    lifecycle.ready();
-    let draining = admin.map(|(admin, _)| admin);
-    server
-        .run_until(async move {
-            lifecycle.until_shutdown().await;
-            // From now on /readyz answers 503: no new sessions, please.
-            if let Some(admin) = draining {
-                admin
-                    .draining
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-        })
-        .await?;
-    Ok(())
-}
-
-/// Removes the upload temporary files a crash left in every local root
-/// (see [`ORPHAN_AGE`]), and logs what it did.
-fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
-    let mut total = wharf_fs::Swept::default();
-    for root in roots {
-        let swept = root.sweep_orphaned_uploads(ORPHAN_AGE);
-        total.removed += swept.removed;
-        total.kept_young += swept.kept_young;
-        total.errors += swept.errors;
-    }
-    tracing::info!(
-        removed = total.removed,
-        kept_young = total.kept_young,
-        errors = total.errors,
-        "swept orphaned upload temporary files"
-    );
 }
 
 /// Reads the configuration, opens the storage and binds every listener
