@@ -150,6 +150,7 @@ impl Account {
             backoff: Backoff {
                 first: config.retry_backoff,
                 retries: config.max_retries,
+                on_retry: config.on_retry.clone(),
             },
         };
         Ok(Self {

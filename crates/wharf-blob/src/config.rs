@@ -174,6 +174,11 @@ pub struct BlobConfig {
     /// configurations holding a clone of it (default
     /// [`UploadMemory::shared`]: one process-wide budget of 512 MiB).
     pub upload_memory: UploadMemory,
+    /// Called before each retry of a request of wharf-blob's own
+    /// (containers, folder markers, public access, listings' and copies'
+    /// REST calls), for metrics. object_store retries its uploads and
+    /// downloads inside itself and reports none of them.
+    pub on_retry: Option<RetryHook>,
 }
 
 impl BlobConfig {
@@ -193,6 +198,7 @@ impl BlobConfig {
             connect_timeout: Duration::from_secs(5),
             container_access_changes: true,
             upload_memory: UploadMemory::shared(),
+            on_retry: None,
         }
     }
 
@@ -248,6 +254,14 @@ impl BlobConfig {
         self
     }
 
+    /// Calls `hook` before each retry of a request of wharf-blob's own
+    /// (see [`BlobConfig::on_retry`]).
+    #[must_use]
+    pub fn with_retry_hook(mut self, hook: RetryHook) -> Self {
+        self.on_retry = Some(hook);
+        self
+    }
+
     /// Sets the connect and per-request timeouts.
     #[must_use]
     pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Self {
@@ -261,5 +275,27 @@ impl BlobConfig {
     pub fn with_copy_parallelism(mut self, parallelism: usize) -> Self {
         self.copy_parallelism = parallelism.max(1);
         self
+    }
+}
+
+/// What [`BlobConfig::with_retry_hook`] calls before each retry.
+#[derive(Clone)]
+pub struct RetryHook(std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl RetryHook {
+    /// A hook that calls `hook`; it must return at once.
+    pub fn new(hook: impl Fn() + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(hook))
+    }
+
+    /// Calls the hook, as wharf-blob does before each retry.
+    pub fn call(&self) {
+        (self.0)();
+    }
+}
+
+impl std::fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryHook")
     }
 }

@@ -135,7 +135,7 @@ mod xml;
 
 pub use append::AppendError;
 pub use blobfs::BlobFs;
-pub use config::{BlobConfig, FolderMarker, Store, View};
+pub use config::{BlobConfig, FolderMarker, RetryHook, Store, View};
 pub use errors::BlobError;
 pub use login::{AzureLogin, CHECK_REQUEST_TIMEOUT, login_azure, login_s3, valid_account_name};
 pub use memory::UploadMemory;

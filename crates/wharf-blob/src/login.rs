@@ -126,6 +126,7 @@ impl AzureLogin {
             backoff: Backoff {
                 first: config.retry_backoff,
                 retries: config.max_retries,
+                on_retry: config.on_retry.clone(),
             },
         };
         rest.az_list_containers(None, 1).await.map_err(verdict)?;

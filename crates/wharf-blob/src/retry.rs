@@ -5,10 +5,12 @@ use std::time::Duration;
 use http::StatusCode;
 
 /// Exponential backoff with jitter: `first`, then doubling, `retries` times.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Backoff {
     pub(crate) first: Duration,
     pub(crate) retries: usize,
+    /// Told of each retry.
+    pub(crate) on_retry: Option<crate::config::RetryHook>,
 }
 
 impl Backoff {
@@ -44,6 +46,7 @@ mod tests {
         let backoff = Backoff {
             first: Duration::from_millis(100),
             retries: 3,
+            on_retry: None,
         };
         let delays: Vec<_> = (0..4).map(|n| backoff.delay(n)).collect();
         assert!(delays[0].unwrap() <= Duration::from_millis(100));

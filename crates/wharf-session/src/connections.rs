@@ -98,6 +98,8 @@ impl Connections {
         if let Err(rule) = ctx.options.access.check(peer.ip()) {
             let client = peer.ip().to_canonical();
             info!(target: ACCESS_LOG, %client, %rule, "connection refused by the access list");
+            ctx.observers
+                .each(|o| o.connection_refused(peer, local, ConnectionRefusal::AccessList));
             if !implicit {
                 self.sessions
                     .spawn(refuse(stream, REFUSED_ADDRESS.to_owned()));

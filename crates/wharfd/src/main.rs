@@ -126,12 +126,13 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
     let storage = match &config.storage {
         Some(url) => {
             let parsed = values::StorageUrl::parse(url)?;
-            let mut vfs = storage::open(&parsed, &access).await?;
+            let backend = match parsed {
+                values::StorageUrl::Azure { .. } => "azure",
+                values::StorageUrl::S3 { .. } => "s3",
+            };
+            let on_retry = measure.as_ref().map(|c| c.retry_hook(backend));
+            let mut vfs = storage::open(&parsed, &access, on_retry).await?;
             if let Some(counters) = &measure {
-                let backend = match parsed {
-                    values::StorageUrl::Azure { .. } => "azure",
-                    values::StorageUrl::S3 { .. } => "s3",
-                };
                 vfs = metrics::Measured::wrap(vfs, backend, counters.clone());
             }
             Some((url.clone(), vfs))

@@ -113,11 +113,26 @@ impl AzurePassthrough {
         accounts: Vec<String>,
         local: UserList,
     ) -> Result<Self> {
+        Self::measured(endpoint, folder_marker, accounts, local, None)
+    }
+
+    /// [`AzurePassthrough::new`], counting every session's storage calls
+    /// and retries into `measure` (metrics).
+    pub(crate) fn measured(
+        endpoint: String,
+        folder_marker: FolderMarker,
+        accounts: Vec<String>,
+        local: UserList,
+        measure: Option<StorageCounters>,
+    ) -> Result<Self> {
         // The store and view are replaced at each login. The user holds the
         // account key, so may change a container's public access.
-        let base = BlobConfig::new(Store::azure(endpoint.clone(), "", ""), View::Account)
+        let mut base = BlobConfig::new(Store::azure(endpoint.clone(), "", ""), View::Account)
             .with_folder_marker(folder_marker)
             .with_container_access_changes(true);
+        if let Some(counters) = &measure {
+            base = base.with_retry_hook(counters.retry_hook("azure"));
+        }
         let login =
             AzureLogin::new(endpoint, &base).map_err(|e| anyhow!("--azure-passthrough: {e}"))?;
         if accounts.is_empty() {
@@ -130,14 +145,8 @@ impl AzurePassthrough {
             accounts: accounts.into_iter().collect(),
             gate: CheckGate::new(MAX_CHECKS_AT_ONCE, MAX_CHECKS_WAITING, CHECK_DEADLINE),
             local,
-            measure: None,
+            measure,
         })
-    }
-
-    /// Counts the storage calls of every session (metrics).
-    pub(crate) fn measured(mut self, counters: Option<StorageCounters>) -> Self {
-        self.measure = counters;
-        self
     }
 
     fn allowed(&self, account: &str) -> bool {

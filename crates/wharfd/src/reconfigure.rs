@@ -42,10 +42,13 @@ pub(crate) fn authenticators(
     measure: Option<StorageCounters>,
 ) -> Result<Authenticators> {
     let main: Arc<dyn Authenticator> = match azure_endpoint {
-        Some(endpoint) => Arc::new(
-            AzurePassthrough::new(endpoint, folder_marker, azure_accounts, users)?
-                .measured(measure),
-        ),
+        Some(endpoint) => Arc::new(AzurePassthrough::measured(
+            endpoint,
+            folder_marker,
+            azure_accounts,
+            users,
+            measure,
+        )?),
         None => Arc::new(users),
     };
     let hosts = hosts

@@ -118,7 +118,12 @@ pub(crate) fn init_upload_memory(config: &Config) -> Result<u64> {
 }
 
 /// Opens the store and checks it answers (one listing call).
-pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess) -> Result<Arc<dyn Vfs>> {
+/// `on_retry` hears each retry of wharf-blob's own requests (metrics).
+pub(crate) async fn open(
+    url: &StorageUrl,
+    access: &StorageAccess,
+    on_retry: Option<wharf_blob::RetryHook>,
+) -> Result<Arc<dyn Vfs>> {
     let mut marker = FolderMarker::default();
     let (store, view) = match url {
         StorageUrl::Azure { account, container } => {
@@ -133,9 +138,12 @@ pub(crate) async fn open(url: &StorageUrl, access: &StorageAccess) -> Result<Arc
     };
     // One account, several users: none of them owns it, and a public
     // container is open to everyone, not only to them.
-    let config = BlobConfig::new(store, view)
+    let mut config = BlobConfig::new(store, view)
         .with_folder_marker(marker)
         .with_container_access_changes(access.container_public_access);
+    if let Some(hook) = on_retry {
+        config = config.with_retry_hook(hook);
+    }
     let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its

@@ -188,6 +188,9 @@ impl Rest {
             match self.backoff.delay(attempt) {
                 Some(delay) if retry => {
                     tracing::debug!(%method, %url, attempt, "retrying a transient failure");
+                    if let Some(hook) = &self.backoff.on_retry {
+                        hook.call();
+                    }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }

@@ -12,7 +12,9 @@ use crate::support;
 use crate::support::proxy::Proxy;
 use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, EXTRA_ACCOUNT, EXTRA_KEY, Emulator, path};
 use tokio::io::AsyncWriteExt;
-use wharf_blob::{BlobConfig, BlobError, BlobFs, FolderMarker, Store, View, login_azure};
+use wharf_blob::{
+    BlobConfig, BlobError, BlobFs, FolderMarker, RetryHook, Store, View, login_azure,
+};
 use wharf_vfs::testing::{expect_kind, list_entries, list_names, pattern, read_file, write_file};
 use wharf_vfs::{FileKind, Vfs, VfsErrorKind, WriteMode, next_entry};
 
@@ -406,14 +408,23 @@ async fn transient_failures_are_retried_then_reported() {
         AZURITE_ACCOUNT,
         AZURITE_KEY,
     );
-    let config = BlobConfig::new(store, View::Account).with_retries(3, Duration::from_millis(20));
+    let retries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = retries.clone();
+    let hook = RetryHook::new(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let config = BlobConfig::new(store, View::Account)
+        .with_retries(3, Duration::from_millis(20))
+        .with_retry_hook(hook);
     let fs = BlobFs::new(config).unwrap();
-    // Two refused connections, then the store answers: the caller never knows.
+    // Two refused connections, then the store answers: the caller never
+    // knows, but the hook heard both retries.
     proxy
         .fail_next
         .store(2, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(list_names(&fs, &path("/")).await, names(&["box"]));
     assert_eq!(proxy.failed.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(retries.load(std::sync::atomic::Ordering::SeqCst), 2);
     // A store that keeps failing: Transient, after the retries.
     proxy
         .fail_next

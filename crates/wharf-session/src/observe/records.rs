@@ -35,6 +35,9 @@ pub enum ConnectionRefusal {
     Limit,
     /// The client's address group is banned after failed logins (`421`).
     Banned,
+    /// The server's access list does not accept the client's address
+    /// (`421`).
+    AccessList,
 }
 
 /// How a login ended.

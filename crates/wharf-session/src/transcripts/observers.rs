@@ -219,3 +219,17 @@ async fn quota_refusals_and_refused_connections_are_heard() {
     assert_eq!(events.of("refused"), ["refused Limit"]);
     assert_eq!(events.of("open").len(), 1);
 }
+
+#[tokio::test]
+async fn a_connection_the_access_list_refuses_is_heard() {
+    let (harness, events) = harness(|setup| {
+        setup.options(|o| {
+            o.access = crate::AccessList::new().deny("192.0.2.0/24".parse().unwrap());
+        });
+    })
+    .await;
+    let mut client = harness.open(crate::testkit::CLIENT_IP, false);
+    assert_eq!(client.reply().await.code().get(), 421);
+    assert_eq!(events.of("refused"), ["refused AccessList"]);
+    assert!(events.of("open").is_empty());
+}

@@ -116,7 +116,7 @@ impl Metrics {
         );
         r.register(
             "connections_refused",
-            "Connections closed before their session began: a session limit or a ban",
+            "Connections closed before their session began: the access list, a session limit or a ban",
             self.connections_refused.clone(),
         );
         r.register(
@@ -163,6 +163,11 @@ impl Metrics {
             "storage_errors",
             "Storage calls that failed, by back-end, operation and error kind",
             self.storage.errors.clone(),
+        );
+        r.register(
+            "storage_retries",
+            "Retries of wharf-blob's own storage requests (containers, markers, copies), by back-end; object_store's retries of uploads and downloads are not seen",
+            self.storage.retries.clone(),
         );
         r.register(
             "passive_listeners",

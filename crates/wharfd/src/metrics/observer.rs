@@ -44,6 +44,7 @@ impl Observer for Metrics {
     fn connection_refused(&self, _peer: SocketAddr, _local: SocketAddr, why: ConnectionRefusal) {
         let reason = match why {
             ConnectionRefusal::Banned => "banned",
+            ConnectionRefusal::AccessList => "access_list",
             _ => "limit",
         };
         self.connections_refused

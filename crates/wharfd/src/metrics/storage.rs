@@ -31,14 +31,29 @@ pub(super) struct Failure {
     pub(super) kind: &'static str,
 }
 
-/// The two families every [`Measured`] of a server shares.
+/// A back-end, for the retries.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct Backend {
+    pub(super) backend: &'static str,
+}
+
+/// The families every [`Measured`] of a server shares.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StorageCounters {
     pub(super) operations: Family<Operation, Counter>,
     pub(super) errors: Family<Failure, Counter>,
+    pub(super) retries: Family<Backend, Counter>,
 }
 
 impl StorageCounters {
+    /// A hook for wharf-blob that counts its retries as `backend`'s.
+    pub(crate) fn retry_hook(&self, backend: &'static str) -> wharf_blob::RetryHook {
+        let retries = self.retries.clone();
+        wharf_blob::RetryHook::new(move || {
+            retries.get_or_create(&Backend { backend }).inc();
+        })
+    }
+
     fn count<T>(
         &self,
         backend: &'static str,
@@ -222,5 +237,43 @@ impl Upload for MeasuredUpload {
 
     async fn abort(self: Box<Self>) {
         self.inner.abort().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+
+    #[tokio::test]
+    async fn calls_errors_and_retries_are_counted_by_back_end() {
+        let metrics = Metrics::new();
+        let counters = metrics.storage();
+        let memory: Arc<dyn Vfs> = Arc::new(wharf_vfs::MemoryFs::new());
+        let vfs = Measured::wrap(memory, "memory", counters.clone());
+        let root = VPath::root();
+        vfs.metadata(&root).await.unwrap();
+        let missing = VPath::parse("/nope").unwrap();
+        assert!(vfs.metadata(&missing).await.is_err());
+        // What wharf-blob does before each retry.
+        let hook = counters.retry_hook("azure");
+        hook.call();
+        hook.call();
+        let text = metrics.render(wharf_session::ServerStats::default());
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(
+            has("wharf_storage_operations_total{backend=\"memory\",operation=\"metadata\"} 2"),
+            "{text}"
+        );
+        assert!(
+            has(
+                "wharf_storage_errors_total{backend=\"memory\",operation=\"metadata\",kind=\"not_found\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            has("wharf_storage_retries_total{backend=\"azure\"} 2"),
+            "{text}"
+        );
     }
 }
