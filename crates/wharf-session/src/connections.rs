@@ -16,11 +16,12 @@ use tokio::net::TcpStream;
 use crate::link::{self, Link};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::access::{ACCESS_LOG, REFUSED_ADDRESS};
 use crate::observe::{ConnectionRefusal, ServerStats};
+use crate::proxy::{ProxyProtocol, read_client};
 use crate::session::{ServerContext, run_session};
 
 /// Serves connections accepted outside the server's listeners, under its
@@ -80,6 +81,37 @@ impl Connections {
             return;
         };
         self.serve_link(link::tcp(stream), peer, local, implicit);
+    }
+
+    /// Serves `stream` from the load balancer at `proxy_peer`: its PROXY
+    /// header first (read in the session's task, within the header time
+    /// limit), then the session of the client it names. A missing or
+    /// malformed header closes the connection, with a log line saying why.
+    pub(crate) fn serve_proxied(
+        &self,
+        mut stream: TcpStream,
+        proxy_peer: SocketAddr,
+        implicit: bool,
+        proxy: ProxyProtocol,
+    ) {
+        if *self.stopped.borrow() {
+            return;
+        }
+        let Ok(local) = stream.local_addr() else {
+            return;
+        };
+        let connections = self.clone();
+        self.sessions.spawn(async move {
+            match read_client(&mut stream, proxy.header_timeout).await {
+                Ok(client) => {
+                    let peer = client.unwrap_or(proxy_peer);
+                    connections.serve_link(link::tcp(stream), peer, local, implicit);
+                }
+                Err(error) => {
+                    warn!(proxy = %proxy_peer, %error, "connection from a trusted proxy closed");
+                }
+            }
+        });
     }
 
     /// [`Connections::serve`] for any link: `local` is the address the

@@ -216,6 +216,11 @@ pub struct Options {
     /// Bytes per second all uploads of the server may take together;
     /// `0` (the default) is unlimited.
     pub server_upload_rate: u64,
+    /// Control and passive data connections from these load balancers
+    /// start with a PROXY header naming the client; `None` (the default):
+    /// no PROXY protocol. Multiplexed passive ports do not read headers:
+    /// behind a PROXY balancer, give each node a port range.
+    pub proxy_protocol: Option<crate::ProxyProtocol>,
     /// How plain binary MODE S downloads of local files are sent: by
     /// `sendfile` (the default), by copy, or chosen per download by load.
     pub local_downloads: LocalDownloads,
@@ -260,6 +265,7 @@ impl Default for Options {
             tls_policy: TlsPolicy::default(),
             tls_reuse_required: true,
             allow_ccc: false,
+            proxy_protocol: None,
             session_download_rate: 0,
             session_upload_rate: 0,
             server_download_rate: 0,

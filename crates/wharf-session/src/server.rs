@@ -124,7 +124,15 @@ async fn accept_loop(listener: TcpListener, implicit: bool, connections: Connect
             _ = stopped.changed() => return,
         };
         match accepted {
-            Ok((stream, peer)) => connections.serve(stream, peer, implicit),
+            Ok((stream, peer)) => {
+                let proxy = connections.ctx().options.proxy_protocol.clone();
+                match proxy {
+                    Some(proxy) if proxy.trusts(peer.ip()) => {
+                        connections.serve_proxied(stream, peer, implicit, proxy);
+                    }
+                    _ => connections.serve(stream, peer, implicit),
+                }
+            }
             Err(e) => {
                 // Out of file descriptors and the like: back off briefly.
                 warn!("accept failed: {e}");

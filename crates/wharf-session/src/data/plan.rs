@@ -14,6 +14,7 @@ use super::active;
 use super::ports::{DataPorts, PassiveOffer};
 use crate::link::{self, Link};
 use crate::observe::{HandshakeResult, SessionEcho};
+use crate::proxy::{ProxyProtocol, read_client};
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
 /// Set up by PASV/EPSV (an offer) or PORT/EPRT (an address); used, and
@@ -91,6 +92,9 @@ pub(crate) struct OpenContext {
     pub(crate) ports: Arc<dyn DataPorts>,
     /// Set when PROT P is in force.
     pub(crate) tls: Option<DataTls>,
+    /// Passive connections from these balancers start with a PROXY header
+    /// naming the client.
+    pub(crate) proxy: Option<ProxyProtocol>,
 }
 
 impl DataPlan {
@@ -171,6 +175,48 @@ async fn secure(link: Link, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTls
 /// How long one candidate data connection may take over its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How one candidate data connection ended.
+enum Candidate {
+    /// Its TLS handshake (if any) ended, or timed out.
+    Secured(Result<Result<Box<dyn DataIo>, DataTlsError>, tokio::time::error::Elapsed>),
+    /// Refused before: a bad PROXY header, or a foreign client behind one.
+    Refused(String),
+}
+
+/// Whether `client` is not the control connection's client (when that is
+/// checked).
+fn foreign(cx: &OpenContext, client: SocketAddr) -> bool {
+    cx.check_peer && client.ip().to_canonical() != cx.peer.to_canonical()
+}
+
+/// A candidate from a trusted balancer: its PROXY header, the client's
+/// check, then TLS.
+async fn proxied(
+    mut link: Link,
+    from: SocketAddr,
+    cx: OpenContext,
+    proxy: ProxyProtocol,
+) -> (SocketAddr, Candidate) {
+    let client = match read_client(&mut link, proxy.header_timeout).await {
+        Ok(client) => client.unwrap_or(from),
+        Err(error) => {
+            return (
+                from,
+                Candidate::Refused(format!("{error} (from the proxy at {from})")),
+            );
+        }
+    };
+    if foreign(&cx, client) {
+        let why = format!(
+            "from a foreign address behind the proxy at {from} (expected {})",
+            cx.peer
+        );
+        return (client, Candidate::Refused(why));
+    }
+    let secured = tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(link, &cx)).await;
+    (client, Candidate::Secured(secured))
+}
+
 /// Accepts connections until one comes from the control connection's IP
 /// and completes its TLS handshake. Candidates are handshaken side by side,
 /// each with its own time limit, so a silent or slow stranger on the
@@ -189,17 +235,32 @@ async fn accept_from(
         tokio::select! {
             accepted = offer.next() => {
                 let (link, from) = accepted?;
-                if cx.check_peer && from.ip().to_canonical() != cx.peer.to_canonical() {
-                    warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
-                    continue;
-                }
                 let cx = cx.clone();
-                handshakes.spawn(async move {
-                    (from, tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(link, &cx)).await)
-                });
+                match cx.proxy.clone() {
+                    Some(proxy) if proxy.trusts(from.ip()) => {
+                        handshakes.spawn(proxied(link, from, cx, proxy));
+                    }
+                    _ => {
+                        if foreign(&cx, from) {
+                            warn!(%from, expected = %cx.peer, "refused a passive data connection from a foreign address");
+                            continue;
+                        }
+                        handshakes.spawn(async move {
+                            let secured = tokio::time::timeout(HANDSHAKE_TIMEOUT, secure(link, &cx)).await;
+                            (from, Candidate::Secured(secured))
+                        });
+                    }
+                }
             }
             Some(done) = handshakes.join_next(), if !handshakes.is_empty() => {
-                let Ok((from, outcome)) = done else { continue };
+                let Ok((from, candidate)) = done else { continue };
+                let outcome = match candidate {
+                    Candidate::Secured(outcome) => outcome,
+                    Candidate::Refused(why) => {
+                        warn!(%from, why, "refused a passive data connection");
+                        continue;
+                    }
+                };
                 match outcome {
                     Ok(Ok(stream)) => return Ok(stream),
                     Ok(Err(error @ DataTlsError::NotResumed)) => {

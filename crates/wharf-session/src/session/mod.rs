@@ -207,6 +207,7 @@ impl Session {
                 }),
                 _ => None,
             },
+            proxy: o.proxy_protocol.clone(),
         }
     }
 

@@ -165,6 +165,13 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
     pub(crate) deny_from: Vec<IpNetwork>,
 
+    /// Load balancers whose control and passive data connections start
+    /// with a PROXY header (HAProxy's v1 or v2) naming the client
+    /// (comma-separated or repeated; added to [proxy] trusted). A
+    /// connection from them without a valid header is closed.
+    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
+    pub(crate) proxy_protocol_from: Vec<IpNetwork>,
+
     /// Logins that may wait for a password check (argon2 runs one per CPU)
     /// before further ones get 421 at once (default 32 per CPU, at least
     /// 64).

@@ -8,7 +8,8 @@
 
 use crate::config::{
     AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
-    LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig, TlsSection,
+    LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section, TimeoutsConfig,
+    TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -58,6 +59,7 @@ impl Cli {
             ban_secs,
             ban_max_secs,
             allow_from,
+            proxy_protocol_from,
             deny_from,
             login_queue,
             idle_timeout,
@@ -149,6 +151,10 @@ impl Cli {
             access: AccessSection {
                 allow: networks(allow_from),
                 deny: networks(deny_from),
+            },
+            proxy: ProxySection {
+                trusted: networks(proxy_protocol_from),
+                header_timeout_secs: None,
             },
             timeouts: TimeoutsConfig {
                 idle_secs: *idle_timeout,

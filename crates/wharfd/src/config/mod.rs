@@ -45,6 +45,7 @@ pub(crate) struct Config {
     pub(crate) limits: LimitsConfig,
     pub(crate) ban: BanConfig,
     pub(crate) access: AccessSection,
+    pub(crate) proxy: ProxySection,
     pub(crate) timeouts: TimeoutsConfig,
     pub(crate) keepalive: KeepaliveConfig,
     #[serde(rename = "host")]
@@ -234,6 +235,17 @@ pub(crate) struct AccessSection {
     pub(crate) allow: Vec<Written<IpNetwork>>,
     /// These networks may not connect, even when `allow` holds them.
     pub(crate) deny: Vec<Written<IpNetwork>>,
+}
+
+/// `[proxy]`: load balancers that send a PROXY header (HAProxy's v1 or
+/// v2) naming the client, on control and passive data connections.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ProxySection {
+    /// Connections from these networks must start with a header.
+    pub(crate) trusted: Vec<Written<IpNetwork>>,
+    /// How long the header may take (default 5).
+    pub(crate) header_timeout_secs: Option<u64>,
 }
 
 /// `[timeouts]`, in seconds.

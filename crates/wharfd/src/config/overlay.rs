@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use super::{
     AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, KeepaliveConfig,
-    LimitsConfig, LogsSection, PassiveConfig, QuotaSection, RateSection, S3Section, TimeoutsConfig,
-    TlsSection,
+    LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
+    TimeoutsConfig, TlsSection,
 };
 
 /// Lays `top` over `self`: what `top` sets wins, what it leaves unset
@@ -61,12 +61,13 @@ macro_rules! overlay_by_field {
 overlay_by_field! {
     Config {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
-        users, log_json, passive, active, limits, ban, access, timeouts, keepalive, hosts, tls,
+        users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
         azure, storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
     }
     AdminSection { listen }
     LogsSection { xferlog, audit }
     AccessSection { allow, deny }
+    ProxySection { trusted, header_timeout_secs }
     QuotaSection { limit, period, store, store_key_file, flush_secs, accounts }
     RateSection {
         session_download, session_upload, server_download, server_upload, account_download,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use wharf_session::defence::HashingGate;
-use wharf_session::{IpNetwork, Keepalive, LocalDownloads, Options, PublicAddress};
+use wharf_session::{IpNetwork, Keepalive, LocalDownloads, Options, ProxyProtocol, PublicAddress};
 
 use crate::cli::public_ip;
 use crate::config::Config;
@@ -104,6 +104,7 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .max_sessions_per_ip
         .unwrap_or(defaults.max_sessions_per_ip);
     login_defence(&mut o, config)?;
+    o.proxy_protocol = proxy_protocol(&config.proxy)?;
     o.access = access_list(&config.access.allow, &config.access.deny, "access.")
         .map_err(|e| anyhow!(e))?;
     o.max_login_failures = limits
@@ -148,4 +149,26 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         None
     };
     Ok(o)
+}
+
+/// `[proxy]`: `None` without trusted networks.
+fn proxy_protocol(section: &crate::config::ProxySection) -> Result<Option<ProxyProtocol>> {
+    let trusted = section
+        .trusted
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            entry
+                .value(crate::values::parse_network)
+                .map_err(|e| anyhow!("proxy.trusted[{i}]: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if trusted.is_empty() {
+        return Ok(None);
+    }
+    let mut proxy = ProxyProtocol::new(trusted);
+    if let Some(secs) = section.header_timeout_secs {
+        proxy.header_timeout = Duration::from_secs(secs.max(1));
+    }
+    Ok(Some(proxy))
 }

@@ -16,6 +16,7 @@ mod e2e_ftps_lftp;
 mod e2e_lftp;
 mod e2e_netns;
 mod e2e_operations;
+mod e2e_proxy;
 mod e2e_quota;
 mod e2e_rates;
 mod e2e_reload;

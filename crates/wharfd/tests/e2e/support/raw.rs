@@ -59,6 +59,32 @@ impl Raw {
         (raw, greeting)
     }
 
+    /// Connects from `from`, sends `header` (a PROXY header, as a load
+    /// balancer would) and returns the greeting: empty when the server
+    /// closed the connection instead (a reset too: closing with bytes it
+    /// did not read, the server's kernel answers with one).
+    pub(crate) async fn connect_proxied(
+        addr: SocketAddr,
+        from: &str,
+        header: &[u8],
+    ) -> (Self, String) {
+        let mut stream = connect_from(addr, from).await;
+        stream.write_all(header).await.expect("send the header");
+        let (read, writer) = stream.into_split();
+        let mut raw = Self {
+            reader: BufReader::new(read),
+            writer,
+        };
+        let mut greeting = String::new();
+        let read = timeout(WAIT, raw.reader.read_line(&mut greeting))
+            .await
+            .expect("a greeting or a close in time");
+        if read.is_err() {
+            greeting.clear();
+        }
+        (raw, greeting)
+    }
+
     /// The next line; empty when the server closed the connection.
     pub(crate) async fn line(&mut self) -> String {
         let mut line = String::new();

@@ -1,0 +1,162 @@
+//! The PROXY protocol on control and passive data connections, with the
+//! test playing the load balancer on 127.0.0.1 (`--proxy-protocol-from
+//! 127.0.0.1/32`): headers of both versions name a client the server then
+//! sees (its log, the passive peer check), and hostile or missing headers
+//! from the balancer close the connection; a client that is not a trusted
+//! balancer is served as itself.
+
+use crate::support;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use support::{Raw, connect_from};
+use support::{Server, ServerBuilder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The client the balancer claims to relay.
+const CLIENT: &str = "203.0.113.7";
+
+fn balanced() -> ServerBuilder {
+    Server::builder()
+        .file(
+            "wharfd.toml",
+            "[proxy]\ntrusted = [\"127.0.0.1/32\"]\nheader_timeout_secs = 1\n\
+             [timeouts]\ndata_connect_secs = 2\n",
+        )
+        .args(&["--config", "{base}/wharfd.toml"])
+}
+
+fn v1(client: &str, port: u16, server: SocketAddr) -> Vec<u8> {
+    format!(
+        "PROXY TCP4 {client} {} {port} {}\r\n",
+        server.ip(),
+        server.port()
+    )
+    .into_bytes()
+}
+
+/// A v2 header (PROXY command, TCP over IPv4) with one NOOP TLV.
+fn v2(client: &str, port: u16, server: SocketAddr) -> Vec<u8> {
+    let client: std::net::Ipv4Addr = client.parse().expect("an IPv4 address");
+    let SocketAddr::V4(server) = server else {
+        unreachable!("the tests listen on IPv4")
+    };
+    let mut header = b"\r\n\r\n\0\r\nQUIT\n\x21\x11".to_vec();
+    header.extend_from_slice(&17u16.to_be_bytes());
+    header.extend_from_slice(&client.octets());
+    header.extend_from_slice(&server.ip().octets());
+    header.extend_from_slice(&port.to_be_bytes());
+    header.extend_from_slice(&server.port().to_be_bytes());
+    header.extend_from_slice(&[0x04, 0x00, 0x02, 0x00, 0x00]);
+    header
+}
+
+/// The port of a `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).` reply.
+fn pasv_port(reply: &str) -> u16 {
+    let inside = reply
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("a 227 reply: {reply:?}"));
+    let numbers: Vec<u16> = inside
+        .split(',')
+        .map(|n| n.trim().parse().expect("a number in the 227 reply"))
+        .collect();
+    numbers[4] * 256 + numbers[5]
+}
+
+/// Downloads `name` over a passive connection whose own PROXY header
+/// names `data_client`: the bytes, and the final reply.
+async fn retr_through(
+    raw: &mut Raw,
+    server: SocketAddr,
+    name: &str,
+    header: impl Fn(u16) -> Vec<u8>,
+) -> (Vec<u8>, String) {
+    let reply = raw.cmd("PASV").await;
+    let port = pasv_port(&reply);
+    let mut data = connect_from(SocketAddr::new(server.ip(), port), "127.0.0.1").await;
+    data.write_all(&header(port))
+        .await
+        .expect("the data header");
+    let started = raw.cmd(&format!("RETR {name}")).await;
+    if !started.starts_with("150") {
+        return (Vec::new(), started);
+    }
+    let mut bytes = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), data.read_to_end(&mut bytes)).await;
+    (bytes, raw.line().await)
+}
+
+#[tokio::test]
+async fn both_versions_name_the_client_on_control_and_data() {
+    let server = balanced().start();
+    std::fs::write(server.root().join("f.txt"), b"through the balancer").expect("a file");
+    let addr = server.addr();
+    for (version, header) in [
+        ("v1", v1 as fn(&str, u16, SocketAddr) -> Vec<u8>),
+        ("v2", v2),
+    ] {
+        let (mut raw, greeting) =
+            Raw::connect_proxied(addr, "127.0.0.1", &header(CLIENT, 40000, addr)).await;
+        assert!(greeting.starts_with("220"), "{version}: {greeting:?}");
+        raw.login().await;
+        let (bytes, done) = retr_through(&mut raw, addr, "f.txt", |port| {
+            header(CLIENT, 40001, SocketAddr::new(addr.ip(), port))
+        })
+        .await;
+        assert!(done.starts_with("226"), "{version}: {done:?}");
+        assert_eq!(bytes, b"through the balancer", "{version}");
+        // A data connection whose header names someone else is refused by
+        // the passive peer check: 425 once the wait for the client ends.
+        let (bytes, done) = retr_through(&mut raw, addr, "f.txt", |port| {
+            header("203.0.113.8", 40002, SocketAddr::new(addr.ip(), port))
+        })
+        .await;
+        assert!(bytes.is_empty(), "{version}");
+        assert!(done.starts_with("425"), "{version}: {done:?}");
+    }
+    let log = server.log_text();
+    assert!(log.contains(&format!("peer={CLIENT}:40000")), "{log}");
+    assert!(
+        log.contains("from a foreign address behind the proxy"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_balancer_without_a_valid_header_is_closed_and_a_client_is_itself() {
+    let server = balanced().start();
+    let addr = server.addr();
+    // Missing, malformed, truncated-then-silent: closed without a greeting.
+    for header in [
+        &b"USER alice\r\n"[..],
+        b"PROXY TCP4 300.1.1.1 127.0.0.1 1 21\r\n",
+        b"PROXY TCP4 203.0.113.7",
+    ] {
+        let started = Instant::now();
+        let (_, greeting) = Raw::connect_proxied(addr, "127.0.0.1", header).await;
+        assert_eq!(greeting, "", "{header:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let log = server.log_text();
+    assert!(
+        log.contains("connection from a trusted proxy closed"),
+        "{log}"
+    );
+    assert!(log.contains("does not start with a PROXY header"), "{log}");
+    assert!(log.contains("malformed PROXY header"), "{log}");
+    assert!(log.contains("no complete PROXY header within 1s"), "{log}");
+    // Not a trusted balancer: its header is an unknown FTP command.
+    let (mut raw, greeting) = Raw::connect(addr, "127.0.0.2").await;
+    assert!(greeting.starts_with("220"), "{greeting:?}");
+    let reply = raw
+        .cmd(&format!("PROXY TCP4 {CLIENT} 127.0.0.1 1 21"))
+        .await;
+    assert!(
+        reply.starts_with("500") || reply.starts_with("502"),
+        "{reply:?}"
+    );
+    raw.login().await;
+}
