@@ -1,0 +1,210 @@
+//! Three `wharfd` behind a real HAProxy (Debian's package), as
+//! docs/operations.md's PROXY section describes: one control frontend on
+//! 127.0.0.1 round-robin over nodes on 127.0.0.11/.12/.13 with
+//! `send-proxy-v2` and health checks on each node's `/readyz`, and one
+//! frontend per node's passive range, also with `send-proxy-v2`. The nodes
+//! share one directory. Clients bind their own source addresses
+//! (127.0.1.x), so each node's log must show them, not HAProxy.
+
+use crate::support;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Finished, Server, require_tool, run};
+
+/// The passive range of node `i` (0, 1, 2): ten ports each, the same
+/// numbers on the VIP and on the node.
+fn range(i: usize) -> (u16, u16) {
+    let first = 47100 + 10 * u16::try_from(i).expect("a node index");
+    (first, first + 9)
+}
+
+/// A free port on 127.0.0.1 for the control frontend.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// HAProxy, killed when dropped.
+struct Haproxy(Child);
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn haproxy(config: &Path) -> Haproxy {
+    require_tool("haproxy", "haproxy");
+    let child = Command::new("haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    Haproxy(child)
+}
+
+fn node(i: usize, shared: &Path) -> Server {
+    let (low, high) = range(i);
+    let users = format!(
+        "[[user]]\nname = \"fleet\"\npassword = \"pw\"\nroot = {:?}\n",
+        shared.to_str().expect("utf-8")
+    );
+    Server::builder()
+        .listen_ip(&format!("127.0.0.{}", 11 + i))
+        .file("users.toml", &users)
+        .args(&["--users", "{base}/users.toml"])
+        .args(&["--proxy-protocol-from", "127.0.0.1/32"])
+        .args(&["--passive-ports", &format!("{low}-{high}")])
+        .args(&["--public-address", "127.0.0.1"])
+        .args(&["--admin-listen", &format!("127.0.0.{}:0", 11 + i)])
+        .start()
+}
+
+fn config(vip: u16, nodes: &[Server]) -> String {
+    let mut text = String::from(
+        "global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 2s\n    \
+         timeout client 60s\n    timeout server 60s\n",
+    );
+    text.push_str(&format!(
+        "frontend ftp\n    bind 127.0.0.1:{vip}\n    default_backend nodes\n\
+         backend nodes\n    balance roundrobin\n    option httpchk GET /readyz\n"
+    ));
+    for (i, node) in nodes.iter().enumerate() {
+        let admin: SocketAddr = node
+            .admin_url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the admin address");
+        text.push_str(&format!(
+            "    server n{i} {} send-proxy-v2 check port {} inter 300ms fall 1 rise 1\n",
+            node.addr(),
+            admin.port()
+        ));
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let (low, high) = range(i);
+        text.push_str(&format!(
+            "listen data{i}\n    bind 127.0.0.1:{low}-{high}\n    server n{i} {} send-proxy-v2\n",
+            node.addr().ip()
+        ));
+    }
+    text
+}
+
+/// curl as `fleet` from the source address `from`, through the VIP.
+fn curl_from(from: &str, args: &[&str]) -> Finished {
+    require_tool("curl", "curl");
+    run(
+        Command::new("curl")
+            .arg("--disable")
+            .args(["-sS", "--noproxy", "*", "--max-time", "20"])
+            .args(["--interface", from, "-u", "fleet:pw"])
+            .args(args),
+        Duration::from_secs(30),
+    )
+}
+
+/// Waits until a listing through the VIP works (HAProxy up, a node up).
+fn wait_for_fleet(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if curl_from("127.0.1.9", &[&format!("{url}/")])
+            .status
+            .success()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the fleet never answered");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_fleet_behind_haproxy_serves_one_tree_and_sees_the_clients() {
+    let shared = tempfile::tempdir().expect("a shared root");
+    let mut nodes: Vec<Server> = (0..3).map(|i| node(i, shared.path())).collect();
+    let vip = free_port();
+    let dir = tempfile::tempdir().expect("a config directory");
+    let file = dir.path().join("haproxy.cfg");
+    std::fs::write(&file, config(vip, &nodes)).expect("write the HAProxy config");
+    let _haproxy = haproxy(&file);
+    let url = format!("ftp://127.0.0.1:{vip}");
+    wait_for_fleet(&url);
+
+    // An upload through one session is downloaded byte-exact through
+    // sessions that land on the other nodes (round robin), by EPSV and PASV.
+    let local = dir.path().join("up.bin");
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&local, &body).expect("a file");
+    let up = curl_from(
+        "127.0.1.1",
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{url}/up.bin"),
+        ],
+    );
+    assert!(up.status.success(), "{}", up.report());
+    for (n, from) in ["127.0.1.2", "127.0.1.3", "127.0.1.4", "127.0.1.5"]
+        .iter()
+        .enumerate()
+    {
+        let mut args = vec![];
+        if n % 2 == 1 {
+            args.push("--disable-epsv");
+        }
+        let target = format!("{url}/up.bin");
+        args.push(&target);
+        let down = curl_from(from, &args);
+        assert!(down.status.success(), "{from}: {}", down.report());
+        assert_eq!(down.stdout, body, "{from}");
+    }
+    // Every node served someone, and logged the clients, not HAProxy.
+    for (i, node) in nodes.iter().enumerate() {
+        let log = node.log_text();
+        assert!(
+            log.contains("peer=127.0.1."),
+            "node {i} saw no client:\n{log}"
+        );
+        assert!(
+            !log.contains("peer=127.0.0.1:"),
+            "node {i} logged HAProxy:\n{log}"
+        );
+    }
+
+    // SIGTERM on one node: its /readyz turns 503, HAProxy takes it out, and
+    // new sessions all go to the others.
+    nodes[0].signal("TERM");
+    std::thread::sleep(Duration::from_millis(1500));
+    for from in ["127.0.1.6", "127.0.1.7", "127.0.1.8"] {
+        let down = curl_from(from, &[&format!("{url}/up.bin")]);
+        assert!(
+            down.status.success(),
+            "{from} after SIGTERM: {}",
+            down.report()
+        );
+        assert_eq!(down.stdout, body);
+    }
+    // SIGKILL on another: sessions go to the last one.
+    nodes[1].stop_and_log();
+    std::thread::sleep(Duration::from_millis(1500));
+    for from in ["127.0.1.10", "127.0.1.11"] {
+        let down = curl_from(from, &[&format!("{url}/up.bin")]);
+        assert!(
+            down.status.success(),
+            "{from} after SIGKILL: {}",
+            down.report()
+        );
+    }
+}
