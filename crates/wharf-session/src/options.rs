@@ -216,6 +216,11 @@ pub struct Options {
     /// Bytes per second all uploads of the server may take together;
     /// `0` (the default) is unlimited.
     pub server_upload_rate: u64,
+    /// Whether EPSV is answered (the default). Off, EPSV gets `502` and
+    /// FEAT leaves it out, so clients fall back to PASV: behind a balancer
+    /// that cannot forward a passive range to each node, PASV can name a
+    /// node's own public address where EPSV names only a port.
+    pub epsv: bool,
     /// Control and passive data connections from these load balancers
     /// start with a PROXY header naming the client; `None` (the default):
     /// no PROXY protocol. Multiplexed passive ports do not read headers:
@@ -265,6 +270,7 @@ impl Default for Options {
             tls_policy: TlsPolicy::default(),
             tls_reuse_required: true,
             allow_ccc: false,
+            epsv: true,
             proxy_protocol: None,
             session_download_rate: 0,
             session_upload_rate: 0,

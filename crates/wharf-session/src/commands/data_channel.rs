@@ -69,6 +69,12 @@ impl Session {
     }
 
     pub(super) async fn epsv(&mut self, arg: EpsvArg) -> Outcome {
+        if !self.ctx.options.epsv {
+            return reply(
+                ReplyCode::NOT_IMPLEMENTED,
+                "EPSV is not offered here: use PASV.",
+            );
+        }
         let ours = NetworkProtocol::of(&self.local.ip().to_canonical());
         match arg {
             EpsvArg::All => {

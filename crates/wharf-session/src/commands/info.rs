@@ -20,12 +20,11 @@ impl Session {
                 lines.push(" CCC".to_owned());
             }
         }
-        lines.extend([
-            " EPRT".to_owned(),
-            " EPSV".to_owned(),
-            " HOST".to_owned(),
-            " MDTM".to_owned(),
-        ]);
+        lines.push(" EPRT".to_owned());
+        if self.ctx.options.epsv {
+            lines.push(" EPSV".to_owned());
+        }
+        lines.extend([" HOST".to_owned(), " MDTM".to_owned()]);
         let capabilities = match &self.state.login {
             LoginState::LoggedIn(login) => Some(login.vfs.capabilities()),
             _ => None,

@@ -1,7 +1,7 @@
 //! PORT, EPRT, PASV, EPSV (and EPSV ALL), the default data port, MODE B's
 //! kept connection, and PROT P on data connections.
 
-use crate::testkit::{CLIENT_IP, Harness, SERVER, Setup};
+use crate::testkit::{CLIENT_IP, Harness, SERVER, Setup, text};
 
 #[tokio::test]
 async fn active_mode_connects_to_the_client_and_refuses_a_bounce() {
@@ -238,4 +238,26 @@ async fn without_the_default_data_port_a_transfer_needs_a_setup() {
         "ABOR" => 226,
         "RETR f" => 425,
     );
+}
+
+/// Behind a balancer without per-node ranges: EPSV off, so clients fall
+/// back to PASV, which names the node's own public address.
+#[tokio::test]
+async fn epsv_off_is_refused_and_left_out_of_feat() {
+    let mut setup = Setup::default();
+    setup.fs([("f", "data")]);
+    setup.options(|o| o.epsv = false);
+    let harness = Harness::start(setup).await;
+    let mut client = harness.connect().await;
+    let feat = text(&client.cmd("FEAT").await);
+    assert!(!feat.contains(" EPSV"), "{feat}");
+    assert!(feat.contains(" EPRT"), "{feat}");
+    client.login("a").await;
+    for line in ["EPSV", "EPSV 1", "EPSV ALL"] {
+        assert_eq!(client.cmd(line).await.code().get(), 502, "{line}");
+    }
+    assert_eq!(client.cmd("PASV").await.code().get(), 227);
+    let got = client.exchange("RETR f", None).await;
+    assert_eq!(got.codes(), [150, 226]);
+    assert_eq!(got.data, b"data");
 }

@@ -187,6 +187,13 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) passive_multiplex: bool,
 
+    /// Answer EPSV (default on). Off, EPSV gets 502 and FEAT leaves it
+    /// out, so clients fall back to PASV, which names this node's
+    /// --public-address: for balancers that cannot forward a passive range
+    /// to each node.
+    #[arg(long, value_name = "on|off")]
+    pub(crate) epsv: Option<Switch>,
+
     /// The default data port (RFC 959): with no PORT/PASV before a
     /// transfer, connect from the control port minus one to the client's
     /// control address and port. Default on.

@@ -64,6 +64,7 @@ impl Cli {
             login_queue,
             idle_timeout,
             passive_multiplex,
+            epsv,
             default_data_port,
             default_data_source_port,
             active_any_address,
@@ -123,6 +124,7 @@ impl Cli {
                 ports: passive_ports.clone().map(Written::Parsed),
                 public_address: public_address.clone(),
                 multiplex: on(*passive_multiplex),
+                epsv: epsv.map(Switch::is_on),
                 max_per_ip: *max_passive_per_ip,
                 ..PassiveConfig::default()
             },

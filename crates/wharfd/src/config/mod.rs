@@ -174,6 +174,8 @@ pub(crate) struct PassiveConfig {
     pub(crate) multiplex: Option<bool>,
     /// Passive listeners one client address may hold at once (0: no cap).
     pub(crate) max_per_ip: Option<usize>,
+    /// Answer EPSV (default); off, EPSV gets 502 and clients use PASV.
+    pub(crate) epsv: Option<bool>,
 }
 
 /// `[[passive.overrides]]`

@@ -83,7 +83,7 @@ overlay_by_field! {
         allow_ccc,
     }
     PassiveConfig {
-        ports, public_address, overrides, timeout_secs, peer_check, multiplex, max_per_ip,
+        ports, public_address, overrides, timeout_secs, peer_check, multiplex, max_per_ip, epsv,
     }
     ActiveConfig { any_address, default_data_port, default_data_source_port }
     LimitsConfig {

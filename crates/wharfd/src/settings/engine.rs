@@ -88,6 +88,7 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .unwrap_or(defaults.passive_peer_check);
     o.active_any_address = config.active.any_address.unwrap_or(false);
     o.passive_multiplex = config.passive.multiplex.unwrap_or(false);
+    o.epsv = config.passive.epsv.unwrap_or(true);
     o.max_passive_per_ip = config
         .passive
         .max_per_ip

@@ -208,3 +208,16 @@ fn a_fleet_behind_haproxy_serves_one_tree_and_sees_the_clients() {
         );
     }
 }
+
+/// With `--epsv off`, curl (which tries EPSV first) falls back to PASV and
+/// the transfer works; `docs/fleet.md` names the clients that do.
+#[test]
+fn with_epsv_off_curl_falls_back_to_pasv() {
+    let server = Server::builder().args(&["--epsv", "off"]).start();
+    std::fs::write(server.root().join("f"), b"by pasv").expect("a file");
+    let down = support::curl(&[&format!("{}/f", server.url())]);
+    support::assert_success(&down, &server);
+    assert_eq!(down.stdout, b"by pasv");
+    support::assert_used(&down, "EPSV", &["502"]);
+    support::assert_used(&down, "PASV", &["227"]);
+}
