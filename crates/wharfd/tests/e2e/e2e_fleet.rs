@@ -54,7 +54,9 @@ fn haproxy(config: &Path) -> Haproxy {
     Haproxy(child)
 }
 
-fn node(i: usize, shared: &Path) -> Server {
+fn node(i: usize, shared: &Path, extra: &[&str]) -> Server {
+    // A self-signed certificate on every node: explicit FTPS end to end
+    // (HAProxy relays TCP and never sees inside).
     let (low, high) = range(i);
     let users = format!(
         "[[user]]\nname = \"fleet\"\npassword = \"pw\"\nroot = {:?}\n",
@@ -68,6 +70,8 @@ fn node(i: usize, shared: &Path) -> Server {
         .args(&["--passive-ports", &format!("{low}-{high}")])
         .args(&["--public-address", "127.0.0.1"])
         .args(&["--admin-listen", &format!("127.0.0.{}:0", 11 + i)])
+        .args(extra)
+        .tls()
         .start()
 }
 
@@ -102,6 +106,53 @@ fn config(vip: u16, nodes: &[Server]) -> String {
     text
 }
 
+/// Three nodes sharing a root, HAProxy in front; dropped in reverse.
+struct Fleet {
+    url: String,
+    dir: tempfile::TempDir,
+    _haproxy: Haproxy,
+    nodes: Vec<Server>,
+    shared: tempfile::TempDir,
+}
+
+impl Fleet {
+    /// Three nodes with `extra` arguments each.
+    fn start(extra: &[&str]) -> Self {
+        let shared = tempfile::tempdir().expect("a shared root");
+        let nodes: Vec<Server> = (0..3).map(|i| node(i, shared.path(), extra)).collect();
+        let vip = free_port();
+        let dir = tempfile::tempdir().expect("a config directory");
+        let file = dir.path().join("haproxy.cfg");
+        std::fs::write(&file, config(vip, &nodes)).expect("write the HAProxy config");
+        let haproxy = haproxy(&file);
+        let url = format!("ftp://127.0.0.1:{vip}");
+        wait_for_fleet(&url);
+        Self {
+            url,
+            dir,
+            _haproxy: haproxy,
+            nodes,
+            shared,
+        }
+    }
+
+    /// The node whose log shows a session from `client`.
+    fn node_of(&self, client: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .nodes
+                .iter()
+                .position(|n| n.log_text().contains(&format!("peer={client}:")));
+            if let Some(i) = found {
+                return i;
+            }
+            assert!(Instant::now() < deadline, "no node logged {client}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 /// curl as `fleet` from the source address `from`, through the VIP.
 fn curl_from(from: &str, args: &[&str]) -> Finished {
     require_tool("curl", "curl");
@@ -132,19 +183,13 @@ fn wait_for_fleet(url: &str) {
 
 #[test]
 fn a_fleet_behind_haproxy_serves_one_tree_and_sees_the_clients() {
-    let shared = tempfile::tempdir().expect("a shared root");
-    let mut nodes: Vec<Server> = (0..3).map(|i| node(i, shared.path())).collect();
-    let vip = free_port();
-    let dir = tempfile::tempdir().expect("a config directory");
-    let file = dir.path().join("haproxy.cfg");
-    std::fs::write(&file, config(vip, &nodes)).expect("write the HAProxy config");
-    let _haproxy = haproxy(&file);
-    let url = format!("ftp://127.0.0.1:{vip}");
-    wait_for_fleet(&url);
+    let mut fleet = Fleet::start(&[]);
+    let (url, dir) = (fleet.url.clone(), fleet.dir.path().to_owned());
+    let nodes = &mut fleet.nodes;
 
     // An upload through one session is downloaded byte-exact through
     // sessions that land on the other nodes (round robin), by EPSV and PASV.
-    let local = dir.path().join("up.bin");
+    let local = dir.join("up.bin");
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&local, &body).expect("a file");
     let up = curl_from(
@@ -220,4 +265,82 @@ fn with_epsv_off_curl_falls_back_to_pasv() {
     assert_eq!(down.stdout, b"by pasv");
     support::assert_used(&down, "EPSV", &["502"]);
     support::assert_used(&down, "PASV", &["227"]);
+}
+
+/// Starts curl from `from` through the VIP with `args`, in the background.
+fn curl_spawn(from: &str, args: &[String]) -> std::process::Child {
+    Command::new("curl")
+        .arg("--disable")
+        .args(["-sS", "--noproxy", "*", "--max-time", "60"])
+        .args(["--interface", from, "-u", "fleet:pw"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start curl")
+}
+
+/// Waits for a background curl: whether it succeeded, and its stderr.
+fn finish(child: std::process::Child) -> (bool, String) {
+    let output = child.wait_with_output().expect("curl ends");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ftps_through_the_balancer_and_nodes_that_stop_or_die() {
+    // Downloads at 256 KiB/s on the server's side, so a 1 MiB one runs 4 s.
+    let mut fleet = Fleet::start(&["--session-download-rate", "256KiB/s"]);
+    let url = fleet.url.clone();
+    let body = vec![7u8; 1024 * 1024];
+    std::fs::write(fleet.shared.path().join("big.bin"), &body).expect("a file");
+    std::fs::write(fleet.shared.path().join("small.bin"), b"small").expect("a file");
+    let tls = ["--ssl-reqd", "-k"];
+    let get =
+        |from: &str, name: &str| curl_from(from, &[&tls[..], &[&format!("{url}/{name}")]].concat());
+
+    // Explicit FTPS, PROT P data through the per-node frontends.
+    let small = get("127.0.1.30", "small.bin");
+    assert!(small.status.success(), "{}", small.report());
+    assert_eq!(small.stdout, b"small");
+
+    // SIGTERM on the node of a running download: new sessions go to the
+    // other nodes. (Whether the download then completes through HAProxy is
+    // not asserted: in about half the runs HAProxy's side of the data
+    // connection closed early, which a direct connection never does; see
+    // docs/fleet.md.)
+    let args = |name: &str| -> Vec<String> {
+        let mut args: Vec<String> = tls.iter().map(|a| (*a).to_owned()).collect();
+        args.extend(["-o".into(), "/dev/null".into(), format!("{url}/{name}")]);
+        args
+    };
+    let running = curl_spawn("127.0.1.31", &args("big.bin"));
+    let draining = fleet.node_of("127.0.1.31");
+    std::thread::sleep(Duration::from_millis(500));
+    fleet.nodes[draining].signal("TERM");
+    std::thread::sleep(Duration::from_millis(1000));
+    let meanwhile = get("127.0.1.32", "small.bin");
+    assert!(meanwhile.status.success(), "{}", meanwhile.report());
+    assert_ne!(fleet.node_of("127.0.1.32"), draining);
+    let _ = finish(running);
+
+    // SIGKILL on the node of another running download: that client's
+    // transfer fails, and the last node serves new sessions.
+    let cut = curl_spawn("127.0.1.33", &args("big.bin"));
+    let victim = fleet.node_of("127.0.1.33");
+    assert_ne!(
+        victim, draining,
+        "HAProxy sent a session to the draining node"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    fleet.nodes[victim].stop_and_log();
+    let (ok, _) = finish(cut);
+    assert!(!ok, "a download from a killed node reported success");
+    std::thread::sleep(Duration::from_millis(1000));
+    let after = get("127.0.1.34", "small.bin");
+    assert!(after.status.success(), "{}", after.report());
+    assert_eq!(after.stdout, b"small");
 }
