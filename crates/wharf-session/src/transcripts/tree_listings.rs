@@ -145,3 +145,21 @@ async fn dash_d_lists_the_directory_itself() {
         [550]
     );
 }
+
+#[tokio::test]
+async fn recursive_listings_work_in_mode_b_and_type_a() {
+    let (_harness, mut client) = fixture(|_| {}).await;
+    let plain = listing(&mut client, "NLST -R a").await;
+    assert_eq!(client.cmd("TYPE A").await.code().get(), 200);
+    assert_eq!(client.cmd("MODE B").await.code().get(), 200);
+    assert_eq!(client.cmd("EPSV").await.code().get(), 229);
+    assert_eq!(listing(&mut client, "NLST -R a").await, plain);
+    // A listing cut by its limit ends with 451 in MODE B too, and the
+    // session goes on.
+    let (_harness, mut client) = fixture(|s| s.options(|o| o.max_list_depth = 0)).await;
+    assert_eq!(client.cmd("MODE B").await.code().get(), 200);
+    assert_eq!(client.cmd("EPSV").await.code().get(), 229);
+    assert_eq!(client.exchange("LIST -R", None).await.codes(), [150, 451]);
+    assert_eq!(client.cmd("EPSV").await.code().get(), 229);
+    assert_eq!(listing(&mut client, "NLST c").await, "c1.txt\r\n");
+}
