@@ -186,6 +186,20 @@ pub struct Options {
     pub login_ban: crate::defence::BanPolicy,
     /// The longest command line accepted, in bytes.
     pub max_line: usize,
+    /// The most entries of a directory that a wildcard in LIST or NLST
+    /// (`NLST *.txt`) is matched against; a bigger directory gets `550`
+    /// naming this limit rather than a partial list of matches.
+    /// Default 10,000.
+    pub max_wildcard_scan: usize,
+    /// The most levels of subdirectories `LIST -R` goes down (ProFTPD's
+    /// `ListOptions maxdepth`); a deeper tree ends the listing with `451`
+    /// naming this limit, never a shorter listing shown as complete.
+    /// Default 8.
+    pub max_list_depth: usize,
+    /// The most entries `LIST -R` reads over the whole tree (ProFTPD's
+    /// `ListOptions maxfiles`); past it the listing ends with `451` naming
+    /// this limit. Default 10,000.
+    pub max_list_entries: usize,
     /// Size of an upload's read buffer, and the most a download sends per
     /// step (quota, throttle and STAT progress move in steps this big). At
     /// least 4 KiB is used.
@@ -264,6 +278,9 @@ impl Default for Options {
             ipv6_prefix: crate::defence::DEFAULT_IPV6_PREFIX,
             login_ban: crate::defence::BanPolicy::default(),
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,
+            max_wildcard_scan: 10_000,
+            max_list_depth: 8,
+            max_list_entries: 10_000,
             transfer_buffer: 256 * 1024,
             keepalive: Some(Keepalive::default()),
             shutdown_grace: Duration::from_secs(30),

@@ -8,10 +8,10 @@ use wharf_proto::listing::{ListingEntry, Perms, format_mlsx_line};
 use wharf_proto::text::{Pathname, Text};
 use wharf_proto::timestamp::Timestamp;
 use wharf_proto::{Reply, ReplyCode};
-use wharf_vfs::next_entry;
+use wharf_vfs::{VPath, next_entry};
 
 use super::Handled;
-use crate::data::listing::{ListFormat, Listing, entry_kind, format_entry};
+use crate::data::listing::{ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry};
 use crate::data::meter::RateLimits;
 use crate::data::transfer::{TransferJob, Work};
 use crate::quota::Direction;
@@ -22,37 +22,16 @@ use crate::session::{Outcome, Session};
 const STAT_MAX_ENTRIES: usize = 10_000;
 
 impl Session {
-    async fn listing_job(
-        &mut self,
-        path: Option<&Pathname>,
-        format: ListFormat,
-        dirs_only: bool,
-    ) -> Handled {
-        let vfs = self.state.login()?.vfs.clone();
-        let target = self.state.resolve_or_cwd(path)?;
-        let meta = vfs
-            .metadata(&target)
-            .await
-            .map_err(|e| reply_for(&e, &target))?;
-        if dirs_only && !meta.is_dir() {
-            return Err(Reply::new(
-                ReplyCode::SYNTAX_ERROR_IN_PARAMETERS,
-                &format!("{}: Not a directory.", shown(&target)),
-            ));
-        }
+    /// Starts the data transfer of `listing`; `path` names it in replies.
+    fn listing_job(&mut self, listing: Listing, path: VPath) -> Handled {
         // A listing is a download: once the quota is used up it is refused
         // like RETR (its bytes are counted, never cut mid-listing).
         let (quotas, _) = self.quota_for(Direction::Download)?;
         let plan = self.take_data_plan()?;
         let job = TransferJob {
             plan,
-            work: Work::List(Listing {
-                vfs,
-                path: target.clone(),
-                target: meta,
-                format,
-            }),
-            path: target,
+            work: Work::List(listing),
+            path,
             quotas,
             rate_limits: RateLimits::default(),
             block: self.state.params.block(),
@@ -67,13 +46,23 @@ impl Session {
         ))
     }
 
+    /// LIST: `ls -l` lines of a directory's entries, of one file, of a
+    /// directory itself (`-d`), of the entries a wildcard in the last
+    /// component matches (`LIST *.txt`), or of a whole tree (`-R`). How a
+    /// path is read is `listing_target.rs`'s; a pattern that matches
+    /// nothing gets `550`, as NLST does (`ls` also fails there), rather
+    /// than an empty listing a script could take for an empty directory.
     pub(super) async fn list(&mut self, args: ListArgs) -> Handled {
         let format = ListFormat::Long {
             all: args.options.all,
         };
-        self.listing_job(args.path.as_ref(), format, false).await
+        self.ls_job(&args, format).await
     }
 
+    /// NLST: names only (or `ls -l` lines with `-l`), read as LIST reads
+    /// its path; the matches of a wildcard are written with the directory
+    /// as the client wrote it (`NLST dir/*.txt` gives `dir/a.txt`), so that
+    /// `mget` can fetch each line as it is.
     pub(super) async fn nlst(&mut self, args: ListArgs) -> Handled {
         let format = if args.options.long {
             ListFormat::Long {
@@ -84,16 +73,57 @@ impl Session {
                 all: args.options.all,
             }
         };
-        self.listing_job(args.path.as_ref(), format, false).await
+        self.ls_job(&args, format).await
     }
 
+    async fn ls_job(&mut self, args: &ListArgs, format: ListFormat) -> Handled {
+        let vfs = self.state.login()?.vfs.clone();
+        let target = self.listing_target(&vfs, args, format).await?;
+        let options = &self.ctx.options;
+        // `-d` lists the entry itself, so there is nothing to go down into.
+        let recursive = (args.options.recursive && !args.options.directory).then_some(TreeLimits {
+            depth: options.max_list_depth,
+            entries: options.max_list_entries,
+        });
+        let listing = Listing {
+            vfs,
+            listed: target.listed,
+            format: target.format,
+            recursive,
+        };
+        self.listing_job(listing, target.path)
+    }
+
+    /// MLSD: the facts of a directory's entries (RFC 3659 7.2.1: a
+    /// directory only, no options, no wildcards).
     pub(super) async fn mlsd(&mut self, path: Option<&Pathname>) -> Handled {
-        let writable = self.state.login()?.writable;
+        let login = self.state.login()?;
+        let (vfs, writable) = (login.vfs.clone(), login.writable);
         let format = ListFormat::Facts {
             facts: self.state.facts,
             writable,
         };
-        self.listing_job(path, format, true).await
+        let target = self.state.resolve_or_cwd(path)?;
+        let meta = vfs
+            .metadata(&target)
+            .await
+            .map_err(|e| reply_for(&e, &target))?;
+        if !meta.is_dir() {
+            return Err(Reply::new(
+                ReplyCode::SYNTAX_ERROR_IN_PARAMETERS,
+                &format!("{}: Not a directory.", shown(&target)),
+            ));
+        }
+        let listing = Listing {
+            vfs,
+            listed: Listed::Dir {
+                path: target.clone(),
+                shown: Vec::new(),
+            },
+            format,
+            recursive: None,
+        };
+        self.listing_job(listing, target)
     }
 
     /// MLST: the facts of one entry, in a `250` multi-line reply whose

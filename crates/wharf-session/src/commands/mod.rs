@@ -3,8 +3,10 @@
 
 mod data_channel;
 mod files;
+mod glob;
 mod info;
 mod listing;
+mod listing_target;
 mod login;
 mod login_refusal;
 mod navigate;

@@ -22,14 +22,54 @@ pub(crate) enum ListFormat {
     Facts { facts: FactSet, writable: bool },
 }
 
+/// What a listing shows.
+pub(crate) enum Listed {
+    /// A directory's contents; `shown` is the directory as the client
+    /// wrote it (`.` for the working directory), the first header of `-R`.
+    Dir { path: VPath, shown: Vec<u8> },
+    /// Entries found before the `150`: a file, a directory itself (`-d`),
+    /// the matches of a wildcard.
+    Chosen(Chosen),
+}
+
+/// Entries of one directory, chosen up front.
+pub(crate) struct Chosen {
+    /// The directory that holds them, where `-R` goes down from.
+    pub(crate) parent: VPath,
+    /// The directory as the client wrote it, empty or ending in `/`: put
+    /// before each NLST name (`NLST dir/*.txt` gives `dir/a.txt`, as vsftpd
+    /// writes it; LIST's long lines keep the bare name) and before each
+    /// `-R` header.
+    pub(crate) prefix: Vec<u8>,
+    pub(crate) entries: Vec<DirEntry>,
+}
+
+/// How far `-R` may go; past either bound the listing stops with
+/// [`ListError::Limit`], never a shorter listing that looks complete.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TreeLimits {
+    /// Levels of subdirectories below the listed one.
+    pub(crate) depth: usize,
+    /// Entries read, over every directory of the listing.
+    pub(crate) entries: usize,
+}
+
+/// The bound a recursive listing ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ListLimit {
+    #[error("the tree is deeper than {0} levels, the server's recursive listing depth limit")]
+    Depth(usize),
+    #[error("the tree holds more than {0} entries, the server's recursive listing limit")]
+    Entries(usize),
+}
+
 /// A listing to produce.
 pub(crate) struct Listing {
     pub(crate) vfs: Arc<dyn Vfs>,
-    pub(crate) path: VPath,
-    /// The metadata of `path`: a directory is listed, a file is its own
-    /// one-line listing.
-    pub(crate) target: Metadata,
+    pub(crate) listed: Listed,
     pub(crate) format: ListFormat,
+    /// `-R`: each subdirectory too, after a blank line and a `dir:` header.
+    pub(crate) recursive: Option<TreeLimits>,
 }
 
 /// Flush to the socket past this many buffered bytes.
@@ -43,16 +83,36 @@ pub(crate) fn entry_kind(kind: FileKind) -> EntryKind {
     }
 }
 
+impl ListFormat {
+    /// The same format with dot files shown: for `-d` (the client named
+    /// the entry) and for a pattern that starts with `.` (as vsftpd does).
+    pub(crate) fn showing_all(self) -> Self {
+        match self {
+            Self::Long { .. } => Self::Long { all: true },
+            Self::Names { .. } => Self::Names { all: true },
+            facts @ Self::Facts { .. } => facts,
+        }
+    }
+
+    /// Whether entries named `name` are listed at all.
+    pub(crate) fn shows(self, name: &[u8]) -> bool {
+        match self {
+            Self::Long { all } | Self::Names { all } => all || name.first() != Some(&b'.'),
+            Self::Facts { .. } => true,
+        }
+    }
+}
+
 /// Formats one entry into `out` (with CRLF); entries whose names cannot be
-/// listed, and hidden ones when not asked for, are skipped.
+/// listed, and hidden ones when not asked for, are skipped. Says whether
+/// the entry was written.
 pub(crate) fn format_entry(
     name: &[u8],
     meta: &Metadata,
     format: ListFormat,
     now: Timestamp,
     out: &mut Vec<u8>,
-) {
-    let hidden = name.first() == Some(&b'.');
+) -> bool {
     let kind = entry_kind(meta.kind);
     let unique = meta.unique_id.as_deref();
     let entry = ListingEntry {
@@ -64,8 +124,9 @@ pub(crate) fn format_entry(
     };
     let start = out.len();
     let written = match format {
-        ListFormat::Long { all } if all || !hidden => format_list_line(&entry, now, out).is_ok(),
-        ListFormat::Names { all } if all || !hidden => format_nlst_line(name, out).is_ok(),
+        _ if !format.shows(name) => false,
+        ListFormat::Long { .. } => format_list_line(&entry, now, out).is_ok(),
+        ListFormat::Names { .. } => format_nlst_line(name, out).is_ok(),
         ListFormat::Facts { facts, writable } => {
             let entry = ListingEntry {
                 perms: Perms::for_kind(kind, writable),
@@ -73,51 +134,190 @@ pub(crate) fn format_entry(
             };
             format_mlsx_line(&entry, facts, out).is_ok()
         }
-        _ => false,
     };
     if written {
         out.extend_from_slice(b"\r\n");
     } else {
         out.truncate(start);
     }
+    written
+}
+
+/// A directory `-R` has still to list.
+struct Pending {
+    path: VPath,
+    /// Its header, as the client would write its path.
+    shown: Vec<u8>,
+    depth: usize,
+}
+
+/// The listing's bytes on their way to the data connection.
+struct Sink<'a, W> {
+    dst: &'a mut W,
+    block: bool,
+    out: Vec<u8>,
+    total: u64,
+}
+
+impl<W: AsyncWrite + Unpin> Sink<'_, W> {
+    async fn flush_if_full(&mut self) -> Result<(), ListError> {
+        if self.out.len() >= FLUSH_AT {
+            self.total += write_chunk(self.dst, &self.out, self.block).await?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left (and MODE B's EOF block); the listing's bytes.
+    async fn finish(mut self) -> Result<u64, ListError> {
+        self.total += write_chunk(self.dst, &self.out, self.block).await?;
+        if self.block {
+            let mut eof = BytesMut::new();
+            wharf_proto::block::encode_eof(&mut eof);
+            self.dst.write_all(&eof).await.map_err(ListError::Data)?;
+        }
+        Ok(self.total)
+    }
 }
 
 impl Listing {
     /// Writes the listing (as MODE B blocks when `block`, ending with the
     /// EOF block); returns the listing's bytes.
+    ///
+    /// `-R` writes the `ls -lR` layout as vsftpd does: a `dir:` header
+    /// first, the directory's entries, then for each subdirectory, depth
+    /// first in listing order, a blank line, its `dir/sub:` header and its
+    /// entries. Only directories that were listed (shown, listable names)
+    /// are gone into; symbolic links are not followed.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(
         &self,
         dst: &mut W,
         block: bool,
     ) -> Result<u64, ListError> {
         let now = Timestamp::saturating_from(SystemTime::now());
-        let mut out = Vec::with_capacity(FLUSH_AT + 512);
-        let mut total = 0u64;
-        if !self.target.is_dir() {
-            let name = self.path.file_name().unwrap_or(b"/");
-            format_entry(name, &self.target, self.format, now, &mut out);
-        } else {
-            let mut entries = self
-                .vfs
-                .list(&self.path)
-                .await
-                .map_err(ListError::Storage)?;
-            while let Some(entry) = next_entry(&mut entries).await {
-                let DirEntry { name, metadata, .. } = entry.map_err(ListError::Storage)?;
-                format_entry(&name, &metadata, self.format, now, &mut out);
-                if out.len() >= FLUSH_AT {
-                    total += write_chunk(dst, &out, block).await?;
-                    out.clear();
+        let mut sink = Sink {
+            dst,
+            block,
+            out: Vec::with_capacity(FLUSH_AT + 512),
+            total: 0,
+        };
+        let mut pending = Vec::new();
+        let mut read = 0usize;
+        match &self.listed {
+            Listed::Dir { path, shown } => {
+                let top = Pending {
+                    path: path.clone(),
+                    shown: shown.clone(),
+                    depth: 0,
+                };
+                if self.recursive.is_some() {
+                    sink.out.extend_from_slice(shown);
+                    sink.out.extend_from_slice(b":\r\n");
+                }
+                self.list_dir(&top, now, &mut sink, &mut pending, &mut read)
+                    .await?;
+            }
+            Listed::Chosen(chosen) => {
+                let mut subdirs = Vec::new();
+                let mut shown = Vec::new();
+                for entry in &chosen.entries {
+                    // Hidden or not by the entry's own name, whatever the
+                    // prefix.
+                    if !self.format.shows(&entry.name) {
+                        continue;
+                    }
+                    let format = self.format.showing_all();
+                    let name = match self.format {
+                        ListFormat::Names { .. } => {
+                            shown.clear();
+                            shown.extend_from_slice(&chosen.prefix);
+                            shown.extend_from_slice(&entry.name);
+                            &shown
+                        }
+                        _ => &entry.name,
+                    };
+                    if format_entry(name, &entry.metadata, format, now, &mut sink.out)
+                        && entry.metadata.is_dir()
+                    {
+                        subdirs.push(&entry.name);
+                    }
+                    sink.flush_if_full().await?;
+                }
+                if let Some(limits) = self.recursive {
+                    for name in subdirs.into_iter().rev() {
+                        pending.push(Pending {
+                            path: chosen.parent.join(name).map_err(|e| {
+                                ListError::Storage(VfsError::from(e).with_path(&chosen.parent))
+                            })?,
+                            shown: [&chosen.prefix[..], name].concat(),
+                            depth: 1,
+                        });
+                    }
+                    if !pending.is_empty() && limits.depth == 0 {
+                        return Err(ListError::Limit(ListLimit::Depth(0)));
+                    }
                 }
             }
         }
-        total += write_chunk(dst, &out, block).await?;
-        if block {
-            let mut eof = BytesMut::new();
-            wharf_proto::block::encode_eof(&mut eof);
-            dst.write_all(&eof).await.map_err(ListError::Data)?;
+        while let Some(dir) = pending.pop() {
+            sink.out.extend_from_slice(b"\r\n");
+            sink.out.extend_from_slice(&dir.shown);
+            sink.out.extend_from_slice(b":\r\n");
+            self.list_dir(&dir, now, &mut sink, &mut pending, &mut read)
+                .await?;
         }
-        Ok(total)
+        sink.finish().await
+    }
+
+    /// Lists one directory; under `-R`, puts its subdirectories on
+    /// `pending` (first one on top) and counts entries in `read`.
+    async fn list_dir<W: AsyncWrite + Unpin>(
+        &self,
+        dir: &Pending,
+        now: Timestamp,
+        sink: &mut Sink<'_, W>,
+        pending: &mut Vec<Pending>,
+        read: &mut usize,
+    ) -> Result<(), ListError> {
+        let mut entries = self.vfs.list(&dir.path).await.map_err(ListError::Storage)?;
+        let mut subdirs = Vec::new();
+        while let Some(entry) = next_entry(&mut entries).await {
+            let DirEntry { name, metadata, .. } = entry.map_err(ListError::Storage)?;
+            let written = format_entry(&name, &metadata, self.format, now, &mut sink.out);
+            if let Some(limits) = self.recursive {
+                *read += 1;
+                if *read > limits.entries {
+                    return Err(ListError::Limit(ListLimit::Entries(limits.entries)));
+                }
+                if written && metadata.is_dir() {
+                    subdirs.push(name);
+                }
+            }
+            sink.flush_if_full().await?;
+        }
+        let Some(limits) = self.recursive else {
+            return Ok(());
+        };
+        if !subdirs.is_empty() && dir.depth >= limits.depth {
+            return Err(ListError::Limit(ListLimit::Depth(limits.depth)));
+        }
+        for name in subdirs.into_iter().rev() {
+            let path = dir
+                .path
+                .join(&name)
+                .map_err(|e| ListError::Storage(VfsError::from(e).with_path(&dir.path)))?;
+            let mut shown = dir.shown.clone();
+            if shown.last() != Some(&b'/') {
+                shown.push(b'/');
+            }
+            shown.extend_from_slice(&name);
+            pending.push(Pending {
+                path,
+                shown,
+                depth: dir.depth + 1,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -142,4 +342,6 @@ async fn write_chunk<W: AsyncWrite + Unpin>(
 pub(crate) enum ListError {
     Storage(VfsError),
     Data(std::io::Error),
+    /// `-R` ran into a bound.
+    Limit(ListLimit),
 }

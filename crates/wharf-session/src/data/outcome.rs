@@ -5,6 +5,7 @@ use std::io;
 
 use wharf_vfs::VfsError;
 
+use super::listing::ListLimit;
 use super::plan::DataIo;
 use super::watchdog::DataTimeout;
 use crate::quota::{Direction, QuotaExceeded};
@@ -26,6 +27,8 @@ pub(crate) enum TransferError {
     StorageStalled(std::time::Duration),
     /// The login's quota stopped it.
     Quota(QuotaExceeded, Direction),
+    /// A recursive listing ran into its depth or entry bound.
+    ListLimit(ListLimit),
 }
 
 impl TransferError {

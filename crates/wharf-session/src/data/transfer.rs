@@ -141,6 +141,7 @@ async fn move_data(
             }
             Err(ListError::Storage(e)) => return Err(TransferError::Storage(e)),
             Err(ListError::Data(e)) => return Err(TransferError::data(e)),
+            Err(ListError::Limit(limit)) => return Err(TransferError::ListLimit(limit)),
         },
     };
     if block {

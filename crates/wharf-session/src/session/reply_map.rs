@@ -12,8 +12,10 @@
 //! | Other | 451 |
 //!
 //! A transfer ends in `226`, or `425` (no data connection), `426` (broken,
-//! stalled, too slow), `451`/`552` (quota, by direction), or the storage
-//! error's reply above (`451` mid-transfer unless it is `552`-`554`).
+//! stalled, too slow), `451`/`552` (quota, by direction), `451` (a `LIST
+//! -R` past its depth or entry limit: RFC 959 allows LIST no `5xx` after
+//! the `150`), or the storage error's reply above (`451` mid-transfer
+//! unless it is `552`-`554`).
 
 use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
@@ -96,6 +98,13 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
         Err(TransferError::TooSlow(why)) => Reply::new(
             ReplyCode::CONNECTION_CLOSED,
             &format!("Data connection too slow ({why}), transfer aborted."),
+        ),
+        Err(TransferError::ListLimit(limit)) => Reply::new(
+            ReplyCode::LOCAL_ERROR,
+            &format!(
+                "{}: listing stopped, incomplete: {limit}; list a smaller part of the tree.",
+                shown(path)
+            ),
         ),
         Err(TransferError::Storage(e)) => {
             let reply = reply_for(e, path);

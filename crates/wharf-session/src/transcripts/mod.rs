@@ -12,6 +12,8 @@
 //! | `transfer_params` | TYPE, MODE, STRU, REST; TYPE A line ends |
 //! | `transfers` | RETR, STOR, APPE, STOU |
 //! | `listings` | LIST, NLST, MLSD, MLST, STAT with a path |
+//! | `wildcards` | `*`, `?` and `[...]` in LIST and NLST paths, their limit |
+//! | `tree_listings` | `LIST -R` and its limits, `LIST -d` |
 //! | `data_channels` | PORT, EPRT, PASV, EPSV (ALL), the default data port, PROT P data |
 //! | `block_mode` | MODE B blocks byte by byte, one connection for many transfers |
 //! | `sequencing` | commands while a transfer runs, ABOR, pipelining, bad lines, 503 |
@@ -40,3 +42,5 @@ mod timeouts;
 mod tls_policy;
 mod transfer_params;
 mod transfers;
+mod tree_listings;
+mod wildcards;

@@ -142,7 +142,8 @@ impl Cli {
                 login_queue: *login_queue,
                 max_login_failures: *max_login_failures,
                 failed_login_delay_ms: *failed_login_delay_ms,
-                max_line: None,
+                // File-only: max_line and the listing limits.
+                ..LimitsConfig::default()
             },
             ban: BanConfig {
                 failures: *ban_failures,

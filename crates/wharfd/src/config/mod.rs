@@ -213,6 +213,12 @@ pub(crate) struct LimitsConfig {
     pub(crate) max_login_failures: Option<u32>,
     pub(crate) failed_login_delay_ms: Option<u64>,
     pub(crate) max_line: Option<usize>,
+    /// Entries a LIST/NLST wildcard is matched against, at most.
+    pub(crate) max_wildcard_scan: Option<usize>,
+    /// Levels of subdirectories `LIST -R` goes down, at most.
+    pub(crate) max_list_depth: Option<usize>,
+    /// Entries `LIST -R` reads over a whole tree, at most.
+    pub(crate) max_list_entries: Option<usize>,
 }
 
 /// `[ban]`: failed logins that ban an address, and for how long.

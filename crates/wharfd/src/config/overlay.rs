@@ -89,7 +89,7 @@ overlay_by_field! {
     LimitsConfig {
         max_sessions, max_sessions_per_ip, max_unauthenticated_sessions,
         max_unauthenticated_sessions_per_ip, ipv6_prefix, login_queue, max_login_failures,
-        failed_login_delay_ms, max_line,
+        failed_login_delay_ms, max_line, max_wildcard_scan, max_list_depth, max_list_entries,
     }
     BanConfig { failures, window_secs, secs, max_secs }
     TimeoutsConfig {

@@ -12,6 +12,14 @@ fn the_example_file_parses_and_covers_every_section() {
     assert!(config.keepalive.retries.is_some());
     assert!(config.limits.max_line.is_some());
     assert_eq!(config.limits.ipv6_prefix, Some(64));
+    assert_eq!(
+        (
+            config.limits.max_wildcard_scan,
+            config.limits.max_list_depth,
+            config.limits.max_list_entries
+        ),
+        (Some(10_000), Some(8), Some(10_000))
+    );
     assert_eq!(config.ban.failures, Some(10));
     assert_eq!(
         (config.access.allow.len(), config.access.deny.len()),

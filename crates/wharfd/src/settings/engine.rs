@@ -116,6 +116,11 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .failed_login_delay_ms
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
+    o.max_wildcard_scan = limits
+        .max_wildcard_scan
+        .unwrap_or(defaults.max_wildcard_scan);
+    o.max_list_depth = limits.max_list_depth.unwrap_or(defaults.max_list_depth);
+    o.max_list_entries = limits.max_list_entries.unwrap_or(defaults.max_list_entries);
     o.local_downloads = config
         .sendfile
         .map_or(defaults.local_downloads, LocalDownloads::from);

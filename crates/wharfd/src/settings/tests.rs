@@ -27,7 +27,7 @@ fn flags_win_over_the_file_and_the_file_over_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("r");
     let config = format!(
-        "root = {root:?}\n[limits]\nmax_sessions = 7\nmax_sessions_per_ip = 3\n[timeouts]\nidle_secs = 9\n[passive]\nports = \"40000-40010\"",
+        "root = {root:?}\n[limits]\nmax_sessions = 7\nmax_sessions_per_ip = 3\nmax_list_depth = 2\n[timeouts]\nidle_secs = 9\n[passive]\nports = \"40000-40010\"",
     );
     let s = resolve(
         &["--max-sessions", "11", "--passive-ports", "41000-41001"],
@@ -35,6 +35,11 @@ fn flags_win_over_the_file_and_the_file_over_defaults() {
     );
     assert_eq!(s.options.max_sessions, 11);
     assert_eq!(s.options.max_sessions_per_ip, 3);
+    assert_eq!(s.options.max_list_depth, 2);
+    assert_eq!(
+        s.options.max_list_entries,
+        Options::default().max_list_entries
+    );
     assert_eq!(s.options.idle_timeout, Duration::from_secs(9));
     assert_eq!(s.options.passive_ports, Some(41000..=41001));
     assert_eq!(s.options.login_timeout, Options::default().login_timeout);

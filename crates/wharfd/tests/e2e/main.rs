@@ -22,6 +22,7 @@ mod e2e_quota;
 mod e2e_rates;
 mod e2e_reload;
 mod e2e_systemd;
+mod e2e_wildcards;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;
