@@ -18,7 +18,8 @@ use support::{Finished, Server, require_tool, run};
 /// Where one fleet lives. Tests run side by side: each fleet has node
 /// addresses and passive ranges of its own, since HAProxy binds its ranges
 /// with SO_REUSEPORT and two fleets on the same ports would take each
-/// other's data connections.
+/// other's data connections. The ranges are below Linux's ephemeral ports
+/// (32768 and up), which other connections' source ports may hold.
 #[derive(Clone, Copy)]
 struct Place {
     /// Node `i` listens on 127.0.0.(first_ip + i).
@@ -58,15 +59,17 @@ impl Drop for Haproxy {
     }
 }
 
-fn haproxy(config: &Path) -> Haproxy {
+/// HAProxy on `config`, its output in `log` (for failure messages).
+fn haproxy(config: &Path, log: &Path) -> Haproxy {
     require_tool("haproxy", "haproxy");
+    let out = std::fs::File::create(log).expect("a log file");
     let child = Command::new("haproxy")
         .arg("-db")
         .arg("-f")
         .arg(config)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(out.try_clone().expect("a log file"))
+        .stderr(out)
         .spawn()
         .expect("start haproxy");
     Haproxy(child)
@@ -144,9 +147,10 @@ impl Fleet {
         let dir = tempfile::tempdir().expect("a config directory");
         let file = dir.path().join("haproxy.cfg");
         std::fs::write(&file, config(place, vip, &nodes)).expect("write the HAProxy config");
-        let haproxy = haproxy(&file);
+        let log = dir.path().join("haproxy.log");
+        let haproxy = haproxy(&file, &log);
         let url = format!("ftp://127.0.0.1:{vip}");
-        wait_for_fleet(&url);
+        wait_for_fleet(&url, &log);
         Self {
             url,
             dir,
@@ -209,7 +213,7 @@ fn curl_from(from: &str, args: &[&str]) -> Finished {
 }
 
 /// Waits until a listing through the VIP works (HAProxy up, a node up).
-fn wait_for_fleet(url: &str) {
+fn wait_for_fleet(url: &str, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if curl_from("127.0.1.9", &[&format!("{url}/")])
@@ -218,7 +222,11 @@ fn wait_for_fleet(url: &str) {
         {
             return;
         }
-        assert!(Instant::now() < deadline, "the fleet never answered");
+        assert!(
+            Instant::now() < deadline,
+            "the fleet never answered; HAProxy said:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -227,7 +235,7 @@ fn wait_for_fleet(url: &str) {
 fn a_fleet_behind_haproxy_serves_one_tree_and_sees_the_clients() {
     let place = Place {
         first_ip: 11,
-        first_port: 47100,
+        first_port: 29100,
     };
     let mut fleet = Fleet::start(place, &[]);
     let (url, dir) = (fleet.url.clone(), fleet.dir.path().to_owned());
@@ -341,7 +349,7 @@ fn ftps_through_the_balancer_and_nodes_that_stop_or_die() {
     // Downloads at 256 KiB/s on the server's side, so a 1 MiB one runs 4 s.
     let place = Place {
         first_ip: 21,
-        first_port: 47200,
+        first_port: 29200,
     };
     let mut fleet = Fleet::start(place, &["--session-download-rate", "256KiB/s"]);
     let url = fleet.url.clone();
