@@ -24,7 +24,8 @@ impl Session {
         if self.ctx.options.epsv {
             lines.push(" EPSV".to_owned());
         }
-        lines.extend([" HOST".to_owned(), " MDTM".to_owned()]);
+        // RFC 2640 4.3: the languages LANG accepts, the one in use marked.
+        lines.extend([" HOST", " LANG EN*", " MDTM"].map(str::to_owned));
         let capabilities = match &self.state.login {
             LoginState::LoggedIn(login) => Some(login.vfs.capabilities()),
             _ => None,
@@ -102,7 +103,11 @@ impl Session {
             "Wharf FTP server status:".to_owned(),
             format!(" Connected from {}", self.peer),
             user,
-            format!(" TYPE: {}, STRU: F, MODE: S", self.state.params.type_name()),
+            format!(
+                " TYPE: {}, STRU: F, MODE: {}",
+                self.state.params.type_name(),
+                if self.state.params.block() { "B" } else { "S" }
+            ),
             "End of status".to_owned(),
         ];
         Outcome::Reply(Reply::multiline(

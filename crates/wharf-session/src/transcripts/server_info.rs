@@ -42,6 +42,7 @@ async fn feat_lists_what_the_server_supports() {
         "EPRT",
         "EPSV",
         "HOST",
+        "LANG EN*",
         "MDTM",
         "MFMT",
         "PASV",
@@ -97,6 +98,11 @@ async fn syst_stat_and_help_say_what_clients_parse() {
     let after = text(&client.cmd("STAT").await);
     assert!(after.contains("Logged in as a"), "{after}");
     assert!(after.contains("TYPE: ASCII"), "{after}");
+    assert!(after.contains("MODE: S"), "{after}");
+    // STAT tells the mode in force.
+    assert_eq!(client.cmd("MODE B").await.code().get(), 200);
+    let block = text(&client.cmd("STAT").await);
+    assert!(block.contains("MODE: B"), "{block}");
     let help = text(&client.cmd("HELP").await);
     for verb in ["EPSV", "MLSD", "RNFR", "STOU", "XPWD"] {
         assert!(help.contains(verb), "HELP lacks {verb}: {help}");
