@@ -6,7 +6,7 @@
 //!
 //! `list_ten_thousand_entries` is ignored in every shape: creating 10,000
 //! blobs takes about 30 s of Azurite's time and about 100 s of moto's, and
-//! the listing code is the same in every shape. `azurite.rs` lists 3,000
+//! the listing code is the same in every shape. `azurite_wire.rs` lists 3,000
 //! blobs over 30 pages of 100 instead, name by name. The long run includes
 //! it: `cargo test -p wharf-blob --test emulated -- --include-ignored`.
 
@@ -87,7 +87,7 @@ shape!(
     azurite_container,
     Azurite,
     container_view,
-    #[ignore = "long run: 10,000 blobs take about 30 s; azurite.rs lists 3,000 blobs over 30 pages"]
+    #[ignore = "long run: 10,000 blobs take about 30 s; azurite_wire.rs lists 3,000 blobs over 30 pages"]
 );
 shape!(
     azurite_account,
