@@ -36,9 +36,10 @@ pub(crate) fn metadata(meta: &cap_std::fs::Metadata) -> Metadata {
     #[cfg(unix)]
     {
         use cap_std::fs::MetadataExt;
-        out =
-            out.with_mode(meta.mode())
-                .with_unique_id(format!("{:x}-{:x}", meta.dev(), meta.ino()));
+        out = out
+            .with_mode(meta.mode())
+            .with_owner(meta.uid(), meta.gid())
+            .with_unique_id(format!("{:x}-{:x}", meta.dev(), meta.ino()));
     }
     out
 }

@@ -45,6 +45,9 @@ pub struct Metadata {
     /// and differs between objects (MLSx `unique`), where the back-end has
     /// one. It should be printable ASCII without spaces or semicolons.
     pub unique_id: Option<String>,
+    /// The numeric owner and group (Unix uid and gid), where the back-end
+    /// has them (LIST's columns, MLSx `UNIX.owner` and `UNIX.group`).
+    pub owner: Option<(u32, u32)>,
 }
 
 impl Metadata {
@@ -56,6 +59,7 @@ impl Metadata {
             modified: None,
             mode: None,
             unique_id: None,
+            owner: None,
         }
     }
 
@@ -87,6 +91,13 @@ impl Metadata {
     #[must_use]
     pub fn with_unique_id(mut self, id: impl Into<String>) -> Self {
         self.unique_id = Some(id.into());
+        self
+    }
+
+    /// Sets the numeric owner and group.
+    #[must_use]
+    pub fn with_owner(mut self, uid: u32, gid: u32) -> Self {
+        self.owner = Some((uid, gid));
         self
     }
 

@@ -47,8 +47,8 @@ pub fn format_list_line(
         out,
         " {:>4} {:<8} {:<8} {:>12} ",
         entry.links,
-        printable(entry.owner),
-        printable(entry.group),
+        printable(entry.owner.unwrap_or("ftp")),
+        printable(entry.group.unwrap_or("ftp")),
         entry.size,
     );
     match entry.modified {
@@ -187,8 +187,8 @@ mod tests {
     #[test]
     fn owners_with_spaces_keep_the_columns() {
         let entry = ListingEntry {
-            owner: "Domain Users",
-            group: "",
+            owner: Some("Domain Users"),
+            group: Some(""),
             ..ListingEntry::new(b"a.txt", EntryKind::File)
         };
         assert_eq!(

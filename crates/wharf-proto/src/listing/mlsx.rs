@@ -221,12 +221,14 @@ pub fn format_mlsx_line(
     if let (true, Some(mode)) = (facts.contains(&Fact::UnixMode), entry.mode) {
         let _ = write!(out, "UNIX.mode=0{:o};", mode & 0o7777);
     }
-    if facts.contains(&Fact::UnixOwner) {
-        out.extend_from_slice(b"UNIX.owner=");
-        out.extend(entry.owner.bytes().filter(|&b| fact_byte(b)));
-        out.extend_from_slice(b";UNIX.group=");
-        out.extend(entry.group.bytes().filter(|&b| fact_byte(b)));
-        out.push(b';');
+    for (name, value) in [("UNIX.owner=", entry.owner), ("UNIX.group=", entry.group)] {
+        if let (true, Some(value)) = (facts.contains(&Fact::UnixOwner), value)
+            && value.bytes().any(fact_byte)
+        {
+            out.extend_from_slice(name.as_bytes());
+            out.extend(value.bytes().filter(|&b| fact_byte(b)));
+            out.push(b';');
+        }
     }
     out.push(b' ');
     out.extend_from_slice(entry.name);
@@ -252,6 +254,8 @@ mod tests {
             mode: Some(0o640),
             unique: Some("fd01;2a"),
             perms: Perms::for_kind(EntryKind::File, true),
+            owner: Some("1000"),
+            group: Some("100"),
             ..ListingEntry::new(b"report 1.pdf", EntryKind::File)
         };
         let mut out = Vec::new();
@@ -259,7 +263,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "type=file;size=1024;modify=20240102030405;perm=adfrw;unique=fd012a;\
-             UNIX.mode=0640;UNIX.owner=ftp;UNIX.group=ftp; report 1.pdf"
+             UNIX.mode=0640;UNIX.owner=1000;UNIX.group=100; report 1.pdf"
         );
     }
 

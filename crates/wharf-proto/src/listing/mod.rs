@@ -56,10 +56,11 @@ pub struct ListingEntry<'a> {
     pub mode: Option<u32>,
     /// Hard links; 1 when the storage has no such notion.
     pub links: u64,
-    /// Owner to show.
-    pub owner: &'a str,
-    /// Group to show.
-    pub group: &'a str,
+    /// Owner to show, where known: LIST shows `ftp` for an unknown one,
+    /// MLSx leaves `UNIX.owner` out.
+    pub owner: Option<&'a str>,
+    /// Group to show, where known, as `owner`.
+    pub group: Option<&'a str>,
     /// An identifier unique to the file on this server (MLSx `unique`).
     pub unique: Option<&'a str>,
     /// What the user may do with the entry (MLSx `perm`).
@@ -70,7 +71,7 @@ pub struct ListingEntry<'a> {
 
 impl<'a> ListingEntry<'a> {
     /// An entry with the given name and kind and neutral defaults: size 0,
-    /// no time, no mode, one link, owner and group `ftp`.
+    /// no time, no mode, one link, no owner or group.
     pub fn new(name: &'a [u8], kind: EntryKind) -> Self {
         Self {
             name,
@@ -80,8 +81,8 @@ impl<'a> ListingEntry<'a> {
             modified: None,
             mode: None,
             links: 1,
-            owner: "ftp",
-            group: "ftp",
+            owner: None,
+            group: None,
             unique: None,
             perms: Perms::NONE,
             link_target: None,

@@ -11,7 +11,9 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::{VPath, next_entry};
 
 use super::Handled;
-use crate::data::listing::{ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry};
+use crate::data::listing::{
+    ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry, owner_ids,
+};
 use crate::data::meter::RateLimits;
 use crate::data::transfer::{TransferJob, Work};
 use crate::quota::Direction;
@@ -137,11 +139,14 @@ impl Session {
             .await
             .map_err(|e| reply_for(&e, &target))?;
         let kind = entry_kind(meta.kind);
+        let ids = owner_ids(&meta);
         let entry = ListingEntry {
             size: meta.size,
             modified: meta.modified.map(Timestamp::saturating_from),
             mode: meta.mode,
             unique: meta.unique_id.as_deref(),
+            owner: ids.as_ref().map(|(uid, _)| uid.as_str()),
+            group: ids.as_ref().map(|(_, gid)| gid.as_str()),
             perms: Perms::for_kind(kind, writable),
             ..ListingEntry::new(target.as_bytes(), kind)
         };

@@ -115,11 +115,14 @@ pub(crate) fn format_entry(
 ) -> bool {
     let kind = entry_kind(meta.kind);
     let unique = meta.unique_id.as_deref();
+    let ids = owner_ids(meta);
     let entry = ListingEntry {
         size: meta.size,
         modified: meta.modified.map(Timestamp::saturating_from),
         mode: meta.mode,
         unique,
+        owner: ids.as_ref().map(|(uid, _)| uid.as_str()),
+        group: ids.as_ref().map(|(_, gid)| gid.as_str()),
         ..ListingEntry::new(name, kind)
     };
     let start = out.len();
@@ -141,6 +144,14 @@ pub(crate) fn format_entry(
         out.truncate(start);
     }
     written
+}
+
+/// The owner and group as listings show them: numbers, as vsftpd and
+/// ProFTPD show them by default (names would need the server's user
+/// database, which a chroot or a container often lacks).
+pub(crate) fn owner_ids(meta: &Metadata) -> Option<(String, String)> {
+    meta.owner
+        .map(|(uid, gid)| (uid.to_string(), gid.to_string()))
 }
 
 /// A directory `-R` has still to list.

@@ -4,6 +4,8 @@ MLSD, MLST, NLST, LIST options and STAT with a path need no real client;
 they are checked in process in wharf-session's transcripts
 (crates/wharf-session/src/transcripts/listings.rs)."""
 
+import os
+
 from .harness import check, expect, connect, quit_quietly, utc, set_mtime, test
 
 
@@ -34,10 +36,19 @@ def list_la(ctx):
         check(by_name[name][0].startswith("-"), "file line %r" % by_name[name])
         check(by_name[name][4] == str(size), "size of %r in LIST: %r" % (name, by_name[name][4]))
     check("sub" in by_name and by_name["sub"][0].startswith("d"), "directory line for sub: %r" % lines)
+    # Local files show their numeric owner and group, as vsftpd does.
+    ids = [str(os.getuid()), str(os.getgid())]
+    check(by_name["report.txt"][2:4] == ids, "owner and group of report.txt: %r" % by_name["report.txt"])
     extra = set(by_name) - set(sizes) - {"sub", ".", ".."}
     check(not extra, "LIST -la lists unexpected entries %r" % extra)
     lines = []
     ftp.retrlines("LIST sub", lines.append)
     lines = [line for line in lines if not line.startswith("total")]
     check(len(lines) == 1 and lines[0].endswith(" inner.bin"), "LIST sub: %r" % lines)
+    # MLSD's UNIX facts, as FileZilla reads them for its columns.
+    facts = dict(ftp.mlsd(facts=["type", "UNIX.mode", "UNIX.owner", "UNIX.group"]))
+    report = {k.lower(): v for k, v in facts["report.txt"].items()}
+    want = {"unix.mode": "0%o" % (os.stat(ctx.path("report.txt")).st_mode & 0o7777),
+            "unix.owner": ids[0], "unix.group": ids[1]}
+    check(all(report.get(k) == v for k, v in want.items()), "MLSD facts of report.txt: %r, want %r" % (report, want))
     quit_quietly(ftp)
