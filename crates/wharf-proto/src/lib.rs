@@ -51,6 +51,7 @@
 #![doc(html_root_url = "https://docs.rs/wharf-proto/0.1.0")]
 
 pub mod block;
+pub mod checksum;
 #[cfg(feature = "tokio-codec")]
 pub mod codec;
 pub mod command;

@@ -11,9 +11,15 @@
 //! SITE CHMOD <SP> <octal-mode> <SP> <pathname>
 //! SITE HELP [<SP> <string>]
 //! SITE QUOTA
+//! SITE UTIME <SP> YYYYMMDDhhmm[ss] <SP> <pathname>
+//! SITE UTIME <SP> <pathname> <SP> <atime> <SP> <mtime> <SP> <ctime> <SP> UTC
 //! ```
+//!
+//! SITE UTIME takes ProFTPD's two forms (times in UTC, `YYYYMMDDhhmmss`);
+//! only the modification time is kept, as MFMT sets it.
 
 use crate::text::{Argument, Pathname, Word};
+use crate::timestamp::Timestamp;
 
 /// Unix permission bits, at most `0o7777`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +68,13 @@ pub enum SiteCommand {
     Help(Option<Argument>),
     /// `SITE QUOTA`: the login's traffic quota, used and left.
     Quota,
+    /// `SITE UTIME`: set the modification time, as MFMT does.
+    Utime {
+        /// The new modification time.
+        modified: Timestamp,
+        /// The file.
+        path: Pathname,
+    },
     /// Any other sub-command.
     Other {
         /// The sub-command, upper case.
@@ -110,6 +123,7 @@ impl SiteCommand {
                 None => Ok(Self::Quota),
                 Some(_) => Err(SiteError::BadArgs("usage: SITE QUOTA")),
             },
+            "UTIME" => parse_utime(args.unwrap_or_default()),
             _ => Ok(Self::Other {
                 name,
                 args: text(args)?,
@@ -132,9 +146,45 @@ impl SiteCommand {
             }
             Self::Help(topic) => push_opt("HELP", topic.as_ref()),
             Self::Quota => out.extend_from_slice(b"QUOTA"),
+            Self::Utime { modified, path } => {
+                out.extend_from_slice(b"UTIME ");
+                modified.encode(out);
+                out.push(b' ');
+                out.extend_from_slice(path.as_bytes());
+            }
             Self::Other { name, args } => push_opt(name.as_str(), args.as_ref()),
         }
     }
+}
+
+const UTIME_USAGE: &str =
+    "usage: SITE UTIME YYYYMMDDhhmm[ss] <path>, or SITE UTIME <path> <atime> <mtime> <ctime> UTC";
+
+/// The two forms of SITE UTIME: the five-argument one when the last word is
+/// `UTC` and the three before it are times, else a time and a path.
+fn parse_utime(args: &[u8]) -> Result<SiteCommand, SiteError> {
+    let time = |word: &[u8]| match word.len() {
+        12 => Timestamp::parse(&[word, b"00"].concat()).ok(),
+        14 => Timestamp::parse(word).ok(),
+        _ => None,
+    };
+    let words: Vec<&[u8]> = args.rsplitn(5, |&b| b == b' ').collect();
+    if let [utc, ctime, mtime, atime, path] = words.as_slice()
+        && utc.eq_ignore_ascii_case(b"UTC")
+        && time(atime).is_some()
+        && time(ctime).is_some()
+        && let Some(modified) = time(mtime)
+    {
+        let path = Pathname::new(*path).map_err(|_| SiteError::BadArgs(UTIME_USAGE))?;
+        return Ok(SiteCommand::Utime { modified, path });
+    }
+    let sp = args
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(SiteError::BadArgs(UTIME_USAGE))?;
+    let modified = time(&args[..sp]).ok_or(SiteError::BadArgs(UTIME_USAGE))?;
+    let path = Pathname::new(&args[sp + 1..]).map_err(|_| SiteError::BadArgs(UTIME_USAGE))?;
+    Ok(SiteCommand::Utime { modified, path })
 }
 
 #[cfg(test)]
@@ -158,6 +208,41 @@ mod tests {
         assert_eq!(parse(b"CHMOD 789 x"), None);
         assert_eq!(parse(b"CHMOD 17777 x"), None);
         assert_eq!(parse(b"CHMOD 755 "), None);
+    }
+
+    #[test]
+    fn utime_in_both_forms() {
+        let at = |t: &str| Timestamp::parse(t.as_bytes()).unwrap();
+        let path = |p: &str| Pathname::try_from(p).unwrap();
+        assert_eq!(
+            parse(b"UTIME 202401020304 my file.txt"),
+            Some(SiteCommand::Utime {
+                modified: at("20240102030400"),
+                path: path("my file.txt")
+            })
+        );
+        assert_eq!(
+            parse(b"utime 20240102030405 a"),
+            Some(SiteCommand::Utime {
+                modified: at("20240102030405"),
+                path: path("a")
+            })
+        );
+        assert_eq!(
+            parse(b"UTIME my file.txt 20200101000000 20240102030405 20200101000000 UTC"),
+            Some(SiteCommand::Utime {
+                modified: at("20240102030405"),
+                path: path("my file.txt")
+            })
+        );
+        for bad in [
+            &b"UTIME"[..],
+            b"UTIME 2024 a",
+            b"UTIME 20241302030405 a",
+            b"UTIME 202401020304",
+        ] {
+            assert_eq!(parse(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::num::NonZeroU8;
 
+use wharf_proto::checksum::{ChecksumArgs, HashAlgorithm, RangArg};
 use wharf_proto::extended::{EpsvArg, NetworkProtocol};
 use wharf_proto::host::{HostName, LangTag};
 use wharf_proto::list_args::{ListArgs, ListOptions};
@@ -171,9 +172,17 @@ fn table() -> Vec<KnownAnswer> {
         (b"SITE HELP", Site(SiteCommand::Help(None)), None),
         (
             b"SITE UTIME 20200101000000 f",
+            Site(SiteCommand::Utime {
+                modified: Timestamp::parse(b"20200101000000").unwrap(),
+                path: p("f"),
+            }),
+            None,
+        ),
+        (
+            b"SITE WHO",
             Site(SiteCommand::Other {
-                name: Word::try_from("UTIME").unwrap(),
-                args: Some(Argument::try_from("20200101000000 f").unwrap()),
+                name: Word::try_from("WHO").unwrap(),
+                args: None,
             }),
             None,
         ),
@@ -255,6 +264,23 @@ fn table() -> Vec<KnownAnswer> {
         (b"XRMD d", Xrmd(p("d")), None),
         (b"XCUP", Xcup, None),
         (b"XCWD d", Xcwd(p("d")), None),
+        (b"HASH my file", Hash(p("my file")), None),
+        (
+            b"RANG 0 49",
+            Rang(RangArg::Bytes { first: 0, last: 49 }),
+            None,
+        ),
+        (b"RANG 1 0", Rang(RangArg::Reset), None),
+        (
+            b"xcrc \"a b\" 0 10",
+            Checksum(ChecksumArgs::new(HashAlgorithm::Crc32, p("\"a b\" 0 10"))),
+            Some(b"XCRC \"a b\" 0 10"),
+        ),
+        (
+            b"XSHA256 f",
+            Checksum(ChecksumArgs::new(HashAlgorithm::Sha256, p("f"))),
+            None,
+        ),
     ]
 }
 

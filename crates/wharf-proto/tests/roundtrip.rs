@@ -9,6 +9,7 @@ use std::num::NonZeroU8;
 use bytes::BytesMut;
 use proptest::prelude::*;
 use wharf_proto::block::{BlockDecoder, BlockHeader, Descriptor};
+use wharf_proto::checksum::{ChecksumArgs, HashAlgorithm, RangArg};
 use wharf_proto::extended::{
     EpsvArg, NetworkProtocol, epsv_reply, format_eprt, parse_eprt, parse_epsv_reply,
 };
@@ -218,6 +219,20 @@ fn command() -> impl Strategy<Value = Command> {
         prop::option::of("[a-zA-Z0-9]{1,8}(-[a-zA-Z0-9]{1,8}){0,3}")
             .prop_map(|t| Lang(t.map(|t| LangTag::parse(t.as_bytes()).unwrap()))),
         (timestamp(), pathname()).prop_map(|(modified, path)| Mfmt { modified, path }),
+        pathname().prop_map(Hash),
+        prop_oneof![
+            Just(RangArg::Reset),
+            (any::<u64>(), any::<u64>()).prop_map(|(a, b)| RangArg::Bytes {
+                first: a.min(b),
+                last: a.max(b)
+            })
+        ]
+        .prop_map(Rang),
+        (
+            prop::sample::select(HashAlgorithm::ALL.to_vec()),
+            pathname()
+        )
+            .prop_map(|(algorithm, path)| Checksum(ChecksumArgs::new(algorithm, path))),
     ]
 }
 

@@ -130,6 +130,13 @@ pub struct Options {
     /// Source port for the default data connection instead of the control
     /// port minus one (which needs privileges below 1024).
     pub default_data_source_port: Option<u16>,
+    /// Active mode (PORT, EPRT) connects from the default data source port
+    /// (the control port minus one: 20 for a server on 21, or
+    /// `default_data_source_port`), as vsftpd's `connect_from_port_20`
+    /// does, for client firewalls that only admit data from there. When the
+    /// port cannot be bound (no privilege, or in use), the connection comes
+    /// from an ephemeral port as it does with this off. Default off.
+    pub active_from_data_port: bool,
     /// How long to wait for a data connection to open.
     pub data_connect_timeout: Duration,
     /// A data transfer that moves no byte for this long is aborted (`426`):
@@ -191,6 +198,12 @@ pub struct Options {
     /// naming this limit rather than a partial list of matches.
     /// Default 10,000.
     pub max_wildcard_scan: usize,
+    /// The most bytes one checksum command (HASH, XCRC, XMD5, XSHA*)
+    /// reads; a larger file or range gets `556` (draft-bryan-ftpext-hash's
+    /// reply for a server's hashing policy) before anything is read.
+    /// The bytes read count as downloads towards quotas and rates.
+    /// Default 4 GiB.
+    pub max_hash_size: u64,
     /// The most levels of subdirectories `LIST -R` goes down (ProFTPD's
     /// `ListOptions maxdepth`); a deeper tree ends the listing with `451`
     /// naming this limit, never a shorter listing shown as complete.
@@ -260,6 +273,7 @@ impl Default for Options {
             passive_multiplex_wait: Duration::from_secs(2),
             max_passive_per_ip: 10,
             default_data_port: true,
+            active_from_data_port: false,
             default_data_source_port: None,
             data_connect_timeout: Duration::from_secs(30),
             data_stall_timeout: Duration::from_secs(120),
@@ -279,6 +293,7 @@ impl Default for Options {
             login_ban: crate::defence::BanPolicy::default(),
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,
             max_wildcard_scan: 10_000,
+            max_hash_size: 4 << 30,
             max_list_depth: 8,
             max_list_entries: 10_000,
             transfer_buffer: 256 * 1024,

@@ -179,7 +179,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         privileges::Plan::Unprivileged => {}
     }
     let low_data_ports = (
-        settings.options.default_data_port,
+        settings.options.default_data_port || settings.options.active_from_data_port,
         settings.options.default_data_source_port,
         settings
             .options

@@ -62,7 +62,8 @@ pub(crate) enum Plan {
 pub(crate) struct LowPorts<'a> {
     /// Every bound control port (plain and implicit FTPS).
     pub(crate) control_ports: &'a [u16],
-    /// Whether the default data port is on.
+    /// Whether the default data port is on, or active mode connects from
+    /// it.
     pub(crate) default_data_port: bool,
     /// `--default-data-source-port`.
     pub(crate) default_data_source_port: Option<u16>,

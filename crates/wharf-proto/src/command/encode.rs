@@ -47,7 +47,10 @@ impl Command {
             | Self::Mdtm(p)
             | Self::Xmkd(p)
             | Self::Xrmd(p)
-            | Self::Xcwd(p) => arg(p.as_bytes()),
+            | Self::Xcwd(p)
+            | Self::Hash(p) => arg(p.as_bytes()),
+            Self::Checksum(args) => arg(args.raw().as_bytes()),
+            Self::Rang(range) => range.encode(out),
             Self::Stou(p) | Self::Stat(p) | Self::Mlst(p) | Self::Mlsd(p) => {
                 if let Some(p) = p {
                     arg(p.as_bytes());

@@ -6,11 +6,13 @@
 //! quoted on the type that holds it; [`Command::parse`] dispatches to them.
 
 mod encode;
+pub mod help;
 mod parse;
 mod verbs;
 
 use std::net::{SocketAddr, SocketAddrV4};
 
+use crate::checksum::{ChecksumArgs, RangArg};
 use crate::extended::EpsvArg;
 use crate::host::{HostName, LangTag};
 use crate::list_args::ListArgs;
@@ -158,6 +160,15 @@ pub enum Command {
         /// The file.
         path: Pathname,
     },
+
+    // draft-bryan-ftpext-hash-02 and draft-bryan-ftp-range.
+    /// `HASH <pathname>`: the file's hash with the selected algorithm.
+    Hash(Pathname),
+    /// `RANG <start-point> <end-point>`: the bytes the next HASH covers.
+    Rang(RangArg),
+    /// `XCRC`, `XMD5`, `XSHA1`, `XSHA256`, `XSHA512`: a file's checksum,
+    /// the algorithm named by the verb.
+    Checksum(ChecksumArgs),
 
     // RFC 775 names.
     /// `XPWD`, as `PWD`.

@@ -5,6 +5,9 @@
 //! <verb>         ::= 3 or 4 alphabetic characters, any case
 //! ```
 //!
+//! Extensions outside RFC 959 use longer verbs with digits (`XSHA256`,
+//! `MD5`): a verb here is a letter and up to six more letters or digits.
+//!
 //! Exactly one space separates the verb from its argument; everything after
 //! it is the argument, leading and trailing spaces included (they are part of
 //! file names). Commands without arguments tolerate trailing spaces, which a
@@ -14,6 +17,7 @@ use bytes::{Buf, BytesMut};
 
 use super::Command;
 use super::verbs::NOT_IMPLEMENTED;
+use crate::checksum::{ChecksumArgs, HashAlgorithm, RangArg};
 use crate::error::{AddressError, DecodeError};
 use crate::extended::{parse_eprt, parse_epsv};
 use crate::framer::{DEFAULT_MAX_LINE, LineFramer};
@@ -114,8 +118,11 @@ impl<'a> Args<'a> {
     }
 }
 
+/// The longest verb, `XSHA256`.
+const MAX_VERB: usize = 7;
+
 /// A verb, upper case, in a fixed buffer: (bytes, length).
-type UpperVerb = ([u8; 4], usize);
+type UpperVerb = ([u8; MAX_VERB], usize);
 
 /// Splits a line into its upper-case verb and its argument.
 fn split_verb(line: &[u8]) -> Result<(UpperVerb, Option<&[u8]>), DecodeError> {
@@ -124,10 +131,13 @@ fn split_verb(line: &[u8]) -> Result<(UpperVerb, Option<&[u8]>), DecodeError> {
     if verb.is_empty() {
         return Err(DecodeError::NoVerb);
     }
-    if !(3..=4).contains(&verb.len()) || !verb.iter().all(u8::is_ascii_alphabetic) {
+    if !(3..=MAX_VERB).contains(&verb.len())
+        || !verb[0].is_ascii_alphabetic()
+        || !verb.iter().all(u8::is_ascii_alphanumeric)
+    {
         return Err(unknown(verb));
     }
-    let mut upper = [0u8; 4];
+    let mut upper = [0u8; MAX_VERB];
     for (slot, byte) in upper.iter_mut().zip(verb) {
         *slot = byte.to_ascii_uppercase();
     }
@@ -252,6 +262,15 @@ impl Command {
                 .transpose()
                 .map(Self::Lang),
             "MFMT" => |a| parse_mfmt(&a),
+            "HASH" => |a| a.path().map(Self::Hash),
+            "RANG" => |a| RangArg::parse(a.token()?)
+                .map(Self::Rang)
+                .ok_or_else(|| a.invalid("expected <start> <end> with start <= end, or 1 0")),
+            "XCRC" => |a| parse_checksum(&a),
+            "XMD5" => |a| parse_checksum(&a),
+            "XSHA1" => |a| parse_checksum(&a),
+            "XSHA256" => |a| parse_checksum(&a),
+            "XSHA512" => |a| parse_checksum(&a),
             "XPWD" => |a| a.none().map(|()| Self::Xpwd),
             "XMKD" => |a| a.path().map(Self::Xmkd),
             "XRMD" => |a| a.path().map(Self::Xrmd),
@@ -315,6 +334,14 @@ fn parse_mfmt(a: &Args<'_>) -> Result<Command, DecodeError> {
         .map_err(|_| a.invalid("invalid time, expected YYYYMMDDHHMMSS"))?;
     let path = Pathname::new(&arg[sp + 1..]).map_err(|_| a.invalid(usage))?;
     Ok(Command::Mfmt { modified, path })
+}
+
+/// `<x-command> <SP> <x-path> [<SP> <start> [<SP> <end>]]`, read by
+/// [`ChecksumArgs::readings`].
+fn parse_checksum(a: &Args<'_>) -> Result<Command, DecodeError> {
+    let algorithm = HashAlgorithm::from_x_verb(a.verb.as_bytes())
+        .ok_or_else(|| a.invalid("not a checksum command"))?;
+    Ok(Command::Checksum(ChecksumArgs::new(algorithm, a.path()?)))
 }
 
 /// A streaming command decoder: feed it the bytes of the control connection

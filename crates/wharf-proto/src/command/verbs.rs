@@ -54,6 +54,9 @@ impl Command {
             Self::Host(_) => "HOST",
             Self::Lang(_) => "LANG",
             Self::Mfmt { .. } => "MFMT",
+            Self::Hash(_) => "HASH",
+            Self::Rang(_) => "RANG",
+            Self::Checksum(args) => args.algorithm.x_verb(),
             Self::Xpwd => "XPWD",
             Self::Xmkd(_) => "XMKD",
             Self::Xrmd(_) => "XRMD",
@@ -72,5 +75,8 @@ pub(super) const NOT_IMPLEMENTED: &[&str] = &[
     "LPRT", "LPSV", // RFC 765 mail commands and RFC 737/743 experiments.
     "MLFL", "MAIL", "MSND", "MSOM", "MSAM", "MRSQ", "MRCP", "XSEN", "XSEM", "XRSQ", "XRCP",
     // draft-somers-ftp-mfxx, other than MFMT.
-    "MFCT", "MFF",
+    "MFCT", "MFF", // draft-twine-ftpmd5, XSHA (XSHA1 under an older name).
+    "MD5", "MMD5", "XSHA", // draft-peterson-streamlined-ftp-command-extensions.
+    "AVBL", "CSID", "DSIZ", "THMB", // draft-rosenau-ftp-single-port.
+    "SPSV",
 ];

@@ -10,7 +10,7 @@ use wharf_proto::host_port::pasv_reply;
 use wharf_proto::{Reply, ReplyCode};
 
 use super::reply;
-use crate::data::active::check_target;
+use crate::data::active::{PairMemory, check_target};
 use crate::data::plan::DataPlan;
 use crate::data::ports::PassiveRefusal;
 use crate::session::reply_map::sentence;
@@ -43,7 +43,14 @@ impl Session {
             warn!(%target, "refused active data connection target");
             return reply(ReplyCode::NOT_IMPLEMENTED_FOR_PARAMETER, refusal.message());
         }
-        self.data = DataPlan::Active(target);
+        self.data = match self.data_source() {
+            Some(source) if self.ctx.options.active_from_data_port => DataPlan::DefaultPort {
+                source,
+                target,
+                lately: PairMemory::default(),
+            },
+            _ => DataPlan::Active(target),
+        };
         reply(ReplyCode::OK, "PORT command successful.")
     }
 

@@ -192,10 +192,15 @@ impl Session {
                     " CHMOD <octal-mode> <path>",
                     " HELP",
                     " QUOTA",
+                    " UTIME <YYYYMMDDhhmm[ss]> <path> (UTC, as MFMT)",
                     "End",
                 ],
             ))),
             SiteCommand::Quota => self.site_quota(),
+            SiteCommand::Utime { modified, path } => {
+                self.mfmt(modified, &path).await?;
+                Ok(reply(ReplyCode::OK, "SITE UTIME command ok."))
+            }
             _ => Ok(reply(ReplyCode::NOT_IMPLEMENTED, "Unknown SITE command.")),
         }
     }

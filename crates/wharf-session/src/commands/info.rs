@@ -1,9 +1,11 @@
 //! FEAT, HELP, OPTS, LANG, STAT without argument (RFC 2389, RFC 2640,
 //! RFC 959 4.1.3).
 
+use wharf_proto::command::help;
 use wharf_proto::host::LangTag;
 use wharf_proto::listing::FactSet;
 use wharf_proto::opts::OptsArgs;
+use wharf_proto::text::Argument;
 use wharf_proto::{Reply, ReplyCode};
 
 use super::reply;
@@ -25,6 +27,7 @@ impl Session {
             lines.push(" EPSV".to_owned());
         }
         // RFC 2640 4.3: the languages LANG accepts, the one in use marked.
+        lines.push(self.hash_feat_line());
         lines.extend([" HOST", " LANG EN*", " MDTM"].map(str::to_owned));
         let capabilities = match &self.state.login {
             LoginState::LoggedIn(login) => Some(login.vfs.capabilities()),
@@ -44,17 +47,30 @@ impl Session {
         ))
     }
 
-    pub(super) fn help(&self) -> Outcome {
+    /// HELP lists the verbs, eight to a line; `HELP <verb>` gives that
+    /// verb's syntax (RFC 959 4.1.3), `502` for one this server does not
+    /// know.
+    pub(super) fn help(&self, topic: Option<&Argument>) -> Outcome {
+        if let Some(topic) = topic {
+            let verb = topic.to_string_lossy();
+            let verb = verb.trim();
+            return match help::syntax(verb) {
+                Some(syntax) => reply(ReplyCode::HELP_MESSAGE, &format!("Syntax: {syntax}")),
+                None => reply(
+                    ReplyCode::NOT_IMPLEMENTED,
+                    &format!("Unknown command {}.", verb.to_ascii_uppercase()),
+                ),
+            };
+        }
+        let mut lines = vec!["The following commands are recognized:".to_owned()];
+        for row in help::SYNTAX.chunks(8) {
+            let names: Vec<String> = row.iter().map(|(verb, _)| format!("{verb:<7}")).collect();
+            lines.push(format!(" {}", names.join(" ").trim_end()));
+        }
+        lines.push("HELP <command> gives its syntax.".to_owned());
         Outcome::Reply(Reply::multiline(
             ReplyCode::HELP_MESSAGE,
-            [
-                "The following commands are recognized:",
-                " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP HOST LANG LIST MDTM MFMT",
-                " MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD",
-                " RNFR RNTO SITE SIZE SMNT STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD",
-                " XRMD",
-                "Help OK.",
-            ],
+            lines.iter().map(String::as_str),
         ))
     }
 
@@ -62,6 +78,9 @@ impl Session {
         match opts {
             // File names are bytes end to end, so UTF-8 is always on.
             OptsArgs::Utf8(_) => reply(ReplyCode::OK, "UTF8 mode is always on."),
+            OptsArgs::Other { command, options } if command.as_str() == "HASH" => {
+                self.opts_hash(options.as_ref())
+            }
             OptsArgs::Mlst(facts) => {
                 self.state.facts = FactSet::from_facts(&facts);
                 reply(

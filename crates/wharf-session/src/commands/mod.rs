@@ -1,6 +1,7 @@
 //! Command handlers, one file per family. Each returns an [`Outcome`]; the
 //! driver writes it.
 
+mod checksum;
 mod data_channel;
 mod files;
 mod glob;
@@ -49,7 +50,7 @@ impl Session {
             C::Host(host) => return Ok(self.host(&host)),
             C::Feat => return Ok(self.feat()),
             C::Syst => return Ok(reply(ReplyCode::SYSTEM_TYPE, "UNIX Type: L8")),
-            C::Help(_) => return Ok(self.help()),
+            C::Help(topic) => return Ok(self.help(topic.as_ref())),
             C::Noop => return Ok(reply(ReplyCode::OK, "NOOP ok.")),
             C::Opts(opts) => return Ok(self.opts(opts)),
             C::Lang(tag) => return Ok(self.lang(tag.as_ref())),
@@ -86,10 +87,10 @@ impl Session {
             C::Eprt(addr) => Ok(self.port(addr)),
             C::Pasv => Ok(self.pasv().await),
             C::Epsv(arg) => Ok(self.epsv(arg).await),
-            C::Retr(path) => self.retr(&path).await,
-            C::Stor(path) => self.stor(&path).await,
-            C::Appe(path) => self.appe(&path).await,
-            C::Stou(path) => self.stou(path.as_ref()).await,
+            C::Retr(_) | C::Stor(_) | C::Appe(_) | C::Stou(_) => self.transfer(command).await,
+            C::Hash(path) => self.hash(&path).await,
+            C::Rang(range) => Ok(self.rang(range)),
+            C::Checksum(args) => self.x_checksum(&args).await,
             C::List(args) => self.list(args).await,
             C::Nlst(args) => self.nlst(args).await,
             C::Mlsd(path) => self.mlsd(path.as_ref()).await,
@@ -98,6 +99,24 @@ impl Session {
             other => Ok(reply(
                 ReplyCode::NOT_IMPLEMENTED,
                 &format!("{} not implemented.", other.verb()),
+            )),
+        }
+    }
+}
+
+impl Session {
+    /// RETR, STOR, APPE and STOU, none of which reads a RANG range.
+    async fn transfer(&mut self, command: Command) -> Handled {
+        use Command as C;
+        self.refuse_ranged_transfer()?;
+        match command {
+            C::Retr(path) => self.retr(&path).await,
+            C::Stor(path) => self.stor(&path).await,
+            C::Appe(path) => self.appe(&path).await,
+            C::Stou(path) => self.stou(path.as_ref()).await,
+            other => Ok(reply(
+                ReplyCode::NOT_IMPLEMENTED,
+                &format!("{} is no transfer command.", other.verb()),
             )),
         }
     }

@@ -88,21 +88,27 @@ impl Session {
                 "Use PASV, EPSV, PORT or EPRT first.",
             ));
         }
-        let port = match options.default_data_source_port {
-            Some(port) => port,
-            None if self.local.port() > 1 => self.local.port() - 1,
-            None => {
-                return Err(Reply::new(
-                    ReplyCode::CANT_OPEN_DATA_CONNECTION,
-                    "No default data port below the control port.",
-                ));
-            }
-        };
+        let source = self.data_source().ok_or_else(|| {
+            Reply::new(
+                ReplyCode::CANT_OPEN_DATA_CONNECTION,
+                "No default data port below the control port.",
+            )
+        })?;
         Ok(DataPlan::DefaultPort {
-            source: std::net::SocketAddr::new(self.local.ip(), port),
+            source,
             target: self.peer,
             lately: self.default_pair.clone(),
         })
+    }
+
+    /// The default data connection's source: the configured port, or the
+    /// control port minus one; `None` on control port 1 or 0.
+    pub(super) fn data_source(&self) -> Option<std::net::SocketAddr> {
+        let port = match self.ctx.options.default_data_source_port {
+            Some(port) => port,
+            None => self.local.port().checked_sub(1).filter(|&p| p > 0)?,
+        };
+        Some(std::net::SocketAddr::new(self.local.ip(), port))
     }
 
     /// How RETR reads the file, and how many bytes it has after `offset`:

@@ -93,7 +93,8 @@ async fn connect_from_ip(target: SocketAddr, local_ip: IpAddr) -> io::Result<Tcp
 /// from an ephemeral port of the same address instead of failing with
 /// 425: a deliberate step away from "L-1", which the client's listener on
 /// its own port accepts like any other. The same goes when something else
-/// holds the port itself.
+/// holds the port itself, or when binding it needs a privilege the process
+/// lacks (below 1024).
 ///
 /// `lately` is the session's memory of its pair: once the pair was found
 /// busy after the retries, later connects try it once and fall back at
@@ -118,7 +119,11 @@ pub(crate) async fn connect_from(
                 lately.set_busy(true);
                 break e;
             }
-            Err(Failed::Bind(e)) if taken(&e) => break e,
+            // vsftpd's connect_from_port_20 needs the privilege to bind
+            // below 1024; without it, an ephemeral port serves.
+            Err(Failed::Bind(e)) if taken(&e) || e.kind() == io::ErrorKind::PermissionDenied => {
+                break e;
+            }
             Err(Failed::Connect(e) | Failed::Bind(e)) => return Err(e),
             Ok(stream) => {
                 lately.set_busy(false);

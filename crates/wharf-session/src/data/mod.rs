@@ -9,6 +9,7 @@
 
 pub(crate) mod active;
 pub(crate) mod ascii_offsets;
+pub(crate) mod digest;
 pub(crate) mod downloads;
 pub(crate) mod listing;
 pub(crate) mod meter;

@@ -1,6 +1,7 @@
 //! The control session's state as a plain struct with pure transitions:
 //! no sockets, no storage, unit-tested on its own.
 
+use wharf_proto::checksum::HashAlgorithm;
 use wharf_proto::listing::FactSet;
 use wharf_proto::text::Pathname;
 use wharf_proto::{Reply, ReplyCode};
@@ -38,6 +39,10 @@ pub(crate) struct SessionState {
     pub(crate) epsv_all: bool,
     /// The MLSx facts chosen with OPTS MLST.
     pub(crate) facts: FactSet,
+    /// The algorithm HASH uses, chosen with OPTS HASH.
+    pub(crate) hash: HashAlgorithm,
+    /// RANG's first and last byte, for the next HASH.
+    pub(crate) hash_range: Option<(u64, u64)>,
     /// Failed logins so far.
     pub(crate) failures: u32,
     /// The name sent with HOST.
@@ -58,6 +63,9 @@ impl Default for SessionState {
             params: TransferParams::default(),
             epsv_all: false,
             facts: FactSet::default(),
+            // The draft asks for nothing weaker than SHA-1 by default.
+            hash: HashAlgorithm::Sha256,
+            hash_range: None,
             failures: 0,
             host: None,
             security: Security::Clear,

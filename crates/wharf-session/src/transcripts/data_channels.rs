@@ -38,6 +38,28 @@ async fn the_default_data_port_connects_from_port_20_style_source() {
 }
 
 #[tokio::test]
+async fn active_mode_can_connect_from_the_default_data_port() {
+    let (harness, client) = transcript!(fs = [("f", "active")],
+        options = |o| o.active_from_data_port = true;
+        "USER a" => 331,
+        "PASS s" => 230,
+        "PORT 192,0,2,10,200,10" => 200,
+        "RETR f" => [150, 226] >> "active",
+        "EPRT |1|192.0.2.10|51211|" => 200,
+        "RETR f" => [150, 226] >> "active",
+    );
+    let connects = harness.ports.connects.lock().unwrap().clone();
+    // vsftpd's connect_from_port_20: from the control port minus one, to
+    // the address PORT and EPRT named.
+    let source = std::net::SocketAddr::new(SERVER.ip(), SERVER.port() - 1);
+    let target = |port: u16| std::net::SocketAddr::new(client.peer.ip(), port);
+    assert_eq!(
+        connects,
+        [(Some(source), target(51210)), (Some(source), target(51211))]
+    );
+}
+
+#[tokio::test]
 async fn epsv_all_refuses_every_other_data_setup() {
     transcript!(fs = [("f", "x")];
         "USER a" => 331,

@@ -27,6 +27,7 @@
 
 mod access;
 mod block_mode;
+mod checksums;
 mod data_channels;
 mod listings;
 mod login;

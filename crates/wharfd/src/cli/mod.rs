@@ -205,6 +205,13 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "PORT")]
     pub(crate) default_data_source_port: Option<u16>,
 
+    /// PORT/EPRT data connections come from the default data source port
+    /// (the control port minus one: 20 for a server on 21), as vsftpd's
+    /// connect_from_port_20, for client firewalls that admit only that;
+    /// an ephemeral port when it cannot be bound.
+    #[arg(long)]
+    pub(crate) active_from_data_port: bool,
+
     /// Allow PORT/EPRT to other hosts than the client and to ports below
     /// 1024 (FTP bounce; off by default, RFC 2577).
     #[arg(long)]

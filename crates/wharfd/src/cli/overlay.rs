@@ -68,6 +68,7 @@ impl Cli {
             default_data_port,
             default_data_source_port,
             active_any_address,
+            active_from_data_port,
             azure_passthrough,
             azure_endpoint,
             azure_folder_marker,
@@ -132,6 +133,7 @@ impl Cli {
                 any_address: on(*active_any_address),
                 default_data_port: default_data_port.map(Switch::is_on),
                 default_data_source_port: *default_data_source_port,
+                from_data_port: on(*active_from_data_port),
             },
             limits: LimitsConfig {
                 max_sessions: *max_sessions,

@@ -196,6 +196,9 @@ pub(crate) struct ActiveConfig {
     /// The default data port (no PORT/PASV before a transfer).
     pub(crate) default_data_port: Option<bool>,
     pub(crate) default_data_source_port: Option<u16>,
+    /// PORT/EPRT connect from the default data source port (vsftpd's
+    /// `connect_from_port_20`).
+    pub(crate) from_data_port: Option<bool>,
 }
 
 /// `[limits]`
@@ -219,6 +222,8 @@ pub(crate) struct LimitsConfig {
     pub(crate) max_list_depth: Option<usize>,
     /// Entries `LIST -R` reads over a whole tree, at most.
     pub(crate) max_list_entries: Option<usize>,
+    /// Bytes one checksum command (HASH, XCRC, XMD5, XSHA*) reads, at most.
+    pub(crate) max_hash_size: Option<u64>,
 }
 
 /// `[ban]`: failed logins that ban an address, and for how long.

@@ -85,11 +85,12 @@ overlay_by_field! {
     PassiveConfig {
         ports, public_address, overrides, timeout_secs, peer_check, multiplex, max_per_ip, epsv,
     }
-    ActiveConfig { any_address, default_data_port, default_data_source_port }
+    ActiveConfig { any_address, default_data_port, default_data_source_port, from_data_port }
     LimitsConfig {
         max_sessions, max_sessions_per_ip, max_unauthenticated_sessions,
         max_unauthenticated_sessions_per_ip, ipv6_prefix, login_queue, max_login_failures,
         failed_login_delay_ms, max_line, max_wildcard_scan, max_list_depth, max_list_entries,
+        max_hash_size,
     }
     BanConfig { failures, window_secs, secs, max_secs }
     TimeoutsConfig {

@@ -98,6 +98,10 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .default_data_port
         .unwrap_or(defaults.default_data_port);
     o.default_data_source_port = config.active.default_data_source_port;
+    o.active_from_data_port = config
+        .active
+        .from_data_port
+        .unwrap_or(defaults.active_from_data_port);
 
     let limits = &config.limits;
     o.max_sessions = limits.max_sessions.unwrap_or(defaults.max_sessions);
@@ -116,6 +120,7 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .failed_login_delay_ms
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
+    o.max_hash_size = limits.max_hash_size.unwrap_or(defaults.max_hash_size);
     o.max_wildcard_scan = limits
         .max_wildcard_scan
         .unwrap_or(defaults.max_wildcard_scan);

@@ -45,6 +45,9 @@ suite_tests! {
 
     /// SIZE, MDTM and MFMT (then MDTM and the disk show the set time).
     ftplib_size_mdtm_mfmt: Server::builder();
+    /// HASH, RANG and the X checksum commands against hashlib and zlib on
+    /// the file on disk; SITE UTIME on disk.
+    ftplib_checksums_match_the_file_on_disk: Server::builder();
 
     // Transfers
 

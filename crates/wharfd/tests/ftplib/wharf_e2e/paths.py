@@ -8,7 +8,9 @@ are checked in process in wharf-session's transcripts
 (crates/wharf-session/src/transcripts/paths.rs, rename.rs)."""
 
 import ftplib
+import hashlib
 import os
+import zlib
 
 from .harness import (
     check, code_of, expect, connect, send, quit_quietly, expect_refused, retr, stor, utc, set_mtime,
@@ -75,6 +77,40 @@ def size_mdtm_mfmt(ctx):
     check(int(os.stat(path).st_mtime) == utc(2020, 1, 2, 3, 4, 5), "MFMT did not change the mtime on disk")
     expect(send(ftp, "MFMT 20200102030405 missing.bin"), "550")
     expect(send(ftp, "MFMT notatime facts.bin"), "501", "500")
+    quit_quietly(ftp)
+
+
+@test
+def checksums_match_the_file_on_disk(ctx):
+    """HASH (each OPTS HASH algorithm, and a RANG range) and XCRC/XMD5/XSHA1/XSHA256/XSHA512 (whole and ranged) give what hashlib and zlib compute from the file on disk; SITE UTIME sets the time on disk."""
+    data = random_data(300000, 7)
+    path = ctx.write("sums dir/big file.bin", data)
+    ftp = connect(ctx)
+    ftp.voidcmd("TYPE A")  # HASH is of the stored bytes whatever TYPE says
+    crc = lambda b: "%08x" % (zlib.crc32(b) & 0xFFFFFFFF)
+    for name, digest in [("SHA-256", lambda b: hashlib.sha256(b).hexdigest()),
+                         ("SHA-512", lambda b: hashlib.sha512(b).hexdigest()),
+                         ("SHA-1", lambda b: hashlib.sha1(b).hexdigest()),
+                         ("MD5", lambda b: hashlib.md5(b).hexdigest()),
+                         ("CRC32", crc)]:
+        check(send(ftp, "OPTS HASH " + name) == "200 " + name, "OPTS HASH %s" % name)
+        resp = send(ftp, "HASH /sums dir/big file.bin")
+        want = "213 %s 0-%d %s /sums dir/big file.bin" % (name, len(data) - 1, digest(data))
+        check(resp == want, "HASH %s: %r, expected %r" % (name, resp, want))
+    expect(send(ftp, "RANG 1000 1999"), "350")
+    resp = send(ftp, "HASH /sums dir/big file.bin")
+    check(resp.split()[1:4] == ["CRC32", "1000-1999", crc(data[1000:2000])], "ranged HASH: %r" % resp)
+    for verb, digest in [("XCRC", crc), ("XMD5", lambda b: hashlib.md5(b).hexdigest()),
+                         ("XSHA1", lambda b: hashlib.sha1(b).hexdigest()),
+                         ("XSHA256", lambda b: hashlib.sha256(b).hexdigest()),
+                         ("XSHA512", lambda b: hashlib.sha512(b).hexdigest())]:
+        resp = send(ftp, '%s "/sums dir/big file.bin"' % verb)
+        check(resp == "250 " + digest(data), "%s: %r" % (verb, resp))
+        resp = send(ftp, '%s "/sums dir/big file.bin" 5 70000' % verb)
+        check(resp == "250 " + digest(data[5:70000]), "%s ranged: %r" % (verb, resp))
+    expect(send(ftp, "HASH /sums dir"), "553")
+    expect(send(ftp, "SITE UTIME 202201020304 /sums dir/big file.bin"), "200")
+    check(int(os.stat(path).st_mtime) == utc(2022, 1, 2, 3, 4, 0), "SITE UTIME did not change the mtime on disk")
     quit_quietly(ftp)
 
 
