@@ -16,8 +16,9 @@
 //!
 //! The screenshot of the final screen, also taken when the test fails, is
 //! `test-artifacts/filezilla-final.png` in the target directory
-//! (`$CARGO_TARGET_DIR`, or `target/`). A failure prints FileZilla's own
-//! log and output, the visible windows and wharfd's log tail.
+//! (`$CARGO_TARGET_DIR`, or `target/`). A failure prints the tail of
+//! FileZilla's own log (kept whole as `test-artifacts/filezilla.log`), its
+//! output, the visible windows and wharfd's log tail.
 
 mod client;
 mod display;

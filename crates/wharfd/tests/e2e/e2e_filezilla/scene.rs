@@ -1,7 +1,7 @@
 //! Everything one FileZilla run needs, owned together, with bounded waits
-//! and the failure report (screenshot, FileZilla's log, the windows on the
-//! screen; the `Server` adds wharfd's log tail when it is dropped
-//! during the panic).
+//! and the failure report (screenshot, FileZilla's log, kept whole in the
+//! artifacts directory, the windows on the screen; the `Server` adds
+//! wharfd's log tail when it is dropped during the panic).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,9 @@ impl Scene {
     /// starts it with its local pane in `local`, connecting to `server`
     /// with explicit FTPS as the test user.
     pub(super) fn start(server: Server, local: tempfile::TempDir) -> Scene {
+        // No artifact of an earlier run may pass for this run's.
+        let _ = fs::remove_file(Self::screenshot_path());
+        let _ = fs::remove_file(Self::log_copy_path());
         let profile = Profile::new();
         let display = Display::start(&profile.home().join("xvfb.log"));
         let version = super::client::version(&display, &profile);
@@ -59,6 +62,11 @@ impl Scene {
     /// Where the screenshot of the final screen goes.
     pub(super) fn screenshot_path() -> PathBuf {
         super::artifacts_dir().join("filezilla-final.png")
+    }
+
+    /// Where FileZilla's whole log is kept when the test fails.
+    pub(super) fn log_copy_path() -> PathBuf {
+        super::artifacts_dir().join("filezilla.log")
     }
 
     /// Waits at most [`PATIENCE`] for `done`; fails the test, saying it
@@ -161,12 +169,17 @@ impl Scene {
             Ok(()) => format!("screenshot: {}", path.display()),
             Err(report) => format!("no screenshot: {report}"),
         };
+        // The profile is deleted with the test: its whole log is kept.
+        let log_copy = Self::log_copy_path();
+        let kept = match fs::copy(self.profile.log_path(), &log_copy) {
+            Ok(_) => format!("whole log: {}", log_copy.display()),
+            Err(e) => format!("log not kept: {e}"),
+        };
         panic!(
             "{why}\nclient: {}\n{screenshot}\n--- visible windows ---\n{}\n\
-             --- FileZilla log (tail, {}) ---\n{}\n--- FileZilla stdout/stderr ---\n{}",
+             --- FileZilla log (tail; {kept}) ---\n{}\n--- FileZilla stdout/stderr ---\n{}",
             self.version.line,
             self.display.windows(),
-            self.profile.log_path().display(),
             tail(&self.filezilla.log(), 16 * 1024),
             tail(&self.filezilla.output(), 4 * 1024),
         );

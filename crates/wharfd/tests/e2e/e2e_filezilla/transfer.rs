@@ -83,7 +83,6 @@ fn filezilla_explicit_ftps_list_download_upload() {
 
     scene.settle();
     let screenshot = Scene::screenshot_path();
-    let _ = fs::remove_file(&screenshot);
     if let Err(report) = scene.display.screenshot(&screenshot) {
         scene.fail(&format!("no screenshot: {report}"));
     }
