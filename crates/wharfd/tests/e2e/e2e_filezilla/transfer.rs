@@ -2,7 +2,6 @@
 //! certificate, list, download, upload.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::thread;
 use std::time::{Duration, Instant};
 
