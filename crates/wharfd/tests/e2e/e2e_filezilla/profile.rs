@@ -91,7 +91,8 @@ impl Profile {
 ///   the running version, FileZilla does not show it.
 /// - `Prompt password save` 0: no "remember passwords?" question.
 /// - `Update Check` 0: builds with the updater would otherwise offer to
-///   check for updates (Debian's has no updater and ignores it).
+///   check for updates (Debian's is built without it: the settings it
+///   saves hold no such key).
 /// - `Logging file`, `Logging Debug Level` 3 (verbose: TLS handshakes and
 ///   the engine's steps) and `Logging Raw Listing` 1 (the MLSD lines as
 ///   received): the client's own log for the test's checks and failures.
