@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::support;
 
-use support::{Finished, PASSWORD, Server, USER, pattern, read_file};
+use support::{Finished, PASSWORD, Server, USER, pattern};
 
 /// Longest the Node.js session may take.
 const NODE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -143,17 +143,24 @@ fn upload_download_and_list(max_version: &str, protocol: &str) {
     }
 
     // The bytes, on both sides.
-    support::assert_same_bytes("stored up.bin", &up, &read_file(&root.join("up.bin")));
-    support::assert_same_bytes(
-        "stored sub/up2.bin",
-        &up,
-        &read_file(&root.join("sub/up2.bin")),
-    );
-    support::assert_same_bytes(
-        "downloaded served.bin",
-        &served,
-        &read_file(&work.path().join("down.bin")),
-    );
+    for (what, expected, path) in [
+        ("stored up.bin", &up, root.join("up.bin")),
+        ("stored sub/up2.bin", &up, root.join("sub/up2.bin")),
+        (
+            "downloaded served.bin",
+            &served,
+            work.path().join("down.bin"),
+        ),
+    ] {
+        let got = fs::read(&path).unwrap_or_default();
+        assert!(
+            *expected == got,
+            "{what}: {} bytes expected, {} found\n{}",
+            expected.len(),
+            got.len(),
+            report()
+        );
+    }
 
     // The control handshake, then one per data connection (two uploads,
     // a download, a listing), each data one resuming the control session.

@@ -102,10 +102,11 @@ fn session(server: &Server, local: &Path, mode: &str) -> ClassicFtpRun {
     // Uploads: exactly the globbed files, byte for byte.
     let up = server.root().join("up");
     for (name, _) in LOCAL.iter().filter(|(name, _)| name.ends_with(".bin")) {
-        support::assert_same_bytes(
+        same_bytes(
             &format!("stored {name}"),
-            &read_file(&local.join(name)),
-            &read_file(&up.join(name)),
+            &local.join(name),
+            &up.join(name),
+            &report,
         );
     }
     let stored: BTreeSet<String> = fs::read_dir(&up)
@@ -122,10 +123,11 @@ fn session(server: &Server, local: &Path, mode: &str) -> ClassicFtpRun {
     // Downloads: exactly the matching files, byte for byte.
     let got = local.join("got");
     for name in ["a.dat", "b.dat", "with space.dat", "c.txt"] {
-        support::assert_same_bytes(
+        same_bytes(
             &format!("downloaded {name}"),
-            &read_file(&server.root().join("get").join(name)),
-            &read_file(&got.join(name)),
+            &server.root().join("get").join(name),
+            &got.join(name),
+            &report,
         );
     }
     let fetched: BTreeSet<String> = fs::read_dir(&got)
@@ -171,6 +173,21 @@ fn session(server: &Server, local: &Path, mode: &str) -> ClassicFtpRun {
         report()
     );
     run
+}
+
+/// Asserts the files at `expected` and `actual` hold the same bytes; the
+/// message has the session's `report` (a missing file reads as empty).
+#[track_caller]
+fn same_bytes(what: &str, expected: &Path, actual: &Path, report: &dyn Fn() -> String) {
+    let (want, got) = (read_file(expected), fs::read(actual));
+    let got = got.unwrap_or_else(|e| panic!("{what}: {e}\n{}", report()));
+    assert!(
+        want == got,
+        "{what}: {} bytes expected, {} found\n{}",
+        want.len(),
+        got.len(),
+        report()
+    );
 }
 
 /// Each `ls -l` line of a LIST as (name, type letter, size of a file).

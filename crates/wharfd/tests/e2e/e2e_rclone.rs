@@ -194,9 +194,24 @@ fn text(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
 }
 
-/// Copies the tree up into `/up` and back into a new local folder, checks
-/// both copies byte for byte, and has `rclone check` compare the local
-/// tree with the server's; returns the local tree's folder.
+/// [`support::assert_same_tree`], adding the report of the rclone `run`
+/// that made `actual` when the trees differ.
+#[track_caller]
+fn same_tree(expected: &Path, actual: &Path, run: &RcloneRun, rclone: &Rclone, server: &Server) {
+    let compared = std::panic::catch_unwind(|| support::assert_same_tree(expected, actual));
+    if let Err(differences) = compared {
+        let differences = differences
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        panic!("{differences}\n{}", run.report(rclone, server));
+    }
+}
+
+/// Copies the tree up into `/up` (twice: the second finds nothing to do)
+/// and back into a new local folder, checks both copies byte for byte,
+/// and has `rclone check` compare the local tree with the server's;
+/// returns the local tree's folder.
 fn round_trip(server: &Server, rclone: &mut Rclone) -> (tempfile::TempDir, PathBuf) {
     let local = tempfile::tempdir().expect("tempdir");
     let source = local.path().join("source");
@@ -205,10 +220,18 @@ fn round_trip(server: &Server, rclone: &mut Rclone) -> (tempfile::TempDir, PathB
     }
     let back = local.path().join("back");
 
-    rclone.ok(server, &["copy", text(&source), ":ftp:up"]);
-    support::assert_same_tree(&source, &server.root().join("up"));
-    rclone.ok(server, &["copy", ":ftp:up", text(&back)]);
-    support::assert_same_tree(&source, &back);
+    let up = rclone.ok(server, &["copy", text(&source), ":ftp:up"]);
+    same_tree(&source, &server.root().join("up"), &up, rclone, server);
+    // rclone set each file's time with MFMT and reads it back from MLSD:
+    // when sizes and times agree, a second copy moves nothing.
+    let again = rclone.ok(server, &["copy", text(&source), ":ftp:up"]);
+    assert!(
+        again.log.contains("There was nothing to transfer"),
+        "a second copy transferred again\n{}",
+        again.report(rclone, server)
+    );
+    let down = rclone.ok(server, &["copy", ":ftp:up", text(&back)]);
+    same_tree(&source, &back, &down, rclone, server);
 
     let check = rclone.ok(server, &["check", text(&source), ":ftp:up"]);
     assert!(
