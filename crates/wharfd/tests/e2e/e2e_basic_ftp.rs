@@ -39,6 +39,17 @@ fn node_modules() -> PathBuf {
     dir
 }
 
+/// The basic-ftp version `scripts/emulators` pins (`basic_ftp_version=`).
+fn pinned_version() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/emulators");
+    fs::read_to_string(&script)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("basic_ftp_version="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no basic_ftp_version= in {}", script.display()))
+}
+
 /// One run of `session.js` and what it left behind.
 struct Session {
     finished: Finished,
@@ -135,7 +146,12 @@ fn upload_download_and_list(max_version: &str, protocol: &str) {
         panic!("no result.json\n{}", report());
     });
     let version = result["version"].as_str().unwrap_or("");
-    assert!(!version.is_empty(), "no basic-ftp version\n{}", report());
+    assert_eq!(
+        version,
+        pinned_version(),
+        "not the basic-ftp scripts/emulators pins: run `scripts/emulators install`\n{}",
+        report()
+    );
     // The version goes with the test's output.
     #[allow(clippy::print_stdout)]
     {

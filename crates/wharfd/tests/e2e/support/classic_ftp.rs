@@ -56,7 +56,13 @@ impl ClassicFtpRun {
 pub(crate) fn classic_ftp_version() -> String {
     super::require_tool(FTP, "inetutils-ftp");
     let out = super::run(Command::new(FTP).arg("--version"), Duration::from_secs(10));
-    out.stdout_text().lines().next().unwrap_or("").to_owned()
+    let first = out.stdout_text().lines().next().unwrap_or("").to_owned();
+    assert!(
+        first.starts_with("ftp (GNU inetutils) "),
+        "not GNU inetutils' ftp\n{}",
+        out.report()
+    );
+    first
 }
 
 /// Runs `inetutils-ftp <flags> 127.0.0.1 PORT` in `local` with `user
