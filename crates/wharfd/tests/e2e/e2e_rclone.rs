@@ -272,8 +272,10 @@ fn rclone_copy_up_and_back_and_check() {
 /// the host name, so with several control connections a data connection
 /// resumes whichever control session stored a ticket last. wharfd
 /// requires a data connection to resume its own control session's
-/// (`tls_reuse_required`, on by default) and refuses the others with 425;
-/// one connection at a time (`--ftp-concurrency 1`) always resumes its own.
+/// (`tls_reuse_required`, on by default) and refuses the others with 425,
+/// as FileZilla Server does (rclone#7234, jlaffaye/ftp#342, the FTP
+/// library rclone uses); one connection at a time (`--ftp-concurrency 1`)
+/// always resumes its own.
 #[test]
 fn rclone_copy_up_and_back_and_check_over_explicit_ftps() {
     let server = Server::builder().tls().start();
