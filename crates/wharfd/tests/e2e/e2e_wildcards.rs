@@ -5,53 +5,10 @@
 //! `550 /*.txt: No such file or directory`.
 
 use std::fs;
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
 use crate::support;
 
-use support::{Finished, PASSWORD, Server, USER, pattern};
-
-/// The client; the package that has it is `inetutils-ftp`.
-const FTP: &str = "inetutils-ftp";
-
-/// Runs `script` (one client command a line) with `inetutils-ftp -i -n -v
-/// -p` (no prompts, explicit login, replies shown, passive) in `local`,
-/// and returns what it printed, with the client's version for reports.
-fn run_ftp(server: &Server, local: &Path, script: &str) -> (Finished, String) {
-    support::require_tool(FTP, "inetutils-ftp");
-    let version = Command::new(FTP)
-        .arg("--version")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .unwrap_or_default();
-    let script_path = local.join("script.ftp");
-    fs::write(
-        &script_path,
-        format!("user {USER} {PASSWORD}\nbinary\n{script}\nquit\n"),
-    )
-    .expect("write the script");
-    // `run` gives no stdin, so a shell hands the client its script.
-    let finished = support::run(
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "exec {FTP} -i -n -v -p 127.0.0.1 {} < \"$0\"",
-                server.port()
-            ))
-            .arg(&script_path)
-            .current_dir(local),
-        Duration::from_secs(60),
-    );
-    (finished, version)
-}
+use support::{Server, pattern, run_classic_ftp};
 
 /// `mget *.txt` fetches exactly the `.txt` files, byte for byte; `mget
 /// docs/*.md` fetches through a directory part; `dir -R` (LIST -R) gets
@@ -75,20 +32,16 @@ fn classic_ftp_mget_with_wildcards_and_dir_dash_r() {
     // The client saves each file under the name NLST gave (`docs/guide.md`)
     // and creates no directories.
     fs::create_dir(local.path().join("docs")).expect("mkdir");
-    let (run, version) = run_ftp(
+    // No prompts (`-i`), explicit login, replies shown, passive.
+    let run = run_classic_ftp(
         &server,
         local.path(),
-        "mget *.txt\nmget docs/*.md\ndir -R tree.txt",
+        "-i -n -v -p",
+        "binary\nmget *.txt\nmget docs/*.md\ndir -R tree.txt",
     );
-    let report = || {
-        format!(
-            "client: {version}\n{}\n--- wharfd log (tail) ---\n{}",
-            run.report(),
-            server.log_tail()
-        )
-    };
-    assert!(run.status.success(), "{}", report());
-    let out = run.stdout_text() + &run.stderr_text();
+    let report = || run.report(&server);
+    assert!(run.finished.status.success(), "{}", report());
+    let out = run.output();
     // The client prints a refused NLST's text without its code.
     assert!(
         !out.contains("No such file") && !out.contains("No files found"),

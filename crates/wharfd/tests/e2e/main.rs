@@ -7,6 +7,8 @@ mod support;
 
 mod e2e_access;
 mod e2e_azure;
+mod e2e_basic_ftp;
+mod e2e_classic_ftp;
 mod e2e_cli;
 mod e2e_curl;
 mod e2e_filezilla;
@@ -21,6 +23,7 @@ mod e2e_operations;
 mod e2e_proxy;
 mod e2e_quota;
 mod e2e_rates;
+mod e2e_rclone;
 mod e2e_reload;
 mod e2e_systemd;
 mod e2e_wildcards;

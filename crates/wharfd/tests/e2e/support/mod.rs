@@ -14,6 +14,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod azurite;
+mod classic_ftp;
 mod curl;
 mod data;
 mod lftp;
@@ -23,6 +24,7 @@ mod server;
 mod suite;
 mod tree;
 
+pub(crate) use classic_ftp::{ClassicFtpRun, classic_ftp_version, run_classic_ftp};
 pub(crate) use curl::{
     Tls, assert_protected, assert_stored, assert_success, assert_used, curl, reply_to,
 };
