@@ -26,6 +26,7 @@ mod e2e_rates;
 mod e2e_rclone;
 mod e2e_reload;
 mod e2e_systemd;
+mod e2e_wget;
 mod e2e_wildcards;
 mod hostile_blob;
 mod hostile_login;
