@@ -77,6 +77,9 @@ impl Session {
                     self.account = Some(ledger.account(&login.user).await);
                 }
                 self.state.tls_exempt = self.tls_exempt(&login.user) || self.tls_exempt(&user);
+                if let Some(registration) = &self.siblings {
+                    registration.logged_in(self.state.host.clone(), login.user.clone());
+                }
                 self.state.login = LoginState::LoggedIn(login);
                 self.state.cwd = wharf_vfs::VPath::root();
                 self.observe(|o, s| o.login(s, &user, LoginResult::Accepted));

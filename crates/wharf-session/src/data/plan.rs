@@ -71,7 +71,8 @@ impl DataIo for tokio_rustls::server::TlsStream<Link> {}
 #[derive(Debug, Clone)]
 pub(crate) struct DataTls {
     pub(crate) config: Arc<TlsConfig>,
-    /// The control session's token its data connections must resume.
+    /// The control session's token its data connections must resume (or
+    /// a sibling's).
     pub(crate) token: SessionToken,
     pub(crate) require_reuse: bool,
     /// Hears how each handshake ended.

@@ -120,6 +120,7 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
         {
             Ok(Ok(stream)) => {
                 session.state.security = Security::implicit();
+                session.tls_established();
                 session.observe_handshake(TlsChannel::Control, HandshakeResult::Completed);
                 ControlStream::Tls(Box::new(stream))
             }
@@ -228,6 +229,7 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
                     Some((c, o)) => {
                         (commands, out) = (c, o);
                         session.state.secured();
+                        session.tls_established();
                         // Nothing set up in clear carries over.
                         session.data = DataPlan::None;
                         info!("control connection secured with TLS");

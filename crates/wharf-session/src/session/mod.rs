@@ -126,6 +126,9 @@ pub(crate) struct Session {
     pub(crate) transfer: Option<RunningTransfer>,
     /// Binds this session's data connections to its TLS session.
     pub(crate) token: SessionToken,
+    /// Once the control connection is TLS: its entry among the sessions
+    /// whose TLS sessions a sibling's data connections may resume.
+    pub(crate) siblings: Option<crate::tls::Registration>,
     /// The logged-in account's counter, with a usage ledger.
     #[cfg(feature = "usage")]
     pub(crate) account: Option<Arc<AccountUsage>>,
@@ -161,11 +164,20 @@ impl Session {
                 Throttle::new(ctx.options.session_upload_rate).map(Arc::new),
             ),
             token: random_token(),
+            siblings: None,
             #[cfg(feature = "usage")]
             account: None,
             control_bytes: Arc::new(AtomicU64::new(0)),
             default_pair: PairMemory::default(),
             ctx,
+        }
+    }
+
+    /// The control connection became TLS: its data connections' rule
+    /// learns of it (see `tls/siblings.rs`).
+    pub(crate) fn tls_established(&mut self) {
+        if let Some(tls) = &self.ctx.tls {
+            self.siblings = Some(tls.register(self.peer.ip(), self.token));
         }
     }
 
@@ -232,6 +244,9 @@ impl Session {
 
     /// A new USER or REIN: the last login's account no longer counts.
     pub(crate) fn forget_account(&mut self) {
+        if let Some(registration) = &self.siblings {
+            registration.logged_out();
+        }
         #[cfg(feature = "usage")]
         {
             self.account = None;

@@ -16,10 +16,13 @@
 //! session stamps a random token into its resumption data, and a data
 //! connection passes the reuse check only if it resumed a session carrying
 //! its own control session's token: a stranger who reaches the passive port
-//! cannot take over the transfer, even from the client's own address.
+//! cannot take over the transfer, even from the client's own address. Once
+//! logged in, the tokens of the same user's other sessions from the same
+//! address count as its own (`siblings`).
 
 mod certs;
 mod reuse;
+mod siblings;
 
 use std::sync::Arc;
 
@@ -32,6 +35,7 @@ use tokio_rustls::server::TlsStream;
 use crate::link::Link;
 
 pub use certs::{CertificatePem, ReloadableCert};
+pub(crate) use siblings::Registration;
 
 /// Why TLS could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +64,7 @@ pub struct TlsConfig {
     /// The data config every session's own data config is made from.
     data: Arc<ServerConfig>,
     cert: Arc<ReloadableCert>,
+    siblings: Arc<siblings::Siblings>,
 }
 
 impl std::fmt::Debug for TlsConfig {
@@ -107,6 +112,7 @@ impl TlsConfig {
             control: TlsAcceptor::from(config(2)?),
             data: config(0)?,
             cert,
+            siblings: Arc::default(),
         })
     }
 
@@ -134,23 +140,33 @@ impl TlsConfig {
             .await
     }
 
+    /// Registers a control session that completed its TLS handshake, for
+    /// its siblings' data connections (see `siblings`), until the
+    /// registration drops.
+    pub(crate) fn register(&self, ip: std::net::IpAddr, token: SessionToken) -> Registration {
+        self.siblings.register(ip, token)
+    }
+
     /// Handshakes a data connection of the control session holding
-    /// `token`: only that session can be resumed (see `reuse`). With
-    /// `require_reuse`, a connection that did not resume is refused.
+    /// `token`: only that session, or a sibling's, can be resumed (see
+    /// `reuse`). With `require_reuse`, a connection that did not resume is
+    /// refused, and one that resumed a session from the same address that
+    /// has not logged in yet waits for it to log in as a sibling.
     pub(crate) async fn accept_data(
         &self,
         tcp: Link,
         token: SessionToken,
         require_reuse: bool,
     ) -> Result<TlsStream<Link>, DataTlsError> {
+        let rule = Arc::new(reuse::Resumption::new(self.siblings.clone(), token));
         let mut config = (*self.data).clone();
         config.session_storage = Arc::new(reuse::OwnSessions {
             inner: self.data.session_storage.clone(),
-            token,
+            rule: rule.clone(),
         });
         config.ticketer = Arc::new(reuse::OwnTickets {
             inner: self.data.ticketer.clone(),
-            token,
+            rule: rule.clone(),
         });
         let stream = TlsAcceptor::from(Arc::new(config))
             .accept_with(tcp, move |conn: &mut ServerConnection| {
@@ -160,7 +176,15 @@ impl TlsConfig {
             .map_err(DataTlsError::Handshake)?;
         if require_reuse {
             let (_, conn) = stream.get_ref();
-            if conn.handshake_kind() != Some(HandshakeKind::Resumed) {
+            let resumed = match (conn.handshake_kind(), rule.resumed()) {
+                (Some(HandshakeKind::Resumed), Some(resumed)) => resumed,
+                _ => return Err(DataTlsError::NotResumed),
+            };
+            if !self
+                .siblings
+                .settle(&token, &resumed, siblings::PENDING_WAIT)
+                .await
+            {
                 return Err(DataTlsError::NotResumed);
             }
         }

@@ -3,26 +3,60 @@
 //! Each control session stamps a random token into its resumption data.
 //! A data connection of that session is accepted with a config whose
 //! session cache and ticketer only yield session state that carries the
-//! token: any other session (a stranger's, or another client's) cannot be
-//! resumed there, so it gets a full handshake and fails the reuse check.
-//! This holds for TLS 1.2 session IDs and tickets as for TLS 1.3 tickets;
-//! rustls reports the resumption data itself only for TLS 1.3.
+//! token of a session `siblings` admits (its own, or a sibling's): any
+//! other session (a stranger's, or another user's) cannot be resumed
+//! there, so it gets a full handshake and fails the reuse check. This holds
+//! for TLS 1.2 session IDs and tickets as for TLS 1.3 tickets.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustls::server::{ProducesTickets, StoresServerSessions};
 
 use super::SessionToken;
+use super::siblings::{Siblings, Verdict};
 
-fn carries(state: &[u8], token: &SessionToken) -> bool {
-    state.windows(token.len()).any(|window| window == token)
+/// One data connection's rule: which sessions it may resume, and the one
+/// it did (read after the handshake, when the verdict was pending).
+#[derive(Debug)]
+pub(crate) struct Resumption {
+    pub(crate) siblings: Arc<Siblings>,
+    pub(crate) own: SessionToken,
+    pub(crate) resumed: Mutex<Option<SessionToken>>,
 }
 
-/// The shared session cache, seen through one control session's token.
+impl Resumption {
+    pub(crate) fn new(siblings: Arc<Siblings>, own: SessionToken) -> Self {
+        Self {
+            siblings,
+            own,
+            resumed: Mutex::new(None),
+        }
+    }
+
+    /// Whether `state` may be resumed; remembers whose it was.
+    fn admits(&self, state: &[u8]) -> bool {
+        let Some(token) = self.siblings.find(state) else {
+            return false;
+        };
+        if self.siblings.judge(&self.own, &token) == Verdict::Refuse {
+            return false;
+        }
+        *self.resumed.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
+        true
+    }
+
+    /// The token of the session the handshake resumed, if it went through
+    /// this rule.
+    pub(crate) fn resumed(&self) -> Option<SessionToken> {
+        *self.resumed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The shared session cache, seen through one data connection's rule.
 #[derive(Debug)]
 pub(crate) struct OwnSessions {
     pub(crate) inner: Arc<dyn StoresServerSessions>,
-    pub(crate) token: SessionToken,
+    pub(crate) rule: Arc<Resumption>,
 }
 
 impl StoresServerSessions for OwnSessions {
@@ -31,9 +65,7 @@ impl StoresServerSessions for OwnSessions {
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner
-            .get(key)
-            .filter(|state| carries(state, &self.token))
+        self.inner.get(key).filter(|state| self.rule.admits(state))
     }
 
     /// Not consumed: every data connection of the session resumes the same
@@ -47,11 +79,11 @@ impl StoresServerSessions for OwnSessions {
     }
 }
 
-/// The shared ticketer, decrypting only one control session's tickets.
+/// The shared ticketer, decrypting only the tickets the rule admits.
 #[derive(Debug)]
 pub(crate) struct OwnTickets {
     pub(crate) inner: Arc<dyn ProducesTickets>,
-    pub(crate) token: SessionToken,
+    pub(crate) rule: Arc<Resumption>,
 }
 
 impl ProducesTickets for OwnTickets {
@@ -70,7 +102,7 @@ impl ProducesTickets for OwnTickets {
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
         self.inner
             .decrypt(cipher)
-            .filter(|state| carries(state, &self.token))
+            .filter(|state| self.rule.admits(state))
     }
 }
 
@@ -79,16 +111,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_state_with_the_token_is_found() {
+    fn only_admitted_state_is_found() {
+        let siblings = Arc::new(Siblings::default());
+        let own = siblings.register("192.0.2.1".parse().unwrap(), [7; 16]);
+        let bob = siblings.register("192.0.2.1".parse().unwrap(), [9; 16]);
+        own.logged_in(None, "alice".into());
+        bob.logged_in(None, "bob".into());
         let inner: Arc<dyn StoresServerSessions> = rustls::server::ServerSessionMemoryCache::new(8);
-        let token = [7u8; 16];
-        let mut ours = b"prefix".to_vec();
-        ours.extend_from_slice(&token);
-        inner.put(b"ours".to_vec(), ours.clone());
-        inner.put(b"theirs".to_vec(), vec![7u8; 15]);
-        let view = OwnSessions { inner, token };
-        assert_eq!(view.get(b"ours"), Some(ours.clone()));
-        assert_eq!(view.take(b"ours"), Some(ours), "take must not consume");
-        assert_eq!(view.get(b"theirs"), None);
+        let stamped = |token: [u8; 16]| {
+            let mut state = b"prefix".to_vec();
+            state.extend_from_slice(&token);
+            state
+        };
+        inner.put(b"ours".to_vec(), stamped([7; 16]));
+        inner.put(b"bobs".to_vec(), stamped([9; 16]));
+        inner.put(b"unknown".to_vec(), stamped([1; 16]));
+        let rule = Arc::new(Resumption::new(siblings, [7; 16]));
+        let view = OwnSessions {
+            inner,
+            rule: rule.clone(),
+        };
+        assert_eq!(view.get(b"bobs"), None);
+        assert_eq!(view.get(b"unknown"), None);
+        assert_eq!(rule.resumed(), None);
+        assert_eq!(view.get(b"ours"), Some(stamped([7; 16])));
+        assert_eq!(
+            view.take(b"ours"),
+            Some(stamped([7; 16])),
+            "take must not consume"
+        );
+        assert_eq!(rule.resumed(), Some([7; 16]));
     }
 }

@@ -41,6 +41,7 @@ mod sequencing;
 mod server_info;
 mod timeouts;
 mod tls_policy;
+mod tls_siblings;
 mod transfer_params;
 mod transfers;
 mod tree_listings;
