@@ -31,12 +31,13 @@ def _reusable_socket():
 class Control(Raw):
     """A control connection whose local port a data listener can share
     (SO_REUSEADDR/SO_REUSEPORT set before connect), as the default data
-    port needs."""
+    port needs. `source` is the local address to bind: loopback here, any
+    ("") in a network namespace whose address the route picks (nat.py)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, source="127.0.0.1"):
         self.ctx = ctx
         self.sock = _reusable_socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((source, 0))
         self.sock.connect((ctx.host, ctx.port))
         self.buf = b""
         expect(self.reply(), "220")
@@ -103,7 +104,7 @@ def send_file(sock, data, sizes=(1, 1000, 65535)):
     sock.sendall(bytes(out))
 
 
-def _many_transfers(ctx, control, data, prefix):
+def many_transfers(ctx, control, data, prefix):
     """Two downloads, an upload and its download back, and a listing, all
     over the one data connection `data`, byte-exact."""
     files = {}
@@ -206,7 +207,7 @@ def mode_b_default_port(ctx):
     check(peer[1] == ctx.port - 1, "connected from port %d" % peer[1])
     check(recv_file(data) == b"first file", "first MODE B file differs")
     expect(control.reply(), "226")
-    _many_transfers(ctx, control, data, "default")
+    many_transfers(ctx, control, data, "default")
     listener.settimeout(0.3)
     try:
         listener.accept()
@@ -218,7 +219,13 @@ def mode_b_default_port(ctx):
 @test
 def ftps_mode_b_default_port_only_control_port(ctx):
     """FTPS through a firewall that opens only the control port: AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port; one TLS data connection (resuming the control session) carries every transfer, byte-exact."""
-    control = Control(ctx)
+    ftps_mode_b_default_port(ctx, "127.0.0.1")
+
+
+def ftps_mode_b_default_port(ctx, source):
+    """The body of ftps_mode_b_default_port_only_control_port, from
+    `source`; nat.py runs it through firewalls and NATs."""
+    control = Control(ctx, source)
     context = control.secure()
     control.login()
     expect(control.cmd("TYPE I"), "200")
@@ -232,4 +239,4 @@ def ftps_mode_b_default_port_only_control_port(ctx):
     check(data.session_reused, "the data connection did not resume the control session")
     check(recv_file(data) == b"first file, encrypted", "first file differs")
     expect(control.reply(), "226")
-    _many_transfers(ctx, control, data, "ftps")
+    many_transfers(ctx, control, data, "ftps")
