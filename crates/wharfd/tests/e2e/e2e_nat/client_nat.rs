@@ -13,7 +13,8 @@
 //!
 //! Expected: the default data port (which the server opens from port 20,
 //! not from port 21 the client contacted) fails behind MASQUERADE with 425
-//! after the data-connect timeout, while PASV and EPSV work there; behind
+//! after the data-connect timeout, and PORT/EPRT (naming the client's
+//! private address) are refused, while PASV and EPSV work there; behind
 //! the address-restricted NAT the default data port works, FTPS and MODE B
 //! included.
 
@@ -62,6 +63,23 @@ fn masquerade_default_port_fails_with_425() {
         &lab,
         &client,
         "nat_default_port_refused",
+        SERVER,
+        SERVER,
+        &wharfd,
+    );
+}
+
+/// MASQUERADE: the client's PORT and EPRT name its private address, which
+/// is not the address wharfd sees: refused at once with 5xx.
+#[test]
+fn masquerade_active_refused() {
+    let Some((lab, wharfd, client)) = topology("masquerade_active_refused", &masquerade()) else {
+        return;
+    };
+    suite(
+        &lab,
+        &client,
+        "nat_active_private_address_refused",
         SERVER,
         SERVER,
         &wharfd,

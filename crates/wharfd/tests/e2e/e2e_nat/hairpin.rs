@@ -18,7 +18,9 @@
 //! connection (the passive peer check).
 //!
 //! Expected: PASV and EPSV, plain and FTPS, work for all three, each
-//! offered the address it can reach.
+//! offered the address it can reach. Without the overrides the inside
+//! client that dials the server directly is offered the public address,
+//! and its data connection, hairpinned, fails the peer check (425).
 
 use super::clients::suite;
 use super::lab::{Lab, lab};
@@ -40,8 +42,9 @@ network = "10.25.4.0/24"
 address = "10.25.4.2"
 "#;
 
-/// The lab, its server, and the outside and inside client namespaces.
-fn topology(test: &str) -> Option<(Lab, Wharfd, String, String)> {
+/// The lab, its server (with `overrides`), and the outside and inside
+/// client namespaces.
+fn topology(test: &str, overrides: &str) -> Option<(Lab, Wharfd, String, String)> {
     let mut lab = lab(test)?;
     let server = lab.namespace("server");
     let router = lab.namespace("router");
@@ -73,7 +76,7 @@ fn topology(test: &str) -> Option<(Lab, Wharfd, String, String)> {
     lab.forwarding(&router);
     lab.nft(&router, &one_to_one(PUBLIC, PRIVATE, "10.25.4.0/24"));
     let config =
-        format!("[passive]\nports = \"50000-50009\"\npublic_address = \"{PUBLIC}\"\n{OVERRIDES}");
+        format!("[passive]\nports = \"50000-50009\"\npublic_address = \"{PUBLIC}\"\n{overrides}");
     let wharfd = start(&mut lab, &server, &format!("{PRIVATE}:21"), &config);
     Some((lab, wharfd, outside, inside))
 }
@@ -81,7 +84,7 @@ fn topology(test: &str) -> Option<(Lab, Wharfd, String, String)> {
 /// An outside client dials the public address and is offered it.
 #[test]
 fn one_to_one_outside_client() {
-    let Some((lab, wharfd, outside, _)) = topology("one_to_one_outside_client") else {
+    let Some((lab, wharfd, outside, _)) = topology("one_to_one_outside_client", OVERRIDES) else {
         return;
     };
     suite(&lab, &outside, "nat_passive", PUBLIC, PUBLIC, &wharfd);
@@ -91,7 +94,8 @@ fn one_to_one_outside_client() {
 /// network's override).
 #[test]
 fn one_to_one_inside_client_direct() {
-    let Some((lab, wharfd, _, inside)) = topology("one_to_one_inside_client_direct") else {
+    let Some((lab, wharfd, _, inside)) = topology("one_to_one_inside_client_direct", OVERRIDES)
+    else {
         return;
     };
     suite(&lab, &inside, "nat_passive", PRIVATE, PRIVATE, &wharfd);
@@ -102,8 +106,29 @@ fn one_to_one_inside_client_direct() {
 /// override), which takes the same hairpin.
 #[test]
 fn one_to_one_inside_client_hairpin() {
-    let Some((lab, wharfd, _, inside)) = topology("one_to_one_inside_client_hairpin") else {
+    let Some((lab, wharfd, _, inside)) = topology("one_to_one_inside_client_hairpin", OVERRIDES)
+    else {
         return;
     };
     suite(&lab, &inside, "nat_passive", PUBLIC, PUBLIC, &wharfd);
+}
+
+/// Without overrides an inside client that dials the server directly is
+/// offered the public address; its data connection takes the hairpin and
+/// arrives from the router's address, which the passive peer check
+/// refuses: 425 after the data-connect timeout.
+#[test]
+fn one_to_one_inside_client_without_overrides() {
+    let Some((lab, wharfd, _, inside)) = topology("one_to_one_inside_client_without_overrides", "")
+    else {
+        return;
+    };
+    suite(
+        &lab,
+        &inside,
+        "nat_passive_foreign",
+        PRIVATE,
+        PUBLIC,
+        &wharfd,
+    );
 }

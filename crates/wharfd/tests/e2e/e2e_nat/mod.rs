@@ -45,11 +45,15 @@ fn every_nat_suite_function_is_used() {
     assert_eq!(
         in_suite,
         [
+            "nat_active",
+            "nat_active_private_address_refused",
             "nat_default_port_refused",
             "nat_ftps_default_port",
             "nat_ftps_mode_b_default_port",
             "nat_passive",
             "nat_passive_blocked",
+            "nat_passive_foreign",
+            "nat_pasv_private_address",
         ]
     );
 }

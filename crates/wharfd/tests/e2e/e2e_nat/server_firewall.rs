@@ -11,6 +11,7 @@
 //! connection per transfer) and MODE B (one data connection for every
 //! transfer); PASV and EPSV get their 227/229, the offered port never
 //! answers, and the transfer ends in 425 after the data-connect timeout.
+//! Active PORT and EPRT work, as the default port does.
 
 use super::clients::suite;
 use super::lab::{Lab, lab};
@@ -87,4 +88,14 @@ fn firewall_passive_fails_with_425() {
         SERVER,
         &wharfd,
     );
+}
+
+/// Active PORT and EPRT, plain and FTPS: the server connects out, which
+/// the firewall lets leave.
+#[test]
+fn firewall_active_works() {
+    let Some((lab, wharfd, client)) = topology("firewall_active_works") else {
+        return;
+    };
+    suite(&lab, &client, "nat_active", SERVER, SERVER, &wharfd);
 }

@@ -8,7 +8,8 @@
 //!
 //! wharfd runs with `public_address = "172.25.1.1"`. Expected: PASV
 //! (announcing 172.25.1.1) and EPSV work, plain and FTPS, with curl, lftp
-//! and ftplib.
+//! and ftplib. Without `public_address`, PASV names the unreachable
+//! private address, which only clients that ignore it survive; EPSV works.
 
 use super::clients::{curl, lftp, suite};
 use super::lab::{Lab, lab};
@@ -21,8 +22,11 @@ use crate::support::{
 const PUBLIC: &str = "172.25.1.1";
 const PRIVATE: &str = "10.25.1.2";
 
-/// The lab and its server; the client namespace's name.
-fn topology(test: &str) -> Option<(Lab, Wharfd, String)> {
+/// wharfd's `[passive]` section here.
+const PASSIVE: &str = "[passive]\nports = \"50000-50009\"\npublic_address = \"172.25.1.1\"\n";
+
+/// The lab and its server (with `config`); the client namespace's name.
+fn topology(test: &str, config: &str) -> Option<(Lab, Wharfd, String)> {
     let mut lab = lab(test)?;
     let server = lab.namespace("server");
     let router = lab.namespace("router");
@@ -38,8 +42,7 @@ fn topology(test: &str) -> Option<(Lab, Wharfd, String)> {
     lab.default_route(&server, "10.25.1.1");
     lab.forwarding(&router);
     lab.nft(&router, &server_dnat(PRIVATE, "50000-50009"));
-    let config = format!("[passive]\nports = \"50000-50009\"\npublic_address = \"{PUBLIC}\"\n");
-    let wharfd = start(&mut lab, &server, &format!("{PRIVATE}:21"), &config);
+    let wharfd = start(&mut lab, &server, &format!("{PRIVATE}:21"), config);
     Some((lab, wharfd, client))
 }
 
@@ -47,10 +50,44 @@ fn topology(test: &str) -> Option<(Lab, Wharfd, String)> {
 /// and FTPS, STOR, RETR and NLST byte-exact.
 #[test]
 fn server_nat_ftplib() {
-    let Some((lab, wharfd, client)) = topology("server_nat_ftplib") else {
+    let Some((lab, wharfd, client)) = topology("server_nat_ftplib", PASSIVE) else {
         return;
     };
     suite(&lab, &client, "nat_passive", PUBLIC, PUBLIC, &wharfd);
+}
+
+/// Without `public_address`: PASV names the private 10.25.1.2, which the
+/// client cannot reach (the dial fails at once); ftplib and curl as they
+/// are (both dial the control address whatever a 227 names) and EPSV work.
+#[test]
+fn server_nat_without_public_address() {
+    let Some((lab, wharfd, client)) = topology(
+        "server_nat_without_public_address",
+        "[passive]\nports = \"50000-50009\"\n",
+    ) else {
+        return;
+    };
+    suite(
+        &lab,
+        &client,
+        "nat_pasv_private_address",
+        PUBLIC,
+        PRIVATE,
+        &wharfd,
+    );
+    // curl (since 7.74) dials the control address too, and says so.
+    write_file(wharfd.root(), "plain.bin", b"through PASV");
+    let url = format!("ftp://{PUBLIC}/plain.bin");
+    let down = curl(&lab, &client, &["--disable-epsv", &url]);
+    assert!(down.status.success(), "curl over PASV\n{}", down.report());
+    assert_eq!(down.stdout, b"through PASV");
+    assert!(
+        down.stderr_text().contains(&format!(
+            "Skip {PRIVATE} for data connection, re-use {PUBLIC}"
+        )),
+        "curl did not skip the 227 address\n{}",
+        down.report()
+    );
 }
 
 /// curl (which dials the control address whatever a 227 names, so the
@@ -58,7 +95,7 @@ fn server_nat_ftplib() {
 /// EPSV, plain and FTPS.
 #[test]
 fn server_nat_curl() {
-    let Some((lab, wharfd, client)) = topology("server_nat_curl") else {
+    let Some((lab, wharfd, client)) = topology("server_nat_curl", PASSIVE) else {
         return;
     };
     let data = pattern(300_000, 25);
@@ -117,7 +154,7 @@ fn server_nat_curl() {
 /// put and get over PASV and EPSV, plain and FTPS.
 #[test]
 fn server_nat_lftp() {
-    let Some((lab, wharfd, client)) = topology("server_nat_lftp") else {
+    let Some((lab, wharfd, client)) = topology("server_nat_lftp", PASSIVE) else {
         return;
     };
     let data = pattern(200_000, 26);

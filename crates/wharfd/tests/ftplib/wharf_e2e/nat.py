@@ -162,9 +162,10 @@ def _final_reply(control, started, bound):
         preliminary.append(reply)
 
 
-def _expect_425(control, line, connect_secs):
-    """Sends `line` and expects 425 no sooner than the data-connect timeout
-    (so the server did wait for it) and within 2 s after it (no hang)."""
+def _expect_425(control, line, connect_secs, says):
+    """Sends `line` and expects 425 saying `says`, no sooner than the
+    data-connect timeout (so the server did wait for it) and within 2 s
+    after it (no hang)."""
     started = time.monotonic()
     control.send(line.encode() + b"\r\n")
     reply, took, preliminary = _final_reply(control, started, connect_secs + 2.0)
@@ -172,13 +173,14 @@ def _expect_425(control, line, connect_secs):
     print("# %s: %r after %r, %.2f s" % (line, reply, preliminary, took))
     note("#", "%s: %r after %r, %.2f s" % (line, reply, preliminary, took))
     expect(reply, "425")
+    check(says in reply, "the 425 does not say %r: %r" % (says, reply))
     check(took >= connect_secs - 0.5, "425 after %.2f s, before the %.0f s timeout" % (took, connect_secs))
     return reply, took
 
 
 @test
 def nat_passive_blocked(ctx):
-    """Behind a server firewall that admits only port 21: PASV (plain) and EPSV (FTPS) still get 227/229, but a connection to the offered port is dropped (no answer, not refused), and the transfer command gets 150, then 425 once the data-connect timeout (WHARF_NAT_CONNECT_SECS) passes, never later."""
+    """Behind a server firewall that admits only port 21: PASV (plain) and EPSV (FTPS) still get 227/229, but a connection to the offered port is dropped (no answer, not refused), and the transfer command gets 150, then 425 ("no data connection arrived within 3s") once the data-connect timeout (WHARF_NAT_CONNECT_SECS) passes, never later."""
     connect_secs = _env_secs("WHARF_NAT_CONNECT_SECS")
     for secure, mode in ((False, "PASV"), (True, "EPSV")):
         control = Control(ctx, ANY)
@@ -200,14 +202,14 @@ def nat_passive_blocked(ctx):
             note("#", "%s: a connection to port %d got no answer in 1 s" % (mode, port))
         finally:
             probe.close()
-        _expect_425(control, "NLST", connect_secs)
+        _expect_425(control, "NLST", connect_secs, "no data connection arrived within %ds" % connect_secs)
         expect(control.cmd("NOOP"), "200")
         control.close()
 
 
 @test
 def nat_default_port_refused(ctx):
-    """Behind a NAT that admits no inbound connection the client did not open (Linux MASQUERADE): the default data port gets 150, then 425 once the data-connect timeout (WHARF_NAT_CONNECT_SECS) passes, in MODE S plain and in FTPS with MODE B; the client's listener sees nothing, and the session goes on."""
+    """Behind a NAT that admits no inbound connection the client did not open (Linux MASQUERADE): the default data port gets 150, then 425 naming the address and port the server dialled ("no data connection to ROUTER:PORT within 3s") once the data-connect timeout (WHARF_NAT_CONNECT_SECS) passes, in MODE S plain and in FTPS with MODE B; the client's listener sees nothing, and the session goes on."""
     connect_secs = _env_secs("WHARF_NAT_CONNECT_SECS")
     ctx.write("nat-r.bin", b"never arrives")
     for secure in (False, True):
@@ -219,7 +221,11 @@ def nat_default_port_refused(ctx):
         if secure:
             expect(control.cmd("MODE B"), "200")
         listener = control.default_port_listener()
-        _expect_425(control, "RETR nat-r.bin", connect_secs)
+        # The server dialled the client's control port at the router's
+        # address (MASQUERADE keeps a free source port).
+        says = ":%d within %ds" % (control.sock.getsockname()[1], connect_secs)
+        reply, _ = _expect_425(control, "RETR nat-r.bin", connect_secs, "no data connection to ")
+        check(says in reply, "the 425 does not name %r: %r" % (says, reply))
         listener.settimeout(0.2)
         try:
             listener.accept()
@@ -228,3 +234,94 @@ def nat_default_port_refused(ctx):
             pass
         expect(control.cmd("NOOP"), "200")
         control.close()
+
+
+@test
+def nat_pasv_private_address(ctx):
+    """Behind a NAT without --public-address: PASV announces the server's private address (WHARF_NAT_PASV), which the client cannot reach (no route: the dial fails at once, no hang); stock ftplib still works over PASV because it dials the control address whatever the 227 names, and EPSV, which names only a port, works."""
+    expected = os.environ["WHARF_NAT_PASV"]
+    ftp = PassiveFTP()
+    ftp.connect(ctx.host, ctx.port, timeout=TIMEOUT)
+    ftp.login(USER, PASSWORD)
+    host, port = ftplib.parse227(expect(ftp.sendcmd("PASV"), "227"))
+    check(host == expected, "227 names %s, not %s" % (host, expected))
+    started = time.monotonic()
+    try:
+        socket.create_connection((host, port), timeout=2.0).close()
+        check(False, "the private address %s was reachable" % host)
+    except OSError as e:
+        print("# dialing the 227 address %s: %s after %.2f s" % (host, e, time.monotonic() - started))
+    check(time.monotonic() - started < 2.5, "the failed dial hung")
+    ftp.quit()
+    # EPSV, through ftplib as it is.
+    ftp = PassiveFTP()
+    ftp.mode = "EPSV"
+    ftp.connect(ctx.host, ctx.port, timeout=TIMEOUT)
+    ftp.login(USER, PASSWORD)
+    _round_trip(ctx, ftp, "private-epsv")
+    ftp.quit()
+    # PASV through stock ftplib, which ignores the 227's address.
+    ftp = FTP()
+    ftp.connect(ctx.host, ctx.port, timeout=TIMEOUT)
+    ftp.login(USER, PASSWORD)
+    check(not ftp.trust_server_pasv_ipv4_address, "this ftplib trusts the 227 address")
+    _round_trip(ctx, ftp, "private-stock-pasv")
+    ftp.quit()
+
+
+@test
+def nat_passive_foreign(ctx):
+    """An inside client offered the public address (no override for its network): its dial goes through the router's hairpin and arrives masqueraded, from another address than its control connection, so wharfd's passive peer check closes it; the RETR gets 150, then 425 once the data-connect timeout passes."""
+    expected = os.environ["WHARF_NAT_PASV"]
+    connect_secs = _env_secs("WHARF_NAT_CONNECT_SECS")
+    ctx.write("nat-f.bin", b"not for a stranger")
+    control = Control(ctx, ANY)
+    control.login()
+    host, port = ftplib.parse227(expect(control.cmd("PASV"), "227"))
+    check(host == expected, "227 names %s, not %s" % (host, expected))
+    data = socket.create_connection((host, port), timeout=TIMEOUT)
+    reply, _ = _expect_425(control, "RETR nat-f.bin", connect_secs, "no data connection arrived within")
+    try:
+        got = data.recv(100)
+    except ConnectionResetError:
+        got = b""
+    check(got == b"", "the hairpinned connection carried %r" % got)
+    data.close()
+    expect(control.cmd("NOOP"), "200")
+
+
+@test
+def nat_active(ctx):
+    """Active mode (ftplib's PORT, then EPRT), plain and FTPS: the server connects out to the client's listener; STOR, RETR and NLST byte-exact."""
+    for secure in (False, True):
+        for eprt in (False, True):
+            label = "active-%s-%s" % ("ftps" if secure else "plain", "eprt" if eprt else "port")
+            if secure:
+                ftp = connect_tls(ctx)
+            else:
+                ftp = FTP()
+                ftp.connect(ctx.host, ctx.port, timeout=TIMEOUT)
+                ftp.login(USER, PASSWORD)
+            ftp.set_pasv(False)
+            if eprt:
+                # ftplib sends EPRT only on IPv6; the same listener, announced by EPRT.
+                ftp.sendport = lambda host, port, ftp=ftp: ftp.voidcmd("EPRT |1|%s|%d|" % (host, port))
+            _round_trip(ctx, ftp, label)
+            ftp.quit()
+
+
+@test
+def nat_active_private_address_refused(ctx):
+    """Behind a NAT, a client's PORT and EPRT name its private address, not the one wharfd sees: both are refused at once with 5xx (bounce protection), and nothing is connected to."""
+    control = Control(ctx, ANY)
+    control.login()
+    listener = control.default_port_listener()
+    host, port = listener.getsockname()
+    started = time.monotonic()
+    reply = control.cmd("PORT %s,%d,%d" % (host.replace(".", ","), port >> 8, port & 255))
+    check(reply[:1] == "5", "PORT %s got %r" % (host, reply))
+    reply = control.cmd("EPRT |1|%s|%d|" % (host, port))
+    check(reply[:1] == "5", "EPRT %s got %r" % (host, reply))
+    print("# PORT/EPRT %s: %r after %.2f s" % (host, reply, time.monotonic() - started))
+    check(time.monotonic() - started < 1, "the refusals took %.2f s" % (time.monotonic() - started))
+    expect(control.cmd("NOOP"), "200")
