@@ -104,7 +104,7 @@ def send_file(sock, data, sizes=(1, 1000, 65535)):
     sock.sendall(bytes(out))
 
 
-def many_transfers(ctx, control, data, prefix):
+def _many_transfers(ctx, control, data, prefix):
     """Two downloads, an upload and its download back, and a listing, all
     over the one data connection `data`, byte-exact."""
     files = {}
@@ -207,7 +207,7 @@ def mode_b_default_port(ctx):
     check(peer[1] == ctx.port - 1, "connected from port %d" % peer[1])
     check(recv_file(data) == b"first file", "first MODE B file differs")
     expect(control.reply(), "226")
-    many_transfers(ctx, control, data, "default")
+    _many_transfers(ctx, control, data, "default")
     listener.settimeout(0.3)
     try:
         listener.accept()
@@ -239,4 +239,4 @@ def ftps_mode_b_default_port(ctx, source):
     check(data.session_reused, "the data connection did not resume the control session")
     check(recv_file(data) == b"first file, encrypted", "first file differs")
     expect(control.reply(), "226")
-    many_transfers(ctx, control, data, "ftps")
+    _many_transfers(ctx, control, data, "ftps")

@@ -145,7 +145,7 @@ def nat_ftps_default_port(ctx):
 
 @test
 def nat_ftps_mode_b_default_port(ctx):
-    """FTPS (PROT P) + MODE B on the default data port: one TLS data connection from the control port minus one carries two downloads, an upload, its download back and a listing (data_modes.ftps_mode_b_default_port)."""
+    """FTPS (PROT P) + MODE B on the default data port: one TLS data connection from the control port minus one carries three downloads, an upload, its download back and a listing (data_modes.ftps_mode_b_default_port)."""
     ftps_mode_b_default_port(ctx, ANY)
 
 
@@ -280,7 +280,7 @@ def nat_passive_foreign(ctx):
     host, port = ftplib.parse227(expect(control.cmd("PASV"), "227"))
     check(host == expected, "227 names %s, not %s" % (host, expected))
     data = socket.create_connection((host, port), timeout=TIMEOUT)
-    reply, _ = _expect_425(control, "RETR nat-f.bin", connect_secs, "no data connection arrived within")
+    _expect_425(control, "RETR nat-f.bin", connect_secs, "no data connection arrived within")
     try:
         got = data.recv(100)
     except ConnectionResetError:
