@@ -16,7 +16,8 @@
 //! after the data-connect timeout, and PORT/EPRT (naming the client's
 //! private address) are refused, while PASV and EPSV work there; behind
 //! the address-restricted NAT the default data port works, FTPS and MODE B
-//! included.
+//! included, as do PASV and EPSV, and PORT/EPRT are refused as behind
+//! MASQUERADE.
 
 use super::clients::suite;
 use super::lab::{Lab, lab};
@@ -130,6 +131,37 @@ fn address_restricted_ftps_default_port() {
         &lab,
         &client,
         "nat_ftps_default_port",
+        SERVER,
+        SERVER,
+        &wharfd,
+    );
+}
+
+/// Address-restricted NAT: PASV and EPSV, plain and FTPS, work (the client
+/// opens every connection).
+#[test]
+fn address_restricted_passive_works() {
+    let Some((lab, wharfd, client)) =
+        topology("address_restricted_passive_works", &address_restricted())
+    else {
+        return;
+    };
+    suite(&lab, &client, "nat_passive", SERVER, SERVER, &wharfd);
+}
+
+/// Address-restricted NAT: PORT and EPRT still name the client's private
+/// address, refused with 5xx as behind MASQUERADE.
+#[test]
+fn address_restricted_active_refused() {
+    let Some((lab, wharfd, client)) =
+        topology("address_restricted_active_refused", &address_restricted())
+    else {
+        return;
+    };
+    suite(
+        &lab,
+        &client,
+        "nat_active_private_address_refused",
         SERVER,
         SERVER,
         &wharfd,

@@ -90,6 +90,25 @@ fn one_to_one_outside_client() {
     suite(&lab, &outside, "nat_passive", PUBLIC, PUBLIC, &wharfd);
 }
 
+/// The outside client on the default data port: FTPS in MODE B, the
+/// server's connection leaving as the public address.
+#[test]
+fn one_to_one_outside_client_default_port() {
+    let Some((lab, wharfd, outside, _)) =
+        topology("one_to_one_outside_client_default_port", OVERRIDES)
+    else {
+        return;
+    };
+    suite(
+        &lab,
+        &outside,
+        "nat_ftps_mode_b_default_port",
+        PUBLIC,
+        PUBLIC,
+        &wharfd,
+    );
+}
+
 /// An inside client dials the private address and is offered it (the
 /// network's override).
 #[test]

@@ -8,7 +8,9 @@
 
 /// A router doing DNAT of port 21 and the passive range `ports`
 /// (`50000-50009`) on its outside address to `server`, forwarding nothing
-/// else inwards; the server may connect outwards (active transfers).
+/// else inwards; the server's own connections (active, the default data
+/// port) leave masqueraded behind the outside address, as a cloud VM's
+/// leave behind its public IP.
 pub(super) fn server_dnat(server: &str, ports: &str) -> String {
     format!(
         r#"table ip wharf {{
@@ -21,6 +23,10 @@ pub(super) fn server_dnat(server: &str, ports: &str) -> String {
         ct state established,related accept
         iifname "lan" oifname "wan" accept
         iifname "wan" ct status dnat accept
+    }}
+    chain postrouting {{
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wan" masquerade
     }}
 }}
 "#

@@ -8,7 +8,8 @@
 //!
 //! wharfd runs with `public_address = "172.25.1.1"`. Expected: PASV
 //! (announcing 172.25.1.1) and EPSV work, plain and FTPS, with curl, lftp
-//! and ftplib. Without `public_address`, PASV names the unreachable
+//! and ftplib; so do the default data port (MODE S and B, FTPS) and active
+//! mode, the server's connections leaving masqueraded. Without `public_address`, PASV names the unreachable
 //! private address, which only clients that ignore it survive; EPSV works.
 
 use super::clients::{curl, lftp, suite};
@@ -54,6 +55,24 @@ fn server_nat_ftplib() {
         return;
     };
     suite(&lab, &client, "nat_passive", PUBLIC, PUBLIC, &wharfd);
+}
+
+/// The server's own connections, masqueraded behind the router: FTPS on
+/// the default data port in MODE S and MODE B, and active PORT/EPRT,
+/// plain and FTPS.
+#[test]
+fn server_nat_default_port_and_active() {
+    let Some((lab, wharfd, client)) = topology("server_nat_default_port_and_active", PASSIVE)
+    else {
+        return;
+    };
+    for function in [
+        "nat_ftps_default_port",
+        "nat_ftps_mode_b_default_port",
+        "nat_active",
+    ] {
+        suite(&lab, &client, function, PUBLIC, PUBLIC, &wharfd);
+    }
 }
 
 /// Without `public_address`: PASV names the private 10.25.1.2, which the
