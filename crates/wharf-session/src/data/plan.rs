@@ -124,6 +124,15 @@ impl DataPlan {
     /// connects to it (active), then secures it when PROT P is in force.
     pub(crate) async fn open(self, cx: &OpenContext) -> io::Result<Box<dyn DataIo>> {
         let deadline = cx.timeout;
+        // The 425 says which way the connection failed: a client behind a
+        // NAT or firewall learns that the server dialled it (active, the
+        // default port) and where, or that its own dial never came.
+        let timed_out = match &self {
+            Self::Active(target) | Self::DefaultPort { target, .. } => {
+                format!("no data connection to {target} within {deadline:?}")
+            }
+            _ => format!("no data connection arrived within {deadline:?}"),
+        };
         let opened = async {
             match self {
                 Self::None | Self::Expired => Err(io::Error::new(
@@ -150,7 +159,7 @@ impl DataPlan {
         };
         tokio::time::timeout(deadline, opened)
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no data connection arrived"))?
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, timed_out))?
     }
 }
 

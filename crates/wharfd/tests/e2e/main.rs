@@ -18,6 +18,7 @@ mod e2e_ftps_curl;
 mod e2e_ftps_ftplib;
 mod e2e_ftps_lftp;
 mod e2e_lftp;
+mod e2e_nat;
 mod e2e_netns;
 mod e2e_operations;
 mod e2e_proxy;

@@ -8,7 +8,8 @@ Usage:
 Each test is one function in a module of the `wharf_e2e` package next to
 this script (grouped by behaviour: login, server_info, paths, transfers,
 abort, listings, data_connections, data_modes, framing, load,
-configuration, hostile, blob, and FTPS in ftps and ftps_commands). These
+configuration, hostile, blob, nat (the NAT and firewall
+topologies of tests/e2e/e2e_nat/), and FTPS in ftps and ftps_commands). These
 are the checks that need a real client, real sockets or wharfd's own
 flags; the protocol as such is checked in process by wharf-session's
 transcripts. A test talks to an already running server at HOST:PORT
@@ -45,6 +46,7 @@ from wharf_e2e import (  # noqa: E402,F401
     listings,
     load,
     login,
+    nat,
     paths,
     server_info,
     transfers,

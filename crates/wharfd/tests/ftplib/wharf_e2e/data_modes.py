@@ -31,12 +31,13 @@ def _reusable_socket():
 class Control(Raw):
     """A control connection whose local port a data listener can share
     (SO_REUSEADDR/SO_REUSEPORT set before connect), as the default data
-    port needs."""
+    port needs. `source` is the local address to bind: loopback here, any
+    ("") in a network namespace whose address the route picks (nat.py)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, source="127.0.0.1"):
         self.ctx = ctx
         self.sock = _reusable_socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((source, 0))
         self.sock.connect((ctx.host, ctx.port))
         self.buf = b""
         expect(self.reply(), "220")
@@ -218,7 +219,13 @@ def mode_b_default_port(ctx):
 @test
 def ftps_mode_b_default_port_only_control_port(ctx):
     """FTPS through a firewall that opens only the control port: AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port; one TLS data connection (resuming the control session) carries every transfer, byte-exact."""
-    control = Control(ctx)
+    ftps_mode_b_default_port(ctx, "127.0.0.1")
+
+
+def ftps_mode_b_default_port(ctx, source):
+    """The body of ftps_mode_b_default_port_only_control_port, from
+    `source`; nat.py runs it through firewalls and NATs."""
+    control = Control(ctx, source)
     context = control.secure()
     control.login()
     expect(control.cmd("TYPE I"), "200")
