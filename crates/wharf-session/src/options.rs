@@ -198,6 +198,12 @@ pub struct Options {
     /// naming this limit rather than a partial list of matches.
     /// Default 10,000.
     pub max_wildcard_scan: usize,
+    /// The largest file SIZE reads in TYPE A to count its octets on the
+    /// wire (CRLF line ends), and the largest offset a TYPE A REST+STOR
+    /// works out that way (RFC 3659 4.1, 5.1). Larger ones get `550`
+    /// saying so, as Pure-FTPd and ProFTPD answer SIZE in ASCII mode; TYPE
+    /// I reads nothing. Default 16 MiB.
+    pub ascii_scan_limit: u64,
     /// The most bytes one checksum command (HASH, XCRC, XMD5, XSHA*)
     /// reads; a larger file or range gets `556` (draft-bryan-ftpext-hash's
     /// reply for a server's hashing policy) before anything is read.
@@ -294,6 +300,7 @@ impl Default for Options {
             max_line: wharf_proto::framer::DEFAULT_MAX_LINE,
             max_wildcard_scan: 10_000,
             max_hash_size: 4 << 30,
+            ascii_scan_limit: crate::data::ascii_offsets::SCAN_LIMIT,
             max_list_depth: 8,
             max_list_entries: 10_000,
             transfer_buffer: 256 * 1024,

@@ -115,13 +115,14 @@ impl Session {
             return Ok(reply(ReplyCode::FILE_STATUS, &meta.size.to_string()));
         }
         // TYPE A: the size on the wire, which takes reading the file.
-        if meta.size > ascii_offsets::SCAN_LIMIT {
+        let limit = self.ctx.options.ascii_scan_limit;
+        if meta.size > limit {
             return Ok(reply(
                 ReplyCode::FILE_UNAVAILABLE,
                 &format!(
                     "{}: SIZE in TYPE A reads the whole file, done up to {} bytes; use TYPE I for the stored size.",
                     shown(&target),
-                    ascii_offsets::SCAN_LIMIT
+                    limit
                 ),
             ));
         }

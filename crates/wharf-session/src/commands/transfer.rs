@@ -201,7 +201,8 @@ impl Session {
         let mode = match self.state.take_restart() {
             0 => WriteMode::Create,
             offset if self.state.params.ascii() => {
-                WriteMode::Resume(stored_offset(vfs.as_ref(), &target, offset).await?)
+                let limit = self.ctx.options.ascii_scan_limit;
+                WriteMode::Resume(stored_offset(vfs.as_ref(), &target, offset, limit).await?)
             }
             offset => WriteMode::Resume(offset),
         };
@@ -306,13 +307,17 @@ impl Session {
 /// Where a TYPE A restart at wire octet `offset` resumes the stored
 /// file. A file that cannot be read keeps the offset: creating the upload
 /// then fails as a binary restart would.
-async fn stored_offset(vfs: &dyn Vfs, target: &VPath, offset: u64) -> Result<u64, Reply> {
-    if offset > ascii_offsets::SCAN_LIMIT {
+async fn stored_offset(
+    vfs: &dyn Vfs,
+    target: &VPath,
+    offset: u64,
+    limit: u64,
+) -> Result<u64, Reply> {
+    if offset > limit {
         return Err(Reply::new(
             ReplyCode::FILE_UNAVAILABLE,
             &format!(
-                "A TYPE A restart is worked out by reading the file, done up to {} octets; resume in TYPE I.",
-                ascii_offsets::SCAN_LIMIT
+                "A TYPE A restart is worked out by reading the file, done up to {limit} octets; resume in TYPE I."
             ),
         ));
     }

@@ -10,10 +10,10 @@ use std::io;
 use tokio::io::AsyncBufReadExt;
 use wharf_vfs::FileReader;
 
-/// How far SIZE and a STOR restart read a file to work out TYPE A
-/// octets: they run before the transfer, while the client waits for a
-/// reply, so the read is bounded; beyond it they are refused (TYPE I
-/// needs no read).
+/// The default of `Options::ascii_scan_limit`: how far SIZE and a STOR
+/// restart read a file to work out TYPE A octets. They run before the
+/// transfer, while the client waits for a reply, so the read is bounded;
+/// beyond it they are refused (TYPE I needs no read).
 pub(crate) const SCAN_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Counts stored bytes as wire octets.

@@ -170,6 +170,28 @@ async fn size_in_type_a_is_the_size_on_the_wire() {
     assert_eq!(text(&client.cmd("SIZE lines").await), "4");
 }
 
+/// Past `Options::ascii_scan_limit`, SIZE and a TYPE A REST+STOR are
+/// refused with 550 saying why; TYPE I still answers at once.
+#[tokio::test]
+async fn type_a_sizes_are_read_up_to_the_configured_limit() {
+    let (_harness, mut client) = transcript!(fs = [("small", "a\n"), ("big", "0123456789")],
+        options = |o| o.ascii_scan_limit = 5;
+        "USER a" => 331,
+        "PASS s" => 230,
+        "TYPE A" => 200,
+        "SIZE small" => 213,
+        "SIZE big" => 550,
+        "REST 6" => 350,
+        "STOR big" << "x" => 550,
+        "TYPE I" => 200,
+        "SIZE big" => 213,
+    );
+    let refused = client.cmd("TYPE A").await;
+    assert_eq!(refused.code().get(), 200);
+    let size = client.cmd("SIZE big").await;
+    assert!(text(&size).contains("up to 5 bytes"), "{}", text(&size));
+}
+
 #[tokio::test]
 async fn dot_dot_never_leaves_the_root() {
     let (harness, mut client) = transcript!(fs = [("inside", "inside")], dirs = ["d"];

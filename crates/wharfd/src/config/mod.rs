@@ -224,6 +224,8 @@ pub(crate) struct LimitsConfig {
     pub(crate) max_list_entries: Option<usize>,
     /// Bytes one checksum command (HASH, XCRC, XMD5, XSHA*) reads, at most.
     pub(crate) max_hash_size: Option<u64>,
+    /// Bytes SIZE and REST+STOR read in TYPE A to count wire octets.
+    pub(crate) ascii_scan_limit: Option<u64>,
 }
 
 /// `[ban]`: failed logins that ban an address, and for how long.

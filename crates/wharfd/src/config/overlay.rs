@@ -90,7 +90,7 @@ overlay_by_field! {
         max_sessions, max_sessions_per_ip, max_unauthenticated_sessions,
         max_unauthenticated_sessions_per_ip, ipv6_prefix, login_queue, max_login_failures,
         failed_login_delay_ms, max_line, max_wildcard_scan, max_list_depth, max_list_entries,
-        max_hash_size,
+        max_hash_size, ascii_scan_limit,
     }
     BanConfig { failures, window_secs, secs, max_secs }
     TimeoutsConfig {

@@ -21,6 +21,7 @@ fn the_example_file_parses_and_covers_every_section() {
         (Some(10_000), Some(8), Some(10_000))
     );
     assert_eq!(config.limits.max_hash_size, Some(4 << 30));
+    assert_eq!(config.limits.ascii_scan_limit, Some(16 << 20));
     assert_eq!(config.active.from_data_port, Some(false));
     assert_eq!(config.ban.failures, Some(10));
     assert_eq!(

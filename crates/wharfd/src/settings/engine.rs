@@ -121,6 +121,7 @@ pub(super) fn options(config: &Config) -> Result<Options> {
         .map_or(defaults.failed_login_delay, Duration::from_millis);
     o.max_line = limits.max_line.unwrap_or(defaults.max_line).max(512);
     o.max_hash_size = limits.max_hash_size.unwrap_or(defaults.max_hash_size);
+    o.ascii_scan_limit = limits.ascii_scan_limit.unwrap_or(defaults.ascii_scan_limit);
     o.max_wildcard_scan = limits
         .max_wildcard_scan
         .unwrap_or(defaults.max_wildcard_scan);
