@@ -10,7 +10,8 @@
 //! Every server here has a throwaway self-signed certificate
 //! (`--tls-self-signed`) and the clients skip verification; `implicit()`
 //! adds an implicit FTPS listener whose port the suite gets as its fifth
-//! argument.
+//! argument. The transfers, listings and clear-text refusals marked
+//! `[v4 v6]` run on `127.0.0.1` and on `[::1]` (`name::v4`, `name::v6`).
 
 use crate::support;
 
@@ -50,22 +51,22 @@ suite_tests! {
     /// PROT P with a resuming FTP_TLS: STOR then RETR of 0 B to 1 MiB+3
     /// byte-exact (disk and wire), passive and active; every data
     /// connection is TLS and resumed the control session.
-    ftplib_ftps_stor_retr_prot_p: tls();
+    ftplib_ftps_stor_retr_prot_p [v4 v6]: tls();
     /// The same round trips pinned to TLS 1.2 (control and data).
     ftplib_ftps_stor_retr_tls12: tls();
     /// The same round trips pinned to TLS 1.3 (control and data).
     ftplib_ftps_stor_retr_tls13: tls();
     /// NLST, MLSD and LIST under PROT P.
-    ftplib_ftps_listings_prot_p: tls();
+    ftplib_ftps_listings_prot_p [v4 v6]: tls();
     /// Implicit FTPS: login, STOR/RETR byte-exact, NLST, data protected
     /// from the start.
-    ftplib_ftps_implicit_transfers: tls().implicit();
+    ftplib_ftps_implicit_transfers [v4 v6]: tls().implicit();
     /// Implicit FTPS: a clear-text data connection gets nothing; the owner's
     /// TLS one then gets the file.
-    ftplib_ftps_implicit_clear_data_gets_nothing: tls().implicit();
+    ftplib_ftps_implicit_clear_data_gets_nothing [v4 v6]: tls().implicit();
     /// Explicit PROT P: a clear-text data connection gets nothing; the
     /// owner's TLS one then gets the file.
-    ftplib_ftps_clear_data_gets_nothing_under_prot_p: tls();
+    ftplib_ftps_clear_data_gets_nothing_under_prot_p [v4 v6]: tls();
 
     // Data-channel session reuse (ftps.py)
 
