@@ -9,10 +9,11 @@
 //! the server and the server's log.
 //!
 //! A name marked `[v4 v6]` runs twice, as `name::v4` and as `name::v6` (the
-//! server and the client on `::1`): the transfers, the listing, the data
-//! connections (EPSV and EPRT; on IPv6 also the refusals of PASV and PORT)
-//! and HOST. The rest is about logins, configuration, 127.x addresses or
-//! IPv4's PASV and PORT, and runs on IPv4 only.
+//! server and the client on `::1`): the transfers, ABOR, the listing, the
+//! data connections (EPSV and EPRT, the default data port, MODE B; on IPv6
+//! also the refusals of PASV and PORT) and HOST. The rest is about logins,
+//! configuration, 127.x addresses or IPv4's PASV and PORT, and runs on IPv4
+//! only.
 
 use crate::support;
 
@@ -70,10 +71,10 @@ suite_tests! {
     ftplib_stou_unique_names [v4 v6]: Server::builder();
     /// ABOR (urgent, as ftplib sends it) during a 50 MiB RETR: 426 then 226,
     /// and the session keeps working.
-    ftplib_abor_during_retr: Server::builder();
+    ftplib_abor_during_retr [v4 v6]: Server::builder();
     /// ABOR after Telnet IP + Synch during a 50 MiB RETR: 426 then 226, and
     /// the session keeps working.
-    ftplib_abor_with_telnet_synch: Server::builder();
+    ftplib_abor_with_telnet_synch [v4 v6]: Server::builder();
     /// ABOR with no transfer running: 225 or 226.
     ftplib_abor_without_transfer: Server::builder();
     /// NOOP and STAT are answered while a transfer is stalled.
@@ -142,9 +143,9 @@ suite_tests! {
     /// No PORT or PASV: RETR, STOR and LIST over the default data port, the
     /// server connecting from the control port minus one, three times in a
     /// row.
-    ftplib_default_port_retr_stor_list: Server::builder().default_port_friendly();
+    ftplib_default_port_retr_stor_list [v4 v6]: Server::builder().default_port_friendly();
     /// MODE B over the default data port: one connection for everything.
-    ftplib_mode_b_default_port: Server::builder().default_port_friendly();
+    ftplib_mode_b_default_port [v4 v6]: Server::builder().default_port_friendly();
 }
 
 /// `reports.test`, and the server's own address as an IP literal

@@ -10,8 +10,9 @@
 //! Every server here has a throwaway self-signed certificate
 //! (`--tls-self-signed`) and the clients skip verification; `implicit()`
 //! adds an implicit FTPS listener whose port the suite gets as its fifth
-//! argument. The transfers, listings and clear-text refusals marked
-//! `[v4 v6]` run on `127.0.0.1` and on `[::1]` (`name::v4`, `name::v6`).
+//! argument. The transfers, listings, clear-text refusals and MODE B on the
+//! default data port, marked `[v4 v6]`, run on `127.0.0.1` and on `[::1]`
+//! (`name::v4`, `name::v6`).
 
 use crate::support;
 
@@ -85,7 +86,7 @@ suite_tests! {
     /// AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port: one TLS
     /// data connection from the server's control port minus one carries
     /// every transfer (only the control port open in the server's firewall).
-    ftplib_ftps_mode_b_default_port_only_control_port: tls().default_port_friendly();
+    ftplib_ftps_mode_b_default_port_only_control_port [v4 v6]: tls().default_port_friendly();
     /// PROT P through multiplexed passive ports: the TLS handshake and the
     /// reuse check happen after the multiplexer's dispatch.
     ftplib_ftps_multiplexed_passive_ports: multiplexed(tls());
