@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
+use wharf_proto::host::HostName;
 
 use crate::auth::Authenticator;
 use crate::connections::Connections;
@@ -29,6 +30,18 @@ use crate::throttle::Throttle;
 use crate::tls::TlsConfig;
 #[cfg(feature = "usage")]
 use crate::usage::UsageLedger;
+
+/// The key a virtual host named `name` is found under: the text HOST's
+/// argument parses to (`HostName`'s display: a domain in lower case
+/// without its trailing dot, an IP literal in its canonical form), which is
+/// what a session looks up; a name HOST could never send is kept in lower
+/// case, so that it stays unreachable rather than refused at start.
+pub(crate) fn virtual_host_key(name: &str) -> String {
+    HostName::parse(name.as_bytes()).map_or_else(
+        || name.trim_end_matches('.').to_ascii_lowercase(),
+        |host| host.to_string(),
+    )
+}
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
@@ -142,11 +155,13 @@ impl ServerBuilder {
 
     /// Adds a virtual host: a client that sends `HOST name` before logging
     /// in is checked by `authenticator` (RFC 7151). Names are matched
-    /// without regard to case; `[IP]` literals are names too. Once any
-    /// virtual host exists, HOST with an unknown name is refused.
+    /// without regard to case or a trailing dot; `[IP]` literals are names
+    /// too, matched by the address however either side writes it
+    /// (`[0:0::1]` is `[::1]`). Once any virtual host exists, HOST with an
+    /// unknown name is refused.
     pub fn virtual_host(mut self, name: &str, authenticator: Arc<dyn Authenticator>) -> Self {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.virtual_hosts.insert(name, authenticator);
+        self.virtual_hosts
+            .insert(virtual_host_key(name), authenticator);
         self
     }
 

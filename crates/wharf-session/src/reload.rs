@@ -55,8 +55,8 @@ impl Reload {
     /// [`ServerBuilder::virtual_host`](crate::ServerBuilder::virtual_host)
     /// does.
     pub fn virtual_host(mut self, name: &str, authenticator: Arc<dyn Authenticator>) -> Self {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.virtual_hosts.insert(name, authenticator);
+        self.virtual_hosts
+            .insert(crate::builder::virtual_host_key(name), authenticator);
         self
     }
 }

@@ -57,6 +57,9 @@ pub(crate) struct Setup {
     observers: crate::observe::Observers,
     /// Bytes per second all logins' downloads share; `0`: unlimited.
     login_download_rate: u64,
+    /// Virtual hosts (RFC 7151 HOST), named as a configuration writes
+    /// them, each with the same accounts.
+    virtual_hosts: Vec<String>,
 }
 
 impl Default for Setup {
@@ -73,6 +76,7 @@ impl Default for Setup {
             quota: None,
             observers: crate::observe::Observers::default(),
             login_download_rate: 0,
+            virtual_hosts: Vec::new(),
         }
     }
 }
@@ -119,6 +123,12 @@ impl Setup {
     pub(crate) fn quota(&mut self, quota: Arc<ByteQuota>) {
         self.quota = Some(quota);
     }
+
+    /// Adds virtual hosts of these names, with the usual accounts.
+    pub(crate) fn virtual_hosts<N: AsRef<str>>(&mut self, names: impl IntoIterator<Item = N>) {
+        self.virtual_hosts
+            .extend(names.into_iter().map(|n| n.as_ref().to_owned()));
+    }
 }
 
 /// A server on a memory file system, reachable only through pipes.
@@ -142,15 +152,19 @@ impl Harness {
         for (name, content) in &setup.files {
             write_file(fs.as_ref(), &path(name), content).await;
         }
-        let authenticator = Accounts {
+        let download_limit = crate::Throttle::new(setup.login_download_rate).map(Arc::new);
+        let accounts = || Accounts {
             storage: fs.clone(),
-            quota: setup.quota,
-            download_limit: crate::Throttle::new(setup.login_download_rate).map(Arc::new),
+            quota: setup.quota.clone(),
+            download_limit: download_limit.clone(),
         };
         let ports = Arc::new(PipePorts::default());
-        let mut builder = Server::builder(authenticator)
+        let mut builder = Server::builder(accounts())
             .options(setup.options)
             .data_ports(ports.clone());
+        for name in &setup.virtual_hosts {
+            builder = builder.virtual_host(name, Arc::new(accounts()));
+        }
         for observer in setup.observers.list() {
             builder = builder.observer(observer);
         }

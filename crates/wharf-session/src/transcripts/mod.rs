@@ -24,6 +24,7 @@
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
 //! | `access` | the server's access list at connect, a user's at login |
+//! | `virtual_hosts` | HOST choosing a virtual host by its configured name |
 
 mod access;
 mod block_mode;
@@ -45,4 +46,5 @@ mod tls_siblings;
 mod transfer_params;
 mod transfers;
 mod tree_listings;
+mod virtual_hosts;
 mod wildcards;

@@ -1,11 +1,13 @@
 //! End-to-end tests with the `curl` command-line client, in plain FTP and,
-//! for the cases that exist in both forms, in explicit FTPS too
-//! (`plain_and_ftps!`: one `#[test]` per form, `case::plain` and
-//! `case::ftps`). FTPS-only cases (implicit FTPS, upload sizes around TLS
-//! record boundaries) are in `e2e_ftps_curl.rs`.
+//! for the cases that exist in both forms, in explicit FTPS too, on IPv4
+//! and IPv6 (`both_families!`: one `#[test]` per family and form,
+//! `case::v4_plain`, `case::v4_ftps`, `case::v6_plain` and `case::v6_ftps`).
+//! FTPS-only cases (implicit FTPS, upload sizes around TLS record
+//! boundaries) are in `e2e_ftps_curl.rs`; PASV and PORT, which RFC 2428
+//! replaces on IPv6, run on IPv4 only.
 //!
-//! Each test starts its own `wharfd` on 127.0.0.1 port 0 and runs `curl` as a
-//! user would, then checks what the user sees: the bytes downloaded, the
+//! Each test starts its own `wharfd` on 127.0.0.1 (or `[::1]`) port 0 and
+//! runs `curl` as a user would, then checks what the user sees: the bytes downloaded, the
 //! file on the server's disk, the listing printed. curl runs with `-v` so
 //! the tests can also check which data-connection command (EPSV, PASV, EPRT,
 //! PORT) was really used: curl silently falls back from EPSV to PASV and from
@@ -16,7 +18,9 @@ use crate::support;
 
 use std::path::Path;
 
-use support::{Server, Tls, USER, assert_stored, assert_success, assert_used, curl, reply_to};
+use support::{
+    Family, Server, Tls, USER, assert_stored, assert_success, assert_used, curl, reply_to,
+};
 
 fn out_path(dir: &Path, name: &str) -> String {
     dir.join(name)
@@ -25,32 +29,44 @@ fn out_path(dir: &Path, name: &str) -> String {
         .to_owned()
 }
 
-/// Declares a case, a function taking the [`Tls`] form, as one `#[test]`
-/// per form: `case::plain` and `case::ftps` (with the attributes given
-/// after `ftps:`, for a client that cannot do that form).
-macro_rules! plain_and_ftps {
+/// Declares a case, a function taking the [`Family`] and the [`Tls`] form,
+/// as one `#[test]` per family and form: `case::v4_plain`, `case::v4_ftps`,
+/// `case::v6_plain` and `case::v6_ftps` (the FTPS ones with the attributes
+/// given after `ftps:`, for a client that cannot do that form).
+macro_rules! both_families {
     ($case:ident $(, ftps: #[$attr:meta])?) => {
         mod $case {
             use super::*;
 
             #[test]
-            fn plain() {
-                super::$case(Tls::Plain)
+            fn v4_plain() {
+                super::$case(Family::V4, Tls::Plain)
             }
 
             #[test]
             $(#[$attr])?
-            fn ftps() {
-                super::$case(Tls::Explicit)
+            fn v4_ftps() {
+                super::$case(Family::V4, Tls::Explicit)
+            }
+
+            #[test]
+            fn v6_plain() {
+                super::$case(Family::V6, Tls::Plain)
+            }
+
+            #[test]
+            $(#[$attr])?
+            fn v6_ftps() {
+                super::$case(Family::V6, Tls::Explicit)
             }
         }
     };
 }
 
-plain_and_ftps!(curl_download_epsv);
-plain_and_ftps!(curl_upload_epsv);
-plain_and_ftps!(curl_list_directory);
-plain_and_ftps!(
+both_families!(curl_download_epsv);
+both_families!(curl_upload_epsv);
+both_families!(curl_list_directory);
+both_families!(
     curl_active_eprt_upload_and_download,
     ftps: #[ignore = "curl 7.87-7.88 cannot do active FTPS (curl#10666)"]
 );
@@ -59,8 +75,8 @@ plain_and_ftps!(
 /// passive mode (the server answers EPSV with 229, no fallback to PASV). In
 /// FTPS, AUTH, PBSZ 0 and PROT P are accepted and the data connection is
 /// TLS, resuming the control session.
-fn curl_download_epsv(tls: Tls) {
-    let server = tls.server().start();
+fn curl_download_epsv(family: Family, tls: Tls) {
+    let server = tls.server().family(family).start();
     let data = support::pattern(3 * 1024 * 1024 + 123, 1);
     support::write_file(server.root(), "big.bin", &data);
     let local = tempfile::tempdir().expect("tempdir");
@@ -85,8 +101,8 @@ fn curl_download_epsv(tls: Tls) {
 /// `curl -T` uploads a file over EPSV; the server's disk holds the same
 /// bytes as soon as curl reports success (in FTPS, over a TLS data
 /// connection).
-fn curl_upload_epsv(tls: Tls) {
-    let server = tls.server().start();
+fn curl_upload_epsv(family: Family, tls: Tls) {
+    let server = tls.server().family(family).start();
     let local = tempfile::tempdir().expect("tempdir");
     let data = support::pattern(3 * 1024 * 1024 + 7, 3);
     let source = support::write_file(local.path(), "up.bin", &data);
@@ -106,8 +122,8 @@ fn curl_upload_epsv(tls: Tls) {
 /// A URL ending in `/` prints the directory's LIST (one `ls -l` line per
 /// entry, name last), and `--list-only` prints exactly the names (NLST);
 /// in FTPS, over TLS data connections.
-fn curl_list_directory(tls: Tls) {
-    let server = tls.server().start();
+fn curl_list_directory(family: Family, tls: Tls) {
+    let server = tls.server().family(family).start();
     support::write_file(server.root(), "docs/a.txt", b"a");
     support::write_file(server.root(), "docs/b file.txt", b"bb");
     support::write_file(server.root(), "docs/sub/c.txt", b"ccc");
@@ -140,16 +156,17 @@ fn curl_list_directory(tls: Tls) {
 }
 
 /// Active mode over EPRT (the server connects; in FTPS it is the TLS
-/// server on the data connection): an upload with `-P 127.0.0.1` and its
-/// download with `-P -` (the control connection's address) are byte-exact.
+/// server on the data connection): an upload with `-P 127.0.0.1` (`-P ::1`
+/// on IPv6, EPRT `|2|`) and its download with `-P -` (the control
+/// connection's address) are byte-exact.
 ///
 /// FTPS is ignored: curl 7.87.0 to 7.88.x (Debian 12 ships 7.88.1) never
 /// starts TLS on an active data connection and fails with "sa_addr
 /// inet_ntop() failed" (curl#10666, fixed in 8.0.0). Run it with
 /// `--ignored` where curl is newer; active PROT P is also covered by
 /// `lftp_ftps_active_put_get` and `ftplib_ftps_stor_retr_prot_p`.
-fn curl_active_eprt_upload_and_download(tls: Tls) {
-    let server = tls.server().start();
+fn curl_active_eprt_upload_and_download(family: Family, tls: Tls) {
+    let server = tls.server().family(family).start();
     let local = tempfile::tempdir().expect("tempdir");
     let data = support::pattern(1024 * 1024 + 1, 5);
     let source = support::write_file(local.path(), "up.bin", &data);
@@ -157,26 +174,35 @@ fn curl_active_eprt_upload_and_download(tls: Tls) {
 
     let finished = tls.curl(&[
         "-P",
-        "127.0.0.1",
+        &family.host(),
         "-T",
         source.to_str().expect("UTF-8 path"),
         &url,
     ]);
     assert_success(&finished, &server);
-    assert_used(&finished, "EPRT", &["200"]);
+    assert_used(&finished, eprt(family), &["200"]);
     tls.assert_protected(&finished, 2);
     assert_stored(&server, "active.bin", &data);
 
     let out = out_path(local.path(), "back.bin");
     let finished = tls.curl(&["-P", "-", "-o", &out, &url]);
     assert_success(&finished, &server);
-    assert_used(&finished, "EPRT", &["200"]);
+    assert_used(&finished, eprt(family), &["200"]);
     tls.assert_protected(&finished, 2);
     support::assert_same_bytes(
         "downloaded active.bin",
         &data,
         &support::read_file(Path::new(&out)),
     );
+}
+
+/// The start of the EPRT command curl sends in `family` (RFC 2428 2: `|1|`
+/// for IPv4, `|2|` for IPv6).
+fn eprt(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "EPRT |1|127.0.0.1|",
+        Family::V6 => "EPRT |2|::1|",
+    }
 }
 
 /// With `--disable-epsv`, the download goes over PASV (227) and is

@@ -7,6 +7,13 @@
 //! docstring and the doc comment here say what it pins down; on failure the
 //! panic message holds the Python traceback, the last lines exchanged with
 //! the server and the server's log.
+//!
+//! A name marked `[v4 v6]` runs twice, as `name::v4` and as `name::v6` (the
+//! server and the client on `::1`): the transfers, ABOR, the listing, the
+//! data connections (EPSV and EPRT, the default data port, MODE B; on IPv6
+//! also the refusals of PASV and PORT) and HOST. The rest is about logins,
+//! configuration, 127.x addresses or IPv4's PASV and PORT, and runs on IPv4
+//! only.
 
 use crate::support;
 
@@ -52,45 +59,45 @@ suite_tests! {
     // Transfers
 
     /// STOR/RETR in TYPE I are byte-exact, on the wire and on disk.
-    ftplib_stor_retr_binary: Server::builder();
+    ftplib_stor_retr_binary [v4 v6]: Server::builder();
     /// TYPE A RETR turns LF into CRLF.
-    ftplib_type_a_retr_converts_lf_to_crlf: Server::builder();
+    ftplib_type_a_retr_converts_lf_to_crlf [v4 v6]: Server::builder();
     /// TYPE A STOR turns CRLF into LF, also split across segments.
-    ftplib_type_a_stor_converts_crlf_to_lf: Server::builder();
+    ftplib_type_a_stor_converts_crlf_to_lf [v4 v6]: Server::builder();
     /// REST n + RETR sends the tail from byte n.
-    ftplib_rest_retr_resumes_download: Server::builder();
+    ftplib_rest_retr_resumes_download [v4 v6]: Server::builder();
     /// REST n + STOR completes a partial upload.
-    ftplib_rest_stor_resumes_upload: Server::builder();
+    ftplib_rest_stor_resumes_upload [v4 v6]: Server::builder();
     /// APPE appends, and creates missing files.
-    ftplib_appe_appends: Server::builder();
+    ftplib_appe_appends [v4 v6]: Server::builder();
     /// STOU replies `150 FILE: name` and stores under that new name.
-    ftplib_stou_unique_names: Server::builder();
+    ftplib_stou_unique_names [v4 v6]: Server::builder();
     /// ABOR (urgent, as ftplib sends it) during a 50 MiB RETR: 426 then 226,
     /// and the session keeps working.
-    ftplib_abor_during_retr: Server::builder();
+    ftplib_abor_during_retr [v4 v6]: Server::builder();
     /// ABOR after Telnet IP + Synch during a 50 MiB RETR: 426 then 226, and
     /// the session keeps working.
-    ftplib_abor_with_telnet_synch: Server::builder();
+    ftplib_abor_with_telnet_synch [v4 v6]: Server::builder();
     /// ABOR with no transfer running: 225 or 226.
     ftplib_abor_without_transfer: Server::builder();
     /// NOOP and STAT are answered while a transfer is stalled.
     ftplib_control_answers_during_transfer: Server::builder();
     /// A client reset mid-STOR: 426/451, never 226, and no file left.
-    ftplib_stor_reset_by_client: Server::builder();
+    ftplib_stor_reset_by_client [v4 v6]: Server::builder();
     /// UTF-8 names round-trip through MKD/PWD, STOR, NLST and RETR.
-    ftplib_unicode_names: Server::builder();
+    ftplib_unicode_names [v4 v6]: Server::builder();
     /// A Latin-1 name round-trips as the same bytes.
-    ftplib_non_utf8_names: Server::builder();
+    ftplib_non_utf8_names [v4 v6]: Server::builder();
 
     // Listings
 
     /// LIST -la gives `ls -l` lines with types, sizes and names.
-    ftplib_list_la: Server::builder();
+    ftplib_list_la [v4 v6]: Server::builder();
 
     // Data connections
 
     /// LIST over PASV and over EPSV.
-    ftplib_pasv_and_epsv_listing: Server::builder();
+    ftplib_pasv_and_epsv_listing [v4 v6]: Server::builder();
     /// `--passive-ports` and `--public-address` shape the 227/229 replies.
     ftplib_passive_port_range: Server::builder()
         .args(&["--passive-ports", "50000-50100", "--public-address", "127.0.0.1"]);
@@ -98,13 +105,13 @@ suite_tests! {
     /// data.
     ftplib_passive_refuses_foreign_peer: Server::builder();
     /// PORT and EPRT to the client's own address work.
-    ftplib_active_port_and_eprt: Server::builder();
+    ftplib_active_port_and_eprt [v4 v6]: Server::builder();
     /// PORT/EPRT to a privileged port or a foreign address: 5xx at once.
-    ftplib_port_bounce_refused: Server::builder();
+    ftplib_port_bounce_refused [v4 v6]: Server::builder();
     /// `--active-any-address` lifts the PORT/EPRT restrictions.
-    ftplib_active_any_address_allows_foreign_port: Server::builder().arg("--active-any-address");
+    ftplib_active_any_address_allows_foreign_port [v4 v6]: Server::builder().arg("--active-any-address");
     /// After EPSV ALL, PASV/PORT/EPRT are refused and EPSV still works.
-    ftplib_epsv_all: Server::builder();
+    ftplib_epsv_all [v4 v6]: Server::builder();
 
     // Command-line framing
 
@@ -127,7 +134,7 @@ suite_tests! {
     ftplib_users_file_roots_and_read_only: users_file_server();
     /// `HOST reports.test` selects the `[[host]]` of that name, its users
     /// and its root; an unknown name gets 504.
-    ftplib_host_selects_virtual_host: Server::builder().config(VHOST_CONFIG);
+    ftplib_host_selects_virtual_host [v4 v6]: Server::builder().config(VHOST_CONFIG);
     /// `[[passive.overrides]]` for the client's network replaces the
     /// public address in the 227 reply.
     ftplib_passive_address_by_client_network: Server::builder().config(OVERRIDE_CONFIG);
@@ -139,11 +146,13 @@ suite_tests! {
     /// No PORT or PASV: RETR, STOR and LIST over the default data port, the
     /// server connecting from the control port minus one, three times in a
     /// row.
-    ftplib_default_port_retr_stor_list: Server::builder().default_port_friendly();
+    ftplib_default_port_retr_stor_list [v4 v6]: Server::builder().default_port_friendly();
     /// MODE B over the default data port: one connection for everything.
-    ftplib_mode_b_default_port: Server::builder().default_port_friendly();
+    ftplib_mode_b_default_port [v4 v6]: Server::builder().default_port_friendly();
 }
 
+/// `reports.test`, and the server's own address as an IP literal
+/// (`{loopback}`: `127.0.0.1` or `::1`).
 const VHOST_CONFIG: &str = r#"
 [[host]]
 name = "reports.test"
@@ -152,6 +161,14 @@ root = "{base}/reports"
 [[host.user]]
 name = "uploader"
 password = "up-pw"
+
+[[host]]
+name = "[{loopback}]"
+root = "{base}/literal"
+
+[[host.user]]
+name = "literal"
+password = "lit-pw"
 "#;
 
 const OVERRIDE_CONFIG: &str = r#"

@@ -23,7 +23,8 @@ use crate::support;
 use std::path::{Path, PathBuf};
 
 use support::{
-    Server, assert_protected, assert_stored, assert_success, assert_used, curl, reply_to,
+    Family, Server, assert_protected, assert_stored, assert_success, assert_used, curl, per_family,
+    reply_to,
 };
 
 /// Upload sizes around TLS record (16 KiB) and buffer (64 KiB) boundaries,
@@ -91,12 +92,13 @@ fn upload_sizes(server: &Server, tls_args: &[&str], version: &str, seed: u64) {
     }
 }
 
-/// Implicit FTPS (`ftps://` to the implicit port): a 3 MiB download and a
-/// 2 MiB+7 upload are byte-exact over TLS data connections; curl never
-/// sends AUTH there.
-#[test]
-fn curl_ftps_implicit_download_upload() {
-    let server = Server::builder().tls().implicit().start();
+per_family!(curl_ftps_implicit_download_upload);
+
+/// Implicit FTPS (`ftps://` to the implicit port, on `127.0.0.1` and on
+/// `[::1]`): a 3 MiB download and a 2 MiB+7 upload are byte-exact over TLS
+/// data connections; curl never sends AUTH there.
+fn curl_ftps_implicit_download_upload(family: Family) {
+    let server = Server::builder().tls().implicit().family(family).start();
     let data = support::pattern(3 * 1024 * 1024, 3);
     support::write_file(server.root(), "big.bin", &data);
     let local = tempfile::tempdir().expect("tempdir");

@@ -10,7 +10,9 @@
 //! Every server here has a throwaway self-signed certificate
 //! (`--tls-self-signed`) and the clients skip verification; `implicit()`
 //! adds an implicit FTPS listener whose port the suite gets as its fifth
-//! argument.
+//! argument. The transfers, listings, clear-text refusals and MODE B on the
+//! default data port, marked `[v4 v6]`, run on `127.0.0.1` and on `[::1]`
+//! (`name::v4`, `name::v6`).
 
 use crate::support;
 
@@ -50,22 +52,22 @@ suite_tests! {
     /// PROT P with a resuming FTP_TLS: STOR then RETR of 0 B to 1 MiB+3
     /// byte-exact (disk and wire), passive and active; every data
     /// connection is TLS and resumed the control session.
-    ftplib_ftps_stor_retr_prot_p: tls();
+    ftplib_ftps_stor_retr_prot_p [v4 v6]: tls();
     /// The same round trips pinned to TLS 1.2 (control and data).
     ftplib_ftps_stor_retr_tls12: tls();
     /// The same round trips pinned to TLS 1.3 (control and data).
     ftplib_ftps_stor_retr_tls13: tls();
     /// NLST, MLSD and LIST under PROT P.
-    ftplib_ftps_listings_prot_p: tls();
+    ftplib_ftps_listings_prot_p [v4 v6]: tls();
     /// Implicit FTPS: login, STOR/RETR byte-exact, NLST, data protected
     /// from the start.
-    ftplib_ftps_implicit_transfers: tls().implicit();
+    ftplib_ftps_implicit_transfers [v4 v6]: tls().implicit();
     /// Implicit FTPS: a clear-text data connection gets nothing; the owner's
     /// TLS one then gets the file.
-    ftplib_ftps_implicit_clear_data_gets_nothing: tls().implicit();
+    ftplib_ftps_implicit_clear_data_gets_nothing [v4 v6]: tls().implicit();
     /// Explicit PROT P: a clear-text data connection gets nothing; the
     /// owner's TLS one then gets the file.
-    ftplib_ftps_clear_data_gets_nothing_under_prot_p: tls();
+    ftplib_ftps_clear_data_gets_nothing_under_prot_p [v4 v6]: tls();
 
     // Data-channel session reuse (ftps.py)
 
@@ -84,7 +86,7 @@ suite_tests! {
     /// AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port: one TLS
     /// data connection from the server's control port minus one carries
     /// every transfer (only the control port open in the server's firewall).
-    ftplib_ftps_mode_b_default_port_only_control_port: tls().default_port_friendly();
+    ftplib_ftps_mode_b_default_port_only_control_port [v4 v6]: tls().default_port_friendly();
     /// PROT P through multiplexed passive ports: the TLS handshake and the
     /// reuse check happen after the multiplexer's dispatch.
     ftplib_ftps_multiplexed_passive_ports: multiplexed(tls());

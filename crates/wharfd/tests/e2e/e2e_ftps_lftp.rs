@@ -9,10 +9,14 @@
 //! what lftp left on either side, and checks from lftp's protocol log that
 //! PROT P was accepted and that every data connection went through a TLS
 //! handshake, so a silent fallback to clear text cannot pass.
+//!
+//! The mirrors run on `127.0.0.1` and on `[::1]` (`case::v4`, `case::v6`);
+//! the upload sizes, about TLS and not the network, and active mode (see
+//! `lftp_ftps_active_put_get`) on IPv4.
 
 use crate::support;
 
-use support::{LftpRun, Server, quoted, run_lftp};
+use support::{Family, LftpRun, Server, per_family, quoted, run_lftp};
 
 /// Settings every script starts with: fail fast (one retry, 10 s timeouts,
 /// exit on the first failing command), UTF-8 names on both sides, and TLS
@@ -94,10 +98,10 @@ fn assert_protected_success(run: &LftpRun, server: &Server, mode: Mode, data_con
 }
 
 /// `mirror` down then `mirror -R` up the 50-file sample tree (names with
-/// spaces and Unicode, an empty directory) with `mode`; both copies match
-/// byte for byte.
-fn mirror_both_ways(mode: Mode) {
-    let server = Server::builder().tls().implicit().start();
+/// spaces and Unicode, an empty directory) with `mode` on `family`; both
+/// copies match byte for byte.
+fn mirror_both_ways(mode: Mode, family: Family) {
+    let server = Server::builder().tls().implicit().family(family).start();
     support::write_sample_tree(server.root());
     let local = tempfile::tempdir().expect("tempdir");
     let down = local.path().join("down");
@@ -167,16 +171,17 @@ fn upload_sizes(server: &Server, mode: Mode, extra: &str, seed: u64) {
     );
 }
 
+per_family!(lftp_ftps_explicit_mirror);
+per_family!(lftp_ftps_implicit_mirror);
+
 /// Explicit FTPS: `mirror` and `mirror -R` of the sample tree, byte-exact.
-#[test]
-fn lftp_ftps_explicit_mirror() {
-    mirror_both_ways(Mode::Explicit);
+fn lftp_ftps_explicit_mirror(family: Family) {
+    mirror_both_ways(Mode::Explicit, family);
 }
 
 /// Implicit FTPS: `mirror` and `mirror -R` of the sample tree, byte-exact.
-#[test]
-fn lftp_ftps_implicit_mirror() {
-    mirror_both_ways(Mode::Implicit);
+fn lftp_ftps_implicit_mirror(family: Family) {
+    mirror_both_ways(Mode::Implicit, family);
 }
 
 /// TLS 1.3 (GnuTLS priority), explicit: uploads of 0 B to 8 MiB land
@@ -214,7 +219,9 @@ fn lftp_ftps_upload_sizes_tls12_without_reuse_check() {
 }
 
 /// In active mode under PROT P (no fallback to passive), `put` then `get`
-/// of a 1 MiB file round-trip byte-exact and `cls -1` lists it.
+/// of a 1 MiB file round-trip byte-exact and `cls -1` lists it. IPv4 only,
+/// for the reason `e2e_lftp::lftp_active_put_get` gives (lftp's
+/// `EPRT |2|::|port|` on loopback).
 #[test]
 fn lftp_ftps_active_put_get() {
     let server = Server::builder().tls().start();

@@ -1,6 +1,7 @@
 //! The `wharfd` process under test: [`Server`] starts the real binary on
-//! `127.0.0.1` port 0 with a fresh temporary root, waits for its
-//! `listening on` line, keeps the tail of its log and kills it when dropped.
+//! `127.0.0.1` (or, with [`ServerBuilder::family`], `[::1]`) port 0 with a
+//! fresh temporary root, waits for its `listening on` line, keeps the tail
+//! of its log and kills it when dropped.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::family::Family;
 use super::process::wait_for_exit;
 
 /// The read-write user every server is started with.
@@ -38,15 +40,24 @@ pub(crate) struct ServerBuilder {
     no_login_delay: bool,
     /// Extra environment variables of the server process.
     env: Vec<(String, String)>,
-    /// The control listen address.
-    listen: String,
+    /// The address family of every listener.
+    family: Family,
+    /// The control listen address, when not the family's loopback.
+    listen_ip: Option<String>,
+    /// Whether the control port is chosen for the default data port
+    /// ([`ServerBuilder::default_port_friendly`]) rather than 0.
+    default_port_friendly: bool,
+    /// How many implicit FTPS listeners to add (on the family's loopback).
+    implicit: usize,
     /// Files to write into the temporary directory before start, with
-    /// `{base}` replaced by its path.
+    /// `{base}` and `{loopback}` replaced as in arguments.
     files: Vec<(String, String)>,
 }
 
 impl ServerBuilder {
-    /// Adds one command-line argument after the defaults.
+    /// Adds one command-line argument after the defaults. `{base}` stands
+    /// for the temporary directory holding the root, `{loopback}` for the
+    /// server's loopback address (`127.0.0.1` or `::1`, no brackets).
     pub(crate) fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
         self
@@ -67,7 +78,7 @@ impl ServerBuilder {
     }
 
     /// Writes `text` as `name` next to the root before start (with `{base}`
-    /// standing for that directory).
+    /// and `{loopback}` replaced as in [`ServerBuilder::arg`]).
     pub(crate) fn file(mut self, name: &str, text: &str) -> Self {
         self.files.push((name.to_owned(), text.to_owned()));
         self
@@ -78,14 +89,15 @@ impl ServerBuilder {
     /// socket can hold P-1 when the server binds it. For default-data-port
     /// tests; others listen on port 0.
     pub(crate) fn default_port_friendly(mut self) -> Self {
-        let port = (10_000u16..20_000)
-            .step_by(7)
-            .find(|&p| {
-                std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
-                    && std::net::TcpListener::bind(("127.0.0.1", p - 1)).is_ok()
-            })
-            .expect("a free control port with a free port below it");
-        self.listen = format!("127.0.0.1:{port}");
+        self.default_port_friendly = true;
+        self
+    }
+
+    /// Runs every listener on `family`'s loopback: `[::1]` for
+    /// [`Family::V6`]. Panics at start when the machine has no such
+    /// address ([`Family::require`]).
+    pub(crate) fn family(mut self, family: Family) -> Self {
+        self.family = family;
         self
     }
 
@@ -95,17 +107,39 @@ impl ServerBuilder {
         self.arg("--tls-self-signed")
     }
 
-    /// Adds an implicit FTPS listener on `127.0.0.1` port 0
-    /// (`--implicit-listen`); [`Server::implicit_port`] tells where it is.
-    /// Needs a certificate too ([`ServerBuilder::tls`]).
-    pub(crate) fn implicit(self) -> Self {
-        self.args(&["--implicit-listen", "127.0.0.1:0"])
+    /// Adds an implicit FTPS listener on the loopback of the server's
+    /// family, port 0 (`--implicit-listen`); [`Server::implicit_port`]
+    /// tells where it is. Needs a certificate too ([`ServerBuilder::tls`]).
+    pub(crate) fn implicit(mut self) -> Self {
+        self.implicit += 1;
+        self
     }
 
     /// Listens on `ip` (a loopback address such as `127.0.0.2`), port 0.
     pub(crate) fn listen_ip(mut self, ip: &str) -> Self {
-        self.listen = format!("{ip}:0");
+        self.listen_ip = Some(ip.to_owned());
         self
+    }
+
+    /// The `--listen` argument: the chosen address (the family's loopback
+    /// unless [`ServerBuilder::listen_ip`]) and port.
+    fn listen_address(&self) -> String {
+        let loopback = self.family.loopback();
+        let host = self
+            .listen_ip
+            .clone()
+            .unwrap_or_else(|| self.family.url_host());
+        if !self.default_port_friendly {
+            return format!("{host}:0");
+        }
+        let port = (10_000u16..20_000)
+            .step_by(7)
+            .find(|&p| {
+                std::net::TcpListener::bind((loopback, p)).is_ok()
+                    && std::net::TcpListener::bind((loopback, p - 1)).is_ok()
+            })
+            .expect("a free control port with a free port below it");
+        format!("{host}:{port}")
     }
 
     /// Sets an environment variable of the server process (e.g. `RUST_LOG`).
@@ -126,6 +160,7 @@ impl ServerBuilder {
     /// Panics, with what the server wrote to stderr, when it exits or stays
     /// silent for 20 s.
     pub(crate) fn start(self) -> Server {
+        self.family.require();
         let base = tempfile::Builder::new()
             .prefix("wharfd-e2e-")
             .tempdir()
@@ -133,15 +168,19 @@ impl ServerBuilder {
         let root = base.path().join("root");
         fs::create_dir(&root).expect("create the server root");
         let base_text = base.path().to_str().expect("temporary paths are UTF-8");
+        let loopback = self.family.host();
+        let expand = |text: &str| {
+            text.replace("{base}", base_text)
+                .replace("{loopback}", &loopback)
+        };
         for (name, text) in &self.files {
-            fs::write(base.path().join(name), text.replace("{base}", base_text))
-                .expect("write a file for the server");
+            fs::write(base.path().join(name), expand(text)).expect("write a file for the server");
         }
 
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharfd"));
         command
             .arg("--listen")
-            .arg(&self.listen)
+            .arg(self.listen_address())
             .arg("--root")
             .arg(&root)
             .arg("--user")
@@ -149,7 +188,12 @@ impl ServerBuilder {
         if self.no_login_delay {
             command.args(["--failed-login-delay-ms", "0"]);
         }
-        command.args(self.args.iter().map(|a| a.replace("{base}", base_text)));
+        command.args(self.args.iter().map(|a| expand(a)));
+        for _ in 0..self.implicit {
+            command
+                .arg("--implicit-listen")
+                .arg(format!("{}:0", self.family.url_host()));
+        }
         let description = format!("{command:?}");
         command
             .stdin(Stdio::null())
@@ -161,11 +205,12 @@ impl ServerBuilder {
         }
         // One `ftps://` line follows the `ftp://` line(s) per implicit
         // listener asked for.
-        let implicit_wanted = self
-            .args
-            .iter()
-            .filter(|a| a.as_str() == "--implicit-listen")
-            .count();
+        let implicit_wanted = self.implicit
+            + self
+                .args
+                .iter()
+                .filter(|a| a.as_str() == "--implicit-listen")
+                .count();
 
         let mut child = command
             .spawn()
@@ -177,6 +222,7 @@ impl ServerBuilder {
         // From here on, a panic drops `server`, which kills the child.
         let mut server = Server {
             child,
+            family: self.family,
             base,
             root,
             addr: None,
@@ -265,6 +311,8 @@ impl ServerBuilder {
 /// A running `wharfd`, killed and reaped when dropped.
 pub(crate) struct Server {
     child: Child,
+    /// The family of its listeners.
+    family: Family,
     /// Holds `root` and nothing else the server can reach, so tests can put
     /// files "outside the root" in it.
     base: tempfile::TempDir,
@@ -286,7 +334,10 @@ impl Server {
         ServerBuilder {
             args: Vec::new(),
             no_login_delay: true,
-            listen: "127.0.0.1:0".to_owned(),
+            family: Family::V4,
+            listen_ip: None,
+            default_port_friendly: false,
+            implicit: 0,
             env: Vec::new(),
             files: Vec::new(),
         }
@@ -302,12 +353,17 @@ impl Server {
         self.addr().port()
     }
 
-    /// The control address (always 127.0.0.1).
+    /// The control address (a loopback address of the server's family).
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr.expect("the server has started")
     }
 
-    /// `ftp://127.0.0.1:PORT` (no trailing slash).
+    /// The address family the server listens on.
+    pub(crate) fn family(&self) -> Family {
+        self.family
+    }
+
+    /// `ftp://127.0.0.1:PORT` or `ftp://[::1]:PORT` (no trailing slash).
     pub(crate) fn url(&self) -> String {
         format!("ftp://{}", self.addr())
     }
@@ -325,7 +381,8 @@ impl Server {
         self.implicit.first().map(SocketAddr::port)
     }
 
-    /// `ftps://127.0.0.1:PORT` of the implicit listener (no trailing slash).
+    /// `ftps://127.0.0.1:PORT` (`ftps://[::1]:PORT`) of the implicit
+    /// listener (no trailing slash).
     pub(crate) fn ftps_url(&self) -> String {
         format!("ftps://{}", self.implicit_addr())
     }
@@ -429,10 +486,10 @@ impl Drop for Server {
 }
 
 /// Reads the address out of `wharfd: listening on ftp://127.0.0.1:PORT`
-/// (or `ftps://` with [`IMPLICIT_PREFIX`]).
+/// or `ftp://[::1]:PORT` (or `ftps://` with [`IMPLICIT_PREFIX`]).
 fn parse_listening_line(line: &str, prefix: &str) -> Option<SocketAddr> {
     let addr: SocketAddr = line.trim_end().strip_prefix(prefix)?.parse().ok()?;
-    (addr.ip().is_loopback() && addr.is_ipv4()).then_some(addr)
+    addr.ip().is_loopback().then_some(addr)
 }
 
 /// Copies `from` into `log`, keeping at most the last `LOG_KEEP` bytes.

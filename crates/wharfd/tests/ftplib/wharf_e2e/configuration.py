@@ -31,7 +31,7 @@ def users_file_roots_and_read_only(ctx):
 
 @test
 def host_selects_virtual_host(ctx):
-    """HOST reports.test before USER selects that virtual host's users and root; an unknown HOST gets 504; without HOST the default users apply."""
+    """HOST reports.test before USER selects that virtual host's users and root; an unknown HOST gets 504; without HOST the default users apply. HOST with the server's address as an IP literal (RFC 7151 3: `[127.0.0.1]`, `[::1]`) selects the host of that name, also written another way (`[0:0::1]`)."""
     ftp = connect(ctx, login=False)
     expect(send(ftp, "HOST nowhere.test"), "504")
     expect(send(ftp, "HOST Reports.Test"), "220")
@@ -55,6 +55,21 @@ def host_selects_virtual_host(ctx):
     expect(send(ftp, "USER " + USER), "331")
     expect(send(ftp, "PASS " + PASSWORD), "230")
     quit_quietly(ftp)
+
+    # The IP literal of the address the client dialled, as a client that
+    # was given an address rather than a name sends it.
+    literal_root = os.path.join(ctx.outside, "literal")
+    spellings = ["[%s]" % ctx.host] + (["[0:0::1]"] if ctx.ipv6 else [])
+    for i, literal in enumerate(spellings):
+        ftp = connect(ctx, login=False)
+        expect(send(ftp, "HOST %s" % ctx.host), "501", "504")
+        expect(send(ftp, "HOST " + literal), "220")
+        expect(send(ftp, "USER literal"), "331")
+        expect(send(ftp, "PASS lit-pw"), "230")
+        name = "by-literal-%d.txt" % i
+        expect(stor(ftp, name, literal.encode()), "226")
+        quit_quietly(ftp)
+        check(os.path.exists(os.path.join(literal_root, name)), "upload after HOST %s not in its root" % literal)
 
 
 @test

@@ -20,8 +20,9 @@ EOF = 64
 RESTART_MARKER = 16
 
 
-def _reusable_socket():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def _reusable_socket(ctx):
+    family = socket.AF_INET6 if ctx.ipv6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.settimeout(TIMEOUT)
@@ -31,20 +32,21 @@ def _reusable_socket():
 class Control(Raw):
     """A control connection whose local port a data listener can share
     (SO_REUSEADDR/SO_REUSEPORT set before connect), as the default data
-    port needs. `source` is the local address to bind: loopback here, any
-    ("") in a network namespace whose address the route picks (nat.py)."""
+    port needs. `source` is the local address to bind: the server's
+    loopback by default, any ("") in a network namespace whose address the
+    route picks (nat.py)."""
 
-    def __init__(self, ctx, source="127.0.0.1"):
+    def __init__(self, ctx, source=None):
         self.ctx = ctx
-        self.sock = _reusable_socket()
-        self.sock.bind((source, 0))
+        self.sock = _reusable_socket(ctx)
+        self.sock.bind((ctx.host if source is None else source, 0))
         self.sock.connect((ctx.host, ctx.port))
         self.buf = b""
         expect(self.reply(), "220")
 
     def default_port_listener(self):
         """Listens on this connection's own address and port (U)."""
-        listener = _reusable_socket()
+        listener = _reusable_socket(self.ctx)
         listener.bind(self.sock.getsockname())
         listener.listen(4)
         return listener

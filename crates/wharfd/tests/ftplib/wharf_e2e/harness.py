@@ -53,10 +53,12 @@ class FTP(ftplib.FTP):
 
 class Ctx:
     """Where the server is and what it serves (and its implicit FTPS port,
-    when it has one)."""
+    when it has one). `host` is the server's loopback address, 127.0.0.1 or
+    ::1 (no brackets): `ipv6` says which family the test runs on."""
 
     def __init__(self, host, port, root, implicit_port=None):
         self.host = host
+        self.ipv6 = ":" in host
         self.port = port
         self.implicit_port = implicit_port
         self.root = os.path.abspath(root)
@@ -77,6 +79,17 @@ class Ctx:
     def read(self, rel):
         with open(self.path(rel), "rb") as f:
             return f.read()
+
+    def passive(self):
+        """The passive command of the test's family: PASV on IPv4, EPSV on
+        IPv6 (where PASV has no address to give; RFC 2428)."""
+        return "EPSV" if self.ipv6 else "PASV"
+
+    def foreign_host(self):
+        """A local address that is not the client's own, with a listener
+        possible on it: 127.0.0.2 on IPv4; on IPv6 (whose loopback is ::1
+        alone) 127.0.0.1, an address of the other family."""
+        return "127.0.0.1" if self.ipv6 else "127.0.0.2"
 
 
 def transcript_lines():
@@ -154,6 +167,12 @@ def data_port(ftp, mode):
         return ftplib.parse227(expect(send(ftp, "PASV"), "227"))
     resp = expect(send(ftp, "EPSV"), "229")
     return ftplib.parse229(resp, ftp.sock.getpeername())
+
+
+def eprt(host, port):
+    """The EPRT command for `host` (a bare IPv4 or IPv6 literal) and `port`:
+    RFC 2428 2, `EPRT |1|127.0.0.1|port|` or `EPRT |2|::1|port|`."""
+    return "EPRT |%d|%s|%d|" % (2 if ":" in host else 1, host, port)
 
 
 def transfer(ftp, cmd, mode="EPSV", upload=None, chunks=None):

@@ -21,10 +21,10 @@ def stor_retr_binary(ctx):
     expect(stor(ftp, "binary.bin", data), "226", "250")
     check(ctx.read("binary.bin") == data, "the file on disk differs from what was sent")
     check(retr(ftp, "binary.bin") == data, "RETR returned different bytes")
-    # Also over PASV explicitly, and an empty file.
-    resp, got = transfer(ftp, "RETR binary.bin", mode="PASV")
+    # Also over PASV explicitly (EPSV on IPv6), and an empty file.
+    resp, got = transfer(ftp, "RETR binary.bin", mode=ctx.passive())
     expect(resp, "226", "250")
-    check(got == data, "RETR over PASV returned different bytes")
+    check(got == data, "RETR over %s returned different bytes" % ctx.passive())
     expect(stor(ftp, "empty.bin", b""), "226", "250")
     check(ctx.read("empty.bin") == b"" and retr(ftp, "empty.bin") == b"", "empty file round trip")
     expect_refused(lambda: retr(ftp, "missing.bin"), "550")
