@@ -221,10 +221,10 @@ def mode_b_default_port(ctx):
 @test
 def ftps_mode_b_default_port_only_control_port(ctx):
     """FTPS through a firewall that opens only the control port: AUTH TLS + PBSZ 0 + PROT P + MODE B + the default data port; one TLS data connection (resuming the control session) carries every transfer, byte-exact."""
-    ftps_mode_b_default_port(ctx, "127.0.0.1")
+    ftps_mode_b_default_port(ctx)
 
 
-def ftps_mode_b_default_port(ctx, source):
+def ftps_mode_b_default_port(ctx, source=None):
     """The body of ftps_mode_b_default_port_only_control_port, from
     `source`; nat.py runs it through firewalls and NATs."""
     control = Control(ctx, source)
