@@ -1,5 +1,5 @@
 //! What `HELP` says: every verb this codec decodes, and each one's syntax
-//! (RFC 959 4.1.3: "HELP <SP> <string>" gives help on that command).
+//! (RFC 959 4.1.3: `HELP <SP> <string>` gives help on that command).
 
 /// Every verb [`super::Command::parse`] decodes, with its argument syntax in
 /// RFC 959's notation, alphabetically.
