@@ -23,6 +23,7 @@ mod lftp;
 mod process;
 mod raw;
 mod server;
+mod server_builder;
 mod suite;
 mod tree;
 
@@ -35,7 +36,8 @@ pub(crate) use family::{Family, per_family};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use raw::{Raw, connect_from, read_until_closed};
-pub(crate) use server::{PASSWORD, Server, ServerBuilder, USER, hash_password};
+pub(crate) use server::{PASSWORD, Server, USER, hash_password};
+pub(crate) use server_builder::ServerBuilder;
 pub(crate) use suite::{
     run_suite, run_suite_test, suite_functions, suite_path, suite_test, suite_tests,
 };

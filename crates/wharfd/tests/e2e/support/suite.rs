@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::family::Family;
 use super::process::{require_tool, run};
-use super::server::{Server, ServerBuilder};
+use super::server::Server;
+use super::server_builder::ServerBuilder;
 
 /// Longest a single suite function may run (its own timeouts are shorter).
 const SUITE_TIMEOUT: Duration = Duration::from_secs(25);
