@@ -132,6 +132,13 @@ impl Vfs for BlobFs {
         }
     }
 
+    async fn stored_md5(&self, path: &VPath) -> Result<Option<[u8; 16]>, VfsError> {
+        match self.route(path)? {
+            Route::Inside(bucket, loc) => bucket.stored_md5(&loc).await,
+            Route::Root | Route::Container(_) => Ok(None),
+        }
+    }
+
     async fn list(&self, path: &VPath) -> Result<DirStream, VfsError> {
         match self.route(path)? {
             Route::Root => Ok(self.list_root(path)),

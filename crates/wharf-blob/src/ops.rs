@@ -108,6 +108,20 @@ impl Bucket {
         self.keep_folder(loc.path, &loc.parent()).await
     }
 
+    /// The MD5 the store keeps of a file (see `rest/stored_md5.rs`).
+    pub(crate) async fn stored_md5(&self, loc: &Loc<'_>) -> Result<Option<[u8; 16]>, VfsError> {
+        if loc.parts.is_empty() {
+            return Ok(None);
+        }
+        let key = loc.key();
+        let rest = &self.account.rest;
+        match self.client {
+            Client::Azure(_) => rest.az_content_md5(&self.name, &key).await,
+            Client::S3(_) => rest.s3_plain_md5(&self.name, &key).await,
+        }
+        .at(loc.path)
+    }
+
     pub(crate) async fn set_mtime(&self, loc: &Loc<'_>, when: SystemTime) -> Result<(), VfsError> {
         let info = match self.kind(loc).await? {
             Kind::File(info) => info,

@@ -113,6 +113,15 @@ pub trait Vfs: Send + Sync {
         Err(VfsError::unsupported(path))
     }
 
+    /// The MD5 of the file's whole content as the store keeps it and the
+    /// back-end trusts it (Azure's `Content-MD5`, an S3 ETag that is a
+    /// plain MD5), so a checksum command need not read the file. `None`
+    /// when there is none worth trusting; the default has none.
+    async fn stored_md5(&self, path: &VPath) -> Result<Option<[u8; 16]>, VfsError> {
+        let _ = path;
+        Ok(None)
+    }
+
     /// Which optional operations work. The default supports none.
     fn capabilities(&self) -> Capabilities {
         Capabilities::none()

@@ -11,6 +11,7 @@ pub(crate) mod azure;
 pub(crate) mod blocks;
 mod copy;
 pub(crate) mod s3;
+mod stored_md5;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};

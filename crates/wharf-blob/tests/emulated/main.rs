@@ -15,3 +15,4 @@ mod azurite_wire;
 mod conformance;
 mod hostile;
 mod moto;
+mod stored_md5;

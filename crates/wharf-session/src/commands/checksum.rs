@@ -11,13 +11,17 @@
 //!   the client took for a part (RANG is not in FEAT for that reason).
 //! - More than `Options::max_hash_size` bytes get `556` before any byte is
 //!   read; the bytes read count as downloads toward quotas and rates.
+//! - The MD5 of a whole file comes from the store when it keeps one it
+//!   trusts (`Vfs::stored_md5`: Azure's Content-MD5, a plain S3 ETag):
+//!   nothing is read or counted then.
 
 use std::sync::atomic::AtomicU64;
 
+use tracing::debug;
 use wharf_proto::checksum::{ChecksumArgs, HashAlgorithm, RangArg};
 use wharf_proto::text::{Pathname, Text};
 use wharf_proto::{Reply, ReplyCode};
-use wharf_vfs::{Metadata, VPath};
+use wharf_vfs::{Metadata, VPath, Vfs};
 
 use super::{Handled, reply};
 use crate::data::digest::{self, digest};
@@ -110,7 +114,9 @@ impl Session {
             }
             Some((first, last)) => (first, last.saturating_add(1).min(meta.size)),
         };
-        let (hash, bytes) = self.digest_range(&target, algorithm, start, end).await?;
+        let (hash, bytes) = self
+            .digest_range(&target, algorithm, start..end, meta.size)
+            .await?;
         let last = (start + bytes).saturating_sub(1).max(start);
         Ok(reply(
             ReplyCode::FILE_STATUS,
@@ -149,7 +155,7 @@ impl Session {
                 return Err(usage());
             }
             let (hash, _) = self
-                .digest_range(&target, args.algorithm, reading.start, end)
+                .digest_range(&target, args.algorithm, reading.start..end, meta.size)
                 .await?;
             return Ok(reply(ReplyCode::FILE_ACTION_OK, &hash));
         }
@@ -177,15 +183,38 @@ impl Session {
         Ok((target, meta))
     }
 
-    /// Reads bytes `start..end` of `target` through the download meter and
-    /// hashes them.
+    /// The MD5 the store keeps of `target`, as hex; `None` when it keeps
+    /// none it trusts, or fails to say (the file is read instead).
+    async fn stored_md5(vfs: &dyn Vfs, target: &VPath) -> Option<String> {
+        match vfs.stored_md5(target).await {
+            Ok(Some(md5)) => Some(md5.iter().map(|b| format!("{b:02x}")).collect()),
+            Ok(None) => None,
+            Err(error) => {
+                debug!(%error, "the store's MD5 is unavailable; reading the file");
+                None
+            }
+        }
+    }
+
+    /// Hashes bytes `range` of `target`, a file of `size` bytes: from the
+    /// store's own MD5 for a whole file where it keeps one, else read
+    /// through the download meter.
     async fn digest_range(
         &mut self,
         target: &VPath,
         algorithm: HashAlgorithm,
-        start: u64,
-        end: u64,
+        range: std::ops::Range<u64>,
+        size: u64,
     ) -> Result<(String, u64), Reply> {
+        let (start, end) = (range.start, range.end);
+        let vfs = self.state.login()?.vfs.clone();
+        if algorithm == HashAlgorithm::Md5
+            && start == 0
+            && end == size
+            && let Some(md5) = Self::stored_md5(vfs.as_ref(), target).await
+        {
+            return Ok((md5, size));
+        }
         let len = end.saturating_sub(start);
         let limit = self.ctx.options.max_hash_size;
         if len > limit {
@@ -198,7 +227,6 @@ impl Session {
             ));
         }
         let (quotas, rate_limits) = self.quota_for(Direction::Download)?;
-        let vfs = self.state.login()?.vfs.clone();
         let reader = vfs
             .open_read(target, start)
             .await

@@ -173,6 +173,10 @@ impl Vfs for Measured {
         self.count("set_mtime", self.inner.set_mtime(path, modified).await)
     }
 
+    async fn stored_md5(&self, path: &VPath) -> Result<Option<[u8; 16]>, VfsError> {
+        self.count("stored_md5", self.inner.stored_md5(path).await)
+    }
+
     async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
         self.count(
             "set_permissions",
