@@ -24,6 +24,7 @@
 //! | `timeouts` | the login and idle timeouts, an expired passive offer |
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
 //! | `access` | the server's access list at connect, a user's at login |
+//! | `permissions` | per-path permissions: every verb against every permission, LIST -R, MLSD `perm`, the presets |
 
 mod access;
 mod block_mode;
@@ -33,6 +34,7 @@ mod listings;
 mod login;
 mod observers;
 mod paths;
+mod permissions;
 mod quotas;
 mod rates;
 mod reload;
