@@ -7,6 +7,11 @@
 //! EPSV, a port range, an announced public address for NAT) or active
 //! (PORT, EPRT, with bounce protection) data connections.
 //!
+//! What a user may do is the [`Login`]'s [`PathRules`]: [`Permission`]s by
+//! path prefix, checked on every verb (`550 <path>: permission denied
+//! (upload).`); a user's tree made of several stores is a
+//! [`wharf_vfs::MountFs`].
+//!
 //! # Features
 //!
 //! - `users` (default): [`UserList`], accounts with argon2id password
