@@ -30,7 +30,8 @@ pub use table::MountError;
 /// - **Mount points are directories** of their parent's listing, shown with
 ///   the metadata of the mounted back-end's root, in place of anything the
 ///   parent's back-end holds under that name. They cannot be removed,
-///   renamed, replaced or written over (`PermissionDenied`, or
+///   renamed, replaced, written over or have their time or mode changed,
+///   as a user's own root cannot (`PermissionDenied`, or
 ///   `IsADirectory` / `AlreadyExists` where a file operation or `mkdir`
 ///   names one). A mount point's ancestors are directories too, even where
 ///   the back-end beneath has no such directory: they list the mounts (and
@@ -280,6 +281,9 @@ impl Vfs for MountFs {
     }
 
     async fn set_mtime(&self, path: &VPath, modified: SystemTime) -> Result<(), VfsError> {
+        if self.table.is_mount_point(path) {
+            return Err(VfsError::permission_denied(path));
+        }
         let Route { mount, inner } = self.writable(path)?;
         mount
             .vfs
@@ -289,6 +293,9 @@ impl Vfs for MountFs {
     }
 
     async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
+        if self.table.is_mount_point(path) {
+            return Err(VfsError::permission_denied(path));
+        }
         let Route { mount, inner } = self.writable(path)?;
         mount
             .vfs
