@@ -26,7 +26,8 @@ pub use table::MountError;
 /// - **Routing.** A path is served by the deepest mount it lies under, with
 ///   the mount's path stripped: with a back-end mounted at `/archive`,
 ///   `/archive/2024/a.txt` is that back-end's `/2024/a.txt`. Mounts may
-///   nest. Errors name the path of the whole tree.
+///   nest. Errors name the path of the whole tree (those of a started
+///   upload's `finish` are the back-end's own, with its paths).
 /// - **Mount points are directories** of their parent's listing, shown with
 ///   the metadata of the mounted back-end's root, in place of anything the
 ///   parent's back-end holds under that name. They cannot be removed,
