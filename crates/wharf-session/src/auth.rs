@@ -1,8 +1,8 @@
 //! Authentication: who may log in, and what storage they see.
 //!
 //! An [`Authenticator`] turns a user name and password into a [`Login`]: the
-//! name to log, the `Arc<dyn Vfs>` that becomes the user's `/`, and whether
-//! they may write. Per-user roots, chroots, read-only accounts and the seed's
+//! name to log, the `Arc<dyn Vfs>` that becomes the user's `/`, and what
+//! they may do where ([`PathRules`]). Per-user roots, chroots, read-only accounts and the seed's
 //! "storage account name and key as user and password" all fall out of that.
 //! The built-in authenticator, a list of users with argon2 hashes, is in
 //! `users.rs`.
@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use wharf_vfs::Vfs;
 
 use crate::access::AccessList;
+use crate::permissions::PathRules;
 use crate::quota::{Direction, QuotaHook};
 use crate::throttle::Throttle;
 
@@ -26,8 +27,9 @@ pub struct Login {
     pub user: String,
     /// The storage the user sees as `/`.
     pub vfs: Arc<dyn Vfs>,
-    /// Whether the user may change anything.
-    pub writable: bool,
+    /// What the user may do, per path: checked by the session on every
+    /// verb, refused with `550 <path>: permission denied (<permission>).`
+    pub permissions: PathRules,
     /// Counts this login's usage and enforces its quota, if any.
     pub quota: Option<Arc<dyn QuotaHook>>,
     /// Bandwidth limits this login shares with others (its user's, its
@@ -45,12 +47,18 @@ pub struct Login {
 }
 
 impl Login {
-    /// A login of `user` to `vfs`, read-write or read-only, without quota.
+    /// A login of `user` to `vfs`, read-write ([`PathRules::full`]) or
+    /// read-only ([`PathRules::read_only`]), without quota.
     pub fn new(user: impl Into<String>, vfs: Arc<dyn Vfs>, writable: bool) -> Self {
+        let permissions = if writable {
+            PathRules::full()
+        } else {
+            PathRules::read_only()
+        };
         Self {
             user: user.into(),
             vfs,
-            writable,
+            permissions,
             quota: None,
             rate_limits: (Vec::new(), Vec::new()),
             access: AccessList::default(),
@@ -65,6 +73,13 @@ impl Login {
             Direction::Download => self.rate_limits.0.push(throttle),
             Direction::Upload => self.rate_limits.1.push(throttle),
         }
+        self
+    }
+
+    /// The same login with `permissions` in place of the preset
+    /// [`Login::new`] chose.
+    pub fn with_permissions(mut self, permissions: PathRules) -> Self {
+        self.permissions = permissions;
         self
     }
 
@@ -85,7 +100,7 @@ impl fmt::Debug for Login {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Login")
             .field("user", &self.user)
-            .field("writable", &self.writable)
+            .field("permissions", &self.permissions)
             .field("quota", &self.quota.is_some())
             .field("rate_limits", &self.rate_limits)
             .field("access", &self.access)

@@ -7,6 +7,11 @@
 //! EPSV, a port range, an announced public address for NAT) or active
 //! (PORT, EPRT, with bounce protection) data connections.
 //!
+//! What a user may do is the [`Login`]'s [`PathRules`]: [`Permission`]s by
+//! path prefix, checked on every verb (`550 <path>: permission denied
+//! (upload).`); a user's tree made of several stores is a
+//! [`wharf_vfs::MountFs`].
+//!
 //! # Features
 //!
 //! - `users` (default): [`UserList`], accounts with argon2id password
@@ -55,6 +60,7 @@ mod link;
 mod network;
 pub mod observe;
 mod options;
+mod permissions;
 mod proxy;
 mod quota;
 mod reload;
@@ -81,6 +87,7 @@ pub use connections::Connections;
 pub use network::{IpNetwork, NetworkError};
 pub use observe::{Observer, ServerStats};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
+pub use permissions::{PathRules, Permission, Permissions, UnknownPermission};
 pub use proxy::{ProxyHeaderError, ProxyProtocol};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use reload::Reload;

@@ -37,6 +37,10 @@ pub enum VfsErrorKind {
     InvalidOffset,
     /// The back-end does not implement this operation.
     Unsupported,
+    /// A rename whose source and target lie on different back-ends of a
+    /// [`MountFs`](crate::MountFs): it is refused rather than copied, so a
+    /// rename stays one atomic step wherever it succeeds.
+    CrossesMount,
     /// A back-end failure that may succeed if retried (a network timeout, a
     /// throttled request, a busy resource).
     Transient,
@@ -58,6 +62,7 @@ impl VfsErrorKind {
             Self::InvalidName => "invalid name",
             Self::InvalidOffset => "offset past end of file",
             Self::Unsupported => "operation not supported",
+            Self::CrossesMount => "cannot rename across mounts",
             Self::Transient => "temporary failure",
             Self::Other => "storage error",
         }

@@ -116,6 +116,13 @@
 //! # }
 //! ```
 //!
+//! # Mounts
+//!
+//! [`MountFs`] puts several back-ends into one tree: a root back-end, and
+//! others mounted at paths in it, read-only or not (a user's home with
+//! `/archive` from another store). Renames across mounts are refused with
+//! [`VfsErrorKind::CrossesMount`]; see [`MountFs`] for the rules.
+//!
 //! # Testing
 //!
 //! With the `testing` feature, `testing::run_all` runs the conformance
@@ -126,6 +133,7 @@ mod capabilities;
 mod error;
 mod memory;
 mod metadata;
+mod mount;
 mod stream;
 mod upload;
 mod vfs;
@@ -138,6 +146,7 @@ pub use capabilities::Capabilities;
 pub use error::{BoxError, VfsError, VfsErrorKind};
 pub use memory::MemoryFs;
 pub use metadata::{DirEntry, FileKind, Metadata};
+pub use mount::{MountError, MountFs};
 pub use stream::{list_from_iter, next_entry};
 pub use upload::{Upload, WriteMode};
 pub use vfs::{DirStream, FileReader, Vfs};

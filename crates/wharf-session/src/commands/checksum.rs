@@ -26,6 +26,7 @@ use wharf_vfs::{Metadata, VPath, Vfs};
 use super::{Handled, reply};
 use crate::data::digest::{self, digest};
 use crate::data::meter::Meter;
+use crate::permissions::Permission;
 use crate::quota::Direction;
 use crate::session::reply_map::{final_reply, reply_for, shown};
 use crate::session::{Outcome, Session};
@@ -165,8 +166,14 @@ impl Session {
     /// The target of a checksum command and its metadata: a file, or a
     /// `550`/`553` reply.
     async fn hashable(&self, path: &Pathname) -> Result<(VPath, Metadata), Reply> {
-        let vfs = self.state.login()?.vfs.clone();
+        self.state.login()?;
         let target = self.state.resolve(path)?;
+        // A hash tells what the bytes are: a download's permission.
+        let vfs = self
+            .state
+            .permitted(&target, Permission::Download)?
+            .vfs
+            .clone();
         let meta = vfs
             .metadata(&target)
             .await

@@ -11,17 +11,21 @@ use wharf_vfs::{VPath, VfsError};
 
 use super::{Handled, reply};
 use crate::data::ascii_offsets;
+use crate::permissions::Permission;
 use crate::quota::{bytes_text, utc_text};
 use crate::session::reply_map::{reply_for, shown};
+use crate::session::state::denied;
 use crate::session::{Outcome, Session};
 
 impl Session {
-    /// A path and the storage, for a command that writes.
+    /// A path and the storage, for a command that changes `path` and
+    /// needs `permission` there. `/` itself never changes.
     fn writable_target(
         &self,
         path: &Pathname,
+        permission: Permission,
     ) -> Result<(std::sync::Arc<dyn wharf_vfs::Vfs>, VPath), Reply> {
-        let vfs = self.state.writable_login()?.vfs.clone();
+        self.state.login()?;
         let target = self.state.resolve(path)?;
         if target.is_root() {
             return Err(Reply::new(
@@ -29,19 +33,24 @@ impl Session {
                 "/: Permission denied.",
             ));
         }
+        let vfs = self.state.permitted(&target, permission)?.vfs.clone();
         Ok((vfs, target))
     }
 
-    /// A path and the storage, for a command that reads.
+    /// A path and the storage, for SIZE and MDTM: `list` or `download`.
     fn readable_target(
         &self,
         path: &Pathname,
     ) -> Result<(std::sync::Arc<dyn wharf_vfs::Vfs>, VPath), Reply> {
-        Ok((self.state.login()?.vfs.clone(), self.state.resolve(path)?))
+        self.state.login()?;
+        let target = self.state.resolve(path)?;
+        let either = [Permission::List, Permission::Download];
+        let vfs = self.state.permitted_either(&target, either)?.vfs.clone();
+        Ok((vfs, target))
     }
 
     pub(super) async fn mkd(&mut self, path: &Pathname) -> Handled {
-        let (vfs, target) = self.writable_target(path)?;
+        let (vfs, target) = self.writable_target(path, Permission::Mkdir)?;
         vfs.mkdir(&target)
             .await
             .map_err(|e| reply_for(&e, &target))?;
@@ -53,7 +62,7 @@ impl Session {
     }
 
     pub(super) async fn rmd(&mut self, path: &Pathname) -> Handled {
-        let (vfs, target) = self.writable_target(path)?;
+        let (vfs, target) = self.writable_target(path, Permission::Rmdir)?;
         vfs.rmdir(&target)
             .await
             .map_err(|e| reply_for(&e, &target))?;
@@ -61,7 +70,7 @@ impl Session {
     }
 
     pub(super) async fn dele(&mut self, path: &Pathname) -> Handled {
-        let (vfs, target) = self.writable_target(path)?;
+        let (vfs, target) = self.writable_target(path, Permission::Delete)?;
         vfs.remove_file(&target)
             .await
             .map_err(|e| reply_for(&e, &target))?;
@@ -69,7 +78,7 @@ impl Session {
     }
 
     pub(super) async fn rnfr(&mut self, path: &Pathname) -> Handled {
-        let (vfs, source) = self.writable_target(path)?;
+        let (vfs, source) = self.writable_target(path, Permission::Rename)?;
         vfs.metadata(&source)
             .await
             .map_err(|e| reply_for(&e, &source))?;
@@ -81,7 +90,17 @@ impl Session {
         let Some(source) = self.state.take_rename_from() else {
             return Ok(reply(ReplyCode::BAD_SEQUENCE, "Send RNFR first."));
         };
-        let (vfs, target) = self.writable_target(path)?;
+        let (vfs, target) = self.writable_target(path, Permission::Rename)?;
+        // Replacing a file is overwriting it: asked only of a login that
+        // may not overwrite there, so others pay no extra lookup.
+        if self
+            .state
+            .permitted(&target, Permission::Overwrite)
+            .is_err()
+            && vfs.metadata(&target).await.is_ok_and(|m| m.is_file())
+        {
+            return Err(denied(&target, Permission::Overwrite.name()));
+        }
         // Object stores rename a folder or container by copying what is in
         // it; the client is told, since that takes time and is no atomic
         // move.
@@ -153,7 +172,7 @@ impl Session {
     }
 
     pub(super) async fn mfmt(&mut self, modified: Timestamp, path: &Pathname) -> Handled {
-        let (vfs, target) = self.writable_target(path)?;
+        let (vfs, target) = self.writable_target(path, Permission::Chmod)?;
         vfs.set_mtime(&target, SystemTime::from(modified))
             .await
             .map_err(|e| reply_for(&e, &target))?;
@@ -168,7 +187,7 @@ impl Session {
     pub(super) async fn site(&mut self, site: SiteCommand) -> Handled {
         match site {
             SiteCommand::Chmod { mode, path } => {
-                let (vfs, target) = self.writable_target(&path)?;
+                let (vfs, target) = self.writable_target(&path, Permission::Chmod)?;
                 // Setuid, setgid and sticky never come from a client: a
                 // server that runs as root would store root-owned setuid
                 // files for anyone who may write.

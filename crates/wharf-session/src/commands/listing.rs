@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use wharf_proto::list_args::ListArgs;
-use wharf_proto::listing::{ListingEntry, Perms, format_mlsx_line};
+use wharf_proto::listing::{ListingEntry, format_mlsx_line};
 use wharf_proto::text::{Pathname, Text};
 use wharf_proto::timestamp::Timestamp;
 use wharf_proto::{Reply, ReplyCode};
@@ -12,10 +12,11 @@ use wharf_vfs::{VPath, next_entry};
 
 use super::Handled;
 use crate::data::listing::{
-    ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry, owner_ids,
+    ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry, mlsx_perms, owner_ids,
 };
 use crate::data::meter::RateLimits;
 use crate::data::transfer::{TransferJob, Work};
+use crate::permissions::{Permission, Permissions};
 use crate::quota::Direction;
 use crate::session::reply_map::{reply_for, shown};
 use crate::session::{Outcome, Session};
@@ -79,7 +80,8 @@ impl Session {
     }
 
     async fn ls_job(&mut self, args: &ListArgs, format: ListFormat) -> Handled {
-        let vfs = self.state.login()?.vfs.clone();
+        let login = self.state.login()?;
+        let (vfs, rules) = (login.vfs.clone(), login.permissions.clone());
         let target = self.listing_target(&vfs, args, format).await?;
         let options = &self.ctx.options;
         // `-d` lists the entry itself, so there is nothing to go down into.
@@ -92,6 +94,7 @@ impl Session {
             listed: target.listed,
             format: target.format,
             recursive,
+            rules,
         };
         self.listing_job(listing, target.path)
     }
@@ -99,13 +102,13 @@ impl Session {
     /// MLSD: the facts of a directory's entries (RFC 3659 7.2.1: a
     /// directory only, no options, no wildcards).
     pub(super) async fn mlsd(&mut self, path: Option<&Pathname>) -> Handled {
-        let login = self.state.login()?;
-        let (vfs, writable) = (login.vfs.clone(), login.writable);
+        self.state.login()?;
         let format = ListFormat::Facts {
             facts: self.state.facts,
-            writable,
         };
         let target = self.state.resolve_or_cwd(path)?;
+        let login = self.state.permitted(&target, Permission::List)?;
+        let (vfs, rules) = (login.vfs.clone(), login.permissions.clone());
         let meta = vfs
             .metadata(&target)
             .await
@@ -124,6 +127,7 @@ impl Session {
             },
             format,
             recursive: None,
+            rules,
         };
         self.listing_job(listing, target)
     }
@@ -131,9 +135,10 @@ impl Session {
     /// MLST: the facts of one entry, in a `250` multi-line reply whose
     /// middle line starts with a space (RFC 3659 7.2).
     pub(super) async fn mlst(&mut self, path: Option<&Pathname>) -> Handled {
-        let login = self.state.login()?;
-        let (vfs, writable) = (login.vfs.clone(), login.writable);
+        self.state.login()?;
         let target = self.state.resolve_or_cwd(path)?;
+        let login = self.state.permitted(&target, Permission::List)?;
+        let (vfs, allowed) = (login.vfs.clone(), login.permissions.at(&target));
         let meta = vfs
             .metadata(&target)
             .await
@@ -147,7 +152,7 @@ impl Session {
             unique: meta.unique_id.as_deref(),
             owner: ids.as_ref().map(|(uid, _)| uid.as_str()),
             group: ids.as_ref().map(|(_, gid)| gid.as_str()),
-            perms: Perms::for_kind(kind, writable),
+            perms: mlsx_perms(kind, allowed),
             ..ListingEntry::new(target.as_bytes(), kind)
         };
         let mut line = vec![b' '];
@@ -166,8 +171,10 @@ impl Session {
 
     /// STAT <path>: an `ls -l` listing over the control connection, `213`.
     pub(super) async fn stat_path(&mut self, path: &Pathname) -> Handled {
-        let vfs = self.state.login()?.vfs.clone();
+        self.state.login()?;
         let target = self.state.resolve(path)?;
+        let login = self.state.permitted(&target, Permission::List)?;
+        let vfs = login.vfs.clone();
         let meta = vfs
             .metadata(&target)
             .await
@@ -179,7 +186,8 @@ impl Session {
         ];
         let mut push = |name: &[u8], meta: &wharf_vfs::Metadata| {
             let mut buf = Vec::new();
-            format_entry(name, meta, format, now, &mut buf);
+            // LIST lines carry no permissions.
+            format_entry(name, meta, format, Permissions::NONE, now, &mut buf);
             if let Some(line) = buf.strip_suffix(b"\r\n") {
                 let mut padded = vec![b' '];
                 padded.extend_from_slice(line);

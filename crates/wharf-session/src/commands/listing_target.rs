@@ -28,6 +28,7 @@ use wharf_vfs::{DirEntry, VPath, Vfs, VfsErrorKind, next_entry};
 
 use super::glob;
 use crate::data::listing::{Chosen, ListFormat, Listed};
+use crate::permissions::Permission;
 use crate::session::Session;
 use crate::session::reply_map::{reply_for, shown};
 
@@ -48,6 +49,7 @@ impl Session {
         format: ListFormat,
     ) -> Result<Target, Reply> {
         let path = self.state.resolve_or_cwd(args.path.as_ref())?;
+        self.state.permitted(&path, Permission::List)?;
         let written = args.path.as_ref().map(Pathname::as_bytes);
         let meta = match vfs.metadata(&path).await {
             Ok(meta) => meta,
@@ -119,6 +121,7 @@ impl Session {
         } else {
             format
         };
+        self.state.permitted(&parent, Permission::List)?;
         let limit = self.ctx.options.max_wildcard_scan;
         let mut stream = vfs.list(&parent).await.map_err(|e| reply_for(&e, &path))?;
         let (mut read, mut entries) = (0usize, Vec::new());

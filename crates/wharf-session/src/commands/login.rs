@@ -68,10 +68,10 @@ impl Session {
                     self.observe(|o, s| o.login(s, &user, LoginResult::Rejected));
                     return self.refuse_by_access(&login.user, rule).await;
                 }
-                info!(user = %login.user, writable = login.writable, "login");
+                info!(user = %login.user, permissions = %login.permissions.default_permissions(), "login");
                 self.ctx.defence.limits.logged_in(self.peer, self.local);
                 self.ctx.defence.guard.record_success(group).await;
-                let writable = login.writable;
+                let read_only = login.permissions.is_read_only();
                 #[cfg(feature = "usage")]
                 if let Some(ledger) = &self.ctx.usage_ledger {
                     self.account = Some(ledger.account(&login.user).await);
@@ -83,7 +83,7 @@ impl Session {
                 self.state.login = LoginState::LoggedIn(login);
                 self.state.cwd = wharf_vfs::VPath::root();
                 self.observe(|o, s| o.login(s, &user, LoginResult::Accepted));
-                let mode = if writable { "" } else { " (read-only)" };
+                let mode = if read_only { " (read-only)" } else { "" };
                 reply(
                     ReplyCode::LOGGED_IN,
                     &format!("User logged in{mode}, proceed."),

@@ -12,10 +12,12 @@ use crate::data::downloads::Way;
 use crate::data::meter::RateLimits;
 use crate::data::plan::DataPlan;
 use crate::data::transfer::{TransferJob, Work};
+use crate::permissions::Permission;
 use crate::quota::{Direction, QuotaHook};
 use crate::session::reply_map::quota_code;
 use crate::session::reply_map::{reply_for, sentence, shown};
 use crate::session::security::DataProtection;
+use crate::session::state::denied;
 use crate::session::{Outcome, Session};
 
 impl Session {
@@ -165,8 +167,13 @@ impl Session {
     }
 
     pub(super) async fn retr(&mut self, path: &Pathname) -> Handled {
-        let vfs = self.state.login()?.vfs.clone();
+        self.state.login()?;
         let target = self.state.resolve(path)?;
+        let vfs = self
+            .state
+            .permitted(&target, Permission::Download)?
+            .vfs
+            .clone();
         let offset = self.state.take_restart();
         let (quotas, rate_limits) = self.quota_for(Direction::Download)?;
         let (running, way) = self.ctx.downloads.start();
@@ -196,8 +203,7 @@ impl Session {
     }
 
     pub(super) async fn stor(&mut self, path: &Pathname) -> Handled {
-        let vfs = self.state.writable_login()?.vfs.clone();
-        let target = self.state.resolve(path)?;
+        let (vfs, target) = self.upload_target(path).await?;
         let mode = match self.state.take_restart() {
             0 => WriteMode::Create,
             offset if self.state.params.ascii() => {
@@ -210,17 +216,40 @@ impl Session {
     }
 
     pub(super) async fn appe(&mut self, path: &Pathname) -> Handled {
-        let vfs = self.state.writable_login()?.vfs.clone();
-        let target = self.state.resolve(path)?;
+        let (vfs, target) = self.upload_target(path).await?;
         self.state.take_restart();
         self.receive(vfs, target, WriteMode::Append, None).await
+    }
+
+    /// The path and storage of STOR and APPE: `upload` there, and
+    /// `overwrite` too when a file is there already (STOR replaces it,
+    /// APPE and REST + STOR change its bytes).
+    async fn upload_target(&self, path: &Pathname) -> Result<(Arc<dyn Vfs>, VPath), Reply> {
+        self.state.login()?;
+        let target = self.state.resolve(path)?;
+        let vfs = self
+            .state
+            .permitted(&target, Permission::Upload)?
+            .vfs
+            .clone();
+        // Looked up only for a login that may not overwrite there, so
+        // others pay no extra round trip.
+        if self
+            .state
+            .permitted(&target, Permission::Overwrite)
+            .is_err()
+            && vfs.metadata(&target).await.is_ok_and(|m| m.is_file())
+        {
+            return Err(denied(&target, Permission::Overwrite.name()));
+        }
+        Ok((vfs, target))
     }
 
     /// STOU: store under a name that does not exist yet, the one given (or
     /// `file`) plus a random suffix, and say which in the 150 reply as
     /// `150 FILE: <name>` (RFC 1123 4.1.2.9).
     pub(super) async fn stou(&mut self, path: Option<&Pathname>) -> Handled {
-        let vfs = self.state.writable_login()?.vfs.clone();
+        let vfs = self.state.login()?.vfs.clone();
         self.state.take_restart();
         let base = match path {
             Some(p) => self.state.resolve(p)?,
@@ -237,6 +266,7 @@ impl Session {
         name.push(b'.');
         name.extend_from_slice(&unique_suffix());
         let candidate = dir.join(&name).map_err(|_| bad_name())?;
+        self.state.permitted(&candidate, Permission::Upload)?;
         match vfs.metadata(&candidate).await {
             Err(e) if e.kind() == VfsErrorKind::NotFound => {
                 self.receive(vfs, candidate, WriteMode::Create, Some(name))

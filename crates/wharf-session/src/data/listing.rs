@@ -11,6 +11,8 @@ use wharf_proto::listing::{
 use wharf_proto::timestamp::Timestamp;
 use wharf_vfs::{DirEntry, FileKind, Metadata, VPath, Vfs, VfsError, next_entry};
 
+use crate::permissions::{PathRules, Permission, Permissions};
+
 /// How to write each entry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ListFormat {
@@ -18,8 +20,9 @@ pub(crate) enum ListFormat {
     Long { all: bool },
     /// NLST: names only.
     Names { all: bool },
-    /// MLSD: fact lines.
-    Facts { facts: FactSet, writable: bool },
+    /// MLSD: fact lines, whose `perm` fact says what the login's
+    /// permissions allow on each entry.
+    Facts { facts: FactSet },
 }
 
 /// What a listing shows.
@@ -70,6 +73,9 @@ pub(crate) struct Listing {
     pub(crate) format: ListFormat,
     /// `-R`: each subdirectory too, after a blank line and a `dir:` header.
     pub(crate) recursive: Option<TreeLimits>,
+    /// The login's permissions: MLSD's `perm` facts, and `-R` goes into no
+    /// subdirectory the login may not list.
+    pub(crate) rules: PathRules,
 }
 
 /// Flush to the socket past this many buffered bytes.
@@ -103,13 +109,47 @@ impl ListFormat {
     }
 }
 
+/// The `perm` fact (RFC 3659 7.5.5) of an entry of `kind` where the login
+/// holds `allowed`: `e` for any folder; `l` list; `c` upload; `m` mkdir;
+/// `p` (delete entries) delete; `r` download; `w` overwrite and `a` upload
+/// with overwrite (both change an existing file); `d` delete for a file,
+/// rmdir for a folder; `f` rename.
+pub(crate) fn mlsx_perms(kind: EntryKind, allowed: Permissions) -> Perms {
+    let mut perms = Perms::NONE;
+    let mut grant = |yes: bool, perm: Perms| {
+        if yes {
+            perms = perms.union(perm);
+        }
+    };
+    let has = |p| allowed.contains(p);
+    if kind == EntryKind::Dir {
+        grant(true, Perms::ENTER);
+        grant(has(Permission::List), Perms::LIST);
+        grant(has(Permission::Upload), Perms::CREATE);
+        grant(has(Permission::Rmdir), Perms::DELETE);
+        grant(has(Permission::Rename), Perms::RENAME);
+        grant(has(Permission::Mkdir), Perms::MKDIR);
+        grant(has(Permission::Delete), Perms::PURGE);
+    } else {
+        grant(has(Permission::Download), Perms::READ);
+        let overwrite = has(Permission::Upload) && has(Permission::Overwrite);
+        grant(overwrite, Perms::APPEND);
+        grant(has(Permission::Delete), Perms::DELETE);
+        grant(has(Permission::Rename), Perms::RENAME);
+        grant(overwrite, Perms::WRITE);
+    }
+    perms
+}
+
 /// Formats one entry into `out` (with CRLF); entries whose names cannot be
 /// listed, and hidden ones when not asked for, are skipped. Says whether
-/// the entry was written.
+/// the entry was written. `allowed` is what the login may do on the entry
+/// (MLSD's `perm` fact).
 pub(crate) fn format_entry(
     name: &[u8],
     meta: &Metadata,
     format: ListFormat,
+    allowed: Permissions,
     now: Timestamp,
     out: &mut Vec<u8>,
 ) -> bool {
@@ -130,9 +170,9 @@ pub(crate) fn format_entry(
         _ if !format.shows(name) => false,
         ListFormat::Long { .. } => format_list_line(&entry, now, out).is_ok(),
         ListFormat::Names { .. } => format_nlst_line(name, out).is_ok(),
-        ListFormat::Facts { facts, writable } => {
+        ListFormat::Facts { facts } => {
             let entry = ListingEntry {
-                perms: Perms::for_kind(kind, writable),
+                perms: mlsx_perms(kind, allowed),
                 ..entry
             };
             format_mlsx_line(&entry, facts, out).is_ok()
@@ -199,7 +239,8 @@ impl Listing {
     /// first, the directory's entries, then for each subdirectory, depth
     /// first in listing order, a blank line, its `dir/sub:` header and its
     /// entries. Only directories that were listed (shown, listable names)
-    /// are gone into; symbolic links are not followed.
+    /// and that the login may list are gone into; symbolic links are not
+    /// followed.
     pub(crate) async fn write_to<W: AsyncWrite + Unpin>(
         &self,
         dst: &mut W,
@@ -247,8 +288,10 @@ impl Listing {
                         }
                         _ => &entry.name,
                     };
-                    if format_entry(name, &entry.metadata, format, now, &mut sink.out)
+                    let allowed = self.rules.at_entry(&chosen.parent, &entry.name);
+                    if format_entry(name, &entry.metadata, format, allowed, now, &mut sink.out)
                         && entry.metadata.is_dir()
+                        && allowed.contains(Permission::List)
                     {
                         subdirs.push(&entry.name);
                     }
@@ -294,13 +337,14 @@ impl Listing {
         let mut subdirs = Vec::new();
         while let Some(entry) = next_entry(&mut entries).await {
             let DirEntry { name, metadata, .. } = entry.map_err(ListError::Storage)?;
-            let written = format_entry(&name, &metadata, self.format, now, &mut sink.out);
+            let allowed = self.rules.at_entry(&dir.path, &name);
+            let written = format_entry(&name, &metadata, self.format, allowed, now, &mut sink.out);
             if let Some(limits) = self.recursive {
                 *read += 1;
                 if *read > limits.entries {
                     return Err(ListError::Limit(ListLimit::Entries(limits.entries)));
                 }
-                if written && metadata.is_dir() {
+                if written && metadata.is_dir() && allowed.contains(Permission::List) {
                     subdirs.push(name);
                 }
             }

@@ -4,6 +4,7 @@
 //! | kind | reply |
 //! |---|---|
 //! | NotFound, PermissionDenied, AlreadyExists, NotADirectory, IsADirectory, DirectoryNotEmpty | 550 |
+//! | CrossesMount (a rename between two mounts of a `MountFs`) | 553 |
 //! | InvalidName | 553 |
 //! | QuotaExceeded | 552 |
 //! | InvalidOffset | 554 (RFC 1123: invalid REST parameter) |
@@ -34,6 +35,12 @@ pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
         K::IsADirectory => (550, "Is a directory"),
         K::DirectoryNotEmpty => (550, "Directory not empty"),
         K::InvalidName => (553, "File name not allowed"),
+        // RFC 959 gives RNTO 553 "file name not allowed": the name is on
+        // another mount, where no rename can put it.
+        K::CrossesMount => (
+            553,
+            "Cannot rename across mounts; download and upload it instead",
+        ),
         K::QuotaExceeded => (552, "Storage quota exceeded"),
         K::InvalidOffset => (554, "Invalid REST offset"),
         K::Unsupported => (504, "Not supported by this storage"),
@@ -145,6 +152,7 @@ mod tests {
         assert_eq!(code(VfsErrorKind::Unsupported), 504);
         assert_eq!(code(VfsErrorKind::Other), 451);
         assert_eq!(code(VfsErrorKind::InvalidOffset), 554);
+        assert_eq!(code(VfsErrorKind::CrossesMount), 553);
         let reply = reply_for(&VfsError::new(VfsErrorKind::NotFound), &path);
         assert_eq!(reply.to_bytes(), b"550 /a: No such file or directory.\r\n");
     }

@@ -8,8 +8,10 @@ use wharf_proto::{Reply, ReplyCode};
 use wharf_vfs::VPath;
 
 use super::params::TransferParams;
+use super::reply_map::shown;
 use super::security::Security;
 use crate::auth::Login;
+use crate::permissions::Permission;
 
 /// Where the session is in the USER/PASS exchange.
 #[derive(Debug, Clone, Default)]
@@ -104,16 +106,31 @@ impl SessionState {
         }
     }
 
-    /// The login if it may write, or the refusal.
-    pub(crate) fn writable_login(&self) -> Result<&Login, Reply> {
+    /// The login if it holds `permission` at `path`, or the `550` that
+    /// names the permission (`550 /pub/x: permission denied (upload).`).
+    pub(crate) fn permitted(&self, path: &VPath, permission: Permission) -> Result<&Login, Reply> {
         let login = self.login()?;
-        if login.writable {
+        if login.permissions.allows(path, permission) {
             Ok(login)
         } else {
-            Err(Reply::new(
-                ReplyCode::FILE_UNAVAILABLE,
-                "Permission denied: this account is read-only.",
-            ))
+            Err(denied(path, permission.name()))
+        }
+    }
+
+    /// The login if it holds `either` permission at `path` (SIZE and MDTM:
+    /// what a listing shows and a download would tell), or the `550`.
+    pub(crate) fn permitted_either(
+        &self,
+        path: &VPath,
+        either: [Permission; 2],
+    ) -> Result<&Login, Reply> {
+        let login = self.login()?;
+        let held = login.permissions.at(path);
+        if either.iter().any(|p| held.contains(*p)) {
+            Ok(login)
+        } else {
+            let names = format!("{} or {}", either[0], either[1]);
+            Err(denied(path, &names))
         }
     }
 
@@ -138,6 +155,14 @@ impl SessionState {
     pub(crate) fn take_rename_from(&mut self) -> Option<VPath> {
         self.rename_from.take()
     }
+}
+
+/// The refusal of a command the login's permissions do not allow.
+pub(crate) fn denied(path: &VPath, permission: &str) -> Reply {
+    Reply::new(
+        ReplyCode::FILE_UNAVAILABLE,
+        &format!("{}: permission denied ({permission}).", shown(path)),
+    )
 }
 
 #[cfg(test)]
@@ -173,11 +198,28 @@ mod tests {
 
     #[test]
     fn read_only_logins_cannot_write() {
+        let path = VPath::parse("/pub/x").unwrap();
+        let refusal = logged_in(false)
+            .permitted(&path, Permission::Upload)
+            .unwrap_err();
         assert_eq!(
-            logged_in(false).writable_login().unwrap_err().code(),
-            ReplyCode::FILE_UNAVAILABLE
+            refusal.to_bytes(),
+            b"550 /pub/x: permission denied (upload).\r\n"
         );
-        assert!(logged_in(true).writable_login().is_ok());
+        assert!(logged_in(true).permitted(&path, Permission::Upload).is_ok());
+        assert!(
+            logged_in(false)
+                .permitted(&path, Permission::Download)
+                .is_ok()
+        );
+        let either = [Permission::Upload, Permission::Delete];
+        let refusal = logged_in(false)
+            .permitted_either(&path, either)
+            .unwrap_err();
+        assert_eq!(
+            refusal.to_bytes(),
+            b"550 /pub/x: permission denied (upload or delete).\r\n"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The accounts every harness knows: `a` may write, `r` may only read,
+//! [`PERMITTED`] holds the [`Setup`](super::Setup)'s path rules,
 //! [`RESTRICTED`] may write from the addresses [`restricted_access`]
 //! accepts (all with [`PASSWORD`](super::PASSWORD)), and `anonymous` reads with any
 //! password and is the authenticator's anonymous login, the one
@@ -14,13 +15,19 @@ use wharf_vfs::Vfs;
 use super::quota::ByteQuota;
 use crate::access::AccessList;
 use crate::auth::{AuthContext, AuthError, Authenticator, Login};
+use crate::permissions::PathRules;
 
 /// The test accounts over one storage.
 pub(super) struct Accounts {
     pub(super) storage: Arc<dyn Vfs>,
     pub(super) quota: Option<Arc<ByteQuota>>,
     pub(super) download_limit: Option<Arc<crate::Throttle>>,
+    /// [`PERMITTED`]'s permissions.
+    pub(super) rules: PathRules,
 }
+
+/// The account whose permissions the setup gives.
+pub(crate) const PERMITTED: &str = "p";
 
 /// The name of the anonymous login.
 pub(crate) const ANONYMOUS: &str = "anonymous";
@@ -49,13 +56,16 @@ impl Authenticator for Accounts {
             _ if password != super::PASSWORD.as_bytes() => {
                 return Err(AuthError::InvalidCredentials);
             }
-            "a" | RESTRICTED => true,
+            "a" | RESTRICTED | PERMITTED => true,
             "r" => false,
             _ => return Err(AuthError::InvalidCredentials),
         };
         let mut login = Login::new(user, self.storage.clone(), writable);
         if let Some(throttle) = &self.download_limit {
             login = login.with_rate_limit(crate::Direction::Download, throttle.clone());
+        }
+        if user == PERMITTED {
+            login = login.with_permissions(self.rules.clone());
         }
         if user == RESTRICTED {
             login = login.with_access(restricted_access());

@@ -31,7 +31,7 @@ use crate::options::Options;
 use crate::server::Server;
 use crate::tls::{CertificatePem, TlsConfig};
 use accounts::Accounts;
-pub(crate) use accounts::{ANONYMOUS, RESTRICTED};
+pub(crate) use accounts::{ANONYMOUS, PERMITTED, RESTRICTED};
 pub(crate) use client::{Client, DataStream, text};
 pub(crate) use pipe_ports::PipePorts;
 pub(crate) use quota::ByteQuota;
@@ -42,7 +42,8 @@ pub(crate) const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(1
 pub(crate) const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
 
 /// The accounts of every harness: `a`/`s` may write, `r`/`s` may only
-/// read, [`RESTRICTED`]/`s` may write from a few addresses, [`ANONYMOUS`]
+/// read, [`RESTRICTED`]/`s` may write from a few addresses, [`PERMITTED`]/`s`
+/// holds the setup's path rules, [`ANONYMOUS`]
 /// reads with any password; anything else is refused.
 pub(crate) const PASSWORD: &str = "s";
 
@@ -60,6 +61,8 @@ pub(crate) struct Setup {
     /// Virtual hosts (RFC 7151 HOST), named as a configuration writes
     /// them, each with the same accounts.
     virtual_hosts: Vec<String>,
+    /// What [`PERMITTED`] may do where.
+    rules: crate::PathRules,
 }
 
 impl Default for Setup {
@@ -77,6 +80,7 @@ impl Default for Setup {
             observers: crate::observe::Observers::default(),
             login_download_rate: 0,
             virtual_hosts: Vec::new(),
+            rules: crate::PathRules::full(),
         }
     }
 }
@@ -119,6 +123,11 @@ impl Setup {
         self.login_download_rate = rate;
     }
 
+    /// Gives [`PERMITTED`] these permissions.
+    pub(crate) fn permissions(&mut self, rules: crate::PathRules) {
+        self.rules = rules;
+    }
+
     /// Attaches `quota` to every login.
     pub(crate) fn quota(&mut self, quota: Arc<ByteQuota>) {
         self.quota = Some(quota);
@@ -157,6 +166,7 @@ impl Harness {
             storage: fs.clone(),
             quota: setup.quota.clone(),
             download_limit: download_limit.clone(),
+            rules: setup.rules.clone(),
         };
         let ports = Arc::new(PipePorts::default());
         let mut builder = Server::builder(accounts())

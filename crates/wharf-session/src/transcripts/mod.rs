@@ -25,6 +25,7 @@
 //! | `observers` | what an `Observer` hears; `Connections::stats` |
 //! | `access` | the server's access list at connect, a user's at login |
 //! | `virtual_hosts` | HOST choosing a virtual host by its configured name |
+//! | `permissions` | per-path permissions: every verb against every permission, LIST -R, MLSD `perm`, the presets |
 
 mod access;
 mod block_mode;
@@ -34,6 +35,7 @@ mod listings;
 mod login;
 mod observers;
 mod paths;
+mod permissions;
 mod quotas;
 mod rates;
 mod reload;

@@ -14,6 +14,7 @@ use crate::access::AccessList;
 use crate::auth::{AuthContext, AuthError, Authenticator, Login};
 use crate::defence::HashingGate;
 use crate::defence::hashing::{DummyHash, verify};
+use crate::permissions::PathRules;
 use crate::quota::Direction;
 use crate::throttle::Throttle;
 use crate::verified::Verified;
@@ -72,6 +73,9 @@ pub struct UserList {
     tls_exempt: std::collections::HashSet<String>,
     /// Where each restricted user may log in from; the others, anywhere.
     access: HashMap<String, AccessList>,
+    /// What each user given rules may do where; the others, what their
+    /// `writable` flag says.
+    permissions: HashMap<String, PathRules>,
     verified: Arc<Verified>,
     hashing: HashingGate,
     /// The first account's hash: the dummy hash takes its parameters.
@@ -96,6 +100,7 @@ impl std::fmt::Debug for UserList {
             .field("anonymous", &self.anonymous.is_some())
             .field("tls_exempt", &self.tls_exempt)
             .field("access", &self.access)
+            .field("permissions", &self.permissions)
             .finish_non_exhaustive()
     }
 }
@@ -209,14 +214,25 @@ impl UserList {
         self
     }
 
+    /// Gives `user` these per-path permissions in place of the preset
+    /// their `writable` flag chose (see [`Login::permissions`]).
+    pub fn with_permissions(mut self, user: impl Into<String>, permissions: PathRules) -> Self {
+        self.permissions.insert(user.into(), permissions);
+        self
+    }
+
     /// The login of `user` to `vfs` from this list: held to the list's
-    /// rates and `rates` (the account's), with the user's access list.
+    /// rates and `rates` (the account's), with the user's access list and
+    /// permissions.
     fn login(&self, user: &str, vfs: Arc<dyn Vfs>, writable: bool, rates: &Rates) -> Login {
-        let login = limited(limited(Login::new(user, vfs, writable), rates), &self.rates);
-        match self.access.get(user) {
-            Some(access) => login.with_access(access.clone()),
-            None => login,
+        let mut login = limited(limited(Login::new(user, vfs, writable), rates), &self.rates);
+        if let Some(access) = self.access.get(user) {
+            login = login.with_access(access.clone());
         }
+        if let Some(permissions) = self.permissions.get(user) {
+            login = login.with_permissions(permissions.clone());
+        }
+        login
     }
 
     /// Lets `anonymous` and `ftp` log in read-only to `vfs` with any

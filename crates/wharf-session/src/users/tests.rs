@@ -25,7 +25,7 @@ async fn users_and_anonymous() {
         .authenticate("alice", b"secret", &context())
         .await
         .unwrap();
-    assert!(login.writable);
+    assert_eq!(login.permissions, PathRules::full());
     // Again: the remembered password (no argon2), and a wrong one still
     // refused.
     assert!(
@@ -51,7 +51,7 @@ async fn users_and_anonymous() {
         .authenticate("FTP", b"me@x", &context())
         .await
         .unwrap();
-    assert!(!anon.writable);
+    assert_eq!(anon.permissions, PathRules::anonymous());
 }
 
 #[tokio::test]
@@ -151,4 +151,31 @@ fn stored_hashes_are_checked() {
     let hash = hash_password(b"pw").unwrap();
     assert!(hash.starts_with("$argon2id$"));
     assert!(UserList::new().with_hash("a", hash, vfs, true).is_ok());
+}
+
+#[tokio::test]
+async fn a_user_s_permissions_replace_the_preset_of_its_writable_flag() {
+    use crate::permissions::{Permission, Permissions};
+
+    let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
+    let rules = PathRules::read_only().with_rule(
+        wharf_vfs::VPath::parse("/in").unwrap(),
+        Permissions::NONE.with(Permission::Upload),
+    );
+    let users = UserList::new()
+        .with_password("dropper", b"pw", vfs.clone(), false)
+        .unwrap()
+        .with_password("plain", b"pw", vfs, false)
+        .unwrap()
+        .with_permissions("dropper", rules.clone());
+    let login = users
+        .authenticate("dropper", b"pw", &context())
+        .await
+        .unwrap();
+    assert_eq!(login.permissions, rules);
+    let login = users
+        .authenticate("plain", b"pw", &context())
+        .await
+        .unwrap();
+    assert_eq!(login.permissions, PathRules::read_only());
 }

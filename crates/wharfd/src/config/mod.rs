@@ -15,6 +15,7 @@ use wharf_session::IpNetwork;
 use crate::values::{MarkerStyle, Sendfile, Size, Written, access_list};
 
 mod overlay;
+mod rights;
 mod users;
 
 pub(crate) use overlay::Overlay;

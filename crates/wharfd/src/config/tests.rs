@@ -5,7 +5,15 @@ use super::*;
 #[test]
 fn the_example_file_parses_and_covers_every_section() {
     let config = Config::parse(include_str!("../../wharfd.example.toml")).unwrap();
-    assert_eq!(config.users.len(), 2);
+    assert_eq!(config.users.len(), 3);
+    let dana = &config.users[2];
+    assert_eq!((dana.rules.len(), dana.mounts.len()), (2, 2));
+    let rules = dana.path_rules("user[2]").unwrap().unwrap();
+    let at = |p: &str| rules.at(&wharf_vfs::VPath::parse(p).unwrap());
+    assert_eq!(at("/drafts/x"), wharf_session::Permissions::ALL);
+    assert_eq!(at("/a").to_string(), "list, download, upload");
+    assert_eq!(at("/incoming").to_string(), "upload");
+    assert!(dana.mount_points("user[2]").unwrap()[0].2);
     assert_eq!(config.hosts.len(), 1);
     assert_eq!(config.passive.overrides.len(), 1);
     assert!(config.timeouts.idle_secs.is_some());
@@ -102,4 +110,34 @@ fn errors_name_the_key() {
 fn an_empty_file_is_all_defaults() {
     let config = Config::parse("").unwrap();
     assert!(config.listen.is_none() && config.users.is_empty() && config.hosts.is_empty());
+}
+
+#[test]
+fn permission_rule_and_mount_errors_name_the_key() {
+    let user = |extra: &str| format!("[[user]]\nname = \"bob\"\npassword = \"x\"\n{extra}");
+    let unknown = error_of(&user("permissions = [\"write\"]"));
+    assert!(
+        unknown.contains("user[0].permissions: unknown permission \"write\""),
+        "{unknown}"
+    );
+    let both = error_of(&user("writable = false\npermissions = [\"list\"]"));
+    assert!(
+        both.contains("give writable or permissions, not both"),
+        "{both}"
+    );
+    let relative = error_of(&user("rules = [{ path = \"pub\", permissions = [] }]"));
+    assert!(relative.contains("user[0].rules[0].path"), "{relative}");
+    let at_root = error_of(&user("mounts = [{ path = \"/\", dir = \"d\" }]"));
+    assert!(
+        at_root.contains("user[0].mounts[0].path: cannot mount at /"),
+        "{at_root}"
+    );
+    let twice = error_of(&user(
+        "mounts = [{ path = \"/a\", dir = \"d\" }, { path = \"/a/\", dir = \"e\" }]",
+    ));
+    assert!(twice.contains("mounted twice"), "{twice}");
+    // writable alone keeps its meaning.
+    let config = Config::parse(&user("writable = false")).unwrap();
+    assert_eq!(config.users[0].path_rules("user[0]").unwrap(), None);
+    assert!(!config.users[0].may_write());
 }

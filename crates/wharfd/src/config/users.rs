@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::read;
 use wharf_session::IpNetwork;
 
+use super::rights::{MountEntry, RuleEntry};
 use crate::values::{Size, Written, access_list};
 
 /// One account, in the config file or a users file.
@@ -22,8 +23,20 @@ pub(crate) struct UserEntry {
     pub(crate) password: Option<String>,
     /// The user's `/`: absolute, or relative to the server root.
     pub(crate) root: Option<PathBuf>,
-    #[serde(default = "yes")]
-    pub(crate) writable: bool,
+    /// May change anything (the default), or read only; `permissions`
+    /// says it in detail instead.
+    #[serde(default)]
+    pub(crate) writable: Option<bool>,
+    /// What the user may do in the whole tree (see `rights.rs`), in place
+    /// of `writable`.
+    #[serde(default)]
+    pub(crate) permissions: Option<Vec<String>>,
+    /// What the user may do at and below given paths.
+    #[serde(default)]
+    pub(crate) rules: Vec<RuleEntry>,
+    /// Other local directories shown as folders of the user's tree.
+    #[serde(default)]
+    pub(crate) mounts: Vec<MountEntry>,
     /// Exempt from the TLS policy (a legacy client on a trusted network).
     #[serde(default)]
     pub(crate) tls_exempt: bool,
@@ -43,8 +56,11 @@ pub(crate) struct UserEntry {
     pub(crate) deny: Vec<Written<IpNetwork>>,
 }
 
-fn yes() -> bool {
-    true
+impl UserEntry {
+    /// Whether the user may write, where no `permissions` say more.
+    pub(crate) fn may_write(&self) -> bool {
+        self.writable.unwrap_or(true)
+    }
 }
 
 /// A users file: `[[user]]` tables only.
@@ -62,6 +78,8 @@ pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
         }
         access_list(&user.allow, &user.deny, &format!("{key}[{i}]."))
             .map_err(|e| anyhow::anyhow!("{e} ({})", user.name))?;
+        user.path_rules(&format!("{key}[{i}]"))?;
+        user.mount_points(&format!("{key}[{i}]"))?;
         if let Some(quota) = &user.quota {
             quota
                 .bytes()

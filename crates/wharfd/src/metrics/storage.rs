@@ -88,6 +88,7 @@ fn kind_name(kind: VfsErrorKind) -> &'static str {
         VfsErrorKind::InvalidOffset => "invalid_offset",
         VfsErrorKind::Unsupported => "unsupported",
         VfsErrorKind::Transient => "transient",
+        VfsErrorKind::CrossesMount => "crosses_mount",
         _ => "other",
     }
 }

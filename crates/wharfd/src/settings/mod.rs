@@ -12,16 +12,18 @@ use wharf_fs::LocalFs;
 use wharf_session::{Options, TlsPolicy, UserList};
 use wharf_vfs::Vfs;
 
-use crate::config::{Config, UserEntry, load_users, relative_to};
+use crate::config::{Config, UserEntry, load_users};
 use crate::defaults;
 use crate::metrics::{Measured, StorageCounters};
 use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::usage::UsagePlan;
-use crate::values::{Size, access_list, parse_umask};
+use crate::values::{Size, parse_umask};
 
 mod engine;
+mod users;
 
 use engine::{hashing_gate, options};
+use users::add_users;
 
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
@@ -60,9 +62,9 @@ pub(crate) struct Settings {
 /// Opens each distinct root directory once; with `--storage`, every user
 /// gets the store (per-user roots are for local disk).
 #[derive(Default)]
-struct Roots {
+pub(super) struct Roots {
     opened: HashMap<PathBuf, Arc<dyn Vfs>>,
-    fixed: Option<Arc<dyn Vfs>>,
+    pub(super) fixed: Option<Arc<dyn Vfs>>,
     /// Skip the sync of finished uploads (`--sync-uploads off`).
     no_sync: bool,
     /// `--umask` / `umask`.
@@ -80,7 +82,7 @@ struct Roots {
 }
 
 impl Roots {
-    fn open(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
+    pub(super) fn open(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
         if let Some(vfs) = &self.fixed {
             return Ok(vfs.clone());
         }
@@ -112,57 +114,8 @@ impl Roots {
     }
 }
 
-/// Adds `entries` to `list`; their relative roots are below `base`.
-fn add_users(
-    mut list: UserList,
-    entries: &[UserEntry],
-    base: &Path,
-    roots: &mut Roots,
-) -> Result<UserList> {
-    for user in entries {
-        if roots.fixed.is_some() && user.root.is_some() {
-            return Err(anyhow!(
-                "user {}: a per-user root needs local storage, not --storage",
-                user.name
-            ));
-        }
-        let root = match &user.root {
-            Some(dir) => relative_to(base, dir),
-            None => base.to_owned(),
-        };
-        let vfs = roots.open(&root)?;
-        if user.tls_exempt {
-            list = list.exempt_from_tls(user.name.clone());
-        }
-        let what = |key| format!("user {}: {key}", user.name);
-        let download = table_rate(user.download_rate.as_ref(), &what("download_rate"))?;
-        let upload = table_rate(user.upload_rate.as_ref(), &what("upload_rate"))?;
-        let access = access_list(&user.allow, &user.deny, "")
-            .map_err(|e| anyhow!("user {}: {e}", user.name))?;
-        if !access.is_empty() {
-            list = list.with_access(user.name.clone(), access);
-        }
-        list = match (&user.password_hash, &user.password) {
-            (Some(hash), _) => list
-                .with_hash(user.name.clone(), hash.clone(), vfs, user.writable)
-                .with_context(|| format!("user {}: password_hash", user.name))?,
-            (None, Some(password)) => list
-                .with_password(user.name.clone(), password.as_bytes(), vfs, user.writable)
-                .with_context(|| format!("user {}: password", user.name))?,
-            (None, None) => {
-                return Err(anyhow!(
-                    "user {}: needs password_hash or password",
-                    user.name
-                ));
-            }
-        };
-        list = list.with_user_rates(&user.name, download, upload);
-    }
-    Ok(list)
-}
-
 /// A rate of a user's or a host's table; `0` (unlimited) when absent.
-fn table_rate(size: Option<&Size>, what: &str) -> Result<u64> {
+pub(super) fn table_rate(size: Option<&Size>, what: &str) -> Result<u64> {
     size.map_or(Ok(0), |size| {
         size.rate().map_err(|e| anyhow!("{what}: {e}"))
     })
@@ -254,7 +207,10 @@ impl Settings {
                 password_hash: None,
                 password: Some(password.clone()),
                 root: None,
-                writable: true,
+                writable: None,
+                permissions: None,
+                rules: Vec::new(),
+                mounts: Vec::new(),
                 tls_exempt: false,
                 quota: None,
                 download_rate: None,

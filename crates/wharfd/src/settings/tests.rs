@@ -280,3 +280,52 @@ fn access_lists_come_from_the_file_the_flags_and_the_users() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_host_user_s_mounts_lie_below_the_host_root_and_carry_the_rules() {
+    use wharf_session::{AuthContext, Authenticator, Permission};
+    use wharf_vfs::VPath;
+    let dir = tempfile::tempdir().unwrap();
+    let (root, host_root) = (dir.path().join("r"), dir.path().join("h"));
+    std::fs::create_dir_all(host_root.join("pub")).unwrap();
+    std::fs::write(host_root.join("pub/notes.txt"), "hello").unwrap();
+    let config = format!(
+        "root = {root:?}\n[[host]]\nname = \"h\"\nroot = {host_root:?}\n\
+         [[host.user]]\nname = \"v\"\npassword = \"pw\"\nroot = \"v\"\n\
+         permissions = [\"list\"]\nrules = [{{ path = \"/pub\", permissions = [\"download\"] }}]\n\
+         mounts = [{{ path = \"/pub\", dir = \"pub\", read_only = true }}]\n",
+    );
+    let s = resolve(&[], &config);
+    let context = AuthContext::new("127.0.0.1:1".parse().unwrap(), None);
+    let v = s.hosts[0]
+        .1
+        .authenticate("v", b"pw", &context)
+        .await
+        .unwrap();
+    let notes = VPath::parse("/pub/notes.txt").unwrap();
+    assert_eq!(v.vfs.metadata(&notes).await.unwrap().size, 5);
+    assert!(v.permissions.allows(&notes, Permission::Download));
+    assert!(
+        !v.permissions
+            .allows(&VPath::parse("/x").unwrap(), Permission::Download)
+    );
+    assert!(v.vfs.remove_file(&notes).await.is_err());
+    assert!(host_root.join("pub/notes.txt").exists());
+
+    // With --storage, mounts are refused as per-user roots are.
+    let config = "[[user]]\nname = \"w\"\npassword = \"pw\"\n\
+                  mounts = [{ path = \"/m\", dir = \"/srv\" }]\n";
+    let storage: Arc<dyn Vfs> = Arc::new(wharf_vfs::MemoryFs::new());
+    let refused = Settings::resolve(
+        Config::parse(config).unwrap(),
+        &[],
+        || Ok("otp".into()),
+        Some(("azure://x".into(), storage)),
+        None,
+    );
+    let error = refused.err().unwrap().to_string();
+    assert!(
+        error.contains("user w: mounts need local storage"),
+        "{error}"
+    );
+}

@@ -22,6 +22,7 @@ mod e2e_lftp;
 mod e2e_nat;
 mod e2e_netns;
 mod e2e_operations;
+mod e2e_permissions;
 mod e2e_proxy;
 mod e2e_quota;
 mod e2e_rates;
