@@ -348,6 +348,33 @@ mod tests {
     }
 
     #[test]
+    fn debug_never_shows_a_sas_signature() {
+        let signature = "c2lnbmF0dXJlLW9mLWEtdG9rZW4tbm90LXNob3du";
+        let token = crate::SasToken::parse(&format!(
+            "sv=2022-11-02&sr=c&sp=rl&se=2030-01-01&sig={signature}"
+        ))
+        .unwrap();
+        let config = BlobConfig::new(
+            Store::azure_sas("http://127.0.0.1:10000/acct", "acct", token),
+            View::Container("photos".into()),
+        );
+        let fs = BlobFs::new(config.clone()).unwrap();
+        let client = fs.account.client("photos").unwrap();
+        for debug in [
+            format!("{fs:?}"),
+            format!("{:?}", fs.account.rest.signer),
+            format!("{client:?}"),
+            format!("{config:?}"),
+        ] {
+            assert_hides(&debug, signature, "a SAS store");
+        }
+        assert!(
+            format!("{config:?}").contains("sp"),
+            "the token's fields show"
+        );
+    }
+
+    #[test]
     fn debug_names_the_account_and_key_id() {
         let [(azure, _), (s3, _)] = <[_; 2]>::try_from(configs()).unwrap();
         let azure = format!("{:?}", BlobFs::new(azure).unwrap().account.rest.signer);
