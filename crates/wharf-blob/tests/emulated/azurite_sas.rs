@@ -13,6 +13,7 @@ use wharf_test_support::sas::{account_sas, an_hour_ago, container_sas, in_an_hou
 use wharf_vfs::testing::pattern;
 use wharf_vfs::{Vfs, VfsError, VfsErrorKind, WriteMode, next_entry};
 
+use crate::azurite_append::put_in_one_piece;
 use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, Kind, path};
 
 async fn write(fs: &dyn Vfs, name: &str, data: &[u8], mode: WriteMode) -> Result<(), VfsError> {
@@ -233,9 +234,8 @@ async fn appends_copy_server_side_with_the_token() {
     emulator.container("token-append").await;
     let fs = container_fs(emulator, "token-append", "racwdl", &in_an_hour());
     let first = pattern(9 * 1024 * 1024 + 5, 21);
-    write(fs.as_ref(), "/big.bin", &first, WriteMode::Create)
-        .await
-        .unwrap();
+    // One Put Blob: no committed blocks, so the whole start is staged.
+    put_in_one_piece(emulator, "token-append", "big.bin", &first).await;
     write(fs.as_ref(), "/big.bin", b"tail", WriteMode::Append)
         .await
         .unwrap();
