@@ -6,10 +6,11 @@
 //! `azurite_*_sas` shapes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use wharf_blob::{BlobFs, View};
-use wharf_test_support::sas::{account_sas, an_hour_ago, container_sas, in_an_hour};
+use wharf_test_support::sas::{account_sas, an_hour_ago, container_sas, expiry_in, in_an_hour};
 use wharf_vfs::testing::pattern;
 use wharf_vfs::{Vfs, VfsError, VfsErrorKind, WriteMode, next_entry};
 
@@ -168,6 +169,30 @@ async fn an_expired_token_is_refused_with_its_expiry() {
         write(fs.as_ref(), "/x", b"x", WriteMode::Create).await,
         "the SAS token expired",
     );
+}
+
+/// A token that expires while in use: what worked a moment ago is refused
+/// with the expiry, at once and without a hang.
+#[tokio::test]
+async fn a_token_that_expires_mid_session_is_refused_with_its_expiry() {
+    let emulator = Emulator::shared(Kind::Azurite);
+    emulator.container("token-expiring").await;
+    let expiry = expiry_in(Duration::from_secs(2), false);
+    let fs = container_fs(emulator, "token-expiring", "racwdl", &expiry);
+    write(fs.as_ref(), "/early.txt", b"early", WriteMode::Create)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let started = std::time::Instant::now();
+    refused(
+        fs.open_read(&path("/early.txt"), 0).await.map(drop),
+        &format!("the SAS token expired at {expiry}"),
+    );
+    refused(
+        write(fs.as_ref(), "/late.txt", b"late", WriteMode::Create).await,
+        "expired",
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 /// Container operations with a container SAS, and public access with any
