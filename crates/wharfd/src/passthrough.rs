@@ -84,7 +84,7 @@ pub(crate) fn refuse_keys_in_clear(
     }
     if tls.login && self_signed {
         bail!(
-            "--azure-passthrough takes storage account keys as FTP passwords, and --tls-self-signed \
+            "--azure-passthrough takes storage account keys (or SAS tokens) as FTP passwords, and --tls-self-signed \
              makes a certificate no client can verify, so a man in the middle could take the keys: \
              give the server's certificate (--tls-cert, --tls-key), or accept the risk with \
              --allow-account-keys-in-clear"
@@ -94,7 +94,7 @@ pub(crate) fn refuse_keys_in_clear(
         return Ok(());
     }
     Err(anyhow!(
-        "--azure-passthrough takes storage account keys as FTP passwords, and logins do not need TLS: \
+        "--azure-passthrough takes storage account keys (or SAS tokens) as FTP passwords, and logins do not need TLS: \
          add --tls-required login (or all) with a certificate ([tls] required = \"login\"), \
          or accept keys in clear with --allow-account-keys-in-clear ([azure] allow_account_keys_in_clear = true)"
     ))
