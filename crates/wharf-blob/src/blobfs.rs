@@ -125,11 +125,17 @@ impl Vfs for BlobFs {
     async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
         match self.route(path)? {
             Route::Root => Ok(Metadata::dir()),
-            Route::Container(name) => self
-                .container_meta(name, path)
-                .await?
-                .ok_or_else(|| VfsError::not_found(path)),
-            Route::Inside(bucket, loc) => bucket.metadata(&loc).await,
+            Route::Container(name) => {
+                self.account.foresee(Operation::ReadContainer, path)?;
+                self.container_meta(name, path)
+                    .await?
+                    .ok_or_else(|| VfsError::not_found(path))
+            }
+            Route::Inside(bucket, loc) => {
+                // A HEAD's 403 has no body to say why; the token may.
+                self.account.foresee(Operation::ReadBlob, path)?;
+                bucket.metadata(&loc).await
+            }
         }
     }
 

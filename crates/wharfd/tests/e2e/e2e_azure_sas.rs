@@ -223,9 +223,10 @@ fn connection_strings_configure_the_store() {
 
 /// The bridge with a SAS token as the password, over FTPS (logins need
 /// TLS) and for a listed account only.
-fn bridge(azurite: &Azurite) -> Server {
+fn bridge(azurite: &Azurite, extra: &[&str]) -> Server {
     Server::builder()
         .tls()
+        .args(extra)
         .args(&[
             "--tls-required",
             "login",
@@ -250,7 +251,7 @@ fn ftps(credentials: &str, args: &[&str]) -> support::Finished {
 #[test]
 fn passthrough_takes_a_sas_token_as_the_password() {
     let azurite = Azurite::start();
-    let server = bridge(&azurite);
+    let server = bridge(&azurite, &[]);
     let url = server.url();
     let full = account_sas(ACCOUNT, KEY, "rwdlac", "sco", &in_an_hour());
     let as_account = format!("{ACCOUNT}:{full}");
@@ -316,4 +317,112 @@ fn passthrough_takes_a_sas_token_as_the_password() {
     assert!(log.contains("the SAS token expired at"), "the log says why");
     let signature = full.split("sig=").nth(1).expect("signed");
     assert!(!log.contains(signature), "a token reached the log");
+}
+
+/// One FTPS session of Python's ftplib with a container SAS that expires a
+/// few seconds after login: a refused STOR leaves the session working,
+/// and once the token has expired every verb is refused at once with a
+/// `550` that says so, before any `150`.
+const EXPIRING_SESSION: &str = r#"
+import ftplib, io, ssl, sys, time
+host, port, user, password, wait = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+ftp = ftplib.FTP_TLS(context=context, timeout=30)
+ftp.connect(host, port)
+ftp.login(user, password)
+ftp.prot_p()
+print("names", ftp.nlst())
+data = io.BytesIO()
+ftp.retrbinary("RETR f.bin", data.write)
+print("retr", len(data.getvalue()))
+try:
+    ftp.storbinary("STOR g.bin", io.BytesIO(b"x"))
+    print("stor accepted")
+except ftplib.error_perm as e:
+    print("stor", e)
+print("names again", ftp.nlst())
+time.sleep(wait)
+started = time.monotonic()
+for verb in ("NLST", "RETR f.bin"):
+    try:
+        if verb == "NLST":
+            ftp.nlst()
+        else:
+            ftp.retrbinary(verb, io.BytesIO().write)
+        print(verb, "accepted")
+    except ftplib.Error as e:
+        print(verb, e)
+    except (ssl.SSLError, OSError, EOFError):
+        # Should a listing be refused after its 150, the data connection
+        # ends and the final reply says why.
+        try:
+            ftp.voidresp()
+        except ftplib.Error as e:
+            print(verb, e)
+print("seconds", round(time.monotonic() - started, 1))
+ftp.quit()
+"#;
+
+#[test]
+fn passthrough_session_with_a_token_that_expires_meanwhile() {
+    require_tool("python3", "python3");
+    let azurite = Azurite::start();
+    create_container(&azurite, "live");
+    // Stock FTP_TLS opens a fresh TLS session per data connection.
+    let server = bridge(&azurite, &["--tls-reuse-required", "false"]);
+    // A file to read, written with a full account SAS.
+    let full = account_sas(ACCOUNT, KEY, "rwdlac", "sco", &in_an_hour());
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("f.bin");
+    std::fs::write(&local, pattern(1000, 5)).expect("test set-up");
+    let put = ftps(
+        &format!("{ACCOUNT}:{full}"),
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{}/live/f.bin", server.url()),
+        ],
+    );
+    assert!(put.status.success(), "{}", put.report());
+    let expiry = wharf_test_support::sas::expiry_in(Duration::from_secs(4), false);
+    let token = container_sas(ACCOUNT, KEY, "live", "rl", &expiry);
+    let finished = run(
+        Command::new("python3")
+            .args(["-c", EXPIRING_SESSION, "127.0.0.1"])
+            .arg(server.port().to_string())
+            .arg(format!("{ACCOUNT}/live"))
+            .arg(&token)
+            .arg("5"),
+        CURL_TIMEOUT,
+    );
+    let out = finished.stdout_text();
+    assert!(
+        finished.status.success(),
+        "{}\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+    assert!(
+        out.contains("names ['f.bin']") && out.contains("retr 1000"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "stor 550 /g.bin: Permission denied: the SAS token lacks write (w) permission"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("names again ['f.bin']"),
+        "the session goes on: {out}"
+    );
+    let expired = format!("Permission denied: the SAS token expired at {expiry}");
+    assert!(out.contains(&format!("NLST 550 /: {expired}")), "{out}");
+    assert!(
+        out.contains(&format!("RETR f.bin 550 /f.bin: {expired}")),
+        "{out}"
+    );
+    assert!(out.contains("seconds 0."), "refused at once: {out}");
 }
