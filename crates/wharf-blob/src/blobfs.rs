@@ -15,6 +15,7 @@ use crate::config::{BlobConfig, FolderMarker, View};
 use crate::errors::{BlobError, store_err};
 use crate::names::{components, valid_container_name};
 use crate::read;
+use crate::refusal::Operation;
 
 /// An object store served as a file system: one container or bucket as `/`,
 /// or a whole account with its containers as the top-level folders. See
@@ -124,11 +125,17 @@ impl Vfs for BlobFs {
     async fn metadata(&self, path: &VPath) -> Result<Metadata, VfsError> {
         match self.route(path)? {
             Route::Root => Ok(Metadata::dir()),
-            Route::Container(name) => self
-                .container_meta(name, path)
-                .await?
-                .ok_or_else(|| VfsError::not_found(path)),
-            Route::Inside(bucket, loc) => bucket.metadata(&loc).await,
+            Route::Container(name) => {
+                self.account.foresee(Operation::ReadContainer, path)?;
+                self.container_meta(name, path)
+                    .await?
+                    .ok_or_else(|| VfsError::not_found(path))
+            }
+            Route::Inside(bucket, loc) => {
+                // A HEAD's 403 has no body to say why; the token may.
+                self.account.foresee(Operation::ReadBlob, path)?;
+                bucket.metadata(&loc).await
+            }
         }
     }
 
@@ -141,9 +148,18 @@ impl Vfs for BlobFs {
 
     async fn list(&self, path: &VPath) -> Result<DirStream, VfsError> {
         match self.route(path)? {
-            Route::Root => Ok(self.list_root(path)),
-            Route::Container(name) => self.list_container(name, path).await,
-            Route::Inside(bucket, loc) => bucket.list(&loc).await,
+            Route::Root => {
+                self.account.foresee(Operation::ListContainers, path)?;
+                Ok(self.list_root(path))
+            }
+            Route::Container(name) => {
+                self.account.foresee(Operation::ListBlobs, path)?;
+                self.list_container(name, path).await
+            }
+            Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::ListBlobs, path)?;
+                bucket.list(&loc).await
+            }
         }
     }
 
@@ -151,7 +167,10 @@ impl Vfs for BlobFs {
         match self.route(path)? {
             Route::Root => Err(VfsError::is_a_directory(path)),
             Route::Container(name) => Err(self.container_is_dir(name, path).await),
-            Route::Inside(bucket, loc) => read::open(&bucket, &loc, offset).await,
+            Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::ReadBlob, path)?;
+                read::open(&bucket, &loc, offset).await
+            }
         }
     }
 
@@ -164,6 +183,7 @@ impl Vfs for BlobFs {
                 None => Err(VfsError::permission_denied(path)),
             },
             Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::WriteBlob, path)?;
                 self.check_container(&bucket, path).await?;
                 bucket.create(&loc, mode).await
             }
@@ -173,8 +193,12 @@ impl Vfs for BlobFs {
     async fn mkdir(&self, path: &VPath) -> Result<(), VfsError> {
         match self.route(path)? {
             Route::Root => Err(VfsError::already_exists(path)),
-            Route::Container(name) => self.create_container(name, path).await,
+            Route::Container(name) => {
+                self.account.foresee(Operation::CreateContainer, path)?;
+                self.create_container(name, path).await
+            }
             Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::WriteBlob, path)?;
                 self.check_container(&bucket, path).await?;
                 bucket.mkdir(&loc).await
             }
@@ -184,8 +208,14 @@ impl Vfs for BlobFs {
     async fn rmdir(&self, path: &VPath) -> Result<(), VfsError> {
         match self.route(path)? {
             Route::Root => Err(VfsError::permission_denied(path)),
-            Route::Container(name) => self.delete_container(name, path).await,
-            Route::Inside(bucket, loc) => bucket.rmdir(&loc).await,
+            Route::Container(name) => {
+                self.account.foresee(Operation::DeleteContainer, path)?;
+                self.delete_container(name, path).await
+            }
+            Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::DeleteBlob, path)?;
+                bucket.rmdir(&loc).await
+            }
         }
     }
 
@@ -193,11 +223,17 @@ impl Vfs for BlobFs {
         match self.route(path)? {
             Route::Root => Err(VfsError::is_a_directory(path)),
             Route::Container(name) => Err(self.container_is_dir(name, path).await),
-            Route::Inside(bucket, loc) => bucket.remove_file(&loc).await,
+            Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::DeleteBlob, path)?;
+                bucket.remove_file(&loc).await
+            }
         }
     }
 
     async fn rename(&self, from: &VPath, to: &VPath) -> Result<(), VfsError> {
+        // A rename is a copy, then a delete of the source.
+        self.account.foresee(Operation::WriteBlob, to)?;
+        self.account.foresee(Operation::DeleteBlob, from)?;
         match (self.route(from)?, self.route(to)?) {
             (Route::Container(a), Route::Container(b)) => {
                 self.rename_container(a, from, b, to).await
@@ -217,14 +253,20 @@ impl Vfs for BlobFs {
 
     async fn set_mtime(&self, path: &VPath, modified: SystemTime) -> Result<(), VfsError> {
         match self.route(path)? {
-            Route::Inside(bucket, loc) => bucket.set_mtime(&loc, modified).await,
+            Route::Inside(bucket, loc) => {
+                self.account.foresee(Operation::WriteBlob, path)?;
+                bucket.set_mtime(&loc, modified).await
+            }
             _ => Err(VfsError::unsupported(path)),
         }
     }
 
     async fn set_permissions(&self, path: &VPath, mode: u32) -> Result<(), VfsError> {
         match self.route(path)? {
-            Route::Container(name) => self.set_container_access(name, path, mode).await,
+            Route::Container(name) => {
+                self.account.foresee(Operation::SetContainerAccess, path)?;
+                self.set_container_access(name, path, mode).await
+            }
             _ => Err(VfsError::unsupported(path)),
         }
     }

@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
-use object_store::azure::{AzureAccessKey, AzureCredential, MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
+use wharf_vfs::{VPath, VfsError};
 
-use crate::config::{BlobConfig, Store};
+use crate::config::{AzureAuth, BlobConfig, Store};
 use crate::connector::RingConnector;
 use crate::errors::BlobError;
+use crate::refusal::{Operation, Refusal};
 use crate::rest::{Rest, Signer};
 use crate::retry::Backoff;
 
@@ -87,6 +89,14 @@ impl Client {
     }
 }
 
+/// Gives object_store the same credential the REST client signs with.
+fn with_auth(builder: MicrosoftAzureBuilder, auth: &AzureAuth) -> MicrosoftAzureBuilder {
+    match auth {
+        AzureAuth::SharedKey(key) => builder.with_access_key(key),
+        AzureAuth::Sas(token) => builder.with_sas_authorization(token.pairs().to_vec()),
+    }
+}
+
 /// Everything shared by one account's [`BlobFs`](crate::BlobFs).
 #[derive(Debug)]
 pub(crate) struct Account {
@@ -111,16 +121,8 @@ impl Account {
             Store::Azure {
                 endpoint,
                 account,
-                key,
-            } => {
-                let key = AzureAccessKey::try_new(key)
-                    .map_err(|err| BlobError::Config(err.to_string()))?;
-                let signer = Signer::Azure {
-                    credential: AzureCredential::AccessKey(key),
-                    account: account.clone(),
-                };
-                (signer, endpoint.clone())
-            }
+                auth,
+            } => (Signer::azure(account, auth)?, endpoint.clone()),
             Store::S3 {
                 endpoint,
                 region,
@@ -186,11 +188,10 @@ impl Account {
             Store::Azure {
                 endpoint,
                 account,
-                key,
+                auth,
             } => Client::Azure(Arc::new(
-                MicrosoftAzureBuilder::new()
+                with_auth(MicrosoftAzureBuilder::new(), auth)
                     .with_account(account)
-                    .with_access_key(key)
                     .with_container_name(container)
                     .with_endpoint(endpoint.clone())
                     .with_allow_http(true)
@@ -223,6 +224,22 @@ impl Account {
         }
         clients.insert(container.to_string(), client.clone());
         Ok(client)
+    }
+
+    /// Refuses `operation` on `path` at once when a SAS token cannot do
+    /// it (expired, a permission or scope it lacks): the client hears why
+    /// before any data moves (a `550` before the `150` of a `STOR`).
+    pub(crate) fn foresee(&self, operation: Operation, path: &VPath) -> Result<(), VfsError> {
+        match &self.config.store {
+            Store::Azure {
+                auth: AzureAuth::Sas(token),
+                ..
+            } => match Refusal::foreseen(operation, token) {
+                Some(refusal) => Err(refusal.at(path)),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 
     /// Forgets a container's client (after it was deleted).
@@ -328,6 +345,33 @@ mod tests {
             assert!(debug.contains("127.0.0.1"), "{debug}");
             assert!(debug.contains("photos"), "{debug}");
         }
+    }
+
+    #[test]
+    fn debug_never_shows_a_sas_signature() {
+        let signature = "c2lnbmF0dXJlLW9mLWEtdG9rZW4tbm90LXNob3du";
+        let token = crate::SasToken::parse(&format!(
+            "sv=2022-11-02&sr=c&sp=rl&se=2030-01-01&sig={signature}"
+        ))
+        .unwrap();
+        let config = BlobConfig::new(
+            Store::azure_sas("http://127.0.0.1:10000/acct", "acct", token),
+            View::Container("photos".into()),
+        );
+        let fs = BlobFs::new(config.clone()).unwrap();
+        let client = fs.account.client("photos").unwrap();
+        for debug in [
+            format!("{fs:?}"),
+            format!("{:?}", fs.account.rest.signer),
+            format!("{client:?}"),
+            format!("{config:?}"),
+        ] {
+            assert_hides(&debug, signature, "a SAS store");
+        }
+        assert!(
+            format!("{config:?}").contains("sp"),
+            "the token's fields show"
+        );
     }
 
     #[test]

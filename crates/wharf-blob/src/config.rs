@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::memory::UploadMemory;
+use crate::sas::SasToken;
 
 /// Where the blobs live and how to sign requests.
 #[derive(Clone)]
@@ -17,8 +18,8 @@ pub enum Store {
         endpoint: String,
         /// The storage account name.
         account: String,
-        /// The account key (base64), used for Shared Key signing.
-        key: String,
+        /// How requests are signed.
+        auth: AzureAuth,
     },
     /// Amazon S3 or an S3-compatible store (path-style requests).
     S3 {
@@ -41,10 +42,29 @@ impl Store {
         account: impl Into<String>,
         key: impl Into<String>,
     ) -> Self {
+        Self::azure_with(endpoint, account, AzureAuth::SharedKey(key.into()))
+    }
+
+    /// Azure with a SAS token appended to every request instead of a
+    /// Shared Key signature.
+    pub fn azure_sas(
+        endpoint: impl Into<String>,
+        account: impl Into<String>,
+        token: SasToken,
+    ) -> Self {
+        Self::azure_with(endpoint, account, AzureAuth::Sas(token))
+    }
+
+    /// Azure with any credential.
+    pub fn azure_with(
+        endpoint: impl Into<String>,
+        account: impl Into<String>,
+        auth: AzureAuth,
+    ) -> Self {
         Self::Azure {
             endpoint: endpoint.into().trim_end_matches('/').to_string(),
             account: account.into(),
-            key: key.into(),
+            auth,
         }
     }
 
@@ -69,6 +89,28 @@ impl Store {
     }
 }
 
+/// How Azure requests are signed.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum AzureAuth {
+    /// The account key (base64): Shared Key signatures, every permission.
+    SharedKey(String),
+    /// A SAS token: only what its permissions, resource types and expiry
+    /// allow. A service SAS serves one container (the container view); an
+    /// account SAS with resource types `sco` serves the account view.
+    Sas(SasToken),
+}
+
+/// Never prints the key or the token's signature.
+impl fmt::Debug for AzureAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SharedKey(_) => f.debug_tuple("SharedKey").field(&REDACTED).finish(),
+            Self::Sas(token) => f.debug_tuple("Sas").field(token).finish(),
+        }
+    }
+}
+
 /// What `Debug` prints in place of a key or secret.
 pub(crate) const REDACTED: &str = "<redacted>";
 
@@ -77,12 +119,14 @@ impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Azure {
-                endpoint, account, ..
+                endpoint,
+                account,
+                auth,
             } => f
                 .debug_struct("Azure")
                 .field("endpoint", endpoint)
                 .field("account", account)
-                .field("key", &REDACTED)
+                .field("auth", auth)
                 .finish(),
             Self::S3 {
                 endpoint,

@@ -7,6 +7,7 @@ use http::StatusCode;
 use object_store::client::{HttpError, HttpErrorKind};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
 
+use crate::refusal::{Operation, Refusal};
 use crate::rest::RestError;
 use crate::retry::transient_status;
 
@@ -21,6 +22,11 @@ pub enum BlobError {
     /// The store refused the credentials.
     #[error("the store refused the credentials")]
     BadCredentials,
+    /// The credentials cannot log in, for a reason worth logging (never
+    /// secret): an expired SAS token, a container SAS without its
+    /// container. Clients hear what they hear for wrong credentials.
+    #[error("the credentials cannot log in: {0}")]
+    CredentialRefused(String),
     /// The store could not be reached, or failed, so the credentials could
     /// not be checked.
     #[error("the store is unreachable: {0}")]
@@ -85,9 +91,32 @@ fn status_in(message: &str) -> Option<StatusCode> {
     StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()
 }
 
+/// Azure's refusal inside an object_store error, read from its message
+/// ("Error performing PUT ... 403 Forbidden: <?xml ...><Code>...</Code>"),
+/// the only place object_store keeps the method and the body. The
+/// token is not at hand here, so the code alone speaks.
+fn refusal_in(err: &object_store::Error) -> Option<Refusal> {
+    let message = err.to_string();
+    let (_, rest) = message.split_once("Error performing ")?;
+    let method = http::Method::from_bytes(rest.split(' ').next()?.as_bytes()).ok()?;
+    let code = message
+        .split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map(|(code, _)| code.to_string());
+    Refusal::is_authorization_code(code.as_deref())
+        .then(|| Refusal::new(Operation::of_blob_method(&method), code, None))
+}
+
 /// An object_store failure as a [`VfsError`] about `path`.
 pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
     use object_store::Error as E;
+    if let E::PermissionDenied { .. } | E::Unauthenticated { .. } = &err
+        && let Some(refusal) = refusal_in(&err)
+    {
+        return VfsError::permission_denied(path)
+            .with_reason(refusal.to_string())
+            .with_source(err);
+    }
     let kind = match &err {
         E::NotFound { .. } => VfsErrorKind::NotFound,
         E::AlreadyExists { .. } | E::Precondition { .. } => VfsErrorKind::AlreadyExists,
@@ -102,6 +131,9 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
 
 /// A REST failure as a [`VfsError`] about `path`.
 pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
+    if let RestError::Refused(refusal) = err {
+        return refusal.at(path);
+    }
     let kind = match &err {
         RestError::Status { status, .. } => status_kind(*status),
         RestError::Transport(http) if transient_http(http) => VfsErrorKind::Transient,
@@ -131,6 +163,33 @@ impl<T> ResultExt<T> for Result<T, RestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A recorded object_store error: a PUT refused for want of write
+    /// permission (Azurite 3.37's body).
+    #[test]
+    fn reads_refusals_from_messages() {
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>This request is not authorized to perform this operation using this permission.</Message></Error>";
+        let err = object_store::Error::PermissionDenied {
+            path: "f.bin".into(),
+            source: format!(
+                "Error performing PUT REDACTED in 2ms - Server returned non-2xx status code: 403 Forbidden: {body}"
+            )
+            .into(),
+        };
+        let path = VPath::parse("/f.bin").unwrap();
+        let err = store_err(err, &path);
+        assert_eq!(err.kind(), VfsErrorKind::PermissionDenied);
+        assert_eq!(
+            err.reason(),
+            Some("the credential lacks write (w) permission, needed to write files")
+        );
+        // Any other 403 keeps its plain kind.
+        let other = object_store::Error::PermissionDenied {
+            path: "f.bin".into(),
+            source: "Error performing GET REDACTED - <Code>CannotVerifyCopySource</Code>".into(),
+        };
+        assert_eq!(store_err(other, &path).reason(), None);
+    }
 
     #[test]
     fn reads_statuses_from_messages() {

@@ -1,5 +1,5 @@
 //! Credential passthrough (seed 000): the FTP user name is the storage
-//! account, the password its key. One cheap authenticated call decides;
+//! account (or `account/container`), the password its key or a SAS token. One cheap authenticated call decides;
 //! nothing is stored or logged.
 //!
 //! [`AzureLogin`] makes every check through one HTTP client, so a burst of
@@ -9,15 +9,19 @@
 
 use std::time::Duration;
 
-use object_store::azure::{AzureAccessKey, AzureCredential};
+use std::time::SystemTime;
+
+use object_store::azure::AzureAccessKey;
 use object_store::client::HttpClient;
 
 use crate::blobfs::BlobFs;
-use crate::config::{BlobConfig, Store, View};
+use crate::config::{AzureAuth, BlobConfig, Store, View};
 use crate::connector::RingConnector;
 use crate::errors::BlobError;
+use crate::names::valid_container_name;
 use crate::rest::{Rest, RestError, Signer};
 use crate::retry::Backoff;
+use crate::sas::SasToken;
 
 /// The longest one check request may take (if the base configuration
 /// allows less, that): a login check is a page of at most one container,
@@ -83,32 +87,67 @@ impl AzureLogin {
         })
     }
 
-    /// Checks `account` and `key`.
+    /// Checks a login: `user` is `ACCOUNT` (the account view) or
+    /// `ACCOUNT/CONTAINER` (that container as `/`), `password` the account
+    /// key or a SAS token ([`SasToken::looks_like_sas`]).
     ///
-    /// One request is made: list the account's containers, at most one. The
-    /// store answering 4xx (a wrong key, an unknown account) gives
-    /// [`BlobError::BadCredentials`]; no answer, or 5xx after retries, gives
-    /// [`BlobError::Unreachable`]. On Azure proper an unknown account name
-    /// has no DNS name, which shows as unreachable. A name that cannot be an
-    /// account, an empty key or one that is not base64 is refused without a
-    /// request.
-    pub async fn check(&self, account: &str, key: &str) -> Result<BlobFs, BlobError> {
-        if !valid_account_name(account) || key.is_empty() {
+    /// One request is made: list the account's containers, or the
+    /// container's blobs, at most one. The store answering 4xx (a wrong key
+    /// or signature, an unknown account) gives
+    /// [`BlobError::BadCredentials`]; no answer, or 5xx after retries,
+    /// gives [`BlobError::Unreachable`]. On Azure proper an unknown account
+    /// name has no DNS name, which shows as unreachable. A name that cannot
+    /// be an account, an empty key or one that is not base64 is refused
+    /// without a request.
+    ///
+    /// A SAS token limits the session to what it grants. Azure checks the
+    /// signature before the permissions, so a token the store refuses the
+    /// listing for want of a permission or resource type is genuine and
+    /// logs in (its sessions hear what it lacks); an expired token, or a
+    /// container SAS without a container in the user name, is refused
+    /// before any request with [`BlobError::CredentialRefused`].
+    pub async fn check(&self, user: &str, password: &str) -> Result<BlobFs, BlobError> {
+        let (account, container) = match user.split_once('/') {
+            Some((account, container)) => (account, Some(container)),
+            None => (user, None),
+        };
+        if !valid_account_name(account)
+            || password.is_empty()
+            || container.is_some_and(|c| !valid_container_name(c))
+        {
             return Err(BlobError::BadCredentials);
         }
-        let endpoint = self.endpoint.replace("{account}", account);
-        let credential = match AzureAccessKey::try_new(key) {
-            Ok(key) => AzureCredential::AccessKey(key),
-            // A key that is not base64 cannot be right.
-            Err(_) if !key_is_base64(key) => return Err(BlobError::BadCredentials),
-            Err(err) => return Err(BlobError::Config(err.to_string())),
+        let sas = SasToken::looks_like_sas(password);
+        let auth = if sas {
+            let token = SasToken::parse(password).map_err(|_| BlobError::BadCredentials)?;
+            if token.expired_at(SystemTime::now()) {
+                return Err(BlobError::CredentialRefused(format!(
+                    "the SAS token expired at {}",
+                    token.expiry().unwrap_or("its expiry")
+                )));
+            }
+            if container.is_none() && !token.is_account_sas() {
+                return Err(BlobError::CredentialRefused(
+                    "a SAS token for one container logs in as ACCOUNT/CONTAINER".into(),
+                ));
+            }
+            AzureAuth::Sas(token)
+        } else {
+            match AzureAccessKey::try_new(password) {
+                Ok(_) => AzureAuth::SharedKey(password.to_owned()),
+                // A key that is not base64 cannot be right.
+                Err(_) if !key_is_base64(password) => return Err(BlobError::BadCredentials),
+                Err(err) => return Err(BlobError::Config(err.to_string())),
+            }
         };
+        let endpoint = self.endpoint.replace("{account}", account);
+        let view = container.map_or(View::Account, |c| View::Container(c.to_owned()));
         let config = self
             .base
             .clone()
-            .with_store(Store::azure(endpoint, account, key))
-            .with_view(View::Account);
-        let Store::Azure { endpoint, .. } = &config.store else {
+            .with_store(Store::azure_with(endpoint, account, auth))
+            .with_view(view);
+        let Store::Azure { endpoint, auth, .. } = &config.store else {
             return Err(BlobError::Config("not an Azure store".into()));
         };
         if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
@@ -118,10 +157,7 @@ impl AzureLogin {
         }
         let rest = Rest {
             http: self.http.clone(),
-            signer: Signer::Azure {
-                credential,
-                account: account.to_owned(),
-            },
+            signer: Signer::azure(account, auth)?,
             endpoint: endpoint.clone(),
             backoff: Backoff {
                 first: config.retry_backoff,
@@ -129,7 +165,19 @@ impl AzureLogin {
                 on_retry: config.on_retry.clone(),
             },
         };
-        rest.az_list_containers(None, 1).await.map_err(verdict)?;
+        let checked = match container {
+            None => rest.az_list_containers(None, 1).await.map(drop),
+            Some(container) => rest
+                .az_list_blobs(container, "", true, None, 1)
+                .await
+                .map(drop),
+        };
+        match checked {
+            Ok(()) => {}
+            // Genuine, but without list: the session hears what it lacks.
+            Err(RestError::Refused(refusal)) if sas && !refusal.rejects_credential() => {}
+            Err(err) => return Err(verdict(err)),
+        }
         // The session's own view: it connects when first used.
         BlobFs::new(config)
     }

@@ -156,6 +156,9 @@ pub struct VfsError {
     path: Option<VPath>,
     #[source]
     source: Option<BoxError>,
+    /// A sentence for the client, where the back-end knows why in words
+    /// the client can act on.
+    reason: Option<String>,
 }
 
 /// Displays `: /path` when there is a path.
@@ -177,7 +180,23 @@ impl VfsError {
             kind,
             path: None,
             source: None,
+            reason: None,
         }
+    }
+
+    /// Attaches a reason meant for the client, which a server may show in
+    /// its reply (an FTP server after the reply's text: "550 /f: Permission
+    /// denied: the SAS token lacks write (w) permission"). Unlike the
+    /// source, it must hold nothing secret or internal.
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// The reason for the client, if the back-end gave one.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// Attaches the path the error concerns.

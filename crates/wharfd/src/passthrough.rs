@@ -3,8 +3,17 @@
 //! authenticated call); each session gets its own client for the account,
 //! whose containers are the folders of `/`. Nothing is stored or logged.
 //!
-//! The password is the account's master key, so three limits stand in
-//! front of the store:
+//! The safer form: the password is a SAS token (`sv=...&sig=...`, with or
+//! without its `?`), so that users need not hand the master key to the
+//! server. An account SAS logs in as `ACCOUNT` (the account view); a
+//! container SAS as `ACCOUNT/CONTAINER` (that container as `/`). The
+//! token's permissions bound the session, and a refusal names the
+//! permission it lacks (`550 ...: the SAS token lacks write (w)
+//! permission, ...`); an expired token gets `530` at login, and `550`
+//! saying it expired when it expires mid-session.
+//!
+//! The password may be the account's master key, so three limits stand in
+//! front of the store, whatever the password:
 //! - wharfd refuses to start unless logins need TLS
 //!   (`--tls-required login|all`), or the operator accepts keys in clear
 //!   by name (`--allow-account-keys-in-clear`);
@@ -75,7 +84,7 @@ pub(crate) fn refuse_keys_in_clear(
     }
     if tls.login && self_signed {
         bail!(
-            "--azure-passthrough takes storage account keys as FTP passwords, and --tls-self-signed \
+            "--azure-passthrough takes storage account keys (or SAS tokens) as FTP passwords, and --tls-self-signed \
              makes a certificate no client can verify, so a man in the middle could take the keys: \
              give the server's certificate (--tls-cert, --tls-key), or accept the risk with \
              --allow-account-keys-in-clear"
@@ -85,7 +94,7 @@ pub(crate) fn refuse_keys_in_clear(
         return Ok(());
     }
     Err(anyhow!(
-        "--azure-passthrough takes storage account keys as FTP passwords, and logins do not need TLS: \
+        "--azure-passthrough takes storage account keys (or SAS tokens) as FTP passwords, and logins do not need TLS: \
          add --tls-required login (or all) with a certificate ([tls] required = \"login\"), \
          or accept keys in clear with --allow-account-keys-in-clear ([azure] allow_account_keys_in_clear = true)"
     ))
@@ -149,7 +158,10 @@ impl AzurePassthrough {
         })
     }
 
-    fn allowed(&self, account: &str) -> bool {
+    /// Whether the account of `user` (`ACCOUNT` or `ACCOUNT/CONTAINER`)
+    /// may log in.
+    fn allowed(&self, user: &str) -> bool {
+        let account = user.split_once('/').map_or(user, |(account, _)| account);
         self.accounts.is_empty() || self.accounts.contains(account)
     }
 }
@@ -178,7 +190,8 @@ impl Authenticator for AzurePassthrough {
 }
 
 impl AzurePassthrough {
-    /// The login of a user who is not a local one: a storage account.
+    /// The login of a user who is not a local one: a storage account, or
+    /// a container of one.
     async fn storage_login(&self, user: &str, password: &[u8]) -> Result<Login, AuthError> {
         // Off the list: no request, so no store sees the attempt.
         if !self.allowed(user) {
@@ -195,6 +208,12 @@ impl AzurePassthrough {
                     Ok(Login::new(user, vfs, true))
                 }
                 Err(BlobError::BadCredentials) => Err(AuthError::InvalidCredentials),
+                Err(BlobError::CredentialRefused(why)) => {
+                    // Never secret (an expiry, a missing container): it
+                    // tells the operator why a login with a token failed.
+                    warn!(user, reason = %why, "storage login refused");
+                    Err(AuthError::InvalidCredentials)
+                }
                 Err(error) => {
                     warn!(account = user, %error, "storage account check failed");
                     Err(AuthError::Backend(

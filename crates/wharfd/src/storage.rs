@@ -8,10 +8,15 @@
 //! s3://BUCKET                 one bucket as /
 //! ```
 //!
-//! Keys never come from the command line: `--storage-key-file FILE` (the
-//! Azure account key, or `ACCESS_KEY_ID:SECRET` for S3), else the
-//! environment (`AZURE_STORAGE_KEY`; `AWS_ACCESS_KEY_ID` and
-//! `AWS_SECRET_ACCESS_KEY`).
+//! Keys never come from the command line: `--storage-key-file FILE`, else
+//! the environment. For Azure the file holds an account key, a SAS token
+//! (`sv=...&sig=...`, account or container SAS) or a connection string
+//! (`AccountName=...;AccountKey=...` or `BlobEndpoint=...;
+//! SharedAccessSignature=...`; its endpoint replaces `--azure-endpoint`),
+//! told apart by their form; the environment's are
+//! `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_SAS_TOKEN` and
+//! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`,
+//! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
 //!
 //! The users share one account that none of them owns, so SITE CHMOD on a
 //! container (its public access: open to anyone on the internet, not only
@@ -60,11 +65,23 @@ impl StorageAccess {
         }
     }
 
-    /// The Azure storage account `account`, signed with its key.
+    /// The Azure storage account `account`, signed with its key, a SAS
+    /// token or what a connection string says.
     pub(crate) fn azure_store(&self, account: &str) -> Result<Store> {
-        let key = secret(self, &["AZURE_STORAGE_KEY"])?;
+        let secret = match &self.key_file {
+            Some(_) => secret(self, &[])?,
+            None => AZURE_VARIABLES
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no credential: give --storage-key-file or set {}",
+                        AZURE_VARIABLES.join(", ")
+                    )
+                })?,
+        };
         let endpoint = self.azure_endpoint.replace("{account}", account);
-        Ok(Store::azure(endpoint, account.to_owned(), key))
+        Store::azure_from_secret(&endpoint, account, &secret).map_err(|e| anyhow!("storage: {e}"))
     }
 
     /// S3 (or the S3-compatible `s3_endpoint`), signed with an access key.
@@ -80,6 +97,13 @@ impl StorageAccess {
         Ok(Store::s3(endpoint, &self.s3_region, id, key))
     }
 }
+
+/// Where an Azure credential may come from without a key file, in order.
+const AZURE_VARIABLES: [&str; 3] = [
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_KEY",
+];
 
 fn secret(access: &StorageAccess, variables: &[&str]) -> Result<String> {
     if let Some(file) = &access.key_file {
@@ -148,12 +172,13 @@ pub(crate) async fn open(
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its
     // request until polled).
-    let mut entries = vfs
-        .list(&VPath::root())
-        .await
-        .map_err(|e| anyhow!("the storage does not answer as expected: {e}"))?;
+    let unexpected = |e: wharf_vfs::VfsError| {
+        let reason = e.reason().map(|r| format!(": {r}")).unwrap_or_default();
+        anyhow!("the storage does not answer as expected: {e}{reason}")
+    };
+    let mut entries = vfs.list(&VPath::root()).await.map_err(unexpected)?;
     if let Some(Err(e)) = next_entry(&mut entries).await {
-        bail!("the storage does not answer as expected: {e}");
+        return Err(unexpected(e));
     }
     Ok(vfs)
 }

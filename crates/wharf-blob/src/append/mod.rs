@@ -230,11 +230,17 @@ impl Bucket {
             }
         }
         if !ranges.is_empty() {
-            let object = Bucket::object(&key, loc.path)?;
-            let source = azure
-                .signed_url(Method::GET, &object, SAS_LIFETIME)
-                .await
-                .at(loc.path)?;
+            let source = if rest.signs_with_sas() {
+                // The session's own token reads the source (if it grants r).
+                rest.source_url(rest.blob_url_of(&self.name, &key))
+            } else {
+                let object = Bucket::object(&key, loc.path)?;
+                azure
+                    .signed_url(Method::GET, &object, SAS_LIFETIME)
+                    .await
+                    .at(loc.path)?
+                    .to_string()
+            };
             let (etag, name, key, source) =
                 (old.etag.as_deref(), &self.name, &key, source.as_str());
             stream::iter(staged.clone().into_iter().zip(ranges))

@@ -48,7 +48,7 @@ impl BlockList {
 }
 
 impl Rest {
-    fn blob_url_of(&self, container: &str, key: &str) -> String {
+    pub(crate) fn blob_url_of(&self, container: &str, key: &str) -> String {
         format!("{}/{}/{}", self.endpoint, enc(container), enc_key(key))
     }
 

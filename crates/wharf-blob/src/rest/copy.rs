@@ -23,9 +23,12 @@ impl Rest {
     ) -> Result<bool, RestError> {
         let target = format!("{}/{}/{}", self.endpoint, enc(to), enc_key(to_key));
         let source = match &self.signer {
-            Signer::Azure { .. } => {
-                format!("{}/{}/{}", self.endpoint, enc(from), enc_key(from_key))
-            }
+            Signer::Azure { .. } => self.source_url(format!(
+                "{}/{}/{}",
+                self.endpoint,
+                enc(from),
+                enc_key(from_key)
+            )),
             Signer::S3 { .. } => format!("/{}/{}", enc(from), enc_key(from_key)),
         };
         let header = match &self.signer {

@@ -16,11 +16,15 @@ mod stored_md5;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use object_store::aws::{AwsAuthorizer, AwsCredential};
-use object_store::azure::AzureCredential;
+use object_store::azure::{AzureAccessKey, AzureCredential};
 use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::config::AzureAuth;
+use crate::errors::BlobError;
+use crate::refusal::{Operation, Refusal};
 use crate::retry::{Backoff, transient_status};
+use crate::sas::SasToken;
 
 /// Characters left alone when a name is put in a URL path or query.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -43,16 +47,41 @@ pub(crate) fn enc_key(key: &str) -> String {
 /// never prints the key: object_store's `AzureCredential` prints the
 /// account key's bytes.
 pub(crate) enum Signer {
-    /// Azure Shared Key.
+    /// Azure: Shared Key, or a SAS token appended to the query.
     Azure {
         credential: AzureCredential,
         account: String,
+        /// The token behind a SAS credential, to say what it lacks when
+        /// the store refuses a request.
+        token: Option<SasToken>,
     },
     /// AWS SigV4 for service `s3`.
     S3 {
         credential: AwsCredential,
         region: String,
     },
+}
+
+impl Signer {
+    /// The signer for an Azure account and credential.
+    pub(crate) fn azure(account: &str, auth: &AzureAuth) -> Result<Self, BlobError> {
+        let (credential, token) = match auth {
+            AzureAuth::SharedKey(key) => {
+                let key = AzureAccessKey::try_new(key)
+                    .map_err(|err| BlobError::Config(err.to_string()))?;
+                (AzureCredential::AccessKey(key), None)
+            }
+            AzureAuth::Sas(token) => (
+                AzureCredential::SASToken(token.pairs().to_vec()),
+                Some(token.clone()),
+            ),
+        };
+        Ok(Self::Azure {
+            credential,
+            account: account.to_owned(),
+            token,
+        })
+    }
 }
 
 impl std::fmt::Debug for Signer {
@@ -79,6 +108,8 @@ pub(crate) struct Response {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// What Azure's `403` meant, when it answered one.
+    pub(crate) refusal: Option<Refusal>,
 }
 
 impl Response {
@@ -100,6 +131,9 @@ impl Response {
 
     /// Fails unless the status is a success.
     pub(crate) fn ok(self) -> Result<Self, RestError> {
+        if let Some(refusal) = self.refusal {
+            return Err(RestError::Refused(refusal));
+        }
         if self.status.is_success() {
             Ok(self)
         } else {
@@ -123,6 +157,10 @@ pub enum RestError {
         /// The store's error code, where it sent one.
         code: Option<String>,
     },
+    /// The store refused the credential, or an operation it does not
+    /// permit (`403`); the refusal says which.
+    #[error("the store answered 403 Forbidden: {0}")]
+    Refused(Refusal),
     /// The store could not be reached, or the connection broke.
     #[error("the store could not be reached: {0}")]
     Transport(#[source] object_store::client::HttpError),
@@ -146,7 +184,7 @@ impl RestError {
         match self {
             Self::Status { status, .. } => transient_status(*status),
             Self::Transport(_) => true,
-            Self::Request(_) | Self::Malformed(_) => false,
+            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) => false,
         }
     }
 
@@ -154,6 +192,7 @@ impl RestError {
     pub(crate) fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Status { status, .. } => Some(*status),
+            Self::Refused(_) => Some(StatusCode::FORBIDDEN),
             _ => None,
         }
     }
@@ -226,11 +265,44 @@ impl Rest {
             .map_err(RestError::Transport)?;
         let (parts, body) = response.into_parts();
         let body = body.bytes().await.map_err(RestError::Transport)?;
-        Ok(Response {
+        let mut response = Response {
             status: parts.status,
             headers: parts.headers,
             body,
-        })
+            refusal: None,
+        };
+        if response.status == StatusCode::FORBIDDEN
+            && let Signer::Azure { token, .. } = &self.signer
+        {
+            let code = response.error_code();
+            if Refusal::is_authorization_code(code.as_deref()) {
+                let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+                let operation = Operation::of_request(method, query);
+                response.refusal = Some(Refusal::new(operation, code, token.as_ref()));
+            }
+        }
+        Ok(response)
+    }
+
+    /// Whether requests carry a SAS token (Azure).
+    pub(crate) fn signs_with_sas(&self) -> bool {
+        matches!(self.signer, Signer::Azure { token: Some(_), .. })
+    }
+
+    /// `url` as a copy source the store can read with this credential: a
+    /// SAS credential must travel with the source (the store reads it as
+    /// an anonymous client would); Shared Key covers a source in the same
+    /// account.
+    pub(crate) fn source_url(&self, url: String) -> String {
+        match &self.signer {
+            Signer::Azure {
+                token: Some(token), ..
+            } => {
+                let join = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{join}{}", token.query())
+            }
+            _ => url,
+        }
     }
 
     fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
@@ -238,6 +310,7 @@ impl Rest {
             Signer::Azure {
                 credential,
                 account,
+                ..
             } => object_store::azure::AzureAuthorizer::new(credential, account)
                 .try_authorize(request),
             Signer::S3 { credential, region } => {

@@ -116,15 +116,15 @@ async fn append_and_resume_keep_the_old_bytes() {
     );
 }
 
-/// Writes `data` to `box/name` with one Put Blob, as other tools do (no
-/// committed block list), straight through object_store.
-async fn put_in_one_piece(azurite: &Emulator, name: &str, data: &[u8]) {
+/// Writes `data` to `container/name` with one Put Blob, as other tools do
+/// (no committed block list), straight through object_store.
+pub(crate) async fn put_in_one_piece(azurite: &Emulator, container: &str, name: &str, data: &[u8]) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store: Arc<dyn ObjectStore> = Arc::new(
         MicrosoftAzureBuilder::new()
             .with_account(AZURITE_ACCOUNT)
             .with_access_key(AZURITE_KEY)
-            .with_container_name("box")
+            .with_container_name(container)
             .with_endpoint(format!("{}/{AZURITE_ACCOUNT}", azurite.url()))
             .with_allow_http(true)
             .build()
@@ -153,7 +153,7 @@ async fn blobs_written_in_one_piece_are_kept_server_side() {
         ),
     ];
     for (name, mode, kept) in cases {
-        put_in_one_piece(&azurite, name, &one).await;
+        put_in_one_piece(&azurite, "box", name, &one).await;
         let vpath = path(&format!("/{name}"));
         let (down, up) = (proxy.bytes(), proxy.sent());
         let mut upload = fs.create(&vpath, mode).await.unwrap();
@@ -171,7 +171,7 @@ async fn blobs_written_in_one_piece_are_kept_server_side() {
         assert!(read_file(&fs, &vpath, 0).await == expected, "{name}");
     }
     // An abandoned append to a one-piece blob leaves it as it was.
-    put_in_one_piece(&azurite, "kept", &one).await;
+    put_in_one_piece(&azurite, "box", "kept", &one).await;
     let mut upload = fs.create(&path("/kept"), WriteMode::Append).await.unwrap();
     upload.write_all(b"lost").await.unwrap();
     drop(upload);

@@ -2,7 +2,9 @@
 //! check, in both shapes: a container as `/`, and a container below the
 //! account view's `/` (through `Sub`, which serves that container as `/`).
 //! Each check gets a container (or a folder) named after it, on one
-//! emulator per kind for the whole test process.
+//! emulator per kind for the whole test process. Azurite runs both shapes
+//! twice: signed with the account key, and with a SAS token (a container
+//! SAS for the container, an account SAS for the account view).
 //!
 //! `list_ten_thousand_entries` is ignored in every shape: creating 10,000
 //! blobs takes about 30 s of Azurite's time and about 100 s of moto's, and
@@ -15,7 +17,9 @@
 use std::sync::Arc;
 
 use crate::support::sub::Sub;
-use crate::support::{Emulator, Kind, dyn_vfs, path};
+use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, Emulator, Kind, dyn_vfs, path};
+use wharf_blob::{BlobFs, View};
+use wharf_test_support::sas::{account_sas, container_sas, in_an_hour};
 use wharf_vfs::{Capabilities, Vfs};
 
 /// A container named after `check` (underscores are not allowed in
@@ -33,6 +37,34 @@ async fn account_view(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
         inner: account,
         prefix: path(&name),
         // Permissions are a container-level operation; files have none.
+        caps: Capabilities::none()
+            .with_set_mtime(true)
+            .with_append(true)
+            .with_resume(true),
+    })
+}
+
+/// [`container_view`] through a container SAS with every permission a
+/// file system needs (read, add, create, write, delete, list).
+async fn container_view_sas(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
+    let name = format!("sas-{}", check.replace('_', "-"));
+    emulator.container(&name).await;
+    let token = container_sas(AZURITE_ACCOUNT, AZURITE_KEY, &name, "racwdl", &in_an_hour());
+    let config = emulator.sas_config(View::Container(name), &token);
+    dyn_vfs(BlobFs::new(config).unwrap())
+}
+
+/// [`account_view`] through an account SAS for services, containers and
+/// objects with every permission (the container is created with it).
+async fn account_view_sas(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
+    let token = account_sas(AZURITE_ACCOUNT, AZURITE_KEY, "rwdlac", "sco", &in_an_hour());
+    let account: Arc<dyn Vfs> =
+        dyn_vfs(BlobFs::new(emulator.sas_config(View::Account, &token)).unwrap());
+    let name = format!("/sas-sub-{}", check.replace('_', "-"));
+    account.mkdir(&path(&name)).await.unwrap();
+    Arc::new(Sub {
+        inner: account,
+        prefix: path(&name),
         caps: Capabilities::none()
             .with_set_mtime(true)
             .with_append(true)
@@ -106,4 +138,16 @@ shape!(
     Moto,
     account_view,
     #[ignore = "the account view lists through the same code as the container view, which runs this check"]
+);
+shape!(
+    azurite_container_sas,
+    Azurite,
+    container_view_sas,
+    #[ignore = "a SAS lists through the same requests as the key; azurite_container runs this check"]
+);
+shape!(
+    azurite_account_sas,
+    Azurite,
+    account_view_sas,
+    #[ignore = "a SAS lists through the same requests as the key; azurite_container runs this check"]
 );

@@ -11,6 +11,7 @@ mod support;
 mod azurite;
 mod azurite_append;
 mod azurite_objects;
+mod azurite_sas;
 mod azurite_wire;
 mod conformance;
 mod hostile;

@@ -48,7 +48,11 @@ pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
         _ => (451, "Local error in processing"),
     };
     let code = ReplyCode::new(code).unwrap_or(ReplyCode::LOCAL_ERROR);
-    Reply::new(code, &format!("{}: {what}.", shown(path)))
+    match error.reason() {
+        // The back-end's own words, e.g. the permission a credential lacks.
+        Some(reason) => Reply::new(code, &format!("{}: {what}: {reason}.", shown(path))),
+        None => Reply::new(code, &format!("{}: {what}.", shown(path))),
+    }
 }
 
 /// An error message as a reply sentence: capital first letter, final
@@ -119,10 +123,13 @@ pub(crate) fn final_reply(result: &Result<u64, TransferError>, path: &VPath) -> 
             // the quota (552) or a name problem (553).
             match reply.code().get() {
                 552..=554 => reply,
-                _ => Reply::new(
-                    ReplyCode::LOCAL_ERROR,
-                    &format!("{}: transfer failed: {e}.", shown(path)),
-                ),
+                _ => {
+                    let reason = e.reason().map(|r| format!(": {r}")).unwrap_or_default();
+                    Reply::new(
+                        ReplyCode::LOCAL_ERROR,
+                        &format!("{}: transfer failed: {e}{reason}.", shown(path)),
+                    )
+                }
             }
         }
     }
@@ -155,6 +162,17 @@ mod tests {
         assert_eq!(code(VfsErrorKind::CrossesMount), 553);
         let reply = reply_for(&VfsError::new(VfsErrorKind::NotFound), &path);
         assert_eq!(reply.to_bytes(), b"550 /a: No such file or directory.\r\n");
+    }
+
+    #[test]
+    fn a_reason_follows_the_kind() {
+        let path = VPath::parse("/f").unwrap();
+        let error = VfsError::new(VfsErrorKind::PermissionDenied)
+            .with_reason("the SAS token lacks write (w) permission");
+        assert_eq!(
+            reply_for(&error, &path).to_bytes(),
+            b"550 /f: Permission denied: the SAS token lacks write (w) permission.\r\n"
+        );
     }
 
     #[test]

@@ -219,7 +219,10 @@ pub(crate) struct Cli {
 
     /// Seed 000's bridge: log in with an Azure storage account name as user
     /// and its key as password; the account's containers are the folders of
-    /// `/`. Users of --user/--users are checked first.
+    /// `/`. A SAS token as password instead of the key: an account SAS as
+    /// ACCOUNT, a container SAS as ACCOUNT/CONTAINER; the token's
+    /// permissions bound the session. Users of --user/--users are checked
+    /// first.
     #[arg(long)]
     pub(crate) azure_passthrough: bool,
 
@@ -254,14 +257,19 @@ pub(crate) struct Cli {
     pub(crate) allow_container_public_access: bool,
 
     /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER]
-    /// or s3://[BUCKET], to the users of --user/--users. The key comes from
-    /// --storage-key-file or the environment (AZURE_STORAGE_KEY;
-    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    /// or s3://[BUCKET], to the users of --user/--users. The credential
+    /// comes from --storage-key-file or the environment
+    /// (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or
+    /// AZURE_STORAGE_KEY; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
     #[arg(long, value_name = "URL")]
     pub(crate) storage: Option<String>,
 
-    /// A file holding the --storage key (Azure: the account key; S3:
-    /// ACCESS_KEY_ID:SECRET).
+    /// A file holding the --storage credential. Azure: the account key, a
+    /// SAS token (sv=...&sig=...; an account SAS for azure://ACCOUNT, a
+    /// container SAS for azure://ACCOUNT/CONTAINER) or a connection string
+    /// (AccountName=...;AccountKey=... or BlobEndpoint=...;
+    /// SharedAccessSignature=...; its endpoint replaces --azure-endpoint).
+    /// S3: ACCESS_KEY_ID:SECRET.
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_key_file: Option<PathBuf>,
 

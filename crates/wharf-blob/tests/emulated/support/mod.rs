@@ -207,6 +207,16 @@ impl Emulator {
             .with_timeouts(Duration::from_secs(5), Duration::from_secs(60))
     }
 
+    /// A configuration signed with SAS `token` instead of the key.
+    pub fn sas_config(&self, view: View, token: &str) -> BlobConfig {
+        let token = wharf_blob::SasToken::parse(token).unwrap();
+        self.config(view).with_store(Store::azure_sas(
+            format!("{}/{AZURITE_ACCOUNT}", self.url()),
+            AZURITE_ACCOUNT,
+            token,
+        ))
+    }
+
     /// The account view.
     pub fn account(&self) -> BlobFs {
         BlobFs::new(self.config(View::Account)).unwrap()
