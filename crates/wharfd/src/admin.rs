@@ -1,7 +1,10 @@
 //! The admin HTTP listener (off by default; give it a loopback address):
 //! `/metrics` in the Prometheus text format, `/healthz` (the process
-//! answers) and `/readyz` (serving and not draining: `503` from the moment
-//! shutdown begins, so a load balancer sends no new sessions).
+//! answers) and `/readyz` (listening, storage reachable and not draining:
+//! `503` from the moment shutdown begins, so a load balancer sends no new
+//! sessions, and while the storage check fails; see `readiness.rs`). The
+//! admin listener starts after every FTP listener is bound, so an answer
+//! at all means they are.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,6 +24,7 @@ use tokio::sync::Semaphore;
 use wharf_session::Connections;
 
 use crate::metrics::{self, Metrics};
+use crate::readiness::StorageProbe;
 
 /// At most this many admin connections at once; more wait in the backlog.
 const MAX_CONNECTIONS: usize = 16;
@@ -34,6 +38,9 @@ pub(crate) struct Admin {
     pub(crate) connections: Connections,
     /// Set when shutdown begins.
     pub(crate) draining: AtomicBool,
+    /// The storage check; `None` where there is no fixed store
+    /// (passthrough).
+    pub(crate) storage: Option<StorageProbe>,
 }
 
 /// `PORT` alone means `127.0.0.1:PORT`: the admin listener is for the
@@ -70,9 +77,11 @@ pub(crate) async fn serve(listener: TcpListener, admin: Arc<Admin>) {
         };
         let admin = admin.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let response = admin.respond(&request);
-                async move { Ok::<_, Infallible>(response) }
+            let service = service_fn(move |request: Request<_>| {
+                let admin = admin.clone();
+                let method = request.method().clone();
+                let path = request.uri().path().to_owned();
+                async move { Ok::<_, Infallible>(admin.respond(&method, &path).await) }
             });
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -85,11 +94,11 @@ pub(crate) async fn serve(listener: TcpListener, admin: Arc<Admin>) {
 }
 
 impl Admin {
-    fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
-        if request.method() != Method::GET && request.method() != Method::HEAD {
+    async fn respond(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+        if method != Method::GET && method != Method::HEAD {
             return text(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
         }
-        match request.uri().path() {
+        match path {
             "/metrics" => {
                 let body = self.metrics.render(self.connections.stats());
                 let mut response = Response::new(Full::new(Bytes::from(body)));
@@ -103,7 +112,16 @@ impl Admin {
             "/readyz" if self.draining.load(Ordering::Relaxed) => {
                 text(StatusCode::SERVICE_UNAVAILABLE, "draining\n")
             }
-            "/readyz" => text(StatusCode::OK, "ready\n"),
+            "/readyz" => match &self.storage {
+                Some(probe) => match probe.check().await {
+                    Ok(()) => text(StatusCode::OK, "ready\n"),
+                    Err(reason) => Response::builder()
+                        .status(StatusCode::SERVICE_UNAVAILABLE)
+                        .body(Full::new(Bytes::from(format!("{reason}\n"))))
+                        .unwrap_or_else(|_| text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")),
+                },
+                None => text(StatusCode::OK, "ready\n"),
+            },
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
         }
     }

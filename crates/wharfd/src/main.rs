@@ -14,6 +14,7 @@ mod logs;
 mod metrics;
 mod passthrough;
 mod privileges;
+mod readiness;
 mod reconfigure;
 mod serving;
 mod settings;
@@ -155,6 +156,14 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         storage.clone(),
         measure.clone(),
     )?;
+    // Passthrough has no fixed store to check; a local root is also
+    // checked to be the directory opened at start.
+    let storage_probe = settings.azure_endpoint.is_none().then(|| {
+        let local = storage
+            .is_none()
+            .then(|| readiness::LocalRoot::new(settings.root.clone()));
+        readiness::StorageProbe::new(settings.served.clone(), local)
+    });
     let reconfigure = reconfigure::Reconfigure::new(
         cli,
         storage,
@@ -266,6 +275,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         plan,
         keep_bind,
         admin,
+        storage_probe,
         log_files,
         reconfigure,
     }))

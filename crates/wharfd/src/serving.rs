@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use wharf_session::{Server, TlsConfig};
 
-use crate::{admin, lifecycle, logs, metrics, privileges, reconfigure};
+use crate::{admin, lifecycle, logs, metrics, privileges, readiness, reconfigure};
 
 /// Uploads' temporary files older than this are taken for a crash's
 /// orphans at start. Long, because a live upload in another wharfd on the
@@ -30,6 +30,8 @@ pub(crate) struct Prepared {
     pub(crate) keep_bind: bool,
     /// The admin listener, bound, and the metrics it serves.
     pub(crate) admin: Option<(tokio::net::TcpListener, Arc<metrics::Metrics>)>,
+    /// `/readyz`'s storage check; `None` in passthrough.
+    pub(crate) storage_probe: Option<readiness::StorageProbe>,
     /// The log files to reopen on SIGHUP and SIGUSR1.
     pub(crate) log_files: Vec<Arc<logs::LogFile>>,
     /// What a SIGHUP reads again.
@@ -74,6 +76,7 @@ async fn serve(prepared: Prepared) -> Result<()> {
         local_roots,
         plan,
         admin,
+        storage_probe,
         log_files,
         reconfigure,
         ..
@@ -86,6 +89,7 @@ async fn serve(prepared: Prepared) -> Result<()> {
             metrics,
             connections: server.connections(),
             draining: std::sync::atomic::AtomicBool::new(false),
+            storage: storage_probe,
         });
         let address = listener.local_addr().ok();
         tokio::spawn(admin::serve(listener, admin.clone()));

@@ -29,6 +29,9 @@ use users::add_users;
 pub(crate) struct Settings {
     pub(crate) listen: Vec<SocketAddr>,
     pub(crate) root: PathBuf,
+    /// What the main users are served: the store of `--storage`, else the
+    /// root directory (`/readyz` probes it).
+    pub(crate) served: Arc<dyn Vfs>,
     pub(crate) options: Options,
     pub(crate) users: UserList,
     /// Virtual hosts by name.
@@ -316,6 +319,7 @@ impl Settings {
             tls,
             listen,
             root,
+            served: storage,
             options,
             users,
             hosts,

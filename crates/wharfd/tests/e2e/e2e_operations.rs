@@ -46,7 +46,7 @@ fn http_get(url: &str) -> Finished {
 }
 
 /// The body and the status code of a GET.
-fn get(server: &Server, path: &str) -> (String, u16) {
+pub(crate) fn get(server: &Server, path: &str) -> (String, u16) {
     let finished = http_get(&format!("{}{path}", server.admin_url()));
     let text = finished.stdout_text();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));

@@ -28,6 +28,7 @@ mod e2e_proxy;
 mod e2e_quota;
 mod e2e_rates;
 mod e2e_rclone;
+mod e2e_readiness;
 mod e2e_reload;
 mod e2e_systemd;
 mod e2e_wget;
