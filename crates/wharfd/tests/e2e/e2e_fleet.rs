@@ -21,11 +21,11 @@ use support::{Finished, Server, require_tool, run};
 /// other's data connections. The ranges are below Linux's ephemeral ports
 /// (32768 and up), which other connections' source ports may hold.
 #[derive(Clone, Copy)]
-struct Place {
+pub(crate) struct Place {
     /// Node `i` listens on 127.0.0.(first_ip + i).
-    first_ip: usize,
+    pub(crate) first_ip: usize,
     /// Node `i`'s passive range starts at first_port + 10 i.
-    first_port: u16,
+    pub(crate) first_port: u16,
 }
 
 impl Place {
@@ -128,17 +128,17 @@ fn config(place: Place, vip: u16, nodes: &[Server]) -> String {
 }
 
 /// Three nodes sharing a root, HAProxy in front; dropped in reverse.
-struct Fleet {
-    url: String,
-    dir: tempfile::TempDir,
+pub(crate) struct Fleet {
+    pub(crate) url: String,
+    pub(crate) dir: tempfile::TempDir,
     _haproxy: Haproxy,
-    nodes: Vec<Server>,
+    pub(crate) nodes: Vec<Server>,
     shared: tempfile::TempDir,
 }
 
 impl Fleet {
     /// Three nodes at `place` with `extra` arguments each.
-    fn start(place: Place, extra: &[&str]) -> Self {
+    pub(crate) fn start(place: Place, extra: &[&str]) -> Self {
         let shared = tempfile::tempdir().expect("a shared root");
         let nodes: Vec<Server> = (0..3)
             .map(|i| node(place, i, shared.path(), extra))
@@ -183,7 +183,7 @@ impl Fleet {
     }
 
     /// The node whose log shows a session from `client`.
-    fn node_of(&self, client: &str) -> usize {
+    pub(crate) fn node_of(&self, client: &str) -> usize {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let found = self
