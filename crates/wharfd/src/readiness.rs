@@ -17,6 +17,11 @@
 //! one opened at start: wharfd serves an open handle, so a root that was
 //! removed or replaced serves nothing useful until a restart.
 //!
+//! What is probed is what start opened for the main users: the store of
+//! `--storage`, else the `--root` directory. Per-user roots, mounts and a
+//! root a reload names later are not probed: one check per node, cheap
+//! and the same on every node, is what a balancer needs.
+//!
 //! Passthrough (`--azure-passthrough`) has no fixed store, since each
 //! login names its own account; there the check is left out and `/readyz`
 //! means "listening and not draining".
