@@ -124,9 +124,20 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         .is_some()
         .then(|| Arc::new(metrics::Metrics::new()));
     let measure = metrics.as_ref().map(|m| m.storage());
+    // How /readyz reaches the store (see `readiness.rs`).
+    let mut reach = readiness::Reach::LookUp;
     let storage = match &config.storage {
         Some(url) => {
             let parsed = values::StorageUrl::parse(url)?;
+            if matches!(
+                parsed,
+                values::StorageUrl::Azure {
+                    container: None,
+                    ..
+                } | values::StorageUrl::S3 { bucket: None }
+            ) {
+                reach = readiness::Reach::List;
+            }
             let backend = match parsed {
                 values::StorageUrl::Azure { .. } => "azure",
                 values::StorageUrl::S3 { .. } => "s3",
@@ -162,7 +173,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         let local = storage
             .is_none()
             .then(|| readiness::LocalRoot::new(settings.root.clone()));
-        readiness::StorageProbe::new(settings.served.clone(), local)
+        readiness::StorageProbe::new(settings.served.clone(), reach, local)
     });
     let reconfigure = reconfigure::Reconfigure::new(
         cli,

@@ -12,7 +12,12 @@
 //!
 //! The probe looks up the root folder and one name inside it
 //! ([`PROBE_NAME`]), which a blob store must answer with a request (its
-//! root alone costs none); "not found" is an answer, and so ready. For a
+//! root alone costs none); "not found" is an answer, and so ready. In an
+//! account view (`azure://ACCOUNT`, `s3://`) that name would be a
+//! container, and S3's bucket names are global: someone else's bucket of
+//! that name answers 403, never "not found". There the probe lists the
+//! root instead, one page of the account's containers, as the check at
+//! start does ([`Reach::List`]). For a
 //! local root the directory at the configured path must also still be the
 //! one opened at start: wharfd serves an open handle, so a root that was
 //! removed or replaced serves nothing useful until a restart.
@@ -33,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-use wharf_vfs::{VPath, Vfs, VfsErrorKind};
+use wharf_vfs::{VPath, Vfs, VfsErrorKind, next_entry};
 
 /// How long a probe's result answers `/readyz` before the next probe.
 pub(crate) const FRESH_FOR: Duration = Duration::from_secs(2);
@@ -47,6 +52,15 @@ const PROBE_NAME: &str = "wharf-readyz-probe";
 
 /// `Ok`, or why storage is not ready (one line).
 pub(crate) type Verdict = Result<(), String>;
+
+/// How the probe asks the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Look up [`PROBE_NAME`] in the root: a local root, a container.
+    LookUp,
+    /// Read the first page of the root's listing: an account view.
+    List,
+}
 
 /// A local root: its path and the identity (device, inode) of the
 /// directory opened at start.
@@ -86,6 +100,7 @@ impl LocalRoot {
 /// What the probe reaches, and its cached result.
 pub(crate) struct StorageProbe {
     vfs: Arc<dyn Vfs>,
+    reach: Reach,
     local: Option<LocalRoot>,
     state: Mutex<State>,
     /// [`FRESH_FOR`] and [`PROBE_TIMEOUT`], shorter in tests.
@@ -103,9 +118,10 @@ struct State {
 impl StorageProbe {
     /// A probe of `vfs`, and of the directory `local` when it is a local
     /// root.
-    pub(crate) fn new(vfs: Arc<dyn Vfs>, local: Option<LocalRoot>) -> Self {
+    pub(crate) fn new(vfs: Arc<dyn Vfs>, reach: Reach, local: Option<LocalRoot>) -> Self {
         Self {
             vfs,
+            reach,
             local,
             state: Mutex::new(State::default()),
             fresh_for: FRESH_FOR,
@@ -124,7 +140,7 @@ impl StorageProbe {
         }
         let mut probe = match state.running.take() {
             Some(running) => running,
-            None => tokio::spawn(probe(self.vfs.clone(), self.local.clone())),
+            None => tokio::spawn(probe(self.vfs.clone(), self.reach, self.local.clone())),
         };
         let verdict = match tokio::time::timeout(self.timeout, &mut probe).await {
             Ok(Ok(verdict)) => verdict,
@@ -146,7 +162,7 @@ impl StorageProbe {
     }
 }
 
-async fn probe(vfs: Arc<dyn Vfs>, local: Option<LocalRoot>) -> Verdict {
+async fn probe(vfs: Arc<dyn Vfs>, reach: Reach, local: Option<LocalRoot>) -> Verdict {
     if let Some(root) = &local {
         root.check().await?;
     }
@@ -155,6 +171,13 @@ async fn probe(vfs: Arc<dyn Vfs>, local: Option<LocalRoot>) -> Verdict {
         format!("storage: {e}{reason}")
     };
     let root = VPath::root();
+    if reach == Reach::List {
+        let mut entries = vfs.list(&root).await.map_err(unreachable)?;
+        return match next_entry(&mut entries).await {
+            Some(Err(e)) => Err(unreachable(e)),
+            _ => Ok(()),
+        };
+    }
     vfs.metadata(&root).await.map_err(unreachable)?;
     let name = root.join(PROBE_NAME).map_err(|e| format!("storage: {e}"))?;
     match vfs.metadata(&name).await {
@@ -206,7 +229,7 @@ mod tests {
     #[tokio::test]
     async fn a_silent_store_times_out_with_one_probe_in_flight() {
         let silent = Arc::new(Silent::default());
-        let mut probe = StorageProbe::new(silent.clone(), None);
+        let mut probe = StorageProbe::new(silent.clone(), Reach::LookUp, None);
         probe.fresh_for = Duration::from_millis(50);
         probe.timeout = Duration::from_millis(100);
         let started = Instant::now();
@@ -229,17 +252,22 @@ mod tests {
         let root = dir.path().join("root");
         std::fs::create_dir(&root).unwrap();
         let vfs: Arc<dyn Vfs> = Arc::new(wharf_fs::LocalFs::new(&root).unwrap());
-        let probe = StorageProbe::new(vfs.clone(), Some(LocalRoot::new(root.clone())));
+        let probe = StorageProbe::new(
+            vfs.clone(),
+            Reach::LookUp,
+            Some(LocalRoot::new(root.clone())),
+        );
         assert_eq!(probe.check().await, Ok(()));
         std::fs::remove_dir(&root).unwrap();
         // Cached: the balancer's next checks cost nothing.
         assert_eq!(probe.check().await, Ok(()));
-        let fresh = StorageProbe::new(vfs, Some(LocalRoot::new(root.clone())));
+        let fresh = StorageProbe::new(vfs, Reach::LookUp, Some(LocalRoot::new(root.clone())));
         let reason = fresh.check().await.unwrap_err();
         assert!(reason.contains("cannot be read"), "{reason}");
         std::fs::create_dir(&root).unwrap();
         let replaced = StorageProbe::new(
             Arc::new(wharf_vfs::MemoryFs::new()),
+            Reach::LookUp,
             Some(LocalRoot {
                 path: root,
                 identity: Some((0, 0)),

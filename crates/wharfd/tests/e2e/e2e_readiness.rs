@@ -60,14 +60,13 @@ fn readyz_turns_503_when_the_local_root_goes_and_200_when_it_returns() {
     assert!(reason.contains("was replaced"), "{reason:?}");
 }
 
-#[test]
-fn readyz_turns_503_when_the_blob_store_stops_answering() {
-    let azurite = Azurite::start();
-    let server = Server::builder()
+/// A server on `storage` in Azurite, with the admin listener.
+fn blob_server(azurite: &Azurite, storage: &str) -> Server {
+    Server::builder()
         .file("storage.key", KEY)
         .args(&[
             "--storage",
-            &format!("azure://{ACCOUNT}"),
+            storage,
             "--storage-key-file",
             "{base}/storage.key",
             "--azure-endpoint",
@@ -75,19 +74,45 @@ fn readyz_turns_503_when_the_blob_store_stops_answering() {
             "--admin-listen",
             "127.0.0.1:0",
         ])
-        .start();
-    assert_eq!(get(&server, "/readyz"), ("ready\n".to_owned(), 200));
-    // The probe asked the store: its call shows in the metrics.
-    let (metrics, _) = get(&server, "/metrics");
-    assert!(
-        metrics.lines().any(|l| l.starts_with(
-            "wharf_storage_operations_total{backend=\"azure\",operation=\"metadata\"}"
-        )),
-        "{metrics}"
-    );
+        .start()
+}
+
+/// How many `operation` calls on Azure the server's metrics count.
+fn azure_calls(server: &Server, operation: &str) -> f64 {
+    let (metrics, _) = get(server, "/metrics");
+    let series =
+        format!("wharf_storage_operations_total{{backend=\"azure\",operation=\"{operation}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map_or(0.0, |v| v.parse().expect("a sample value"))
+}
+
+#[test]
+fn readyz_turns_503_when_the_blob_store_stops_answering() {
+    let azurite = Azurite::start();
+    // The account view, which the probe lists (a container's name could
+    // be anyone's bucket on S3), and a container, where it looks up one
+    // name.
+    let account = blob_server(&azurite, &format!("azure://{ACCOUNT}"));
+    let made = support::curl(&["-Q", "MKD /box", &format!("{}/", account.url())]);
+    support::assert_success(&made, &account);
+    let container = blob_server(&azurite, &format!("azure://{ACCOUNT}/box"));
+    for (server, operation) in [(&account, "list"), (&container, "metadata")] {
+        let before = azure_calls(server, operation);
+        assert_eq!(get(server, "/readyz"), ("ready\n".to_owned(), 200));
+        // The probe asked the store, and a second check within the
+        // result's life did not.
+        let asked = azure_calls(server, operation);
+        assert!(asked > before, "{operation}: {before} -> {asked}");
+        assert_eq!(get(server, "/readyz").1, 200);
+        assert_eq!(azure_calls(server, operation), asked, "{operation}");
+    }
     drop(azurite);
-    let reason = wait_for_readyz(&server, 503);
-    assert!(reason.starts_with("storage: "), "{reason:?}");
-    assert_eq!(reason.lines().count(), 1, "{reason:?}");
-    assert_eq!(get(&server, "/healthz"), ("ok\n".to_owned(), 200));
+    for server in [&account, &container] {
+        let reason = wait_for_readyz(server, 503);
+        assert!(reason.starts_with("storage: "), "{reason:?}");
+        assert_eq!(reason.lines().count(), 1, "{reason:?}");
+        assert_eq!(get(server, "/healthz"), ("ok\n".to_owned(), 200));
+    }
 }
