@@ -17,10 +17,10 @@
 //! container, and S3's bucket names are global: someone else's bucket of
 //! that name answers 403, never "not found". There the probe lists the
 //! root instead, one page of the account's containers, as the check at
-//! start does ([`Reach::List`]). For a
-//! local root the directory at the configured path must also still be the
-//! one opened at start: wharfd serves an open handle, so a root that was
-//! removed or replaced serves nothing useful until a restart.
+//! start does ([`Reach::List`]). For a local root the directory at the
+//! configured path must also still be the one opened at start: wharfd
+//! serves an open handle, so a root that was removed or replaced serves
+//! nothing useful until a restart.
 //!
 //! What is probed is what start opened for the main users: the store of
 //! `--storage`, else the `--root` directory. Per-user roots, mounts and a
@@ -46,8 +46,8 @@ pub(crate) const FRESH_FOR: Duration = Duration::from_secs(2);
 /// How long a request waits for the probe before answering 503.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The name looked up inside the root; a valid blob, file and container
-/// name, so that every view answers it with a request.
+/// The name looked up inside the root; a valid blob and file name, so
+/// that a container or a local root answers it with a lookup.
 const PROBE_NAME: &str = "wharf-readyz-probe";
 
 /// `Ok`, or why storage is not ready (one line).
