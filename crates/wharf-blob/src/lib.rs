@@ -118,6 +118,7 @@ mod client;
 mod config;
 mod connection_string;
 mod connector;
+mod error_codes;
 mod errors;
 mod list;
 mod login;
