@@ -16,4 +16,5 @@ mod azurite_wire;
 mod conformance;
 mod hostile;
 mod moto;
+mod recorded_errors;
 mod stored_md5;
