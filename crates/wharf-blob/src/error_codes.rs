@@ -150,6 +150,41 @@ pub(crate) const TABLE: &[Meaning] = &[
     ),
 ];
 
+/// Azure's message for some codes, where a response reaches wharf-blob
+/// without its code: object_store's batch delete keeps only each
+/// sub-response's status and reason phrase, and Azure puts the message
+/// there.
+const MESSAGES: &[(&str, &str)] = &[
+    (
+        "There is currently a lease on the blob and no lease ID was specified in the request.",
+        "LeaseIdMissing",
+    ),
+    (
+        "The lease ID specified did not match the lease ID for the blob.",
+        "LeaseIdMismatchWithBlobOperation",
+    ),
+    (
+        "This operation is not permitted as the blob is immutable due to a policy.",
+        "BlobImmutableDueToPolicy",
+    ),
+    (
+        "This operation is not permitted on an archived blob.",
+        "BlobArchived",
+    ),
+    (
+        "The server is currently unable to receive requests. Please retry your request.",
+        "ServerBusy",
+    ),
+];
+
+/// The code whose Azure message `text` holds, when it holds no `<Code>`.
+pub(crate) fn code_of_message(text: &str) -> Option<&'static str> {
+    MESSAGES
+        .iter()
+        .find(|(message, _)| text.contains(message))
+        .map(|(_, code)| *code)
+}
+
 /// What `code` means, if the table knows it.
 pub(crate) fn meaning(code: &str) -> Option<&'static Meaning> {
     TABLE.iter().find(|row| row.code == code)
@@ -199,5 +234,11 @@ mod tests {
         assert_eq!(code_in(message), Some("BlobArchived"));
         assert_eq!(code_in("no body"), None);
         assert_eq!(code_in("<Code>unclosed"), None);
+        let batch = "Bulk delete request failed for key held.bin: There is currently a lease on the blob and no lease ID was specified in the request. (code: 412)";
+        assert_eq!(code_of_message(batch), Some("LeaseIdMissing"));
+        assert_eq!(code_of_message("The specified blob does not exist."), None);
+        for (_, code) in MESSAGES {
+            assert!(meaning(code).is_some(), "{code} has no row");
+        }
     }
 }

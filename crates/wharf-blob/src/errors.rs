@@ -7,7 +7,7 @@ use http::StatusCode;
 use object_store::client::{HttpError, HttpErrorKind};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
 
-use crate::error_codes::{Meaning, code_in, meaning};
+use crate::error_codes::{Meaning, code_in, code_of_message, meaning};
 use crate::refusal::{Operation, Refusal};
 use crate::rest::RestError;
 use crate::retry::transient_status;
@@ -107,11 +107,14 @@ fn refusal_in(err: &object_store::Error) -> Option<Refusal> {
 
 /// The meaning of the store's error code inside an object_store error,
 /// read from its message or its sources' (object_store keeps the
-/// response body only there).
+/// response body only there): the body's `<Code>`, else Azure's message
+/// for a code (a batch delete keeps only that).
 fn meaning_in(err: &object_store::Error) -> Option<&'static Meaning> {
     let mut next: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(err) = next {
-        if let Some(found) = code_in(&err.to_string()).and_then(meaning) {
+        let message = err.to_string();
+        let code = code_in(&message).or_else(|| code_of_message(&message));
+        if let Some(found) = code.and_then(meaning) {
             return Some(found);
         }
         next = err.source();

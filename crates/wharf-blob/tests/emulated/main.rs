@@ -10,6 +10,7 @@ mod support;
 
 mod azurite;
 mod azurite_append;
+mod azurite_errors;
 mod azurite_objects;
 mod azurite_sas;
 mod azurite_wire;
