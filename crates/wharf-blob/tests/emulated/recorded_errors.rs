@@ -7,13 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::support::{AZURITE_ACCOUNT, AZURITE_KEY, path};
 use wharf_blob::{BlobConfig, BlobFs, Store, View};
-use wharf_vfs::{Vfs, VfsErrorKind};
+use wharf_vfs::{Vfs, VfsError, VfsErrorKind, next_entry};
 
 /// Azure's error response with `code`, as the service sends it.
 fn azure_error(status: &str, code: &str, message: &str) -> String {
@@ -85,6 +88,41 @@ impl Recorded {
         );
         BlobFs::new(BlobConfig::new(store, view)).unwrap()
     }
+
+    /// A store with `retries` quick retries: `s3` or Azure.
+    fn retrying(&self, s3: bool, retries: usize) -> BlobFs {
+        let store = if s3 {
+            Store::s3(
+                format!("http://127.0.0.1:{}", self.port),
+                "us-east-1",
+                "testing",
+                "testing",
+            )
+        } else {
+            Store::azure(
+                format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.port),
+                AZURITE_ACCOUNT,
+                AZURITE_KEY,
+            )
+        };
+        let config = BlobConfig::new(store, View::Container("box".into()))
+            .with_retries(retries, Duration::from_millis(5));
+        BlobFs::new(config).unwrap()
+    }
+}
+
+/// The error listing `/` ends with, whether `list` or its stream fails.
+async fn listing_error(fs: &BlobFs) -> VfsError {
+    let mut stream = match fs.list(&path("/")).await {
+        Ok(stream) => stream,
+        Err(err) => return err,
+    };
+    while let Some(entry) = next_entry(&mut stream).await {
+        if let Err(err) = entry {
+            return err;
+        }
+    }
+    panic!("the listing succeeded");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,4 +191,38 @@ async fn a_container_being_deleted_is_not_one_that_exists() {
         err.reason(),
         Some("the container is being deleted; try again later")
     );
+}
+
+static AZURE_ASKED: AtomicUsize = AtomicUsize::new(0);
+static S3_ASKED: AtomicUsize = AtomicUsize::new(0);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_then_says_why() {
+    let azure = Recorded::start(|_, _| {
+        AZURE_ASKED.fetch_add(1, Ordering::SeqCst);
+        azure_error(
+            "503 The server is currently unable to receive requests. Please retry your request.",
+            "ServerBusy",
+            "The server is currently unable to receive requests. Please retry your request.",
+        )
+    })
+    .await;
+    let err = listing_error(&azure.retrying(false, 2)).await;
+    assert_eq!(err.kind(), VfsErrorKind::Transient, "{err:?}");
+    assert_eq!(err.reason(), Some("the storage is busy"));
+    assert!(AZURE_ASKED.load(Ordering::SeqCst) >= 3, "not retried");
+    // S3's answer (API reference, "Error responses"): the code in the body.
+    let s3 = Recorded::start(|_, _| {
+        S3_ASKED.fetch_add(1, Ordering::SeqCst);
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>Uuag1LuByRx9e6j5Onimru9pO4ZVKnJ2Qz7/C1NPcfTWAtRPfTaOFg==</HostId></Error>";
+        format!(
+            "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nx-amz-request-id: 4442587FB7D0A2F9\r\nServer: AmazonS3\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    })
+    .await;
+    let err = listing_error(&s3.retrying(true, 2)).await;
+    assert_eq!(err.kind(), VfsErrorKind::Transient, "{err:?}");
+    assert_eq!(err.reason(), Some("the storage asks to slow down"));
+    assert!(S3_ASKED.load(Ordering::SeqCst) >= 3, "not retried");
 }
