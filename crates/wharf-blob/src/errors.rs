@@ -7,6 +7,7 @@ use http::StatusCode;
 use object_store::client::{HttpError, HttpErrorKind};
 use wharf_vfs::{VPath, VfsError, VfsErrorKind};
 
+use crate::error_codes::{Meaning, code_in, code_of_message, meaning};
 use crate::refusal::{Operation, Refusal};
 use crate::rest::RestError;
 use crate::retry::transient_status;
@@ -99,15 +100,39 @@ fn refusal_in(err: &object_store::Error) -> Option<Refusal> {
     let message = err.to_string();
     let (_, rest) = message.split_once("Error performing ")?;
     let method = http::Method::from_bytes(rest.split(' ').next()?.as_bytes()).ok()?;
-    let code = message
-        .split_once("<Code>")
-        .and_then(|(_, rest)| rest.split_once("</Code>"))
-        .map(|(code, _)| code.to_string());
+    let code = code_in(&message).map(str::to_string);
     Refusal::is_authorization_code(code.as_deref())
         .then(|| Refusal::new(Operation::of_blob_method(&method), code, None))
 }
 
-/// An object_store failure as a [`VfsError`] about `path`.
+/// The meaning of the store's error code inside an object_store error,
+/// read from its message or its sources' (object_store keeps the
+/// response body only there): the body's `<Code>`, else Azure's message
+/// for a code (a batch delete keeps only that).
+fn meaning_in(err: &object_store::Error) -> Option<&'static Meaning> {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(err) = next {
+        let message = err.to_string();
+        let code = code_in(&message).or_else(|| code_of_message(&message));
+        if let Some(found) = code.and_then(meaning) {
+            return Some(found);
+        }
+        next = err.source();
+    }
+    None
+}
+
+/// A [`VfsError`] about `path` that says what the store's code means.
+fn explained(meaning: &Meaning, path: &VPath, source: impl Into<wharf_vfs::BoxError>) -> VfsError {
+    VfsError::new(meaning.kind)
+        .with_path(path)
+        .with_reason(meaning.reason)
+        .with_source(source)
+}
+
+/// An object_store failure as a [`VfsError`] about `path`: an Azure
+/// refusal names the permission, a code in [`crate::error_codes`] gives its
+/// kind and reason, anything else the kind of its status.
 pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
     use object_store::Error as E;
     if let E::PermissionDenied { .. } | E::Unauthenticated { .. } = &err
@@ -116,6 +141,9 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
         return VfsError::permission_denied(path)
             .with_reason(refusal.to_string())
             .with_source(err);
+    }
+    if let Some(meaning) = meaning_in(&err) {
+        return explained(meaning, path, err);
     }
     let kind = match &err {
         E::NotFound { .. } => VfsErrorKind::NotFound,
@@ -129,10 +157,18 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
     VfsError::new(kind).with_path(path).with_source(err)
 }
 
-/// A REST failure as a [`VfsError`] about `path`.
+/// A REST failure as a [`VfsError`] about `path`, as [`store_err`] maps
+/// object_store's.
 pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
     if let RestError::Refused(refusal) = err {
         return refusal.at(path);
+    }
+    if let RestError::Status {
+        code: Some(code), ..
+    } = &err
+        && let Some(meaning) = meaning(code)
+    {
+        return explained(meaning, path, err);
     }
     let kind = match &err {
         RestError::Status { status, .. } => status_kind(*status),
@@ -161,44 +197,4 @@ impl<T> ResultExt<T> for Result<T, RestError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A recorded object_store error: a PUT refused for want of write
-    /// permission (Azurite 3.37's body).
-    #[test]
-    fn reads_refusals_from_messages() {
-        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>This request is not authorized to perform this operation using this permission.</Message></Error>";
-        let err = object_store::Error::PermissionDenied {
-            path: "f.bin".into(),
-            source: format!(
-                "Error performing PUT REDACTED in 2ms - Server returned non-2xx status code: 403 Forbidden: {body}"
-            )
-            .into(),
-        };
-        let path = VPath::parse("/f.bin").unwrap();
-        let err = store_err(err, &path);
-        assert_eq!(err.kind(), VfsErrorKind::PermissionDenied);
-        assert_eq!(
-            err.reason(),
-            Some("the credential lacks write (w) permission, needed to write files")
-        );
-        // Any other 403 keeps its plain kind.
-        let other = object_store::Error::PermissionDenied {
-            path: "f.bin".into(),
-            source: "Error performing GET REDACTED - <Code>CannotVerifyCopySource</Code>".into(),
-        };
-        assert_eq!(store_err(other, &path).reason(), None);
-    }
-
-    #[test]
-    fn reads_statuses_from_messages() {
-        let message = "Server returned non-2xx status code: 503 Service Unavailable: busy";
-        assert_eq!(status_in(message), Some(StatusCode::SERVICE_UNAVAILABLE));
-        assert_eq!(
-            status_kind(StatusCode::SERVICE_UNAVAILABLE),
-            VfsErrorKind::Transient
-        );
-        assert_eq!(status_in("nothing here"), None);
-    }
-}
+mod tests;

@@ -101,6 +101,15 @@
 //! backoff ([`BlobConfig::with_retries`]); what still fails is
 //! `VfsErrorKind::Transient`.
 //!
+//! The store's error code picks the kind and a reason for the client
+//! ([`VfsError::reason`](wharf_vfs::VfsError::reason)) where it means
+//! something the HTTP status does not say: a blob in the archive tier
+//! (`BlobArchived`), a lease held by another client (`LeaseIdMissing`),
+//! public access disabled on the account (`PublicAccessNotPermitted`), a
+//! container being deleted, throttling (`ServerBusy`, S3's `SlowDown`), S3's
+//! `AccessDenied`. An Azure `403` names the permission the credential
+//! lacks. Other codes get the kind of their status.
+//!
 //! # Names
 //!
 //! Blob names are UTF-8 ([`Capabilities::non_utf8_names`] is false).
@@ -118,6 +127,7 @@ mod client;
 mod config;
 mod connection_string;
 mod connector;
+mod error_codes;
 mod errors;
 mod list;
 mod login;

@@ -146,11 +146,16 @@ impl Rest {
         }))
     }
 
-    /// Creates a container; `false` if it already exists.
+    /// Creates a container; `false` if it already exists. A `409` whose
+    /// code means something else (`ContainerBeingDeleted`) is an error.
     pub(crate) async fn az_create_container(&self, name: &str) -> Result<bool, RestError> {
         let url = format!("{}?restype=container", self.container_url(name));
         let response = self.call(Method::PUT, &url).await?;
-        if response.status == StatusCode::CONFLICT {
+        if response.status == StatusCode::CONFLICT
+            && response
+                .error_code()
+                .is_none_or(|code| crate::error_codes::meaning(&code).is_none())
+        {
             return Ok(false);
         }
         response.ok().map(|_| true)

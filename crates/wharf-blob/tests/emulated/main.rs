@@ -10,10 +10,12 @@ mod support;
 
 mod azurite;
 mod azurite_append;
+mod azurite_errors;
 mod azurite_objects;
 mod azurite_sas;
 mod azurite_wire;
 mod conformance;
 mod hostile;
 mod moto;
+mod recorded_errors;
 mod stored_md5;
