@@ -9,7 +9,7 @@
 //! | QuotaExceeded | 552 |
 //! | InvalidOffset | 554 (RFC 1123: invalid REST parameter) |
 //! | Unsupported | 504 |
-//! | Transient | 450 (busy: try again) |
+//! | Transient | 451 (busy after the back-end's retries: try again; 421/451 as the storage issue asks, and what a transfer cut by it gets) |
 //! | Other | 451 |
 //!
 //! A transfer ends in `226`, or `425` (no data connection), `426` (broken,
@@ -44,7 +44,7 @@ pub(crate) fn reply_for(error: &VfsError, path: &VPath) -> Reply {
         K::QuotaExceeded => (552, "Storage quota exceeded"),
         K::InvalidOffset => (554, "Invalid REST offset"),
         K::Unsupported => (504, "Not supported by this storage"),
-        K::Transient => (450, "Storage busy, try again"),
+        K::Transient => (451, "Storage busy, try again"),
         _ => (451, "Local error in processing"),
     };
     let code = ReplyCode::new(code).unwrap_or(ReplyCode::LOCAL_ERROR);
@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(code(VfsErrorKind::NotFound), 550);
         assert_eq!(code(VfsErrorKind::InvalidName), 553);
         assert_eq!(code(VfsErrorKind::QuotaExceeded), 552);
-        assert_eq!(code(VfsErrorKind::Transient), 450);
+        assert_eq!(code(VfsErrorKind::Transient), 451);
         assert_eq!(code(VfsErrorKind::Unsupported), 504);
         assert_eq!(code(VfsErrorKind::Other), 451);
         assert_eq!(code(VfsErrorKind::InvalidOffset), 554);
