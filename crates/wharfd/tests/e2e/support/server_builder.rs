@@ -46,7 +46,12 @@ pub(crate) struct ServerBuilder {
     /// Files to write into the temporary directory before start, with
     /// `{base}` and `{loopback}` replaced as in arguments.
     files: Vec<(String, String)>,
+    /// Called with the empty root before the server opens it.
+    prepare_root: Option<PrepareRoot>,
 }
+
+/// What [`ServerBuilder::prepare_root`] runs.
+type PrepareRoot = Box<dyn FnOnce(&std::path::Path)>;
 
 impl ServerBuilder {
     /// Adds one command-line argument after the defaults. `{base}` stands
@@ -54,6 +59,13 @@ impl ServerBuilder {
     /// server's loopback address (`127.0.0.1` or `::1`, no brackets).
     pub(crate) fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
+        self
+    }
+
+    /// Runs `prepare` on the empty root directory before the server starts
+    /// (and opens it), e.g. to mount a small file system there.
+    pub(crate) fn prepare_root(mut self, prepare: impl FnOnce(&std::path::Path) + 'static) -> Self {
+        self.prepare_root = Some(Box::new(prepare));
         self
     }
 
@@ -153,7 +165,7 @@ impl ServerBuilder {
     ///
     /// Panics, with what the server wrote to stderr, when it exits or stays
     /// silent for 20 s.
-    pub(crate) fn start(self) -> Server {
+    pub(crate) fn start(mut self) -> Server {
         self.family.require();
         let base = tempfile::Builder::new()
             .prefix("wharfd-e2e-")
@@ -161,6 +173,9 @@ impl ServerBuilder {
             .expect("create a temporary directory");
         let root = base.path().join("root");
         fs::create_dir(&root).expect("create the server root");
+        if let Some(prepare) = self.prepare_root.take() {
+            prepare(&root);
+        }
         let base_text = base.path().to_str().expect("temporary paths are UTF-8");
         let loopback = self.family.host();
         let expand = |text: &str| {
@@ -340,6 +355,7 @@ impl Server {
             implicit: 0,
             env: Vec::new(),
             files: Vec::new(),
+            prepare_root: None,
         }
     }
 
