@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 use std::io::Write as _;
 
-use super::{EntryKind, ListingEntry, NameNotListable, check_name};
+use super::{EntryKind, ListingEntry, NameNotListable, Principal, check_name};
 use crate::timestamp::Timestamp;
 
 const MONTHS: [&str; 12] = [
@@ -43,14 +43,15 @@ pub fn format_list_line(
     // 10,000 lines (see `benches/listing.rs`).
     out.extend_from_slice(&mode_bytes(entry.kind, entry.mode));
     // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        " {:>4} {:<8} {:<8} {:>12} ",
-        entry.links,
-        printable(entry.owner.unwrap_or("ftp")),
-        printable(entry.group.unwrap_or("ftp")),
-        entry.size,
-    );
+    let _ = write!(out, " {:>4}", entry.links);
+    for principal in [entry.owner, entry.group] {
+        let _ = match principal {
+            Some(Principal::Id(id)) => write!(out, " {id:<8}"),
+            Some(Principal::Name(name)) => write!(out, " {:<8}", printable(name)),
+            None => write!(out, " {:<8}", "ftp"),
+        };
+    }
+    let _ = write!(out, " {:>12} ", entry.size);
     match entry.modified {
         Some(modified) => write_date(modified, now, out),
         None => out.extend_from_slice(b"Jan  1  1970"),
@@ -187,8 +188,8 @@ mod tests {
     #[test]
     fn owners_with_spaces_keep_the_columns() {
         let entry = ListingEntry {
-            owner: Some("Domain Users"),
-            group: Some(""),
+            owner: Some(Principal::Name("Domain Users")),
+            group: Some(Principal::Name("")),
             ..ListingEntry::new(b"a.txt", EntryKind::File)
         };
         assert_eq!(

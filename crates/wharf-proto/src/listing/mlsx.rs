@@ -13,7 +13,7 @@
 
 use std::io::Write as _;
 
-use super::{DirRole, EntryKind, ListingEntry, NameNotListable, check_name};
+use super::{DirRole, EntryKind, ListingEntry, NameNotListable, Principal, check_name};
 use crate::opts::Fact;
 
 /// The facts a session returns; OPTS MLST changes them.
@@ -221,13 +221,19 @@ pub fn format_mlsx_line(
     if let (true, Some(mode)) = (facts.contains(&Fact::UnixMode), entry.mode) {
         let _ = write!(out, "UNIX.mode=0{:o};", mode & 0o7777);
     }
-    for (name, value) in [("UNIX.owner=", entry.owner), ("UNIX.group=", entry.group)] {
-        if let (true, Some(value)) = (facts.contains(&Fact::UnixOwner), value)
-            && value.bytes().any(fact_byte)
-        {
-            out.extend_from_slice(name.as_bytes());
-            out.extend(value.bytes().filter(|&b| fact_byte(b)));
-            out.push(b';');
+    if facts.contains(&Fact::UnixOwner) {
+        for (fact, value) in [("UNIX.owner", entry.owner), ("UNIX.group", entry.group)] {
+            match value {
+                Some(Principal::Id(id)) => {
+                    let _ = write!(out, "{fact}={id};");
+                }
+                Some(Principal::Name(name)) if name.bytes().any(fact_byte) => {
+                    let _ = write!(out, "{fact}=");
+                    out.extend(name.bytes().filter(|&b| fact_byte(b)));
+                    out.push(b';');
+                }
+                _ => {}
+            }
         }
     }
     out.push(b' ');
@@ -254,8 +260,8 @@ mod tests {
             mode: Some(0o640),
             unique: Some("fd01;2a"),
             perms: Perms::for_kind(EntryKind::File, true),
-            owner: Some("1000"),
-            group: Some("100"),
+            owner: Some(Principal::Id(1000)),
+            group: Some(Principal::Name("staff")),
             ..ListingEntry::new(b"report 1.pdf", EntryKind::File)
         };
         let mut out = Vec::new();
@@ -263,7 +269,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "type=file;size=1024;modify=20240102030405;perm=adfrw;unique=fd012a;\
-             UNIX.mode=0640;UNIX.owner=1000;UNIX.group=100; report 1.pdf"
+             UNIX.mode=0640;UNIX.owner=1000;UNIX.group=staff; report 1.pdf"
         );
     }
 

@@ -58,9 +58,9 @@ pub struct ListingEntry<'a> {
     pub links: u64,
     /// Owner to show, where known: LIST shows `ftp` for an unknown one,
     /// MLSx leaves `UNIX.owner` out.
-    pub owner: Option<&'a str>,
+    pub owner: Option<Principal<'a>>,
     /// Group to show, where known, as `owner`.
-    pub group: Option<&'a str>,
+    pub group: Option<Principal<'a>>,
     /// An identifier unique to the file on this server (MLSx `unique`).
     pub unique: Option<&'a str>,
     /// What the user may do with the entry (MLSx `perm`).
@@ -88,6 +88,17 @@ impl<'a> ListingEntry<'a> {
             link_target: None,
         }
     }
+}
+
+/// An owner or group as a listing shows it: a name, or a numeric id that
+/// is written straight into the line (listings of 10,000 entries format
+/// 10,000 of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal<'a> {
+    /// A user or group name.
+    Name(&'a str),
+    /// A numeric uid or gid.
+    Id(u32),
 }
 
 /// A name holds CR or LF and cannot stand on a listing line.

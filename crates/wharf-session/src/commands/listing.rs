@@ -12,7 +12,7 @@ use wharf_vfs::{VPath, next_entry};
 
 use super::Handled;
 use crate::data::listing::{
-    ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry, mlsx_perms, owner_ids,
+    ListFormat, Listed, Listing, TreeLimits, entry_kind, format_entry, listing_entry, mlsx_perms,
 };
 use crate::data::meter::RateLimits;
 use crate::data::transfer::{TransferJob, Work};
@@ -144,16 +144,9 @@ impl Session {
             .await
             .map_err(|e| reply_for(&e, &target))?;
         let kind = entry_kind(meta.kind);
-        let ids = owner_ids(&meta);
         let entry = ListingEntry {
-            size: meta.size,
-            modified: meta.modified.map(Timestamp::saturating_from),
-            mode: meta.mode,
-            unique: meta.unique_id.as_deref(),
-            owner: ids.as_ref().map(|(uid, _)| uid.as_str()),
-            group: ids.as_ref().map(|(_, gid)| gid.as_str()),
             perms: mlsx_perms(kind, allowed),
-            ..ListingEntry::new(target.as_bytes(), kind)
+            ..listing_entry(target.as_bytes(), &meta)
         };
         let mut line = vec![b' '];
         format_mlsx_line(&entry, self.state.facts, &mut line)

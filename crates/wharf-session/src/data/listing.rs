@@ -6,7 +6,8 @@ use std::time::SystemTime;
 use bytes::BytesMut;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use wharf_proto::listing::{
-    EntryKind, FactSet, ListingEntry, Perms, format_list_line, format_mlsx_line, format_nlst_line,
+    EntryKind, FactSet, ListingEntry, Perms, Principal, format_list_line, format_mlsx_line,
+    format_nlst_line,
 };
 use wharf_proto::timestamp::Timestamp;
 use wharf_vfs::{DirEntry, FileKind, Metadata, VPath, Vfs, VfsError, next_entry};
@@ -154,17 +155,7 @@ pub(crate) fn format_entry(
     out: &mut Vec<u8>,
 ) -> bool {
     let kind = entry_kind(meta.kind);
-    let unique = meta.unique_id.as_deref();
-    let ids = owner_ids(meta);
-    let entry = ListingEntry {
-        size: meta.size,
-        modified: meta.modified.map(Timestamp::saturating_from),
-        mode: meta.mode,
-        unique,
-        owner: ids.as_ref().map(|(uid, _)| uid.as_str()),
-        group: ids.as_ref().map(|(_, gid)| gid.as_str()),
-        ..ListingEntry::new(name, kind)
-    };
+    let entry = listing_entry(name, meta);
     let start = out.len();
     let written = match format {
         _ if !format.shows(name) => false,
@@ -186,12 +177,18 @@ pub(crate) fn format_entry(
     written
 }
 
-/// The owner and group as listings show them: numbers, as vsftpd and
-/// ProFTPD show them by default (names would need the server's user
-/// database, which a chroot or a container often lacks).
-pub(crate) fn owner_ids(meta: &Metadata) -> Option<(String, String)> {
-    meta.owner
-        .map(|(uid, gid)| (uid.to_string(), gid.to_string()))
+/// What the storage knows of `name`, as a listing line shows it (the
+/// `perm` fact and the role are the caller's).
+pub(crate) fn listing_entry<'a>(name: &'a [u8], meta: &'a Metadata) -> ListingEntry<'a> {
+    ListingEntry {
+        size: meta.size,
+        modified: meta.modified.map(Timestamp::saturating_from),
+        mode: meta.mode,
+        unique: meta.unique_id.as_deref(),
+        owner: meta.owner.map(|(uid, _)| Principal::Id(uid)),
+        group: meta.owner.map(|(_, gid)| Principal::Id(gid)),
+        ..ListingEntry::new(name, entry_kind(meta.kind))
+    }
 }
 
 /// A directory `-R` has still to list.
