@@ -194,7 +194,7 @@ impl Session {
     /// none it trusts, or fails to say (the file is read instead).
     async fn stored_md5(vfs: &dyn Vfs, target: &VPath) -> Option<String> {
         match vfs.stored_md5(target).await {
-            Ok(Some(md5)) => Some(md5.iter().map(|b| format!("{b:02x}")).collect()),
+            Ok(Some(md5)) => Some(digest::hex(&md5)),
             Ok(None) => None,
             Err(error) => {
                 debug!(%error, "the store's MD5 is unavailable; reading the file");

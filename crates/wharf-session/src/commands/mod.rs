@@ -64,6 +64,10 @@ impl Session {
             _ => {}
         }
         self.state.login()?;
+        // A RANG range is for HASH only: no transfer takes it for its own.
+        if matches!(command, C::Retr(_) | C::Stor(_) | C::Appe(_) | C::Stou(_)) {
+            self.refuse_ranged_transfer()?;
+        }
         match command {
             C::Pwd | C::Xpwd => Ok(self.pwd()),
             C::Cwd(path) | C::Xcwd(path) => self.cwd(&path).await,
@@ -87,7 +91,10 @@ impl Session {
             C::Eprt(addr) => Ok(self.port(addr)),
             C::Pasv => Ok(self.pasv().await),
             C::Epsv(arg) => Ok(self.epsv(arg).await),
-            C::Retr(_) | C::Stor(_) | C::Appe(_) | C::Stou(_) => self.transfer(command).await,
+            C::Retr(path) => self.retr(&path).await,
+            C::Stor(path) => self.stor(&path).await,
+            C::Appe(path) => self.appe(&path).await,
+            C::Stou(path) => self.stou(path.as_ref()).await,
             C::Hash(path) => self.hash(&path).await,
             C::Rang(range) => Ok(self.rang(range)),
             C::Checksum(args) => self.x_checksum(&args).await,
@@ -99,24 +106,6 @@ impl Session {
             other => Ok(reply(
                 ReplyCode::NOT_IMPLEMENTED,
                 &format!("{} not implemented.", other.verb()),
-            )),
-        }
-    }
-}
-
-impl Session {
-    /// RETR, STOR, APPE and STOU, none of which reads a RANG range.
-    async fn transfer(&mut self, command: Command) -> Handled {
-        use Command as C;
-        self.refuse_ranged_transfer()?;
-        match command {
-            C::Retr(path) => self.retr(&path).await,
-            C::Stor(path) => self.stor(&path).await,
-            C::Appe(path) => self.appe(&path).await,
-            C::Stou(path) => self.stou(path.as_ref()).await,
-            other => Ok(reply(
-                ReplyCode::NOT_IMPLEMENTED,
-                &format!("{} is no transfer command.", other.verb()),
             )),
         }
     }
