@@ -121,16 +121,13 @@ async fn mount_fs() -> Arc<dyn Vfs> {
     Arc::new(fs)
 }
 
-/// Declares the suite on a view of `$base` of [`mount_fs`].
-macro_rules! suite_at {
-    ($base:literal) => {
+/// Declares the suite on the tree `$tree` (an expression that may await).
+macro_rules! suite {
+    ($tree:expr) => {
         use super::*;
 
         async fn make(_check: &str) -> Arc<dyn Vfs> {
-            Arc::new(Subtree {
-                inner: mount_fs().await,
-                base: path($base),
-            })
+            $tree
         }
 
         wharf_vfs::conformance_tests! {
@@ -165,47 +162,21 @@ macro_rules! suite_at {
 
 /// The checks on the root back-end, beside the mounts.
 mod root_level {
-    suite_at!("/home");
+    suite!(Arc::new(Subtree {
+        inner: mount_fs().await,
+        base: path("/home"),
+    }));
 }
 
 /// The checks inside the writable mount.
 mod inside_mount {
-    suite_at!("/mnt");
+    suite!(Arc::new(Subtree {
+        inner: mount_fs().await,
+        base: path("/mnt"),
+    }));
 }
 
 /// With nothing mounted, the `MountFs` itself is the tree the checks see.
 mod no_mounts {
-    use super::*;
-
-    async fn make(_check: &str) -> Arc<dyn Vfs> {
-        Arc::new(MountFs::new(Arc::new(MemoryFs::new())))
-    }
-
-    wharf_vfs::conformance_tests! {
-        make = make;
-        checks = [
-            create_and_read_back,
-            large_file_and_offsets,
-            upload_invisible_until_finish,
-            abort_and_drop_leave_nothing,
-            append,
-            resume_at_offset,
-            mkdir_and_metadata,
-            rmdir_non_empty_fails,
-            remove_file,
-            rename_file_over_existing,
-            rename_directory,
-            list_small_directory,
-            list_ten_thousand_entries,
-            concurrent_writers,
-            concurrent_replace_is_atomic,
-            odd_names,
-            error_kinds,
-            rename_errors,
-            root_is_protected,
-            set_mtime,
-            set_permissions,
-            unique_ids,
-        ];
-    }
+    suite!(Arc::new(MountFs::new(Arc::new(MemoryFs::new()))));
 }
