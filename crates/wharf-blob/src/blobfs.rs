@@ -25,6 +25,8 @@ use crate::refusal::Operation;
 #[derive(Debug, Clone)]
 pub struct BlobFs {
     pub(crate) account: Arc<Account>,
+    /// The key prefix of `/` in the container view (`prefix.rs`).
+    pub(crate) base: Arc<str>,
 }
 
 /// Where a path leads.
@@ -57,6 +59,7 @@ impl BlobFs {
         }
         Ok(Self {
             account: Arc::new(Account::new(config)?),
+            base: Arc::from(""),
         })
     }
 
@@ -78,11 +81,15 @@ impl BlobFs {
         })
     }
 
-    fn route<'a>(&self, path: &'a VPath) -> Result<Route<'a>, VfsError> {
+    fn route<'a>(&'a self, path: &'a VPath) -> Result<Route<'a>, VfsError> {
         let parts = components(path)?;
         match &self.account.config.view {
             View::Container(name) => {
-                Ok(Route::Inside(self.bucket(name, path)?, Loc { path, parts }))
+                let base = &self.base;
+                Ok(Route::Inside(
+                    self.bucket(name, path)?,
+                    Loc { path, parts, base },
+                ))
             }
             View::Account => match parts.split_first() {
                 None => Ok(Route::Root),
@@ -94,6 +101,7 @@ impl BlobFs {
                     let loc = Loc {
                         path,
                         parts: rest.to_vec(),
+                        base: "",
                     };
                     Ok(Route::Inside(self.bucket(name, path)?, loc))
                 }

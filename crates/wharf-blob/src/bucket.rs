@@ -19,24 +19,28 @@ use crate::errors::ResultExt;
 use crate::names::{encode, key_of};
 use crate::time::{MTIME_KEY, parse_mtime};
 
-/// A location inside a bucket: the client's path (for errors) and its
-/// components below the bucket.
+/// A location inside a bucket: the client's path (for errors), its
+/// components below the view's root, and that root's key prefix (`base`:
+/// `""` for the bucket's root, else stored names ending in `/`; see
+/// `BlobFs::with_prefix`). Empty `parts` is the view's root, which always
+/// exists and can be neither removed nor renamed, whatever `base` is.
 #[derive(Debug, Clone)]
 pub(crate) struct Loc<'a> {
     pub(crate) path: &'a VPath,
     pub(crate) parts: Vec<&'a str>,
+    pub(crate) base: &'a str,
 }
 
 impl<'a> Loc<'a> {
     /// The blob name of this location.
     pub(crate) fn key(&self) -> String {
-        key_of(&self.parts)
+        format!("{}{}", self.base, key_of(&self.parts))
     }
 
-    /// The prefix of everything inside this location as a folder (`""` for
-    /// the bucket's root).
+    /// The prefix of everything inside this location as a folder (`base`
+    /// for the view's root).
     pub(crate) fn prefix(&self) -> String {
-        prefix_of(&self.parts)
+        format!("{}{}", self.base, prefix_of(&self.parts))
     }
 
     /// The last component.
@@ -44,9 +48,13 @@ impl<'a> Loc<'a> {
         self.parts.last().copied().unwrap_or("")
     }
 
-    /// The components of the parent.
-    pub(crate) fn parent(&self) -> Vec<&'a str> {
-        self.parts[..self.parts.len().saturating_sub(1)].to_vec()
+    /// The parent folder, with this location's path for errors.
+    pub(crate) fn parent(&self) -> Loc<'a> {
+        Loc {
+            path: self.path,
+            parts: self.parts[..self.parts.len().saturating_sub(1)].to_vec(),
+            base: self.base,
+        }
     }
 }
 
@@ -253,6 +261,7 @@ impl Bucket {
             let ancestor = Loc {
                 path: loc.path,
                 parts: loc.parts[..end].to_vec(),
+                base: loc.base,
             };
             match self.head(&ancestor).await {
                 Ok(Some(_)) => return VfsError::not_a_directory(loc.path),
@@ -263,18 +272,17 @@ impl Bucket {
         VfsError::not_found(loc.path)
     }
 
-    /// Succeeds if `parts` is a folder (the parent of something about to
+    /// Succeeds if `loc` is a folder (the parent of something about to
     /// be made at `path`).
-    pub(crate) async fn require_dir(&self, path: &VPath, parts: Vec<&str>) -> Result<(), VfsError> {
+    pub(crate) async fn require_dir(&self, path: &VPath, loc: Loc<'_>) -> Result<(), VfsError> {
         // The common case first, in one request: the folder has something.
-        let prefix = prefix_of(&parts);
-        if parts.is_empty()
+        let prefix = loc.prefix();
+        if loc.parts.is_empty()
             || self.marker_exists(&prefix, path).await?
             || self.has_any(&prefix, path).await?
         {
             return Ok(());
         }
-        let loc = Loc { path, parts };
         match self.kind(&loc).await? {
             Kind::Dir => Ok(()),
             Kind::File(_) => Err(VfsError::not_a_directory(path)),
@@ -308,11 +316,11 @@ impl Bucket {
         }
     }
 
-    /// Keeps the folder `parts` in existence after something left it: if it
-    /// is now empty, its marker is written. The bucket's root needs none.
-    pub(crate) async fn keep_folder(&self, path: &VPath, parts: &[&str]) -> Result<(), VfsError> {
-        let prefix = prefix_of(parts);
-        if prefix.is_empty() || self.has_any(&prefix, path).await? {
+    /// Keeps the folder `folder` in existence after something left it: if
+    /// it is now empty, its marker is written. The view's root needs none.
+    pub(crate) async fn keep_folder(&self, path: &VPath, folder: &Loc<'_>) -> Result<(), VfsError> {
+        let prefix = folder.prefix();
+        if folder.parts.is_empty() || self.has_any(&prefix, path).await? {
             return Ok(());
         }
         self.put_marker(&prefix, path).await

@@ -28,7 +28,9 @@
 //!
 //! # Shapes
 //!
-//! [`View::Container`] serves one container (or bucket) as `/`.
+//! [`View::Container`] serves one container (or bucket) as `/`;
+//! [`BlobFs::with_prefix`] narrows it to one folder of it (a user's home,
+//! `users/bob/`), sharing the container's HTTP clients.
 //! [`View::Account`] shows the account's containers (Azure) or buckets (S3)
 //! as the top-level folders: `mkdir /name` creates a container (Azure's
 //! naming rules are checked, `InvalidName` otherwise), `rmdir /name` deletes
@@ -136,6 +138,7 @@ mod names;
 mod objects;
 mod ops;
 mod parts;
+mod prefix;
 mod read;
 mod refusal;
 mod rename;

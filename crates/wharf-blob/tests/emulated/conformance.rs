@@ -4,7 +4,9 @@
 //! Each check gets a container (or a folder) named after it, on one
 //! emulator per kind for the whole test process. Azurite runs both shapes
 //! twice: signed with the account key, and with a SAS token (a container
-//! SAS for the container, an account SAS for the account view).
+//! SAS for the container, an account SAS for the account view). Both run
+//! a third shape: a folder of a container as `/` (`BlobFs::with_prefix`,
+//! a user's home), beside files it must never show.
 //!
 //! `list_ten_thousand_entries` is ignored in every shape: creating 10,000
 //! blobs takes about 30 s of Azurite's time and about 100 s of moto's, and
@@ -70,6 +72,31 @@ async fn account_view_sas(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
             .with_append(true)
             .with_resume(true),
     })
+}
+
+/// A folder of a container named after `check`, served as `/` through
+/// [`BlobFs::with_prefix`] (a user's home). A file beside the folder and
+/// one in a folder whose name extends the prefix's (`me-not`) are there
+/// first: the suite's exact listings and its root checks then show that
+/// the view never reaches them.
+async fn prefix_view(emulator: &Emulator, check: &str) -> Arc<dyn Vfs> {
+    let container = emulator
+        .container(&format!("pre-{}", check.replace('_', "-")))
+        .await;
+    for outside in ["/users/other/secret.txt", "/users/me-not/secret.txt"] {
+        let parent = path(outside.rsplit_once('/').unwrap().0);
+        let _ = container.mkdir(&path("/users")).await;
+        container.mkdir(&parent).await.unwrap();
+        let mut upload = container
+            .create(&path(outside), wharf_vfs::WriteMode::Create)
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut upload, b"not yours")
+            .await
+            .unwrap();
+        upload.finish().await.unwrap();
+    }
+    dyn_vfs(container.with_prefix("users/me").unwrap())
 }
 
 /// One shape on one emulator: a module of one test per check. `$big`,
@@ -150,4 +177,16 @@ shape!(
     Azurite,
     account_view_sas,
     #[ignore = "a SAS lists through the same requests as the key; azurite_container runs this check"]
+);
+shape!(
+    azurite_prefix,
+    Azurite,
+    prefix_view,
+    #[ignore = "a prefix lists through the same code as the container view, which runs this check"]
+);
+shape!(
+    moto_prefix,
+    Moto,
+    prefix_view,
+    #[ignore = "a prefix lists through the same code as the container view, which runs this check"]
 );
