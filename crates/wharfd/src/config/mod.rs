@@ -14,9 +14,14 @@ use wharf_session::IpNetwork;
 
 use crate::values::{MarkerStyle, Sendfile, Size, Written, access_list};
 
+mod credentials;
+mod homes;
 mod overlay;
 mod rights;
 mod users;
+
+pub(crate) use credentials::{CredentialEntry, CredentialKind};
+pub(crate) use rights::MountSource;
 
 pub(crate) use overlay::Overlay;
 
@@ -65,6 +70,9 @@ pub(crate) struct Config {
     pub(crate) rate: RateSection,
     pub(crate) admin: AdminSection,
     pub(crate) logs: LogsSection,
+    /// `[credentials.NAME]`: keys of the stores users' homes and mounts
+    /// are in, by name (`credentials.rs`).
+    pub(crate) credentials: std::collections::BTreeMap<String, CredentialEntry>,
 }
 
 /// `[admin]`: the admin HTTP listener (metrics, health), off unless given.
@@ -307,6 +315,23 @@ pub(crate) struct HostEntry {
     pub(crate) download_rate: Option<Size>,
     #[serde(default)]
     pub(crate) upload_rate: Option<Size>,
+    /// What the host's users are served in place of `root`, as `storage`
+    /// is for the server: `azure://ACCOUNT[/CONTAINER[/PREFIX]]` or
+    /// `s3://BUCKET[/PREFIX]`.
+    #[serde(default)]
+    pub(crate) storage: Option<String>,
+    /// The `[credentials.NAME]` of `storage`, and of users' homes and
+    /// mounts that name none.
+    #[serde(default)]
+    pub(crate) credentials: Option<String>,
+    /// The home of users that give neither `root` nor `home` (`{user}`
+    /// stands for the name).
+    #[serde(default)]
+    pub(crate) home: Option<String>,
+    /// The permissions of users that give neither `permissions` nor
+    /// `writable`.
+    #[serde(default)]
+    pub(crate) permissions: Option<Vec<String>>,
 }
 
 pub(super) fn read(path: &Path, what: &str) -> Result<String> {
@@ -343,6 +368,9 @@ impl Config {
         config.storage_key_file = config.storage_key_file.map(|p| relative_to(dir, &p));
         config.tls.key = config.tls.key.map(|p| relative_to(dir, &p));
         config.quota.store_key_file = config.quota.store_key_file.map(|p| relative_to(dir, &p));
+        for credential in config.credentials.values_mut() {
+            credential.file = credential.file.take().map(|p| relative_to(dir, &p));
+        }
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
             host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));
@@ -419,11 +447,15 @@ impl Config {
             bail!("tls.cert and tls.key go together");
         }
         check_users(&self.users, "user")?;
+        for (name, credential) in &self.credentials {
+            credential.check(&format!("credentials.{name}"))?;
+        }
         for (i, host) in self.hosts.iter().enumerate() {
             if host.name.trim().is_empty() {
                 bail!("host[{i}].name: must not be empty");
             }
             check_users(&host.users, &format!("host[{i}].user"))?;
+            host.check(&format!("host[{i}]"))?;
         }
         Ok(())
     }

@@ -63,6 +63,7 @@ overlay_by_field! {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
         azure, storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
+        credentials,
     }
     AdminSection { listen }
     LogsSection { xferlog, audit }

@@ -5,7 +5,10 @@
 //! name = "dana"
 //! permissions = ["list", "download"]    # the default for the whole tree
 //! rules = [{ path = "/incoming", permissions = ["upload"] }]
-//! mounts = [{ path = "/archive", dir = "/srv/archive", read_only = true }]
+//! mounts = [
+//!   { path = "/archive", dir = "/srv/archive", read_only = true },
+//!   { path = "/shared", store = "azure://acct/shared", credentials = "team" },
+//! ]
 //! ```
 
 use std::path::PathBuf;
@@ -16,6 +19,27 @@ use wharf_session::{PathRules, Permission, Permissions};
 use wharf_vfs::VPath;
 
 use super::UserEntry;
+use crate::values::StoreLocation;
+
+/// A mount's `store` URL with its `credentials` (the URL's `NAME@` and the
+/// key must agree).
+fn mount_store(url: &str, mount: &MountEntry, key: &str) -> Result<StoreLocation> {
+    let mut location = StoreLocation::parse(url)
+        .map_err(|e| anyhow!("{key}.store: {e}"))?
+        .ok_or_else(|| {
+            anyhow!("{key}.store: {url:?} is not azure:// or s3:// (use dir for a directory)")
+        })?;
+    match (&location.credentials, &mount.credentials) {
+        (Some(named), Some(given)) if named != given => {
+            return Err(anyhow!(
+                "{key}: the store URL names credentials {named:?}, credentials says {given:?}"
+            ));
+        }
+        (None, Some(given)) => location.credentials = Some(given.clone()),
+        _ => {}
+    }
+    Ok(location)
+}
 
 /// `rules = [{ path, permissions }]`: what the user may do at and below
 /// `path`; the longest path a command's path lies under wins.
@@ -26,20 +50,33 @@ pub(crate) struct RuleEntry {
     pub(crate) permissions: Vec<String>,
 }
 
-/// `mounts = [{ path, dir, read_only }]`: the local directory `dir`
-/// (absolute, or relative to the server or host root) shown at `path` of
-/// the user's tree.
+/// `mounts = [{ path, dir | store, credentials, read_only }]`: the local
+/// directory `dir` (absolute, or relative to the server or host root), or
+/// the place `store` of an object store (`values/home.rs`, signed with
+/// `credentials`, else the user's), shown at `path` of the user's tree.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MountEntry {
     pub(crate) path: String,
-    pub(crate) dir: PathBuf,
+    #[serde(default)]
+    pub(crate) dir: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) store: Option<String>,
+    #[serde(default)]
+    pub(crate) credentials: Option<String>,
     #[serde(default)]
     pub(crate) read_only: bool,
 }
 
+/// What a mount shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MountSource {
+    Dir(PathBuf),
+    Store(StoreLocation),
+}
+
 /// A permission list: the names of [`Permission`], or `"all"`.
-fn permissions(names: &[String], key: &str) -> Result<Permissions> {
+pub(super) fn permissions(names: &[String], key: &str) -> Result<Permissions> {
     names.iter().try_fold(Permissions::NONE, |set, name| {
         if name == "all" {
             return Ok(Permissions::ALL);
@@ -86,9 +123,9 @@ impl UserEntry {
         Ok(Some(rules))
     }
 
-    /// The user's mounts: where each appears, its directory, whether it is
+    /// The user's mounts: where each appears, what it shows, whether it is
     /// read-only.
-    pub(crate) fn mount_points(&self, key: &str) -> Result<Vec<(VPath, PathBuf, bool)>> {
+    pub(crate) fn mount_points(&self, key: &str) -> Result<Vec<(VPath, MountSource, bool)>> {
         let mut mounts = Vec::new();
         for (i, mount) in self.mounts.iter().enumerate() {
             let at_key = format!("{key}.mounts[{i}].path");
@@ -101,7 +138,23 @@ impl UserEntry {
             if mounts.iter().any(|(seen, _, _)| *seen == at) {
                 return Err(anyhow!("{at_key}: {at} is mounted twice"));
             }
-            mounts.push((at, mount.dir.clone(), mount.read_only));
+            let source = match (&mount.dir, &mount.store) {
+                (Some(dir), None) if mount.credentials.is_none() => MountSource::Dir(dir.clone()),
+                (Some(_), None) => {
+                    return Err(anyhow!(
+                        "{key}.mounts[{i}].credentials: a directory needs none"
+                    ));
+                }
+                (None, Some(url)) => {
+                    MountSource::Store(mount_store(url, mount, &format!("{key}.mounts[{i}]"))?)
+                }
+                _ => {
+                    return Err(anyhow!(
+                        "{key}.mounts[{i}]: give dir (a local directory) or store (azure://, s3://), one of them"
+                    ));
+                }
+            };
+            mounts.push((at, source, mount.read_only));
         }
         Ok(mounts)
     }

@@ -23,6 +23,15 @@ pub(crate) struct UserEntry {
     pub(crate) password: Option<String>,
     /// The user's `/`: absolute, or relative to the server root.
     pub(crate) root: Option<PathBuf>,
+    /// The user's `/` on any store, in place of `root`: `azure://...`,
+    /// `s3://...` or a directory (`values/home.rs`); `{user}` stands for
+    /// the name.
+    #[serde(default)]
+    pub(crate) home: Option<String>,
+    /// The `[credentials.NAME]` of the config file that signs for the
+    /// home and the mounts that name none.
+    #[serde(default)]
+    pub(crate) credentials: Option<String>,
     /// May change anything (the default), or read only; `permissions`
     /// says it in detail instead.
     #[serde(default)]
@@ -69,6 +78,9 @@ impl UserEntry {
 struct UsersFile {
     #[serde(rename = "user")]
     users: Vec<UserEntry>,
+    /// Named only to be refused with a reason: keys stay out of users
+    /// files.
+    credentials: Option<toml::Value>,
 }
 
 pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
@@ -80,6 +92,7 @@ pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e} ({})", user.name))?;
         user.path_rules(&format!("{key}[{i}]"))?;
         user.mount_points(&format!("{key}[{i}]"))?;
+        user.home_location(&format!("{key}[{i}]"))?;
         if let Some(quota) = &user.quota {
             quota
                 .bytes()
@@ -109,6 +122,13 @@ pub(crate) fn load_users(path: &Path) -> Result<Vec<UserEntry>> {
     let file: UsersFile = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("in users file {}", path.display()))?;
+    if file.credentials.is_some() {
+        bail!(
+            "in users file {}: [credentials] belong in the config file (with the secrets in files \
+             of their own); users name them with credentials = \"NAME\"",
+            path.display()
+        );
+    }
     check_users(&file.users, "user")
         .with_context(|| format!("in users file {}", path.display()))?;
     Ok(file.users)

@@ -20,10 +20,13 @@ use crate::usage::UsagePlan;
 use crate::values::{Size, parse_umask};
 
 mod engine;
+mod host_stores;
+mod stores;
 mod users;
 
 use engine::{hashing_gate, options};
-use users::add_users;
+use stores::Stores;
+use users::{Scope, add_users};
 
 /// Everything `main` needs to start the server.
 pub(crate) struct Settings {
@@ -89,6 +92,11 @@ impl Roots {
         if let Some(vfs) = &self.fixed {
             return Ok(vfs.clone());
         }
+        self.open_dir(dir)
+    }
+
+    /// Opens `dir` even with `--storage` (a user's `home` names it).
+    pub(super) fn open_dir(&mut self, dir: &Path) -> Result<Arc<dyn Vfs>> {
         if let Some(vfs) = self.opened.get(dir) {
             return Ok(vfs.clone());
         }
@@ -178,9 +186,10 @@ impl Settings {
                     .map_err(|e| anyhow!("umask: {e}"))?,
                 None => defaults::UMASK,
             },
-            measure,
+            measure: measure.clone(),
             ..Roots::default()
         };
+        let measure_stores = measure;
         let listen = config
             .listen
             .clone()
@@ -210,6 +219,8 @@ impl Settings {
                 password_hash: None,
                 password: Some(password.clone()),
                 root: None,
+                home: None,
+                credentials: None,
                 writable: None,
                 permissions: None,
                 rules: Vec::new(),
@@ -222,7 +233,12 @@ impl Settings {
                 deny: Vec::new(),
             });
         }
-        users = add_users(users, &entries, &root, &mut roots)?;
+        let mut stores = Stores::new(&config, measure_stores);
+        let scope = Scope {
+            base: &root,
+            fixed: roots.fixed.clone(),
+        };
+        users = add_users(users, &entries, &scope, &mut roots, &mut stores)?;
         let anonymous = config.anonymous.unwrap_or(false);
         if anonymous {
             users = users.with_anonymous(storage.clone());
@@ -261,12 +277,21 @@ impl Settings {
             if let Some(file) = &host.users_file {
                 entries.extend(load_users(file)?);
             }
+            let entries: Vec<UserEntry> = entries.iter().map(|u| u.with_defaults(host)).collect();
             host_entries.extend(entries.iter().cloned());
+            let scope = Scope {
+                base: &host_root,
+                fixed: host_stores::host_store(host, &mut stores)?.or_else(|| roots.fixed.clone()),
+            };
             let list = UserList::new().with_hashing_gate(gate.clone());
-            let mut list = add_users(list, &entries, &host_root, &mut roots)
+            let mut list = add_users(list, &entries, &scope, &mut roots, &mut stores)
                 .with_context(|| format!("host {}", host.name))?;
             if host.anonymous {
-                list = list.with_anonymous(roots.open(&host_root)?);
+                let tree = match &scope.fixed {
+                    Some(store) => store.clone(),
+                    None => roots.open(&host_root)?,
+                };
+                list = list.with_anonymous(tree);
             }
             let what = |key| format!("host {}: {key}", host.name);
             list = list.with_rates(
@@ -286,6 +311,7 @@ impl Settings {
                 .is_some()
                 .then_some(azure_accounts.as_slice()),
         )?;
+        host_stores::refuse_reachable_usage(&usage, stores.opened())?;
         let tls = tls_settings(&config)?;
         let mut options = options(&config)?;
         let required = config
@@ -342,3 +368,6 @@ impl Settings {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod homes_tests;

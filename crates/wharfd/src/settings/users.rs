@@ -1,40 +1,41 @@
-//! The users of the config and users files as logins: each user's root,
-//! with their mounts (`MountFs`), permissions, rates and access list.
+//! The users of the config and users files as logins: each user's root
+//! (`root`, or a `home` on any store), with their mounts (`MountFs`),
+//! permissions, rates and access list.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use wharf_session::UserList;
-use wharf_vfs::{MountFs, Vfs};
+use wharf_session::{PathRules, Permissions, UserList};
+use wharf_vfs::{MountFs, VPath, Vfs};
 
+use super::stores::Stores;
 use super::{Roots, table_rate};
-use crate::config::{UserEntry, relative_to};
-use crate::values::access_list;
+use crate::config::{MountSource, UserEntry, relative_to};
+use crate::values::{Home, access_list};
 
-/// Adds `entries` to `list`; their relative roots are below `base`.
+/// Where a list of users lives: the server's or a virtual host's root and
+/// store.
+pub(super) struct Scope<'a> {
+    /// Relative roots, homes and mounted directories are below it.
+    pub(super) base: &'a Path,
+    /// The store served in place of `base` (`--storage`, a host's
+    /// `storage`): users get it unless they have a home, and per-user
+    /// roots and mounted directories are refused.
+    pub(super) fixed: Option<Arc<dyn Vfs>>,
+}
+
+/// Adds `entries` to `list`.
 pub(super) fn add_users(
     mut list: UserList,
     entries: &[UserEntry],
-    base: &Path,
+    scope: &Scope<'_>,
     roots: &mut Roots,
+    stores: &mut Stores,
 ) -> Result<UserList> {
     for user in entries {
-        if roots.fixed.is_some() && user.root.is_some() {
-            return Err(anyhow!(
-                "user {}: a per-user root needs local storage, not --storage",
-                user.name
-            ));
-        }
-        let root = match &user.root {
-            Some(dir) => relative_to(base, dir),
-            None => base.to_owned(),
-        };
-        let vfs = user_tree(user, roots.open(&root)?, base, roots)?;
-        if let Some(rules) = user
-            .path_rules(&format!("user {}", user.name))
-            .map_err(|e| anyhow!("{e}"))?
-        {
+        let vfs = user_tree(user, scope, roots, stores)?;
+        if let Some(rules) = user_rules(user)? {
             list = list.with_permissions(user.name.clone(), rules);
         }
         if user.tls_exempt {
@@ -72,32 +73,109 @@ pub(super) fn add_users(
     Ok(list)
 }
 
-/// The user's tree: `root` with the user's mounts, each a local directory
-/// (relative ones below `base`) opened once like the roots.
+/// The user's `/`: the home, else the root, else the scope's store or
+/// base.
+fn user_root(
+    user: &UserEntry,
+    scope: &Scope<'_>,
+    roots: &mut Roots,
+    stores: &mut Stores,
+) -> Result<Arc<dyn Vfs>> {
+    let key = format!("user {}", user.name);
+    match user.home_location(&key)? {
+        Some(Home::Store(location)) => stores.open(&location, &format!("{key}: home")),
+        Some(Home::Dir(dir)) => roots.open_dir(&relative_to(scope.base, &dir)),
+        None => match (&user.root, &scope.fixed) {
+            (Some(_), Some(_)) => Err(anyhow!(
+                "user {}: a per-user root needs local storage, not --storage (give home = \"azure://...\" or \"s3://...\" for a home in a store)",
+                user.name
+            )),
+            (Some(dir), None) => roots.open(&relative_to(scope.base, dir)),
+            (None, Some(store)) => Ok(store.clone()),
+            (None, None) => roots.open(scope.base),
+        },
+    }
+}
+
+/// The user's tree: the root with the user's mounts, each a local
+/// directory (relative ones below the scope's base) or a store, opened
+/// once like the roots.
 fn user_tree(
     user: &UserEntry,
-    root: Arc<dyn Vfs>,
-    base: &Path,
+    scope: &Scope<'_>,
     roots: &mut Roots,
+    stores: &mut Stores,
 ) -> Result<Arc<dyn Vfs>> {
+    let root = user_root(user, scope, roots, stores)?;
     let mounts = user
         .mount_points(&format!("user {}", user.name))
         .map_err(|e| anyhow!("{e}"))?;
     if mounts.is_empty() {
         return Ok(root);
     }
-    if roots.fixed.is_some() {
-        return Err(anyhow!(
-            "user {}: mounts need local storage, not --storage",
-            user.name
-        ));
-    }
     let mut tree = MountFs::new(root);
-    for (at, dir, read_only) in mounts {
-        let vfs = roots.open(&relative_to(base, &dir))?;
+    for (at, source, read_only) in mounts {
+        let vfs = match source {
+            MountSource::Dir(_) if scope.fixed.is_some() => {
+                return Err(anyhow!(
+                    "user {}: mounts need local storage, not --storage",
+                    user.name
+                ));
+            }
+            MountSource::Dir(dir) => roots.open(&relative_to(scope.base, &dir))?,
+            MountSource::Store(mut location) => {
+                if location.credentials.is_none() {
+                    location.credentials.clone_from(&user.credentials);
+                }
+                stores.open(&location, &format!("user {}: mount {at}", user.name))?
+            }
+        };
         tree = tree
             .mount(at, vfs, read_only)
             .with_context(|| format!("user {}: mounts", user.name))?;
     }
     Ok(Arc::new(tree))
+}
+
+/// The user's permissions: `permissions` and `rules`, and at each
+/// read-only mount what the user may do there less every change, so that
+/// a refusal names the permission (`550 /archive/x: permission denied
+/// (upload).`). A rule the user gives for the mount's own path is left as
+/// written; the mount still refuses changes (`550 ...: Permission
+/// denied.`). `None`: the `writable` preset, with no read-only mount.
+fn user_rules(user: &UserEntry) -> Result<Option<PathRules>> {
+    let key = format!("user {}", user.name);
+    let rules = user.path_rules(&key).map_err(|e| anyhow!("{e}"))?;
+    let read_only: Vec<VPath> = user
+        .mount_points(&key)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .filter(|(at, _, read_only)| {
+            *read_only
+                && !user
+                    .rules
+                    .iter()
+                    .any(|r| VPath::parse(&r.path).ok() == Some(at.clone()))
+        })
+        .map(|(at, _, _)| at)
+        .collect();
+    if read_only.is_empty() {
+        return Ok(rules);
+    }
+    let mut rules = rules.unwrap_or_else(|| {
+        PathRules::new(if user.may_write() {
+            Permissions::ALL
+        } else {
+            Permissions::READ_ONLY
+        })
+    });
+    for at in read_only {
+        let there = rules.at(&at);
+        let kept = there
+            .iter()
+            .filter(|p| Permissions::READ_ONLY.contains(*p))
+            .fold(Permissions::NONE, Permissions::with);
+        rules = rules.with_rule(at, kept);
+    }
+    Ok(Some(rules))
 }

@@ -1,10 +1,11 @@
 //! The value types of wharfd's settings, shared by the flags (`cli.rs`)
 //! and the configuration file (`config/`): sizes and rates, port ranges
 //! and umasks, the networks of access lists, the words of on/off and of `sendfile`, the folder-marker
-//! style, the storage URLs, and `Written` (a file's text or a flag's
+//! style, the storage URLs and users' homes (`home.rs`), and `Written` (a file's text or a flag's
 //! parsed value). Nothing here imports the other settings
 //! modules, so they depend on it and not on each other.
 
+mod home;
 mod networks;
 mod numbers;
 mod sizes;
@@ -12,6 +13,7 @@ mod urls;
 mod words;
 mod written;
 
+pub(crate) use home::{Backend, Home, StoreLocation};
 pub(crate) use networks::{access_list, parse_network};
 pub(crate) use numbers::{parse_port_range, parse_umask};
 pub(crate) use sizes::{Size, parse_rate, parse_size, rate};

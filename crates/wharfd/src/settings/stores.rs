@@ -1,0 +1,214 @@
+//! The object stores of users' homes and mounts, and of virtual hosts'
+//! `storage`: each signed with a `[credentials.NAME]` of the config file
+//! (or, naming none, with the key of `--storage`: `--storage-key-file` or
+//! the environment).
+//!
+//! One `BlobFs` is built per distinct (store, credentials, container) and
+//! every folder of it a home or mount names is a view of that one
+//! (`BlobFs::with_prefix`), sharing its HTTP clients; each distinct view
+//! is built once and shared by every user and session that has it. All
+//! of it happens at start (and at a reload), with no request: a login
+//! costs no more than with a local root. A key that the store refuses
+//! shows at the first command that needs it, with the store's reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View};
+use wharf_vfs::Vfs;
+
+use crate::config::{Config, CredentialEntry, CredentialKind};
+use crate::metrics::{Measured, StorageCounters};
+use crate::storage::StorageAccess;
+use crate::values::{Backend, StoreLocation};
+
+/// The stores opened so far, by where they are.
+pub(crate) struct Stores {
+    access: StorageAccess,
+    credentials: BTreeMap<String, CredentialEntry>,
+    /// By (store, credentials name, container): the view of the whole
+    /// container (or account).
+    containers: HashMap<(Backend, Option<String>, Option<String>), BlobFs>,
+    /// Every view handed out, by its location.
+    views: HashMap<StoreLocation, Arc<dyn Vfs>>,
+    measure: Option<StorageCounters>,
+}
+
+impl Stores {
+    /// No store open yet; `config` gives the credentials and endpoints.
+    pub(crate) fn new(config: &Config, measure: Option<StorageCounters>) -> Self {
+        Self {
+            access: StorageAccess::new(config),
+            credentials: config.credentials.clone(),
+            containers: HashMap::new(),
+            views: HashMap::new(),
+            measure,
+        }
+    }
+
+    /// The view of `location`; `what` names who asked, for errors
+    /// (`user alice: home`).
+    pub(crate) fn open(&mut self, location: &StoreLocation, what: &str) -> Result<Arc<dyn Vfs>> {
+        if let Some(vfs) = self.views.get(location) {
+            return Ok(vfs.clone());
+        }
+        let key = (
+            location.backend.clone(),
+            location.credentials.clone(),
+            location.container.clone(),
+        );
+        let container = match self.containers.get(&key) {
+            Some(fs) => fs.clone(),
+            None => {
+                let fs = self
+                    .container(location)
+                    .with_context(|| format!("{what}: {}", location.url()))?;
+                self.containers.insert(key, fs.clone());
+                fs
+            }
+        };
+        if !location.prefix.is_empty() && location.container.is_none() {
+            bail!("{what}: {}: a folder needs a container", location.url());
+        }
+        let view = container
+            .with_prefix(&location.prefix)
+            .map_err(|e| anyhow!("{what}: {}: {e}", location.url()))?;
+        let backend = backend_label(&location.backend);
+        let mut vfs: Arc<dyn Vfs> = Arc::new(view);
+        if let Some(counters) = &self.measure {
+            vfs = Measured::wrap(vfs, backend, counters.clone());
+        }
+        self.views.insert(location.clone(), vfs.clone());
+        Ok(vfs)
+    }
+
+    /// Every location opened, for the usage store's check.
+    pub(crate) fn opened(&self) -> impl Iterator<Item = &StoreLocation> {
+        self.views.keys()
+    }
+
+    /// The `BlobFs` of the container (or account) of `location`.
+    fn container(&self, location: &StoreLocation) -> Result<BlobFs> {
+        let store = self.store(location)?;
+        let view = location
+            .container
+            .clone()
+            .map_or(View::Account, View::Container);
+        let marker = match location.backend {
+            Backend::Azure { .. } => self.access.azure_folder_marker.clone(),
+            Backend::S3 => FolderMarker::default(),
+        };
+        let mut config = BlobConfig::new(store, view)
+            .with_folder_marker(marker)
+            .with_container_access_changes(self.access.container_public_access);
+        if let Some(counters) = &self.measure {
+            config = config.with_retry_hook(counters.retry_hook(backend_label(&location.backend)));
+        }
+        BlobFs::new(config).map_err(|e| anyhow!("{e}"))
+    }
+
+    /// The store of `location`, signed with its credentials.
+    fn store(&self, location: &StoreLocation) -> Result<Store> {
+        let Some(name) = &location.credentials else {
+            return match &location.backend {
+                Backend::Azure { account } => self.access.azure_store(account),
+                Backend::S3 => self.access.s3_store(),
+            };
+        };
+        let entry = self.credentials.get(name).ok_or_else(|| {
+            anyhow!("credentials {name:?}: the config file has no [credentials.{name}]")
+        })?;
+        let key = format!("credentials.{name}");
+        match (&location.backend, entry.kind.is_azure()) {
+            (Backend::Azure { account }, true) => {
+                let template = entry
+                    .endpoint
+                    .as_deref()
+                    .unwrap_or(&self.access.azure_endpoint);
+                azure_store(
+                    entry,
+                    &template.replace("{account}", account),
+                    account,
+                    &key,
+                )
+            }
+            (Backend::S3, false) => {
+                let region = entry.region.as_deref().unwrap_or(&self.access.s3_region);
+                let endpoint = (entry.endpoint.clone())
+                    .or_else(|| self.access.s3_endpoint.clone())
+                    .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+                let (id, secret) = s3_pair(entry, &key)?;
+                Ok(Store::s3(endpoint, region, id, secret))
+            }
+            (Backend::Azure { .. }, false) => bail!("{key} is for S3, the store is on Azure"),
+            (Backend::S3, true) => bail!("{key} is for Azure, the store is S3"),
+        }
+    }
+}
+
+/// The metrics label of a back-end (a closed set).
+fn backend_label(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Azure { .. } => "azure",
+        Backend::S3 => "s3",
+    }
+}
+
+/// The secret of an Azure kind or of `s3-keys` from a file.
+fn secret(entry: &CredentialEntry, key: &str) -> Result<String> {
+    if let Some(file) = &entry.file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("{key}: cannot read {}", file.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    let variable = entry
+        .env
+        .as_deref()
+        .ok_or_else(|| anyhow!("{key}: no file or env"))?;
+    std::env::var(variable)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().to_owned())
+        .ok_or_else(|| anyhow!("{key}: the environment variable {variable} is not set"))
+}
+
+/// An Azure store for `account` at `endpoint`, read as the kind says.
+fn azure_store(entry: &CredentialEntry, endpoint: &str, account: &str, key: &str) -> Result<Store> {
+    let secret = secret(entry, key)?;
+    let store = match entry.kind {
+        CredentialKind::AzureKey => Store::azure(endpoint, account, secret),
+        CredentialKind::AzureSas => {
+            let token = wharf_blob::SasToken::parse(&secret).map_err(|e| anyhow!("{key}: {e}"))?;
+            Store::azure_sas(endpoint, account, token)
+        }
+        CredentialKind::AzureConnectionString => {
+            let store =
+                Store::from_connection_string(&secret).map_err(|e| anyhow!("{key}: {e}"))?;
+            if let Store::Azure { account: named, .. } = &store
+                && named != account
+            {
+                bail!("{key}: the connection string is for account {named}, not {account}");
+            }
+            store
+        }
+        CredentialKind::S3Keys => bail!("{key} is for S3"),
+    };
+    Ok(store)
+}
+
+/// The key id and secret of `s3-keys`.
+fn s3_pair(entry: &CredentialEntry, key: &str) -> Result<(String, String)> {
+    if let (Some(id), Some(secret)) = (&entry.access_key_id_env, &entry.secret_access_key_env) {
+        let read = |variable: &str| {
+            std::env::var(variable)
+                .map_err(|_| anyhow!("{key}: the environment variable {variable} is not set"))
+        };
+        return Ok((read(id)?, read(secret)?));
+    }
+    let pair = secret(entry, key)?;
+    let (id, secret) = pair
+        .split_once(':')
+        .ok_or_else(|| anyhow!("{key}: the file holds ACCESS_KEY_ID:SECRET"))?;
+    Ok((id.to_owned(), secret.to_owned()))
+}
