@@ -14,7 +14,8 @@ fn the_example_file_parses_and_covers_every_section() {
     assert_eq!(at("/a").to_string(), "list, download, upload");
     assert_eq!(at("/incoming").to_string(), "upload");
     assert!(dana.mount_points("user[2]").unwrap()[0].2);
-    assert_eq!(config.hosts.len(), 1);
+    assert_eq!(config.hosts.len(), 2);
+    assert_eq!(config.credentials.len(), 2);
     assert_eq!(config.passive.overrides.len(), 1);
     assert!(config.timeouts.idle_secs.is_some());
     assert!(config.keepalive.retries.is_some());
