@@ -167,6 +167,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         storage.clone(),
         measure.clone(),
     )?;
+    settings.store_probes.check().await?;
     // Passthrough has no fixed store to check; a local root is also
     // checked to be the directory opened at start.
     let storage_probe = settings.azure_endpoint.is_none().then(|| {

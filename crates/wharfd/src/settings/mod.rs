@@ -63,6 +63,9 @@ pub(crate) struct Settings {
     pub(crate) xferlog: Option<PathBuf>,
     /// The JSON-lines audit log, when on.
     pub(crate) audit_log: Option<PathBuf>,
+    /// One view per container that homes, mounts and hosts' stores are
+    /// in, with who uses it: start-up lists each once (`Probes::check`).
+    pub(crate) store_probes: stores::Probes,
 }
 
 /// Opens each distinct root directory once; with `--storage`, every user
@@ -362,6 +365,7 @@ impl Settings {
                 .transpose()?,
             xferlog: config.logs.xferlog.clone(),
             audit_log: config.logs.audit.clone(),
+            store_probes: stores.probes(),
         })
     }
 }

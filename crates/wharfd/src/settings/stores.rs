@@ -7,16 +7,18 @@
 //! every folder of it a home or mount names is a view of that one
 //! (`BlobFs::with_prefix`), sharing its HTTP clients; each distinct view
 //! is built once and shared by every user and session that has it. All
-//! of it happens at start (and at a reload), with no request: a login
-//! costs no more than with a local root. A key that the store refuses
-//! shows at the first command that needs it, with the store's reason.
+//! of it happens at start (and at a reload) without a request, so a
+//! login costs no more than with a local root; start-up then lists one
+//! view of each container once ([`Probes`]), so that a wrong key or a
+//! missing container stops wharfd with the store's reason, as
+//! `--storage` does. A reload and `check-config` make no request.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View};
-use wharf_vfs::Vfs;
+use wharf_vfs::{VPath, Vfs, next_entry};
 
 use crate::config::{Config, CredentialEntry, CredentialKind};
 use crate::metrics::{Measured, StorageCounters};
@@ -32,7 +34,31 @@ pub(crate) struct Stores {
     containers: HashMap<(Backend, Option<String>, Option<String>), BlobFs>,
     /// Every view handed out, by its location.
     views: HashMap<StoreLocation, Arc<dyn Vfs>>,
+    /// The first view of each container, and who asked for it.
+    probes: Vec<(String, Arc<dyn Vfs>)>,
     measure: Option<StorageCounters>,
+}
+
+/// One view per container to list at start, each with who uses it.
+#[derive(Default)]
+pub(crate) struct Probes(Vec<(String, Arc<dyn Vfs>)>);
+
+impl Probes {
+    /// Lists the first page of each view: a key the store refuses, or a
+    /// container that does not exist, is an error naming who uses it.
+    pub(crate) async fn check(&self) -> Result<()> {
+        for (what, vfs) in &self.0 {
+            let unexpected = |e: wharf_vfs::VfsError| {
+                let reason = e.reason().map(|r| format!(": {r}")).unwrap_or_default();
+                anyhow!("{what}: the storage does not answer as expected: {e}{reason}")
+            };
+            let mut entries = vfs.list(&VPath::root()).await.map_err(unexpected)?;
+            if let Some(Err(e)) = next_entry(&mut entries).await {
+                return Err(unexpected(e));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Stores {
@@ -43,6 +69,7 @@ impl Stores {
             credentials: config.credentials.clone(),
             containers: HashMap::new(),
             views: HashMap::new(),
+            probes: Vec::new(),
             measure,
         }
     }
@@ -58,14 +85,14 @@ impl Stores {
             location.credentials.clone(),
             location.container.clone(),
         );
-        let container = match self.containers.get(&key) {
-            Some(fs) => fs.clone(),
+        let (container, first) = match self.containers.get(&key) {
+            Some(fs) => (fs.clone(), false),
             None => {
                 let fs = self
                     .container(location)
                     .with_context(|| format!("{what}: {}", location.url()))?;
                 self.containers.insert(key, fs.clone());
-                fs
+                (fs, true)
             }
         };
         if !location.prefix.is_empty() && location.container.is_none() {
@@ -80,7 +107,16 @@ impl Stores {
             vfs = Measured::wrap(vfs, backend, counters.clone());
         }
         self.views.insert(location.clone(), vfs.clone());
+        if first {
+            let probe = format!("{what}: {}", location.url());
+            self.probes.push((probe, vfs.clone()));
+        }
         Ok(vfs)
+    }
+
+    /// The views to list at start, one per container.
+    pub(crate) fn probes(&mut self) -> Probes {
+        Probes(std::mem::take(&mut self.probes))
     }
 
     /// Every location opened, for the usage store's check.

@@ -292,3 +292,49 @@ async fn a_virtual_host_has_its_own_users_file_store_and_default_home() {
     let reply = raw.login_as("ann", "ann-pw").await;
     assert!(reply.starts_with("230"), "{reply:?}");
 }
+
+/// A home in a container that does not exist, or signed with a wrong
+/// key, stops wharfd at start, naming the user and the store's reason.
+#[test]
+fn a_home_the_store_refuses_stops_the_start() {
+    let emulator = Azurite::start();
+    container(&emulator, "homes");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |home: &str, key: &str| {
+        let config = CONFIG
+            .replace("ACCOUNT", ACCOUNT)
+            .replace("{endpoint}", &emulator.endpoint());
+        std::fs::write(dir.path().join("wharfd.toml"), config).expect("write");
+        std::fs::write(dir.path().join("team.key"), key).expect("write");
+        std::fs::write(dir.path().join("host-users.toml"), HOST_USERS).expect("write");
+        let users = format!("[[user]]\nname = \"ann\"\npassword = \"pw\"\nhome = \"{home}\"\n");
+        std::fs::write(dir.path().join("users.toml"), users).expect("write");
+        run(
+            Command::new(env!("CARGO_BIN_EXE_wharfd"))
+                .args(["--listen", "127.0.0.1:0", "--config"])
+                .arg(dir.path().join("wharfd.toml"))
+                .arg("--users")
+                .arg(dir.path().join("users.toml"))
+                .arg("--root")
+                .arg(dir.path().join("root")),
+            Duration::from_secs(30),
+        )
+    };
+    let missing = start(&format!("azure://team@{ACCOUNT}/nowhere/ann"), KEY);
+    assert!(!missing.status.success(), "{}", missing.report());
+    let said = missing.stderr_text();
+    assert!(
+        said.contains(&format!(
+            "user ann: home: azure://{ACCOUNT}/nowhere/ann: the storage does not answer as expected"
+        )),
+        "{said}"
+    );
+    let wrong = "d3JvbmctYnV0LXdlbGwtZm9ybWVkLWtleS1vZi0zMi1ieXRlcyE=";
+    let refused = start(&format!("azure://team@{ACCOUNT}/homes/ann"), wrong);
+    assert!(!refused.status.success(), "{}", refused.report());
+    assert!(
+        refused.stderr_text().contains("user ann: home:"),
+        "{}",
+        refused.stderr_text()
+    );
+}
