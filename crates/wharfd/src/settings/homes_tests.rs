@@ -134,6 +134,14 @@ async fn a_read_only_mount_takes_the_changes_away_by_name() {
         assert!(!rules.allows(&inside, change), "{change:?}");
     }
     assert!(rules.allows(&VPath::parse("/mine.txt").unwrap(), Permission::Upload));
+    // A rename from the home into the mount is refused before any
+    // request, as MountFs documents.
+    let crossing = alice
+        .vfs
+        .rename(&VPath::parse("/mine.txt").unwrap(), &inside)
+        .await
+        .unwrap_err();
+    assert_eq!(crossing.kind(), wharf_vfs::VfsErrorKind::CrossesMount);
     // A mount names a directory or a store, not both.
     let both = "[[user]]\nname = \"a\"\npassword = \"pw\"\n\
                 mounts = [{ path = \"/m\", dir = \"d\", store = \"s3://b\" }]\n";
