@@ -6,7 +6,8 @@
 //! what only the network or the ports can refuse): the config file with
 //! the flags laid over it, every users file, the TLS certificate and key
 //! (loaded and matched), the storage and usage-store URLs, the key of
-//! `--storage` (read, not tried), the Azure passthrough endpoint, and the
+//! `--storage` and the `[credentials.NAME]` of users' homes and mounts
+//! (read, not tried), the Azure passthrough endpoint, and the
 //! `run_as` user. It binds no port, contacts no store, and creates nothing:
 //! a missing root is reported, since start-up would create it.
 //!
