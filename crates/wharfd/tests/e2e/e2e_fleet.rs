@@ -120,25 +120,39 @@ fn node(place: Place, i: usize, shared: &Path, setup: &Nodes<'_>) -> Server {
     builder.args(setup.extra).tls().start()
 }
 
-/// The port of a node's admin listener, where HAProxy checks `/readyz`.
-fn admin_port(node: &Server) -> u16 {
-    let admin: SocketAddr = node
-        .admin_url()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("the admin address");
-    admin.port()
+/// Where HAProxy reaches one node.
+struct Backend {
+    control: SocketAddr,
+    /// The implicit FTPS listener, if the node has one.
+    implicit: Option<SocketAddr>,
+    /// The admin listener's port, where HAProxy checks `/readyz`.
+    admin: u16,
+}
+
+impl Backend {
+    fn of(node: &Server) -> Self {
+        let admin: SocketAddr = node
+            .admin_url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the admin address");
+        Self {
+            control: node.addr(),
+            implicit: node.implicit_port().map(|_| node.implicit_addr()),
+            admin: admin.port(),
+        }
+    }
 }
 
 /// The HAProxy configuration docs/fleet.md shows: `vip` fronts the nodes'
 /// control listeners, `implicit_vip` (when given) their implicit FTPS
 /// listeners, and one `listen` block per node forwards its passive range.
-fn config(place: Place, vip: u16, implicit_vip: Option<u16>, nodes: &[Server]) -> String {
+fn config(place: Place, vip: u16, implicit_vip: Option<u16>, nodes: &[Backend]) -> String {
     let mut text = String::from(
         "global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 2s\n    \
          timeout client 60s\n    timeout server 60s\n",
     );
-    let mut backend = |name: &str, port: u16, listener: &dyn Fn(&Server) -> SocketAddr| {
+    let mut backend = |name: &str, port: u16, listener: &dyn Fn(&Backend) -> SocketAddr| {
         text.push_str(&format!(
             "frontend {name}\n    bind 127.0.0.1:{port}\n    default_backend {name}_nodes\n\
              backend {name}_nodes\n    balance roundrobin\n    option httpchk GET /readyz\n"
@@ -147,22 +161,51 @@ fn config(place: Place, vip: u16, implicit_vip: Option<u16>, nodes: &[Server]) -
             text.push_str(&format!(
                 "    server n{i} {} send-proxy-v2 check port {} inter 300ms fall 1 rise 1\n",
                 listener(node),
-                admin_port(node)
+                node.admin
             ));
         }
     };
-    backend("ftp", vip, &Server::addr);
+    backend("ftp", vip, &|node| node.control);
     if let Some(port) = implicit_vip {
-        backend("ftps", port, &Server::implicit_addr);
+        backend("ftps", port, &|node| {
+            node.implicit.expect("an implicit FTPS listener")
+        });
     }
     for (i, node) in nodes.iter().enumerate() {
         let (low, high) = place.range(i);
         text.push_str(&format!(
             "listen data{i}\n    bind 127.0.0.1:{low}-{high}\n    server n{i} {} send-proxy-v2\n",
-            node.addr().ip()
+            node.control.ip()
         ));
     }
     text
+}
+
+/// docs/fleet.md shows the configuration the tests write, with the ports
+/// it names (21, 990, admin 9100) filled in.
+#[test]
+fn docs_show_the_haproxy_configuration_the_tests_write() {
+    let place = Place {
+        first_ip: 11,
+        first_port: 29100,
+    };
+    let nodes: Vec<Backend> = (0..3)
+        .map(|i| Backend {
+            control: format!("{}:21", place.ip(i)).parse().expect("an address"),
+            implicit: Some(format!("{}:990", place.ip(i)).parse().expect("an address")),
+            admin: 9100,
+        })
+        .collect();
+    let written = config(place, 21, Some(990), &nodes);
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/fleet.md"))
+            .expect("docs/fleet.md");
+    let shown = docs
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block in docs/fleet.md");
+    assert_eq!(shown, written);
 }
 
 /// Three nodes sharing a root, HAProxy in front; dropped in reverse.
@@ -173,7 +216,7 @@ pub(crate) struct Fleet {
     pub(crate) dir: tempfile::TempDir,
     _haproxy: Haproxy,
     pub(crate) nodes: Vec<Server>,
-    pub(crate) shared: tempfile::TempDir,
+    shared: tempfile::TempDir,
 }
 
 impl Fleet {
@@ -199,7 +242,8 @@ impl Fleet {
         let implicit_vip = setup.implicit.then(free_port);
         let dir = tempfile::tempdir().expect("a config directory");
         let file = dir.path().join("haproxy.cfg");
-        std::fs::write(&file, config(place, vip, implicit_vip, &nodes))
+        let backends: Vec<Backend> = nodes.iter().map(Backend::of).collect();
+        std::fs::write(&file, config(place, vip, implicit_vip, &backends))
             .expect("write the HAProxy config");
         let log = dir.path().join("haproxy.log");
         let haproxy = haproxy(&file, &log);
