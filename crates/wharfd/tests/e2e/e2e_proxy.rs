@@ -294,3 +294,58 @@ async fn listeners_read_headers_only_where_configured() {
     let log = log_with(&server, &["does not start with a PROXY header"]);
     assert!(log.contains("does not start with a PROXY header"), "{log}");
 }
+
+/// A reload that names the balancer reaches the multiplexed ports too:
+/// before it their connections are matched by the socket's address, after
+/// it by the header's client.
+#[tokio::test]
+async fn a_reload_makes_multiplexed_ports_read_headers() {
+    let port = free_low_port();
+    let config = |trusted: &str, greeting: &str| {
+        format!(
+            "greeting = \"{greeting}\"\n[proxy]\ntrusted = [\"{trusted}\"]\nheader_timeout_secs = 1\n\
+             [timeouts]\ndata_connect_secs = 2\n"
+        )
+    };
+    let server = Server::builder()
+        .file("wharfd.toml", &config("127.0.0.9/32", "Before."))
+        .args(&["--config", "{base}/wharfd.toml"])
+        .args(&[
+            "--passive-multiplex",
+            "--passive-ports",
+            &format!("{port}-{port}"),
+        ])
+        .start();
+    std::fs::write(server.root().join("f.txt"), b"reloaded").expect("a file");
+    let addr = server.addr();
+    let (mut raw, greeting) = Raw::connect(addr, "127.0.0.1").await;
+    assert!(greeting.starts_with("220 Before."), "{greeting:?}");
+    raw.login().await;
+    let (bytes, done) = retr_through(&mut raw, addr, "f.txt", |_| Vec::new()).await;
+    assert!(done.starts_with("226"), "{done:?}");
+    assert_eq!(bytes, b"reloaded");
+
+    std::fs::write(
+        server.outside().join("wharfd.toml"),
+        config("127.0.0.1/32", "After."),
+    )
+    .expect("rewrite the config");
+    server.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut raw = loop {
+        let (raw, greeting) =
+            Raw::connect_proxied(addr, "127.0.0.1", &v1(CLIENT, 40010, addr)).await;
+        if greeting.starts_with("220 After.") {
+            break raw;
+        }
+        assert!(Instant::now() < deadline, "{}", server.log_tail());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    raw.login().await;
+    let (bytes, done) = retr_through(&mut raw, addr, "f.txt", |p| {
+        v2(CLIENT, 40011, SocketAddr::new(addr.ip(), p))
+    })
+    .await;
+    assert!(done.starts_with("226"), "{done:?}\n{}", server.log_tail());
+    assert_eq!(bytes, b"reloaded");
+}
