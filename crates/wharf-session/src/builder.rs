@@ -300,7 +300,7 @@ async fn socket_ports(
                 ips.push(ip);
             }
         }
-        Some(Multiplexer::start(&ips, range.collect()).await?)
+        Some(Multiplexer::start(&ips, range.collect(), options.proxy_protocol.clone()).await?)
     } else {
         None
     };

@@ -88,7 +88,7 @@ pub use network::{IpNetwork, NetworkError};
 pub use observe::{Observer, ServerStats};
 pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
 pub use permissions::{PathRules, Permission, Permissions, UnknownPermission};
-pub use proxy::{ProxyHeaderError, ProxyProtocol};
+pub use proxy::{ListenerKind, ProxyHeaderError, ProxyListeners, ProxyProtocol};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
 pub use reload::Reload;
 pub use server::Server;

@@ -11,13 +11,17 @@
 //! ```
 //!
 //! Only connections from a trusted network ([`ProxyProtocol::trusted`])
-//! are read for a header, and they must carry one: a connection from a
+//! to a listener that reads headers ([`ProxyProtocol::listeners`]: control,
+//! implicit FTPS, passive data, each on or off) are read for a header, and
+//! they must carry one: a connection from a
 //! trusted proxy without a valid header within the time limit is closed
 //! (and logged). Connections from anywhere else are clients: a header they
 //! send is just bytes of FTP, which the session refuses as an unknown
 //! command. The header is read to its last byte and no further, so what
 //! follows (an implicit-FTPS handshake, say) is untouched. `ppp` parses
-//! it; TLVs are checked by it and ignored. A `LOCAL` command (v2) or
+//! it; v2 TLVs are walked to their end (each within the header's length)
+//! and then ignored: a TLV that runs past the header makes it malformed,
+//! since `ppp` itself reads TLVs only when asked. A `LOCAL` command (v2) or
 //! `UNKNOWN` family (a balancer's own health check) leaves the socket's
 //! peer as the client.
 
@@ -38,28 +42,79 @@ const V2_PREFIX: &[u8; 6] = b"\r\n\r\n\0\r";
 /// length.
 const V2_FIXED: usize = 16;
 
-/// Which peers are load balancers that send a PROXY header, and how long
-/// they may take to send it.
+/// Which peers are load balancers that send a PROXY header, on which
+/// listeners, and how long they may take to send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyProtocol {
     /// Connections from these networks must start with a header.
     pub trusted: Vec<IpNetwork>,
     /// How long the header may take to arrive (default 5 s).
     pub header_timeout: Duration,
+    /// The listeners that read headers (default: all of them).
+    pub listeners: ProxyListeners,
+}
+
+/// Which kinds of listener read PROXY headers. A balancer may relay some
+/// and not others (control through HAProxy with `send-proxy-v2`, passive
+/// ports through NAT rules that send none): on a listener that is off, a
+/// connection from a trusted network is served as the client it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyListeners {
+    /// Control listeners (plain, explicit FTPS).
+    pub control: bool,
+    /// Implicit FTPS listeners.
+    pub implicit: bool,
+    /// Passive data connections, per-offer listeners and multiplexed ports
+    /// alike.
+    pub passive: bool,
+}
+
+impl Default for ProxyListeners {
+    fn default() -> Self {
+        Self {
+            control: true,
+            implicit: true,
+            passive: true,
+        }
+    }
+}
+
+/// A kind of listener, for [`ProxyProtocol::reads`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// A control listener (plain, explicit FTPS).
+    Control,
+    /// An implicit FTPS listener.
+    Implicit,
+    /// A passive data port.
+    Passive,
 }
 
 impl ProxyProtocol {
-    /// Headers from the balancers in `trusted`, within 5 s.
+    /// Headers from the balancers in `trusted` on every listener, within
+    /// 5 s.
     pub fn new(trusted: Vec<IpNetwork>) -> Self {
         Self {
             trusted,
             header_timeout: Duration::from_secs(5),
+            listeners: ProxyListeners::default(),
         }
     }
 
-    /// Whether a connection from `ip` must carry a header.
+    /// Whether `ip` is in a trusted network (on any listener).
     pub fn trusts(&self, ip: IpAddr) -> bool {
         self.trusted.iter().any(|network| network.contains(ip))
+    }
+
+    /// Whether a connection from `ip` to a listener of `kind` must start
+    /// with a header.
+    pub fn reads(&self, kind: ListenerKind, ip: IpAddr) -> bool {
+        let on = match kind {
+            ListenerKind::Control => self.listeners.control,
+            ListenerKind::Implicit => self.listeners.implicit,
+            ListenerKind::Passive => self.listeners.passive,
+        };
+        on && self.trusts(ip)
     }
 }
 
@@ -135,19 +190,29 @@ fn parse(header: &[u8]) -> Result<Option<SocketAddr>, ProxyHeaderError> {
             }
             ppp::v1::Addresses::Unknown => None,
         }),
-        ppp::HeaderResult::V2(Ok(header)) => Ok(match (header.command, header.addresses) {
-            (ppp::v2::Command::Local, _) => None,
-            (_, ppp::v2::Addresses::IPv4(a)) => {
-                Some(SocketAddr::new(a.source_address.into(), a.source_port))
+        ppp::HeaderResult::V2(Ok(header)) => {
+            if let Some(Err(error)) = header.tlvs().find(Result::is_err) {
+                return Err(malformed(&error));
             }
-            (_, ppp::v2::Addresses::IPv6(a)) => {
-                Some(SocketAddr::new(a.source_address.into(), a.source_port))
-            }
-            (_, _) => None,
-        }),
+            v2_client(header)
+        }
         ppp::HeaderResult::V1(Err(error)) => Err(malformed(&error)),
         ppp::HeaderResult::V2(Err(error)) => Err(malformed(&error)),
     }
+}
+
+/// The client a v2 header names (`None` for LOCAL or an unknown family).
+fn v2_client(header: ppp::v2::Header<'_>) -> Result<Option<SocketAddr>, ProxyHeaderError> {
+    Ok(match (header.command, header.addresses) {
+        (ppp::v2::Command::Local, _) => None,
+        (_, ppp::v2::Addresses::IPv4(a)) => {
+            Some(SocketAddr::new(a.source_address.into(), a.source_port))
+        }
+        (_, ppp::v2::Addresses::IPv6(a)) => {
+            Some(SocketAddr::new(a.source_address.into(), a.source_port))
+        }
+        (_, _) => None,
+    })
 }
 
 #[cfg(test)]

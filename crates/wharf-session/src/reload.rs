@@ -104,6 +104,7 @@ impl ServerContext {
         } = reload;
         let kept = keep_fixed(&mut options, &self.options);
         self.defence.limits.set_caps(options.session_caps());
+        self.ports.set_proxy(options.proxy_protocol.clone());
         let context = Self {
             ports: self.ports.clone(),
             public_address: PublicAddresses::new(

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use crate::auth::Authenticator;
 use crate::builder::ServerBuilder;
 use crate::connections::Connections;
+use crate::proxy::ListenerKind;
 
 /// A bound FTP server; [`Server::run_until`] serves it.
 pub struct Server {
@@ -118,6 +119,11 @@ impl Server {
 
 async fn accept_loop(listener: TcpListener, implicit: bool, connections: Connections) {
     let mut stopped = connections.stopped.clone();
+    let kind = if implicit {
+        ListenerKind::Implicit
+    } else {
+        ListenerKind::Control
+    };
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -127,7 +133,7 @@ async fn accept_loop(listener: TcpListener, implicit: bool, connections: Connect
             Ok((stream, peer)) => {
                 let proxy = connections.ctx().options.proxy_protocol.clone();
                 match proxy {
-                    Some(proxy) if proxy.trusts(peer.ip()) => {
+                    Some(proxy) if proxy.reads(kind, peer.ip()) => {
                         connections.serve_proxied(stream, peer, implicit, proxy);
                     }
                     _ => connections.serve(stream, peer, implicit),

@@ -10,6 +10,15 @@
 //! port; one that matches none is closed at once. A reservation that sees
 //! no connection before it expires, or whose session goes away, frees its
 //! slot (the [`Ticket`] is a guard).
+//!
+//! Behind a load balancer that sends PROXY headers (`[proxy]`, passive
+//! listeners on), a connection from a trusted balancer has its header read
+//! first, in a task of its own within the header time limit and with the
+//! parser every listener uses, and is then matched by the client the
+//! header names: the reservation's client is the control connection's
+//! (itself from a header), so the match is the passive peer check. A
+//! missing, malformed, truncated or late header closes the connection
+//! with a log line, as a foreign client does; it never holds the port.
 
 use std::collections::HashMap;
 use std::io;
@@ -20,6 +29,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
 use tracing::{debug, warn};
+
+use crate::proxy::{ListenerKind, ProxyProtocol, read_client};
 
 type Key = (u16, IpAddr);
 
@@ -41,6 +52,9 @@ pub(crate) struct Multiplexer {
     freed: Notify,
     /// The accept tasks, stopped (and their ports released) on drop.
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// Balancers whose connections start with a PROXY header; a reload
+    /// replaces it.
+    proxy: Mutex<Option<ProxyProtocol>>,
 }
 
 impl Drop for Multiplexer {
@@ -103,13 +117,18 @@ impl Multiplexer {
     /// Binds every port of `ports` on each of `ips` and starts serving them.
     /// Listeners live as long as the returned value (and the tasks stop
     /// when it is gone).
-    pub(crate) async fn start(ips: &[IpAddr], ports: Vec<u16>) -> io::Result<Arc<Self>> {
+    pub(crate) async fn start(
+        ips: &[IpAddr],
+        ports: Vec<u16>,
+        proxy: Option<ProxyProtocol>,
+    ) -> io::Result<Arc<Self>> {
         let this = Arc::new(Self {
             ports,
             reservations: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(0),
             freed: Notify::new(),
             tasks: Mutex::new(Vec::new()),
+            proxy: Mutex::new(proxy),
         });
         for ip in ips {
             for &port in &this.ports {
@@ -127,6 +146,21 @@ impl Multiplexer {
             }
         }
         Ok(this)
+    }
+
+    /// Replaces the PROXY protocol settings (a reload).
+    pub(crate) fn set_proxy(&self, proxy: Option<ProxyProtocol>) {
+        *self.proxy.lock().unwrap_or_else(|e| e.into_inner()) = proxy;
+    }
+
+    /// The PROXY settings when a connection from `peer` must carry a
+    /// header.
+    fn proxy_for(&self, peer: SocketAddr) -> Option<ProxyProtocol> {
+        let proxy = self.proxy.lock().unwrap_or_else(|e| e.into_inner());
+        proxy
+            .as_ref()
+            .filter(|p| p.reads(ListenerKind::Passive, peer.ip()))
+            .cloned()
     }
 
     /// Reservations waiting for their data connection.
@@ -206,9 +240,15 @@ impl Multiplexer {
 async fn serve(listener: TcpListener, port: u16, owner: Weak<Multiplexer>) {
     loop {
         let accepted = listener.accept().await;
-        let Some(owner) = owner.upgrade() else { return };
+        let Some(mux) = owner.upgrade() else { return };
         match accepted {
-            Ok((stream, peer)) => owner.dispatch(port, stream, peer),
+            Ok((stream, peer)) => match mux.proxy_for(peer) {
+                Some(proxy) => {
+                    drop(mux);
+                    tokio::spawn(proxied(stream, peer, port, proxy, owner.clone()));
+                }
+                None => mux.dispatch(port, stream, peer),
+            },
             Err(e) => {
                 warn!(port, "accept on a multiplexed passive port failed: {e}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -217,114 +257,29 @@ async fn serve(listener: TcpListener, port: u16, owner: Weak<Multiplexer>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::net::Ipv4Addr;
-
-    use tokio::io::AsyncReadExt;
-    use tokio::net::TcpSocket;
-
-    use super::*;
-
-    async fn connect_from(from: Ipv4Addr, port: u16) -> TcpStream {
-        let socket = TcpSocket::new_v4().unwrap();
-        socket.bind(SocketAddr::from((from, 0))).unwrap();
-        socket
-            .connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-            .await
-            .unwrap()
-    }
-
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
-    #[tokio::test]
-    async fn one_port_serves_many_ips_and_drops_strangers() {
-        let port = free_port();
-        let mux = Multiplexer::start(&[IpAddr::V4(Ipv4Addr::LOCALHOST)], vec![port])
-            .await
-            .unwrap();
-        let a = mux
-            .reserve("127.0.0.2".parse().unwrap(), Duration::ZERO)
-            .await
-            .unwrap();
-        let mut b = mux
-            .reserve("127.0.0.3".parse().unwrap(), Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!((a.port, b.port), (port, port));
-        // The same IP cannot hold two reservations on a one-port range.
-        assert!(
-            mux.reserve("127.0.0.2".parse().unwrap(), Duration::from_millis(50))
-                .await
-                .is_none()
-        );
-
-        let _client_b = connect_from(Ipv4Addr::new(127, 0, 0, 3), port).await;
-        let (got, from) = tokio::time::timeout(Duration::from_secs(5), b.connection())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(got.peer_addr().unwrap().ip(), IpAddr::from([127, 0, 0, 3]));
-        assert_eq!(from.ip(), IpAddr::from([127, 0, 0, 3]));
-
-        // Nobody reserved for 127.0.0.9: closed at once.
-        let mut stranger = connect_from(Ipv4Addr::new(127, 0, 0, 9), port).await;
-        let mut byte = [0u8; 1];
-        let n = tokio::time::timeout(Duration::from_secs(5), stranger.read(&mut byte))
-            .await
-            .unwrap()
-            .unwrap_or(0);
-        assert_eq!(n, 0);
-        drop(a);
-    }
-
-    #[tokio::test]
-    async fn dropping_the_multiplexer_releases_its_ports() {
-        let port = free_port();
-        let mux = Multiplexer::start(&[IpAddr::V4(Ipv4Addr::LOCALHOST)], vec![port])
-            .await
-            .unwrap();
-        drop(mux);
-        // The aborted accept task drops its listener at its next poll.
-        let mut bound = false;
-        for _ in 0..50 {
-            tokio::task::yield_now().await;
-            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-                bound = true;
-                break;
+/// A connection from a trusted balancer: its header, then the reservation
+/// of the client it names. The task ends with the header's time limit at
+/// the latest.
+async fn proxied(
+    mut stream: TcpStream,
+    balancer: SocketAddr,
+    port: u16,
+    proxy: ProxyProtocol,
+    owner: Weak<Multiplexer>,
+) {
+    match read_client(&mut stream, proxy.header_timeout).await {
+        Ok(client) => {
+            if let Some(mux) = owner.upgrade() {
+                mux.dispatch(port, stream, client.unwrap_or(balancer));
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(
-            bound,
-            "the passive port stayed bound after the server went away"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_dropped_ticket_frees_its_slot_for_a_waiter() {
-        let port = free_port();
-        let mux = Multiplexer::start(&[IpAddr::V4(Ipv4Addr::LOCALHOST)], vec![port])
-            .await
-            .unwrap();
-        let ip: IpAddr = "127.0.0.4".parse().unwrap();
-        let first = mux.reserve(ip, Duration::ZERO).await.unwrap();
-        let waiter = {
-            let mux = mux.clone();
-            tokio::spawn(async move {
-                mux.reserve(ip, Duration::from_secs(5))
-                    .await
-                    .map(|t| t.port)
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        drop(first);
-        assert_eq!(waiter.await.unwrap(), Some(port));
+        Err(error) => {
+            warn!(proxy = %balancer, port, %error, "connection to a multiplexed passive port from a trusted proxy closed");
+        }
     }
 }
+
+#[cfg(test)]
+mod proxy_tests;
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use super::active;
 use super::ports::{DataPorts, PassiveOffer};
 use crate::link::{self, Link};
 use crate::observe::{HandshakeResult, SessionEcho};
-use crate::proxy::{ProxyProtocol, read_client};
+use crate::proxy::{ListenerKind, ProxyProtocol, read_client};
 use crate::tls::{DataTlsError, SessionToken, TlsConfig};
 
 /// Set up by PASV/EPSV (an offer) or PORT/EPRT (an address); used, and
@@ -241,13 +241,21 @@ async fn accept_from(
     cx: &OpenContext,
 ) -> io::Result<Box<dyn DataIo>> {
     let mut handshakes = tokio::task::JoinSet::new();
+    // An offer that reads PROXY headers itself (a multiplexed port) hands
+    // over connections whose header is read and whose address is the
+    // client's: reading another would wait for bytes that are file data.
+    let proxy = if offer.reads_proxy_headers() {
+        None
+    } else {
+        cx.proxy.clone()
+    };
     loop {
         tokio::select! {
             accepted = offer.next() => {
                 let (link, from) = accepted?;
                 let cx = cx.clone();
-                match cx.proxy.clone() {
-                    Some(proxy) if proxy.trusts(from.ip()) => {
+                match proxy.clone() {
+                    Some(proxy) if proxy.reads(ListenerKind::Passive, from.ip()) => {
                         handshakes.spawn(proxied(link, from, cx, proxy));
                     }
                     _ => {

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 
 use super::active::PairMemory;
 use crate::link::Link;
+use crate::proxy::ProxyProtocol;
 
 /// Where data connections come from.
 #[async_trait]
@@ -46,6 +47,10 @@ pub(crate) trait DataPorts: Send + Sync + fmt::Debug {
     fn waiting(&self) -> (usize, usize) {
         (0, 0)
     }
+
+    /// The PROXY protocol settings after a reload, for ports that read
+    /// headers outside any session (multiplexed ports).
+    fn set_proxy(&self, _proxy: Option<ProxyProtocol>) {}
 }
 
 /// A passive port offered to one client, until it is dropped.
@@ -58,6 +63,12 @@ pub(crate) trait PassiveOffer: Send + Sync + fmt::Debug {
     /// An offer with nothing more to give waits forever: the caller's
     /// timeout ends the wait.
     async fn next(&mut self) -> io::Result<(Link, SocketAddr)>;
+
+    /// Whether the offer reads the PROXY headers of its connections itself
+    /// (and so gives the client's address, not the balancer's).
+    fn reads_proxy_headers(&self) -> bool {
+        false
+    }
 }
 
 /// Why no passive port was offered.

@@ -17,6 +17,7 @@ use super::ports::{DataPorts, PassiveOffer, PassiveRefusal};
 use super::socket::tune_data;
 use crate::link::{self, Link};
 use crate::options::Keepalive;
+use crate::proxy::ProxyProtocol;
 
 /// The server's data ports.
 #[derive(Debug)]
@@ -79,6 +80,12 @@ impl DataPorts for SocketPorts {
         let reservations = self.multiplexer.as_ref().map_or(0, |m| m.pending());
         (self.passive.held(), reservations)
     }
+
+    fn set_proxy(&self, proxy: Option<ProxyProtocol>) {
+        if let Some(multiplexer) = &self.multiplexer {
+            multiplexer.set_proxy(proxy);
+        }
+    }
 }
 
 /// A listener of the session's own.
@@ -122,5 +129,11 @@ impl PassiveOffer for TicketOffer {
         let (tcp, from) = self.ticket.connection().await?;
         tune_data(&tcp, self.keepalive);
         Ok((link::tcp(tcp), from))
+    }
+
+    /// The multiplexer read the header (when the peer is a trusted
+    /// balancer) to match the connection to its reservation.
+    fn reads_proxy_headers(&self) -> bool {
+        true
     }
 }

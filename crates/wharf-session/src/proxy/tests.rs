@@ -84,6 +84,15 @@ async fn hostile_headers_are_refused_with_a_reason() {
         let error = result.unwrap_err().to_string();
         assert!(error.contains(why), "{bytes:?}: {error}");
     }
+    // A v2 TLV whose length runs past the header (ppp reads TLVs lazily).
+    let mut tlv = v2_ipv4(addr("192.0.2.9:40000"), 1);
+    let at = tlv.len() - 4;
+    tlv[at] = 9;
+    let (result, _) = read(&tlv).await;
+    assert!(
+        result.unwrap_err().to_string().contains("malformed"),
+        "a TLV past the header"
+    );
     // A v1 line that never ends stops at the longest legal header.
     let mut long = b"PROXY TCP4 ".to_vec();
     long.extend(std::iter::repeat_n(b'1', 200));

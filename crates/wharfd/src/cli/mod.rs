@@ -172,6 +172,13 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
     pub(crate) proxy_protocol_from: Vec<IpNetwork>,
 
+    /// The listeners that read PROXY headers from --proxy-protocol-from:
+    /// control, implicit, passive (comma-separated; default all three;
+    /// replaces [proxy] listeners). On the others those balancers are
+    /// served as clients.
+    #[arg(long, value_name = "KIND[,KIND...]", value_delimiter = ',')]
+    pub(crate) proxy_protocol_on: Option<Vec<String>>,
+
     /// Logins that may wait for a password check (argon2 runs one per CPU)
     /// before further ones get 421 at once (default 32 per CPU, at least
     /// 64).

@@ -60,6 +60,7 @@ impl Cli {
             ban_max_secs,
             allow_from,
             proxy_protocol_from,
+            proxy_protocol_on,
             deny_from,
             login_queue,
             idle_timeout,
@@ -160,6 +161,7 @@ impl Cli {
             proxy: ProxySection {
                 trusted: networks(proxy_protocol_from),
                 header_timeout_secs: None,
+                listeners: proxy_protocol_on.clone(),
             },
             timeouts: TimeoutsConfig {
                 idle_secs: *idle_timeout,

@@ -270,6 +270,9 @@ pub(crate) struct ProxySection {
     pub(crate) trusted: Vec<Written<IpNetwork>>,
     /// How long the header may take (default 5).
     pub(crate) header_timeout_secs: Option<u64>,
+    /// The listeners that read headers: `control`, `implicit`, `passive`
+    /// (default all three).
+    pub(crate) listeners: Option<Vec<String>>,
 }
 
 /// `[timeouts]`, in seconds.

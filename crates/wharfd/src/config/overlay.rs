@@ -68,7 +68,7 @@ overlay_by_field! {
     AdminSection { listen }
     LogsSection { xferlog, audit }
     AccessSection { allow, deny }
-    ProxySection { trusted, header_timeout_secs }
+    ProxySection { trusted, header_timeout_secs, listeners }
     QuotaSection { limit, period, store, store_key_file, flush_secs, accounts }
     RateSection {
         session_download, session_upload, server_download, server_upload, account_download,

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use wharf_session::defence::HashingGate;
-use wharf_session::{IpNetwork, Keepalive, LocalDownloads, Options, ProxyProtocol, PublicAddress};
+use wharf_session::{
+    IpNetwork, Keepalive, LocalDownloads, Options, ProxyListeners, ProxyProtocol, PublicAddress,
+};
 
 use crate::cli::public_ip;
 use crate::config::Config;
@@ -176,11 +178,53 @@ fn proxy_protocol(section: &crate::config::ProxySection) -> Result<Option<ProxyP
         })
         .collect::<Result<Vec<_>>>()?;
     if trusted.is_empty() {
+        if section.listeners.is_some() {
+            bail!(
+                "proxy.listeners (--proxy-protocol-on) needs the balancers' networks: \
+                 [proxy] trusted or --proxy-protocol-from"
+            );
+        }
         return Ok(None);
     }
     let mut proxy = ProxyProtocol::new(trusted);
     if let Some(secs) = section.header_timeout_secs {
         proxy.header_timeout = Duration::from_secs(secs.max(1));
     }
+    if let Some(names) = &section.listeners {
+        proxy.listeners = proxy_listeners(names)?;
+    }
     Ok(Some(proxy))
+}
+
+/// `[proxy] listeners` (`--proxy-protocol-on`): the kinds named, at least
+/// one, each known.
+fn proxy_listeners(names: &[String]) -> Result<ProxyListeners> {
+    let mut on = ProxyListeners {
+        control: false,
+        implicit: false,
+        passive: false,
+    };
+    for name in names {
+        match name.trim() {
+            "control" => on.control = true,
+            "implicit" => on.implicit = true,
+            "passive" => on.passive = true,
+            other => bail!(
+                "proxy.listeners: {other:?} is not a listener kind (control, implicit, passive)"
+            ),
+        }
+    }
+    if on
+        == (ProxyListeners {
+            control: false,
+            implicit: false,
+            passive: false,
+        })
+    {
+        bail!(
+            "proxy.listeners is empty: name the listeners that read PROXY headers \
+             (control, implicit, passive), or list no trusted networks"
+        );
+    }
+    Ok(on)
 }

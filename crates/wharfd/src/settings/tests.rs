@@ -329,3 +329,39 @@ async fn a_host_user_s_mounts_lie_below_the_host_root_and_carry_the_rules() {
         "{error}"
     );
 }
+
+#[test]
+fn proxy_listeners_from_the_file_and_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let file = |proxy: &str| format!("root = {root:?}\n[proxy]\n{proxy}");
+    let listeners = |args: &[&str], proxy: &str| {
+        resolve(args, &file(proxy))
+            .options
+            .proxy_protocol
+            .map(|p| p.listeners)
+    };
+    let all = wharf_session::ProxyListeners::default();
+    assert!(all.control && all.implicit && all.passive);
+    assert_eq!(listeners(&[], "trusted = [\"10.0.0.0/8\"]"), Some(all));
+    let control = listeners(&[], "trusted = [\"10.0.0.0/8\"]\nlisteners = [\"control\"]").unwrap();
+    assert!(control.control && !control.implicit && !control.passive);
+    // The flag replaces the file's list.
+    let flagged = listeners(
+        &["--proxy-protocol-on", "implicit,passive"],
+        "trusted = [\"10.0.0.0/8\"]\nlisteners = [\"control\"]",
+    )
+    .unwrap();
+    assert!(!flagged.control && flagged.implicit && flagged.passive);
+    for (proxy, why) in [
+        (
+            "trusted = [\"10.0.0.0/8\"]\nlisteners = [\"data\"]",
+            "not a listener kind",
+        ),
+        ("trusted = [\"10.0.0.0/8\"]\nlisteners = []", "is empty"),
+        ("listeners = [\"control\"]", "needs the balancers' networks"),
+    ] {
+        let error = try_resolve(&[], &file(proxy)).err().unwrap().to_string();
+        assert!(error.contains(why), "{proxy}: {error}");
+    }
+}

@@ -75,61 +75,144 @@ fn haproxy(config: &Path, log: &Path) -> Haproxy {
     Haproxy(child)
 }
 
-fn node(place: Place, i: usize, shared: &Path, extra: &[&str]) -> Server {
+/// How the nodes of a [`Fleet`] are set up, beyond what every node gets.
+#[derive(Default)]
+pub(crate) struct Nodes<'a> {
+    /// Arguments added to every node's command line.
+    pub(crate) extra: &'a [&'a str],
+    /// The users file; `None`: user `fleet` (password `pw`) rooted in the
+    /// fleet's shared directory.
+    pub(crate) users: Option<&'a str>,
+    /// Files written next to each node's root (`{base}/NAME`).
+    pub(crate) files: &'a [(&'a str, &'a str)],
+    /// Whether each node has an implicit FTPS listener, which HAProxy
+    /// then fronts too.
+    pub(crate) implicit: bool,
+}
+
+fn node(place: Place, i: usize, shared: &Path, setup: &Nodes<'_>) -> Server {
     // A self-signed certificate on every node: explicit FTPS end to end
     // (HAProxy relays TCP and never sees inside).
     let (low, high) = place.range(i);
-    let users = format!(
-        "[[user]]\nname = \"fleet\"\npassword = \"pw\"\nroot = {:?}\n",
-        shared.to_str().expect("utf-8")
+    let users = setup.users.map_or_else(
+        || {
+            format!(
+                "[[user]]\nname = \"fleet\"\npassword = \"pw\"\nroot = {:?}\n",
+                shared.to_str().expect("utf-8")
+            )
+        },
+        str::to_owned,
     );
-    Server::builder()
+    let mut builder = Server::builder()
         .listen_ip(&place.ip(i))
         .file("users.toml", &users)
         .args(&["--users", "{base}/users.toml"])
         .args(&["--proxy-protocol-from", "127.0.0.1/32"])
         .args(&["--passive-ports", &format!("{low}-{high}")])
         .args(&["--public-address", "127.0.0.1"])
-        .args(&["--admin-listen", &format!("{}:0", place.ip(i))])
-        .args(extra)
-        .tls()
-        .start()
+        .args(&["--admin-listen", &format!("{}:0", place.ip(i))]);
+    for (name, text) in setup.files {
+        builder = builder.file(name, text);
+    }
+    if setup.implicit {
+        builder = builder.args(&["--implicit-listen", &format!("{}:0", place.ip(i))]);
+    }
+    builder.args(setup.extra).tls().start()
 }
 
-fn config(place: Place, vip: u16, nodes: &[Server]) -> String {
-    let mut text = String::from(
-        "global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 2s\n    \
-         timeout client 60s\n    timeout server 60s\n",
-    );
-    text.push_str(&format!(
-        "frontend ftp\n    bind 127.0.0.1:{vip}\n    default_backend nodes\n\
-         backend nodes\n    balance roundrobin\n    option httpchk GET /readyz\n"
-    ));
-    for (i, node) in nodes.iter().enumerate() {
+/// Where HAProxy reaches one node.
+struct Backend {
+    control: SocketAddr,
+    /// The implicit FTPS listener, if the node has one.
+    implicit: Option<SocketAddr>,
+    /// The admin listener's port, where HAProxy checks `/readyz`.
+    admin: u16,
+}
+
+impl Backend {
+    fn of(node: &Server) -> Self {
         let admin: SocketAddr = node
             .admin_url()
             .trim_start_matches("http://")
             .parse()
             .expect("the admin address");
+        Self {
+            control: node.addr(),
+            implicit: node.implicit_port().map(|_| node.implicit_addr()),
+            admin: admin.port(),
+        }
+    }
+}
+
+/// The HAProxy configuration docs/fleet.md shows: `vip` fronts the nodes'
+/// control listeners, `implicit_vip` (when given) their implicit FTPS
+/// listeners, and one `listen` block per node forwards its passive range.
+fn config(place: Place, vip: u16, implicit_vip: Option<u16>, nodes: &[Backend]) -> String {
+    let mut text = String::from(
+        "global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 2s\n    \
+         timeout client 60s\n    timeout server 60s\n",
+    );
+    let mut backend = |name: &str, port: u16, listener: &dyn Fn(&Backend) -> SocketAddr| {
         text.push_str(&format!(
-            "    server n{i} {} send-proxy-v2 check port {} inter 300ms fall 1 rise 1\n",
-            node.addr(),
-            admin.port()
+            "frontend {name}\n    bind 127.0.0.1:{port}\n    default_backend {name}_nodes\n\
+             backend {name}_nodes\n    balance roundrobin\n    option httpchk GET /readyz\n"
         ));
+        for (i, node) in nodes.iter().enumerate() {
+            text.push_str(&format!(
+                "    server n{i} {} send-proxy-v2 check port {} inter 300ms fall 1 rise 1\n",
+                listener(node),
+                node.admin
+            ));
+        }
+    };
+    backend("ftp", vip, &|node| node.control);
+    if let Some(port) = implicit_vip {
+        backend("ftps", port, &|node| {
+            node.implicit.expect("an implicit FTPS listener")
+        });
     }
     for (i, node) in nodes.iter().enumerate() {
         let (low, high) = place.range(i);
         text.push_str(&format!(
             "listen data{i}\n    bind 127.0.0.1:{low}-{high}\n    server n{i} {} send-proxy-v2\n",
-            node.addr().ip()
+            node.control.ip()
         ));
     }
     text
 }
 
+/// docs/fleet.md shows the configuration the tests write, with the ports
+/// it names (21, 990, admin 9100) filled in.
+#[test]
+fn docs_show_the_haproxy_configuration_the_tests_write() {
+    let place = Place {
+        first_ip: 11,
+        first_port: 29100,
+    };
+    let nodes: Vec<Backend> = (0..3)
+        .map(|i| Backend {
+            control: format!("{}:21", place.ip(i)).parse().expect("an address"),
+            implicit: Some(format!("{}:990", place.ip(i)).parse().expect("an address")),
+            admin: 9100,
+        })
+        .collect();
+    let written = config(place, 21, Some(990), &nodes);
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/fleet.md"))
+            .expect("docs/fleet.md");
+    let shown = docs
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block in docs/fleet.md");
+    assert_eq!(shown, written);
+}
+
 /// Three nodes sharing a root, HAProxy in front; dropped in reverse.
 pub(crate) struct Fleet {
     pub(crate) url: String,
+    /// The implicit FTPS frontend, when the nodes have implicit listeners.
+    pub(crate) ftps_url: Option<String>,
     pub(crate) dir: tempfile::TempDir,
     _haproxy: Haproxy,
     pub(crate) nodes: Vec<Server>,
@@ -137,22 +220,38 @@ pub(crate) struct Fleet {
 }
 
 impl Fleet {
-    /// Three nodes at `place` with `extra` arguments each.
+    /// Three nodes at `place` on one shared directory, with `extra`
+    /// arguments each.
     pub(crate) fn start(place: Place, extra: &[&str]) -> Self {
+        Self::start_nodes(
+            place,
+            &Nodes {
+                extra,
+                ..Nodes::default()
+            },
+        )
+    }
+
+    /// Three nodes at `place` set up as `setup` says.
+    pub(crate) fn start_nodes(place: Place, setup: &Nodes<'_>) -> Self {
         let shared = tempfile::tempdir().expect("a shared root");
         let nodes: Vec<Server> = (0..3)
-            .map(|i| node(place, i, shared.path(), extra))
+            .map(|i| node(place, i, shared.path(), setup))
             .collect();
         let vip = free_port();
+        let implicit_vip = setup.implicit.then(free_port);
         let dir = tempfile::tempdir().expect("a config directory");
         let file = dir.path().join("haproxy.cfg");
-        std::fs::write(&file, config(place, vip, &nodes)).expect("write the HAProxy config");
+        let backends: Vec<Backend> = nodes.iter().map(Backend::of).collect();
+        std::fs::write(&file, config(place, vip, implicit_vip, &backends))
+            .expect("write the HAProxy config");
         let log = dir.path().join("haproxy.log");
         let haproxy = haproxy(&file, &log);
         let url = format!("ftp://127.0.0.1:{vip}");
         wait_for_fleet(&url, &log);
         Self {
             url,
+            ftps_url: implicit_vip.map(|port| format!("ftps://127.0.0.1:{port}")),
             dir,
             _haproxy: haproxy,
             nodes,
@@ -163,8 +262,14 @@ impl Fleet {
     /// Waits until node `i` has started `count` downloads in all (its
     /// metrics count RETR's `150`s): a drain then has a transfer to wait for.
     fn wait_for_downloads(&self, i: usize, count: usize) {
+        self.wait_for_transfers(i, "RETR", count);
+    }
+
+    /// Waits until node `i` has answered `150` to `verb` (RETR, STOR)
+    /// `count` times in all (its metrics).
+    pub(crate) fn wait_for_transfers(&self, i: usize, verb: &str, count: usize) {
         let url = format!("{}/metrics", self.nodes[i].admin_url());
-        let line = format!("wharf_commands_total{{verb=\"RETR\",class=\"1xx\"}} {count}");
+        let line = format!("wharf_commands_total{{verb=\"{verb}\",class=\"1xx\"}} {count}");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let scrape = run(
@@ -176,7 +281,7 @@ impl Fleet {
             }
             assert!(
                 Instant::now() < deadline,
-                "node {i} never started download {count}"
+                "node {i} never started {verb} {count}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -200,7 +305,7 @@ impl Fleet {
 }
 
 /// curl as `fleet` from the source address `from`, through the VIP.
-fn curl_from(from: &str, args: &[&str]) -> Finished {
+pub(crate) fn curl_from(from: &str, args: &[&str]) -> Finished {
     require_tool("curl", "curl");
     run(
         Command::new("curl")
@@ -322,7 +427,7 @@ fn with_epsv_off_curl_falls_back_to_pasv() {
 }
 
 /// Starts curl from `from` through the VIP with `args`, in the background.
-fn curl_spawn(from: &str, args: &[String]) -> std::process::Child {
+pub(crate) fn curl_spawn(from: &str, args: &[String]) -> std::process::Child {
     Command::new("curl")
         .arg("--disable")
         .args(["-sS", "--noproxy", "*", "--max-time", "60"])
@@ -336,7 +441,7 @@ fn curl_spawn(from: &str, args: &[String]) -> std::process::Child {
 }
 
 /// Waits for a background curl: whether it succeeded, and its stderr.
-fn finish(child: std::process::Child) -> (bool, String) {
+pub(crate) fn finish(child: std::process::Child) -> (bool, String) {
     let output = child.wait_with_output().expect("curl ends");
     (
         output.status.success(),

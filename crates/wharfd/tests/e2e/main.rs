@@ -15,6 +15,7 @@ mod e2e_cli;
 mod e2e_curl;
 mod e2e_filezilla;
 mod e2e_fleet;
+mod e2e_fleet_azurite;
 mod e2e_fleet_clients;
 mod e2e_ftplib;
 mod e2e_ftps_curl;
