@@ -35,8 +35,10 @@ impl Rest {
             Signer::Azure { .. } => "x-ms-copy-source",
             Signer::S3 { .. } => "x-amz-copy-source",
         };
+        let mut headers = vec![(header, source)];
+        headers.extend(self.copy_source_authorization().await?);
         let response = self
-            .send(Method::PUT, &target, &[(header, source)], Bytes::new())
+            .send(Method::PUT, &target, &headers, Bytes::new())
             .await?;
         if response.status == StatusCode::NOT_FOUND {
             return Ok(false);
