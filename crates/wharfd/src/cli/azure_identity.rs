@@ -1,0 +1,71 @@
+//! The flags of `--storage azure://...`'s Entra ID identities and of the
+//! storage's private CA, flattened into [`Cli`](super::Cli). Secrets are
+//! never flags: a client secret comes from a file or
+//! `AZURE_CLIENT_SECRET`.
+
+use std::path::PathBuf;
+
+use crate::config::AzureSection;
+use crate::storage::AzureCredentialKind;
+
+/// `--azure-credential` and the identity's settings; `--storage-ca-file`.
+#[derive(Debug, Default, clap::Args)]
+pub(crate) struct StorageCredentialArgs {
+    /// How --storage azure://... signs: key, sas or connection-string (from
+    /// --storage-key-file or the environment, as without this flag, but the
+    /// form must match), or an Entra ID identity: client-secret,
+    /// managed-identity, workload-identity, azure-cli. Without it, a key
+    /// file or AZURE_STORAGE_* variable; identities are used only when
+    /// named here.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub(crate) azure_credential: Option<AzureCredentialKind>,
+
+    /// The Entra ID directory (tenant) id (else AZURE_TENANT_ID).
+    #[arg(long, value_name = "ID")]
+    pub(crate) azure_tenant_id: Option<String>,
+
+    /// The application (client) id, or a user-assigned managed identity's
+    /// (else AZURE_CLIENT_ID).
+    #[arg(long, value_name = "ID")]
+    pub(crate) azure_client_id: Option<String>,
+
+    /// A file holding the client secret (else AZURE_CLIENT_SECRET).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) azure_client_secret_file: Option<PathBuf>,
+
+    /// The workload identity's federated token file (else
+    /// AZURE_FEDERATED_TOKEN_FILE).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) azure_federated_token_file: Option<PathBuf>,
+
+    /// The Entra ID token service (else AZURE_AUTHORITY_HOST, else
+    /// https://login.microsoftonline.com).
+    #[arg(long, value_name = "URL")]
+    pub(crate) azure_authority_host: Option<String>,
+
+    /// The managed identity's token endpoint (else IDENTITY_ENDPOINT, App
+    /// Service's, else IMDS at 169.254.169.254).
+    #[arg(long, value_name = "URL")]
+    pub(crate) azure_msi_endpoint: Option<String>,
+
+    /// PEM root certificates the storage's HTTPS client trusts besides the
+    /// system's: a private CA, or an emulator's test certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) storage_ca_file: Option<PathBuf>,
+}
+
+impl StorageCredentialArgs {
+    /// `section` with the identity flags that were given set.
+    pub(crate) fn into_azure(&self, section: AzureSection) -> AzureSection {
+        AzureSection {
+            credential: self.azure_credential,
+            tenant_id: self.azure_tenant_id.clone(),
+            client_id: self.azure_client_id.clone(),
+            client_secret_file: self.azure_client_secret_file.clone(),
+            federated_token_file: self.azure_federated_token_file.clone(),
+            authority_host: self.azure_authority_host.clone(),
+            msi_endpoint: self.azure_msi_endpoint.clone(),
+            ..section
+        }
+    }
+}
