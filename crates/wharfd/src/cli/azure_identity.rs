@@ -56,7 +56,7 @@ pub(crate) struct StorageCredentialArgs {
 
 impl StorageCredentialArgs {
     /// `section` with the identity flags that were given set.
-    pub(crate) fn into_azure(&self, section: AzureSection) -> AzureSection {
+    pub(crate) fn over_azure(&self, section: AzureSection) -> AzureSection {
         AzureSection {
             credential: self.azure_credential,
             tenant_id: self.azure_tenant_id.clone(),

@@ -176,7 +176,7 @@ impl Cli {
                 allow_ccc: on(*tls_allow_ccc),
                 exempt_anonymous: None,
             },
-            azure: storage_credential.into_azure(AzureSection {
+            azure: storage_credential.over_azure(AzureSection {
                 passthrough: on(*azure_passthrough),
                 endpoint: azure_endpoint.clone(),
                 folder_marker: *azure_folder_marker,

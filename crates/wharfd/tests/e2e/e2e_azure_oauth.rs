@@ -85,7 +85,8 @@ fn round_trip(server: &Server, container: &str) {
         server,
         &["-Q", &format!("MKD /{container}"), &format!("{url}/")],
     );
-    let listing = String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).unwrap();
+    let listing =
+        String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(listing.lines().any(|l| l == container), "{listing}");
     let dir = tempfile::tempdir().expect("test set-up");
     let local = dir.path().join("f.bin");
@@ -100,8 +101,8 @@ fn round_trip(server: &Server, container: &str) {
         server,
         &["-Q", &format!("MKD {folder}"), &format!("{url}/")],
     );
-    let listing =
-        String::from_utf8(ok(server, &["--list-only", &format!("{url}/{container}/")])).unwrap();
+    let listing = String::from_utf8(ok(server, &["--list-only", &format!("{url}/{container}/")]))
+        .expect("utf-8");
     let mut names: Vec<&str> = listing.lines().collect();
     names.sort_unstable();
     assert_eq!(names, ["f.bin", "sub"], "{listing}");
@@ -121,7 +122,8 @@ fn round_trip(server: &Server, container: &str) {
         server,
         &["-Q", &format!("RMD /{container}"), &format!("{url}/")],
     );
-    let listing = String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).unwrap();
+    let listing =
+        String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(!listing.lines().any(|l| l == container), "{listing}");
 }
 
@@ -181,7 +183,8 @@ fn a_workload_identity_exchanges_its_federated_token() {
     );
     let url = server.url();
     ok(&server, &["-Q", "MKD /wlid", &format!("{url}/")]);
-    let listing = String::from_utf8(ok(&server, &["--list-only", &format!("{url}/")])).unwrap();
+    let listing =
+        String::from_utf8(ok(&server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(listing.lines().any(|l| l == "wlid"), "{listing}");
 }
 
