@@ -69,3 +69,54 @@ impl StorageCredentialArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+    use crate::config::{Config, Overlay};
+    use crate::storage::AzureCredentialKind;
+
+    #[test]
+    fn identity_flags_lay_over_the_file_key_by_key() {
+        let file = "[azure]\ncredential = \"client-secret\"\ntenant_id = \"file-tenant\"\n\
+                    client_id = \"file-client\"\nendpoint = \"https://{account}.example\"";
+        let cli = Cli::parse_from([
+            "wharfd",
+            "--azure-credential",
+            "managed-identity",
+            "--azure-client-id",
+            "flag-client",
+            "--azure-msi-endpoint",
+            "http://127.0.0.1:9/token",
+            "--storage-ca-file",
+            "ca.pem",
+        ]);
+        let mut config = Config::parse(file).unwrap();
+        config.overlay(cli.overlay());
+        let settings = config.azure.identity_settings();
+        assert_eq!(
+            settings.credential,
+            Some(AzureCredentialKind::ManagedIdentity)
+        );
+        assert_eq!(settings.client_id.as_deref(), Some("flag-client"));
+        assert_eq!(settings.tenant_id.as_deref(), Some("file-tenant"));
+        assert_eq!(
+            settings.msi_endpoint.as_deref(),
+            Some("http://127.0.0.1:9/token")
+        );
+        assert_eq!(config.storage_ca_file, Some("ca.pem".into()));
+        // The other [azure] keys are untouched by the identity flags.
+        assert_eq!(
+            config.azure.endpoint.as_deref(),
+            Some("https://{account}.example")
+        );
+    }
+
+    #[test]
+    fn a_client_secret_is_no_flag() {
+        let given = Cli::try_parse_from(["wharfd", "--azure-client-secret", "s3cret"]);
+        assert!(given.is_err());
+    }
+}
