@@ -171,6 +171,18 @@ pub(crate) fn init_upload_memory(config: &Config) -> Result<u64> {
     Ok(UploadMemory::shared().limit())
 }
 
+/// `config` trusting the roots of `--storage-ca-file`, if given.
+pub(crate) fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result<BlobConfig> {
+    let Some(file) = &access.ca_file else {
+        return Ok(config);
+    };
+    let pem = std::fs::read(file)
+        .with_context(|| format!("cannot read the CA file {}", file.display()))?;
+    config
+        .with_root_certificates_pem(&pem)
+        .map_err(|e| anyhow!("{}: {e}", file.display()))
+}
+
 /// Opens the store and checks it answers (one listing call).
 /// `on_retry` hears each retry of wharf-blob's own requests (metrics).
 pub(crate) async fn open(
@@ -198,12 +210,7 @@ pub(crate) async fn open(
     if let Some(hook) = on_retry {
         config = config.with_retry_hook(hook);
     }
-    if let Some(file) = &access.ca_file {
-        let pem = std::fs::read(file)
-            .with_context(|| format!("cannot read the CA file {}", file.display()))?;
-        config = (config.with_root_certificates_pem(&pem))
-            .map_err(|e| anyhow!("{}: {e}", file.display()))?;
-    }
+    let config = with_ca_file(config, access)?;
     let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its
