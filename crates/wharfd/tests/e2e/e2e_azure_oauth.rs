@@ -226,8 +226,9 @@ fn a_refused_or_expired_token_stops_the_server_at_start() {
     assert!(said.contains("expired, was revoked"), "{said}");
 }
 
-/// The token service starts issuing expired tokens, then refuses: each
-/// command after the switch gets a 550 with the reason, at once.
+/// The token service starts issuing expired tokens, then refuses, then
+/// goes away: each command after a switch gets a reply with the reason
+/// within seconds.
 #[test]
 fn a_token_revoked_mid_session_gets_550_with_a_reason() {
     let azurite = AzuriteOAuth::start();
@@ -263,6 +264,22 @@ fn a_token_revoked_mid_session_gets_550_with_a_reason() {
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "the refusals took {:?}",
+        started.elapsed()
+    );
+
+    // The token service goes away: retried, then a reply with the reason.
+    drop(tokens);
+    let started = std::time::Instant::now();
+    let list = curl(&["--list-only", &format!("{url}/box/")]);
+    let said = list.stderr_text();
+    assert!(!list.status.success(), "a listing without a token service");
+    assert!(
+        said.contains("the server's Azure identity could not get an access token"),
+        "{said}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the refusal took {:?}",
         started.elapsed()
     );
 }
