@@ -336,34 +336,6 @@ impl Rest {
         matches!(self.signer, Signer::Azure { entra: true, .. })
     }
 
-    /// The header that lets the store read a copy source in this account
-    /// with the caller's identity (`x-ms-copy-source-authorization:
-    /// Bearer ...`, which Put Block From URL needs for a token); none for
-    /// a key, whose account the store trusts, or a SAS, which travels in
-    /// the source URL.
-    pub(crate) async fn copy_source_authorization(
-        &self,
-    ) -> Result<Option<(&'static str, String)>, RestError> {
-        let Signer::Azure {
-            credential,
-            entra: true,
-            ..
-        } = &self.signer
-        else {
-            return Ok(None);
-        };
-        let credential = credential
-            .get_credential()
-            .await
-            .map_err(RestError::Credential)?;
-        Ok(match credential.as_ref() {
-            AzureCredential::BearerToken(token) => {
-                Some(("x-ms-copy-source-authorization", format!("Bearer {token}")))
-            }
-            _ => None,
-        })
-    }
-
     /// `url` as a copy source the store can read with this credential: a
     /// SAS credential must travel with the source (the store reads it as
     /// an anonymous client would); Shared Key covers a source in the same

@@ -156,21 +156,6 @@ pub(crate) struct AzureSection {
     pub(crate) msi_endpoint: Option<String>,
 }
 
-impl AzureSection {
-    /// The identity settings `--storage azure://...` signs with.
-    pub(crate) fn identity_settings(&self) -> crate::storage::IdentitySettings {
-        crate::storage::IdentitySettings {
-            credential: self.credential,
-            tenant_id: self.tenant_id.clone(),
-            client_id: self.client_id.clone(),
-            client_secret_file: self.client_secret_file.clone(),
-            federated_token_file: self.federated_token_file.clone(),
-            authority_host: self.authority_host.clone(),
-            msi_endpoint: self.msi_endpoint.clone(),
-        }
-    }
-}
-
 /// `[tls]`: FTPS.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -192,6 +192,21 @@ impl IdentitySettings {
     }
 }
 
+impl crate::config::AzureSection {
+    /// The identity settings `--storage azure://...` signs with.
+    pub(crate) fn identity_settings(&self) -> IdentitySettings {
+        IdentitySettings {
+            credential: self.credential,
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret_file: self.client_secret_file.clone(),
+            federated_token_file: self.federated_token_file.clone(),
+            authority_host: self.authority_host.clone(),
+            msi_endpoint: self.msi_endpoint.clone(),
+        }
+    }
+}
+
 impl AzureCredentialKind {
     /// The flag's word.
     pub(crate) fn name(self) -> &'static str {
