@@ -14,6 +14,7 @@ use wharf_vfs::{VPath, VfsError};
 use crate::config::{AzureAuth, BlobConfig, Store};
 use crate::connector::RingConnector;
 use crate::errors::BlobError;
+use crate::identity::provider;
 use crate::refusal::{Operation, Refusal};
 use crate::rest::{Rest, Signer};
 use crate::retry::Backoff;
@@ -89,11 +90,24 @@ impl Client {
     }
 }
 
-/// Gives object_store the same credential the REST client signs with.
-fn with_auth(builder: MicrosoftAzureBuilder, auth: &AzureAuth) -> MicrosoftAzureBuilder {
-    match auth {
-        AzureAuth::SharedKey(key) => builder.with_access_key(key),
-        AzureAuth::Sas(token) => builder.with_sas_authorization(token.pairs().to_vec()),
+/// object_store's retry policy for `config`.
+fn retry_config(config: &BlobConfig) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: config.retry_backoff,
+            max_backoff: Duration::from_secs(10),
+            base: 2.0,
+        },
+        max_retries: config.max_retries,
+        retry_timeout: Duration::from_secs(120),
+    }
+}
+
+/// Gives object_store the credential the REST client signs with.
+fn with_credential(builder: MicrosoftAzureBuilder, signer: &Signer) -> MicrosoftAzureBuilder {
+    match signer.azure_credential() {
+        Some(credential) => builder.with_credentials(credential),
+        None => builder,
     }
 }
 
@@ -113,11 +127,21 @@ impl Account {
         let connector = RingConnector {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
+            roots: crate::connector::roots(&config),
         };
         let http = connector
             .client()
             .map_err(|err| BlobError::Config(err.to_string()))?;
         let (signer, endpoint) = match &config.store {
+            Store::Azure {
+                endpoint,
+                account,
+                auth: AzureAuth::Entra(identity),
+            } => {
+                let retry = retry_config(&config);
+                let tokens = provider::build(identity, account, endpoint, &connector, retry)?;
+                (Signer::azure_entra(account, tokens), endpoint.clone())
+            }
             Store::Azure {
                 endpoint,
                 account,
@@ -164,15 +188,7 @@ impl Account {
     }
 
     fn retry(&self) -> RetryConfig {
-        RetryConfig {
-            backoff: BackoffConfig {
-                init_backoff: self.config.retry_backoff,
-                max_backoff: Duration::from_secs(10),
-                base: 2.0,
-            },
-            max_retries: self.config.max_retries,
-            retry_timeout: Duration::from_secs(120),
-        }
+        retry_config(&self.config)
     }
 
     /// The object_store client for `container`, built once.
@@ -186,11 +202,10 @@ impl Account {
         }
         let client = match &self.config.store {
             Store::Azure {
-                endpoint,
-                account,
-                auth,
+                endpoint, account, ..
             } => Client::Azure(Arc::new(
-                with_auth(MicrosoftAzureBuilder::new(), auth)
+                // The REST signer's provider: one token cache per account.
+                with_credential(MicrosoftAzureBuilder::new(), &self.rest.signer)
                     .with_account(account)
                     .with_container_name(container)
                     .with_endpoint(endpoint.clone())
@@ -231,6 +246,13 @@ impl Account {
     /// before any data moves (a `550` before the `150` of a `STOR`).
     pub(crate) fn foresee(&self, operation: Operation, path: &VPath) -> Result<(), VfsError> {
         match &self.config.store {
+            Store::Azure {
+                auth: AzureAuth::Entra(_),
+                ..
+            } => match Refusal::foreseen_for_identity(operation) {
+                Some(refusal) => Err(refusal.at(path)),
+                None => Ok(()),
+            },
             Store::Azure {
                 auth: AzureAuth::Sas(token),
                 ..

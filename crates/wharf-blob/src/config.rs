@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::errors::BlobError;
+use crate::identity::EntraIdentity;
 use crate::memory::UploadMemory;
 use crate::sas::SasToken;
 
@@ -99,6 +101,10 @@ pub enum AzureAuth {
     /// allow. A service SAS serves one container (the container view); an
     /// account SAS with resource types `sco` serves the account view.
     Sas(SasToken),
+    /// Entra ID bearer tokens of an identity: what its RBAC role grants.
+    /// Shared Key alone may change a container's public access, so that
+    /// is refused with a reason saying so.
+    Entra(EntraIdentity),
 }
 
 /// Never prints the key or the token's signature.
@@ -107,6 +113,7 @@ impl fmt::Debug for AzureAuth {
         match self {
             Self::SharedKey(_) => f.debug_tuple("SharedKey").field(&REDACTED).finish(),
             Self::Sas(token) => f.debug_tuple("Sas").field(token).finish(),
+            Self::Entra(identity) => f.debug_tuple("Entra").field(identity).finish(),
         }
     }
 }
@@ -223,6 +230,10 @@ pub struct BlobConfig {
     /// REST calls), for metrics. object_store retries its uploads and
     /// downloads inside itself and reports none of them.
     pub on_retry: Option<RetryHook>,
+    /// Root certificates (DER) trusted besides the platform's, for a store
+    /// or token service behind a private CA (or an emulator's test
+    /// certificate).
+    pub root_certificates: Vec<Vec<u8>>,
 }
 
 impl BlobConfig {
@@ -243,7 +254,28 @@ impl BlobConfig {
             container_access_changes: true,
             upload_memory: UploadMemory::shared(),
             on_retry: None,
+            root_certificates: Vec::new(),
         }
+    }
+
+    /// Adds the certificates of a PEM file to
+    /// [`BlobConfig::root_certificates`]; text without one is an error.
+    pub fn with_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, BlobError> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut found = 0;
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate = certificate
+                .map_err(|err| BlobError::Config(format!("a root certificate: {err}")))?;
+            self.root_certificates.push(certificate.to_vec());
+            found += 1;
+        }
+        if found == 0 {
+            return Err(BlobError::Config(
+                "the root certificate file holds no PEM certificate".into(),
+            ));
+        }
+        Ok(self)
     }
 
     /// Sets [`BlobConfig::upload_memory`]: give every configuration of one

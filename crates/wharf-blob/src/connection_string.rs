@@ -109,6 +109,13 @@ impl Store {
 }
 
 impl Store {
+    /// Whether `secret` has the form of a connection string (it sets
+    /// `AccountName=`, `BlobEndpoint=`, ...), as
+    /// [`Store::azure_from_secret`] tells them apart.
+    pub fn is_connection_string(secret: &str) -> bool {
+        looks_like_connection_string(secret)
+    }
+
     /// The Azure store for a secret whose form says what it is: a
     /// connection string (it sets `AccountName=`, `BlobEndpoint=`, ...:
     /// its endpoint and account win, and `account` must match it), a SAS

@@ -3,32 +3,45 @@
 //!
 //! reqwest is built with `rustls-no-provider`, so nothing here depends on
 //! a process-wide rustls `CryptoProvider`: the TLS configuration is built
-//! explicitly with ring and the platform's certificate verifier.
+//! explicitly with ring and the platform's certificate verifier, which
+//! also trusts the configuration's extra root certificates
+//! ([`BlobConfig::root_certificates`](crate::BlobConfig::root_certificates):
+//! a private CA, or an emulator's test certificate).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::ClientOptions;
 use object_store::client::{HttpClient, HttpConnector};
-use rustls_platform_verifier::BuilderVerifierExt;
+use rustls::pki_types::CertificateDer;
+use rustls_platform_verifier::{BuilderVerifierExt, Verifier};
 
 /// An [`HttpConnector`] with explicit timeouts and ring-based TLS.
 #[derive(Debug, Clone)]
 pub(crate) struct RingConnector {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
+    /// Root certificates trusted besides the platform's (DER).
+    pub(crate) roots: Vec<CertificateDer<'static>>,
 }
 
 impl RingConnector {
     /// The client, built once per store.
     pub(crate) fn client(&self) -> Result<reqwest::Client, BuildError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
-            .map_err(BuildError::Tls)?
-            .with_platform_verifier()
-            .map_err(BuildError::Tls)?
-            .with_no_client_auth();
+            .map_err(BuildError::Tls)?;
+        let tls = if self.roots.is_empty() {
+            builder.with_platform_verifier().map_err(BuildError::Tls)?
+        } else {
+            let verifier = Verifier::new_with_extra_roots(self.roots.iter().cloned(), provider)
+                .map_err(BuildError::Tls)?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        .with_no_client_auth();
         reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(self.connect_timeout)
@@ -48,6 +61,13 @@ impl HttpConnector for RingConnector {
         })?;
         Ok(HttpClient::new(client))
     }
+}
+
+/// The extra roots of `config`, as rustls takes them.
+pub(crate) fn roots(config: &crate::BlobConfig) -> Vec<CertificateDer<'static>> {
+    (config.root_certificates.iter())
+        .map(|der| CertificateDer::from(der.clone()))
+        .collect()
 }
 
 /// Why the HTTP client could not be built.

@@ -87,7 +87,7 @@ fn generic_kind(err: &(dyn StdError + 'static)) -> VfsErrorKind {
 
 /// The status in a message such as "non-2xx status code: 503 Service
 /// Unavailable: ...".
-fn status_in(message: &str) -> Option<StatusCode> {
+pub(crate) fn status_in(message: &str) -> Option<StatusCode> {
     let (_, rest) = message.split_once("status code: ")?;
     StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()
 }
@@ -135,6 +135,9 @@ fn explained(meaning: &Meaning, path: &VPath, source: impl Into<wharf_vfs::BoxEr
 /// kind and reason, anything else the kind of its status.
 pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
     use object_store::Error as E;
+    if crate::identity::provider::is_token_failure(&err) {
+        return token_err(err, path);
+    }
     if let E::PermissionDenied { .. } | E::Unauthenticated { .. } = &err
         && let Some(refusal) = refusal_in(&err)
     {
@@ -160,9 +163,11 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
 /// A REST failure as a [`VfsError`] about `path`, as [`store_err`] maps
 /// object_store's.
 pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
-    if let RestError::Refused(refusal) = err {
-        return refusal.at(path);
-    }
+    let err = match err {
+        RestError::Refused(refusal) => return refusal.at(path),
+        RestError::Credential(err) => return token_err(err, path),
+        err => err,
+    };
     if let RestError::Status {
         code: Some(code), ..
     } = &err
@@ -176,6 +181,36 @@ pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
         _ => VfsErrorKind::Other,
     };
     VfsError::new(kind).with_path(path).with_source(err)
+}
+
+/// An identity's failure to get a token as a [`VfsError`] about `path`:
+/// `Transient` if the token service could not be reached (object_store
+/// retried it), else permission denied; the reason says a token is
+/// missing and what the token service answered, never the token.
+fn token_err(err: object_store::Error, path: &VPath) -> VfsError {
+    let status = {
+        let mut next: Option<&(dyn StdError + 'static)> = Some(&err);
+        let mut found = None;
+        while let (Some(e), None) = (next, found) {
+            found = status_in(&e.to_string());
+            next = e.source();
+        }
+        found
+    };
+    let reason = match status {
+        Some(status) => format!(
+            "the server's Azure identity could not get an access token: the token service answered {status}"
+        ),
+        None => "the server's Azure identity could not get an access token".to_string(),
+    };
+    let kind = match generic_kind(&err) {
+        VfsErrorKind::Transient if status.is_none() => VfsErrorKind::Transient,
+        _ => VfsErrorKind::PermissionDenied,
+    };
+    VfsError::new(kind)
+        .with_path(path)
+        .with_reason(reason)
+        .with_source(err)
 }
 
 /// Helpers to map results with a path.

@@ -76,6 +76,7 @@ impl AzureLogin {
         let connector = RingConnector {
             connect_timeout: base.connect_timeout,
             request_timeout: base.request_timeout.min(CHECK_REQUEST_TIMEOUT),
+            roots: crate::connector::roots(base),
         };
         let http = connector
             .client()

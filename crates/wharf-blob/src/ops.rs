@@ -104,10 +104,10 @@ impl Bucket {
             Kind::Missing => return Err(self.missing(loc).await),
         }
         let object = Bucket::object(&loc.key(), loc.path)?;
-        if self.account.rest.signs_with_sas() {
+        if self.account.rest.signs_with_sas() || self.account.rest.signs_with_entra() {
             // object_store deletes through Blob Batch, which Azurite
             // answers with 500 under an account SAS; one Delete Blob works
-            // with every credential.
+            // with every credential, so SAS and token sessions use it.
             self.delete_key(&loc.key(), loc.path).await?;
         } else {
             self.client.store().delete(&object).await.at(loc.path)?;

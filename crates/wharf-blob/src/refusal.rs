@@ -75,7 +75,7 @@ impl Operation {
     }
 
     /// What it does, after "needed to".
-    fn doing(self) -> &'static str {
+    pub(crate) fn doing(self) -> &'static str {
         match self {
             Self::ListContainers => "list containers",
             Self::CreateContainer => "create containers",
@@ -147,10 +147,7 @@ impl Refusal {
         code: Option<String>,
         token: Option<&SasToken>,
     ) -> Self {
-        let rejected = matches!(
-            code.as_deref(),
-            Some("AuthenticationFailed" | "AuthorizationFailure" | "InvalidAuthenticationInfo")
-        );
+        let rejected = rejects(code.as_deref());
         let reason = token
             .and_then(|token| sas_reason(operation, token))
             .unwrap_or_else(|| code_reason(operation, code.as_deref(), rejected));
@@ -160,6 +157,29 @@ impl Refusal {
             reason,
             rejected,
         }
+    }
+
+    /// The refusal of `operation` to an Entra ID identity's token, with
+    /// Azure's error `code`: the token refused, or the role it lacks.
+    pub(crate) fn for_identity(operation: Operation, code: Option<String>) -> Self {
+        let rejected = rejects(code.as_deref());
+        Self {
+            reason: crate::identity::roles::reason(operation, code.as_deref(), rejected),
+            operation,
+            code,
+            rejected,
+        }
+    }
+
+    /// The refusal any identity's token gets for `operation`, known before
+    /// asking (a container's public access takes Shared Key only).
+    pub(crate) fn foreseen_for_identity(operation: Operation) -> Option<Self> {
+        crate::identity::roles::foreseen(operation).map(|reason| Self {
+            operation,
+            code: None,
+            reason,
+            rejected: false,
+        })
     }
 
     /// The refusal the store would give `operation` with `token`, known
@@ -208,6 +228,14 @@ impl Refusal {
                 || code == "InvalidAuthenticationInfo"
         })
     }
+}
+
+/// Whether Azure's `code` refuses the credential itself.
+fn rejects(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("AuthenticationFailed" | "AuthorizationFailure" | "InvalidAuthenticationInfo")
+    )
 }
 
 /// The reason Azure's `code` gives, whatever the credential.

@@ -18,6 +18,11 @@
 //! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`,
 //! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
 //!
+//! `--azure-credential` picks an Entra ID identity instead (client
+//! secret, managed identity, workload identity, Azure CLI; see
+//! `storage/azure_identity.rs`), and `--storage-ca-file` adds root
+//! certificates the store's HTTPS client trusts.
+//!
 //! The users share one account that none of them owns, so SITE CHMOD on a
 //! container (its public access: open to anyone on the internet, not only
 //! to them) is refused with 550 unless `--allow-container-public-access`.
@@ -27,12 +32,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
+use wharf_blob::{AzureAuth, BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
 
 use crate::config::Config;
 use crate::defaults;
 use crate::values::{MarkerStyle, StorageUrl};
+
+mod azure_identity;
+
+pub(crate) use azure_identity::{AzureCredentialKind, IdentitySettings};
 
 /// Where the store is and how to sign for it.
 #[derive(Clone)]
@@ -47,6 +56,11 @@ pub(crate) struct StorageAccess {
     /// Whether the users of `--storage azure://ACCOUNT` may make a
     /// container public (`--allow-container-public-access`).
     pub(crate) container_public_access: bool,
+    /// `--azure-credential` and the identity's settings.
+    pub(crate) azure_identity: IdentitySettings,
+    /// PEM root certificates the store's HTTPS client trusts besides the
+    /// system's (`--storage-ca-file`).
+    pub(crate) ca_file: Option<PathBuf>,
 }
 
 impl StorageAccess {
@@ -62,12 +76,25 @@ impl StorageAccess {
                 .unwrap_or(MarkerStyle::Placeholder)
                 .marker(),
             container_public_access: config.azure.allow_container_public_access.unwrap_or(false),
+            azure_identity: config.azure.identity_settings(),
+            ca_file: config.storage_ca_file.clone(),
         }
     }
 
-    /// The Azure storage account `account`, signed with its key, a SAS
-    /// token or what a connection string says.
+    /// The Azure storage account `account`, signed with the Entra identity
+    /// `--azure-credential` names, else its key, a SAS token or what a
+    /// connection string says.
     pub(crate) fn azure_store(&self, account: &str) -> Result<Store> {
+        let identity = (self.azure_identity)
+            .identity(self.key_file.as_deref(), &azure_identity::ProcessEnv)?;
+        if let Some(identity) = identity {
+            let endpoint = self.azure_endpoint.replace("{account}", account);
+            return Ok(Store::azure_with(
+                endpoint,
+                account,
+                AzureAuth::Entra(identity),
+            ));
+        }
         let secret = match &self.key_file {
             Some(_) => secret(self, &[])?,
             None => AZURE_VARIABLES
@@ -81,7 +108,10 @@ impl StorageAccess {
                 })?,
         };
         let endpoint = self.azure_endpoint.replace("{account}", account);
-        Store::azure_from_secret(&endpoint, account, &secret).map_err(|e| anyhow!("storage: {e}"))
+        let store = Store::azure_from_secret(&endpoint, account, &secret)
+            .map_err(|e| anyhow!("storage: {e}"))?;
+        (self.azure_identity).check_form(&store, Store::is_connection_string(&secret))?;
+        Ok(store)
     }
 
     /// S3 (or the S3-compatible `s3_endpoint`), signed with an access key.
@@ -141,6 +171,18 @@ pub(crate) fn init_upload_memory(config: &Config) -> Result<u64> {
     Ok(UploadMemory::shared().limit())
 }
 
+/// `config` trusting the roots of `--storage-ca-file`, if given.
+pub(crate) fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result<BlobConfig> {
+    let Some(file) = &access.ca_file else {
+        return Ok(config);
+    };
+    let pem = std::fs::read(file)
+        .with_context(|| format!("cannot read the CA file {}", file.display()))?;
+    config
+        .with_root_certificates_pem(&pem)
+        .map_err(|e| anyhow!("{}: {e}", file.display()))
+}
+
 /// Opens the store and checks it answers (one listing call).
 /// `on_retry` hears each retry of wharf-blob's own requests (metrics).
 pub(crate) async fn open(
@@ -168,6 +210,7 @@ pub(crate) async fn open(
     if let Some(hook) = on_retry {
         config = config.with_retry_hook(hook);
     }
+    let config = with_ca_file(config, access)?;
     let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its

@@ -211,7 +211,8 @@ pub(crate) async fn open_store(
         } => (access.azure_store(account)?, container, prefix),
         UsageStoreUrl::S3 { bucket, prefix } => (access.s3_store()?, bucket, prefix),
     };
-    let objects = ConditionalObjects::new(BlobConfig::new(store, View::Account), container, prefix)
+    let config = crate::storage::with_ca_file(BlobConfig::new(store, View::Account), access)?;
+    let objects = ConditionalObjects::new(config, container, prefix)
         .map_err(|e| anyhow!("usage store: {e}"))?;
     objects
         .read("wharf-usage-check")
@@ -225,10 +226,15 @@ pub(crate) async fn usage_ledger(
     plan: UsagePlan,
     access: &StorageAccess,
 ) -> Result<(Arc<UsageLedger>, String)> {
-    let access = StorageAccess {
+    let mut access = StorageAccess {
         key_file: plan.store_key_file.clone().or(access.key_file.clone()),
         ..access.clone()
     };
+    if plan.store_key_file.is_some() {
+        // A key of its own names the usage store's credential, not the
+        // identity of --storage.
+        access.azure_identity.credential = None;
+    }
     let store = match &plan.store {
         Some(url) => Some(open_store(url, &access).await?),
         None => None,

@@ -230,8 +230,9 @@ impl Bucket {
             }
         }
         if !ranges.is_empty() {
-            let source = if rest.signs_with_sas() {
-                // The session's own token reads the source (if it grants r).
+            let source = if rest.signs_with_sas() || rest.signs_with_entra() {
+                // The session's own token reads the source (if it grants r):
+                // a SAS in the URL, a bearer token in a header.
                 rest.source_url(rest.blob_url_of(&self.name, &key))
             } else {
                 let object = Bucket::object(&key, loc.path)?;

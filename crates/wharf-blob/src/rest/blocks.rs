@@ -106,7 +106,8 @@ impl Rest {
     }
 
     /// Stages block `id` server-side from bytes `range` of `source` (a URL
-    /// the store can read without our key: a SAS URL), only if the source
+    /// the store can read without our key: a SAS URL, or with an Entra
+    /// identity the plain URL and the caller's token), only if the source
     /// still has ETag `source_if_match` (Put Block From URL).
     pub(crate) async fn az_put_block_from_url(
         &self,
@@ -132,6 +133,7 @@ impl Rest {
         if let Some(etag) = source_if_match {
             headers.push(("x-ms-source-if-match", etag.to_string()));
         }
+        headers.extend(self.copy_source_authorization().await?);
         self.send(Method::PUT, &url, &headers, Bytes::new())
             .await?
             .ok()

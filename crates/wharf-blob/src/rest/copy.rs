@@ -6,12 +6,42 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
+use object_store::azure::AzureCredential;
+
 use super::{Rest, RestError, Signer, enc, enc_key};
 
 /// How long a pending Azure copy is waited for before giving up.
 const COPY_WAIT: Duration = Duration::from_secs(600);
 
 impl Rest {
+    /// The header that lets the store read a copy source in this account
+    /// with the caller's identity (`x-ms-copy-source-authorization:
+    /// Bearer ...`, which Put Block From URL needs for a token); none for
+    /// a key, whose account the store trusts, or a SAS, which travels in
+    /// the source URL.
+    pub(crate) async fn copy_source_authorization(
+        &self,
+    ) -> Result<Option<(&'static str, String)>, RestError> {
+        let Signer::Azure {
+            credential,
+            entra: true,
+            ..
+        } = &self.signer
+        else {
+            return Ok(None);
+        };
+        let credential = credential
+            .get_credential()
+            .await
+            .map_err(RestError::Credential)?;
+        Ok(match credential.as_ref() {
+            AzureCredential::BearerToken(token) => {
+                Some(("x-ms-copy-source-authorization", format!("Bearer {token}")))
+            }
+            _ => None,
+        })
+    }
+
     /// Copies `from_key` in `from` to `to_key` in `to`, server-side, and
     /// returns once the copy is complete. `false` if the source is missing.
     pub(crate) async fn copy_blob(
@@ -35,8 +65,10 @@ impl Rest {
             Signer::Azure { .. } => "x-ms-copy-source",
             Signer::S3 { .. } => "x-amz-copy-source",
         };
+        let mut headers = vec![(header, source)];
+        headers.extend(self.copy_source_authorization().await?);
         let response = self
-            .send(Method::PUT, &target, &[(header, source)], Bytes::new())
+            .send(Method::PUT, &target, &headers, Bytes::new())
             .await?;
         if response.status == StatusCode::NOT_FOUND {
             return Ok(false);

@@ -13,10 +13,13 @@ mod copy;
 pub(crate) mod s3;
 mod stored_md5;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
+use object_store::StaticCredentialProvider;
 use object_store::aws::{AwsAuthorizer, AwsCredential};
-use object_store::azure::{AzureAccessKey, AzureCredential};
+use object_store::azure::{AzureAccessKey, AzureCredential, AzureCredentialProvider};
 use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -47,13 +50,17 @@ pub(crate) fn enc_key(key: &str) -> String {
 /// never prints the key: object_store's `AzureCredential` prints the
 /// account key's bytes.
 pub(crate) enum Signer {
-    /// Azure: Shared Key, or a SAS token appended to the query.
+    /// Azure: Shared Key, a SAS token appended to the query, or an Entra
+    /// ID bearer token, from the provider object_store's clients of the
+    /// account use too.
     Azure {
-        credential: AzureCredential,
+        credential: AzureCredentialProvider,
         account: String,
         /// The token behind a SAS credential, to say what it lacks when
         /// the store refuses a request.
         token: Option<SasToken>,
+        /// Whether the credential is an Entra ID identity's tokens.
+        entra: bool,
     },
     /// AWS SigV4 for service `s3`.
     S3 {
@@ -63,7 +70,8 @@ pub(crate) enum Signer {
 }
 
 impl Signer {
-    /// The signer for an Azure account and credential.
+    /// The signer for an Azure account and a key or SAS credential (an
+    /// Entra identity's tokens come from [`Signer::azure_entra`]).
     pub(crate) fn azure(account: &str, auth: &AzureAuth) -> Result<Self, BlobError> {
         let (credential, token) = match auth {
             AzureAuth::SharedKey(key) => {
@@ -75,12 +83,38 @@ impl Signer {
                 AzureCredential::SASToken(token.pairs().to_vec()),
                 Some(token.clone()),
             ),
+            AzureAuth::Entra(identity) => {
+                return Err(BlobError::Config(format!(
+                    "a {} identity cannot sign here",
+                    identity.kind()
+                )));
+            }
         };
         Ok(Self::Azure {
-            credential,
+            credential: Arc::new(StaticCredentialProvider::new(credential)),
             account: account.to_owned(),
             token,
+            entra: false,
         })
+    }
+
+    /// The signer for an Azure account whose requests carry the tokens of
+    /// `provider` (see `identity::provider`).
+    pub(crate) fn azure_entra(account: &str, provider: AzureCredentialProvider) -> Self {
+        Self::Azure {
+            credential: provider,
+            account: account.to_owned(),
+            token: None,
+            entra: true,
+        }
+    }
+
+    /// The Azure credential provider, for object_store's clients.
+    pub(crate) fn azure_credential(&self) -> Option<AzureCredentialProvider> {
+        match self {
+            Self::Azure { credential, .. } => Some(Arc::clone(credential)),
+            Self::S3 { .. } => None,
+        }
     }
 }
 
@@ -167,6 +201,10 @@ pub enum RestError {
     /// The request could not be built or signed.
     #[error("could not build the request: {0}")]
     Request(String),
+    /// The identity could not get a token (the token service refused or
+    /// did not answer); object_store has retried what may pass.
+    #[error("no access token: {0}")]
+    Credential(#[source] object_store::Error),
     /// The response could not be read.
     #[error("{0}")]
     Malformed(String),
@@ -184,7 +222,7 @@ impl RestError {
         match self {
             Self::Status { status, .. } => transient_status(*status),
             Self::Transport(_) => true,
-            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) => false,
+            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) | Self::Credential(_) => false,
         }
     }
 
@@ -257,7 +295,7 @@ impl Rest {
         let mut request: HttpRequest = builder
             .body(HttpRequestBody::from(body))
             .map_err(|err| RestError::Request(err.to_string()))?;
-        self.sign(&mut request)?;
+        self.sign(&mut request).await?;
         let response = self
             .http
             .execute(request)
@@ -272,13 +310,17 @@ impl Rest {
             refusal: None,
         };
         if response.status == StatusCode::FORBIDDEN
-            && let Signer::Azure { token, .. } = &self.signer
+            && let Signer::Azure { token, entra, .. } = &self.signer
         {
             let code = response.error_code();
             if Refusal::is_authorization_code(code.as_deref()) {
                 let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
                 let operation = Operation::of_request(method, query);
-                response.refusal = Some(Refusal::new(operation, code, token.as_ref()));
+                response.refusal = Some(if *entra {
+                    Refusal::for_identity(operation, code)
+                } else {
+                    Refusal::new(operation, code, token.as_ref())
+                });
             }
         }
         Ok(response)
@@ -287,6 +329,11 @@ impl Rest {
     /// Whether requests carry a SAS token (Azure).
     pub(crate) fn signs_with_sas(&self) -> bool {
         matches!(self.signer, Signer::Azure { token: Some(_), .. })
+    }
+
+    /// Whether requests carry an Entra ID identity's tokens (Azure).
+    pub(crate) fn signs_with_entra(&self) -> bool {
+        matches!(self.signer, Signer::Azure { entra: true, .. })
     }
 
     /// `url` as a copy source the store can read with this credential: a
@@ -305,14 +352,20 @@ impl Rest {
         }
     }
 
-    fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
+    async fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
         let signed = match &self.signer {
             Signer::Azure {
                 credential,
                 account,
                 ..
-            } => object_store::azure::AzureAuthorizer::new(credential, account)
-                .try_authorize(request),
+            } => {
+                let credential = credential
+                    .get_credential()
+                    .await
+                    .map_err(RestError::Credential)?;
+                object_store::azure::AzureAuthorizer::new(&credential, account)
+                    .try_authorize(request)
+            }
             Signer::S3 { credential, region } => {
                 AwsAuthorizer::new(credential, "s3", region).try_authorize(request, None)
             }

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+mod azure_identity;
 mod overlay;
+
+pub(crate) use azure_identity::StorageCredentialArgs;
 
 use wharf_session::IpNetwork;
 
@@ -279,6 +282,9 @@ pub(crate) struct Cli {
     /// S3: ACCESS_KEY_ID:SECRET.
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_key_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) storage_credential: StorageCredentialArgs,
 
     /// Memory all blob uploads together may buffer (--storage and
     /// --azure-passthrough), e.g. 512MiB (the default; at least 16MiB).

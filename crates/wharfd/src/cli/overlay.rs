@@ -78,6 +78,7 @@ impl Cli {
             allow_container_public_access,
             storage,
             storage_key_file,
+            storage_credential,
             blob_upload_memory,
             s3_endpoint,
             s3_region,
@@ -177,14 +178,16 @@ impl Cli {
                 allow_ccc: on(*tls_allow_ccc),
                 exempt_anonymous: None,
             },
-            azure: AzureSection {
+            azure: storage_credential.over_azure(AzureSection {
                 passthrough: on(*azure_passthrough),
                 endpoint: azure_endpoint.clone(),
                 folder_marker: *azure_folder_marker,
                 accounts: list(azure_accounts),
                 allow_account_keys_in_clear: on(*allow_account_keys_in_clear),
                 allow_container_public_access: on(*allow_container_public_access),
-            },
+                ..AzureSection::default()
+            }),
+            storage_ca_file: storage_credential.storage_ca_file.clone(),
             s3: S3Section {
                 endpoint: s3_endpoint.clone(),
                 region: s3_region.clone(),

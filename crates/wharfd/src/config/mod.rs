@@ -63,6 +63,8 @@ pub(crate) struct Config {
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
+    /// PEM root certificates the storage's HTTPS client also trusts.
+    pub(crate) storage_ca_file: Option<PathBuf>,
     /// Memory all blob uploads together may buffer.
     pub(crate) blob_upload_memory: Option<Size>,
     pub(crate) s3: S3Section,
@@ -146,6 +148,20 @@ pub(crate) struct AzureSection {
     /// SITE CHMOD may make containers of `storage = "azure://ACCOUNT"`
     /// public.
     pub(crate) allow_container_public_access: Option<bool>,
+    /// How `storage = "azure://..."` signs (`storage/azure_identity.rs`).
+    pub(crate) credential: Option<crate::storage::AzureCredentialKind>,
+    /// The Entra ID directory (tenant) id.
+    pub(crate) tenant_id: Option<String>,
+    /// The application (client) id, or a user-assigned managed identity's.
+    pub(crate) client_id: Option<String>,
+    /// The file holding the client secret.
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// The workload identity's federated token file.
+    pub(crate) federated_token_file: Option<PathBuf>,
+    /// The Entra ID token service (default https://login.microsoftonline.com).
+    pub(crate) authority_host: Option<String>,
+    /// The managed identity's token endpoint (default IMDS).
+    pub(crate) msi_endpoint: Option<String>,
 }
 
 /// `[tls]`: FTPS.
@@ -369,6 +385,14 @@ impl Config {
         config.users_file = config.users_file.map(|p| relative_to(dir, &p));
         config.tls.cert = config.tls.cert.map(|p| relative_to(dir, &p));
         config.storage_key_file = config.storage_key_file.map(|p| relative_to(dir, &p));
+        config.storage_ca_file = config.storage_ca_file.map(|p| relative_to(dir, &p));
+        let azure = &mut config.azure;
+        azure.client_secret_file = azure
+            .client_secret_file
+            .take()
+            .map(|p| relative_to(dir, &p));
+        azure.federated_token_file =
+            (azure.federated_token_file.take()).map(|p| relative_to(dir, &p));
         config.tls.key = config.tls.key.map(|p| relative_to(dir, &p));
         config.quota.store_key_file = config.quota.store_key_file.map(|p| relative_to(dir, &p));
         for credential in config.credentials.values_mut() {

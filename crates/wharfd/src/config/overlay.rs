@@ -63,7 +63,7 @@ overlay_by_field! {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
         azure, storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
-        credentials,
+        credentials, storage_ca_file,
     }
     AdminSection { listen }
     LogsSection { xferlog, audit }
@@ -78,6 +78,8 @@ overlay_by_field! {
     AzureSection {
         passthrough, endpoint, folder_marker, accounts, allow_account_keys_in_clear,
         allow_container_public_access,
+        credential, tenant_id, client_id, client_secret_file, federated_token_file,
+        authority_host, msi_endpoint,
     }
     TlsSection {
         cert, key, self_signed, implicit_listen, required, reuse_required, exempt_anonymous,

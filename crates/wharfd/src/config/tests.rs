@@ -142,3 +142,34 @@ fn permission_rule_and_mount_errors_name_the_key() {
     assert_eq!(config.users[0].path_rules("user[0]").unwrap(), None);
     assert!(!config.users[0].may_write());
 }
+
+#[test]
+fn azure_identity_keys_parse_and_paths_follow_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wharfd.toml");
+    std::fs::write(
+        &file,
+        "storage = \"azure://acct\"\nstorage_ca_file = \"ca.pem\"\n[azure]\n\
+         credential = \"workload-identity\"\ntenant_id = \"t\"\nclient_id = \"c\"\n\
+         federated_token_file = \"token\"\nclient_secret_file = \"secret\"\n\
+         authority_host = \"https://login.example\"\nmsi_endpoint = \"http://127.0.0.1:1/t\"",
+    )
+    .unwrap();
+    let config = Config::load(&file).unwrap();
+    let settings = config.azure.identity_settings();
+    assert_eq!(
+        settings.credential,
+        Some(crate::storage::AzureCredentialKind::WorkloadIdentity)
+    );
+    assert_eq!(config.storage_ca_file, Some(dir.path().join("ca.pem")));
+    assert_eq!(
+        settings.federated_token_file,
+        Some(dir.path().join("token"))
+    );
+    assert_eq!(settings.client_secret_file, Some(dir.path().join("secret")));
+    assert_eq!(settings.tenant_id.as_deref(), Some("t"));
+    let err = Config::parse("[azure]\ncredential = \"password\"")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("client-secret"), "{err}");
+}

@@ -107,6 +107,64 @@ impl Azurite {
     }
 }
 
+/// Azurite's blob service over HTTPS with `--oauth basic`: it takes
+/// bearer tokens (checking their issuer, audience and lifetime, not their
+/// signature) besides Shared Key and SAS. Its certificate is made here for
+/// 127.0.0.1; `ca_file` is the PEM a client must trust.
+pub(crate) struct AzuriteOAuth {
+    pub(crate) port: u16,
+    pub(crate) ca_file: PathBuf,
+    _process: Emulator,
+    _certs: tempfile::TempDir,
+}
+
+impl AzuriteOAuth {
+    pub(crate) fn start() -> Self {
+        let certs = tempfile::tempdir().expect("test set-up");
+        let made = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+        ])
+        .expect("test set-up");
+        let cert = certs.path().join("azurite.pem");
+        let key = certs.path().join("azurite.key");
+        std::fs::write(&cert, made.cert.pem()).expect("test set-up");
+        std::fs::write(&key, made.signing_key.serialize_pem()).expect("test set-up");
+        let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
+        let process = Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
+            [
+                "--inMemoryPersistence",
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--silent",
+                "--oauth",
+                "basic",
+                "--cert",
+                &cert_arg,
+                "--key",
+                &key_arg,
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        });
+        Self {
+            port: process.port,
+            ca_file: cert,
+            _process: process,
+            _certs: certs,
+        }
+    }
+
+    /// The endpoint template for `--azure-endpoint`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}/{{account}}", self.port)
+    }
+}
+
 /// moto's S3 server.
 pub(crate) struct Moto {
     pub(crate) port: u16,

@@ -25,6 +25,7 @@ mod raw;
 mod server;
 mod server_builder;
 mod suite;
+pub(crate) mod token_service;
 mod tree;
 
 pub(crate) use classic_ftp::{ClassicFtpRun, classic_ftp_version, run_classic_ftp};
