@@ -15,7 +15,7 @@ mod stored_md5;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use object_store::aws::{AwsAuthorizer, AwsCredential};
+use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
 use object_store::azure::{AzureAccessKey, AzureCredential};
 use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -24,6 +24,7 @@ use crate::config::AzureAuth;
 use crate::errors::BlobError;
 use crate::refusal::{Operation, Refusal};
 use crate::retry::{Backoff, transient_status};
+use crate::s3_urls::S3Addressing;
 use crate::sas::SasToken;
 
 /// Characters left alone when a name is put in a URL path or query.
@@ -55,10 +56,14 @@ pub(crate) enum Signer {
         /// the store refuses a request.
         token: Option<SasToken>,
     },
-    /// AWS SigV4 for service `s3`.
+    /// AWS SigV4 for service `s3`, with the current credential of the
+    /// provider object_store's clients share (a session token goes along
+    /// as `x-amz-security-token`).
     S3 {
-        credential: AwsCredential,
+        credentials: AwsCredentialProvider,
         region: String,
+        /// What the credential is ([`crate::S3Auth::describe`]), for `Debug`.
+        identity: String,
     },
 }
 
@@ -92,10 +97,12 @@ impl std::fmt::Debug for Signer {
                 .field("account", account)
                 .field("credential", &crate::config::REDACTED)
                 .finish(),
-            Self::S3 { credential, region } => f
+            Self::S3 {
+                region, identity, ..
+            } => f
                 .debug_struct("S3")
                 .field("region", region)
-                .field("key_id", &credential.key_id)
+                .field("credential", identity)
                 .field("secret_key", &crate::config::REDACTED)
                 .finish(),
         }
@@ -167,6 +174,10 @@ pub enum RestError {
     /// The request could not be built or signed.
     #[error("could not build the request: {0}")]
     Request(String),
+    /// No credential to sign with could be had (STS, instance metadata,
+    /// a token file).
+    #[error("{0}")]
+    Credential(#[source] object_store::Error),
     /// The response could not be read.
     #[error("{0}")]
     Malformed(String),
@@ -184,7 +195,7 @@ impl RestError {
         match self {
             Self::Status { status, .. } => transient_status(*status),
             Self::Transport(_) => true,
-            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) => false,
+            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) | Self::Credential(_) => false,
         }
     }
 
@@ -205,6 +216,8 @@ pub(crate) struct Rest {
     pub(crate) signer: Signer,
     /// Account endpoint (Azure) or service endpoint (S3), no trailing `/`.
     pub(crate) endpoint: String,
+    /// How S3 bucket URLs are formed (Azure: always [`S3Addressing::Path`]).
+    pub(crate) addressing: S3Addressing,
     pub(crate) backoff: Backoff,
 }
 
@@ -257,7 +270,7 @@ impl Rest {
         let mut request: HttpRequest = builder
             .body(HttpRequestBody::from(body))
             .map_err(|err| RestError::Request(err.to_string()))?;
-        self.sign(&mut request)?;
+        self.sign(&mut request).await?;
         let response = self
             .http
             .execute(request)
@@ -305,7 +318,13 @@ impl Rest {
         }
     }
 
-    fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
+    /// The URL of `key` in `container` (or bucket), in the addressing
+    /// style of the store.
+    pub(crate) fn key_url(&self, container: &str, key: &str) -> String {
+        self.addressing.object_url(&self.endpoint, container, key)
+    }
+
+    async fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
         let signed = match &self.signer {
             Signer::Azure {
                 credential,
@@ -313,8 +332,16 @@ impl Rest {
                 ..
             } => object_store::azure::AzureAuthorizer::new(credential, account)
                 .try_authorize(request),
-            Signer::S3 { credential, region } => {
-                AwsAuthorizer::new(credential, "s3", region).try_authorize(request, None)
+            Signer::S3 {
+                credentials,
+                region,
+                ..
+            } => {
+                let credential = credentials
+                    .get_credential()
+                    .await
+                    .map_err(RestError::Credential)?;
+                AwsAuthorizer::new(&credential, "s3", region).try_authorize(request, None)
             }
         };
         signed.map_err(|err| RestError::Request(err.to_string()))
