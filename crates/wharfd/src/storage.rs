@@ -15,8 +15,11 @@
 //! SharedAccessSignature=...`; its endpoint replaces `--azure-endpoint`),
 //! told apart by their form; the environment's are
 //! `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_SAS_TOKEN` and
-//! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`,
-//! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+//! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`
+//! (`:SESSION_TOKEN` after it for temporary keys), or `AWS_ACCESS_KEY_ID`
+//! and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`); other S3
+//! identities (AssumeRole, web identity, instance profile) are
+//! `--s3-credential` (`s3_identity.rs`).
 //!
 //! The users share one account that none of them owns, so SITE CHMOD on a
 //! container (its public access: open to anyone on the internet, not only
@@ -47,6 +50,8 @@ pub(crate) struct StorageAccess {
     /// Whether the users of `--storage azure://ACCOUNT` may make a
     /// container public (`--allow-container-public-access`).
     pub(crate) container_public_access: bool,
+    /// Which S3 credential, and the addressing style.
+    pub(crate) s3_identity: crate::s3_identity::S3Identity,
 }
 
 impl StorageAccess {
@@ -62,6 +67,7 @@ impl StorageAccess {
                 .unwrap_or(MarkerStyle::Placeholder)
                 .marker(),
             container_public_access: config.azure.allow_container_public_access.unwrap_or(false),
+            s3_identity: crate::s3_identity::S3Identity::new(&config.s3),
         }
     }
 
@@ -84,17 +90,20 @@ impl StorageAccess {
         Store::azure_from_secret(&endpoint, account, &secret).map_err(|e| anyhow!("storage: {e}"))
     }
 
-    /// S3 (or the S3-compatible `s3_endpoint`), signed with an access key.
+    /// S3 (or the S3-compatible `s3_endpoint`), signed with the credential
+    /// `s3_identity.rs` resolves.
     pub(crate) fn s3_store(&self) -> Result<Store> {
-        let pair = secret(self, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
-        let (id, key) = pair
-            .split_once(':')
-            .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
+        let auth = self.s3_identity.auth(self.key_file.as_deref())?;
         let endpoint = self
             .s3_endpoint
             .clone()
             .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
-        Ok(Store::s3(endpoint, &self.s3_region, id, key))
+        Ok(Store::s3_with(
+            endpoint,
+            &self.s3_region,
+            auth,
+            self.s3_identity.addressing(),
+        ))
     }
 }
 

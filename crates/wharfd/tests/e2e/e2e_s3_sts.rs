@@ -1,0 +1,582 @@
+//! S3 identities end to end: wharfd `--storage s3://` in front of moto's S3
+//! and STS with temporary credentials, driven by curl.
+//!
+//! moto checks credentials only once its IAM authentication is on
+//! (`/moto-api/reset-auth`); then it knows only the keys of IAM users it
+//! created and of roles assumed through its STS, verifies every request's
+//! SigV4 signature, and refuses an assumed-role key whose
+//! `x-amz-security-token` is missing or wrong. The tests set up a user, a
+//! role and their policies with auth off (boto3 from moto's own venv), then
+//! turn it on, so a request of wharfd's that left the session token out
+//! (an object_store upload or a REST call of wharf-blob's) fails the test.
+//!
+//! What moto cannot show: it never expires a credential (an expired
+//! session is a recorded response in wharf-blob's unit tests), and the
+//! keys its GetSessionToken returns are fixed examples that its own
+//! authentication does not know, so the session-token test uses keys from
+//! AssumeRole, which are the same kind of credential (key, secret, token).
+//! AssumeRoleWithWebIdentity and the instance metadata answer only with
+//! auth off.
+//!
+//! Two moto limits need a stand-in. moto reads an unsigned STS call's
+//! parameters only from a form body, while object_store sends
+//! AssumeRoleWithWebIdentity's in the query string (which STS accepts):
+//! [`QueryToForm`] moves them into the body on the way. And virtual-hosted
+//! buckets need host names: that test gives wharfd AWS's own
+//! (`box.s3.amazonaws.com`) and an HTTP proxy (`HTTP_PROXY`, which
+//! wharf-blob's client honours) that is a loopback [`Forwarder`] to moto
+//! (it reads the bucket from the `Host` header): nothing is resolved or
+//! leaves the machine.
+
+use crate::support;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use support::azurite::Moto;
+use support::{PASSWORD, Server, USER, pattern, require_tool, run};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sets up IAM in moto (auth off) and prints `name value` lines: a user
+/// `ftp` with a key that may assume role `ftp-role`, the role (S3 only),
+/// and one credential assumed by the test itself.
+const SETUP: &str = r#"
+import json, sys, boto3
+endpoint = sys.argv[1]
+kw = dict(endpoint_url=endpoint, region_name="us-east-1",
+          aws_access_key_id="setup", aws_secret_access_key="setup")
+iam = boto3.client("iam", **kw)
+sts = boto3.client("sts", **kw)
+def policy(action, principal=None):
+    statement = {"Effect": "Allow", "Action": action}
+    if principal:
+        statement["Principal"] = principal
+    else:
+        statement["Resource"] = "*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+user = iam.create_user(UserName="ftp")["User"]
+key = iam.create_access_key(UserName="ftp")["AccessKey"]
+iam.put_user_policy(UserName="ftp", PolicyName="assume", PolicyDocument=policy("sts:AssumeRole"))
+role = iam.create_role(RoleName="ftp-role",
+                       AssumeRolePolicyDocument=policy("sts:*", {"AWS": user["Arn"]}))["Role"]
+iam.put_role_policy(RoleName="ftp-role", PolicyName="s3", PolicyDocument=policy("s3:*"))
+assumed = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="test")["Credentials"]
+print("key_id", key["AccessKeyId"])
+print("secret", key["SecretAccessKey"])
+print("role_arn", role["Arn"])
+print("session", assumed["AccessKeyId"] + ":" + assumed["SecretAccessKey"] + ":" + assumed["SessionToken"])
+"#;
+
+/// POSTs `body` to moto's `path` (its control API). As text: moto reads
+/// a form body as empty.
+const MOTO_API: &str = r#"
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + sys.argv[2], data=sys.argv[3].encode(),
+                                             headers={"content-type": "text/plain"}, method="POST")).read()
+"#;
+
+/// moto with IAM users and roles set up.
+struct Sts {
+    moto: Moto,
+    values: HashMap<String, String>,
+}
+
+fn python() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/moto/bin/python")
+}
+
+impl Sts {
+    fn start() -> Self {
+        let moto = Moto::start();
+        let endpoint = format!("http://127.0.0.1:{}", moto.port);
+        let finished = run(
+            Command::new(python()).args(["-c", SETUP, &endpoint]),
+            TIMEOUT,
+        );
+        assert!(finished.status.success(), "setup: {}", finished.report());
+        let values = finished
+            .stdout_text()
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Self { moto, values }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.moto.port)
+    }
+
+    fn value(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Turns moto's authentication on: from now on every request must be
+    /// signed by a key it knows.
+    fn authenticate(&self) {
+        self.api("/moto-api/reset-auth", "0");
+    }
+
+    fn api(&self, path: &str, body: &str) {
+        let finished = run(
+            Command::new(python()).args(["-c", MOTO_API, &self.endpoint(), path, body]),
+            TIMEOUT,
+        );
+        assert!(finished.status.success(), "{path}: {}", finished.report());
+    }
+}
+
+/// A loopback HTTP proxy that hands every connection to moto unchanged
+/// (moto reads the absolute URL and the `Host` header a proxy client
+/// sends), keeping what clients sent.
+struct Forwarder {
+    port: u16,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Forwarder {
+    fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("test set-up");
+        let port = listener.local_addr().expect("test set-up").port();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&sent);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let (Ok(client), Ok(server)) = (client, TcpStream::connect(("127.0.0.1", target)))
+                else {
+                    return;
+                };
+                let (Ok(mut client_in), Ok(mut server_out)) =
+                    (client.try_clone(), server.try_clone())
+                else {
+                    return;
+                };
+                let kept = Arc::clone(&kept);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 64 * 1024];
+                    while let Ok(n) = std::io::Read::read(&mut client_in, &mut buf) {
+                        if n == 0 || server_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        kept.lock()
+                            .expect("not poisoned")
+                            .extend_from_slice(&buf[..n]);
+                    }
+                    let _ = server_out.shutdown(Shutdown::Write);
+                });
+                let (mut server_in, mut client_out) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_in, &mut client_out);
+                    let _ = client_out.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        Self { port, sent }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What clients sent so far, as text.
+    fn sent(&self) -> String {
+        String::from_utf8_lossy(&self.sent.lock().expect("not poisoned")).into_owned()
+    }
+}
+
+/// A loopback STS in front of moto for unsigned calls: each connection's
+/// one request `POST /?PARAMS` is sent on as `POST /` with `PARAMS` as a
+/// form body, and moto's answer comes back. Keeps the parameters seen.
+struct QueryToForm {
+    port: u16,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl QueryToForm {
+    fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("test set-up");
+        let port = listener.local_addr().expect("test set-up").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n")
+                    && std::io::Read::read(&mut client, &mut byte).is_ok_and(|n| n == 1)
+                {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let query = head
+                    .lines()
+                    .next()
+                    .and_then(|line| line.split(' ').nth(1))
+                    .and_then(|target| target.split_once('?'))
+                    .map(|(_, query)| query.to_owned())
+                    .unwrap_or_default();
+                kept.lock().expect("not poisoned").push(query.clone());
+                let Ok(mut moto) = TcpStream::connect(("127.0.0.1", target)) else {
+                    return;
+                };
+                let request = format!(
+                    "POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{query}",
+                    query.len()
+                );
+                if moto.write_all(request.as_bytes()).is_ok() {
+                    let _ = std::io::copy(&mut moto, &mut client);
+                }
+                let _ = client.shutdown(Shutdown::Both);
+            }
+        });
+        Self { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// wharfd serving moto's buckets with the key file `key` and `extra` flags.
+fn bridge(sts: &Sts, key: Option<&str>, extra: &[&str]) -> Server {
+    let mut builder =
+        Server::builder().args(&["--storage", "s3://", "--s3-endpoint", &sts.endpoint()]);
+    if let Some(key) = key {
+        builder = builder
+            .file("storage.key", key)
+            .args(&["--storage-key-file", "{base}/storage.key"]);
+    }
+    builder.args(extra).start()
+}
+
+/// wharfd with `args` and `env` that must fail to start; its stderr.
+fn refused_start(sts: &Sts, args: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("test set-up");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wharfd"));
+    command
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--storage",
+            "s3://",
+            "--s3-endpoint",
+            &sts.endpoint(),
+        ])
+        .arg("--root")
+        .arg(dir.path().join("root"))
+        .args(args)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let finished = run(&mut command, TIMEOUT);
+    assert!(
+        !finished.status.success(),
+        "wharfd started with {args:?} {env:?}"
+    );
+    finished.stderr_text()
+}
+
+/// curl as the harness's user; the finished process.
+fn curl(args: &[&str]) -> support::Finished {
+    require_tool("curl", "curl");
+    run(
+        Command::new("curl")
+            .args(["-sS", "-v", "-u", &format!("{USER}:{PASSWORD}")])
+            .args(args),
+        TIMEOUT,
+    )
+}
+
+/// curl that must succeed; its output.
+fn ok(server: &Server, args: &[&str]) -> Vec<u8> {
+    let finished = curl(args);
+    assert!(
+        finished.status.success(),
+        "curl {args:?} failed\n{}\n{}",
+        finished.report(),
+        server.log_tail()
+    );
+    finished.stdout
+}
+
+/// Buckets, folders (markers), a multipart upload, a download, listings
+/// and renames (server-side copies): every kind of request wharf-blob
+/// sends, REST and object_store alike.
+fn exercise(server: &Server) {
+    let url = server.url();
+    ok(server, &["-Q", "MKD /box", &format!("{url}/")]);
+    ok(server, &["-Q", "MKD /box/dir", &format!("{url}/")]);
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("f.bin");
+    let data = pattern(6 * 1024 * 1024 + 3, 21);
+    std::fs::write(&local, &data).expect("test set-up");
+    ok(
+        server,
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{url}/box/dir/f.bin"),
+        ],
+    );
+    assert!(
+        ok(server, &[&format!("{url}/box/dir/f.bin")]) == data,
+        "download differs"
+    );
+    ok(
+        server,
+        &[
+            "-Q",
+            "RNFR /box/dir",
+            "-Q",
+            "RNTO /box/moved",
+            &format!("{url}/"),
+        ],
+    );
+    let listing =
+        String::from_utf8_lossy(&ok(server, &[&format!("{url}/box/moved/")])).into_owned();
+    assert!(listing.contains("f.bin"), "{listing}");
+    let top = String::from_utf8_lossy(&ok(server, &[&format!("{url}/")])).into_owned();
+    assert!(top.contains("box"), "{top}");
+    assert!(
+        ok(server, &[&format!("{url}/box/moved/f.bin")]) == data,
+        "moved file differs"
+    );
+}
+
+#[test]
+fn a_session_token_signs_every_request() {
+    let sts = Sts::start();
+    sts.authenticate();
+    let server = bridge(
+        &sts,
+        Some(sts.value("session")),
+        &["--s3-credential", "session"],
+    );
+    exercise(&server);
+}
+
+#[test]
+fn wharfd_assumes_the_role_itself() {
+    let sts = Sts::start();
+    sts.authenticate();
+    let key = format!("{}:{}", sts.value("key_id"), sts.value("secret"));
+    let server = bridge(
+        &sts,
+        Some(&key),
+        &[
+            "--s3-credential",
+            "assume-role",
+            "--s3-role-arn",
+            sts.value("role_arn"),
+            "--s3-sts-endpoint",
+            &sts.endpoint(),
+        ],
+    );
+    exercise(&server);
+    // The user's own key may only assume the role: S3 refuses it, so the
+    // requests above went out with the role's credential.
+    let direct = refused_start(
+        &sts,
+        &[],
+        &[
+            ("AWS_ACCESS_KEY_ID", sts.value("key_id")),
+            ("AWS_SECRET_ACCESS_KEY", sts.value("secret")),
+        ],
+    );
+    assert!(direct.contains("access denied"), "{direct}");
+}
+
+#[test]
+fn a_refused_credential_stops_the_start_and_a_revoked_one_answers_550_with_a_reason() {
+    let sts = Sts::start();
+    sts.authenticate();
+    // A wrong token for a known key: refused at start, saying why.
+    let session = sts.value("session");
+    let (pair, _) = session.rsplit_once(':').expect("key:secret:token");
+    let (id, secret) = pair.split_once(':').expect("key:secret");
+    let wrong = refused_start(
+        &sts,
+        &["--s3-credential", "session"],
+        &[
+            ("AWS_ACCESS_KEY_ID", id),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("AWS_SESSION_TOKEN", "FQoGZXIvYXdzEBYaDnot-the-token"),
+        ],
+    );
+    assert!(wrong.contains("session token"), "{wrong}");
+
+    // A working server whose credential moto then forgets (its reset drops
+    // every assumed role): the next commands fail at once with the reason,
+    // a command with 550, a listing (after its 150) with 451, and the
+    // session goes on.
+    let server = bridge(&sts, Some(session), &["--s3-credential", "session"]);
+    let url = server.url();
+    ok(&server, &["-Q", "MKD /box", &format!("{url}/")]);
+    sts.api("/moto-api/reset", "");
+    let started = std::time::Instant::now();
+    let refused = curl(&["-Q", "MKD /other", &format!("{url}/")]);
+    assert!(
+        !refused.status.success(),
+        "MKD with a revoked credential passed"
+    );
+    let conversation = refused.stderr_text();
+    // MKD's and STOR's first requests are HEADs, whose answers have no
+    // body to name the code: the plain refusal (see docs/cloud.md).
+    assert!(
+        conversation.contains("< 550 /other: Permission denied"),
+        "{conversation}"
+    );
+    let dir = tempfile::tempdir().expect("test set-up");
+    let local = dir.path().join("f.bin");
+    std::fs::write(&local, b"data").expect("test set-up");
+    let upload = curl(&[
+        "--ftp-method",
+        "nocwd",
+        "-T",
+        local.to_str().expect("utf-8"),
+        &format!("{url}/box/f.bin"),
+    ]);
+    assert!(
+        !upload.status.success(),
+        "STOR with a revoked credential passed"
+    );
+    let conversation = upload.stderr_text();
+    assert!(
+        conversation.contains("< 550 /box/f.bin: Permission denied"),
+        "{conversation}"
+    );
+    // A listing's request is a GET, whose answer names the code.
+    let listing = curl(&[&format!("{url}/")]).stderr_text();
+    assert!(
+        listing.contains(
+            "< 451 /: transfer failed: permission denied: /: the S3 access key id is unknown"
+        ),
+        "{listing}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the refusal took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn web_identity_assumes_the_role_with_the_token_file() {
+    let sts = Sts::start();
+    let translator = QueryToForm::start(sts.moto.port);
+    let server = Server::builder()
+        .file("token", "eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl")
+        .args(&[
+            "--storage",
+            "s3://",
+            "--s3-endpoint",
+            &sts.endpoint(),
+            "--s3-credential",
+            "web-identity",
+            "--s3-web-identity-token-file",
+            "{base}/token",
+        ])
+        .env("AWS_ENDPOINT_URL_STS", &translator.url())
+        .env("AWS_ROLE_ARN", sts.value("role_arn"))
+        .env("AWS_ROLE_SESSION_NAME", "ftp-pod")
+        .start();
+    // moto answers AssumeRoleWithWebIdentity only with auth off; from
+    // here on, S3 accepts only the credential that call returned.
+    sts.authenticate();
+    exercise(&server);
+    let seen = translator.seen.lock().expect("not poisoned").join("\n");
+    for part in [
+        "Action=AssumeRoleWithWebIdentity",
+        "WebIdentityToken=eyJhbGciOiJSUzI1NiJ9",
+        "RoleSessionName=ftp-pod",
+    ] {
+        assert!(seen.contains(part), "{part} not in {seen}");
+    }
+}
+
+#[test]
+fn virtual_hosted_style_puts_the_bucket_in_the_host_name() {
+    let sts = Sts::start();
+    sts.authenticate();
+    let proxy = Forwarder::start(sts.moto.port);
+    let server = Server::builder()
+        .file("storage.key", sts.value("session"))
+        .args(&[
+            "--storage",
+            "s3://",
+            "--s3-endpoint",
+            "http://s3.amazonaws.com",
+            "--s3-virtual-hosted",
+            "--storage-key-file",
+            "{base}/storage.key",
+        ])
+        .env("HTTP_PROXY", &proxy.url())
+        .start();
+    exercise(&server);
+    let sent = proxy.sent();
+    // Objects, markers and copies in the bucket's own host; ListBuckets
+    // (the account view's root) at the service's.
+    for line in [
+        "PUT http://box.s3.amazonaws.com/ ",
+        "PUT http://box.s3.amazonaws.com/dir/",
+        "GET http://s3.amazonaws.com/ ",
+    ] {
+        assert!(
+            sent.contains(line),
+            "no {line:?} in {}",
+            &sent[..sent.len().min(3000)]
+        );
+    }
+    assert!(
+        !sent.contains("s3.amazonaws.com/box"),
+        "a path-style request went out"
+    );
+}
+
+#[test]
+fn the_instance_profile_comes_from_imdsv2() {
+    // moto serves the metadata service (IMDSv2 token, role, credential)
+    // on its own port; its credential is unknown to its IAM, so auth
+    // stays off and the test shows the fetch and its use.
+    let sts = Sts::start();
+    let server = bridge(
+        &sts,
+        None,
+        &[
+            "--s3-credential",
+            "instance-profile",
+            "--s3-metadata-endpoint",
+            &sts.endpoint(),
+        ],
+    );
+    let url = server.url();
+    ok(&server, &["-Q", "MKD /imds", &format!("{url}/")]);
+    let top = String::from_utf8_lossy(&ok(&server, &[&format!("{url}/")])).into_owned();
+    assert!(top.contains("imds"), "{top}");
+    // Without a metadata service: refused at start, naming the source.
+    let none = refused_start(
+        &sts,
+        &[
+            "--s3-credential",
+            "instance-profile",
+            "--s3-metadata-endpoint",
+            "http://127.0.0.1:9",
+        ],
+        &[],
+    );
+    assert!(none.contains("instance metadata"), "{none}");
+}
