@@ -11,6 +11,7 @@ pub(crate) mod azure;
 pub(crate) mod blocks;
 mod copy;
 pub(crate) mod s3;
+mod s3_why;
 mod stored_md5;
 
 use bytes::Bytes;
@@ -233,7 +234,10 @@ impl Rest {
     ) -> Result<Response, RestError> {
         let mut attempt = 0;
         loop {
-            let result = self.send_once(&method, url, headers, body.clone()).await;
+            let mut result = self.send_once(&method, url, headers, body.clone()).await;
+            if let Ok(response) = &mut result {
+                self.explain_head(&method, response).await;
+            }
             let retry = match &result {
                 Ok(response) => transient_status(response.status),
                 Err(err) => err.is_transient(),

@@ -435,9 +435,11 @@ fn a_refused_credential_stops_the_start_and_a_revoked_one_answers_550_with_a_rea
     );
     let conversation = refused.stderr_text();
     // MKD's and STOR's first requests are HEADs, whose answers have no
-    // body to name the code: the plain refusal (see docs/cloud.md).
+    // body to name the code: wharf-blob asks S3 why (one ListBuckets).
     assert!(
-        conversation.contains("< 550 /other: Permission denied"),
+        conversation.contains(
+            "< 550 /other: Permission denied: the S3 access key id is unknown to the store"
+        ),
         "{conversation}"
     );
     let dir = tempfile::tempdir().expect("test set-up");
@@ -456,10 +458,11 @@ fn a_refused_credential_stops_the_start_and_a_revoked_one_answers_550_with_a_rea
     );
     let conversation = upload.stderr_text();
     assert!(
-        conversation.contains("< 550 /box/f.bin: Permission denied"),
+        conversation.contains(
+            "< 550 /box/f.bin: Permission denied: the S3 access key id is unknown to the store"
+        ),
         "{conversation}"
     );
-    // A listing's request is a GET, whose answer names the code.
     let listing = curl(&[&format!("{url}/")]).stderr_text();
     assert!(
         listing.contains(
