@@ -306,8 +306,8 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "NAME")]
     pub(crate) s3_role_session_name: Option<String>,
 
-    /// The STS endpoint (default AWS_ENDPOINT_URL_STS, else
-    /// https://sts.REGION.amazonaws.com).
+    /// The STS endpoint (default AWS_ENDPOINT_URL_STS, else the region's:
+    /// sts.REGION.amazonaws.com over HTTPS).
     #[arg(long, value_name = "URL")]
     pub(crate) s3_sts_endpoint: Option<String>,
 
@@ -322,8 +322,8 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FILE")]
     pub(crate) s3_web_identity_token_file: Option<PathBuf>,
 
-    /// Virtual-hosted-style S3 URLs (https://BUCKET.ENDPOINT-HOST/KEY)
-    /// instead of path-style (ENDPOINT/BUCKET/KEY).
+    /// Virtual-hosted-style S3 URLs (the bucket in the host name:
+    /// BUCKET.ENDPOINT-HOST/KEY) instead of path-style (ENDPOINT/BUCKET/KEY).
     #[arg(long)]
     pub(crate) s3_virtual_hosted: bool,
 
