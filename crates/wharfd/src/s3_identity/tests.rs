@@ -152,3 +152,36 @@ fn the_config_file_names_the_credential_in_kebab_case() {
     assert_eq!(identity.addressing(), S3Addressing::VirtualHosted);
     assert!(crate::config::Config::parse("[s3]\ncredential = \"password\"").is_err());
 }
+
+#[test]
+fn flags_beat_the_file_s_s3_identity() {
+    use clap::Parser;
+
+    use crate::config::Overlay;
+
+    let mut config = crate::config::Config::parse(
+        "[s3]\ncredential = \"assume-role\"\nrole_arn = \"arn:aws:iam::1:role/file\"\n\
+         external_id = \"kept\"\nsts_endpoint = \"http://127.0.0.1:1\"",
+    )
+    .unwrap();
+    let cli = crate::cli::Cli::parse_from([
+        "wharfd",
+        "--s3-credential",
+        "web-identity",
+        "--s3-role-arn",
+        "arn:aws:iam::1:role/flag",
+        "--s3-web-identity-token-file",
+        "/run/token",
+        "--s3-virtual-hosted",
+    ]);
+    config.overlay(cli.overlay());
+    let identity = S3Identity::new(&config.s3);
+    assert_eq!(identity.credential, Some(S3Credential::WebIdentity));
+    assert_eq!(
+        identity.role_arn.as_deref(),
+        Some("arn:aws:iam::1:role/flag")
+    );
+    assert_eq!(identity.external_id.as_deref(), Some("kept"));
+    assert_eq!(identity.sts_endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    assert_eq!(identity.addressing(), S3Addressing::VirtualHosted);
+}
