@@ -151,7 +151,9 @@ impl Bucket {
                 }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(err) => Err(crate::errors::store_err(err, loc.path)),
+            Err(err) => Err(self
+                .explained(crate::errors::store_err(err, loc.path))
+                .await),
         }
     }
 
@@ -169,7 +171,26 @@ impl Bucket {
         match self.client.store().head(&object).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(err) => Err(crate::errors::store_err(err, path)),
+            Err(err) => Err(self.explained(crate::errors::store_err(err, path)).await),
+        }
+    }
+
+    /// A refusal of a `HEAD` with the reason S3 did not send (see
+    /// `rest/s3_why.rs`); any other error as it is.
+    async fn explained(&self, err: VfsError) -> VfsError {
+        if err.kind() != wharf_vfs::VfsErrorKind::PermissionDenied || err.reason().is_some() {
+            return err;
+        }
+        match self
+            .account
+            .rest
+            .s3_refusal_code()
+            .await
+            .as_deref()
+            .and_then(crate::error_codes::meaning)
+        {
+            Some(meaning) => err.with_reason(meaning.reason),
+            None => err,
         }
     }
 

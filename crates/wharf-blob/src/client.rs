@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
@@ -18,6 +18,7 @@ use crate::identity::provider;
 use crate::refusal::{Operation, Refusal};
 use crate::rest::{Rest, Signer};
 use crate::retry::Backoff;
+use crate::s3_urls::S3Addressing;
 
 /// object_store's client for one container or bucket. Its `Debug` is the
 /// store's `Display` (account or bucket and container): object_store's own
@@ -111,6 +112,19 @@ fn with_credential(builder: MicrosoftAzureBuilder, signer: &Signer) -> Microsoft
     }
 }
 
+/// object_store's retries, as [`BlobConfig`] sets them.
+fn retry_config(config: &BlobConfig) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: config.retry_backoff,
+            max_backoff: Duration::from_secs(10),
+            base: 2.0,
+        },
+        max_retries: config.max_retries,
+        retry_timeout: Duration::from_secs(120),
+    }
+}
+
 /// Everything shared by one account's [`BlobFs`](crate::BlobFs).
 #[derive(Debug)]
 pub(crate) struct Account {
@@ -132,7 +146,7 @@ impl Account {
         let http = connector
             .client()
             .map_err(|err| BlobError::Config(err.to_string()))?;
-        let (signer, endpoint) = match &config.store {
+        let (signer, endpoint, addressing) = match &config.store {
             Store::Azure {
                 endpoint,
                 account,
@@ -146,22 +160,25 @@ impl Account {
                 endpoint,
                 account,
                 auth,
-            } => (Signer::azure(account, auth)?, endpoint.clone()),
+            } => (
+                Signer::azure(account, auth)?,
+                endpoint.clone(),
+                S3Addressing::Path,
+            ),
             Store::S3 {
                 endpoint,
                 region,
-                access_key_id,
-                secret_access_key,
+                auth,
+                addressing,
             } => {
+                // One provider for the account: every bucket's client and
+                // the REST calls sign with the same current credential.
                 let signer = Signer::S3 {
-                    credential: AwsCredential {
-                        key_id: access_key_id.clone(),
-                        secret_key: secret_access_key.clone(),
-                        token: None,
-                    },
+                    credentials: auth.provider(region, &connector, &retry_config(&config))?,
                     region: region.clone(),
+                    identity: auth.describe(),
                 };
-                (signer, endpoint.clone())
+                (signer, endpoint.clone(), *addressing)
             }
         };
         if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
@@ -173,6 +190,7 @@ impl Account {
             http: object_store::client::HttpClient::new(http),
             signer,
             endpoint,
+            addressing,
             backoff: Backoff {
                 first: config.retry_backoff,
                 retries: config.max_retries,
@@ -217,21 +235,34 @@ impl Account {
             Store::S3 {
                 endpoint,
                 region,
-                access_key_id,
-                secret_access_key,
-            } => Client::S3(Arc::new(
-                AmazonS3Builder::new()
-                    .with_endpoint(endpoint)
-                    .with_region(region)
-                    .with_bucket_name(container)
-                    .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
-                    .with_virtual_hosted_style_request(false)
-                    .with_allow_http(true)
-                    .with_retry(self.retry())
-                    .with_http_connector(self.connector.clone())
-                    .build()?,
-            )),
+                addressing,
+                ..
+            } => {
+                let Signer::S3 { credentials, .. } = &self.rest.signer else {
+                    return Err(object_store::Error::Generic {
+                        store: "wharf-blob",
+                        source: "an S3 store without an S3 signer".into(),
+                    });
+                };
+                // object_store takes a virtual-hosted endpoint with the
+                // bucket in it, a path-style one without.
+                let endpoint = match addressing {
+                    S3Addressing::VirtualHosted => addressing.bucket_url(endpoint, container),
+                    _ => endpoint.clone(),
+                };
+                Client::S3(Arc::new(
+                    AmazonS3Builder::new()
+                        .with_endpoint(endpoint)
+                        .with_region(region)
+                        .with_bucket_name(container)
+                        .with_credentials(Arc::clone(credentials))
+                        .with_virtual_hosted_style_request(addressing.is_virtual_hosted())
+                        .with_allow_http(true)
+                        .with_retry(self.retry())
+                        .with_http_connector(self.connector.clone())
+                        .build()?,
+                ))
+            }
         };
         // Bound the cache: an account view may touch many containers.
         if clients.len() >= 256 {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use crate::errors::BlobError;
 use crate::identity::EntraIdentity;
 use crate::memory::UploadMemory;
+use crate::s3_auth::S3Auth;
+use crate::s3_urls::S3Addressing;
 use crate::sas::SasToken;
 
 /// Where the blobs live and how to sign requests.
@@ -23,17 +25,17 @@ pub enum Store {
         /// How requests are signed.
         auth: AzureAuth,
     },
-    /// Amazon S3 or an S3-compatible store (path-style requests).
+    /// Amazon S3 or an S3-compatible store.
     S3 {
-        /// The endpoint, e.g. `https://s3.eu-west-1.amazonaws.com` or
-        /// `http://127.0.0.1:9000`.
+        /// The service endpoint, without a bucket, e.g.
+        /// `https://s3.eu-west-1.amazonaws.com` or `http://127.0.0.1:9000`.
         endpoint: String,
         /// The region to sign for (`us-east-1` for most emulators).
         region: String,
-        /// The access key id.
-        access_key_id: String,
-        /// The secret access key.
-        secret_access_key: String,
+        /// Where the credential comes from.
+        auth: S3Auth,
+        /// Path-style or virtual-hosted-style bucket URLs.
+        addressing: S3Addressing,
     },
 }
 
@@ -77,11 +79,26 @@ impl Store {
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
     ) -> Self {
+        Self::s3_with(
+            endpoint,
+            region,
+            S3Auth::keys(access_key_id, secret_access_key),
+            S3Addressing::Path,
+        )
+    }
+
+    /// S3 with any credential and either addressing style.
+    pub fn s3_with(
+        endpoint: impl Into<String>,
+        region: impl Into<String>,
+        auth: S3Auth,
+        addressing: S3Addressing,
+    ) -> Self {
         Self::S3 {
             endpoint: endpoint.into().trim_end_matches('/').to_string(),
             region: region.into(),
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
+            auth,
+            addressing,
         }
     }
 
@@ -138,14 +155,14 @@ impl fmt::Debug for Store {
             Self::S3 {
                 endpoint,
                 region,
-                access_key_id,
-                ..
+                auth,
+                addressing,
             } => f
                 .debug_struct("S3")
                 .field("endpoint", endpoint)
                 .field("region", region)
-                .field("access_key_id", access_key_id)
-                .field("secret_access_key", &REDACTED)
+                .field("auth", auth)
+                .field("addressing", addressing)
                 .finish(),
         }
     }

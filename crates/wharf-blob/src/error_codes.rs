@@ -148,6 +148,36 @@ pub(crate) const TABLE: &[Meaning] = &[
         Denied,
         "the object is in an archive storage class; it must be restored before it can be read",
     ),
+    row(
+        S3,
+        "ExpiredToken",
+        Denied,
+        "the S3 session credential has expired",
+    ),
+    row(
+        S3,
+        "TokenRefreshRequired",
+        Denied,
+        "the S3 session credential has expired",
+    ),
+    row(
+        S3,
+        "InvalidToken",
+        Denied,
+        "the S3 session token is malformed or not valid for this access key",
+    ),
+    row(
+        S3,
+        "InvalidAccessKeyId",
+        Denied,
+        "the S3 access key id is unknown to the store",
+    ),
+    row(
+        S3,
+        "SignatureDoesNotMatch",
+        Denied,
+        "the S3 secret access key does not match the access key id",
+    ),
 ];
 
 /// Azure's message for some codes, where a response reaches wharf-blob
@@ -226,6 +256,15 @@ mod tests {
         assert_eq!(kind("AccessDenied"), Some(Denied));
         assert_eq!(meaning("BlobAlreadyExists"), None);
         assert_eq!(meaning("AccessDenied").map(|m| m.store), Some(S3));
+        // A refused S3 credential, whatever the reason, is a refusal.
+        for code in [
+            "ExpiredToken",
+            "InvalidToken",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+        ] {
+            assert_eq!(kind(code), Some(Denied), "{code}");
+        }
     }
 
     #[test]

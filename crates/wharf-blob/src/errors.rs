@@ -11,6 +11,7 @@ use crate::error_codes::{Meaning, code_in, code_of_message, meaning};
 use crate::refusal::{Operation, Refusal};
 use crate::rest::RestError;
 use crate::retry::transient_status;
+use crate::s3_auth::CredentialUnavailable;
 
 /// Why a [`BlobFs`](crate::BlobFs) could not be built or a login checked.
 #[derive(Debug, thiserror::Error)]
@@ -130,11 +131,30 @@ fn explained(meaning: &Meaning, path: &VPath, source: impl Into<wharf_vfs::BoxEr
         .with_source(source)
 }
 
+/// Why no S3 credential could be had, when that is what `err` says
+/// (see [`crate::s3_auth`]): the client hears the source, and retrying
+/// the operation would not help.
+fn credential_unavailable(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if let Some(unavailable) = err.downcast_ref::<CredentialUnavailable>() {
+            return Some(unavailable.to_string());
+        }
+        next = err.source();
+    }
+    None
+}
+
 /// An object_store failure as a [`VfsError`] about `path`: an Azure
 /// refusal names the permission, a code in [`crate::error_codes`] gives its
 /// kind and reason, anything else the kind of its status.
 pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
     use object_store::Error as E;
+    if let Some(reason) = credential_unavailable(&err) {
+        return VfsError::permission_denied(path)
+            .with_reason(reason)
+            .with_source(err);
+    }
     if crate::identity::provider::is_token_failure(&err) {
         return token_err(err, path);
     }
@@ -165,7 +185,17 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
 pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
     let err = match err {
         RestError::Refused(refusal) => return refusal.at(path),
-        RestError::Credential(err) => return token_err(err, path),
+        RestError::Credential(source) => {
+            if let Some(reason) = credential_unavailable(&source) {
+                return VfsError::permission_denied(path)
+                    .with_reason(reason)
+                    .with_source(source);
+            }
+            if crate::identity::provider::is_token_failure(&source) {
+                return token_err(source, path);
+            }
+            RestError::Credential(source)
+        }
         err => err,
     };
     if let RestError::Status {
@@ -233,3 +263,6 @@ impl<T> ResultExt<T> for Result<T, RestError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod credential_tests;

@@ -123,6 +123,7 @@
 
 mod account;
 mod append;
+mod assume_role;
 mod blobfs;
 mod bucket;
 mod client;
@@ -145,6 +146,8 @@ mod refusal;
 mod rename;
 mod rest;
 mod retry;
+mod s3_auth;
+mod s3_urls;
 pub mod sas;
 mod time;
 pub mod upload;
@@ -162,4 +165,6 @@ pub use objects::{ConditionalObjects, ObjectError};
 pub use refusal::{Operation, Refusal};
 pub use rename::RenameError;
 pub use rest::RestError;
+pub use s3_auth::{AssumeRole, S3Auth};
+pub use s3_urls::S3Addressing;
 pub use sas::SasToken;

@@ -160,6 +160,7 @@ impl AzureLogin {
             http: self.http.clone(),
             signer: Signer::azure(account, auth)?,
             endpoint: endpoint.clone(),
+            addressing: crate::S3Addressing::Path,
             backoff: Backoff {
                 first: config.retry_backoff,
                 retries: config.max_retries,

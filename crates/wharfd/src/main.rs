@@ -16,6 +16,7 @@ mod passthrough;
 mod privileges;
 mod readiness;
 mod reconfigure;
+mod s3_identity;
 mod serving;
 mod settings;
 mod storage;

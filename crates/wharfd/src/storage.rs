@@ -15,8 +15,11 @@
 //! SharedAccessSignature=...`; its endpoint replaces `--azure-endpoint`),
 //! told apart by their form; the environment's are
 //! `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_SAS_TOKEN` and
-//! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`,
-//! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+//! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`
+//! (`:SESSION_TOKEN` after it for temporary keys), or `AWS_ACCESS_KEY_ID`
+//! and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`); other S3
+//! identities (AssumeRole, web identity, instance profile) are
+//! `--s3-credential` (`s3_identity.rs`).
 //!
 //! `--azure-credential` picks an Entra ID identity instead (client
 //! secret, managed identity, workload identity, Azure CLI; see
@@ -61,6 +64,8 @@ pub(crate) struct StorageAccess {
     /// PEM root certificates the store's HTTPS client trusts besides the
     /// system's (`--storage-ca-file`).
     pub(crate) ca_file: Option<PathBuf>,
+    /// Which S3 credential, and the addressing style.
+    pub(crate) s3_identity: crate::s3_identity::S3Identity,
 }
 
 impl StorageAccess {
@@ -78,6 +83,7 @@ impl StorageAccess {
             container_public_access: config.azure.allow_container_public_access.unwrap_or(false),
             azure_identity: config.azure.identity_settings(),
             ca_file: config.storage_ca_file.clone(),
+            s3_identity: crate::s3_identity::S3Identity::new(&config.s3),
         }
     }
 
@@ -114,17 +120,20 @@ impl StorageAccess {
         Ok(store)
     }
 
-    /// S3 (or the S3-compatible `s3_endpoint`), signed with an access key.
+    /// S3 (or the S3-compatible `s3_endpoint`), signed with the credential
+    /// `s3_identity.rs` resolves.
     pub(crate) fn s3_store(&self) -> Result<Store> {
-        let pair = secret(self, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])?;
-        let (id, key) = pair
-            .split_once(':')
-            .ok_or_else(|| anyhow!("the S3 key file holds ACCESS_KEY_ID:SECRET"))?;
+        let auth = self.s3_identity.auth(self.key_file.as_deref())?;
         let endpoint = self
             .s3_endpoint
             .clone()
             .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.s3_region));
-        Ok(Store::s3(endpoint, &self.s3_region, id, key))
+        Ok(Store::s3_with(
+            endpoint,
+            &self.s3_region,
+            auth,
+            self.s3_identity.addressing(),
+        ))
     }
 }
 

@@ -51,7 +51,7 @@ impl Rest {
         to: &str,
         to_key: &str,
     ) -> Result<bool, RestError> {
-        let target = format!("{}/{}/{}", self.endpoint, enc(to), enc_key(to_key));
+        let target = self.key_url(to, to_key);
         let source = match &self.signer {
             Signer::Azure { .. } => self.source_url(format!(
                 "{}/{}/{}",

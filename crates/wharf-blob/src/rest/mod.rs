@@ -11,6 +11,7 @@ pub(crate) mod azure;
 pub(crate) mod blocks;
 mod copy;
 pub(crate) mod s3;
+mod s3_why;
 mod stored_md5;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use object_store::StaticCredentialProvider;
-use object_store::aws::{AwsAuthorizer, AwsCredential};
+use object_store::aws::{AwsAuthorizer, AwsCredential, AwsCredentialProvider};
 use object_store::azure::{AzureAccessKey, AzureCredential, AzureCredentialProvider};
 use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -27,6 +28,7 @@ use crate::config::AzureAuth;
 use crate::errors::BlobError;
 use crate::refusal::{Operation, Refusal};
 use crate::retry::{Backoff, transient_status};
+use crate::s3_urls::S3Addressing;
 use crate::sas::SasToken;
 
 /// Characters left alone when a name is put in a URL path or query.
@@ -62,10 +64,14 @@ pub(crate) enum Signer {
         /// Whether the credential is an Entra ID identity's tokens.
         entra: bool,
     },
-    /// AWS SigV4 for service `s3`.
+    /// AWS SigV4 for service `s3`, with the current credential of the
+    /// provider object_store's clients share (a session token goes along
+    /// as `x-amz-security-token`).
     S3 {
-        credential: AwsCredential,
+        credentials: AwsCredentialProvider,
         region: String,
+        /// What the credential is ([`crate::S3Auth::describe`]), for `Debug`.
+        identity: String,
     },
 }
 
@@ -126,10 +132,12 @@ impl std::fmt::Debug for Signer {
                 .field("account", account)
                 .field("credential", &crate::config::REDACTED)
                 .finish(),
-            Self::S3 { credential, region } => f
+            Self::S3 {
+                region, identity, ..
+            } => f
                 .debug_struct("S3")
                 .field("region", region)
-                .field("key_id", &credential.key_id)
+                .field("credential", identity)
                 .field("secret_key", &crate::config::REDACTED)
                 .finish(),
         }
@@ -201,9 +209,11 @@ pub enum RestError {
     /// The request could not be built or signed.
     #[error("could not build the request: {0}")]
     Request(String),
-    /// The identity could not get a token (the token service refused or
-    /// did not answer); object_store has retried what may pass.
-    #[error("no access token: {0}")]
+    /// No credential to sign with could be had: an Entra ID token (the
+    /// token service refused or did not answer), or an S3 credential from
+    /// STS, instance metadata or a token file. object_store has retried
+    /// what may pass.
+    #[error("no credential to sign with: {0}")]
     Credential(#[source] object_store::Error),
     /// The response could not be read.
     #[error("{0}")]
@@ -243,6 +253,8 @@ pub(crate) struct Rest {
     pub(crate) signer: Signer,
     /// Account endpoint (Azure) or service endpoint (S3), no trailing `/`.
     pub(crate) endpoint: String,
+    /// How S3 bucket URLs are formed (Azure: always [`S3Addressing::Path`]).
+    pub(crate) addressing: S3Addressing,
     pub(crate) backoff: Backoff,
 }
 
@@ -258,7 +270,10 @@ impl Rest {
     ) -> Result<Response, RestError> {
         let mut attempt = 0;
         loop {
-            let result = self.send_once(&method, url, headers, body.clone()).await;
+            let mut result = self.send_once(&method, url, headers, body.clone()).await;
+            if let Ok(response) = &mut result {
+                self.explain_head(&method, response).await;
+            }
             let retry = match &result {
                 Ok(response) => transient_status(response.status),
                 Err(err) => err.is_transient(),
@@ -352,6 +367,12 @@ impl Rest {
         }
     }
 
+    /// The URL of `key` in `container` (or bucket), in the addressing
+    /// style of the store.
+    pub(crate) fn key_url(&self, container: &str, key: &str) -> String {
+        self.addressing.object_url(&self.endpoint, container, key)
+    }
+
     async fn sign(&self, request: &mut HttpRequest) -> Result<(), RestError> {
         let signed = match &self.signer {
             Signer::Azure {
@@ -366,8 +387,16 @@ impl Rest {
                 object_store::azure::AzureAuthorizer::new(&credential, account)
                     .try_authorize(request)
             }
-            Signer::S3 { credential, region } => {
-                AwsAuthorizer::new(credential, "s3", region).try_authorize(request, None)
+            Signer::S3 {
+                credentials,
+                region,
+                ..
+            } => {
+                let credential = credentials
+                    .get_credential()
+                    .await
+                    .map_err(RestError::Credential)?;
+                AwsAuthorizer::new(&credential, "s3", region).try_authorize(request, None)
             }
         };
         signed.map_err(|err| RestError::Request(err.to_string()))

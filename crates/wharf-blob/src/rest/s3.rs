@@ -30,11 +30,11 @@ pub(crate) enum Created {
 
 impl Rest {
     fn bucket_url(&self, bucket: &str) -> String {
-        format!("{}/{}", self.endpoint, enc(bucket))
+        self.addressing.bucket_url(&self.endpoint, bucket)
     }
 
     fn object_url(&self, bucket: &str, key: &str) -> String {
-        format!("{}/{}/{}", self.endpoint, enc(bucket), enc_key(key))
+        self.key_url(bucket, key)
     }
 
     /// The account's buckets (ListBuckets answers in one page).

@@ -13,7 +13,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http::Method;
 
-use super::{Response, Rest, RestError, enc, enc_key};
+use super::{Response, Rest, RestError};
 
 impl Rest {
     /// `None` when the blob has no Content-MD5 or does not exist.
@@ -56,7 +56,7 @@ impl Rest {
 
     /// HEAD of `container/key` (or `bucket/key`); `None` on 404.
     async fn head(&self, container: &str, key: &str) -> Result<Option<Response>, RestError> {
-        let url = format!("{}/{}/{}", self.endpoint, enc(container), enc_key(key));
+        let url = self.key_url(container, key);
         let response = self.send(Method::HEAD, &url, &[], Bytes::new()).await?;
         if response.status == http::StatusCode::NOT_FOUND {
             return Ok(None);

@@ -15,6 +15,8 @@ pub(crate) use azure_identity::StorageCredentialArgs;
 
 use wharf_session::IpNetwork;
 
+use crate::values::S3Credential;
+
 use crate::values::{
     MarkerStyle, SendfileWord, Switch, parse_network, parse_port_range, parse_rate, parse_size,
     parse_umask,
@@ -279,7 +281,7 @@ pub(crate) struct Cli {
     /// container SAS for azure://ACCOUNT/CONTAINER) or a connection string
     /// (AccountName=...;AccountKey=... or BlobEndpoint=...;
     /// SharedAccessSignature=...; its endpoint replaces --azure-endpoint).
-    /// S3: ACCESS_KEY_ID:SECRET.
+    /// S3: ACCESS_KEY_ID:SECRET[:SESSION_TOKEN].
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_key_file: Option<PathBuf>,
 
@@ -299,6 +301,44 @@ pub(crate) struct Cli {
     /// The S3 region (default us-east-1).
     #[arg(long, value_name = "REGION")]
     pub(crate) s3_region: Option<String>,
+
+    /// Where the S3 credential comes from: static (access keys, with
+    /// AWS_SESSION_TOKEN or a third KEY:SECRET:TOKEN part when given; the
+    /// default), session (the token required), assume-role (STS AssumeRole
+    /// signed with the access keys), web-identity (a token file),
+    /// instance-profile (EC2 IMDSv2) or container (the ECS task role).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub(crate) s3_credential: Option<S3Credential>,
+
+    /// The role of --s3-credential assume-role or web-identity (default
+    /// AWS_ROLE_ARN).
+    #[arg(long, value_name = "ARN")]
+    pub(crate) s3_role_arn: Option<String>,
+
+    /// The STS session name (default AWS_ROLE_SESSION_NAME, else wharfd).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) s3_role_session_name: Option<String>,
+
+    /// The STS endpoint (default AWS_ENDPOINT_URL_STS, else the region's:
+    /// sts.REGION.amazonaws.com over HTTPS).
+    #[arg(long, value_name = "URL")]
+    pub(crate) s3_sts_endpoint: Option<String>,
+
+    /// The instance metadata endpoint of --s3-credential instance-profile
+    /// (default AWS_EC2_METADATA_SERVICE_ENDPOINT, else
+    /// http://169.254.169.254).
+    #[arg(long, value_name = "URL")]
+    pub(crate) s3_metadata_endpoint: Option<String>,
+
+    /// The token file of --s3-credential web-identity (default
+    /// AWS_WEB_IDENTITY_TOKEN_FILE).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) s3_web_identity_token_file: Option<PathBuf>,
+
+    /// Virtual-hosted-style S3 URLs (the bucket in the host name:
+    /// BUCKET.ENDPOINT-HOST/KEY) instead of path-style (ENDPOINT/BUCKET/KEY).
+    #[arg(long)]
+    pub(crate) s3_virtual_hosted: bool,
 
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]

@@ -129,6 +129,16 @@ pub(crate) struct RateSection {
 pub(crate) struct S3Section {
     pub(crate) endpoint: Option<String>,
     pub(crate) region: Option<String>,
+    /// Where the credential comes from (`s3_identity.rs`).
+    pub(crate) credential: Option<crate::values::S3Credential>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) role_session_name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) sts_endpoint: Option<String>,
+    pub(crate) metadata_endpoint: Option<String>,
+    pub(crate) web_identity_token_file: Option<PathBuf>,
+    /// Virtual-hosted-style bucket URLs instead of path-style.
+    pub(crate) virtual_hosted: Option<bool>,
 }
 
 /// `[azure]`: seed 000's bridge to Azure Blob Storage.
@@ -398,6 +408,8 @@ impl Config {
         for credential in config.credentials.values_mut() {
             credential.file = credential.file.take().map(|p| relative_to(dir, &p));
         }
+        config.s3.web_identity_token_file =
+            (config.s3.web_identity_token_file).map(|p| relative_to(dir, &p));
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
             host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));

@@ -74,7 +74,10 @@ overlay_by_field! {
         session_download, session_upload, server_download, server_upload, account_download,
         account_upload, data_minimum,
     }
-    S3Section { endpoint, region }
+    S3Section {
+        endpoint, region, credential, role_arn, role_session_name, external_id, sts_endpoint,
+        metadata_endpoint, web_identity_token_file, virtual_hosted,
+    }
     AzureSection {
         passthrough, endpoint, folder_marker, accounts, allow_account_keys_in_clear,
         allow_container_public_access,

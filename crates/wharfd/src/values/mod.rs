@@ -8,6 +8,7 @@
 mod home;
 mod networks;
 mod numbers;
+mod s3_credential;
 mod sizes;
 mod urls;
 mod words;
@@ -16,6 +17,7 @@ mod written;
 pub(crate) use home::{Backend, Home, StoreLocation};
 pub(crate) use networks::{access_list, parse_network};
 pub(crate) use numbers::{parse_port_range, parse_umask};
+pub(crate) use s3_credential::S3Credential;
 pub(crate) use sizes::{Size, parse_rate, parse_size, rate};
 pub(crate) use urls::{StorageUrl, UsageStoreUrl};
 pub(crate) use words::{MarkerStyle, Sendfile, SendfileWord, Switch};

@@ -20,6 +20,7 @@ mod curl;
 mod data;
 mod family;
 mod lftp;
+pub(crate) mod moto_sts;
 mod process;
 mod raw;
 mod server;
