@@ -112,19 +112,6 @@ fn with_credential(builder: MicrosoftAzureBuilder, signer: &Signer) -> Microsoft
     }
 }
 
-/// object_store's retries, as [`BlobConfig`] sets them.
-fn retry_config(config: &BlobConfig) -> RetryConfig {
-    RetryConfig {
-        backoff: BackoffConfig {
-            init_backoff: config.retry_backoff,
-            max_backoff: Duration::from_secs(10),
-            base: 2.0,
-        },
-        max_retries: config.max_retries,
-        retry_timeout: Duration::from_secs(120),
-    }
-}
-
 /// Everything shared by one account's [`BlobFs`](crate::BlobFs).
 #[derive(Debug)]
 pub(crate) struct Account {
@@ -154,7 +141,11 @@ impl Account {
             } => {
                 let retry = retry_config(&config);
                 let tokens = provider::build(identity, account, endpoint, &connector, retry)?;
-                (Signer::azure_entra(account, tokens), endpoint.clone())
+                (
+                    Signer::azure_entra(account, tokens),
+                    endpoint.clone(),
+                    S3Addressing::Path,
+                )
             }
             Store::Azure {
                 endpoint,
