@@ -1,9 +1,10 @@
-//! The account view's top level: containers (Azure) or buckets (S3) as
-//! folders.
+//! The account view's top level: containers (Azure) or buckets (S3, a GCS
+//! project's) as folders.
 
 use wharf_vfs::{DirStream, Metadata, VPath, VfsError};
 
 use crate::blobfs::BlobFs;
+use crate::config::Store;
 use crate::errors::ResultExt;
 use crate::list::{list_containers, list_folder};
 use crate::names::valid_container_name;
@@ -22,6 +23,13 @@ impl BlobFs {
             return Ok(None);
         }
         let rest = &self.account.rest;
+        if self.account.config.store.is_gcs() {
+            let created = rest.gcs_bucket(name).await.at(path)?;
+            return Ok(created.map(|time| match time {
+                Some(time) => Metadata::dir().with_modified(time),
+                None => Metadata::dir(),
+            }));
+        }
         if self.account.config.store.is_azure() {
             Ok(rest.az_container(name).await.at(path)?.map(|c| {
                 let meta = Metadata::dir().with_mode(c.access.mode());
@@ -64,7 +72,13 @@ impl BlobFs {
             return Err(VfsError::invalid_name(path));
         }
         let rest = &self.account.rest;
-        let created = if self.account.config.store.is_azure() {
+        let created = if let Store::Gcs { project, .. } = &self.account.config.store {
+            // GCS creates buckets in a project; without one, none.
+            let Some(project) = project else {
+                return Err(VfsError::unsupported(path));
+            };
+            rest.gcs_create_bucket(project, name).await.at(path)? == Created::Yes
+        } else if self.account.config.store.is_azure() {
             rest.az_create_container(name).await.at(path)?
         } else {
             // In us-east-1, S3 answers 200 to re-creating one's own bucket.
@@ -86,7 +100,9 @@ impl BlobFs {
             return Err(VfsError::directory_not_empty(path));
         }
         let rest = &self.account.rest;
-        let deleted = if self.account.config.store.is_azure() {
+        let deleted = if self.account.config.store.is_gcs() {
+            rest.gcs_delete_bucket(name).await.at(path)?
+        } else if self.account.config.store.is_azure() {
             rest.az_delete_container(name).await.at(path)?
         } else {
             rest.s3_delete_bucket(name).await.at(path)?
@@ -135,9 +151,13 @@ impl BlobFs {
         if self.account.config.store.is_azure() {
             rest.az_delete_container(name).await.at(path)?;
         } else {
-            // S3 deletes only empty buckets.
+            // S3 and GCS delete only empty buckets.
             crate::rename::delete_all(&self.bucket(name, path)?, path).await?;
-            rest.s3_delete_bucket(name).await.at(path)?;
+            if self.account.config.store.is_gcs() {
+                rest.gcs_delete_bucket(name).await.at(path)?;
+            } else {
+                rest.s3_delete_bucket(name).await.at(path)?;
+            }
         }
         self.account.forget(name);
         Ok(())

@@ -50,6 +50,13 @@ impl BlobFs {
         {
             return Err(BlobError::Config(format!("bad placeholder name {name:?}")));
         }
+        if let (View::Account, crate::config::Store::Gcs { project: None, .. }) =
+            (&config.view, &config.store)
+        {
+            return Err(BlobError::Config(
+                "the account view of GCS lists a project's buckets: name the project".into(),
+            ));
+        }
         if let View::Container(name) = &config.view
             && !valid_container_name(name)
         {

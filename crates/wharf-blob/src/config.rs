@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::gcs::GcsAuth;
 use crate::memory::UploadMemory;
 use crate::sas::SasToken;
 
@@ -32,6 +33,20 @@ pub enum Store {
         access_key_id: String,
         /// The secret access key.
         secret_access_key: String,
+    },
+    /// Google Cloud Storage, or an emulator such as fake-gcs-server.
+    Gcs {
+        /// The service's base URL: [`gcs::DEFAULT_ENDPOINT`] or an
+        /// emulator's, e.g. `http://127.0.0.1:4443`.
+        ///
+        /// [`gcs::DEFAULT_ENDPOINT`]: crate::gcs::DEFAULT_ENDPOINT
+        endpoint: String,
+        /// The project whose buckets the account view lists, and where
+        /// `mkdir /name` creates one. Without it only [`View::Container`]
+        /// works: GCS lists buckets per project.
+        project: Option<String>,
+        /// How requests are signed.
+        auth: GcsAuth,
     },
 }
 
@@ -87,6 +102,27 @@ impl Store {
     pub fn is_azure(&self) -> bool {
         matches!(self, Self::Azure { .. })
     }
+
+    /// Google Cloud Storage at its public endpoint, without a project
+    /// (one bucket: [`View::Container`]).
+    pub fn gcs(auth: GcsAuth) -> Self {
+        Self::gcs_at(crate::gcs::DEFAULT_ENDPOINT, None, auth)
+    }
+
+    /// Google Cloud Storage at `endpoint` (an emulator's, or a private
+    /// endpoint), with the `project` whose buckets the account view shows.
+    pub fn gcs_at(endpoint: impl Into<String>, project: Option<String>, auth: GcsAuth) -> Self {
+        Self::Gcs {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            project,
+            auth,
+        }
+    }
+
+    /// Whether this is Google Cloud Storage.
+    pub fn is_gcs(&self) -> bool {
+        matches!(self, Self::Gcs { .. })
+    }
 }
 
 /// How Azure requests are signed.
@@ -140,6 +176,16 @@ impl fmt::Debug for Store {
                 .field("access_key_id", access_key_id)
                 .field("secret_access_key", &REDACTED)
                 .finish(),
+            Self::Gcs {
+                endpoint,
+                project,
+                auth,
+            } => f
+                .debug_struct("Gcs")
+                .field("endpoint", endpoint)
+                .field("project", project)
+                .field("auth", auth)
+                .finish(),
         }
     }
 }
@@ -148,7 +194,8 @@ impl fmt::Debug for Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum View {
-    /// `/` lists the account's containers (Azure) or buckets (S3); `MKD`,
+    /// `/` lists the account's containers (Azure) or buckets (S3, or a
+    /// GCS project's); `MKD`,
     /// `RMD` and renames at the top level act on containers.
     Account,
     /// One container or bucket is `/`.

@@ -176,7 +176,15 @@ impl ConditionalObjects {
 
     async fn create_container(&self) -> Result<(), object_store::Error> {
         let rest = &self.account.rest;
-        let result = if self.account.config.store.is_azure() {
+        let result = if let crate::config::Store::Gcs {
+            project: Some(project),
+            ..
+        } = &self.account.config.store
+        {
+            rest.gcs_create_bucket(project, &self.container)
+                .await
+                .map(drop)
+        } else if self.account.config.store.is_azure() {
             rest.az_create_container(&self.container).await.map(drop)
         } else {
             rest.s3_create_bucket(&self.container).await.map(drop)

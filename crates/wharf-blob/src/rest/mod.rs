@@ -10,6 +10,7 @@
 pub(crate) mod azure;
 pub(crate) mod blocks;
 mod copy;
+pub(crate) mod gcs;
 pub(crate) mod s3;
 mod stored_md5;
 
@@ -60,6 +61,11 @@ pub(crate) enum Signer {
         credential: AwsCredential,
         region: String,
     },
+    /// GCS: the bearer token of object_store's credential provider, the
+    /// one its own requests carry.
+    Gcs {
+        credentials: object_store::gcp::GcpCredentialProvider,
+    },
 }
 
 impl Signer {
@@ -98,6 +104,10 @@ impl std::fmt::Debug for Signer {
                 .field("key_id", &credential.key_id)
                 .field("secret_key", &crate::config::REDACTED)
                 .finish(),
+            Self::Gcs { .. } => f
+                .debug_struct("Gcs")
+                .field("credential", &crate::config::REDACTED)
+                .finish(),
         }
     }
 }
@@ -123,6 +133,9 @@ impl Response {
     pub(crate) fn error_code(&self) -> Option<String> {
         if let Some(code) = self.header("x-ms-error-code") {
             return Some(code.to_string());
+        }
+        if self.body.first() == Some(&b'{') {
+            return gcs::json_reason(&self.body);
         }
         crate::xml::parse(&self.body)
             .ok()
@@ -167,6 +180,10 @@ pub enum RestError {
     /// The request could not be built or signed.
     #[error("could not build the request: {0}")]
     Request(String),
+    /// No token could be had for the credential (a key the token
+    /// endpoint refused, no metadata server).
+    #[error("could not get a token for the credential: {0}")]
+    Credential(String),
     /// The response could not be read.
     #[error("{0}")]
     Malformed(String),
@@ -184,7 +201,7 @@ impl RestError {
         match self {
             Self::Status { status, .. } => transient_status(*status),
             Self::Transport(_) => true,
-            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) => false,
+            Self::Refused(_) | Self::Request(_) | Self::Malformed(_) | Self::Credential(_) => false,
         }
     }
 
@@ -257,6 +274,9 @@ impl Rest {
         let mut request: HttpRequest = builder
             .body(HttpRequestBody::from(body))
             .map_err(|err| RestError::Request(err.to_string()))?;
+        if let Signer::Gcs { credentials } = &self.signer {
+            bearer(credentials, &mut request).await?;
+        }
         self.sign(&mut request)?;
         let response = self
             .http
@@ -316,7 +336,30 @@ impl Rest {
             Signer::S3 { credential, region } => {
                 AwsAuthorizer::new(credential, "s3", region).try_authorize(request, None)
             }
+            // The bearer token went on in `send_once` (fetching it awaits).
+            Signer::Gcs { .. } => Ok(()),
         };
         signed.map_err(|err| RestError::Request(err.to_string()))
     }
+}
+
+/// Puts the provider's current bearer token on `request` (none when it is
+/// empty, as for an emulator's key with `disable_oauth`).
+async fn bearer(
+    credentials: &object_store::gcp::GcpCredentialProvider,
+    request: &mut HttpRequest,
+) -> Result<(), RestError> {
+    let credential = credentials
+        .get_credential()
+        .await
+        .map_err(|err| RestError::Credential(err.to_string()))?;
+    if credential.bearer.is_empty() {
+        return Ok(());
+    }
+    let value = http::HeaderValue::try_from(format!("Bearer {}", credential.bearer))
+        .map_err(|err| RestError::Request(err.to_string()))?;
+    request
+        .headers_mut()
+        .insert(http::header::AUTHORIZATION, value);
+    Ok(())
 }
