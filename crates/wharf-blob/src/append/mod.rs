@@ -17,6 +17,8 @@
 //!   whole start of a blob written in one piece, or the head of the block a
 //!   `REST` offset falls in), then the new blocks, committed only if the
 //!   blob's ETag is unchanged ([`azure_blocks`]).
+//! - GCS, larger: `Unsupported` ([`AppendError::NoServerSideCopy`]): GCS
+//!   copies only whole objects server-side.
 //! - Where the store refuses the server-side copy, or the kept part would
 //!   leave too few parts for the upload, the request fails with
 //!   `Unsupported` and [`AppendError`] says why. Nothing large is ever
@@ -70,6 +72,16 @@ pub enum AppendError {
         kept: u64,
         /// Parts or blocks they would take.
         parts: usize,
+    },
+    /// The store has no server-side copy of part of an object (GCS), and
+    /// the kept start is larger than one part.
+    #[error(
+        "the store cannot keep the first {kept} bytes server-side, and copying more than one part \
+         through the server is not done"
+    )]
+    NoServerSideCopy {
+        /// Bytes that would have been kept.
+        kept: u64,
     },
     /// The store refused to copy the kept start server-side (S3
     /// `UploadPartCopy`, Azure Put Block From URL); copying it through the
@@ -175,6 +187,10 @@ impl Bucket {
             }
             Client::Azure(_) if keep > FIRST_PART as u64 => {
                 return self.kept_blocks(loc, keep).await;
+            }
+            Client::Gcs(_) if keep > FIRST_PART as u64 => {
+                return Err(VfsError::unsupported(loc.path)
+                    .with_source(AppendError::NoServerSideCopy { kept: keep }));
             }
             _ => {}
         }
