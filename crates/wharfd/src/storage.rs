@@ -6,6 +6,8 @@
 //! azure://ACCOUNT/CONTAINER   one container as /
 //! s3://                       the buckets as folders
 //! s3://BUCKET                 one bucket as /
+//! gcs://                      a GCS project's buckets as folders
+//! gcs://BUCKET                one bucket as /
 //! ```
 //!
 //! Keys never come from the command line: `--storage-key-file FILE`, else
@@ -16,7 +18,9 @@
 //! told apart by their form; the environment's are
 //! `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_SAS_TOKEN` and
 //! `AZURE_STORAGE_KEY`, the first one set. For S3: `ACCESS_KEY_ID:SECRET`,
-//! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+//! or `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. For GCS: a service
+//! account's JSON key, else application default credentials
+//! (`gcs_storage.rs`).
 //!
 //! The users share one account that none of them owns, so SITE CHMOD on a
 //! container (its public access: open to anyone on the internet, not only
@@ -41,6 +45,10 @@ pub(crate) struct StorageAccess {
     pub(crate) azure_endpoint: String,
     pub(crate) s3_endpoint: Option<String>,
     pub(crate) s3_region: String,
+    /// GCS's endpoint (`--gcs-endpoint`), if not the public one.
+    pub(crate) gcs_endpoint: Option<String>,
+    /// The project whose buckets `gcs://` shows (`--gcs-project`).
+    pub(crate) gcs_project: Option<String>,
     pub(crate) key_file: Option<PathBuf>,
     /// What keeps an empty folder in an Azure container.
     pub(crate) azure_folder_marker: FolderMarker,
@@ -57,6 +65,8 @@ impl StorageAccess {
                 .unwrap_or_else(|| defaults::AZURE_ENDPOINT.to_owned()),
             s3_endpoint: config.s3.endpoint.clone(),
             s3_region: (config.s3.region.clone()).unwrap_or_else(|| defaults::S3_REGION.to_owned()),
+            gcs_endpoint: config.gcs.endpoint.clone(),
+            gcs_project: config.gcs.project.clone(),
             key_file: config.storage_key_file.clone(),
             azure_folder_marker: (config.azure.folder_marker)
                 .unwrap_or(MarkerStyle::Placeholder)
@@ -158,6 +168,10 @@ pub(crate) async fn open(
         StorageUrl::S3 { bucket } => {
             let view = bucket.clone().map_or(View::Account, View::Container);
             (access.s3_store()?, view)
+        }
+        StorageUrl::Gcs { bucket } => {
+            let view = bucket.clone().map_or(View::Account, View::Container);
+            (access.gcs_store(&view)?, view)
         }
     };
     // One account, several users: none of them owns it, and a public

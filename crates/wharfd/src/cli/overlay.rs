@@ -7,9 +7,9 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
-    LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section, TimeoutsConfig,
-    TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
+    LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
+    TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -80,6 +80,8 @@ impl Cli {
             blob_upload_memory,
             s3_endpoint,
             s3_region,
+            gcs_endpoint,
+            gcs_project,
             log_json,
             admin_listen,
             xferlog,
@@ -186,6 +188,10 @@ impl Cli {
             s3: S3Section {
                 endpoint: s3_endpoint.clone(),
                 region: s3_region.clone(),
+            },
+            gcs: GcsSection {
+                endpoint: gcs_endpoint.clone(),
+                project: gcs_project.clone(),
             },
             quota: QuotaSection {
                 limit: size(quota),

@@ -20,6 +20,7 @@ mod e2e_ftplib;
 mod e2e_ftps_curl;
 mod e2e_ftps_ftplib;
 mod e2e_ftps_lftp;
+mod e2e_gcs;
 mod e2e_lftp;
 mod e2e_nat;
 mod e2e_netns;
