@@ -7,7 +7,6 @@ use crate::blobfs::BlobFs;
 use crate::config::Store;
 use crate::errors::ResultExt;
 use crate::list::{list_containers, list_folder};
-use crate::names::valid_container_name;
 use crate::rename::move_prefix;
 use crate::rest::azure::PublicAccess;
 use crate::rest::s3::Created;
@@ -19,7 +18,7 @@ impl BlobFs {
         name: &str,
         path: &VPath,
     ) -> Result<Option<Metadata>, VfsError> {
-        if !valid_container_name(name) {
+        if !self.account.config.store.valid_container_name(name) {
             return Ok(None);
         }
         let rest = &self.account.rest;
@@ -68,7 +67,7 @@ impl BlobFs {
 
     /// `MKD /name`: a new container.
     pub(crate) async fn create_container(&self, name: &str, path: &VPath) -> Result<(), VfsError> {
-        if !valid_container_name(name) {
+        if !self.account.config.store.valid_container_name(name) {
             return Err(VfsError::invalid_name(path));
         }
         let rest = &self.account.rest;
@@ -128,7 +127,7 @@ impl BlobFs {
         if from == to {
             return Ok(());
         }
-        if !valid_container_name(to) {
+        if !self.account.config.store.valid_container_name(to) {
             return Err(VfsError::invalid_name(to_path));
         }
         if self.container_meta(to, to_path).await?.is_some() {

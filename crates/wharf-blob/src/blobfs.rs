@@ -13,7 +13,7 @@ use crate::bucket::{Bucket, Loc};
 use crate::client::Account;
 use crate::config::{BlobConfig, FolderMarker, View};
 use crate::errors::{BlobError, store_err};
-use crate::names::{components, valid_container_name};
+use crate::names::components;
 use crate::read;
 use crate::refusal::Operation;
 
@@ -58,7 +58,7 @@ impl BlobFs {
             ));
         }
         if let View::Container(name) = &config.view
-            && !valid_container_name(name)
+            && !config.store.valid_container_name(name)
         {
             return Err(BlobError::Config(format!("bad container name {name:?}")));
         }
@@ -95,7 +95,7 @@ impl BlobFs {
                 None => Ok(Route::Root),
                 Some((name, [])) => Ok(Route::Container(name)),
                 Some((name, rest)) => {
-                    if !valid_container_name(name) {
+                    if !self.account.config.store.valid_container_name(name) {
                         return Err(VfsError::not_found(path));
                     }
                     let loc = Loc {

@@ -123,6 +123,16 @@ impl Store {
     pub fn is_gcs(&self) -> bool {
         matches!(self, Self::Gcs { .. })
     }
+
+    /// Whether `name` can name a container or bucket of this store: GCS's
+    /// rule for GCS, else [`valid_container_name`](crate::valid_container_name)
+    /// (Azure's, which S3's DNS-style names share).
+    pub fn valid_container_name(&self, name: &str) -> bool {
+        match self {
+            Self::Gcs { .. } => crate::gcs::names::valid_bucket_name(name),
+            _ => crate::names::valid_container_name(name),
+        }
+    }
 }
 
 /// How Azure requests are signed.

@@ -15,6 +15,7 @@
 //! so a token is fetched and refreshed once for all of them.
 
 mod auth;
+pub(crate) mod names;
 pub(crate) mod resumable;
 pub(crate) mod store;
 

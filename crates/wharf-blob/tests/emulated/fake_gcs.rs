@@ -1,6 +1,7 @@
 //! Google Cloud Storage behaviour on fake-gcs-server, beyond the
 //! conformance suite: uploads larger than one part (resumable sessions),
-//! the MD5 GCS keeps, buckets as folders of a project, renames across
+//! the MD5 GCS keeps, buckets as folders of a project (with GCS's own
+//! name rule), renames across
 //! buckets (`rewriteTo`), a key file's credential, and the appends GCS
 //! cannot keep server-side.
 
@@ -79,6 +80,17 @@ async fn buckets_are_folders_of_the_project() {
         VfsErrorKind::AlreadyExists,
         "second MKD",
     );
+    expect_kind(
+        fs.mkdir(&path("/Upper")).await,
+        VfsErrorKind::InvalidName,
+        "a name GCS refuses",
+    );
+    // GCS's names go beyond Azure's: underscores and dots.
+    fs.mkdir(&path("/data_set.v1")).await.unwrap();
+    write_file(&fs, &path("/data_set.v1/x"), b"x").await;
+    assert_eq!(read_file(&fs, &path("/data_set.v1/x"), 0).await, b"x");
+    fs.remove_file(&path("/data_set.v1/x")).await.unwrap();
+    fs.rmdir(&path("/data_set.v1")).await.unwrap();
     fs.mkdir(&path("/alpha/sub")).await.unwrap();
     write_file(&fs, &path("/alpha/sub/f.txt"), b"deep").await;
     assert_eq!(list_names(&fs, &path("/")).await, names(&["alpha"]));

@@ -16,6 +16,7 @@ mod azurite_sas;
 mod azurite_wire;
 mod conformance;
 mod fake_gcs;
+mod gcs_credentials;
 mod hostile;
 mod moto;
 mod recorded_errors;
