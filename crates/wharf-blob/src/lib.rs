@@ -84,7 +84,10 @@
 //! larger one stays server-side: on S3 as `UploadPartCopy` parts of a
 //! multipart upload, on Azure as the old blob's committed blocks plus
 //! blocks staged with Put Block From URL. Both are conditional on the ETag
-//! seen at open. Where the store refuses, they fail with `Unsupported`
+//! seen at open. On GCS an `Append` to a large object composes the new
+//! bytes onto it, conditional on its generation; a `Resume` that keeps
+//! part of a large object is `Unsupported` (GCS copies whole objects
+//! only). Where the store refuses, they fail with `Unsupported`
 //! ([`AppendError`]) rather than rewrite a large object client-side.
 //!
 //! # Times

@@ -7,7 +7,7 @@
 //! XML copy and no XML multipart upload). Writes therefore go through the
 //! JSON API, which GCS serves just as well: one-request uploads
 //! (`uploadType=media`, or `multipart` when metadata travels along),
-//! resumable uploads for anything larger than one part ([`resumable`]),
+//! resumable uploads for anything larger than one part (`resumable.rs`),
 //! `rewriteTo` for copies (across buckets too), `PATCH` for metadata and
 //! `DELETE`. Every request, object_store's and these, carries the bearer
 //! token of one credential provider (object_store's
@@ -15,6 +15,7 @@
 //! so a token is fetched and refreshed once for all of them.
 
 mod auth;
+pub(crate) mod compose;
 pub(crate) mod names;
 pub(crate) mod resumable;
 pub(crate) mod store;

@@ -293,6 +293,37 @@ impl Rest {
         response.ok().map(|_| true)
     }
 
+    /// Writes `key` of `bucket` as the concatenation of `sources` (GCS's
+    /// `compose`, at most 32), only if `key` is still generation
+    /// `generation`; the result is a composite object (no `md5Hash`).
+    pub(crate) async fn gcs_compose(
+        &self,
+        bucket: &str,
+        key: &str,
+        sources: &[&str],
+        generation: &str,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}/compose?ifGenerationMatch={}&fields=generation",
+            self.gcs_object_url(bucket, key),
+            enc(generation)
+        );
+        let sources: Vec<serde_json::Value> = sources
+            .iter()
+            .map(|name| serde_json::json!({ "name": name }))
+            .collect();
+        let body = serde_json::json!({
+            "sourceObjects": sources,
+            "destination": { "contentType": "application/octet-stream" },
+        })
+        .to_string();
+        let headers = [("content-type", "application/json".to_string())];
+        self.send(Method::POST, &url, &headers, Bytes::from(body))
+            .await?
+            .ok()
+            .map(drop)
+    }
+
     /// Copies `from_key` of `from` to `to_key` of `to` server-side
     /// (`rewriteTo`, repeated with its token until GCS says it is done,
     /// as it does for large objects across locations or classes).

@@ -1,9 +1,8 @@
 //! Google Cloud Storage behaviour on fake-gcs-server, beyond the
 //! conformance suite: uploads larger than one part (resumable sessions),
 //! the MD5 GCS keeps, buckets as folders of a project (with GCS's own
-//! name rule), renames across
-//! buckets (`rewriteTo`), a key file's credential, and the appends GCS
-//! cannot keep server-side.
+//! name rule), renames across buckets (`rewriteTo`), a key file's
+//! credential, and appends (composed server-side, or refused).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -152,24 +151,46 @@ fn the_account_view_needs_a_project() {
     let _ = GCS_PROJECT;
 }
 
-/// Appending to an object larger than a part would mean rewriting it
-/// through the server (GCS copies only whole objects): refused as
-/// unsupported, the object untouched. A small one is appended to.
+/// `APPE` to an object larger than a part composes the new bytes onto
+/// it server-side, and leaves no companion object behind; `REST` + `STOR`
+/// that keeps only part of it would mean rewriting it through the server
+/// (GCS copies whole objects only): refused as unsupported, the object
+/// untouched. Small objects take both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_appends_are_refused_small_ones_done() {
+async fn large_appends_compose_partial_rewrites_are_refused() {
     use tokio::io::AsyncWriteExt;
     let emulator = Emulator::shared(Kind::FakeGcs);
     let fs = emulator.container("gcs-append").await;
     let big = pattern(8 * 1024 * 1024 + 1, 2);
     write_file(&fs, &path("/big.bin"), &big).await;
+    let mut upload = fs
+        .create(&path("/big.bin"), WriteMode::Append)
+        .await
+        .unwrap();
+    upload.write_all(b"-appended").await.unwrap();
+    upload.finish().await.unwrap();
+    let mut expected = big.clone();
+    expected.extend_from_slice(b"-appended");
+    assert!(
+        read_file(&fs, &path("/big.bin"), 0).await == expected,
+        "the append differs"
+    );
+    assert_eq!(list_names(&fs, &path("/")).await, names(&["big.bin"]));
+    // GCS keeps no MD5 of a composite object; fake-gcs-server computes
+    // one. Whatever is claimed must be the content's.
+    if let Some(kept) = fs.stored_md5(&path("/big.bin")).await.unwrap() {
+        assert_eq!(kept.to_vec(), md5::Md5::digest(&expected).to_vec());
+    }
+
     expect_kind(
-        fs.create(&path("/big.bin"), WriteMode::Append).await,
+        fs.create(&path("/big.bin"), WriteMode::Resume(8 * 1024 * 1024 + 1))
+            .await,
         VfsErrorKind::Unsupported,
-        "APPE to a large object",
+        "REST + STOR keeping part of a large object",
     );
     assert_eq!(
         fs.metadata(&path("/big.bin")).await.unwrap().size,
-        big.len() as u64
+        expected.len() as u64
     );
     write_file(&fs, &path("/small.txt"), b"head-").await;
     let mut upload = fs
