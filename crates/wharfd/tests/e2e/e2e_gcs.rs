@@ -185,3 +185,47 @@ fn the_gcs_account_view_without_a_project_stops_the_start() {
         finished.stderr_text()
     );
 }
+
+/// Without `--storage-key-file`, application default credentials: the
+/// service account key that `GOOGLE_APPLICATION_CREDENTIALS` names signs
+/// the requests (object_store's self-signed token: no token endpoint).
+/// The metadata server, where a broken lookup would go next, is pointed
+/// at a closed loopback port.
+#[test]
+fn application_default_credentials_come_from_the_environment() {
+    let gcs = FakeGcs::start();
+    let account = gcs_server(&gcs, "gcs://", &key(Some(PROJECT)));
+    quote(&account, &["MKD /adc-box"]);
+    let dir = tempfile::tempdir().expect("test set-up");
+    let adc = dir.path().join("adc.json");
+    std::fs::write(&adc, wharf_test_support::gcs::service_account_json(PROJECT))
+        .expect("test set-up");
+    let server = Server::builder()
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            adc.to_str().expect("utf-8"),
+        )
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .env("GCE_METADATA_IP", "127.0.0.1:9")
+        .args(&[
+            "--storage",
+            "gcs://adc-box",
+            "--gcs-endpoint",
+            &gcs.endpoint(),
+        ])
+        .start();
+    let local = dir.path().join("adc.bin");
+    let data = pattern(100_003, 9);
+    std::fs::write(&local, &data).expect("test set-up");
+    let url = server.url();
+    curl(
+        &server,
+        &[
+            "-T",
+            local.to_str().expect("utf-8"),
+            &format!("{url}/adc.bin"),
+        ],
+    );
+    assert!(curl(&server, &[&format!("{url}/adc.bin")]) == data);
+    assert_eq!(names(&account, "/adc-box/"), ["adc.bin"]);
+}
