@@ -11,7 +11,7 @@ use wharf_blob::{BlobConfig, BlobFs, GcsAuth, Store, View};
 use wharf_vfs::testing::{expect_kind, list_names, pattern, read_file, write_file};
 use wharf_vfs::{Vfs, VfsErrorKind, WriteMode};
 
-use crate::support::{Emulator, GCS_PROJECT, Kind, path};
+use crate::support::{Emulator, Kind, path};
 
 fn names(list: &[&str]) -> Vec<Vec<u8>> {
     list.iter().map(|n| n.as_bytes().to_vec()).collect()
@@ -148,7 +148,6 @@ fn the_account_view_needs_a_project() {
     let store = Store::gcs_at("http://127.0.0.1:9", None, GcsAuth::Token("t".into()));
     let err = BlobFs::new(BlobConfig::new(store, View::Account)).expect_err("no project");
     assert!(err.to_string().contains("project"), "{err}");
-    let _ = GCS_PROJECT;
 }
 
 /// `APPE` to an object larger than a part composes the new bytes onto
