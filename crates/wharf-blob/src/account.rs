@@ -1,12 +1,12 @@
-//! The account view's top level: containers (Azure) or buckets (S3) as
-//! folders.
+//! The account view's top level: containers (Azure) or buckets (S3, a GCS
+//! project's) as folders.
 
 use wharf_vfs::{DirStream, Metadata, VPath, VfsError};
 
 use crate::blobfs::BlobFs;
+use crate::config::Store;
 use crate::errors::ResultExt;
 use crate::list::{list_containers, list_folder};
-use crate::names::valid_container_name;
 use crate::rename::move_prefix;
 use crate::rest::azure::PublicAccess;
 use crate::rest::s3::Created;
@@ -18,10 +18,17 @@ impl BlobFs {
         name: &str,
         path: &VPath,
     ) -> Result<Option<Metadata>, VfsError> {
-        if !valid_container_name(name) {
+        if !self.account.config.store.valid_container_name(name) {
             return Ok(None);
         }
         let rest = &self.account.rest;
+        if self.account.config.store.is_gcs() {
+            let created = rest.gcs_bucket(name).await.at(path)?;
+            return Ok(created.map(|time| match time {
+                Some(time) => Metadata::dir().with_modified(time),
+                None => Metadata::dir(),
+            }));
+        }
         if self.account.config.store.is_azure() {
             Ok(rest.az_container(name).await.at(path)?.map(|c| {
                 let meta = Metadata::dir().with_mode(c.access.mode());
@@ -60,11 +67,17 @@ impl BlobFs {
 
     /// `MKD /name`: a new container.
     pub(crate) async fn create_container(&self, name: &str, path: &VPath) -> Result<(), VfsError> {
-        if !valid_container_name(name) {
+        if !self.account.config.store.valid_container_name(name) {
             return Err(VfsError::invalid_name(path));
         }
         let rest = &self.account.rest;
-        let created = if self.account.config.store.is_azure() {
+        let created = if let Store::Gcs { project, .. } = &self.account.config.store {
+            // GCS creates buckets in a project; without one, none.
+            let Some(project) = project else {
+                return Err(VfsError::unsupported(path));
+            };
+            rest.gcs_create_bucket(project, name).await.at(path)? == Created::Yes
+        } else if self.account.config.store.is_azure() {
             rest.az_create_container(name).await.at(path)?
         } else {
             // In us-east-1, S3 answers 200 to re-creating one's own bucket.
@@ -86,7 +99,9 @@ impl BlobFs {
             return Err(VfsError::directory_not_empty(path));
         }
         let rest = &self.account.rest;
-        let deleted = if self.account.config.store.is_azure() {
+        let deleted = if self.account.config.store.is_gcs() {
+            rest.gcs_delete_bucket(name).await.at(path)?
+        } else if self.account.config.store.is_azure() {
             rest.az_delete_container(name).await.at(path)?
         } else {
             rest.s3_delete_bucket(name).await.at(path)?
@@ -112,7 +127,7 @@ impl BlobFs {
         if from == to {
             return Ok(());
         }
-        if !valid_container_name(to) {
+        if !self.account.config.store.valid_container_name(to) {
             return Err(VfsError::invalid_name(to_path));
         }
         if self.container_meta(to, to_path).await?.is_some() {
@@ -135,9 +150,13 @@ impl BlobFs {
         if self.account.config.store.is_azure() {
             rest.az_delete_container(name).await.at(path)?;
         } else {
-            // S3 deletes only empty buckets.
+            // S3 and GCS delete only empty buckets.
             crate::rename::delete_all(&self.bucket(name, path)?, path).await?;
-            rest.s3_delete_bucket(name).await.at(path)?;
+            if self.account.config.store.is_gcs() {
+                rest.gcs_delete_bucket(name).await.at(path)?;
+            } else {
+                rest.s3_delete_bucket(name).await.at(path)?;
+            }
         }
         self.account.forget(name);
         Ok(())

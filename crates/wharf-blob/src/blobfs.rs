@@ -13,7 +13,7 @@ use crate::bucket::{Bucket, Loc};
 use crate::client::Account;
 use crate::config::{BlobConfig, FolderMarker, View};
 use crate::errors::{BlobError, store_err};
-use crate::names::{components, valid_container_name};
+use crate::names::components;
 use crate::read;
 use crate::refusal::Operation;
 
@@ -52,8 +52,15 @@ impl BlobFs {
         {
             return Err(BlobError::Config(format!("bad placeholder name {name:?}")));
         }
+        if let (View::Account, crate::config::Store::Gcs { project: None, .. }) =
+            (&config.view, &config.store)
+        {
+            return Err(BlobError::Config(
+                "the account view of GCS lists a project's buckets: name the project".into(),
+            ));
+        }
         if let View::Container(name) = &config.view
-            && !valid_container_name(name)
+            && !config.store.valid_container_name(name)
         {
             return Err(BlobError::Config(format!("bad container name {name:?}")));
         }
@@ -95,7 +102,7 @@ impl BlobFs {
                 None => Ok(Route::Root),
                 Some((name, [])) => Ok(Route::Container(name)),
                 Some((name, rest)) => {
-                    if !valid_container_name(name) {
+                    if !self.account.config.store.valid_container_name(name) {
                         return Err(VfsError::not_found(path));
                     }
                     let loc = Loc {

@@ -17,6 +17,7 @@ use crate::client::{Account, Client};
 use crate::config::FolderMarker;
 use crate::errors::ResultExt;
 use crate::names::{encode, key_of};
+use crate::rest::gcs::Precondition;
 use crate::time::{MTIME_KEY, parse_mtime};
 
 /// A location inside a bucket: the client's path (for errors), its
@@ -225,7 +226,7 @@ impl Bucket {
                     .at(path)?;
                 Ok(page.blobs.len() + page.prefixes.len())
             }
-            Client::S3(_) => {
+            Client::S3(_) | Client::Gcs(_) => {
                 let page = self.client.list_page(prefix, None, max).await.at(path)?;
                 Ok(page.result.objects.len() + page.result.common_prefixes.len())
             }
@@ -245,7 +246,7 @@ impl Bucket {
                     .at(path)?;
                 Ok(!page.prefixes.is_empty() || page.blobs.iter().any(|b| b.name != marker))
             }
-            Client::S3(_) => {
+            Client::S3(_) | Client::Gcs(_) => {
                 let page = self.client.list_page(prefix, None, 2).await.at(path)?;
                 Ok(!page.result.common_prefixes.is_empty()
                     || page
@@ -321,6 +322,17 @@ impl Bucket {
         match &self.client {
             Client::Azure(_) => rest.az_put_empty(&self.name, &key).await.at(path),
             Client::S3(_) => rest.s3_put_empty(&self.name, &key).await.at(path),
+            Client::Gcs(_) => rest
+                .gcs_upload(
+                    &self.name,
+                    &key,
+                    bytes::Bytes::new(),
+                    &[],
+                    &Precondition::None,
+                )
+                .await
+                .at(path)
+                .map(drop),
         }
     }
 
@@ -334,6 +346,11 @@ impl Bucket {
                 .at(path)
                 .map(drop),
             Client::S3(_) => rest.s3_delete_object(&self.name, key).await.at(path),
+            Client::Gcs(_) => rest
+                .gcs_delete_object(&self.name, key)
+                .await
+                .at(path)
+                .map(drop),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 use wharf_vfs::{VPath, VfsError};
@@ -14,6 +15,7 @@ use wharf_vfs::{VPath, VfsError};
 use crate::config::{AzureAuth, BlobConfig, Store};
 use crate::connector::RingConnector;
 use crate::errors::BlobError;
+use crate::gcs::store::GcsStore;
 use crate::identity::provider;
 use crate::refusal::{Operation, Refusal};
 use crate::rest::{Rest, Signer};
@@ -27,6 +29,7 @@ use crate::s3_urls::S3Addressing;
 pub(crate) enum Client {
     Azure(Arc<MicrosoftAzure>),
     S3(Arc<AmazonS3>),
+    Gcs(Arc<GcsStore>),
 }
 
 impl std::fmt::Debug for Client {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for Client {
         match self {
             Self::Azure(store) => write!(f, "{store}"),
             Self::S3(store) => write!(f, "{store}"),
+            Self::Gcs(store) => write!(f, "{store}"),
         }
     }
 }
@@ -44,11 +48,12 @@ impl Client {
         match self {
             Self::Azure(store) => store.as_ref(),
             Self::S3(store) => store.as_ref(),
+            Self::Gcs(store) => store.as_ref(),
         }
     }
 
-    /// One page of a delimited listing (S3; Azure lists through REST to
-    /// get metadata).
+    /// One page of a delimited listing (S3, GCS; Azure lists through REST
+    /// to get metadata).
     pub(crate) async fn list_page(
         &self,
         prefix: &str,
@@ -87,6 +92,7 @@ impl Client {
         match self {
             Self::Azure(store) => store.list_paginated(prefix, options).await,
             Self::S3(store) => store.list_paginated(prefix, options).await,
+            Self::Gcs(store) => store.inner.list_paginated(prefix, options).await,
         }
     }
 }
@@ -116,7 +122,7 @@ fn with_credential(builder: MicrosoftAzureBuilder, signer: &Signer) -> Microsoft
 #[derive(Debug)]
 pub(crate) struct Account {
     pub(crate) config: BlobConfig,
-    pub(crate) rest: Rest,
+    pub(crate) rest: Arc<Rest>,
     connector: RingConnector,
     clients: Mutex<HashMap<String, Client>>,
 }
@@ -171,13 +177,29 @@ impl Account {
                 };
                 (signer, endpoint.clone(), *addressing)
             }
+            Store::Gcs { endpoint, auth, .. } => {
+                // The account view's client names no bucket; the name is
+                // only ever put in URLs, and this client makes no request.
+                let bucket = match &config.view {
+                    crate::config::View::Container(name) => name.as_str(),
+                    crate::config::View::Account => "wharf-account-view",
+                };
+                let store = crate::gcs::builder(endpoint, bucket, auth)
+                    .with_http_connector(connector.clone())
+                    .build()
+                    .map_err(|err| BlobError::Config(format!("GCS credentials: {err}")))?;
+                let signer = Signer::Gcs {
+                    credentials: store.credentials().clone(),
+                };
+                (signer, endpoint.clone(), S3Addressing::Path)
+            }
         };
         if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
             return Err(BlobError::Config(format!(
                 "endpoint {endpoint:?} must start with http:// or https://"
             )));
         }
-        let rest = Rest {
+        let rest = Arc::new(Rest {
             http: object_store::client::HttpClient::new(http),
             signer,
             endpoint,
@@ -187,7 +209,7 @@ impl Account {
                 retries: config.max_retries,
                 on_retry: config.on_retry.clone(),
             },
-        };
+        });
         Ok(Self {
             config,
             rest,
@@ -253,6 +275,27 @@ impl Account {
                         .with_http_connector(self.connector.clone())
                         .build()?,
                 ))
+            }
+            Store::Gcs { endpoint, .. } => {
+                let Signer::Gcs { credentials } = &self.rest.signer else {
+                    return Err(object_store::Error::NotSupported {
+                        source: "a GCS store without a GCS signer".into(),
+                    });
+                };
+                // The account's one credential provider: one token, fetched
+                // and refreshed once for every bucket and the JSON calls.
+                let inner = GoogleCloudStorageBuilder::new()
+                    .with_bucket_name(container)
+                    .with_base_url(endpoint)
+                    .with_credentials(credentials.clone())
+                    .with_retry(self.retry())
+                    .with_http_connector(self.connector.clone())
+                    .build()?;
+                Client::Gcs(Arc::new(GcsStore {
+                    inner,
+                    rest: self.rest.clone(),
+                    bucket: container.to_string(),
+                }))
             }
         };
         // Bound the cache: an account view may touch many containers.

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::errors::BlobError;
+use crate::gcs::GcsAuth;
 use crate::identity::EntraIdentity;
 use crate::memory::UploadMemory;
 use crate::s3_auth::S3Auth;
@@ -36,6 +37,20 @@ pub enum Store {
         auth: S3Auth,
         /// Path-style or virtual-hosted-style bucket URLs.
         addressing: S3Addressing,
+    },
+    /// Google Cloud Storage, or an emulator such as fake-gcs-server.
+    Gcs {
+        /// The service's base URL: [`gcs::DEFAULT_ENDPOINT`] or an
+        /// emulator's, e.g. `http://127.0.0.1:4443`.
+        ///
+        /// [`gcs::DEFAULT_ENDPOINT`]: crate::gcs::DEFAULT_ENDPOINT
+        endpoint: String,
+        /// The project whose buckets the account view lists, and where
+        /// `mkdir /name` creates one. Without it only [`View::Container`]
+        /// works: GCS lists buckets per project.
+        project: Option<String>,
+        /// How requests are signed.
+        auth: GcsAuth,
     },
 }
 
@@ -106,6 +121,37 @@ impl Store {
     pub fn is_azure(&self) -> bool {
         matches!(self, Self::Azure { .. })
     }
+
+    /// Google Cloud Storage at its public endpoint, without a project
+    /// (one bucket: [`View::Container`]).
+    pub fn gcs(auth: GcsAuth) -> Self {
+        Self::gcs_at(crate::gcs::DEFAULT_ENDPOINT, None, auth)
+    }
+
+    /// Google Cloud Storage at `endpoint` (an emulator's, or a private
+    /// endpoint), with the `project` whose buckets the account view shows.
+    pub fn gcs_at(endpoint: impl Into<String>, project: Option<String>, auth: GcsAuth) -> Self {
+        Self::Gcs {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            project,
+            auth,
+        }
+    }
+
+    /// Whether this is Google Cloud Storage.
+    pub fn is_gcs(&self) -> bool {
+        matches!(self, Self::Gcs { .. })
+    }
+
+    /// Whether `name` can name a container or bucket of this store: GCS's
+    /// rule for GCS, else [`valid_container_name`](crate::valid_container_name)
+    /// (Azure's, which S3's DNS-style names share).
+    pub fn valid_container_name(&self, name: &str) -> bool {
+        match self {
+            Self::Gcs { .. } => crate::gcs::names::valid_bucket_name(name),
+            _ => crate::names::valid_container_name(name),
+        }
+    }
 }
 
 /// How Azure requests are signed.
@@ -164,6 +210,16 @@ impl fmt::Debug for Store {
                 .field("auth", auth)
                 .field("addressing", addressing)
                 .finish(),
+            Self::Gcs {
+                endpoint,
+                project,
+                auth,
+            } => f
+                .debug_struct("Gcs")
+                .field("endpoint", endpoint)
+                .field("project", project)
+                .field("auth", auth)
+                .finish(),
         }
     }
 }
@@ -172,7 +228,8 @@ impl fmt::Debug for Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum View {
-    /// `/` lists the account's containers (Azure) or buckets (S3); `MKD`,
+    /// `/` lists the account's containers (Azure) or buckets (S3, or a
+    /// GCS project's); `MKD`,
     /// `RMD` and renames at the top level act on containers.
     Account,
     /// One container or bucket is `/`.

@@ -24,7 +24,7 @@
 
 use wharf_vfs::VfsErrorKind;
 
-use Store::{Azure, S3};
+use Store::{Azure, Gcs, S3};
 use VfsErrorKind::{PermissionDenied as Denied, Transient};
 
 /// The store that sends a code.
@@ -34,6 +34,9 @@ pub(crate) enum Store {
     Azure,
     /// Amazon S3 and S3-compatible stores.
     S3,
+    /// Google Cloud Storage's JSON API (its `reason`, camelCase, which
+    /// no Azure or S3 code is spelled like).
+    Gcs,
 }
 
 /// What one error code means for the client.
@@ -65,7 +68,9 @@ const fn row(
 }
 
 /// The table. Sources: Azure's "Blob Storage error codes" and "Common REST
-/// API error codes", Amazon S3's "Error responses" (List of error codes).
+/// API error codes", Amazon S3's "Error responses" (List of error codes),
+/// GCS's "HTTP status and error codes for JSON" (the `reason` field; its
+/// XML API sends S3's codes, such as `AccessDenied`).
 pub(crate) const TABLE: &[Meaning] = &[
     row(
         Azure,
@@ -178,6 +183,54 @@ pub(crate) const TABLE: &[Meaning] = &[
         Denied,
         "the S3 secret access key does not match the access key id",
     ),
+    row(
+        Gcs,
+        "forbidden",
+        Denied,
+        "the credential's IAM roles do not allow this operation on the bucket",
+    ),
+    row(
+        Gcs,
+        "insufficientPermissions",
+        Denied,
+        "the credential's IAM roles do not allow this operation on the bucket",
+    ),
+    row(
+        Gcs,
+        "authError",
+        Denied,
+        "the credential was refused (an expired or revoked token, or a deleted key)",
+    ),
+    row(
+        Gcs,
+        "retentionPolicyNotMet",
+        Denied,
+        "the object is held by the bucket's retention policy and cannot be changed or deleted yet",
+    ),
+    row(
+        Gcs,
+        "userProjectMissing",
+        Denied,
+        "the bucket is Requester Pays and this server names no project to bill",
+    ),
+    row(
+        Gcs,
+        "accountDisabled",
+        Denied,
+        "the project's billing account is disabled",
+    ),
+    row(
+        Gcs,
+        "rateLimitExceeded",
+        Transient,
+        "the storage asks to slow down",
+    ),
+    row(
+        Gcs,
+        "backendError",
+        Transient,
+        "the storage failed; try again later",
+    ),
 ];
 
 /// Azure's message for some codes, where a response reaches wharf-blob
@@ -265,6 +318,9 @@ mod tests {
         ] {
             assert_eq!(kind(code), Some(Denied), "{code}");
         }
+        assert_eq!(kind("forbidden"), Some(Denied));
+        assert_eq!(kind("rateLimitExceeded"), Some(Transient));
+        assert_eq!(meaning("retentionPolicyNotMet").map(|m| m.store), Some(Gcs));
     }
 
     #[test]

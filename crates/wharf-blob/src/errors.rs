@@ -113,6 +113,14 @@ fn refusal_in(err: &object_store::Error) -> Option<Refusal> {
 fn meaning_in(err: &object_store::Error) -> Option<&'static Meaning> {
     let mut next: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(err) = next {
+        // GCS's JSON calls stand behind object_store's trait as RestErrors.
+        if let Some(RestError::Status {
+            code: Some(code), ..
+        }) = err.downcast_ref::<RestError>()
+            && let Some(found) = meaning(code)
+        {
+            return Some(found);
+        }
         let message = err.to_string();
         let code = code_in(&message).or_else(|| code_of_message(&message));
         if let Some(found) = code.and_then(meaning) {
@@ -208,6 +216,7 @@ pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
     let kind = match &err {
         RestError::Status { status, .. } => status_kind(*status),
         RestError::Transport(http) if transient_http(http) => VfsErrorKind::Transient,
+        RestError::Credential(_) => VfsErrorKind::PermissionDenied,
         _ => VfsErrorKind::Other,
     };
     VfsError::new(kind).with_path(path).with_source(err)

@@ -86,7 +86,10 @@
 //! larger one stays server-side: on S3 as `UploadPartCopy` parts of a
 //! multipart upload, on Azure as the old blob's committed blocks plus
 //! blocks staged with Put Block From URL. Both are conditional on the ETag
-//! seen at open. Where the store refuses, they fail with `Unsupported`
+//! seen at open. On GCS an `Append` to a large object composes the new
+//! bytes onto it, conditional on its generation; a `Resume` that keeps
+//! part of a large object is `Unsupported` (GCS copies whole objects
+//! only). Where the store refuses, they fail with `Unsupported`
 //! ([`AppendError`]) rather than rewrite a large object client-side.
 //!
 //! # Times
@@ -132,6 +135,7 @@ mod connection_string;
 mod connector;
 mod error_codes;
 mod errors;
+pub mod gcs;
 mod identity;
 mod list;
 mod login;
@@ -157,6 +161,7 @@ pub use append::AppendError;
 pub use blobfs::BlobFs;
 pub use config::{AzureAuth, BlobConfig, FolderMarker, RetryHook, Store, View};
 pub use errors::BlobError;
+pub use gcs::GcsAuth;
 pub use identity::EntraIdentity;
 pub use login::{AzureLogin, CHECK_REQUEST_TIMEOUT, login_azure, login_s3, valid_account_name};
 pub use memory::UploadMemory;

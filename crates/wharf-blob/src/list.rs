@@ -100,7 +100,7 @@ async fn folder_page(
             }
             Ok((entries, page.next))
         }
-        Client::S3(_) => {
+        Client::S3(_) | Client::Gcs(_) => {
             let page = bucket
                 .client
                 .list_page(prefix, token, page_size)
@@ -126,27 +126,32 @@ async fn folder_page(
 }
 
 /// The account's containers (Azure, paged) as folders with their public
-/// access as mode bits.
+/// access as mode bits; S3's buckets, or a GCS project's (paged).
 pub(crate) fn list_containers(
     account: std::sync::Arc<crate::client::Account>,
     path: VPath,
 ) -> DirStream {
+    if let crate::config::Store::Gcs { project, .. } = &account.config.store {
+        let project = project.clone().unwrap_or_default();
+        return paged(move |token| {
+            let (account, path, project) = (account.clone(), path.clone(), project.clone());
+            async move {
+                let page_size = account.config.page_size;
+                let (buckets, next) = account
+                    .rest
+                    .gcs_list_buckets(&project, token.as_deref(), page_size)
+                    .await
+                    .at(&path)?;
+                Ok((bucket_entries(buckets), next))
+            }
+        });
+    }
     if !account.config.store.is_azure() {
         return paged(move |_| {
             let (account, path) = (account.clone(), path.clone());
             async move {
                 let buckets = account.rest.s3_list_buckets().await.at(&path)?;
-                let entries = buckets
-                    .into_iter()
-                    .map(|b| {
-                        let mut meta = Metadata::dir();
-                        if let Some(created) = b.created {
-                            meta = meta.with_modified(created);
-                        }
-                        Ok(DirEntry::new(b.name, meta))
-                    })
-                    .collect();
-                Ok((entries, None))
+                Ok((bucket_entries(buckets), None))
             }
         });
     }
@@ -172,4 +177,18 @@ pub(crate) fn list_containers(
             Ok((entries, next))
         }
     })
+}
+
+/// Buckets (S3, GCS) as folders, dated by their creation.
+fn bucket_entries(buckets: Vec<crate::rest::s3::BucketItem>) -> Page {
+    buckets
+        .into_iter()
+        .map(|b| {
+            let mut meta = Metadata::dir();
+            if let Some(created) = b.created {
+                meta = meta.with_modified(created);
+            }
+            Ok(DirEntry::new(b.name, meta))
+        })
+        .collect()
 }

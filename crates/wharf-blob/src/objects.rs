@@ -176,7 +176,20 @@ impl ConditionalObjects {
 
     async fn create_container(&self) -> Result<(), object_store::Error> {
         let rest = &self.account.rest;
-        let result = if self.account.config.store.is_azure() {
+        let result = if let crate::config::Store::Gcs { project, .. } = &self.account.config.store {
+            // GCS creates buckets in a project; without one the bucket
+            // must exist already.
+            match project {
+                Some(project) => rest
+                    .gcs_create_bucket(project, &self.container)
+                    .await
+                    .map(drop),
+                None => Err(crate::rest::RestError::Request(format!(
+                    "bucket {} does not exist, and no GCS project is named to create it in",
+                    self.container
+                ))),
+            }
+        } else if self.account.config.store.is_azure() {
             rest.az_create_container(&self.container).await.map(drop)
         } else {
             rest.s3_create_bucket(&self.container).await.map(drop)

@@ -56,6 +56,7 @@ impl Bucket {
         let limits = match self.client {
             Client::Azure(_) => Limits::AZURE,
             Client::S3(_) => Limits::S3,
+            Client::Gcs(_) => Limits::GCS,
         };
         Ok(Box::new(BlobUpload::start(
             self.client.clone(),
@@ -125,6 +126,7 @@ impl Bucket {
         match self.client {
             Client::Azure(_) => rest.az_content_md5(&self.name, &key).await,
             Client::S3(_) => rest.s3_plain_md5(&self.name, &key).await,
+            Client::Gcs(_) => rest.gcs_md5(&self.name, &key).await,
         }
         .at(loc.path)
     }
@@ -146,6 +148,7 @@ impl Bucket {
         let found = match self.client {
             Client::Azure(_) => rest.az_set_metadata(&self.name, &key, &metadata).await,
             Client::S3(_) => rest.s3_set_metadata(&self.name, &key, &metadata).await,
+            Client::Gcs(_) => rest.gcs_set_metadata(&self.name, &key, &metadata).await,
         }
         .at(loc.path)?;
         if found {

@@ -25,6 +25,9 @@ impl Limits {
         max_part: 5 * 1024 * 1024 * 1024,
         max_parts: 10_000,
     };
+    /// GCS: a resumable upload has no part count of its own; S3's shape
+    /// reaches GCS's largest object (5 TiB) too.
+    pub(crate) const GCS: Self = Self::S3;
     /// Azure: 50,000 blocks of at most 4000 MiB.
     pub(crate) const AZURE: Self = Self {
         max_part: 4000 * 1024 * 1024,

@@ -85,7 +85,7 @@ pub(crate) async fn keys_page(
             let keys = page.blobs.into_iter().map(|b| b.name).collect();
             Ok((keys, page.next))
         }
-        Client::S3(_) => {
+        Client::S3(_) | Client::Gcs(_) => {
             let page = bucket
                 .client
                 .list_flat_page(prefix, token, page_size)

@@ -58,6 +58,11 @@ pub(crate) fn check_config(cli: &Cli, file: Option<&Path>) -> Result<()> {
                 StorageUrl::S3 { .. } => {
                     access.s3_store()?;
                 }
+                StorageUrl::Gcs { bucket } => {
+                    let view =
+                        bucket.map_or(wharf_blob::View::Account, wharf_blob::View::Container);
+                    access.gcs_store(&view)?;
+                }
             }
             let vfs: Arc<dyn Vfs> = Arc::new(MemoryFs::new());
             Some((url.clone(), vfs))

@@ -9,6 +9,7 @@ mod check_gate;
 mod cli;
 mod config;
 mod defaults;
+mod gcs_storage;
 mod lifecycle;
 mod logs;
 mod metrics;
@@ -136,12 +137,14 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
                     container: None,
                     ..
                 } | values::StorageUrl::S3 { bucket: None }
+                    | values::StorageUrl::Gcs { bucket: None }
             ) {
                 reach = readiness::Reach::List;
             }
             let backend = match parsed {
                 values::StorageUrl::Azure { .. } => "azure",
                 values::StorageUrl::S3 { .. } => "s3",
+                values::StorageUrl::Gcs { .. } => "gcs",
             };
             let on_retry = measure.as_ref().map(|c| c.retry_hook(backend));
             let mut vfs = storage::open(&parsed, &access, on_retry).await?;

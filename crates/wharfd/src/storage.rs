@@ -6,6 +6,8 @@
 //! azure://ACCOUNT/CONTAINER   one container as /
 //! s3://                       the buckets as folders
 //! s3://BUCKET                 one bucket as /
+//! gcs://                      a GCS project's buckets as folders
+//! gcs://BUCKET                one bucket as /
 //! ```
 //!
 //! Keys never come from the command line: `--storage-key-file FILE`, else
@@ -25,6 +27,8 @@
 //! secret, managed identity, workload identity, Azure CLI; see
 //! `storage/azure_identity.rs`), and `--storage-ca-file` adds root
 //! certificates the store's HTTPS client trusts.
+//! For GCS: a service account's JSON key, else application default
+//! credentials (`gcs_storage.rs`).
 //!
 //! The users share one account that none of them owns, so SITE CHMOD on a
 //! container (its public access: open to anyone on the internet, not only
@@ -53,6 +57,10 @@ pub(crate) struct StorageAccess {
     pub(crate) azure_endpoint: String,
     pub(crate) s3_endpoint: Option<String>,
     pub(crate) s3_region: String,
+    /// GCS's endpoint (`--gcs-endpoint`), if not the public one.
+    pub(crate) gcs_endpoint: Option<String>,
+    /// The project whose buckets `gcs://` shows (`--gcs-project`).
+    pub(crate) gcs_project: Option<String>,
     pub(crate) key_file: Option<PathBuf>,
     /// What keeps an empty folder in an Azure container.
     pub(crate) azure_folder_marker: FolderMarker,
@@ -76,6 +84,8 @@ impl StorageAccess {
                 .unwrap_or_else(|| defaults::AZURE_ENDPOINT.to_owned()),
             s3_endpoint: config.s3.endpoint.clone(),
             s3_region: (config.s3.region.clone()).unwrap_or_else(|| defaults::S3_REGION.to_owned()),
+            gcs_endpoint: config.gcs.endpoint.clone(),
+            gcs_project: config.gcs.project.clone(),
             key_file: config.storage_key_file.clone(),
             azure_folder_marker: (config.azure.folder_marker)
                 .unwrap_or(MarkerStyle::Placeholder)
@@ -209,6 +219,10 @@ pub(crate) async fn open(
         StorageUrl::S3 { bucket } => {
             let view = bucket.clone().map_or(View::Account, View::Container);
             (access.s3_store()?, view)
+        }
+        StorageUrl::Gcs { bucket } => {
+            let view = bucket.clone().map_or(View::Account, View::Container);
+            (access.gcs_store(&view)?, view)
         }
     };
     // One account, several users: none of them owns it, and a public

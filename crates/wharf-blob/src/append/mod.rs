@@ -17,6 +17,11 @@
 //!   whole start of a blob written in one piece, or the head of the block a
 //!   `REST` offset falls in), then the new blocks, committed only if the
 //!   blob's ETag is unchanged ([`azure_blocks`]).
+//! - GCS, larger: an `APPE` uploads the new bytes beside the object and
+//!   composes them onto it, conditional on its generation
+//!   ([`crate::gcs::compose`]); a `REST` + `STOR` that keeps part of it is
+//!   `Unsupported` ([`AppendError::NoServerSideCopy`]): GCS copies only
+//!   whole objects.
 //! - Where the store refuses the server-side copy, or the kept part would
 //!   leave too few parts for the upload, the request fails with
 //!   `Unsupported` and [`AppendError`] says why. Nothing large is ever
@@ -70,6 +75,16 @@ pub enum AppendError {
         kept: u64,
         /// Parts or blocks they would take.
         parts: usize,
+    },
+    /// The store has no server-side copy of part of an object (GCS), and
+    /// the kept start is larger than one part.
+    #[error(
+        "the store cannot keep the first {kept} bytes server-side, and copying more than one part \
+         through the server is not done"
+    )]
+    NoServerSideCopy {
+        /// Bytes that would have been kept.
+        kept: u64,
     },
     /// The store refused to copy the kept start server-side (S3
     /// `UploadPartCopy`, Azure Put Block From URL); copying it through the
@@ -176,6 +191,9 @@ impl Bucket {
             Client::Azure(_) if keep > FIRST_PART as u64 => {
                 return self.kept_blocks(loc, keep).await;
             }
+            Client::Gcs(_) if keep > FIRST_PART as u64 => {
+                return self.gcs_compose_append(loc, keep, mode).await;
+            }
             _ => {}
         }
         // Room for the kept start before it is read (it is the first part's
@@ -201,6 +219,35 @@ impl Bucket {
             return Err(VfsError::transient(ChangedMeanwhile).with_path(loc.path));
         }
         Ok(Start::Bytes(bytes, held))
+    }
+
+    /// GCS, an `APPE` to a large object: the new bytes are composed onto
+    /// it server-side ([`crate::gcs::compose`]). A `REST` + `STOR` that
+    /// keeps only part of it cannot be: GCS copies whole objects only.
+    async fn gcs_compose_append(
+        &self,
+        loc: &Loc<'_>,
+        keep: u64,
+        mode: WriteMode,
+    ) -> Result<Start, VfsError> {
+        if mode != WriteMode::Append {
+            return Err(VfsError::unsupported(loc.path)
+                .with_source(AppendError::NoServerSideCopy { kept: keep }));
+        }
+        let key = loc.key();
+        let rest = &self.account.rest;
+        let Some(object) = rest.gcs_object(&self.name, &key).await.at(loc.path)? else {
+            return Err(VfsError::not_found(loc.path));
+        };
+        let Some(generation) = object.generation else {
+            return Err(VfsError::unsupported(loc.path)
+                .with_source(AppendError::NoServerSideCopy { kept: keep }));
+        };
+        let upload =
+            crate::gcs::compose::ComposeAppend::start(rest.clone(), &self.name, &key, generation)
+                .await
+                .at(loc.path)?;
+        Ok(Start::Multipart(Box::new(upload), 0))
     }
 
     /// The Azure blocks that make up the first `keep` bytes: the committed

@@ -1,5 +1,6 @@
 //! Server-side copies between any two blobs of one account, markers
-//! (names ending in `/`) and other containers included.
+//! (names ending in `/`) and other containers included. GCS copies with
+//! `rewriteTo` (`gcs.rs`).
 
 use std::time::Duration;
 
@@ -51,6 +52,11 @@ impl Rest {
         to: &str,
         to_key: &str,
     ) -> Result<bool, RestError> {
+        if let Signer::Gcs { .. } = &self.signer {
+            return self
+                .gcs_rewrite(from, from_key, to, to_key, &super::gcs::Precondition::None)
+                .await;
+        }
         let target = self.key_url(to, to_key);
         let source = match &self.signer {
             Signer::Azure { .. } => self.source_url(format!(
@@ -59,11 +65,13 @@ impl Rest {
                 enc(from),
                 enc_key(from_key)
             )),
-            Signer::S3 { .. } => format!("/{}/{}", enc(from), enc_key(from_key)),
+            Signer::S3 { .. } | Signer::Gcs { .. } => {
+                format!("/{}/{}", enc(from), enc_key(from_key))
+            }
         };
         let header = match &self.signer {
             Signer::Azure { .. } => "x-ms-copy-source",
-            Signer::S3 { .. } => "x-amz-copy-source",
+            Signer::S3 { .. } | Signer::Gcs { .. } => "x-amz-copy-source",
         };
         let mut headers = vec![(header, source)];
         headers.extend(self.copy_source_authorization().await?);

@@ -10,6 +10,7 @@
 pub(crate) mod azure;
 pub(crate) mod blocks;
 mod copy;
+pub(crate) mod gcs;
 pub(crate) mod s3;
 mod s3_why;
 mod stored_md5;
@@ -73,6 +74,11 @@ pub(crate) enum Signer {
         /// What the credential is ([`crate::S3Auth::describe`]), for `Debug`.
         identity: String,
     },
+    /// GCS: the bearer token of object_store's credential provider, the
+    /// one its own requests carry.
+    Gcs {
+        credentials: object_store::gcp::GcpCredentialProvider,
+    },
 }
 
 impl Signer {
@@ -119,7 +125,7 @@ impl Signer {
     pub(crate) fn azure_credential(&self) -> Option<AzureCredentialProvider> {
         match self {
             Self::Azure { credential, .. } => Some(Arc::clone(credential)),
-            Self::S3 { .. } => None,
+            Self::S3 { .. } | Self::Gcs { .. } => None,
         }
     }
 }
@@ -139,6 +145,10 @@ impl std::fmt::Debug for Signer {
                 .field("region", region)
                 .field("credential", identity)
                 .field("secret_key", &crate::config::REDACTED)
+                .finish(),
+            Self::Gcs { .. } => f
+                .debug_struct("Gcs")
+                .field("credential", &crate::config::REDACTED)
                 .finish(),
         }
     }
@@ -165,6 +175,9 @@ impl Response {
     pub(crate) fn error_code(&self) -> Option<String> {
         if let Some(code) = self.header("x-ms-error-code") {
             return Some(code.to_string());
+        }
+        if self.body.first() == Some(&b'{') {
+            return gcs::json_reason(&self.body);
         }
         crate::xml::parse(&self.body)
             .ok()
@@ -398,7 +411,29 @@ impl Rest {
                     .map_err(RestError::Credential)?;
                 AwsAuthorizer::new(&credential, "s3", region).try_authorize(request, None)
             }
+            Signer::Gcs { credentials } => return bearer(credentials, request).await,
         };
         signed.map_err(|err| RestError::Request(err.to_string()))
     }
+}
+
+/// Puts the provider's current bearer token on `request` (none when it is
+/// empty, as for an emulator's key with `disable_oauth`).
+async fn bearer(
+    credentials: &object_store::gcp::GcpCredentialProvider,
+    request: &mut HttpRequest,
+) -> Result<(), RestError> {
+    let credential = credentials
+        .get_credential()
+        .await
+        .map_err(RestError::Credential)?;
+    if credential.bearer.is_empty() {
+        return Ok(());
+    }
+    let value = http::HeaderValue::try_from(format!("Bearer {}", credential.bearer))
+        .map_err(|err| RestError::Request(err.to_string()))?;
+    request
+        .headers_mut()
+        .insert(http::header::AUTHORIZATION, value);
+    Ok(())
 }

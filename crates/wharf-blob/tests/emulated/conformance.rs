@@ -1,4 +1,4 @@
-//! The wharf-vfs conformance suite against Azurite and moto, one test per
+//! The wharf-vfs conformance suite against Azurite, moto and fake-gcs-server, one test per
 //! check, in both shapes: a container as `/`, and a container below the
 //! account view's `/` (through `Sub`, which serves that container as `/`).
 //! Each check gets a container (or a folder) named after it, on one
@@ -165,6 +165,18 @@ shape!(
     Moto,
     account_view,
     #[ignore = "the account view lists through the same code as the container view, which runs this check"]
+);
+shape!(
+    fake_gcs_container,
+    FakeGcs,
+    container_view,
+    #[ignore = "the listing code is S3's, which moto and Azurite run; fake-gcs-server answers every listing in one page"]
+);
+shape!(
+    fake_gcs_account,
+    FakeGcs,
+    account_view,
+    #[ignore = "the account view lists through the same code as the container view"]
 );
 shape!(
     azurite_container_sas,

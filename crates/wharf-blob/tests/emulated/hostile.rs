@@ -61,6 +61,7 @@ fn raw_store(emulator: &Emulator, name: &str) -> Arc<dyn ObjectStore> {
                 .build()
                 .unwrap(),
         ),
+        Kind::FakeGcs => panic!("object_store cannot write to fake-gcs-server (no XML PUT)"),
     }
 }
 
@@ -140,6 +141,7 @@ fn through(emulator: &Emulator, proxy: &Proxy, view: View, page_size: usize) -> 
             AZURITE_KEY,
         ),
         Kind::Moto => Store::s3(endpoint, "us-east-1", "testing", "testing"),
+        Kind::FakeGcs => panic!("fake-gcs-server answers only requests to its own host"),
     };
     let config = BlobConfig::new(store, view)
         .with_retries(2, Duration::from_millis(50))

@@ -1,4 +1,4 @@
-//! wharf-blob's integration tests against Azurite and moto, as one test
+//! wharf-blob's integration tests against Azurite, moto and fake-gcs-server, as one test
 //! binary: compiled and linked once, with one emulator of each kind for
 //! the whole run (`support::Emulator::shared`), and the slow checks (the
 //! 10,000-entry listing) overlapping the rest instead of running alone at
@@ -15,6 +15,8 @@ mod azurite_objects;
 mod azurite_sas;
 mod azurite_wire;
 mod conformance;
+mod fake_gcs;
+mod gcs_credentials;
 mod hostile;
 mod moto;
 mod recorded_errors;

@@ -268,11 +268,13 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) allow_container_public_access: bool,
 
-    /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER]
-    /// or s3://[BUCKET], to the users of --user/--users. The credential
-    /// comes from --storage-key-file or the environment
+    /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER],
+    /// s3://[BUCKET] or gcs://[BUCKET], to the users of --user/--users.
+    /// The credential comes from --storage-key-file or the environment
     /// (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or
-    /// AZURE_STORAGE_KEY; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    /// AZURE_STORAGE_KEY; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;
+    /// GOOGLE_APPLICATION_CREDENTIALS, else gcloud's or the machine's
+    /// application default credentials).
     #[arg(long, value_name = "URL")]
     pub(crate) storage: Option<String>,
 
@@ -281,7 +283,7 @@ pub(crate) struct Cli {
     /// container SAS for azure://ACCOUNT/CONTAINER) or a connection string
     /// (AccountName=...;AccountKey=... or BlobEndpoint=...;
     /// SharedAccessSignature=...; its endpoint replaces --azure-endpoint).
-    /// S3: ACCESS_KEY_ID:SECRET[:SESSION_TOKEN].
+    /// S3: ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]. GCS: a service account's JSON key.
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_key_file: Option<PathBuf>,
 
@@ -339,6 +341,17 @@ pub(crate) struct Cli {
     /// BUCKET.ENDPOINT-HOST/KEY) instead of path-style (ENDPOINT/BUCKET/KEY).
     #[arg(long)]
     pub(crate) s3_virtual_hosted: bool,
+
+    /// The GCS endpoint for --storage gcs:// (default
+    /// https://storage.googleapis.com; an emulator's, e.g.
+    /// http://127.0.0.1:4443).
+    #[arg(long, value_name = "URL")]
+    pub(crate) gcs_endpoint: Option<String>,
+
+    /// The GCS project whose buckets --storage gcs:// shows and creates
+    /// (default: the project_id of the --storage-key-file key).
+    #[arg(long, value_name = "ID")]
+    pub(crate) gcs_project: Option<String>,
 
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]

@@ -7,9 +7,9 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
-    LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section, TimeoutsConfig,
-    TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
+    LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
+    TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -89,6 +89,8 @@ impl Cli {
             s3_metadata_endpoint,
             s3_web_identity_token_file,
             s3_virtual_hosted,
+            gcs_endpoint,
+            gcs_project,
             log_json,
             admin_listen,
             xferlog,
@@ -207,6 +209,10 @@ impl Cli {
                 metadata_endpoint: s3_metadata_endpoint.clone(),
                 web_identity_token_file: s3_web_identity_token_file.clone(),
                 virtual_hosted: on(*s3_virtual_hosted),
+            },
+            gcs: GcsSection {
+                endpoint: gcs_endpoint.clone(),
+                project: gcs_project.clone(),
             },
             quota: QuotaSection {
                 limit: size(quota),

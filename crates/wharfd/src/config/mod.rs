@@ -58,8 +58,8 @@ pub(crate) struct Config {
     pub(crate) hosts: Vec<HostEntry>,
     pub(crate) tls: TlsSection,
     pub(crate) azure: AzureSection,
-    /// An object store instead of `root`: `azure://ACCOUNT[/CONTAINER]` or
-    /// `s3://[BUCKET]`.
+    /// An object store instead of `root`: `azure://ACCOUNT[/CONTAINER]`,
+    /// `s3://[BUCKET]` or `gcs://[BUCKET]`.
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
@@ -68,6 +68,7 @@ pub(crate) struct Config {
     /// Memory all blob uploads together may buffer.
     pub(crate) blob_upload_memory: Option<Size>,
     pub(crate) s3: S3Section,
+    pub(crate) gcs: GcsSection,
     pub(crate) quota: QuotaSection,
     pub(crate) rate: RateSection,
     pub(crate) admin: AdminSection,
@@ -139,6 +140,15 @@ pub(crate) struct S3Section {
     pub(crate) web_identity_token_file: Option<PathBuf>,
     /// Virtual-hosted-style bucket URLs instead of path-style.
     pub(crate) virtual_hosted: Option<bool>,
+}
+
+/// `[gcs]`: where the Google Cloud Storage of `storage = "gcs://..."` is,
+/// and the project whose buckets `gcs://` shows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct GcsSection {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) project: Option<String>,
 }
 
 /// `[azure]`: seed 000's bridge to Azure Blob Storage.

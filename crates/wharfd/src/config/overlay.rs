@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, KeepaliveConfig,
-    LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
-    TimeoutsConfig, TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
+    KeepaliveConfig, LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection,
+    RateSection, S3Section, TimeoutsConfig, TlsSection,
 };
 
 /// Lays `top` over `self`: what `top` sets wins, what it leaves unset
@@ -62,7 +62,7 @@ overlay_by_field! {
     Config {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
-        azure, storage, storage_key_file, blob_upload_memory, s3, quota, rate, admin, logs,
+        azure, storage, storage_key_file, blob_upload_memory, s3, gcs, quota, rate, admin, logs,
         credentials, storage_ca_file,
     }
     AdminSection { listen }
@@ -78,6 +78,7 @@ overlay_by_field! {
         endpoint, region, credential, role_arn, role_session_name, external_id, sts_endpoint,
         metadata_endpoint, web_identity_token_file, virtual_hosted,
     }
+    GcsSection { endpoint, project }
     AzureSection {
         passthrough, endpoint, folder_marker, accounts, allow_account_keys_in_clear,
         allow_container_public_access,

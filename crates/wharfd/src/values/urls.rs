@@ -2,7 +2,7 @@
 //! `--usage-store` (where quota counts are kept).
 //!
 //! ```text
-//! --storage      azure://ACCOUNT[/CONTAINER]   s3://[BUCKET]
+//! --storage      azure://ACCOUNT[/CONTAINER]   s3://[BUCKET]   gcs://[BUCKET]
 //! --usage-store  DIR | file:///DIR | azure://ACCOUNT/CONTAINER[/PREFIX] | s3://BUCKET[/PREFIX]
 //! ```
 
@@ -18,6 +18,10 @@ pub(crate) enum StorageUrl {
         container: Option<String>,
     },
     S3 {
+        bucket: Option<String>,
+    },
+    /// Google Cloud Storage: one bucket, or (none) the project's buckets.
+    Gcs {
         bucket: Option<String>,
     },
 }
@@ -49,7 +53,21 @@ impl StorageUrl {
                 bucket: (!bucket.is_empty()).then_some(bucket),
             });
         }
-        bail!("--storage {text}: expected azure://ACCOUNT[/CONTAINER] or s3://[BUCKET]")
+        if let Some(rest) = text.strip_prefix("gcs://") {
+            let (bucket, extra) = split(rest);
+            if extra.is_some() {
+                bail!(
+                    "--storage {text}: one bucket, not a path inside it (serve gcs://BUCKET, or \
+                     give each user a home inside it)"
+                );
+            }
+            return Ok(Self::Gcs {
+                bucket: (!bucket.is_empty()).then_some(bucket),
+            });
+        }
+        bail!(
+            "--storage {text}: expected azure://ACCOUNT[/CONTAINER], s3://[BUCKET] or gcs://[BUCKET]"
+        )
     }
 }
 
@@ -164,7 +182,24 @@ mod tests {
                 bucket: Some("b".into())
             }
         );
-        for bad in ["azure://", "azure://a/b/c", "s3://b/c", "gcs://x", "box"] {
+        assert_eq!(
+            StorageUrl::parse("gcs://").unwrap(),
+            StorageUrl::Gcs { bucket: None }
+        );
+        assert_eq!(
+            StorageUrl::parse("gcs://photos/").unwrap(),
+            StorageUrl::Gcs {
+                bucket: Some("photos".into())
+            }
+        );
+        for bad in [
+            "azure://",
+            "azure://a/b/c",
+            "s3://b/c",
+            "gcs://b/prefix",
+            "gs://b",
+            "box",
+        ] {
             assert!(StorageUrl::parse(bad).is_err(), "{bad}");
         }
     }

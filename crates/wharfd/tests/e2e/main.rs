@@ -22,6 +22,7 @@ mod e2e_ftplib;
 mod e2e_ftps_curl;
 mod e2e_ftps_ftplib;
 mod e2e_ftps_lftp;
+mod e2e_gcs;
 mod e2e_homes;
 mod e2e_homes_s3;
 mod e2e_lftp;

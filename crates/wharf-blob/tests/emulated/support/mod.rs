@@ -1,4 +1,4 @@
-//! Test harness: starts Azurite or moto's S3 server on a free loopback
+//! Test harness: starts Azurite, moto's S3 server or fake-gcs-server on a free loopback
 //! port, waits until it answers, and kills it on drop. The binaries come
 //! from `scripts/emulators install` (in `.tools/` at the workspace root).
 
@@ -44,7 +44,12 @@ pub struct Emulator {
 pub enum Kind {
     Azurite,
     Moto,
+    FakeGcs,
 }
+
+/// The GCS project the tests name (fake-gcs-server lists every bucket
+/// whatever the project).
+pub const GCS_PROJECT: &str = "wharf-test";
 
 impl Drop for Emulator {
     fn drop(&mut self) {
@@ -144,6 +149,37 @@ impl Emulator {
         }
     }
 
+    /// Starts fake-gcs-server in memory, over plain HTTP. Its XML API
+    /// (object_store's reads) answers only requests whose `Host` is its
+    /// public host, so that is its own address; so is the external URL
+    /// that resumable upload sessions point to.
+    pub fn fake_gcs() -> Self {
+        let bin = binary("fake-gcs/bin/fake-gcs-server");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let mut child = Command::new(bin)
+            .args(["-scheme", "http", "-host", "127.0.0.1", "-port"])
+            .arg(port.to_string())
+            .args(["-backend", "memory", "-log-level", "error", "-public-host"])
+            .arg(&address)
+            .arg("-external-url")
+            .arg(format!("http://{address}"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn fake-gcs-server");
+        wait_until_listening(&mut child, port, "fake-gcs-server");
+        Self {
+            child,
+            port,
+            kind: Kind::FakeGcs,
+            _dir: dir,
+        }
+    }
+
     /// One emulator of `kind` for the whole test process, for suites of
     /// many small tests (the conformance suite runs one test per check,
     /// and an emulator each would cost seconds and memory apiece). A
@@ -152,9 +188,11 @@ impl Emulator {
     pub fn shared(kind: Kind) -> &'static Emulator {
         static AZURITE: OnceLock<Emulator> = OnceLock::new();
         static MOTO: OnceLock<Emulator> = OnceLock::new();
+        static FAKE_GCS: OnceLock<Emulator> = OnceLock::new();
         let (cell, start): (_, fn() -> Emulator) = match kind {
             Kind::Azurite => (&AZURITE, Emulator::azurite),
             Kind::Moto => (&MOTO, Emulator::moto),
+            Kind::FakeGcs => (&FAKE_GCS, Emulator::fake_gcs),
         };
         cell.get_or_init(|| {
             let emulator = start();
@@ -197,6 +235,12 @@ impl Emulator {
                 AZURITE_KEY,
             ),
             Kind::Moto => Store::s3(self.url(), "us-east-1", "testing", "testing"),
+            // The emulator takes any token.
+            Kind::FakeGcs => Store::gcs_at(
+                self.url(),
+                Some(GCS_PROJECT.to_string()),
+                wharf_blob::GcsAuth::Token("emulator".to_string()),
+            ),
         }
     }
 

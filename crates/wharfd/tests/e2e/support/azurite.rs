@@ -1,6 +1,6 @@
-//! Azurite (the Azure Blob emulator) and moto (S3) for the bridge's
-//! end-to-end tests: started on a free loopback port from `.tools/`
-//! (`scripts/emulators install`), killed on drop.
+//! Azurite (the Azure Blob emulator), moto (S3) and fake-gcs-server (GCS)
+//! for the bridge's end-to-end tests: started on a free loopback port from
+//! `.tools/` (`scripts/emulators install`), killed on drop.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -182,5 +182,48 @@ impl Moto {
             port: process.port,
             _process: process,
         }
+    }
+}
+
+/// fake-gcs-server (Google Cloud Storage), in memory over plain HTTP. Its
+/// XML API answers only requests addressed to its public host, so that is
+/// its own loopback address, and so is the URL its upload sessions name.
+pub(crate) struct FakeGcs {
+    pub(crate) port: u16,
+    _process: Emulator,
+}
+
+impl FakeGcs {
+    pub(crate) fn start() -> Self {
+        let process = Emulator::start("fake-gcs/bin/fake-gcs-server", |port| {
+            let address = format!("127.0.0.1:{port}");
+            [
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                &port.to_string(),
+                "-backend",
+                "memory",
+                "-log-level",
+                "error",
+                "-public-host",
+                &address,
+                "-external-url",
+                &format!("http://{address}"),
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        });
+        Self {
+            port: process.port,
+            _process: process,
+        }
+    }
+
+    /// The endpoint for `--gcs-endpoint`.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
