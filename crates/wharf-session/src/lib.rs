@@ -66,6 +66,8 @@ mod quota;
 mod reload;
 mod server;
 mod session;
+#[cfg(feature = "shared-state")]
+pub mod shared;
 #[cfg(test)]
 #[macro_use]
 mod testkit;
