@@ -3,7 +3,9 @@
 //! (`--shared-state`): wrong passwords from one client spread over the
 //! nodes ban it on every node, another client still logs in, a
 //! per-address limit of 2 holds across the nodes and frees when a session
-//! ends, and a killed node's sessions stop counting after the lease.
+//! ends, and a killed node's sessions stop counting after the lease. When
+//! the store itself dies, clients still log in, and the nodes say so in
+//! their log and metrics.
 
 use crate::e2e_fleet::{Fleet, Place};
 use crate::support;
@@ -75,19 +77,29 @@ fn node_of(fleet: &Fleet, from: &str, port: u16) -> usize {
     }
 }
 
-/// Connections node `i` refused as banned, from its metrics.
-fn banned_refusals(fleet: &Fleet, i: usize) -> u64 {
+/// The value of the metric line starting with `name ` on node `i`.
+fn metric(fleet: &Fleet, i: usize, name: &str) -> u64 {
     let url = format!("{}/metrics", fleet.nodes[i].admin_url());
     let scrape = run(
         Command::new("curl").args(["-sS", "--noproxy", "*", &url]),
         Duration::from_secs(10),
     );
+    let prefix = format!("{name} ");
     scrape
         .stdout_text()
         .lines()
-        .find_map(|l| l.strip_prefix("wharf_connections_refused_total{reason=\"banned\"} "))
+        .find_map(|l| l.strip_prefix(&prefix))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Connections node `i` refused as banned, from its metrics.
+fn banned_refusals(fleet: &Fleet, i: usize) -> u64 {
+    metric(
+        fleet,
+        i,
+        "wharf_connections_refused_total{reason=\"banned\"}",
+    )
 }
 
 #[test]
@@ -247,5 +259,46 @@ fn bans_and_per_address_limits_hold_across_a_fleet_sharing_azurite() {
         "a surviving session stopped counting: {:?}",
         over.greeting
     );
-    drop((second, replacement));
+    drop((second, replacement, freed, over));
+
+    // The store dies: nobody is locked out (a session is admitted under
+    // the node's own limit once the store call gives up), and the nodes
+    // log the outage once and count it.
+    drop(azurite);
+    let after = list_from(&url, "127.0.1.61", "pw");
+    assert!(
+        after.status.success(),
+        "locked out by a dead store: {}",
+        after.report()
+    );
+    let alive: Vec<usize> = (0..3).filter(|&i| i != b).collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !alive
+        .iter()
+        .all(|&i| metric(&fleet, i, "wharf_shared_state_failing") == 1)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "a node never noticed the dead store"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let uncounted: u64 = alive
+        .iter()
+        .map(|&i| metric(&fleet, i, "wharf_shared_state_uncounted_sessions_total"))
+        .sum();
+    assert!(
+        uncounted >= 1,
+        "the session let in without the store was not counted"
+    );
+    for &i in &alive {
+        assert!(metric(&fleet, i, "wharf_shared_state_errors_total") >= 1);
+        let log = fleet.nodes[i].log_text();
+        // One warning per outage: each after the first follows a recovery.
+        assert_eq!(
+            log.matches("shared state store failing").count(),
+            log.matches("shared state store answers again").count() + 1,
+            "node {i}:\n{log}"
+        );
+    }
 }
