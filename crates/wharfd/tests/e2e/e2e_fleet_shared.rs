@@ -146,14 +146,18 @@ fn bans_and_per_address_limits_hold_across_a_fleet_sharing_azurite() {
         let wrong = list_from(&url, guesser, "wrong");
         assert!(!wrong.status.success(), "wrong password {n} logged in");
     }
-    let counted: Vec<usize> = (0..3)
-        .filter(|&i| {
-            fleet.nodes[i]
-                .log_text()
-                .lines()
-                .any(|l| l.contains("authentication failed") && l.contains(guesser))
-        })
-        .collect();
+    let failed_on = |i: usize| {
+        fleet.nodes[i]
+            .log_text()
+            .lines()
+            .any(|l| l.contains("authentication failed") && l.contains(guesser))
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut counted: Vec<usize> = (0..3).filter(|&i| failed_on(i)).collect();
+    while counted.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        counted = (0..3).filter(|&i| failed_on(i)).collect();
+    }
     assert!(
         counted.len() >= 2,
         "the failures were not spread: {counted:?}"
