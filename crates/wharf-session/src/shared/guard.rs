@@ -23,7 +23,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tracing::{debug, warn};
 
-use super::ban_record::{BanList, GroupRecord, Listed, parse, record_name, to_json};
+use super::ban_record::{BanList, GroupRecord, Listed};
+use super::records::{parse, record_name, to_json};
 use super::{SharedState, now_millis};
 use crate::defence::{Ban, BanPolicy, LoginGuard, MemoryLoginGuard};
 use crate::network::IpNetwork;

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `store.rs` | [`StateStore`]: named records changed by conditional read-modify-write |
 //! | `dir_store.rs` | [`DirStateStore`]: records as files under `flock` |
+//! | `records.rs` | a record's name in the store, JSON both ways |
 //! | `ban_record.rs` | a group's failures and bans, the list of bans in force |
 //! | `guard.rs` | [`SharedLoginGuard`], with its local cache and fallback |
 //! | `sessions.rs` | [`SharedSessions`], per-server counts with leases |
@@ -25,6 +26,7 @@ mod ban_record;
 mod dir_store;
 mod guard;
 mod health;
+mod records;
 mod sessions;
 mod store;
 

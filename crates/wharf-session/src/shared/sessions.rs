@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::ban_record::{parse, record_name, to_json};
+use super::records::{parse, record_name, to_json};
 use super::{SharedState, now_millis};
 use crate::defence::{Admission, SessionRegistry};
 use crate::network::IpNetwork;
