@@ -121,6 +121,19 @@ impl ConditionalObjects {
     where
         F: FnMut(Option<&[u8]>) -> Result<Vec<u8>, String>,
     {
+        let written = self
+            .change(name, |current| change(current).map(Some))
+            .await?;
+        Ok(written.unwrap_or_default())
+    }
+
+    /// [`update`](Self::update) where `change` may also leave the object
+    /// as it is (`Ok(None)`: nothing is written). Returns the content the
+    /// object has afterwards (`None`: there is none).
+    pub async fn change<F>(&self, name: &str, mut change: F) -> Result<Option<Vec<u8>>, ObjectError>
+    where
+        F: FnMut(Option<&[u8]>) -> Result<Option<Vec<u8>>, String>,
+    {
         let client = self.store(name)?;
         let store = client.store();
         let path = self.path(name);
@@ -145,6 +158,9 @@ impl ConditionalObjects {
                 name: name.to_owned(),
                 reason,
             })?;
+            let Some(new) = new else {
+                return Ok(current.map(|(bytes, _)| bytes));
+            };
             let options = PutOptions {
                 mode,
                 ..PutOptions::default()
@@ -153,7 +169,7 @@ impl ConditionalObjects {
                 .put_opts(&path, PutPayload::from(new.clone()), options)
                 .await
             {
-                Ok(_) => return Ok(new),
+                Ok(_) => return Ok(Some(new)),
                 Err(object_store::Error::Precondition { .. })
                 | Err(object_store::Error::AlreadyExists { .. }) => {
                     // Someone else wrote first: back off a little, with

@@ -21,7 +21,7 @@ use crate::data::passive::{PassivePorts, PublicAddresses};
 use crate::data::ports::DataPorts;
 use crate::data::socket_ports::SocketPorts;
 use crate::defence::limits::Limits;
-use crate::defence::{Defence, LoginGuard, MemoryLoginGuard};
+use crate::defence::{Defence, LoginGuard, MemoryLoginGuard, SessionRegistry};
 use crate::observe::{Observer, Observers};
 use crate::options::{Options, PublicAddress};
 use crate::server::Server;
@@ -56,6 +56,7 @@ pub struct ServerBuilder {
     #[cfg(feature = "usage")]
     usage_ledger: Option<Arc<UsageLedger>>,
     login_guard: Option<Arc<dyn LoginGuard>>,
+    session_registry: Option<Arc<dyn SessionRegistry>>,
     /// Data connections through something other than sockets (tests).
     ports: Option<Arc<dyn DataPorts>>,
     observers: Observers,
@@ -90,6 +91,7 @@ impl ServerBuilder {
             #[cfg(feature = "usage")]
             usage_ledger: None,
             login_guard: None,
+            session_registry: None,
             ports: None,
             observers: Observers::default(),
         }
@@ -100,6 +102,15 @@ impl ServerBuilder {
     /// [`Options::login_ban`].
     pub fn login_guard(mut self, guard: Arc<dyn LoginGuard>) -> Self {
         self.login_guard = Some(guard);
+        self
+    }
+
+    /// Holds [`Options::max_sessions_per_ip`] across every server sharing
+    /// `registry` too (asked when a session starts and when it ends): the
+    /// session over it gets the same `421` as one over this server's own
+    /// count.
+    pub fn session_registry(mut self, registry: Arc<dyn SessionRegistry>) -> Self {
+        self.session_registry = Some(registry);
         self
     }
 
@@ -249,6 +260,7 @@ impl ServerBuilder {
                 guard: self
                     .login_guard
                     .unwrap_or_else(|| Arc::new(MemoryLoginGuard::new(options.login_ban))),
+                registry: self.session_registry,
             },
             authenticator: self.authenticator,
             virtual_hosts: self.virtual_hosts,

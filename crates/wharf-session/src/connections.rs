@@ -5,7 +5,7 @@
 //! Every connection passes the same gates in the same order: the access
 //! list ([`Options::access`](crate::Options::access)), the session limits
 //! (in all, per address group, not yet logged in), then the ban list,
-//! then the session runs under the server's shutdown signal.
+//! then the fleet's per-address count if one is shared, then the session runs under the server's shutdown signal.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -20,6 +20,8 @@ use tracing::{debug, info, warn};
 use wharf_proto::{Reply, ReplyCode};
 
 use crate::access::{ACCESS_LOG, REFUSED_ADDRESS};
+use crate::defence::Admission;
+use crate::defence::limits::TOO_MANY_FROM_ADDRESS;
 use crate::observe::{ConnectionRefusal, ServerStats};
 use crate::proxy::{ProxyProtocol, read_client};
 use crate::session::{ServerContext, run_session};
@@ -166,8 +168,31 @@ impl Connections {
                 }
                 return;
             }
+            // The fleet-wide count last: a banned client costs no write.
+            let counted = match &ctx.defence.registry {
+                Some(registry) => {
+                    let limit = ctx.options.max_sessions_per_ip;
+                    match registry.open(group, limit).await {
+                        Admission::Full => {
+                            debug!(%peer, %group, "connection over the fleet's per-address limit refused");
+                            ctx.observers
+                                .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Limit));
+                            if !implicit {
+                                refuse(stream, TOO_MANY_FROM_ADDRESS.to_owned()).await;
+                            }
+                            return;
+                        }
+                        Admission::Counted => Some(registry.clone()),
+                        _ => None,
+                    }
+                }
+                None => None,
+            };
             run_session(ctx, stream, peer, local, implicit, stopped).await;
             drop(slot);
+            if let Some(registry) = counted {
+                registry.close(group).await;
+            }
         });
     }
 }

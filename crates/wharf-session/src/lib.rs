@@ -20,6 +20,9 @@
 //! - `usage` (default): the [`usage`] ledger, per-account usage, quotas
 //!   and rate limits kept in a store ([`ServerBuilder::usage_ledger`]). A [`Login`]'s own [`QuotaHook`]
 //!   works without it.
+//! - `shared-state` (default): [`shared`], failed-login counts, bans and
+//!   per-address session counts kept in a store a fleet shares
+//!   ([`ServerBuilder::login_guard`], [`ServerBuilder::session_registry`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -66,6 +69,8 @@ mod quota;
 mod reload;
 mod server;
 mod session;
+#[cfg(feature = "shared-state")]
+pub mod shared;
 #[cfg(test)]
 #[macro_use]
 mod testkit;

@@ -115,6 +115,7 @@ impl ServerContext {
             defence: Defence {
                 limits: self.defence.limits.clone(),
                 guard: self.defence.guard.clone(),
+                registry: self.defence.registry.clone(),
             },
             authenticator,
             virtual_hosts,

@@ -6,6 +6,7 @@
 //! `wharf_vfs::testing::pattern` (feature `testing`), next to the
 //! conformance suite that needed them first.
 
+pub mod azurite;
 pub mod gcs;
 pub mod sas;
 mod tls;

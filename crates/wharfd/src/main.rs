@@ -20,6 +20,7 @@ mod reconfigure;
 mod s3_identity;
 mod serving;
 mod settings;
+mod shared_state;
 mod storage;
 mod tls_settings;
 mod usage;
@@ -223,6 +224,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         folder_marker,
         measure,
     )?;
+    let ban_policy = settings.options.login_ban;
     let mut builder = Server::builder_arc(main).options(settings.options);
     if let Some(tls) = &settings.tls {
         builder = builder.tls(tls.config.clone());
@@ -240,6 +242,16 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         let (ledger, line) = usage::usage_ledger(settings.usage, &access).await?;
         banner_lines.push(line);
         builder = builder.usage_ledger(ledger);
+    }
+    let mut shared_health = None;
+    if let Some(plan) = settings.shared {
+        let opened = shared_state::open(plan, &access, ban_policy).await?;
+        banner_lines.push(opened.line);
+        builder = builder.login_guard(opened.guard);
+        if let Some(registry) = opened.registry {
+            builder = builder.session_registry(registry);
+        }
+        shared_health = Some(opened.health);
     }
     let logs = logs::Logs {
         xferlog: settings
@@ -259,6 +271,9 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
     }
     let admin = match (settings.admin_listen, metrics) {
         (Some(address), Some(metrics)) => {
+            if let Some(health) = shared_health {
+                metrics.shared_health(health);
+            }
             builder = builder.observer(metrics.clone());
             Some((admin::bind(address).await?, metrics))
         }

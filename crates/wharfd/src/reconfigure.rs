@@ -8,7 +8,7 @@
 //! or opened at start stays until a restart, and a reload that finds it
 //! changed says so in the log: the listen addresses, the implicit-FTPS
 //! addresses, the admin listener, the log files, `run_as`, the quotas and
-//! their store, and the storage (a reload that names another store fails
+//! their store, the shared state (`[shared_state]`), and the storage (a reload that names another store fails
 //! and keeps every old setting).
 
 use std::net::SocketAddr;
@@ -67,6 +67,7 @@ struct Fixed {
     logs: (Option<PathBuf>, Option<PathBuf>),
     run_as: Option<String>,
     usage: String,
+    shared: String,
 }
 
 impl Fixed {
@@ -82,6 +83,7 @@ impl Fixed {
             logs: (settings.xferlog.clone(), settings.audit_log.clone()),
             run_as: settings.run_as.clone(),
             usage: format!("{:?}", settings.usage),
+            shared: format!("{:?}", settings.shared),
         }
     }
 
@@ -99,6 +101,7 @@ impl Fixed {
         check(self.logs == other.logs, "logs");
         check(self.run_as == other.run_as, "run_as");
         check(self.usage == other.usage, "quota");
+        check(self.shared == other.shared, "shared_state");
         changed
     }
 }

@@ -124,56 +124,76 @@ impl UsagePlan {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        if let (UsageStoreUrl::Azure { account, .. }, Some(allowed)) = (store, passthrough)
-            && (allowed.is_empty() || allowed.iter().any(|a| a.eq_ignore_ascii_case(account)))
-        {
-            bail!(
-                "--usage-store {store} is in storage account {account}, which may log in through \
-                 --azure-passthrough and would see (and could delete) the usage records: keep them \
-                 in an account no FTP user may log in as, and list the accounts that may \
-                 (--azure-accounts)"
-            );
-        }
-        let storage_url = storage.map(StorageUrl::parse).transpose()?;
-        let reachable = match (store, &storage_url) {
-            (UsageStoreUrl::Dir(dir), _) => {
-                let dir = resolved(dir);
-                local_roots.into_iter().any(|root| {
-                    let root = resolved(root);
-                    dir.starts_with(&root) || root.starts_with(&dir)
-                })
-            }
-            (
-                UsageStoreUrl::Azure {
-                    account, container, ..
-                },
-                Some(StorageUrl::Azure {
-                    account: served,
-                    container: view,
-                }),
-            ) => {
-                served.eq_ignore_ascii_case(account)
-                    && view
-                        .as_ref()
-                        .is_none_or(|c| c.eq_ignore_ascii_case(container))
-            }
-            (UsageStoreUrl::S3 { bucket, .. }, Some(StorageUrl::S3 { bucket: view })) => {
-                view.as_ref().is_none_or(|b| b == bucket)
-            }
-            _ => false,
-        };
-        if reachable {
-            let seen =
-                storage.map_or_else(|| "the FTP root".to_owned(), |s| format!("--storage {s}"));
-            bail!(
-                "--usage-store {store} is inside what FTP users see ({seen}): any writable user could \
-                 delete or rewrite the usage records and so every quota. Keep them out of the view: \
-                 another container or bucket (serve one with --storage azure://ACCOUNT/CONTAINER or \
-                 s3://BUCKET), another account, or a directory outside every root"
-            );
-        }
-        Ok(())
+        let records = "usage records and so every quota";
+        refuse_reachable(
+            store,
+            "--usage-store",
+            records,
+            storage,
+            local_roots,
+            passthrough,
+        )
     }
+}
+
+/// Refuses a store (of `flag`, holding `records`) that FTP users could
+/// reach, as [`UsagePlan::refuse_reachable_store`] explains.
+pub(crate) fn refuse_reachable<'a>(
+    store: &UsageStoreUrl,
+    flag: &str,
+    records: &str,
+    storage: Option<&str>,
+    local_roots: impl IntoIterator<Item = &'a std::path::Path>,
+    passthrough: Option<&[String]>,
+) -> Result<()> {
+    if let (UsageStoreUrl::Azure { account, .. }, Some(allowed)) = (store, passthrough)
+        && (allowed.is_empty() || allowed.iter().any(|a| a.eq_ignore_ascii_case(account)))
+    {
+        bail!(
+            "{flag} {store} is in storage account {account}, which may log in through \
+             --azure-passthrough and would see (and could delete) the {records}: keep them \
+             in an account no FTP user may log in as, and list the accounts that may \
+             (--azure-accounts)"
+        );
+    }
+    let storage_url = storage.map(StorageUrl::parse).transpose()?;
+    let reachable = match (store, &storage_url) {
+        (UsageStoreUrl::Dir(dir), _) => {
+            let dir = resolved(dir);
+            local_roots.into_iter().any(|root| {
+                let root = resolved(root);
+                dir.starts_with(&root) || root.starts_with(&dir)
+            })
+        }
+        (
+            UsageStoreUrl::Azure {
+                account, container, ..
+            },
+            Some(StorageUrl::Azure {
+                account: served,
+                container: view,
+            }),
+        ) => {
+            served.eq_ignore_ascii_case(account)
+                && view
+                    .as_ref()
+                    .is_none_or(|c| c.eq_ignore_ascii_case(container))
+        }
+        (UsageStoreUrl::S3 { bucket, .. }, Some(StorageUrl::S3 { bucket: view })) => {
+            view.as_ref().is_none_or(|b| b == bucket)
+        }
+        _ => false,
+    };
+    if reachable {
+        let seen = storage.map_or_else(|| "the FTP root".to_owned(), |s| format!("--storage {s}"));
+        bail!(
+            "{flag} {store} is inside what FTP users see ({seen}): any writable user could \
+             delete or rewrite the {records}. Keep them out of the view: \
+             another container or bucket (serve one with --storage azure://ACCOUNT/CONTAINER or \
+             s3://BUCKET), another account, or a directory outside every root"
+        );
+    }
+    Ok(())
 }
 
 /// `path` made absolute with symbolic links resolved as far as it exists.

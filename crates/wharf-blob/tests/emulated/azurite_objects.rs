@@ -60,3 +60,21 @@ async fn a_refused_change_writes_nothing() {
         Some(b"not a number".to_vec())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_may_leave_the_object_as_it_is() {
+    let azurite = Emulator::azurite();
+    let objects = ConditionalObjects::new(azurite.config(View::Account), "state", "").unwrap();
+    assert_eq!(objects.change("x", |_| Ok(None)).await.unwrap(), None);
+    assert_eq!(
+        objects.read("x").await.unwrap(),
+        None,
+        "nothing was written"
+    );
+    objects.update("x", counter).await.unwrap();
+    let kept = objects.change("x", |_| Ok(None)).await.unwrap();
+    assert_eq!(kept, Some(b"1".to_vec()));
+    let written = objects.change("x", |c| counter(c).map(Some)).await.unwrap();
+    assert_eq!(written, Some(b"2".to_vec()));
+    assert_eq!(objects.read("x").await.unwrap(), Some(b"2".to_vec()));
+}

@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::group::address_group;
 use crate::network::IpNetwork;
 
+/// The `421` text for a group at its session cap, here or across a fleet.
+pub(crate) const TOO_MANY_FROM_ADDRESS: &str = "Too many connections from your address.";
+
 /// A connection, by its two ends (unique while it is open).
 type ConnectionId = (SocketAddr, SocketAddr);
 
@@ -105,7 +108,7 @@ impl Limits {
         }
         let mine = counts.groups.get(&group).copied().unwrap_or_default();
         if mine.all >= caps.per_group {
-            return Err("Too many connections from your address.");
+            return Err(TOO_MANY_FROM_ADDRESS);
         }
         if mine.unauthenticated >= caps.unauthenticated_per_group {
             return Err("Too many connections from your address waiting to log in.");

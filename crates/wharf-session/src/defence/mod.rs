@@ -6,6 +6,7 @@
 //! | `limits.rs` | session counts at connect: in all, per group, not yet logged in |
 //! | `guard.rs` | [`LoginGuard`]: failed logins per group and bans, shareable by a fleet |
 //! | `memory.rs` | [`MemoryLoginGuard`], the built-in guard |
+//! | `registry.rs` | [`SessionRegistry`]: live sessions per group kept outside the server (a fleet) |
 //! | `gate.rs` | [`LoginGate`]: permits and a bounded queue, refusing at once past it |
 //! | `hashing.rs` | [`HashingGate`]: a gate of one argon2 check per CPU; the dummy hash |
 
@@ -16,6 +17,7 @@ pub(crate) mod guard;
 pub(crate) mod hashing;
 pub(crate) mod limits;
 pub(crate) mod memory;
+pub(crate) mod registry;
 
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ pub use guard::{Ban, BanPolicy, LoginGuard};
 #[cfg(feature = "users")]
 pub use hashing::HashingGate;
 pub use memory::MemoryLoginGuard;
+pub use registry::{Admission, SessionRegistry};
 
 use limits::Limits;
 
@@ -34,4 +37,6 @@ pub(crate) struct Defence {
     pub(crate) limits: Arc<Limits>,
     /// Failed-login counts and bans.
     pub(crate) guard: Arc<dyn LoginGuard>,
+    /// Live sessions per group across a fleet, if shared.
+    pub(crate) registry: Option<Arc<dyn SessionRegistry>>,
 }

@@ -158,6 +158,33 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "SECS")]
     pub(crate) ban_max_secs: Option<u64>,
 
+    /// Where a fleet keeps failed-login counts, bans and per-address
+    /// session counts: a directory every node mounts,
+    /// azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX] (as
+    /// --usage-store). Without it, each node counts alone.
+    #[arg(long, value_name = "URL")]
+    pub(crate) shared_state: Option<String>,
+
+    /// The key of a blob --shared-state (default: --storage-key-file,
+    /// then the environment).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) shared_state_key_file: Option<PathBuf>,
+
+    /// Seconds between reads of the fleet's ban list (default 5): a ban
+    /// started on one node holds on every node within this.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) shared_ban_refresh_secs: Option<u64>,
+
+    /// Seconds a node's shared session counts hold without renewal
+    /// (default 60): a killed node's sessions stop counting within this.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) shared_session_lease_secs: Option<u64>,
+
+    /// Whether --max-sessions-per-ip holds across the fleet (on, the
+    /// default, with --shared-state) or per node (off).
+    #[arg(long, value_name = "on|off")]
+    pub(crate) shared_sessions: Option<Switch>,
+
     /// Client networks that may connect, e.g. 10.0.0.0/8 (comma-separated
     /// or repeated; added to [access] allow of --config). With any, every
     /// other address gets 421 at connect. Users have lists of their own

@@ -9,7 +9,7 @@
 use crate::config::{
     AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
     LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
-    TimeoutsConfig, TlsSection,
+    SharedStateSection, TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -58,6 +58,11 @@ impl Cli {
             ban_window_secs,
             ban_secs,
             ban_max_secs,
+            shared_state,
+            shared_state_key_file,
+            shared_ban_refresh_secs,
+            shared_session_lease_secs,
+            shared_sessions,
             allow_from,
             proxy_protocol_from,
             proxy_protocol_on,
@@ -163,6 +168,14 @@ impl Cli {
                 window_secs: *ban_window_secs,
                 secs: *ban_secs,
                 max_secs: *ban_max_secs,
+            },
+            shared_state: SharedStateSection {
+                store: shared_state.clone(),
+                store_key_file: shared_state_key_file.clone(),
+                ban_refresh_secs: *shared_ban_refresh_secs,
+                session_lease_secs: *shared_session_lease_secs,
+                sessions: shared_sessions.map(Switch::is_on),
+                timeout_ms: None,
             },
             access: AccessSection {
                 allow: networks(allow_from),

@@ -76,6 +76,29 @@ pub(crate) struct Config {
     /// `[credentials.NAME]`: keys of the stores users' homes and mounts
     /// are in, by name (`credentials.rs`).
     pub(crate) credentials: std::collections::BTreeMap<String, CredentialEntry>,
+    pub(crate) shared_state: SharedStateSection,
+}
+
+/// `[shared_state]`: failed logins, bans and per-address session counts
+/// shared by a fleet through one store (off unless `store` is given).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SharedStateSection {
+    /// A directory, `azure://ACCOUNT/CONTAINER[/PREFIX]` or
+    /// `s3://BUCKET[/PREFIX]`, as `[quota] store`.
+    pub(crate) store: Option<String>,
+    /// The key of a blob store (default: `storage_key_file`, then the
+    /// environment).
+    pub(crate) store_key_file: Option<PathBuf>,
+    /// How often each server reads the ban list (default 5).
+    pub(crate) ban_refresh_secs: Option<u64>,
+    /// How long a server's session counts hold without renewal (default 60).
+    pub(crate) session_lease_secs: Option<u64>,
+    /// Whether the per-address session limit is held across the fleet
+    /// (default true).
+    pub(crate) sessions: Option<bool>,
+    /// The longest one store call may take, milliseconds (default 3000).
+    pub(crate) timeout_ms: Option<u64>,
 }
 
 /// `[admin]`: the admin HTTP listener (metrics, health), off unless given.
@@ -420,6 +443,8 @@ impl Config {
         }
         config.s3.web_identity_token_file =
             (config.s3.web_identity_token_file).map(|p| relative_to(dir, &p));
+        config.shared_state.store_key_file =
+            (config.shared_state.store_key_file).map(|p| relative_to(dir, &p));
         for host in &mut config.hosts {
             host.root = host.root.take().map(|p| relative_to(dir, &p));
             host.users_file = host.users_file.take().map(|p| relative_to(dir, &p));
@@ -475,6 +500,9 @@ impl Config {
         if let Some(store) = &self.quota.store {
             crate::values::UsageStoreUrl::parse(store)
                 .map_err(|e| anyhow::anyhow!("quota.store: {e}"))?;
+        }
+        if let Some(store) = &self.shared_state.store {
+            crate::values::UsageStoreUrl::parse_for("shared_state.store", store)?;
         }
         for (name, size) in &self.quota.accounts {
             size.bytes()

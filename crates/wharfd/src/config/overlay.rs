@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{
     AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
     KeepaliveConfig, LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection,
-    RateSection, S3Section, TimeoutsConfig, TlsSection,
+    RateSection, S3Section, SharedStateSection, TimeoutsConfig, TlsSection,
 };
 
 /// Lays `top` over `self`: what `top` sets wins, what it leaves unset
@@ -63,9 +63,12 @@ overlay_by_field! {
         listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
         azure, storage, storage_key_file, blob_upload_memory, s3, gcs, quota, rate, admin, logs,
-        credentials, storage_ca_file,
+        credentials, storage_ca_file, shared_state,
     }
     AdminSection { listen }
+    SharedStateSection {
+        store, store_key_file, ban_refresh_secs, session_lease_secs, sessions, timeout_ms,
+    }
     LogsSection { xferlog, audit }
     AccessSection { allow, deny }
     ProxySection { trusted, header_timeout_secs, listeners }

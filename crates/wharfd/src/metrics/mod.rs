@@ -52,6 +52,12 @@ pub(crate) struct Metrics {
     passive_listeners: Gauge,
     multiplexed_reservations: Gauge,
     bans_active: Gauge,
+    // Read from the shared state's counters at each scrape.
+    shared: std::sync::OnceLock<std::sync::Arc<wharf_session::shared::SharedHealth>>,
+    shared_errors: Counter,
+    shared_local_failures: Counter,
+    shared_uncounted_sessions: Counter,
+    shared_failing: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -87,6 +93,11 @@ impl Metrics {
             passive_listeners: Gauge::default(),
             multiplexed_reservations: Gauge::default(),
             bans_active: Gauge::default(),
+            shared: std::sync::OnceLock::new(),
+            shared_errors: Counter::default(),
+            shared_local_failures: Counter::default(),
+            shared_uncounted_sessions: Counter::default(),
+            shared_failing: Gauge::default(),
             registry,
         };
         metrics.register()
@@ -184,7 +195,35 @@ impl Metrics {
             "Address groups banned now after failed logins (-1: the shared guard cannot tell)",
             self.bans_active.clone(),
         );
+        r.register(
+            "shared_state_errors",
+            "Calls to the --shared-state store that failed or timed out",
+            self.shared_errors.clone(),
+        );
+        r.register(
+            "shared_state_local_failures",
+            "Failed logins counted by this node alone because the shared store failed",
+            self.shared_local_failures.clone(),
+        );
+        r.register(
+            "shared_state_uncounted_sessions",
+            "Sessions admitted without the fleet-wide per-address count because the shared store failed",
+            self.shared_uncounted_sessions.clone(),
+        );
+        r.register(
+            "shared_state_failing",
+            "1 while the last call to the --shared-state store failed, else 0",
+            self.shared_failing.clone(),
+        );
         self
+    }
+
+    /// Reads `health` at each scrape (`--shared-state`).
+    pub(crate) fn shared_health(
+        &self,
+        health: std::sync::Arc<wharf_session::shared::SharedHealth>,
+    ) {
+        let _ = self.shared.set(health);
     }
 
     /// The counters storage wrappers ([`Measured`]) add to.
@@ -202,6 +241,16 @@ impl Metrics {
         self.multiplexed_reservations
             .set(gauge(stats.multiplexed_reservations));
         self.bans_active.set(stats.bans_active.map_or(-1, gauge));
+        if let Some(health) = self.shared.get() {
+            let now = health.snapshot();
+            let catch_up = |counter: &Counter, value: u64| {
+                counter.inc_by(value.saturating_sub(counter.get()));
+            };
+            catch_up(&self.shared_errors, now.errors);
+            catch_up(&self.shared_local_failures, now.local_failures);
+            catch_up(&self.shared_uncounted_sessions, now.uncounted_sessions);
+            self.shared_failing.set(i64::from(now.failing));
+        }
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_text::encode(&mut text, &self.registry);

@@ -82,14 +82,30 @@ pub(super) fn refuse_reachable_usage<'a>(
     usage: &UsagePlan,
     opened: impl IntoIterator<Item = &'a StoreLocation>,
 ) -> Result<()> {
-    let Some(store) = &usage.store else {
-        return Ok(());
-    };
+    match &usage.store {
+        Some(store) => refuse_reachable(
+            store,
+            "--usage-store",
+            "the usage records and so every quota",
+            opened,
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a store of records (`flag`) that a home, mount or host store
+/// contains: any writable user could delete or rewrite `what`.
+pub(super) fn refuse_reachable<'a>(
+    store: &UsageStoreUrl,
+    flag: &str,
+    what: &str,
+    opened: impl IntoIterator<Item = &'a StoreLocation>,
+) -> Result<()> {
     if let Some(location) = opened.into_iter().find(|l| reaches(store, l)) {
         bail!(
-            "--usage-store {store} is inside what FTP users see ({}): any writable user could \
-             delete or rewrite the usage records and so every quota. Keep them in another \
-             container or bucket, or a folder no home or mount contains",
+            "{flag} {store} is inside what FTP users see ({}): any writable user could \
+             delete or rewrite {what}. Keep them in another container or bucket, or a folder \
+             no home or mount contains",
             location.url()
         );
     }

@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub(crate) azure_accounts: Vec<String>,
     /// Quotas and account bandwidth.
     pub(crate) usage: UsagePlan,
+    /// Fleet state, when `--shared-state` is given.
+    pub(crate) shared: Option<crate::shared_state::SharedPlan>,
     /// Every local root opened, for the start-up sweep of orphaned
     /// upload temporary files.
     pub(crate) local_roots: Vec<LocalFs>,
@@ -315,6 +317,25 @@ impl Settings {
                 .then_some(azure_accounts.as_slice()),
         )?;
         host_stores::refuse_reachable_usage(&usage, stores.opened())?;
+        let shared = crate::shared_state::SharedPlan::resolve(&config)?;
+        if let Some(plan) = &shared {
+            crate::usage::refuse_reachable(
+                &plan.store,
+                "--shared-state",
+                "bans and session counts",
+                storage_name.as_deref(),
+                roots.opened.keys().map(PathBuf::as_path),
+                azure_endpoint
+                    .is_some()
+                    .then_some(azure_accounts.as_slice()),
+            )?;
+            host_stores::refuse_reachable(
+                &plan.store,
+                "--shared-state",
+                "the bans and session counts",
+                stores.opened(),
+            )?;
+        }
         let tls = tls_settings(&config)?;
         let mut options = options(&config)?;
         let required = config
@@ -343,6 +364,7 @@ impl Settings {
         }
         Ok(Self {
             usage,
+            shared,
             azure_endpoint,
             azure_accounts,
             tls,

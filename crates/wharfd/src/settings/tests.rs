@@ -365,3 +365,31 @@ fn proxy_listeners_from_the_file_and_the_flag() {
         assert!(error.contains(why), "{proxy}: {error}");
     }
 }
+
+#[test]
+fn shared_state_flags_win_and_a_store_users_could_reach_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("r");
+    let beside = dir.path().join("shared");
+    let file = format!(
+        "root = {root:?}\n[shared_state]\nstore = {beside:?}\nban_refresh_secs = 9\nsessions = false"
+    );
+    let s = resolve(&["--shared-ban-refresh-secs", "2"], &file);
+    let plan = s.shared.expect("shared state");
+    assert_eq!(format!("{}", plan.store), beside.display().to_string());
+    let shown = format!("{plan:?}");
+    assert!(
+        shown.contains("ban_refresh: 2s") && shown.contains("sessions: false"),
+        "{shown}"
+    );
+    assert!(resolve(&[], &format!("root = {root:?}")).shared.is_none());
+    let inside = root.join("state");
+    let error = try_resolve(&["--shared-state", inside.to_str().unwrap()], &file)
+        .err()
+        .expect("refused");
+    let error = format!("{error:#}");
+    assert!(
+        error.contains("--shared-state") && error.contains("inside what FTP users see"),
+        "{error}"
+    );
+}

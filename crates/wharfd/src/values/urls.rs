@@ -88,6 +88,11 @@ pub(crate) enum UsageStoreUrl {
 
 impl UsageStoreUrl {
     pub(crate) fn parse(text: &str) -> Result<Self> {
+        Self::parse_for("--usage-store", text)
+    }
+
+    /// [`parse`](Self::parse) for `flag`, which errors name.
+    pub(crate) fn parse_for(flag: &str, text: &str) -> Result<Self> {
         let split = |rest: &str| {
             let mut parts = rest.trim_matches('/').splitn(3, '/');
             let first = parts.next().unwrap_or_default().to_owned();
@@ -98,7 +103,7 @@ impl UsageStoreUrl {
         if let Some(rest) = text.strip_prefix("azure://") {
             let (account, container, prefix) = split(rest);
             if account.is_empty() || container.is_empty() {
-                bail!("--usage-store {text}: expected azure://ACCOUNT/CONTAINER[/PREFIX]");
+                bail!("{flag} {text}: expected azure://ACCOUNT/CONTAINER[/PREFIX]");
             }
             return Ok(Self::Azure {
                 account,
@@ -109,7 +114,7 @@ impl UsageStoreUrl {
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, first, rest) = split(rest);
             if bucket.is_empty() {
-                bail!("--usage-store {text}: expected s3://BUCKET[/PREFIX]");
+                bail!("{flag} {text}: expected s3://BUCKET[/PREFIX]");
             }
             let prefix = [first, rest]
                 .into_iter()
@@ -120,12 +125,12 @@ impl UsageStoreUrl {
         }
         if text.contains("://") && !text.starts_with("file://") {
             bail!(
-                "--usage-store {text}: expected a directory, file:///DIR, azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX]"
+                "{flag} {text}: expected a directory, file:///DIR, azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX]"
             );
         }
         let dir = text.strip_prefix("file://").unwrap_or(text);
         if dir.is_empty() {
-            bail!("--usage-store: empty directory name");
+            bail!("{flag}: empty directory name");
         }
         Ok(Self::Dir(PathBuf::from(dir)))
     }

@@ -18,6 +18,7 @@ mod e2e_filezilla;
 mod e2e_fleet;
 mod e2e_fleet_azurite;
 mod e2e_fleet_clients;
+mod e2e_fleet_shared;
 mod e2e_ftplib;
 mod e2e_ftps_curl;
 mod e2e_ftps_ftplib;
