@@ -129,6 +129,9 @@ mod connection_string;
 mod connector;
 mod error_codes;
 mod errors;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod list;
 mod login;
 pub mod memory;
