@@ -1,4 +1,6 @@
-//! `wharfd`: the Wharf FTP server binary.
+//! `wharfd`: the Wharf FTP server binary. The program is this library's
+//! `run`, so that the fuzz targets in `fuzz/` can reach the configuration
+//! parsers (the hidden `fuzzing` module); nothing here is an API.
 
 mod admin;
 mod check_config;
@@ -9,6 +11,8 @@ mod check_gate;
 mod cli;
 mod config;
 mod defaults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lifecycle;
 mod logs;
 mod metrics;
@@ -73,10 +77,13 @@ fn hash_password_from_stdin() -> Result<()> {
     Ok(())
 }
 
+/// The whole program; `main.rs` calls it.
+///
 /// Errors are printed as one `wharfd: error: ...` line with their causes,
 /// never as a backtrace: they are for the person who wrote the config.
+#[doc(hidden)]
 #[allow(clippy::print_stderr)]
-fn main() -> std::process::ExitCode {
+pub fn run() -> std::process::ExitCode {
     // Before any thread exists: it changes the environment.
     let inherited = lifecycle::activation::take();
     let runtime = match tokio::runtime::Runtime::new() {

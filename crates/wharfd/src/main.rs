@@ -1,0 +1,5 @@
+//! `wharfd`: the Wharf FTP server binary.
+
+fn main() -> std::process::ExitCode {
+    wharfd::run()
+}
