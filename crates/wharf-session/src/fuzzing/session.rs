@@ -115,10 +115,11 @@ async fn session(lines: &[Vec<u8>]) -> Result<(), Violation> {
     };
     for line in lines {
         let (code, text) = client.command(line).await?;
-        tree.check(&mut client, line, code, &text).await?;
         if code == 221 || code == 421 {
-            break;
+            // The session ends: nothing more may come.
+            return client.closed(line).await;
         }
+        tree.check(&mut client, line, code, &text).await?;
     }
     Ok(())
 }
@@ -157,6 +158,26 @@ impl Client {
             return Err(violation(line, format!("the server stopped reading: {e}")));
         }
         self.final_reply(line).await
+    }
+
+    /// After a closing reply: the end of the stream, and no byte before it.
+    async fn closed(&mut self, line: &[u8]) -> Result<(), Violation> {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(REPLY_WAIT, self.stream.read_to_end(&mut rest));
+        match read.await {
+            Ok(_) if rest.is_empty() && self.buf.is_empty() => Ok(()),
+            Ok(_) => Err(violation(
+                line,
+                format!(
+                    "bytes after the closing reply: {:?}",
+                    String::from_utf8_lossy(&rest)
+                ),
+            )),
+            Err(_) => Err(violation(
+                line,
+                "the connection stays open after the closing reply",
+            )),
+        }
     }
 
     /// Preliminary replies, then the final one; then nothing more.

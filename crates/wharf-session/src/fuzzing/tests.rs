@@ -63,6 +63,21 @@ fn a_rename_to_itself_and_a_folder_into_itself() {
     assert_eq!(run_session(&script), Ok(()));
 }
 
+#[test]
+fn the_session_closes_after_the_last_failed_login_allowed() {
+    // The fuzzer's first find was its own: it sent PWD after the 421.
+    let script = lines(&[
+        "USER nobody",
+        "PASS s",
+        "USER nobody",
+        "PASS s",
+        "USER nobody",
+        "PASS wrong",
+        "PWD",
+    ]);
+    assert_eq!(run_session(&script), Ok(()));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
