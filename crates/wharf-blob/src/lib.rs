@@ -135,6 +135,9 @@ mod connection_string;
 mod connector;
 mod error_codes;
 mod errors;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gcs;
 mod identity;
 mod list;

@@ -126,7 +126,7 @@ impl ServerBuilder {
 
     /// Data connections come from `ports` instead of sockets: the engine's
     /// tests run whole sessions over in-process pipes.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn data_ports(mut self, ports: Arc<dyn DataPorts>) -> Self {
         self.ports = Some(ports);
         self

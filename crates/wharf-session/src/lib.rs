@@ -59,6 +59,9 @@ mod commands;
 mod connections;
 mod data;
 pub mod defence;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod link;
 mod network;
 pub mod observe;

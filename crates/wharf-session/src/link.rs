@@ -21,7 +21,7 @@ pub(crate) fn tcp(stream: TcpStream) -> Link {
 }
 
 /// One end of an in-process pipe as a link.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn pipe(stream: DuplexStream) -> Link {
     Either::Right(stream)
 }

@@ -1,7 +1,7 @@
 //! `wharfd [FLAGS] check-config [FILE]`: the configuration checked as
 //! start-up checks it, without serving.
 //!
-//! It takes the same steps as `prepare` in `main.rs` up to binding, with
+//! It takes the same steps as `prepare` in `lib.rs` up to binding, with
 //! the same functions, so a configuration it accepts starts (short of
 //! what only the network or the ports can refuse): the config file with
 //! the flags laid over it, every users file, the TLS certificate and key

@@ -86,6 +86,59 @@ fn next_marker(root: &Element) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The containers of a `List Containers` answer, and the marker of the
+/// next page. Entries without a name are skipped.
+pub(crate) fn container_page(root: &Element) -> (Vec<ContainerItem>, Option<String>) {
+    let items = root
+        .child("Containers")
+        .into_iter()
+        .flat_map(|c| c.all("Container"))
+        .filter_map(|c| {
+            Some(ContainerItem {
+                name: c.text_at(&["Name"])?.to_string(),
+                modified: c
+                    .text_at(&["Properties", "Last-Modified"])
+                    .and_then(parse_http_date),
+                access: PublicAccess::parse(c.text_at(&["Properties", "PublicAccess"])),
+            })
+        })
+        .collect();
+    (items, next_marker(root))
+}
+
+/// The blobs and prefixes of a `List Blobs` answer. Entries without a name
+/// are skipped; a size, time or mtime that does not parse is left out.
+pub(crate) fn blob_page(root: &Element) -> BlobPage {
+    let mut page = BlobPage {
+        next: next_marker(root),
+        ..BlobPage::default()
+    };
+    if let Some(blobs) = root.child("Blobs") {
+        for blob in blobs.all("Blob") {
+            let Some(name) = blob.text_at(&["Name"]) else {
+                continue;
+            };
+            page.blobs.push(BlobItem {
+                name: name.to_string(),
+                size: blob
+                    .text_at(&["Properties", "Content-Length"])
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+                modified: blob
+                    .text_at(&["Properties", "Last-Modified"])
+                    .and_then(parse_http_date),
+                mtime: blob.text_at(&["Metadata", "mtime"]).and_then(parse_mtime),
+            });
+        }
+        for prefix in blobs.all("BlobPrefix") {
+            if let Some(name) = prefix.text_at(&["Name"]) {
+                page.prefixes.push(name.to_string());
+            }
+        }
+    }
+    page
+}
+
 impl Rest {
     fn container_url(&self, container: &str) -> String {
         format!("{}/{}", self.endpoint, enc(container))
@@ -110,22 +163,7 @@ impl Rest {
             url.push_str(&format!("&marker={}", enc(marker)));
         }
         let response = self.call(Method::GET, &url).await?.ok()?;
-        let root = xml::parse(&response.body)?;
-        let items = root
-            .child("Containers")
-            .into_iter()
-            .flat_map(|c| c.all("Container"))
-            .filter_map(|c| {
-                Some(ContainerItem {
-                    name: c.text_at(&["Name"])?.to_string(),
-                    modified: c
-                        .text_at(&["Properties", "Last-Modified"])
-                        .and_then(parse_http_date),
-                    access: PublicAccess::parse(c.text_at(&["Properties", "PublicAccess"])),
-                })
-            })
-            .collect();
-        Ok((items, next_marker(&root)))
+        Ok(container_page(&xml::parse(&response.body)?))
     }
 
     /// The container's properties, or `None` if it does not exist.
@@ -214,35 +252,7 @@ impl Rest {
             url.push_str(&format!("&marker={}", enc(marker)));
         }
         let response = self.call(Method::GET, &url).await?.ok()?;
-        let root = xml::parse(&response.body)?;
-        let mut page = BlobPage {
-            next: next_marker(&root),
-            ..BlobPage::default()
-        };
-        if let Some(blobs) = root.child("Blobs") {
-            for blob in blobs.all("Blob") {
-                let Some(name) = blob.text_at(&["Name"]) else {
-                    continue;
-                };
-                page.blobs.push(BlobItem {
-                    name: name.to_string(),
-                    size: blob
-                        .text_at(&["Properties", "Content-Length"])
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(0),
-                    modified: blob
-                        .text_at(&["Properties", "Last-Modified"])
-                        .and_then(parse_http_date),
-                    mtime: blob.text_at(&["Metadata", "mtime"]).and_then(parse_mtime),
-                });
-            }
-            for prefix in blobs.all("BlobPrefix") {
-                if let Some(name) = prefix.text_at(&["Name"]) {
-                    page.prefixes.push(name.to_string());
-                }
-            }
-        }
-        Ok(page)
+        Ok(blob_page(&xml::parse(&response.body)?))
     }
 
     /// Replaces the blob's metadata with `metadata`.

@@ -26,7 +26,7 @@ pub(crate) use rights::MountSource;
 pub(crate) use overlay::Overlay;
 
 use users::check_users;
-pub(crate) use users::{UserEntry, load_users};
+pub(crate) use users::{UserEntry, load_users, parse_users};
 
 /// The whole configuration file. Every key is optional.
 #[derive(Debug, Default, Deserialize)]

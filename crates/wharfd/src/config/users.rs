@@ -118,18 +118,19 @@ pub(super) fn check_users(users: &[UserEntry], key: &str) -> Result<()> {
 /// Reads a users file; users' relative roots stay relative (to the server
 /// or host root, resolved later).
 pub(crate) fn load_users(path: &Path) -> Result<Vec<UserEntry>> {
-    let text = read(path, "users file")?;
-    let file: UsersFile = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("in users file {}", path.display()))?;
+    parse_users(&read(path, "users file")?)
+        .with_context(|| format!("in users file {}", path.display()))
+}
+
+/// Parses the text of a users file and checks its entries.
+pub(crate) fn parse_users(text: &str) -> Result<Vec<UserEntry>> {
+    let file: UsersFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
     if file.credentials.is_some() {
         bail!(
-            "in users file {}: [credentials] belong in the config file (with the secrets in files \
-             of their own); users name them with credentials = \"NAME\"",
-            path.display()
+            "[credentials] belong in the config file (with the secrets in files of their own); \
+             users name them with credentials = \"NAME\""
         );
     }
-    check_users(&file.users, "user")
-        .with_context(|| format!("in users file {}", path.display()))?;
+    check_users(&file.users, "user")?;
     Ok(file.users)
 }

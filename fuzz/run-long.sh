@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The long fuzz run: every target (or the ones named) for a number of
+# executions, starting from the committed seeds (fuzz/seeds/<target>/) and
+# the local corpus (fuzz/corpus/<target>/, git-ignored), then the union
+# minimised (`cargo fuzz cmin`) back into fuzz/seeds/<target>/ to commit.
+#
+#   fuzz/run-long.sh [target...]
+#   FUZZ_RUNS=10000000   executions per target (10 M is the release bar)
+#   FUZZ_MAX_SECONDS=0   also stop each target after this long (0: no bound),
+#                        for a bounded run on a busy machine; the count
+#                        printed says how far it got
+#   FUZZ_NICE=19         niceness, so a long run yields to builds and tests
+#
+# Exits non-zero at the first crash; the input is in fuzz/artifacts/<target>/.
+# The executions each target reached are printed at the end and kept in
+# fuzz/runs.log (git-ignored) to copy into fuzz/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source fuzz/args.sh
+
+runs=${FUZZ_RUNS:-10000000}
+max_seconds=${FUZZ_MAX_SECONDS:-0}
+niceness=${FUZZ_NICE:-19}
+
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(cargo fuzz list)
+fi
+
+cargo fuzz build -s none
+summary=()
+for target in "${targets[@]}"; do
+    corpus=fuzz/corpus/$target
+    seeds=fuzz/seeds/$target
+    mkdir -p "$corpus" "$seeds"
+    log=$(mktemp)
+    echo "==> $target: $runs runs from $(find "$seeds" -type f | wc -l) seeds"
+    # shellcheck disable=SC2046 # the options are words
+    if ! nice -n "$niceness" cargo fuzz run -s none "$target" "$corpus" "$seeds" -- \
+        -runs="$runs" -max_total_time="$max_seconds" -print_final_stats=1 \
+        $(fuzz_args "$target") >"$log" 2>&1; then
+        tail -n 60 "$log"
+        echo "fuzz target $target failed (input saved under fuzz/artifacts/$target/)"
+        exit 1
+    fi
+    executed=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
+    rm -f "$log"
+    # Seeds and corpus together, minimised into the seeds: the fewest,
+    # smallest inputs that reach every edge the two reach
+    # (`-use_counters=0`: edges, not hit counts), a few KiB per target. The
+    # local corpus stays whole for the next long run.
+    cp -n "$corpus"/* "$seeds"/ 2>/dev/null || true
+    # shellcheck disable=SC2046 # the options are words
+    nice -n "$niceness" cargo fuzz cmin -s none "$target" "$seeds" -- -use_counters=0 \
+        $(fuzz_args "$target") >/dev/null 2>&1
+    line="$(date -u +%F) $target: $executed executions, $(find "$seeds" -type f | wc -l) seeds ($(cat "$seeds"/* 2>/dev/null | wc -c) bytes), no crash"
+    echo "$line" | tee -a fuzz/runs.log
+    summary+=("$line")
+done
+printf '%s\n' "${summary[@]}"
