@@ -2,7 +2,7 @@
 //! [`Connections`](crate::Connections)) over an in-process pipe, on a
 //! paused tokio clock (timers fire as soon as everything waits), with a
 //! [`MemoryFs`] holding `a`, `b`, `d/` and `d/e` and data connections that
-//! always connect ([`super::ports`]). The session is checked for:
+//! always connect (see the `ports` module). The session is checked for:
 //!
 //! - **exactly one final reply per command**: any number of 1xx
 //!   preliminaries, then one reply of 2xx-5xx, and nothing more once the
