@@ -4,17 +4,22 @@
 //!
 //! ```toml
 //! [credentials.team]
-//! kind = "azure-sas"           # azure-key | azure-sas | azure-connection-string | s3-keys
+//! kind = "azure-sas"           # azure-key | azure-sas | azure-connection-string | s3-keys | gcs-key
 //! file = "keys/team.sas"       # the secret, in a file (relative to the config file)
 //! # env = "TEAM_SAS"           # or in an environment variable
+//!
+//! [credentials.sa]
+//! kind = "gcs-key"             # a service account's JSON key
+//! file = "keys/sa.json"        # (env = "VARIABLE": the JSON text itself)
+//! # endpoint = "http://127.0.0.1:4443"   # default [gcs] endpoint
 //! ```
 //!
 //! Secrets are never written in a config or users file: they sit in files
 //! of their own (which can be readable by wharfd alone) or in the
 //! environment. A key written inline (`key = "..."`) is refused with an
 //! error saying where it belongs, rather than the bare "unknown field".
-//! Further kinds (managed identities, GCS service accounts) are further
-//! variants of [`CredentialKind`].
+//! Further kinds (managed identities, roles) are further variants of
+//! [`CredentialKind`].
 
 use std::path::PathBuf;
 
@@ -35,12 +40,38 @@ pub(crate) enum CredentialKind {
     /// An S3 access key pair: `ACCESS_KEY_ID:SECRET` in the file, or two
     /// environment variables.
     S3Keys,
+    /// A Google Cloud service account's JSON key, as the Cloud console
+    /// downloads it: the file, or the JSON text in the variable.
+    GcsKey,
+}
+
+/// Which kind of store a credential signs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CredentialStore {
+    Azure,
+    S3,
+    Gcs,
+}
+
+impl CredentialStore {
+    /// Its name in errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Azure => "Azure",
+            Self::S3 => "S3",
+            Self::Gcs => "GCS",
+        }
+    }
 }
 
 impl CredentialKind {
-    /// Whether it signs for Azure (else S3).
-    pub(crate) fn is_azure(self) -> bool {
-        !matches!(self, Self::S3Keys)
+    /// The kind of store it signs for.
+    pub(crate) fn store(self) -> CredentialStore {
+        match self {
+            Self::AzureKey | Self::AzureSas | Self::AzureConnectionString => CredentialStore::Azure,
+            Self::S3Keys => CredentialStore::S3,
+            Self::GcsKey => CredentialStore::Gcs,
+        }
     }
 }
 
@@ -57,7 +88,8 @@ pub(crate) struct CredentialEntry {
     pub(crate) access_key_id_env: Option<String>,
     pub(crate) secret_access_key_env: Option<String>,
     /// Azure: the blob endpoint template with `{account}` (default
-    /// `[azure] endpoint`); S3: the endpoint URL (default `[s3] endpoint`).
+    /// `[azure] endpoint`); S3: the endpoint URL (default `[s3] endpoint`);
+    /// GCS: the endpoint URL (default `[gcs] endpoint`).
     pub(crate) endpoint: Option<String>,
     /// S3: the region (default `[s3] region`).
     pub(crate) region: Option<String>,
@@ -70,6 +102,7 @@ pub(crate) struct CredentialEntry {
     account_key: Option<toml::Value>,
     access_key_id: Option<toml::Value>,
     secret_access_key: Option<toml::Value>,
+    private_key: Option<toml::Value>,
 }
 
 impl CredentialEntry {
@@ -85,6 +118,7 @@ impl CredentialEntry {
             ("account_key", &self.account_key),
             ("access_key_id", &self.access_key_id),
             ("secret_access_key", &self.secret_access_key),
+            ("private_key", &self.private_key),
         ];
         if let Some((field, _)) = inline.iter().find(|(_, value)| value.is_some()) {
             bail!(
@@ -120,6 +154,7 @@ impl CredentialEntry {
                     bail!("{key}.region: a region is for s3-keys");
                 }
                 if let Some(endpoint) = &self.endpoint
+                    && self.kind.store() == CredentialStore::Azure
                     && !endpoint.contains("{account}")
                 {
                     bail!("{key}.endpoint: {endpoint:?} must contain {{account}}");
@@ -144,14 +179,22 @@ mod tests {
     fn each_kind_with_its_source() {
         let sas = parse("kind = \"azure-sas\"\nfile = \"team.sas\"").unwrap();
         assert_eq!(sas.kind, CredentialKind::AzureSas);
-        assert!(sas.kind.is_azure());
+        assert_eq!(sas.kind.store(), CredentialStore::Azure);
         parse("kind = \"azure-key\"\nenv = \"KEY\"").unwrap();
         parse("kind = \"azure-connection-string\"\nfile = \"c\"").unwrap();
         let s3 = parse(
             "kind = \"s3-keys\"\naccess_key_id_env = \"A\"\nsecret_access_key_env = \"B\"\nregion = \"eu-west-1\"",
         )
         .unwrap();
-        assert!(!s3.kind.is_azure());
+        assert_eq!(s3.kind.store(), CredentialStore::S3);
+        let gcs =
+            parse("kind = \"gcs-key\"\nfile = \"sa.json\"\nendpoint = \"http://127.0.0.1:4443\"")
+                .unwrap();
+        assert_eq!(
+            (gcs.kind, gcs.kind.store()),
+            (CredentialKind::GcsKey, CredentialStore::Gcs)
+        );
+        parse("kind = \"gcs-key\"\nenv = \"SA_JSON\"").unwrap();
     }
 
     #[test]
@@ -178,6 +221,15 @@ mod tests {
             (
                 "kind = \"azure-key\"\nfile = \"f\"\nendpoint = \"http://x\"",
                 "{account}",
+            ),
+            ("kind = \"gcs-key\"", "one source"),
+            (
+                "kind = \"gcs-key\"\nfile = \"f\"\nregion = \"eu\"",
+                "a region is for s3-keys",
+            ),
+            (
+                "kind = \"gcs-key\"\nprivate_key = \"-----BEGIN\"",
+                "credentials.x.private_key: secrets are not written",
             ),
         ] {
             let error = format!("{:#}", parse(text).unwrap_err());

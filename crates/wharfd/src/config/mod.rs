@@ -20,7 +20,7 @@ mod overlay;
 mod rights;
 mod users;
 
-pub(crate) use credentials::{CredentialEntry, CredentialKind};
+pub(crate) use credentials::{CredentialEntry, CredentialKind, CredentialStore};
 pub(crate) use rights::MountSource;
 
 pub(crate) use overlay::Overlay;
@@ -59,7 +59,7 @@ pub(crate) struct Config {
     pub(crate) tls: TlsSection,
     pub(crate) azure: AzureSection,
     /// An object store instead of `root`: `azure://ACCOUNT[/CONTAINER]`,
-    /// `s3://[BUCKET]` or `gcs://[BUCKET]`.
+    /// `s3://[BUCKET]` or `gcs://[BUCKET[/PREFIX]]`.
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
