@@ -49,7 +49,7 @@ use crate::values::{MarkerStyle, StorageUrl};
 
 mod azure_identity;
 
-pub(crate) use azure_identity::{AzureCredentialKind, IdentitySettings};
+pub(crate) use azure_identity::{AzureCredentialKind, Env, IdentitySettings, ProcessEnv};
 
 /// Where the store is and how to sign for it.
 #[derive(Clone)]

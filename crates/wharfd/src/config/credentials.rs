@@ -5,6 +5,7 @@
 //! ```toml
 //! [credentials.team]
 //! kind = "azure-sas"           # azure-key | azure-sas | azure-connection-string | s3-keys | gcs-key
+//!                              # (azure-identity | s3-identity: credential_identities.rs)
 //! file = "keys/team.sas"       # the secret, in a file (relative to the config file)
 //! # env = "TEAM_SAS"           # or in an environment variable
 //!
@@ -18,8 +19,8 @@
 //! of their own (which can be readable by wharfd alone) or in the
 //! environment. A key written inline (`key = "..."`) is refused with an
 //! error saying where it belongs, rather than the bare "unknown field".
-//! Further kinds (managed identities, roles) are further variants of
-//! [`CredentialKind`].
+//! The identity kinds `azure-identity` and `s3-identity` (an Entra ID
+//! identity, an S3 role) are checked in `credential_identities.rs`.
 
 use std::path::PathBuf;
 
@@ -43,6 +44,11 @@ pub(crate) enum CredentialKind {
     /// A Google Cloud service account's JSON key, as the Cloud console
     /// downloads it: the file, or the JSON text in the variable.
     GcsKey,
+    /// An Entra ID identity (`credential_identities.rs`).
+    AzureIdentity,
+    /// An S3 identity: a role, web identity, instance profile...
+    /// (`credential_identities.rs`).
+    S3Identity,
 }
 
 /// Which kind of store a credential signs for.
@@ -68,8 +74,10 @@ impl CredentialKind {
     /// The kind of store it signs for.
     pub(crate) fn store(self) -> CredentialStore {
         match self {
-            Self::AzureKey | Self::AzureSas | Self::AzureConnectionString => CredentialStore::Azure,
-            Self::S3Keys => CredentialStore::S3,
+            Self::AzureKey | Self::AzureSas | Self::AzureConnectionString | Self::AzureIdentity => {
+                CredentialStore::Azure
+            }
+            Self::S3Keys | Self::S3Identity => CredentialStore::S3,
             Self::GcsKey => CredentialStore::Gcs,
         }
     }
@@ -93,6 +101,24 @@ pub(crate) struct CredentialEntry {
     pub(crate) endpoint: Option<String>,
     /// S3: the region (default `[s3] region`).
     pub(crate) region: Option<String>,
+    /// The identity kinds' settings, as in `[azure]` and `[s3]`
+    /// (`credential_identities.rs`).
+    pub(crate) credential: Option<String>,
+    pub(crate) tenant_id: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret_file: Option<PathBuf>,
+    pub(crate) federated_token_file: Option<PathBuf>,
+    pub(crate) authority_host: Option<String>,
+    pub(crate) msi_endpoint: Option<String>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) role_session_name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) sts_endpoint: Option<String>,
+    pub(crate) metadata_endpoint: Option<String>,
+    pub(crate) web_identity_token_file: Option<PathBuf>,
+    pub(crate) virtual_hosted: Option<bool>,
+    /// `s3-identity`: the variable holding a session token.
+    pub(crate) session_token_env: Option<String>,
     // Secrets written inline, named only to be refused clearly.
     key: Option<toml::Value>,
     secret: Option<toml::Value>,
@@ -103,6 +129,8 @@ pub(crate) struct CredentialEntry {
     access_key_id: Option<toml::Value>,
     secret_access_key: Option<toml::Value>,
     private_key: Option<toml::Value>,
+    client_secret: Option<toml::Value>,
+    session_token: Option<toml::Value>,
 }
 
 impl CredentialEntry {
@@ -119,6 +147,8 @@ impl CredentialEntry {
             ("access_key_id", &self.access_key_id),
             ("secret_access_key", &self.secret_access_key),
             ("private_key", &self.private_key),
+            ("client_secret", &self.client_secret),
+            ("session_token", &self.session_token),
         ];
         if let Some((field, _)) = inline.iter().find(|(_, value)| value.is_some()) {
             bail!(
@@ -126,6 +156,13 @@ impl CredentialEntry {
                  its own and give file = \"PATH\" (or env = \"VARIABLE\")"
             );
         }
+        if matches!(
+            self.kind,
+            CredentialKind::AzureIdentity | CredentialKind::S3Identity
+        ) {
+            return self.check_identity(key);
+        }
+        self.refuse_identity_fields(key)?;
         let pair = (&self.access_key_id_env, &self.secret_access_key_env);
         let sources = [
             self.file.is_some(),

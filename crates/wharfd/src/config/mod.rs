@@ -14,6 +14,7 @@ use wharf_session::IpNetwork;
 
 use crate::values::{MarkerStyle, Sendfile, Size, Written, access_list};
 
+mod credential_identities;
 mod credentials;
 mod homes;
 mod overlay;
@@ -417,6 +418,13 @@ impl Config {
         config.quota.store_key_file = config.quota.store_key_file.map(|p| relative_to(dir, &p));
         for credential in config.credentials.values_mut() {
             credential.file = credential.file.take().map(|p| relative_to(dir, &p));
+            for file in [
+                &mut credential.client_secret_file,
+                &mut credential.federated_token_file,
+                &mut credential.web_identity_token_file,
+            ] {
+                *file = file.take().map(|p| relative_to(dir, &p));
+            }
         }
         config.s3.web_identity_token_file =
             (config.s3.web_identity_token_file).map(|p| relative_to(dir, &p));

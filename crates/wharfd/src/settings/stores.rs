@@ -25,6 +25,8 @@ use crate::metrics::{Measured, StorageCounters};
 use crate::storage::StorageAccess;
 use crate::values::{Backend, StoreLocation};
 
+use super::store_identities;
+
 /// The stores opened so far, by where they are.
 pub(crate) struct Stores {
     access: StorageAccess,
@@ -141,6 +143,9 @@ impl Stores {
         if let Some(counters) = &self.measure {
             config = config.with_retry_hook(counters.retry_hook(backend_label(&location.backend)));
         }
+        // The roots of `--storage-ca-file` hold for every store: a private
+        // endpoint's certificate does not depend on who signs.
+        let config = crate::storage::with_ca_file(config, &self.access)?;
         BlobFs::new(config).map_err(|e| anyhow!("{e}"))
     }
 
@@ -166,18 +171,20 @@ impl Stores {
                     .endpoint
                     .as_deref()
                     .unwrap_or(&self.access.azure_endpoint);
-                azure_store(
-                    entry,
-                    &template.replace("{account}", account),
-                    account,
-                    &key,
-                )
+                let endpoint = template.replace("{account}", account);
+                if entry.kind == CredentialKind::AzureIdentity {
+                    return store_identities::entra_store(entry, &endpoint, account, &key);
+                }
+                azure_store(entry, &endpoint, account, &key)
             }
             (Backend::S3, CredentialStore::S3) => {
                 let region = entry.region.as_deref().unwrap_or(&self.access.s3_region);
                 let endpoint = (entry.endpoint.clone())
                     .or_else(|| self.access.s3_endpoint.clone())
                     .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+                if entry.kind == CredentialKind::S3Identity {
+                    return store_identities::s3_identity_store(entry, endpoint, region, &key);
+                }
                 let (id, secret) = s3_pair(entry, &key)?;
                 Ok(Store::s3(endpoint, region, id, secret))
             }
@@ -255,7 +262,8 @@ fn azure_store(entry: &CredentialEntry, endpoint: &str, account: &str, key: &str
             }
             store
         }
-        CredentialKind::S3Keys | CredentialKind::GcsKey => {
+        CredentialKind::AzureIdentity => bail!("{key} is an Entra identity, not a secret"),
+        CredentialKind::S3Keys | CredentialKind::GcsKey | CredentialKind::S3Identity => {
             bail!("{key} is for {}", entry.kind.store().name())
         }
     };
