@@ -24,6 +24,7 @@ mod e2e_ftps_ftplib;
 mod e2e_ftps_lftp;
 mod e2e_gcs;
 mod e2e_homes;
+mod e2e_homes_entra;
 mod e2e_homes_gcs;
 mod e2e_homes_s3;
 mod e2e_lftp;
