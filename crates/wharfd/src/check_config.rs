@@ -58,7 +58,7 @@ pub(crate) fn check_config(cli: &Cli, file: Option<&Path>) -> Result<()> {
                 StorageUrl::S3 { .. } => {
                     access.s3_store()?;
                 }
-                StorageUrl::Gcs { bucket } => {
+                StorageUrl::Gcs { bucket, .. } => {
                     let view =
                         bucket.map_or(wharf_blob::View::Account, wharf_blob::View::Container);
                     access.gcs_store(&view)?;

@@ -1,4 +1,4 @@
-//! `--storage gcs://[BUCKET]`: the Google Cloud Storage store and its
+//! `--storage gcs://[BUCKET[/PREFIX]]`: the Google Cloud Storage store and its
 //! credential.
 //!
 //! The credential is a service account's JSON key in `--storage-key-file`;

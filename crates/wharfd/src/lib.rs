@@ -145,7 +145,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
                     container: None,
                     ..
                 } | values::StorageUrl::S3 { bucket: None }
-                    | values::StorageUrl::Gcs { bucket: None }
+                    | values::StorageUrl::Gcs { bucket: None, .. }
             ) {
                 reach = readiness::Reach::List;
             }

@@ -69,8 +69,9 @@ impl S3Identity {
         self.auth_from(key_file, &|name| std::env::var(name).ok())
     }
 
-    /// The credential, reading environment variables through `env`.
-    fn auth_from(
+    /// The credential, reading environment variables through `env` (and
+    /// the access keys from `key_file`, if given).
+    pub(crate) fn auth_from(
         &self,
         key_file: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,

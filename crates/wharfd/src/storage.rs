@@ -8,6 +8,7 @@
 //! s3://BUCKET                 one bucket as /
 //! gcs://                      a GCS project's buckets as folders
 //! gcs://BUCKET                one bucket as /
+//! gcs://BUCKET/PREFIX         a folder of one bucket as /
 //! ```
 //!
 //! Keys never come from the command line: `--storage-key-file FILE`, else
@@ -48,7 +49,7 @@ use crate::values::{MarkerStyle, StorageUrl};
 
 mod azure_identity;
 
-pub(crate) use azure_identity::{AzureCredentialKind, IdentitySettings};
+pub(crate) use azure_identity::{AzureCredentialKind, Env, IdentitySettings, ProcessEnv};
 
 /// Where the store is and how to sign for it.
 #[derive(Clone)]
@@ -210,6 +211,7 @@ pub(crate) async fn open(
     on_retry: Option<wharf_blob::RetryHook>,
 ) -> Result<Arc<dyn Vfs>> {
     let mut marker = FolderMarker::default();
+    let mut prefix = "";
     let (store, view) = match url {
         StorageUrl::Azure { account, container } => {
             let view = container.clone().map_or(View::Account, View::Container);
@@ -220,8 +222,12 @@ pub(crate) async fn open(
             let view = bucket.clone().map_or(View::Account, View::Container);
             (access.s3_store()?, view)
         }
-        StorageUrl::Gcs { bucket } => {
+        StorageUrl::Gcs {
+            bucket,
+            prefix: folder,
+        } => {
             let view = bucket.clone().map_or(View::Account, View::Container);
+            prefix = folder;
             (access.gcs_store(&view)?, view)
         }
     };
@@ -234,7 +240,12 @@ pub(crate) async fn open(
         config = config.with_retry_hook(hook);
     }
     let config = with_ca_file(config, access)?;
-    let fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
+    let mut fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
+    if !prefix.is_empty() {
+        fs = fs
+            .with_prefix(prefix)
+            .map_err(|e| anyhow!("storage: {prefix}: {e}"))?;
+    }
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     // The listing's first page is the check (a stream may not send its
     // request until polled).

@@ -296,7 +296,7 @@ pub(crate) struct Cli {
     pub(crate) allow_container_public_access: bool,
 
     /// Serve an object store instead of --root: azure://ACCOUNT[/CONTAINER],
-    /// s3://[BUCKET] or gcs://[BUCKET], to the users of --user/--users.
+    /// s3://[BUCKET] or gcs://[BUCKET[/PREFIX]], to the users of --user/--users.
     /// The credential comes from --storage-key-file or the environment
     /// (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or
     /// AZURE_STORAGE_KEY; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;

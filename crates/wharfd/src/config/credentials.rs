@@ -4,17 +4,23 @@
 //!
 //! ```toml
 //! [credentials.team]
-//! kind = "azure-sas"           # azure-key | azure-sas | azure-connection-string | s3-keys
+//! kind = "azure-sas"           # azure-key | azure-sas | azure-connection-string | s3-keys | gcs-key
+//!                              # (azure-identity | s3-identity: credential_identities.rs)
 //! file = "keys/team.sas"       # the secret, in a file (relative to the config file)
 //! # env = "TEAM_SAS"           # or in an environment variable
+//!
+//! [credentials.sa]
+//! kind = "gcs-key"             # a service account's JSON key
+//! file = "keys/sa.json"        # (env = "VARIABLE": the JSON text itself)
+//! # endpoint = "http://127.0.0.1:4443"   # default [gcs] endpoint
 //! ```
 //!
 //! Secrets are never written in a config or users file: they sit in files
 //! of their own (which can be readable by wharfd alone) or in the
 //! environment. A key written inline (`key = "..."`) is refused with an
 //! error saying where it belongs, rather than the bare "unknown field".
-//! Further kinds (managed identities, GCS service accounts) are further
-//! variants of [`CredentialKind`].
+//! The identity kinds `azure-identity` and `s3-identity` (an Entra ID
+//! identity, an S3 role) are checked in `credential_identities.rs`.
 
 use std::path::PathBuf;
 
@@ -35,12 +41,45 @@ pub(crate) enum CredentialKind {
     /// An S3 access key pair: `ACCESS_KEY_ID:SECRET` in the file, or two
     /// environment variables.
     S3Keys,
+    /// A Google Cloud service account's JSON key, as the Cloud console
+    /// downloads it: the file, or the JSON text in the variable.
+    GcsKey,
+    /// An Entra ID identity (`credential_identities.rs`).
+    AzureIdentity,
+    /// An S3 identity: a role, web identity, instance profile...
+    /// (`credential_identities.rs`).
+    S3Identity,
+}
+
+/// Which kind of store a credential signs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CredentialStore {
+    Azure,
+    S3,
+    Gcs,
+}
+
+impl CredentialStore {
+    /// Its name in errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Azure => "Azure",
+            Self::S3 => "S3",
+            Self::Gcs => "GCS",
+        }
+    }
 }
 
 impl CredentialKind {
-    /// Whether it signs for Azure (else S3).
-    pub(crate) fn is_azure(self) -> bool {
-        !matches!(self, Self::S3Keys)
+    /// The kind of store it signs for.
+    pub(crate) fn store(self) -> CredentialStore {
+        match self {
+            Self::AzureKey | Self::AzureSas | Self::AzureConnectionString | Self::AzureIdentity => {
+                CredentialStore::Azure
+            }
+            Self::S3Keys | Self::S3Identity => CredentialStore::S3,
+            Self::GcsKey => CredentialStore::Gcs,
+        }
     }
 }
 
@@ -57,10 +96,29 @@ pub(crate) struct CredentialEntry {
     pub(crate) access_key_id_env: Option<String>,
     pub(crate) secret_access_key_env: Option<String>,
     /// Azure: the blob endpoint template with `{account}` (default
-    /// `[azure] endpoint`); S3: the endpoint URL (default `[s3] endpoint`).
+    /// `[azure] endpoint`); S3: the endpoint URL (default `[s3] endpoint`);
+    /// GCS: the endpoint URL (default `[gcs] endpoint`).
     pub(crate) endpoint: Option<String>,
     /// S3: the region (default `[s3] region`).
     pub(crate) region: Option<String>,
+    /// The identity kinds' settings, as in `[azure]` and `[s3]`
+    /// (`credential_identities.rs`).
+    pub(crate) credential: Option<String>,
+    pub(crate) tenant_id: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret_file: Option<PathBuf>,
+    pub(crate) federated_token_file: Option<PathBuf>,
+    pub(crate) authority_host: Option<String>,
+    pub(crate) msi_endpoint: Option<String>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) role_session_name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) sts_endpoint: Option<String>,
+    pub(crate) metadata_endpoint: Option<String>,
+    pub(crate) web_identity_token_file: Option<PathBuf>,
+    pub(crate) virtual_hosted: Option<bool>,
+    /// `s3-identity`: the variable holding a session token.
+    pub(crate) session_token_env: Option<String>,
     // Secrets written inline, named only to be refused clearly.
     key: Option<toml::Value>,
     secret: Option<toml::Value>,
@@ -70,6 +128,9 @@ pub(crate) struct CredentialEntry {
     account_key: Option<toml::Value>,
     access_key_id: Option<toml::Value>,
     secret_access_key: Option<toml::Value>,
+    private_key: Option<toml::Value>,
+    client_secret: Option<toml::Value>,
+    session_token: Option<toml::Value>,
 }
 
 impl CredentialEntry {
@@ -85,6 +146,9 @@ impl CredentialEntry {
             ("account_key", &self.account_key),
             ("access_key_id", &self.access_key_id),
             ("secret_access_key", &self.secret_access_key),
+            ("private_key", &self.private_key),
+            ("client_secret", &self.client_secret),
+            ("session_token", &self.session_token),
         ];
         if let Some((field, _)) = inline.iter().find(|(_, value)| value.is_some()) {
             bail!(
@@ -92,6 +156,13 @@ impl CredentialEntry {
                  its own and give file = \"PATH\" (or env = \"VARIABLE\")"
             );
         }
+        if matches!(
+            self.kind,
+            CredentialKind::AzureIdentity | CredentialKind::S3Identity
+        ) {
+            return self.check_identity(key);
+        }
+        self.refuse_identity_fields(key)?;
         let pair = (&self.access_key_id_env, &self.secret_access_key_env);
         let sources = [
             self.file.is_some(),
@@ -120,6 +191,7 @@ impl CredentialEntry {
                     bail!("{key}.region: a region is for s3-keys");
                 }
                 if let Some(endpoint) = &self.endpoint
+                    && self.kind.store() == CredentialStore::Azure
                     && !endpoint.contains("{account}")
                 {
                     bail!("{key}.endpoint: {endpoint:?} must contain {{account}}");
@@ -144,14 +216,22 @@ mod tests {
     fn each_kind_with_its_source() {
         let sas = parse("kind = \"azure-sas\"\nfile = \"team.sas\"").unwrap();
         assert_eq!(sas.kind, CredentialKind::AzureSas);
-        assert!(sas.kind.is_azure());
+        assert_eq!(sas.kind.store(), CredentialStore::Azure);
         parse("kind = \"azure-key\"\nenv = \"KEY\"").unwrap();
         parse("kind = \"azure-connection-string\"\nfile = \"c\"").unwrap();
         let s3 = parse(
             "kind = \"s3-keys\"\naccess_key_id_env = \"A\"\nsecret_access_key_env = \"B\"\nregion = \"eu-west-1\"",
         )
         .unwrap();
-        assert!(!s3.kind.is_azure());
+        assert_eq!(s3.kind.store(), CredentialStore::S3);
+        let gcs =
+            parse("kind = \"gcs-key\"\nfile = \"sa.json\"\nendpoint = \"http://127.0.0.1:4443\"")
+                .unwrap();
+        assert_eq!(
+            (gcs.kind, gcs.kind.store()),
+            (CredentialKind::GcsKey, CredentialStore::Gcs)
+        );
+        parse("kind = \"gcs-key\"\nenv = \"SA_JSON\"").unwrap();
     }
 
     #[test]
@@ -178,6 +258,15 @@ mod tests {
             (
                 "kind = \"azure-key\"\nfile = \"f\"\nendpoint = \"http://x\"",
                 "{account}",
+            ),
+            ("kind = \"gcs-key\"", "one source"),
+            (
+                "kind = \"gcs-key\"\nfile = \"f\"\nregion = \"eu\"",
+                "a region is for s3-keys",
+            ),
+            (
+                "kind = \"gcs-key\"\nprivate_key = \"-----BEGIN\"",
+                "credentials.x.private_key: secrets are not written",
             ),
         ] {
             let error = format!("{:#}", parse(text).unwrap_err());

@@ -14,13 +14,14 @@ use wharf_session::IpNetwork;
 
 use crate::values::{MarkerStyle, Sendfile, Size, Written, access_list};
 
+mod credential_identities;
 mod credentials;
 mod homes;
 mod overlay;
 mod rights;
 mod users;
 
-pub(crate) use credentials::{CredentialEntry, CredentialKind};
+pub(crate) use credentials::{CredentialEntry, CredentialKind, CredentialStore};
 pub(crate) use rights::MountSource;
 
 pub(crate) use overlay::Overlay;
@@ -59,7 +60,7 @@ pub(crate) struct Config {
     pub(crate) tls: TlsSection,
     pub(crate) azure: AzureSection,
     /// An object store instead of `root`: `azure://ACCOUNT[/CONTAINER]`,
-    /// `s3://[BUCKET]` or `gcs://[BUCKET]`.
+    /// `s3://[BUCKET]` or `gcs://[BUCKET[/PREFIX]]`.
     pub(crate) storage: Option<String>,
     /// The file holding the storage key.
     pub(crate) storage_key_file: Option<PathBuf>,
@@ -440,6 +441,13 @@ impl Config {
         config.quota.store_key_file = config.quota.store_key_file.map(|p| relative_to(dir, &p));
         for credential in config.credentials.values_mut() {
             credential.file = credential.file.take().map(|p| relative_to(dir, &p));
+            for file in [
+                &mut credential.client_secret_file,
+                &mut credential.federated_token_file,
+                &mut credential.web_identity_token_file,
+            ] {
+                *file = file.take().map(|p| relative_to(dir, &p));
+            }
         }
         config.s3.web_identity_token_file =
             (config.s3.web_identity_token_file).map(|p| relative_to(dir, &p));

@@ -55,6 +55,14 @@ fn an_unknown_credentials_name_stops_the_start_and_says_which() {
         error.contains("credentials.s3 is for S3, the store is on Azure"),
         "{error}"
     );
+    let config = "[credentials.sa]\nkind = \"gcs-key\"\nfile = \"team.key\"\n\
+                  [[user]]\nname = \"alice\"\npassword = \"pw\"\n\
+                  home = \"s3://sa@bucket/alice\"\n";
+    let error = format!("{:#}", try_resolve(dir.path(), config).err().unwrap());
+    assert!(
+        error.contains("credentials.sa is for GCS, the store is on S3"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ pub(super) fn host_store(host: &HostEntry, stores: &mut Stores) -> Result<Option
     let what = format!("host {}: storage", host.name);
     let mut location = StoreLocation::parse(url)
         .map_err(|e| anyhow!("{what}: {e}"))?
-        .ok_or_else(|| anyhow!("{what}: expected azure:// or s3://"))?;
+        .ok_or_else(|| anyhow!("{what}: expected azure://, s3:// or gcs://"))?;
     match (&location.credentials, &host.credentials) {
         (Some(named), Some(given)) if named != given => {
             bail!("{what}: the URL names credentials {named:?}, credentials says {given:?}")

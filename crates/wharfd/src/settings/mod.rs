@@ -21,6 +21,7 @@ use crate::values::{Size, parse_umask};
 
 mod engine;
 mod host_stores;
+mod store_identities;
 mod stores;
 mod users;
 

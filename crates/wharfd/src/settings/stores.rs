@@ -17,13 +17,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wharf_blob::{BlobConfig, BlobFs, FolderMarker, Store, View};
+use wharf_blob::{BlobConfig, BlobFs, FolderMarker, GcsAuth, Store, View};
 use wharf_vfs::{VPath, Vfs, next_entry};
 
-use crate::config::{Config, CredentialEntry, CredentialKind};
+use crate::config::{Config, CredentialEntry, CredentialKind, CredentialStore};
 use crate::metrics::{Measured, StorageCounters};
 use crate::storage::StorageAccess;
 use crate::values::{Backend, StoreLocation};
+
+use super::store_identities;
 
 /// The stores opened so far, by where they are.
 pub(crate) struct Stores {
@@ -133,7 +135,7 @@ impl Stores {
             .map_or(View::Account, View::Container);
         let marker = match location.backend {
             Backend::Azure { .. } => self.access.azure_folder_marker.clone(),
-            Backend::S3 => FolderMarker::default(),
+            Backend::S3 | Backend::Gcs => FolderMarker::default(),
         };
         let mut config = BlobConfig::new(store, view)
             .with_folder_marker(marker)
@@ -141,6 +143,9 @@ impl Stores {
         if let Some(counters) = &self.measure {
             config = config.with_retry_hook(counters.retry_hook(backend_label(&location.backend)));
         }
+        // The roots of `--storage-ca-file` hold for every store: a private
+        // endpoint's certificate does not depend on who signs.
+        let config = crate::storage::with_ca_file(config, &self.access)?;
         BlobFs::new(config).map_err(|e| anyhow!("{e}"))
     }
 
@@ -150,35 +155,54 @@ impl Stores {
             return match &location.backend {
                 Backend::Azure { account } => self.access.azure_store(account),
                 Backend::S3 => self.access.s3_store(),
+                Backend::Gcs => {
+                    let view = (location.container.clone()).map_or(View::Account, View::Container);
+                    self.access.gcs_store(&view)
+                }
             };
         };
         let entry = self.credentials.get(name).ok_or_else(|| {
             anyhow!("credentials {name:?}: the config file has no [credentials.{name}]")
         })?;
         let key = format!("credentials.{name}");
-        match (&location.backend, entry.kind.is_azure()) {
-            (Backend::Azure { account }, true) => {
+        match (&location.backend, entry.kind.store()) {
+            (Backend::Azure { account }, CredentialStore::Azure) => {
                 let template = entry
                     .endpoint
                     .as_deref()
                     .unwrap_or(&self.access.azure_endpoint);
-                azure_store(
-                    entry,
-                    &template.replace("{account}", account),
-                    account,
-                    &key,
-                )
+                let endpoint = template.replace("{account}", account);
+                if entry.kind == CredentialKind::AzureIdentity {
+                    return store_identities::entra_store(entry, &endpoint, account, &key);
+                }
+                azure_store(entry, &endpoint, account, &key)
             }
-            (Backend::S3, false) => {
+            (Backend::S3, CredentialStore::S3) => {
                 let region = entry.region.as_deref().unwrap_or(&self.access.s3_region);
                 let endpoint = (entry.endpoint.clone())
                     .or_else(|| self.access.s3_endpoint.clone())
                     .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+                if entry.kind == CredentialKind::S3Identity {
+                    return store_identities::s3_identity_store(entry, endpoint, region, &key);
+                }
                 let (id, secret) = s3_pair(entry, &key)?;
                 Ok(Store::s3(endpoint, region, id, secret))
             }
-            (Backend::Azure { .. }, false) => bail!("{key} is for S3, the store is on Azure"),
-            (Backend::S3, true) => bail!("{key} is for Azure, the store is S3"),
+            (Backend::Gcs, CredentialStore::Gcs) => {
+                let auth = match &entry.file {
+                    Some(file) => GcsAuth::KeyFile(file.clone()),
+                    None => GcsAuth::Key(secret(entry, &key)?),
+                };
+                let endpoint = (entry.endpoint.clone())
+                    .or_else(|| self.access.gcs_endpoint.clone())
+                    .unwrap_or_else(|| wharf_blob::gcs::DEFAULT_ENDPOINT.to_owned());
+                Ok(Store::gcs_at(endpoint, None, auth))
+            }
+            (backend, kind) => bail!(
+                "{key} is for {}, the store is on {}",
+                kind.name(),
+                store_name(backend)
+            ),
         }
     }
 }
@@ -188,6 +212,16 @@ fn backend_label(backend: &Backend) -> &'static str {
     match backend {
         Backend::Azure { .. } => "azure",
         Backend::S3 => "s3",
+        Backend::Gcs => "gcs",
+    }
+}
+
+/// The name of a back-end in errors.
+fn store_name(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Azure { .. } => CredentialStore::Azure.name(),
+        Backend::S3 => CredentialStore::S3.name(),
+        Backend::Gcs => CredentialStore::Gcs.name(),
     }
 }
 
@@ -228,7 +262,10 @@ fn azure_store(entry: &CredentialEntry, endpoint: &str, account: &str, key: &str
             }
             store
         }
-        CredentialKind::S3Keys => bail!("{key} is for S3"),
+        CredentialKind::AzureIdentity => bail!("{key} is an Entra identity, not a secret"),
+        CredentialKind::S3Keys | CredentialKind::GcsKey | CredentialKind::S3Identity => {
+            bail!("{key} is for {}", entry.kind.store().name())
+        }
     };
     Ok(store)
 }

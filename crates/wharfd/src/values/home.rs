@@ -4,6 +4,7 @@
 //! ```text
 //! home = azure://[CREDENTIALS@]ACCOUNT[/CONTAINER[/PREFIX...]]
 //!        s3://[CREDENTIALS@]BUCKET[/PREFIX...]
+//!        gcs://[CREDENTIALS@]BUCKET[/PREFIX...]   (gs:// alike)
 //!        file:///DIR | DIR           a local directory
 //! ```
 //!
@@ -11,8 +12,7 @@
 //! is a name, never a secret. A URL that carries one (a `user:key@`
 //! pair, or a query such as a SAS token's `?sv=...&sig=...`) is refused:
 //! users files are read by more people than key files, and get copied
-//! and committed. `gcs://` is recognised so that the error says what is
-//! missing (the GCS back-end) rather than calling it a directory name.
+//! and committed.
 
 use std::path::PathBuf;
 
@@ -25,6 +25,9 @@ pub(crate) enum Backend {
     Azure { account: String },
     /// S3 (the endpoint of `[s3]` or of the credentials).
     S3,
+    /// Google Cloud Storage (the endpoint of `[gcs]` or of the
+    /// credentials).
+    Gcs,
 }
 
 /// A place in an object store: a whole account (no container), one
@@ -40,16 +43,17 @@ pub(crate) struct StoreLocation {
 }
 
 impl StoreLocation {
-    /// Parses `azure://...` or `s3://...`; `None` for anything else.
+    /// Parses `azure://...`, `s3://...` or `gcs://...` (`gs://...`, as
+    /// gsutil writes it); `None` for anything else.
     pub(crate) fn parse(text: &str) -> Result<Option<Self>> {
         let (backend, rest) = if let Some(rest) = text.strip_prefix("azure://") {
             ("azure", rest)
         } else if let Some(rest) = text.strip_prefix("s3://") {
             ("s3", rest)
-        } else if text.starts_with("gcs://") || text.starts_with("gs://") {
-            // The hook for the GCS back-end: a `Backend::Gcs` and its
-            // store in `settings/stores.rs` go here.
-            bail!("{text}: gcs:// needs the GCS back-end, which this wharfd does not have yet");
+        } else if let Some(rest) = text.strip_prefix("gcs://") {
+            ("gcs", rest)
+        } else if let Some(rest) = text.strip_prefix("gs://") {
+            ("gcs", rest)
         } else {
             return Ok(None);
         };
@@ -82,16 +86,20 @@ impl StoreLocation {
                 }
                 (Backend::Azure { account: first }, second, prefix)
             }
-            _ => {
+            bucket_store => {
+                let (backend, scheme) = match bucket_store {
+                    "s3" => (Backend::S3, "s3"),
+                    _ => (Backend::Gcs, "gcs"),
+                };
                 if first.is_empty() {
-                    bail!("{text}: name the bucket, s3://BUCKET[/PREFIX]");
+                    bail!("{text}: name the bucket, {scheme}://BUCKET[/PREFIX]");
                 }
                 let prefix = match second {
                     Some(second) if prefix.is_empty() => second,
                     Some(second) => format!("{second}/{prefix}"),
                     None => String::new(),
                 };
-                (Backend::S3, Some(first), prefix)
+                (backend, Some(first), prefix)
             }
         };
         Ok(Some(Self {
@@ -107,6 +115,7 @@ impl StoreLocation {
         let mut url = match &self.backend {
             Backend::Azure { account } => format!("azure://{account}"),
             Backend::S3 => "s3:/".to_owned(),
+            Backend::Gcs => "gcs:/".to_owned(),
         };
         for part in self.container.iter().chain(Some(&self.prefix)) {
             if !part.is_empty() {
@@ -144,7 +153,7 @@ impl Home {
         }
         if text.contains("://") {
             bail!(
-                "{}: expected azure://, s3:// or a local directory",
+                "{}: expected azure://, s3://, gcs:// or a local directory",
                 redacted(text)
             );
         }
@@ -189,6 +198,25 @@ mod tests {
         assert_eq!(s3.url(), "s3://bucket/alice");
         assert_eq!(store("s3://bucket").prefix, "");
         assert_eq!(store("azure://acct").container, None);
+        let gcs = store("gcs://sa@shared/users//bob/");
+        assert_eq!(
+            gcs,
+            StoreLocation {
+                backend: Backend::Gcs,
+                container: Some("shared".into()),
+                prefix: "users/bob".into(),
+                credentials: Some("sa".into()),
+            }
+        );
+        assert_eq!(gcs.url(), "gcs://shared/users/bob");
+        assert_eq!(store("gs://shared/bob"), store("gcs://shared/bob"));
+        assert_eq!(
+            (
+                store("gcs://shared").container,
+                store("gcs://shared").prefix
+            ),
+            (Some("shared".into()), String::new())
+        );
         assert_eq!(
             Home::parse("/srv/ftp/alice").unwrap(),
             Home::Dir("/srv/ftp/alice".into())
@@ -205,7 +233,9 @@ mod tests {
             ("azure://acct/box?sv=2024&sig=SECRET", "carries no secret"),
             ("azure://name:SECRET@acct/box", "carries no key"),
             ("s3://ID:SECRET@bucket", "carries no key"),
-            ("gcs://bucket/alice", "GCS back-end"),
+            ("gcs://ID:SECRET@bucket/alice", "carries no key"),
+            ("gs://bucket/a?access_token=SECRET", "carries no secret"),
+            ("gcs://", "name the bucket, gcs://BUCKET"),
             ("ftp://elsewhere/x", "expected azure://"),
             ("azure:///box", "name the account"),
             ("s3://", "name the bucket"),

@@ -2,7 +2,7 @@
 //! `--usage-store` (where quota counts are kept).
 //!
 //! ```text
-//! --storage      azure://ACCOUNT[/CONTAINER]   s3://[BUCKET]   gcs://[BUCKET]
+//! --storage      azure://ACCOUNT[/CONTAINER]   s3://[BUCKET]   gcs://[BUCKET[/PREFIX]]
 //! --usage-store  DIR | file:///DIR | azure://ACCOUNT/CONTAINER[/PREFIX] | s3://BUCKET[/PREFIX]
 //! ```
 
@@ -20,9 +20,11 @@ pub(crate) enum StorageUrl {
     S3 {
         bucket: Option<String>,
     },
-    /// Google Cloud Storage: one bucket, or (none) the project's buckets.
+    /// Google Cloud Storage: one bucket (or a folder of it, `prefix`
+    /// without leading or trailing `/`), or (none) the project's buckets.
     Gcs {
         bucket: Option<String>,
+        prefix: String,
     },
 }
 
@@ -55,18 +57,20 @@ impl StorageUrl {
         }
         if let Some(rest) = text.strip_prefix("gcs://") {
             let (bucket, extra) = split(rest);
-            if extra.is_some() {
-                bail!(
-                    "--storage {text}: one bucket, not a path inside it (serve gcs://BUCKET, or \
-                     give each user a home inside it)"
-                );
+            let prefix = (extra.unwrap_or_default().split('/'))
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
+            if bucket.is_empty() && !prefix.is_empty() {
+                bail!("--storage {text}: name the bucket, gcs://BUCKET/PREFIX");
             }
             return Ok(Self::Gcs {
                 bucket: (!bucket.is_empty()).then_some(bucket),
+                prefix,
             });
         }
         bail!(
-            "--storage {text}: expected azure://ACCOUNT[/CONTAINER], s3://[BUCKET] or gcs://[BUCKET]"
+            "--storage {text}: expected azure://ACCOUNT[/CONTAINER], s3://[BUCKET] or gcs://[BUCKET[/PREFIX]]"
         )
     }
 }
@@ -189,19 +193,30 @@ mod tests {
         );
         assert_eq!(
             StorageUrl::parse("gcs://").unwrap(),
-            StorageUrl::Gcs { bucket: None }
+            StorageUrl::Gcs {
+                bucket: None,
+                prefix: String::new()
+            }
         );
         assert_eq!(
             StorageUrl::parse("gcs://photos/").unwrap(),
             StorageUrl::Gcs {
-                bucket: Some("photos".into())
+                bucket: Some("photos".into()),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            StorageUrl::parse("gcs://photos/2026//summer/").unwrap(),
+            StorageUrl::Gcs {
+                bucket: Some("photos".into()),
+                prefix: "2026/summer".into()
             }
         );
         for bad in [
             "azure://",
             "azure://a/b/c",
             "s3://b/c",
-            "gcs://b/prefix",
+            "gcs:///prefix",
             "gs://b",
             "box",
         ] {
