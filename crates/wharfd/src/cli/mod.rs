@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use clap::Parser;
 
 mod azure_identity;
+mod object_stores;
 mod overlay;
 
 pub(crate) use azure_identity::StorageCredentialArgs;
+pub(crate) use object_stores::ObjectStoreArgs;
 
 use wharf_session::IpNetwork;
-
-use crate::values::S3Credential;
 
 use crate::values::{
     MarkerStyle, SendfileWord, Switch, parse_network, parse_port_range, parse_rate, parse_size,
@@ -323,62 +323,8 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) blob_upload_memory: Option<u64>,
 
-    /// The S3 endpoint for --storage s3:// (default AWS for --s3-region).
-    #[arg(long, value_name = "URL")]
-    pub(crate) s3_endpoint: Option<String>,
-
-    /// The S3 region (default us-east-1).
-    #[arg(long, value_name = "REGION")]
-    pub(crate) s3_region: Option<String>,
-
-    /// Where the S3 credential comes from: static (access keys, with
-    /// AWS_SESSION_TOKEN or a third KEY:SECRET:TOKEN part when given; the
-    /// default), session (the token required), assume-role (STS AssumeRole
-    /// signed with the access keys), web-identity (a token file),
-    /// instance-profile (EC2 IMDSv2) or container (the ECS task role).
-    #[arg(long, value_enum, value_name = "KIND")]
-    pub(crate) s3_credential: Option<S3Credential>,
-
-    /// The role of --s3-credential assume-role or web-identity (default
-    /// AWS_ROLE_ARN).
-    #[arg(long, value_name = "ARN")]
-    pub(crate) s3_role_arn: Option<String>,
-
-    /// The STS session name (default AWS_ROLE_SESSION_NAME, else wharfd).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) s3_role_session_name: Option<String>,
-
-    /// The STS endpoint (default AWS_ENDPOINT_URL_STS, else the region's:
-    /// sts.REGION.amazonaws.com over HTTPS).
-    #[arg(long, value_name = "URL")]
-    pub(crate) s3_sts_endpoint: Option<String>,
-
-    /// The instance metadata endpoint of --s3-credential instance-profile
-    /// (default AWS_EC2_METADATA_SERVICE_ENDPOINT, else
-    /// http://169.254.169.254).
-    #[arg(long, value_name = "URL")]
-    pub(crate) s3_metadata_endpoint: Option<String>,
-
-    /// The token file of --s3-credential web-identity (default
-    /// AWS_WEB_IDENTITY_TOKEN_FILE).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) s3_web_identity_token_file: Option<PathBuf>,
-
-    /// Virtual-hosted-style S3 URLs (the bucket in the host name:
-    /// BUCKET.ENDPOINT-HOST/KEY) instead of path-style (ENDPOINT/BUCKET/KEY).
-    #[arg(long)]
-    pub(crate) s3_virtual_hosted: bool,
-
-    /// The GCS endpoint for --storage gcs:// (default
-    /// https://storage.googleapis.com; an emulator's, e.g.
-    /// http://127.0.0.1:4443).
-    #[arg(long, value_name = "URL")]
-    pub(crate) gcs_endpoint: Option<String>,
-
-    /// The GCS project whose buckets --storage gcs:// shows and creates
-    /// (default: the project_id of the --storage-key-file key).
-    #[arg(long, value_name = "ID")]
-    pub(crate) gcs_project: Option<String>,
+    #[command(flatten)]
+    pub(crate) object_stores: ObjectStoreArgs,
 
     /// Log as JSON lines instead of human-readable text.
     #[arg(long)]

@@ -7,9 +7,9 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, GcsSection,
-    LimitsConfig, LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, S3Section,
-    SharedStateSection, TimeoutsConfig, TlsSection,
+    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
+    LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, SharedStateSection,
+    TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -85,17 +85,7 @@ impl Cli {
             storage_key_file,
             storage_credential,
             blob_upload_memory,
-            s3_endpoint,
-            s3_region,
-            s3_credential,
-            s3_role_arn,
-            s3_role_session_name,
-            s3_sts_endpoint,
-            s3_metadata_endpoint,
-            s3_web_identity_token_file,
-            s3_virtual_hosted,
-            gcs_endpoint,
-            gcs_project,
+            object_stores,
             log_json,
             admin_listen,
             xferlog,
@@ -210,23 +200,8 @@ impl Cli {
                 ..AzureSection::default()
             }),
             storage_ca_file: storage_credential.storage_ca_file.clone(),
-            s3: S3Section {
-                endpoint: s3_endpoint.clone(),
-                region: s3_region.clone(),
-                credential: *s3_credential,
-                role_arn: s3_role_arn.clone(),
-                role_session_name: s3_role_session_name.clone(),
-                // File-only: an external id is configuration, not a flag.
-                external_id: None,
-                sts_endpoint: s3_sts_endpoint.clone(),
-                metadata_endpoint: s3_metadata_endpoint.clone(),
-                web_identity_token_file: s3_web_identity_token_file.clone(),
-                virtual_hosted: on(*s3_virtual_hosted),
-            },
-            gcs: GcsSection {
-                endpoint: gcs_endpoint.clone(),
-                project: gcs_project.clone(),
-            },
+            s3: object_stores.s3(),
+            gcs: object_stores.gcs(),
             quota: QuotaSection {
                 limit: size(quota),
                 period: quota_period.clone(),
