@@ -1,6 +1,7 @@
 //! The config and users files: the example parses, errors name the key.
 
 use super::*;
+use crate::values::MarkerStyle;
 
 #[test]
 fn the_example_file_parses_and_covers_every_section() {
