@@ -9,8 +9,8 @@
 //! is stored is read from Azurite itself (a container SAS), not through
 //! wharfd.
 
-use crate::e2e_fleet::{Fleet, Nodes, Place, curl_from, curl_spawn, finish};
 use crate::support;
+use crate::support::fleet::{Fleet, Nodes, Place, curl_from, curl_spawn, finish};
 
 use std::path::Path;
 use std::process::Command;

@@ -7,8 +7,8 @@
 //! sessions, landing on the other nodes by round robin, download
 //! byte-exact; each node's log shows the clients, never HAProxy.
 
-use crate::e2e_fleet::{Fleet, Place};
 use crate::support;
+use crate::support::fleet::{Fleet, Place};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,8 @@
 //! the store itself dies, clients still log in, and the nodes say so in
 //! their log and metrics.
 
-use crate::e2e_fleet::{Fleet, Place};
 use crate::support;
+use crate::support::fleet::{Fleet, Place};
 
 use std::net::SocketAddr;
 use std::process::Command;

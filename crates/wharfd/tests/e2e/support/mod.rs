@@ -19,6 +19,7 @@ mod classic_ftp;
 mod curl;
 mod data;
 mod family;
+pub(crate) mod fleet;
 mod lftp;
 pub(crate) mod moto_sts;
 mod process;
