@@ -63,6 +63,8 @@ pub mod defence;
 #[doc(hidden)]
 pub mod fuzzing;
 mod link;
+#[cfg(any(feature = "usage", feature = "shared-state"))]
+mod locked_file;
 mod network;
 pub mod observe;
 mod options;

@@ -1,13 +1,13 @@
 //! [`DirStateStore`]: fleet state as files in a directory that every
 //! server mounts (one machine, or a shared disk with working `flock`).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 
 use super::store::{ChangeFn, StateStore, StateStoreError};
+use crate::locked_file::{Durability, lock_and_read, read_file, replace_and_unlock};
 
 /// Records as `<dir>/<name>` files.
 ///
@@ -26,41 +26,6 @@ impl DirStateStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
-}
-
-fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Takes the record's lock and reads it.
-fn lock_and_read(path: &Path) -> io::Result<(File, Option<Vec<u8>>)> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let mut lock_name = path.as_os_str().to_owned();
-    lock_name.push(".lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_name)?;
-    lock.lock()?;
-    Ok((lock, read_file(path)?))
-}
-
-/// Replaces the record while `lock` is held, then lets go of it.
-fn write_and_unlock(path: &Path, new: &[u8], lock: File) -> io::Result<()> {
-    let mut temp_name = path.as_os_str().to_owned();
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let mut temp = File::create(&temp_name)?;
-    temp.write_all(new)?;
-    drop(temp);
-    fs::rename(&temp_name, path)?;
-    drop(lock);
-    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -96,7 +61,7 @@ impl StateStore for DirStateStore {
             return Ok(current);
         };
         let written = new.clone();
-        blocking(move || write_and_unlock(&path, &written, lock)).await?;
+        blocking(move || replace_and_unlock(&path, &written, lock, Durability::Cached)).await?;
         Ok(Some(new))
     }
 }

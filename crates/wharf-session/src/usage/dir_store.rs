@@ -1,12 +1,12 @@
 //! [`DirUsageStore`]: usage records as JSON files in a local directory.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
 use super::store::{UsageRecord, UsageStore, UsageStoreError};
+use crate::locked_file::{Durability, lock_and_read, read_file, replace_and_unlock};
 
 /// Usage records as `<dir>/<account>/<period>.json`.
 ///
@@ -31,12 +31,15 @@ impl DirUsageStore {
     }
 }
 
+/// The record in `bytes` (read from `path`), if there was one.
+fn parse(path: &Path, bytes: Option<Vec<u8>>) -> Result<Option<UsageRecord>, UsageStoreError> {
+    bytes
+        .map(|bytes| UsageRecord::from_json(&bytes, &path.display().to_string()))
+        .transpose()
+}
+
 fn read_record(path: &Path) -> Result<Option<UsageRecord>, UsageStoreError> {
-    match fs::read(path) {
-        Ok(bytes) => UsageRecord::from_json(&bytes, &path.display().to_string()).map(Some),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    parse(path, read_file(path)?)
 }
 
 fn add_locked(
@@ -45,25 +48,9 @@ fn add_locked(
     period: &str,
     delta: u64,
 ) -> Result<u64, UsageStoreError> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let mut lock_name = path.as_os_str().to_owned();
-    lock_name.push(".lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_name)?;
-    lock.lock()?;
-    let record = UsageRecord::added(read_record(path)?, account, period, delta);
-    let mut temp_name = path.as_os_str().to_owned();
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    let mut temp = File::create(&temp_name)?;
-    temp.write_all(&record.to_json())?;
-    temp.sync_all()?;
-    fs::rename(&temp_name, path)?;
-    File::open(parent)?.sync_all()?;
-    drop(lock);
+    let (lock, current) = lock_and_read(path)?;
+    let record = UsageRecord::added(parse(path, current)?, account, period, delta);
+    replace_and_unlock(path, &record.to_json(), lock, Durability::Synced)?;
     Ok(record.bytes)
 }
 
@@ -89,6 +76,7 @@ impl UsageStore for DirUsageStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[tokio::test]
     async fn counts_survive_a_new_store_on_the_same_directory() {
