@@ -8,38 +8,14 @@ use async_trait::async_trait;
 use tracing::warn;
 
 use super::guard::{Ban, BanPolicy, LoginGuard};
+use super::strikes::Strikes;
 use crate::network::IpNetwork;
 
 /// Groups tracked at most by default: about 100 bytes each, so 10 MB.
 const DEFAULT_MAX_GROUPS: usize = 100_000;
 
 /// What is known of one address group.
-#[derive(Debug, Clone, Copy)]
-struct Record {
-    /// Failures in the current window.
-    failures: u32,
-    window_start: Instant,
-    /// The end of the last ban (in the future while it holds).
-    banned_until: Option<Instant>,
-    /// Bans so far (forgotten `max_ban` after the last one ended).
-    offences: u32,
-}
-
-impl Record {
-    fn ban(&self, now: Instant) -> Option<Ban> {
-        let until = self.banned_until?;
-        (until > now).then(|| Ban::new(until - now, self.offences))
-    }
-
-    /// Whether the record says nothing that is still of use at `now`.
-    fn stale(&self, policy: &BanPolicy, now: Instant) -> bool {
-        let counting = self.failures > 0 && now - self.window_start < policy.window;
-        let remembered = self
-            .banned_until
-            .is_some_and(|until| until + policy.max_ban > now);
-        !counting && !remembered
-    }
-}
+type Record = Strikes<Instant>;
 
 /// Failure counts and bans in memory, for one server (the default).
 ///
@@ -97,35 +73,13 @@ impl MemoryLoginGuard {
             warn!(%group, "failed-login table full of banned groups; not counted");
             return None;
         }
-        let record = records.entry(group).or_insert(Record {
-            failures: 0,
-            window_start: now,
-            banned_until: None,
-            offences: 0,
-        });
+        let record = records.entry(group).or_insert(Record::clean(now));
         if let Some(ban) = record.ban(now) {
             return Some(ban);
         }
-        if record.failures == 0 || now - record.window_start >= policy.window {
-            record.failures = 0;
-            record.window_start = now;
-        }
-        record.failures += 1;
-        if record.failures < policy.max_failures {
-            return None;
-        }
-        if record
-            .banned_until
-            .is_some_and(|until| until + policy.max_ban <= now)
-        {
-            record.offences = 0;
-        }
-        record.offences = record.offences.saturating_add(1);
-        record.failures = 0;
-        let length = policy.ban_for(record.offences);
-        record.banned_until = Some(now + length);
-        warn!(%group, offence = record.offences, secs = length.as_secs(), "address banned after failed logins");
-        Some(Ban::new(length, record.offences))
+        let ban = record.fail(policy, now)?;
+        warn!(%group, offence = ban.offence, secs = ban.remaining.as_secs(), "address banned after failed logins");
+        Some(ban)
     }
 
     /// Frees a place for a new group; false if every group is banned.

@@ -5,6 +5,7 @@
 //! | `group.rs` | address groups: IPv4 /32, IPv6 by prefix (default /64) |
 //! | `limits.rs` | session counts at connect: in all, per group, not yet logged in |
 //! | `guard.rs` | [`LoginGuard`]: failed logins per group and bans, shareable by a fleet |
+//! | `strikes.rs` | the failed-login rule (window, doubling bans), on any clock |
 //! | `memory.rs` | [`MemoryLoginGuard`], the built-in guard |
 //! | `registry.rs` | [`SessionRegistry`]: live sessions per group kept outside the server (a fleet) |
 //! | `gate.rs` | [`LoginGate`]: permits and a bounded queue, refusing at once past it |
@@ -18,6 +19,7 @@ pub(crate) mod hashing;
 pub(crate) mod limits;
 pub(crate) mod memory;
 pub(crate) mod registry;
+pub(crate) mod strikes;
 
 use std::sync::Arc;
 

@@ -8,64 +8,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::defence::{Ban, BanPolicy};
-use std::time::Duration;
+use crate::defence::strikes::Strikes;
 
 /// Bans the list keeps at most: the ones that end soonest make room.
 /// About 60 bytes each, so the list every server reads stays under 1 MB.
 pub(crate) const MAX_LISTED_BANS: usize = 10_000;
 
-/// A group's record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct GroupRecord {
-    /// Failures in the current window.
-    pub(crate) failures: u32,
-    /// When the current window began.
-    pub(crate) window_start: u64,
-    /// When the last ban ends (in the past once it ended).
-    pub(crate) banned_until: Option<u64>,
-    /// Bans so far (forgotten `max_ban` after the last one ended).
-    pub(crate) offences: u32,
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-impl GroupRecord {
-    /// The ban in force at `now`, if any.
-    pub(crate) fn ban(&self, now: u64) -> Option<Ban> {
-        let until = self.banned_until?;
-        (until > now).then(|| Ban::new(Duration::from_millis(until - now), self.offences))
-    }
-
-    /// Counts one failure at `now` under `policy`; the ban it starts, if
-    /// any (`None` also while a ban is already in force: nothing changes).
-    pub(crate) fn fail(&mut self, policy: &BanPolicy, now: u64) -> Option<Ban> {
-        if policy.max_failures == 0 || self.ban(now).is_some() {
-            return None;
-        }
-        if self.failures == 0 || now.saturating_sub(self.window_start) >= millis(policy.window) {
-            self.failures = 0;
-            self.window_start = now;
-        }
-        self.failures = self.failures.saturating_add(1);
-        if self.failures < policy.max_failures {
-            return None;
-        }
-        if self
-            .banned_until
-            .is_some_and(|until| until.saturating_add(millis(policy.max_ban)) <= now)
-        {
-            self.offences = 0;
-        }
-        self.offences = self.offences.saturating_add(1);
-        self.failures = 0;
-        let length = policy.ban_for(self.offences);
-        self.banned_until = Some(now.saturating_add(millis(length)));
-        Some(Ban::new(length, self.offences))
-    }
-}
+/// A group's record: the failed-login rule's state in Unix milliseconds.
+pub(crate) type GroupRecord = Strikes<u64>;
 
 /// One listed ban.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +63,8 @@ impl BanList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defence::BanPolicy;
+    use std::time::Duration;
 
     fn policy() -> BanPolicy {
         BanPolicy {
