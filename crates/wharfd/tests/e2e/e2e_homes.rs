@@ -15,7 +15,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::{ACCOUNT, Azurite, KEY};
-use support::{Finished, Raw, Server, assert_success, curl, run, write_file};
+use support::{
+    Finished, Raw, Server, assert_reply, assert_success, curl_as, names_as, replies, run,
+    write_file,
+};
 use wharf_test_support::sas::{account_sas, in_an_hour};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -94,45 +97,6 @@ fn container(emulator: &Azurite, container: &str) {
     assert!(made.stdout_text().ends_with("201"), "{}", made.report());
 }
 
-/// curl as `user` (`name:password`) with `args`.
-fn as_user(user: &str, args: &[&str]) -> Finished {
-    curl(&[&["--user", user], args].concat())
-}
-
-/// The reply lines of curl's verbose log.
-fn replies(finished: &Finished) -> Vec<String> {
-    finished
-        .stderr_text()
-        .lines()
-        .filter_map(|line| line.strip_prefix("< "))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Asserts that one of `finished`'s replies is `reply`.
-#[track_caller]
-fn assert_reply(finished: &Finished, reply: &str) {
-    assert!(
-        replies(finished).iter().any(|r| r == reply),
-        "no {reply:?} in\n{}",
-        finished.report()
-    );
-}
-
-/// The names of a `--list-only` listing of `path` as `user`, after the
-/// quoted commands `before`.
-fn names(server: &Server, user: &str, before: &[&str], path: &str) -> Vec<String> {
-    let mut args = Vec::new();
-    for command in before {
-        args.extend(["-Q", command]);
-    }
-    let url = format!("{}{path}", server.url());
-    args.extend(["--list-only", url.as_str()]);
-    let listing = as_user(user, &args);
-    assert_success(&listing, server);
-    listing.stdout_text().lines().map(str::to_owned).collect()
-}
-
 fn start(emulator: &Azurite) -> Server {
     let fill = |text: &str| {
         text.replace("ACCOUNT", ACCOUNT)
@@ -175,7 +139,7 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
         let file = write_file(local.path(), name, data.as_bytes());
         let url = format!("{}/{name}", server.url());
         let file = file.to_str().expect("utf-8");
-        assert_success(&as_user(user, &["-T", file, &url]), &server);
+        assert_success(&curl_as(user, &["-T", file, &url]), &server);
     }
     assert_eq!(
         blob(&emulator, "homes/users/ann/a.txt"),
@@ -187,7 +151,7 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
     // Listings: each sees their own files (and ann her mount), from /
     // and after every way up.
     let mine = |user, before: &[&str]| {
-        let mut seen = names(&server, user, before, "/");
+        let mut seen = names_as(&server, user, before, "/");
         seen.sort();
         seen
     };
@@ -195,14 +159,14 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
     assert_eq!(mine(ben, &[]), ["b.txt"]);
     assert_eq!(mine(ben, &["CWD /"]), ["b.txt"]);
     assert_eq!(mine(ben, &["CWD ../.."]), ["b.txt"]);
-    assert_eq!(names(&server, ben, &[], "/../"), ["b.txt"]);
+    assert_eq!(names_as(&server, ben, &[], "/../"), ["b.txt"]);
 
     // The other's file, by `..` and by its path in the container: not
     // there (550), and nothing of it arrives.
     for path in ["../ann/a.txt", "/users/ann/a.txt", "/../../users/ann/a.txt"] {
         let out = local.path().join("got.txt");
         let url = format!("{}/{path}", server.url());
-        let fetched = as_user(
+        let fetched = curl_as(
             ben,
             &[
                 "--path-as-is",
@@ -221,13 +185,13 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
         );
         assert!(!out.exists() || std::fs::read(&out).expect("read").is_empty());
     }
-    let size = as_user(ben, &["-Q", "SIZE /users/ann/a.txt", &server.url()]);
+    let size = curl_as(ben, &["-Q", "SIZE /users/ann/a.txt", &server.url()]);
     assert_reply(&size, "550 /users/ann/a.txt: No such file or directory.");
 
     // The read-only blob mount: downloads work, changes are refused by
     // the permission's name, and the container is untouched.
     let out = local.path().join("2024.txt");
-    let fetched = as_user(
+    let fetched = curl_as(
         ann,
         &[
             "-o",
@@ -238,7 +202,7 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
     assert_success(&fetched, &server);
     assert_eq!(std::fs::read(&out).expect("read"), b"archived");
     let file = write_file(local.path(), "new.txt", b"nope");
-    let stor = as_user(
+    let stor = curl_as(
         ann,
         &[
             "-T",
@@ -248,9 +212,9 @@ fn homes_in_one_container_are_apart_and_a_blob_mount_is_read_only_by_name() {
     );
     assert_reply(&stor, "550 /archive/new.txt: permission denied (upload).");
     let url = server.url();
-    let dele = as_user(ann, &["-Q", "DELE /archive/2024.txt", &url]);
+    let dele = curl_as(ann, &["-Q", "DELE /archive/2024.txt", &url]);
     assert_reply(&dele, "550 /archive/2024.txt: permission denied (delete).");
-    let rnfr = as_user(ann, &["-Q", "RNFR /archive/2024.txt", &url]);
+    let rnfr = curl_as(ann, &["-Q", "RNFR /archive/2024.txt", &url]);
     assert_reply(&rnfr, "550 /archive/2024.txt: permission denied (rename).");
     assert_eq!(blob(&emulator, "archive/new.txt").0, "404");
     assert_eq!(blob(&emulator, "archive/2024.txt").0, "200");

@@ -8,7 +8,7 @@ use crate::support;
 
 use support::azurite::{ACCOUNT, AzuriteOAuth};
 use support::token_service::{CLIENT_ID, CLIENT_SECRET, TENANT, TokenService};
-use support::{Finished, Server, assert_success, curl, write_file};
+use support::{Server, assert_success, curl_as, write_file};
 
 const CONFIG: &str = r#"
 storage_ca_file = "{ca}"
@@ -31,10 +31,6 @@ name = "ann"
 password = "ann-pw"
 home = "azure://app@{account}/homes/users/{user}"
 "#;
-
-fn as_user(user: &str, args: &[&str]) -> Finished {
-    curl(&[&["--user", user], args].concat())
-}
 
 #[test]
 fn a_home_is_signed_by_the_entra_identity_of_its_credentials() {
@@ -64,7 +60,7 @@ fn a_home_is_signed_by_the_entra_identity_of_its_credentials() {
         ])
         .start();
     let user = format!("{}:{}", support::USER, support::PASSWORD);
-    let made = as_user(&user, &["-Q", "MKD /homes", &format!("{}/", account.url())]);
+    let made = curl_as(&user, &["-Q", "MKD /homes", &format!("{}/", account.url())]);
     assert_success(&made, &account);
     let before = tokens.issued();
 
@@ -88,9 +84,9 @@ fn a_home_is_signed_by_the_entra_identity_of_its_credentials() {
     let local = tempfile::tempdir().expect("tempdir");
     let file = write_file(local.path(), "a.txt", b"ann's");
     let url = format!("{}/a.txt", server.url());
-    let stored = as_user("ann:ann-pw", &["-T", file.to_str().expect("utf-8"), &url]);
+    let stored = curl_as("ann:ann-pw", &["-T", file.to_str().expect("utf-8"), &url]);
     assert_success(&stored, &server);
-    let listing = as_user(
+    let listing = curl_as(
         &user,
         &[
             "--list-only",

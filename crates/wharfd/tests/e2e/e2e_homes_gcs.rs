@@ -14,7 +14,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::FakeGcs;
-use support::{Finished, PASSWORD, Server, USER, assert_success, curl, run, write_file};
+use support::{
+    PASSWORD, Server, USER, assert_success, curl_as, names_as, replies, run, write_file,
+};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -83,29 +85,6 @@ fn bucket_with(emulator: &FakeGcs, bucket: &str, name: &str, data: &str) {
     assert_eq!(put.0, "200", "{put:?}");
 }
 
-fn as_user(user: &str, args: &[&str]) -> Finished {
-    curl(&[&["--user", user], args].concat())
-}
-
-/// The reply lines of curl's verbose log.
-fn replies(finished: &Finished) -> Vec<String> {
-    finished
-        .stderr_text()
-        .lines()
-        .filter_map(|line| line.strip_prefix("< "))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The sorted names of a `--list-only` listing of `path` as `user`.
-fn names(server: &Server, user: &str, path: &str) -> Vec<String> {
-    let listing = as_user(user, &["--list-only", &format!("{}{path}", server.url())]);
-    assert_success(&listing, server);
-    let mut names: Vec<String> = listing.stdout_text().lines().map(str::to_owned).collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn gcs_homes_in_one_bucket_are_apart() {
     let emulator = FakeGcs::start();
@@ -134,7 +113,7 @@ fn gcs_homes_in_one_bucket_are_apart() {
         let file = write_file(local.path(), name, data.as_bytes());
         let url = format!("{}/{name}", server.url());
         let file = file.to_str().expect("utf-8");
-        assert_success(&as_user(user, &["-T", file, &url]), &server);
+        assert_success(&curl_as(user, &["-T", file, &url]), &server);
     }
     assert_eq!(
         object(&emulator, "homes", "users/ann/a.txt"),
@@ -146,12 +125,12 @@ fn gcs_homes_in_one_bucket_are_apart() {
     );
     assert_eq!(object(&emulator, "homes", "a.txt").0, "404");
 
-    assert_eq!(names(&server, ann, "/"), ["a.txt", "shared"]);
-    assert_eq!(names(&server, bob, "/"), ["b.txt"]);
-    assert_eq!(names(&server, bob, "/../"), ["b.txt"]);
+    assert_eq!(names_as(&server, ann, &[], "/"), ["a.txt", "shared"]);
+    assert_eq!(names_as(&server, bob, &[], "/"), ["b.txt"]);
+    assert_eq!(names_as(&server, bob, &[], "/../"), ["b.txt"]);
     for path in ["../ann/a.txt", "/users/ann/a.txt"] {
         let out = local.path().join("got.txt");
-        let fetched = as_user(
+        let fetched = curl_as(
             bob,
             &[
                 "--path-as-is",
@@ -173,12 +152,12 @@ fn gcs_homes_in_one_bucket_are_apart() {
     // The read-only mount of another folder of the bucket.
     let out = local.path().join("notes.txt");
     let url = format!("{}/shared/notes.txt", server.url());
-    let fetched = as_user(ann, &["-o", out.to_str().expect("utf-8"), &url]);
+    let fetched = curl_as(ann, &["-o", out.to_str().expect("utf-8"), &url]);
     assert_success(&fetched, &server);
     assert_eq!(std::fs::read(&out).expect("read"), b"shared notes");
     let file = write_file(local.path(), "new.txt", b"nope");
     let url = format!("{}/shared/new.txt", server.url());
-    let stor = as_user(ann, &["-T", file.to_str().expect("utf-8"), &url]);
+    let stor = curl_as(ann, &["-T", file.to_str().expect("utf-8"), &url]);
     assert!(
         replies(&stor).contains(&"550 /shared/new.txt: permission denied (upload).".to_owned()),
         "{}",
@@ -209,13 +188,13 @@ fn storage_serves_one_folder_of_a_bucket() {
     let user = format!("{USER}:{PASSWORD}");
     let url = format!("{}/in.txt", server.url());
     assert_success(
-        &as_user(&user, &["-T", file.to_str().expect("utf-8"), &url]),
+        &curl_as(&user, &["-T", file.to_str().expect("utf-8"), &url]),
         &server,
     );
     assert_eq!(
         object(&emulator, "box", "team/files/in.txt"),
         ("200".to_owned(), "inside".to_owned())
     );
-    assert_eq!(names(&server, &user, "/"), ["in.txt"]);
-    assert_eq!(names(&server, &user, "/../../"), ["in.txt"]);
+    assert_eq!(names_as(&server, &user, &[], "/"), ["in.txt"]);
+    assert_eq!(names_as(&server, &user, &[], "/../../"), ["in.txt"]);
 }

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::Moto;
-use support::{Finished, Server, assert_success, curl, run, write_file};
+use support::{Server, assert_success, curl_as, run, write_file};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -58,10 +58,6 @@ fn moto(emulator: &Moto, method: &str, path: &str) -> (String, String) {
     (status.to_owned(), body.to_owned())
 }
 
-fn as_user(user: &str, args: &[&str]) -> Finished {
-    curl(&[&["--user", user], args].concat())
-}
-
 #[test]
 fn s3_homes_in_one_bucket_are_apart() {
     let emulator = Moto::start();
@@ -77,7 +73,7 @@ fn s3_homes_in_one_bucket_are_apart() {
     let local = tempfile::tempdir().expect("tempdir");
     let file = write_file(local.path(), "s.txt", b"sam's");
     let url = format!("{}/s.txt", server.url());
-    let stored = as_user("sam:sam-pw", &["-T", file.to_str().expect("utf-8"), &url]);
+    let stored = curl_as("sam:sam-pw", &["-T", file.to_str().expect("utf-8"), &url]);
     assert_success(&stored, &server);
     assert_eq!(
         moto(&emulator, "GET", "homes/users/sam/s.txt"),
@@ -86,14 +82,14 @@ fn s3_homes_in_one_bucket_are_apart() {
     assert_eq!(moto(&emulator, "GET", "homes/s.txt").0, "404");
 
     let list = |user| {
-        let listing = as_user(user, &["--list-only", &format!("{}/", server.url())]);
+        let listing = curl_as(user, &["--list-only", &format!("{}/", server.url())]);
         assert_success(&listing, &server);
         listing.stdout_text()
     };
     assert_eq!(list("sam:sam-pw"), "s.txt\n");
     assert_eq!(list("sue:sue-pw"), "");
     let out = local.path().join("got.txt");
-    let fetched = as_user(
+    let fetched = curl_as(
         "sue:sue-pw",
         &[
             "--path-as-is",

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::moto_sts::Sts;
-use support::{Finished, Server, assert_success, curl, run, write_file};
+use support::{Server, assert_success, curl_as, run, write_file};
 
 const CURL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,10 +49,6 @@ fn moto(sts: &Sts, key: &str, method: &str, path: &str) -> (String, String) {
     (status.to_owned(), body.to_owned())
 }
 
-fn as_user(user: &str, args: &[&str]) -> Finished {
-    curl(&[&["--user", user], args].concat())
-}
-
 #[test]
 fn a_home_is_signed_by_the_role_of_its_credentials() {
     let sts = Sts::start();
@@ -71,7 +67,7 @@ fn a_home_is_signed_by_the_role_of_its_credentials() {
     let local = tempfile::tempdir().expect("tempdir");
     let file = write_file(local.path(), "r.txt", b"rae's");
     let url = format!("{}/r.txt", server.url());
-    let stored = as_user("rae:rae-pw", &["-T", file.to_str().expect("utf-8"), &url]);
+    let stored = curl_as("rae:rae-pw", &["-T", file.to_str().expect("utf-8"), &url]);
     assert_success(&stored, &server);
     // The source key itself may not touch S3: the upload went out under
     // the role.

@@ -149,3 +149,44 @@ pub(crate) fn assert_stored(server: &Server, name: &str, data: &[u8]) {
     );
     assert_same_bytes(&format!("uploaded {name}"), data, &read_file(&path));
 }
+
+/// curl as `user` (`name:password`) with `args`.
+pub(crate) fn curl_as(user: &str, args: &[&str]) -> Finished {
+    curl(&[&["--user", user], args].concat())
+}
+
+/// The reply lines of curl's verbose log.
+pub(crate) fn replies(finished: &Finished) -> Vec<String> {
+    finished
+        .stderr_text()
+        .lines()
+        .filter_map(|line| line.strip_prefix("< "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Asserts that one of `finished`'s replies is `reply`.
+#[track_caller]
+pub(crate) fn assert_reply(finished: &Finished, reply: &str) {
+    assert!(
+        replies(finished).iter().any(|r| r == reply),
+        "no {reply:?} in\n{}",
+        finished.report()
+    );
+}
+
+/// The sorted names of a `--list-only` listing of `path` as `user`, after
+/// the quoted commands `before`.
+pub(crate) fn names_as(server: &Server, user: &str, before: &[&str], path: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    for command in before {
+        args.extend(["-Q", command]);
+    }
+    let url = format!("{}{path}", server.url());
+    args.extend(["--list-only", url.as_str()]);
+    let listing = curl_as(user, &args);
+    assert_success(&listing, server);
+    let mut names: Vec<String> = listing.stdout_text().lines().map(str::to_owned).collect();
+    names.sort();
+    names
+}
