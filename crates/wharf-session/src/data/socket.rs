@@ -1,5 +1,7 @@
 //! Socket options for control and data connections.
 
+use std::time::Duration;
+
 use socket2::{SockRef, TcpKeepalive};
 use tokio::net::TcpStream;
 use tracing::debug;
@@ -12,17 +14,48 @@ const CONTROL_SEND_BUFFER: usize = 64 * 1024;
 
 fn keepalive(stream: &TcpStream, settings: Option<Keepalive>) {
     let Some(k) = settings else { return };
+    let sock = SockRef::from(stream);
     let params = TcpKeepalive::new()
         .with_time(k.idle)
         .with_interval(k.interval)
         .with_retries(k.retries);
-    if let Err(e) = SockRef::from(stream).set_tcp_keepalive(&params) {
+    if let Err(e) = sock.set_tcp_keepalive(&params) {
         debug!("cannot set TCP keepalive: {e}");
+    }
+    user_timeout(&sock, k);
+}
+
+/// How long keepalive lets a silent peer hold an idle connection:
+/// `idle + interval × retries`.
+fn keepalive_bound(k: Keepalive) -> Duration {
+    k.idle.saturating_add(k.interval.saturating_mul(k.retries))
+}
+
+/// `TCP_USER_TIMEOUT` at the keepalive bound. Keepalive probes only an
+/// idle connection: while sent data waits for an acknowledgement the
+/// kernel retransmits instead and gives up only after
+/// `net.ipv4.tcp_retries2` (about 15 minutes). A peer that vanishes
+/// mid-transfer leaves exactly that: the stall bound ends the transfer,
+/// the `426` written on the control connection is never acknowledged, no
+/// probe is sent, and the session would outlive every configured bound.
+/// The user timeout closes a connection whose sent data stays
+/// unacknowledged for the keepalive bound, the verdict keepalive gives an
+/// idle one; Linux also lets it decide keepalive's own end (after at
+/// least one unanswered probe), which the bound keeps where it was.
+#[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+fn user_timeout(sock: &SockRef<'_>, k: Keepalive) {
+    if let Err(e) = sock.set_tcp_user_timeout(Some(keepalive_bound(k))) {
+        debug!("cannot set TCP_USER_TIMEOUT: {e}");
     }
 }
 
+/// Other systems have no `TCP_USER_TIMEOUT`; keepalive alone applies.
+#[cfg(not(any(target_os = "android", target_os = "fuchsia", target_os = "linux")))]
+fn user_timeout(_sock: &SockRef<'_>, _k: Keepalive) {}
+
 /// Control connection: keepalive (a load balancer must not drop it while a
-/// long transfer runs), no Nagle delay on replies, and urgent data kept in
+/// long transfer runs, and a vanished peer is found, also with a reply
+/// unacknowledged: see [`user_timeout`]), no Nagle delay on replies, and urgent data kept in
 /// line: Python's ftplib sends `ABOR\r\n` with `MSG_OOB`, which marks its
 /// last byte urgent, and without `SO_OOBINLINE` the kernel takes that LF
 /// out of the stream so the line would never end. The send buffer is
@@ -43,7 +76,50 @@ pub(crate) fn tune_control(stream: &TcpStream, settings: Option<Keepalive>) {
     }
 }
 
-/// Data connection: keepalive only.
+/// Data connection: keepalive (with its user timeout) only.
 pub(crate) fn tune_data(stream: &TcpStream, settings: Option<Keepalive>) {
     keepalive(stream, settings);
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        (client.unwrap(), accepted.unwrap().0)
+    }
+
+    #[tokio::test]
+    async fn the_user_timeout_is_the_keepalive_bound() {
+        let (_client, server) = pair().await;
+        let k = Keepalive {
+            idle: Duration::from_secs(3),
+            interval: Duration::from_secs(2),
+            retries: 4,
+        };
+        tune_control(&server, Some(k));
+        let sock = SockRef::from(&server);
+        assert_eq!(
+            sock.tcp_user_timeout().unwrap(),
+            Some(Duration::from_secs(11))
+        );
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(3));
+        let (_client, data) = pair().await;
+        tune_data(&data, Some(k));
+        let sock = SockRef::from(&data);
+        assert_eq!(
+            sock.tcp_user_timeout().unwrap(),
+            Some(Duration::from_secs(11))
+        );
+    }
+
+    #[tokio::test]
+    async fn without_keepalive_there_is_no_user_timeout() {
+        let (_client, server) = pair().await;
+        tune_control(&server, None);
+        assert_eq!(SockRef::from(&server).tcp_user_timeout().unwrap(), None);
+    }
 }
