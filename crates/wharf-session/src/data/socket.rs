@@ -22,7 +22,6 @@ fn keepalive(stream: &TcpStream, settings: Option<Keepalive>) {
     if let Err(e) = sock.set_tcp_keepalive(&params) {
         debug!("cannot set TCP keepalive: {e}");
     }
-    user_timeout(&sock, k);
 }
 
 /// How long keepalive lets a silent peer hold an idle connection:
@@ -31,9 +30,9 @@ fn keepalive_bound(k: Keepalive) -> Duration {
     k.idle.saturating_add(k.interval.saturating_mul(k.retries))
 }
 
-/// `TCP_USER_TIMEOUT` at the keepalive bound. Keepalive probes only an
-/// idle connection: while sent data waits for an acknowledgement the
-/// kernel retransmits instead and gives up only after
+/// `TCP_USER_TIMEOUT` at the keepalive bound, on the control connection.
+/// Keepalive probes only an idle connection: while sent data waits for an
+/// acknowledgement the kernel retransmits instead and gives up only after
 /// `net.ipv4.tcp_retries2` (about 15 minutes). A peer that vanishes
 /// mid-transfer leaves exactly that: the stall bound ends the transfer,
 /// the `426` written on the control connection is never acknowledged, no
@@ -42,16 +41,20 @@ fn keepalive_bound(k: Keepalive) -> Duration {
 /// unacknowledged for the keepalive bound, the verdict keepalive gives an
 /// idle one; Linux also lets it decide keepalive's own end (after at
 /// least one unanswered probe), which the bound keeps where it was.
+///
+/// Data connections do not get it: their stall bound and rate floor
+/// already end a transfer to a silent peer, on their own settings.
 #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
-fn user_timeout(sock: &SockRef<'_>, k: Keepalive) {
-    if let Err(e) = sock.set_tcp_user_timeout(Some(keepalive_bound(k))) {
+fn user_timeout(stream: &TcpStream, settings: Option<Keepalive>) {
+    let Some(k) = settings else { return };
+    if let Err(e) = SockRef::from(stream).set_tcp_user_timeout(Some(keepalive_bound(k))) {
         debug!("cannot set TCP_USER_TIMEOUT: {e}");
     }
 }
 
 /// Other systems have no `TCP_USER_TIMEOUT`; keepalive alone applies.
 #[cfg(not(any(target_os = "android", target_os = "fuchsia", target_os = "linux")))]
-fn user_timeout(_sock: &SockRef<'_>, _k: Keepalive) {}
+fn user_timeout(_stream: &TcpStream, _settings: Option<Keepalive>) {}
 
 /// Control connection: keepalive (a load balancer must not drop it while a
 /// long transfer runs, and a vanished peer is found, also with a reply
@@ -64,6 +67,7 @@ fn user_timeout(_sock: &SockRef<'_>, _k: Keepalive) {}
 /// (4 MiB by default on Linux) per connection until the write times out.
 pub(crate) fn tune_control(stream: &TcpStream, settings: Option<Keepalive>) {
     keepalive(stream, settings);
+    user_timeout(stream, settings);
     let sock = SockRef::from(stream);
     if let Err(e) = sock.set_send_buffer_size(CONTROL_SEND_BUFFER) {
         debug!("cannot set SO_SNDBUF: {e}");
@@ -76,7 +80,7 @@ pub(crate) fn tune_control(stream: &TcpStream, settings: Option<Keepalive>) {
     }
 }
 
-/// Data connection: keepalive (with its user timeout) only.
+/// Data connection: keepalive only.
 pub(crate) fn tune_data(stream: &TcpStream, settings: Option<Keepalive>) {
     keepalive(stream, settings);
 }
@@ -93,7 +97,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_user_timeout_is_the_keepalive_bound() {
+    async fn the_control_user_timeout_is_the_keepalive_bound() {
         let (_client, server) = pair().await;
         let k = Keepalive {
             idle: Duration::from_secs(3),
@@ -107,13 +111,15 @@ mod tests {
             Some(Duration::from_secs(11))
         );
         assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn data_connections_are_left_to_the_stall_bound() {
         let (_client, data) = pair().await;
-        tune_data(&data, Some(k));
+        tune_data(&data, Some(Keepalive::default()));
         let sock = SockRef::from(&data);
-        assert_eq!(
-            sock.tcp_user_timeout().unwrap(),
-            Some(Duration::from_secs(11))
-        );
+        assert_eq!(sock.tcp_user_timeout().unwrap(), None);
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(60));
     }
 
     #[tokio::test]

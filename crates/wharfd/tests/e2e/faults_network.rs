@@ -9,8 +9,7 @@
 //! (20 ms round trip), 5 % loss each way, a quarter of the packets held
 //! back. FULL (`WHARF_FAULTS=full`): the 64 MiB each way over 5 %
 //! loss and 200 ms (100 ms each way), with the same reordering; the four
-//! transfers run at once, and TCP moves tens of KiB/s per connection at
-//! that loss and delay, so FULL takes the better part of an hour.
+//! transfers run at once (97 s with the kernel's BBR; `docs/faults.md`).
 //!
 //! Namespaces need root (CI runs as root): as any other user each test
 //! fails unless `WHARF_TEST_NO_ROOT=1` asks to skip it.

@@ -6,8 +6,9 @@
 //! keepalive, and its session count (the `wharf_sessions_open` gauge of
 //! its admin listener) must fall to 0 within those bounds.
 //!
-//! The bounds hold on a silent link because wharfd sets
-//! `TCP_USER_TIMEOUT` from the keepalive settings: after a stall, the
+//! The bounds hold on a silent link because wharfd sets the control
+//! connection's `TCP_USER_TIMEOUT` from the keepalive settings: after a
+//! stall, the
 //! `426` it writes on the control connection is never acknowledged, and
 //! the kernel sends no keepalive probe while data waits for an
 //! acknowledgement, so keepalive alone would leave the session to the
@@ -30,8 +31,10 @@ use support::{PASSWORD, Tls, USER, pattern};
 
 /// `[timeouts] data_stall_secs`.
 const STALL_SECS: u64 = 2;
-/// `[keepalive]`: first probe after this many idle seconds…
-const KEEPALIVE_IDLE_SECS: u64 = 3;
+/// `[keepalive]`: first probe after this many idle seconds (the bound,
+/// 8 s, well above the stall bound and its slack, so that the test tells
+/// which of the two ended a transfer)…
+const KEEPALIVE_IDLE_SECS: u64 = 5;
 /// …then one every this many seconds…
 const KEEPALIVE_INTERVAL_SECS: u64 = 1;
 /// …and the peer is dead after this many unanswered.
@@ -41,6 +44,8 @@ const KEEPALIVE_RETRIES: u64 = 3;
 const IDLE_SECS: u64 = 600;
 /// Slack for the kernel's timers, the scrape interval and a loaded machine.
 const SLACK: Duration = Duration::from_secs(4);
+/// Slack for a stalled transfer's end: the watchdog's wake-up and a scrape.
+const STALL_SLACK: Duration = Duration::from_secs(2);
 
 /// wharfd's settings for these cases.
 fn config() -> String {
@@ -58,7 +63,7 @@ fn keepalive_bound() -> Duration {
 
 /// How long a transfer may outlive a dead peer.
 fn stall_bound() -> Duration {
-    Duration::from_secs(STALL_SECS) + SLACK
+    Duration::from_secs(STALL_SECS) + STALL_SLACK
 }
 
 /// Transfers the server ended other than complete (stalled, failed,
@@ -180,7 +185,7 @@ fn a_silent_link_ends_the_transfers_and_frees_the_sessions(test: &str, store: St
     let quiet = link.stats();
     link.set_both(Impairment::SILENT);
     let silent = Instant::now();
-    let limit = stall_bound() + keepalive_bound() + SLACK;
+    let limit = Duration::from_secs(STALL_SECS) + keepalive_bound() + SLACK;
     let (ended, freed) = watch(
         &server,
         silent,
@@ -320,7 +325,7 @@ fn a_client_that_vanishes_during_a_transfer_is_freed() {
     let _ = client.kill();
     let _ = client.wait();
     let gone = Instant::now();
-    let limit = stall_bound() + keepalive_bound() + SLACK;
+    let limit = Duration::from_secs(STALL_SECS) + keepalive_bound() + SLACK;
     let (ended, freed) = watch(
         &server,
         gone,
