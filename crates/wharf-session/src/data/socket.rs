@@ -85,7 +85,8 @@ pub(crate) fn tune_data(stream: &TcpStream, settings: Option<Keepalive>) {
     keepalive(stream, settings);
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
+#[cfg(target_os = "linux")]
 mod tests {
     use super::*;
 
