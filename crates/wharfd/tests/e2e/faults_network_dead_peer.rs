@@ -123,10 +123,28 @@ fn watch(
     (ended, freed)
 }
 
+/// A client process, killed (SIGKILL: no goodbye) when [`Client::vanish`]
+/// is called or the test ends, on a panic too.
+struct Client(Child);
+
+impl Client {
+    /// Kills the client and reaps it.
+    fn vanish(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.vanish();
+    }
+}
+
 /// A rate-limited curl in the client namespace: a transfer that is still
 /// running seconds later.
-fn slow_curl(server: &ImpairedServer, args: &[&str]) -> Child {
-    server
+fn slow_curl(server: &ImpairedServer, args: &[&str]) -> Client {
+    let child = server
         .curl_command(
             Tls::Plain,
             Duration::from_secs(120),
@@ -136,7 +154,8 @@ fn slow_curl(server: &ImpairedServer, args: &[&str]) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start curl")
+        .expect("start curl");
+    Client(child)
 }
 
 /// What the client sees: its download and its upload (two sessions)
@@ -210,8 +229,7 @@ fn a_silent_link_ends_the_transfers_and_frees_the_sessions(test: &str, store: St
         server.log_tail()
     );
     for client in &mut clients {
-        let _ = client.kill();
-        let _ = client.wait();
+        client.vanish();
     }
     link.set_both(Impairment::CLEAN);
     assert!(
@@ -238,7 +256,7 @@ fn azurite_a_silent_link_ends_the_transfers_and_frees_the_sessions() {
 
 /// A Python ftplib client in the client namespace that logs in, says
 /// `in`, and then idles.
-fn idle_client(link: &mut ImpairedLink, out: &std::path::Path) -> Child {
+fn idle_client(link: &mut ImpairedLink, out: &std::path::Path) -> Client {
     let script = format!(
         "import ftplib, sys, time\n\
          ftp = ftplib.FTP()\n\
@@ -249,14 +267,16 @@ fn idle_client(link: &mut ImpairedLink, out: &std::path::Path) -> Child {
         ip = support::impaired_link::SERVER_IP
     );
     let ns = link.client().to_owned();
-    link.lab()
+    let child = link
+        .lab()
         .command(&ns, "python3")
         .args(["-c", &script])
         .stdin(Stdio::null())
         .stdout(fs::File::create(out).expect("create the client's output"))
         .stderr(Stdio::null())
         .spawn()
-        .expect("start the idle client")
+        .expect("start the idle client");
+    Client(child)
 }
 
 /// What the client sees: nothing; it is gone (killed while its link
@@ -278,8 +298,7 @@ fn a_client_that_vanishes_while_idle_is_freed() {
         fs::read_to_string(&out).unwrap_or_default().contains("in") && server.sessions() == 1.0
     });
     link.set_both(Impairment::SILENT);
-    let _ = client.kill();
-    let _ = client.wait();
+    client.vanish();
     let gone = Instant::now();
     let limit = keepalive_bound() + SLACK;
     let (_, freed) = watch(
@@ -322,8 +341,7 @@ fn a_client_that_vanishes_during_a_transfer_is_freed() {
     thread::sleep(Duration::from_millis(500));
     let unfinished_before = unfinished_transfers(&server);
     link.set_both(Impairment::SILENT);
-    let _ = client.kill();
-    let _ = client.wait();
+    client.vanish();
     let gone = Instant::now();
     let limit = Duration::from_secs(STALL_SECS) + keepalive_bound() + SLACK;
     let (ended, freed) = watch(
