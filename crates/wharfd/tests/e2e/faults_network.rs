@@ -9,7 +9,8 @@
 //! (20 ms round trip), 5 % loss each way, a quarter of the packets held
 //! back. FULL (`WHARF_FAULTS=full`): the 64 MiB each way over 5 %
 //! loss and 200 ms (100 ms each way), with the same reordering; the four
-//! transfers run at once (97 s with the kernel's BBR; `docs/faults.md`).
+//! transfers run at once (about a minute or two with the kernel's BBR;
+//! `docs/faults.md`).
 //!
 //! Namespaces need root (CI runs as root): as any other user each test
 //! fails unless `WHARF_TEST_NO_ROOT=1` asks to skip it.

@@ -43,7 +43,7 @@ const KEEPALIVE_RETRIES: u64 = 3;
 /// what frees a session.
 const IDLE_SECS: u64 = 600;
 /// Slack for the kernel's timers, the scrape interval and a loaded machine.
-const SLACK: Duration = Duration::from_secs(4);
+const SLACK: Duration = Duration::from_secs(5);
 /// Slack for a stalled transfer's end: the watchdog's wake-up and a scrape.
 const STALL_SLACK: Duration = Duration::from_secs(2);
 
