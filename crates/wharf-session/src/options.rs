@@ -41,7 +41,12 @@ pub enum LocalDownloads {
 }
 
 /// TCP keepalive on control and data sockets, so that a load balancer or
-/// NAT does not drop a control connection that idles through a long transfer.
+/// NAT does not drop a control connection that idles through a long transfer,
+/// and a peer that vanished is found. On Linux the same bound
+/// (`idle + interval × retries`) is set as the control connection's
+/// `TCP_USER_TIMEOUT`, which ends it when sent data stays unacknowledged
+/// that long: keepalive sends no probe while data waits (a `426` after a
+/// stalled transfer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keepalive {
     /// Idle time before the first probe.

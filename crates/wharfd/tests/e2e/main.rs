@@ -45,6 +45,8 @@ mod e2e_systemd;
 mod e2e_wget;
 mod e2e_wildcards;
 mod faults_disk_full;
+mod faults_network;
+mod faults_network_dead_peer;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;

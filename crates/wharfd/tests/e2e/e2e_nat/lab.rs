@@ -36,7 +36,7 @@ fn is_root() -> bool {
 /// `python3` fails it.
 // Saying a test was skipped on purpose is what stderr is for in a test.
 #[allow(clippy::print_stderr)]
-pub(super) fn lab(test: &str) -> Option<Lab> {
+pub(crate) fn lab(test: &str) -> Option<Lab> {
     if !is_root() {
         assert!(
             std::env::var("WHARF_TEST_NO_ROOT").as_deref() == Ok("1"),
@@ -65,10 +65,10 @@ pub(super) fn lab(test: &str) -> Option<Lab> {
 
 /// One side of a veth pair: the namespace, the interface's name there and
 /// its address with prefix (`10.25.1.2/24`).
-pub(super) type End<'a> = (&'a str, &'a str, &'a str);
+pub(crate) type End<'a> = (&'a str, &'a str, &'a str);
 
 /// Namespaces, and processes running in them, owned by one test.
-pub(super) struct Lab {
+pub(crate) struct Lab {
     id: String,
     namespaces: Vec<String>,
     processes: Vec<Child>,
@@ -77,13 +77,13 @@ pub(super) struct Lab {
 
 impl Lab {
     /// A temporary directory that lives as long as the lab.
-    pub(super) fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// A new namespace for `role` (`server`, `router`, …) with loopback up;
     /// returns its name.
-    pub(super) fn namespace(&mut self, role: &str) -> String {
+    pub(crate) fn namespace(&mut self, role: &str) -> String {
         let name = format!("{}-{role}", self.id);
         ip(&["netns", "add", &name]);
         self.namespaces.push(name.clone());
@@ -93,7 +93,7 @@ impl Lab {
 
     /// A veth pair from `a` to `b`, each end addressed and up. Both ends
     /// are created inside their namespaces, never in the host's.
-    pub(super) fn link(&self, a: End<'_>, b: End<'_>) {
+    pub(crate) fn link(&self, a: End<'_>, b: End<'_>) {
         ip(&[
             "link", "add", a.1, "netns", a.0, "type", "veth", "peer", "name", b.1, "netns", b.0,
         ]);
@@ -106,22 +106,22 @@ impl Lab {
     }
 
     /// Runs `ip -n NS ARGS…`, asserting it succeeds.
-    pub(super) fn ip(&self, ns: &str, args: &[&str]) {
+    pub(crate) fn ip(&self, ns: &str, args: &[&str]) {
         ip(&[&["-n", ns], args].concat());
     }
 
     /// A default route in `ns` via `gateway`.
-    pub(super) fn default_route(&self, ns: &str, gateway: &str) {
+    pub(crate) fn default_route(&self, ns: &str, gateway: &str) {
         self.ip(ns, &["route", "add", "default", "via", gateway]);
     }
 
     /// Turns on IPv4 forwarding in `ns` (a per-namespace setting).
-    pub(super) fn forwarding(&self, ns: &str) {
+    pub(crate) fn forwarding(&self, ns: &str) {
         self.exec(ns, &["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
     }
 
     /// Loads the nftables `ruleset` in `ns` (`nft -f`), asserting nft takes it.
-    pub(super) fn nft(&self, ns: &str, ruleset: &str) {
+    pub(crate) fn nft(&self, ns: &str, ruleset: &str) {
         let file = self.dir().join(format!("{ns}.nft"));
         fs::write(&file, ruleset).expect("write the ruleset");
         let path = file.to_str().expect("temporary paths are UTF-8");
@@ -130,14 +130,14 @@ impl Lab {
 
     /// `ip netns exec NS PROGRAM…` as a command to add arguments and
     /// environment to.
-    pub(super) fn command(&self, ns: &str, program: &str) -> Command {
+    pub(crate) fn command(&self, ns: &str, program: &str) -> Command {
         let mut command = Command::new("ip");
         command.args(["netns", "exec", ns, program]);
         command
     }
 
     /// Runs `args` in `ns`, asserting it succeeds.
-    pub(super) fn exec(&self, ns: &str, args: &[&str]) -> Finished {
+    pub(crate) fn exec(&self, ns: &str, args: &[&str]) -> Finished {
         let (program, rest) = args.split_first().expect("a program to run");
         let finished = run(self.command(ns, program).args(rest), STEP_TIMEOUT);
         assert!(
@@ -151,7 +151,7 @@ impl Lab {
     /// Starts `command` (from [`Lab::command`]) with its stdout and stderr
     /// in files of the lab's directory named after `name`; the lab kills it
     /// when dropped. Returns the paths of the two files.
-    pub(super) fn spawn(&mut self, name: &str, mut command: Command) -> (PathBuf, PathBuf) {
+    pub(crate) fn spawn(&mut self, name: &str, mut command: Command) -> (PathBuf, PathBuf) {
         let out = self.dir().join(format!("{name}.out"));
         let err = self.dir().join(format!("{name}.err"));
         let child = command
@@ -165,7 +165,7 @@ impl Lab {
     }
 
     /// Whether the last process [`Lab::spawn`] started has exited.
-    pub(super) fn last_exited(&mut self) -> bool {
+    pub(crate) fn last_exited(&mut self) -> bool {
         self.processes
             .last_mut()
             .is_some_and(|child| !matches!(child.try_wait(), Ok(None)))

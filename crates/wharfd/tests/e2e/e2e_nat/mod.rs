@@ -24,7 +24,7 @@
 //! every `ip`/`nft` call by a timeout of its own.
 
 mod clients;
-mod lab;
+pub(crate) mod lab;
 mod rulesets;
 mod wharfd;
 

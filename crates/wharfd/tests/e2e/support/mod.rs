@@ -20,6 +20,8 @@ mod curl;
 mod data;
 mod family;
 pub(crate) mod fleet;
+pub(crate) mod impaired_link;
+pub(crate) mod impaired_server;
 mod lftp;
 pub(crate) mod moto_sts;
 mod process;
