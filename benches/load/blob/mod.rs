@@ -293,7 +293,7 @@ fn table(config: &Config, all: &[Results]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| blob row | wharfd (min–max) | SDK = store (min–max) | wharfd / SDK | p50 / p99 ms wharfd; SDK | wharfd CPU | Azurite CPU via wharfd; SDK | Azurite busy via wharfd; SDK |"
+        "| blob row | wharfd (min–max) | SDK, direct to the store (min–max) | wharfd / SDK | p50 / p99 ms wharfd; SDK | wharfd CPU | Azurite CPU via wharfd; SDK | Azurite busy via wharfd; SDK |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
