@@ -12,6 +12,7 @@ mod ftp;
 mod sdk;
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 
@@ -120,6 +121,23 @@ pub struct Config {
     pub repeat: usize,
 }
 
+impl Config {
+    /// How long one run of any row may take before it counts as failed:
+    /// generous (1 MiB/s, a second per small file, 10 ms per listed blob),
+    /// but every run ends.
+    fn time_limit(&self) -> Duration {
+        Duration::from_secs(120 + (self.size >> 20) + self.files as u64 + self.listed as u64 / 100)
+    }
+}
+
+/// `run`, or an error once `limit` has passed.
+async fn within<T>(limit: Duration, run: impl Future<Output = Result<T>>) -> Result<T> {
+    match tokio::time::timeout(limit, run).await {
+        Ok(result) => result,
+        Err(_) => bail!("no result within {} s", limit.as_secs()),
+    }
+}
+
 /// The runs of one row, per side.
 struct Results {
     kind: Kind,
@@ -131,28 +149,24 @@ struct Results {
 /// Puts the inputs in the container, runs every row `repeat` times per
 /// side, and returns the table. Fails if any wharfd run failed.
 pub async fn run(config: &Config, kinds: &[Kind]) -> Result<String> {
-    let size = config.size.to_string();
+    let (size, listed) = (config.size.to_string(), config.listed.to_string());
     eprintln!(
         "wharf-load: blob rows, putting big.bin and {} blobs into {} with the SDK",
         config.listed, config.target.container
     );
-    config
-        .sdk
-        .run(
-            &config.target,
-            "setup",
-            &[
-                "--big",
-                "big.bin",
-                "--size",
-                &size,
-                "--list-prefix",
-                "many/",
-                "--list-count",
-                &config.listed.to_string(),
-            ],
-        )
-        .await?;
+    // Uploading the inputs is several runs' worth of work.
+    let limit = config.time_limit() * 4;
+    let setup_args = [
+        "--big",
+        "big.bin",
+        "--size",
+        &size,
+        "--list-prefix",
+        "many/",
+        "--list-count",
+        &listed,
+    ];
+    within(limit, config.sdk.run(&config.target, "setup", &setup_args)).await?;
     let mut all = Vec::new();
     for &kind in kinds {
         let mut results = Results {
@@ -164,14 +178,13 @@ pub async fn run(config: &Config, kinds: &[Kind]) -> Result<String> {
         for repetition in 0..config.repeat {
             for side in 0..2 {
                 let wharfd_turn = (repetition + side) % 2 == 0;
+                let limit = config.time_limit();
                 let (name, outcome) = if wharfd_turn {
                     let t = &config.target;
-                    (
-                        "wharfd",
-                        ftp::run(kind, t, config.size, config.files, config.listed).await,
-                    )
+                    let run = ftp::run(kind, t, config.size, config.files, config.listed);
+                    ("wharfd", within(limit, run).await)
                 } else {
-                    ("SDK", sdk_run(config, kind).await)
+                    ("SDK", within(limit, sdk_run(config, kind)).await)
                 };
                 let label = kind.label(config.size >> 20, config.files, config.listed);
                 match outcome {
