@@ -7,9 +7,22 @@
 # repetition after repetition. Prints one table; everything started here is
 # stopped on exit.
 #
-#   benches/compare.sh [wharf-load flags...]
+# FTPS rows (retr-big-tls, stor-big-tls, small-files-tls) run against every
+# server: explicit FTPS (AUTH TLS, PBSZ 0, PROT P) with the same
+# self-signed certificate for all, each data connection resuming its
+# session's TLS session (the table's notes count the resumed handshakes).
+#
+# Blob rows (blob-stor, blob-retr, blob-small-files, blob-list) are part of
+# the default run: Azurite in memory, wharfd serving it through
+# --azure-passthrough, and Microsoft's SDK (azure-storage-blob, installed
+# here into .tools/azure-sdk) doing the same against the same Azurite; a
+# second table gives wharfd / SDK. --no-blob leaves them out.
+#
+#   benches/compare.sh [--no-blob] [wharf-load flags...]
 #   benches/compare.sh --size-mib 256 --repeat 3 --seconds 5
 #   benches/compare.sh --scenarios retr-big,small-files
+#   benches/compare.sh --scenarios retr-big-tls,stor-big-tls,small-files-tls
+#   benches/compare.sh --scenarios blob --size-mib 1024   (blob rows only)
 #
 # Needs root (apt-get, a local user for vsftpd and Pure-FTPd). With
 # WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
@@ -19,6 +32,15 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 tools=$repo/.tools
 user=wharfbench
+blob=1
+load_args=()
+for arg in "$@"; do
+    if [[ $arg == --no-blob ]]; then blob=; else load_args+=("$arg"); fi
+done
+# Azurite's well-known development account and key (public, emulator only).
+az_account=devstoreaccount1
+az_key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+sdk_version=12.31.1
 
 # --- Peers -----------------------------------------------------------------
 
@@ -61,6 +83,15 @@ install_peers() {
             python3 -m venv "$tools/pyftpdlib"
         }
         "$tools/pyftpdlib/bin/pip" install -q pyftpdlib pyopenssl
+    fi
+    if [[ -n $blob ]]; then
+        command -v npm >/dev/null || apt_install npm
+        scripts/emulators install >/dev/null
+        local sdk=$tools/azure-sdk
+        if ! "$sdk/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('azure-storage-blob') != '$sdk_version')" 2>/dev/null; then
+            python3 -m venv "$sdk"
+            "$sdk/bin/pip" install -q "azure-storage-blob==$sdk_version"
+        fi
     fi
 }
 
@@ -200,7 +231,31 @@ pids+=($!)
 targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
 wait_for_port "$py_port" pyftpdlib
 
+# Blob rows: Azurite in memory, and wharfd bridging FTP to its account.
+blob_args=()
+if [[ -n $blob ]]; then
+    az_port=$(free_port)
+    mkdir -p "$tmp/azurite"
+    (cd "$tmp/azurite" && exec setsid "$tools/azurite/node_modules/.bin/azurite-blob" \
+        --inMemoryPersistence --blobHost 127.0.0.1 --blobPort "$az_port" \
+        --disableTelemetry --skipApiVersionCheck --silent) >"$tmp/azurite.log" 2>&1 &
+    az_pid=$!
+    pids+=("$az_pid")
+    wait_for_port "$az_port" azurite
+    az_endpoint="http://127.0.0.1:$az_port/$az_account"
+    az_ftp_port=$(free_port)
+    setsid "$wharfd" --listen "127.0.0.1:$az_ftp_port" --root "$tmp/wharfd-azure-root" \
+        --azure-passthrough --azure-accounts "$az_account" --allow-account-keys-in-clear \
+        --azure-endpoint "http://127.0.0.1:$az_port/{account}" --passive-ports 31000-32999 \
+        >"$tmp/wharfd-azure.log" 2>&1 &
+    az_wharfd_pid=$!
+    pids+=("$az_wharfd_pid")
+    wait_for_port "$az_ftp_port" wharfd-azure
+    blob_args=(--blob "addr=127.0.0.1:$az_ftp_port,user=$az_account,password=$az_key,pid=$az_wharfd_pid,store-pid=$az_pid,container=bench,endpoint=$az_endpoint"
+        --blob-sdk "$tools/azure-sdk/bin/python $repo/benches/peers/azure_sdk_bench.py")
+fi
+
 # --- Measure -----------------------------------------------------------------
 
 echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)" >&2
-"$load" --server "$wharfd" "${targets[@]}" "$@"
+"$load" --server "$wharfd" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"

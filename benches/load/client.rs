@@ -4,10 +4,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use anyhow::{Context as _, Result, bail};
 use futures_util::{SinkExt, StreamExt};
+use rustls::HandshakeKind;
+use rustls::client::Resumption;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
@@ -23,6 +26,29 @@ use wharf_proto::{Command, Reply};
 pub fn tls_connector() -> Result<TlsConnector> {
     let config = wharf_test_support::any_certificate_client()?;
     Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// A connector for one session, sharing `base`'s settings but with a
+/// session store of its own: an FTPS client resumes its control
+/// connection's TLS session on each data connection (what servers that
+/// require reuse check), and a store shared by all sessions of the bench
+/// would hand one session's tickets to another's data connections.
+fn session_connector(base: &TlsConnector) -> TlsConnector {
+    let mut config = (**base.config()).clone();
+    config.resumption = Resumption::in_memory_sessions(16);
+    TlsConnector::from(Arc::new(config))
+}
+
+/// Data-connection TLS handshakes so far, and how many of them resumed a
+/// session.
+static DATA_HANDSHAKES: AtomicU64 = AtomicU64::new(0);
+static DATA_RESUMED: AtomicU64 = AtomicU64::new(0);
+
+/// Data-connection handshakes since the last call: `(resumed, all)`.
+pub fn take_data_handshakes() -> (u64, u64) {
+    let all = DATA_HANDSHAKES.swap(0, Ordering::Relaxed);
+    let resumed = DATA_RESUMED.swap(0, Ordering::Relaxed);
+    (resumed, all)
 }
 
 /// Plain or TLS, for control and data connections alike.
@@ -110,7 +136,7 @@ impl Client {
             control: Framed::new(Stream::Plain(tcp), ClientCodec::default()),
             addr,
             source,
-            tls,
+            tls: tls.as_ref().map(session_connector),
         };
         client.expect_reply(220).await?;
         if let Some(connector) = client.tls.clone() {
@@ -208,12 +234,17 @@ impl Client {
             .await
             .context("data connect")?;
         let data = match &self.tls {
-            Some(connector) => Stream::Tls(Box::new(
-                connector
+            Some(connector) => {
+                let tls = connector
                     .connect(server_name(), tcp)
                     .await
-                    .context("data TLS")?,
-            )),
+                    .context("data TLS")?;
+                DATA_HANDSHAKES.fetch_add(1, Ordering::Relaxed);
+                if tls.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed) {
+                    DATA_RESUMED.fetch_add(1, Ordering::Relaxed);
+                }
+                Stream::Tls(Box::new(tls))
+            }
             None => Stream::Plain(tcp),
         };
         let reply = self.reply().await?;

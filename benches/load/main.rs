@@ -4,7 +4,9 @@
 //! (vsftpd, Pure-FTPd, pyftpdlib: `benches/compare.sh` sets them up) and
 //! runs every case against each server in turn, repetition after
 //! repetition, so that the ratios hold on a noisy machine. Server CPU is
-//! read from /proc over each server's whole process tree.
+//! read from /proc over each server's whole process tree. With `--blob`,
+//! it also runs the blob rows: a wharfd on Azure Blob Storage against
+//! Microsoft's SDK on the same store (see `blob`).
 //!
 //! ```sh
 //! cargo build --release -p wharfd -p wharf-benches
@@ -19,6 +21,7 @@
     unreachable_pub
 )]
 
+mod blob;
 mod client;
 mod proctree;
 mod report;
@@ -43,8 +46,8 @@ use crate::target::Target;
 #[command(name = "wharf-load")]
 struct Args {
     /// Scenarios to run, comma-separated: tcp-raw, retr-big, retr-big-tls,
-    /// stor-big, stor-big-tls, small-files, login-rate, list-big,
-    /// idle-sessions (default: all).
+    /// stor-big, stor-big-tls, small-files, small-files-tls, login-rate,
+    /// list-big, idle-sessions (default: all).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Size of each big transfer, in MiB.
@@ -78,6 +81,22 @@ struct Args {
     /// binary).
     #[arg(long)]
     server: Option<PathBuf>,
+    /// wharfd on Azure Blob Storage, for the blob rows (blob-stor,
+    /// blob-retr, blob-small-files, blob-list; `blob` for all, the default
+    /// with this flag):
+    /// addr=IP:PORT,user=ACCOUNT,password=KEY,pid=PID,store-pid=PID,container=C,endpoint=URL.
+    #[arg(long)]
+    blob: Option<String>,
+    /// The SDK side of the blob rows: the command that runs
+    /// benches/peers/azure_sdk_bench.py (split at whitespace).
+    #[arg(long)]
+    blob_sdk: Option<String>,
+    /// Small files of the blob-small-files row.
+    #[arg(long, default_value_t = 200)]
+    blob_files: usize,
+    /// Blobs in the folder blob-list lists.
+    #[arg(long, default_value_t = 5000)]
+    blob_list: usize,
 }
 
 /// Raises the soft limit on open files to the hard one: idle-sessions
@@ -90,11 +109,47 @@ fn raise_open_files() -> Result<u64> {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let selected: Vec<String> = if args.scenarios.is_empty() {
-        scenarios::ALL.iter().map(|s| (*s).to_owned()).collect()
+        let mut all: Vec<String> = scenarios::ALL.iter().map(|s| (*s).to_owned()).collect();
+        if args.blob.is_some() {
+            all.push("blob".to_owned());
+        }
+        all
     } else {
         args.scenarios.clone()
     };
+    let (blob_kinds, selected) = blob::split(&selected);
     let cases = scenarios::cases(&selected, args.idle_sessions)?;
+    let blob = match &args.blob {
+        Some(spec) if !blob_kinds.is_empty() => Some(blob::Config {
+            target: blob::BlobTarget::parse(spec)?,
+            sdk: blob::Sdk::new(
+                args.blob_sdk
+                    .as_deref()
+                    .context("--blob needs --blob-sdk")?,
+            )?,
+            size: args.size_mib * 1024 * 1024,
+            files: args.blob_files,
+            listed: args.blob_list,
+            repeat: args.repeat,
+        }),
+        Some(_) => None,
+        None if blob_kinds.is_empty() => None,
+        None => anyhow::bail!("the blob rows need --blob (benches/compare.sh sets it up)"),
+    };
+    let ftp = if cases.is_empty() {
+        Ok(())
+    } else {
+        ftp_rows(&args, &selected, &cases).await
+    };
+    if let Some(config) = &blob {
+        println!("{}", blob::run(config, &blob_kinds).await?);
+    }
+    ftp
+}
+
+/// The FTP scenarios against wharfd and the `--target` servers: runs
+/// them and prints their table.
+async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -> Result<()> {
     let open_files = raise_open_files()?;
     if selected.iter().any(|s| s == "idle-sessions") && open_files < args.idle_sessions as u64 + 256
     {
@@ -141,7 +196,7 @@ async fn main() -> Result<()> {
     );
 
     let mut results = Vec::new();
-    for case in &cases {
+    for case in cases {
         let mut raw = Row::new("tcp-raw");
         let mut rows: Vec<Row> = targets.iter().map(|t| Row::new(&t.name)).collect();
         let standalone_raw = case.kind == scenarios::Kind::TcpRaw;
@@ -168,11 +223,15 @@ async fn main() -> Result<()> {
                     continue;
                 }
                 let limit = case.time_limit(&settings);
+                client::take_data_handshakes();
                 let run = scenarios::run(case, target, &settings);
                 let measured = match tokio::time::timeout(limit, run).await {
                     Ok(result) => result,
                     Err(_) => Err(anyhow::anyhow!("no result within {} s", limit.as_secs())),
                 };
+                let (resumed, all) = client::take_data_handshakes();
+                rows[i].resumed.0 += resumed;
+                rows[i].resumed.1 += all;
                 record(&mut rows[i], &target.name, case, measured);
             }
         }

@@ -13,6 +13,8 @@ pub struct Row {
     pub errors: Vec<String>,
     /// Why the case was not run against this server at all.
     pub skipped: Option<&'static str>,
+    /// FTPS data-connection handshakes over all runs: `(resumed, all)`.
+    pub resumed: (u64, u64),
 }
 
 impl Row {
@@ -22,6 +24,7 @@ impl Row {
             runs: Vec::new(),
             errors: Vec::new(),
             skipped: None,
+            resumed: (0, 0),
         }
     }
 
@@ -116,6 +119,12 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
                 Some(r) if row.server != reference && value > 0.0 => ratio(r / value),
                 _ => String::new(),
             };
+            if row.resumed.1 > 0 {
+                notes.push(format!(
+                    "{label}, {}: {} of {} data-connection TLS handshakes resumed the session",
+                    row.server, row.resumed.0, row.resumed.1
+                ));
+            }
             let failed = if row.errors.is_empty() {
                 String::new()
             } else {

@@ -25,8 +25,11 @@ pub struct Server {
 impl Server {
     /// Starts `binary` with TLS (self-signed) on a fresh root, allowing
     /// `max_sessions` at once from any one address or in all. The bench's
-    /// TLS client resumes no sessions, so reuse is not required; for
-    /// gigabyte transfers one full handshake per data connection is noise.
+    /// TLS client resumes its session's TLS session on each data
+    /// connection and counts how often the server let it (the table's
+    /// notes); reuse is not required, as it is not of the peers, so that a
+    /// refused resumption shows up in that count as a full handshake rather
+    /// than as a failed run.
     /// Passive ports sit below Linux's ephemeral range, away from the
     /// default ones other local `wharfd`s (tests) may use.
     pub async fn start(binary: &Path, max_sessions: usize) -> Result<Self> {

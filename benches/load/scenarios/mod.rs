@@ -16,6 +16,8 @@ use tokio_rustls::TlsConnector;
 use crate::stats::Measure;
 use crate::target::Target;
 
+pub(crate) use small_files::operation as small_file_operation;
+pub(crate) use transfer::sink;
 pub use transfer::tcp_raw;
 
 /// Every scenario name `--scenarios` takes, in the order they run.
@@ -26,6 +28,7 @@ pub const ALL: &[&str] = &[
     "stor-big",
     "stor-big-tls",
     "small-files",
+    "small-files-tls",
     "login-rate",
     "list-big",
     "idle-sessions",
@@ -131,6 +134,7 @@ pub fn cases(selected: &[String], idle_sessions: usize) -> Result<Vec<Case>> {
                 cases.push(case(Kind::StorBig, 8, true));
             }
             "small-files" => cases.push(case(Kind::SmallFiles, 16, false)),
+            "small-files-tls" => cases.push(case(Kind::SmallFiles, 16, true)),
             "login-rate" => {
                 cases.push(case(Kind::LoginRate, 16, false));
                 cases.push(case(Kind::LoginRate, 64, false));
@@ -159,7 +163,7 @@ impl Case {
         match self.kind {
             Kind::RetrBig => format!("retr-big{tls} {}", clients(self.clients)),
             Kind::StorBig => format!("stor-big{tls} {}", clients(self.clients)),
-            Kind::SmallFiles => format!("small-files {}", clients(self.clients)),
+            Kind::SmallFiles => format!("small-files{tls} {}", clients(self.clients)),
             Kind::LoginRate => format!("login-rate {}", clients(self.clients)),
             Kind::List => "list-big LIST".to_owned(),
             Kind::Mlsd => "list-big MLSD".to_owned(),
@@ -212,7 +216,7 @@ pub async fn run(case: &Case, target: &Target, settings: &Settings) -> Result<Me
     match case.kind {
         Kind::RetrBig => transfer::retr_big(target, settings, case.clients, tls).await,
         Kind::StorBig => transfer::stor_big(target, settings, case.clients, tls).await,
-        Kind::SmallFiles => small_files::small_files(target, settings, case.clients).await,
+        Kind::SmallFiles => small_files::small_files(target, settings, case.clients, tls).await,
         Kind::LoginRate => sessions::login_rate(target, settings, case.clients).await,
         Kind::IdleSessions => sessions::idle_sessions(target, settings, case.clients).await,
         Kind::List => listing::list_big(target, settings, "LIST").await,

@@ -1,5 +1,7 @@
 //! `small-files`: clients loop STOR of 4 KiB + RETR + DELE on names of
-//! their own for a fixed time; one operation is the three together.
+//! their own for a fixed time; one operation is the three together. Over
+//! FTPS each operation opens two data connections, so the data handshake
+//! (resumed or not) is most of what the TLS variant measures.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -7,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, ensure};
 use futures_util::future::try_join_all;
 use tokio::io::AsyncWriteExt;
+use tokio_rustls::TlsConnector;
 
 use super::Settings;
 use super::transfer::sink;
@@ -20,7 +23,7 @@ const FILE_SIZE: usize = 4096;
 static RUN: AtomicU64 = AtomicU64::new(0);
 
 /// One operation: STOR `name`, RETR it back, DELE it.
-async fn operation(client: &mut Client, name: &str, payload: &[u8]) -> Result<()> {
+pub(crate) async fn operation(client: &mut Client, name: &str, payload: &[u8]) -> Result<()> {
     let mut data = client.transfer(&format!("STOR {name}")).await?;
     data.write_all(payload).await?;
     Client::end_upload(data).await?;
@@ -37,28 +40,34 @@ async fn operation(client: &mut Client, name: &str, payload: &[u8]) -> Result<()
     Ok(())
 }
 
-/// `clients` sessions loop operations for `settings.seconds`.
-pub async fn small_files(target: &Target, settings: &Settings, clients: usize) -> Result<Measure> {
+/// `clients` sessions (FTPS with `tls`) loop operations for
+/// `settings.seconds`.
+pub async fn small_files(
+    target: &Target,
+    settings: &Settings,
+    clients: usize,
+    tls: Option<TlsConnector>,
+) -> Result<Measure> {
     let run = RUN.fetch_add(1, Ordering::Relaxed);
     let prefix = format!("sf-{}-{run}", std::process::id());
     let mut sessions = Vec::with_capacity(clients);
     for i in 0..clients {
         let source = settings.source(i);
-        sessions
-            .push(Client::open(target.addr, source, &target.user, &target.password, None).await?);
+        let (user, password) = (&target.user, &target.password);
+        sessions.push(Client::open(target.addr, source, user, password, tls.clone()).await?);
     }
     let payload = vec![0x3cu8; FILE_SIZE];
     let cpu = target.cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(settings.seconds);
-    let per_client = try_join_all(sessions.into_iter().enumerate().map(|(i, mut client)| {
+    let per_client = try_join_all(sessions.iter_mut().enumerate().map(|(i, client)| {
         let (payload, prefix) = (&payload, &prefix);
         async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let name = format!("{prefix}-{i}-{}.bin", latencies.len());
                 let op = Instant::now();
-                operation(&mut client, &name, payload).await?;
+                operation(client, &name, payload).await?;
                 latencies.push(op.elapsed().as_secs_f64() * 1000.0);
             }
             anyhow::Ok(latencies)
@@ -66,7 +75,9 @@ pub async fn small_files(target: &Target, settings: &Settings, clients: usize) -
     }))
     .await?;
     let seconds = started.elapsed().as_secs_f64();
+    // While the sessions are open (see `transfer::retr_big`).
     let cpu_after = target.cpu_seconds();
+    drop(sessions);
     let latencies: Vec<f64> = per_client.into_iter().flatten().collect();
     Ok(Measure::of_loop(&latencies, seconds, cpu, cpu_after))
 }

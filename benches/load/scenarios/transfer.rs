@@ -20,7 +20,7 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// Reads `data` to its end into one reused buffer; the byte count.
-pub(super) async fn sink(mut data: impl AsyncRead + Unpin, chunk: usize) -> Result<u64> {
+pub(crate) async fn sink(mut data: impl AsyncRead + Unpin, chunk: usize) -> Result<u64> {
     let mut buf = vec![0u8; chunk];
     let mut total = 0u64;
     loop {
@@ -72,10 +72,10 @@ pub async fn retr_big(
     tls: Option<TlsConnector>,
 ) -> Result<Measure> {
     let size = settings.size;
-    let sessions = sessions(target, settings, clients, tls).await?;
+    let mut sessions = sessions(target, settings, clients, tls).await?;
     let cpu = target.cpu_seconds();
     let started = Instant::now();
-    try_join_all(sessions.into_iter().map(|mut client| async move {
+    try_join_all(sessions.iter_mut().map(|client| async move {
         let data = client.transfer("RETR big.bin").await?;
         let total = sink(data, CHUNK).await?;
         client.finish().await?;
@@ -83,7 +83,12 @@ pub async fn retr_big(
         Ok(())
     }))
     .await?;
-    Ok(measure(size * clients as u64, started, cpu, target))
+    // Read the CPU while the sessions are still open: a forking server's
+    // session processes end when they close, and what they used can be
+    // missing from the tree's sum until their parent has reaped them.
+    let result = measure(size * clients as u64, started, cpu, target);
+    drop(sessions);
+    Ok(result)
 }
 
 /// Each of `clients` sessions STORs its own `upload-N.bin` of the big
