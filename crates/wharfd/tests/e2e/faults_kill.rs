@@ -1,0 +1,514 @@
+//! Faults: wharfd killed (SIGKILL) during `STOR`, `APPE` and `REST`+`STOR`.
+//! The driver the per-store suites share (`faults_kill_local.rs`,
+//! `faults_kill_azure.rs`, `faults_kill_s3.rs`): seeded random kill points,
+//! a small blocking FTP client that can stop mid-upload, and the rule.
+//!
+//! # The rule, and the commit window
+//!
+//! A client that got `226` finds the new content byte-exact, in the store
+//! right after the kill and through wharfd after a restart. A client that
+//! got no `226` finds the name as it was before the upload: absent for
+//! `STOR` of a new name, the old content exactly for `APPE` and `REST`+`STOR`
+//! (whose name existed before). Never anything in between.
+//!
+//! One window cannot be closed: wharfd commits (rename, Put Block List,
+//! CompleteMultipartUpload) and only then sends `226`; a kill between the
+//! two, or a `226` lost with the connection, leaves the new content
+//! committed and a client that never heard so. So when the client had
+//! sent every byte and closed the data connection before the kill, "no
+//! `226`" allows the old content exactly **or** the new content exactly
+//! (counted as the commit window); before that point the server cannot
+//! have seen the end of the upload, and only the old state is allowed.
+//!
+//! # Kill points
+//!
+//! Each run picks, from a seeded RNG, the sizes, the `REST` offset and the
+//! kill point: after a random byte count (the client stops there, the
+//! server is killed, the client then tries to go on), at the last byte
+//! (the client closes the data connection, waits 0 to 20 ms, then the kill:
+//! the commit window), or after a random delay while a second thread sends
+//! at a steady pace. The seed is printed in every failure message;
+//! `WHARF_FAULTS_SEED=<seed>` repeats a run exactly (up to the timing of
+//! delay kills).
+//!
+//! SHORT (the default) runs a few kills per kind and store; FULL
+//! (`WHARF_FAULTS=full`) runs 20.
+
+use crate::support;
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::Restartable;
+use support::pattern;
+
+/// How long any reply or connect may take.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Whether `WHARF_FAULTS=full` asks for the issue's counts and sizes.
+pub(crate) fn full() -> bool {
+    std::env::var("WHARF_FAULTS").is_ok_and(|v| v == "full")
+}
+
+/// The seed of this test's runs: `WHARF_FAULTS_SEED`, else the clock.
+pub(crate) fn seed() -> u64 {
+    std::env::var("WHARF_FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        })
+}
+
+/// splitmix64: enough randomness for kill points, and repeatable.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `low..=high`.
+    pub(crate) fn range(&mut self, low: usize, high: usize) -> usize {
+        low + (self.next() % (high - low + 1) as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// The upload being killed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Stor,
+    Appe,
+    RestStor,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Stor, Kind::Appe, Kind::RestStor];
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Stor => "stor",
+            Kind::Appe => "appe",
+            Kind::RestStor => "rest",
+        }
+    }
+}
+
+/// Where the kill falls.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum KillAt {
+    /// After the client sent this many bytes; at the last byte, after it
+    /// closed the data connection and waited the pause.
+    Bytes(usize, Duration),
+    /// This long after the upload started, while a thread sends.
+    Delay(Duration),
+}
+
+/// What the client saw.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The final reply was `226`.
+    pub(crate) got_226: bool,
+    /// The client had sent every byte and closed the data connection
+    /// before the kill: the server may have committed.
+    pub(crate) closed_before_kill: bool,
+    /// The final reply as read (or why there was none).
+    pub(crate) reply: String,
+}
+
+/// A control connection, read reply by reply.
+pub(crate) struct Ftp {
+    addr: SocketAddr,
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Ftp {
+    /// Connects and logs in as `user`.
+    pub(crate) fn login(addr: SocketAddr, user: &str, password: &str) -> io::Result<Self> {
+        let stream = TcpStream::connect_timeout(&addr, WAIT)?;
+        stream.set_read_timeout(Some(WAIT))?;
+        stream.set_write_timeout(Some(WAIT))?;
+        let mut ftp = Self {
+            addr,
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        };
+        expect(ftp.reply()?, 220)?;
+        expect(ftp.cmd(&format!("USER {user}"))?, 331)?;
+        expect(ftp.cmd(&format!("PASS {password}"))?, 230)?;
+        expect(ftp.cmd("TYPE I")?, 200)?;
+        Ok(ftp)
+    }
+
+    /// The next reply (multi-line replies read to their last line).
+    pub(crate) fn reply(&mut self) -> io::Result<(u16, String)> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let code: u16 = line
+            .get(..3)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("not a reply: {line:?}")))?;
+        if line.as_bytes().get(3) == Some(&b'-') {
+            let end = format!("{code} ");
+            loop {
+                let mut more = String::new();
+                if self.reader.read_line(&mut more)? == 0 {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                line.push_str(&more);
+                if more.starts_with(&end) {
+                    break;
+                }
+            }
+        }
+        Ok((code, line))
+    }
+
+    /// Sends `command` and reads its reply.
+    pub(crate) fn cmd(&mut self, command: &str) -> io::Result<(u16, String)> {
+        self.send(command)?;
+        self.reply()
+    }
+
+    fn send(&mut self, command: &str) -> io::Result<()> {
+        self.writer.write_all(format!("{command}\r\n").as_bytes())
+    }
+
+    /// EPSV, then the data connection.
+    fn data(&mut self) -> io::Result<TcpStream> {
+        let (code, text) = self.cmd("EPSV")?;
+        expect((code, text.clone()), 229)?;
+        let port: u16 = text
+            .split("|||")
+            .nth(1)
+            .and_then(|rest| rest.split('|').next())
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("no port in {text:?}")))?;
+        let stream = TcpStream::connect_timeout(&SocketAddr::new(self.addr.ip(), port), WAIT)?;
+        stream.set_read_timeout(Some(WAIT))?;
+        stream.set_write_timeout(Some(WAIT))?;
+        Ok(stream)
+    }
+
+    /// Opens an upload of `kind` to `name` (`REST offset` first for
+    /// `RestStor`): the data connection, after the `150`.
+    pub(crate) fn start(&mut self, kind: Kind, name: &str, offset: usize) -> io::Result<TcpStream> {
+        if kind == Kind::RestStor {
+            expect(self.cmd(&format!("REST {offset}"))?, 350)?;
+        }
+        let data = self.data()?;
+        let verb = if kind == Kind::Appe { "APPE" } else { "STOR" };
+        let reply = self.cmd(&format!("{verb} {name}"))?;
+        if !(reply.0 == 150 || reply.0 == 125) {
+            return Err(io::Error::other(format!("{verb} {name}: {}", reply.1)));
+        }
+        Ok(data)
+    }
+
+    /// A whole upload that must end in `226`.
+    pub(crate) fn upload(&mut self, kind: Kind, name: &str, offset: usize, body: &[u8]) {
+        let done = self.start(kind, name, offset).and_then(|mut data| {
+            data.write_all(body)?;
+            drop(data);
+            expect(self.reply()?, 226)
+        });
+        if let Err(err) = done {
+            panic!("{kind:?} {name} ({} bytes): {err}", body.len());
+        }
+    }
+
+    /// RETR `name`: its bytes, or `None` on `550`.
+    pub(crate) fn retrieve(&mut self, name: &str) -> io::Result<Option<Vec<u8>>> {
+        let mut data = self.data()?;
+        let (code, text) = self.cmd(&format!("RETR {name}"))?;
+        if code == 550 {
+            return Ok(None);
+        }
+        if !(code == 150 || code == 125) {
+            return Err(io::Error::other(format!("RETR {name}: {text}")));
+        }
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)?;
+        expect(self.reply()?, 226)?;
+        Ok(Some(bytes))
+    }
+
+    /// The names `NLST` lists in `/`.
+    pub(crate) fn names(&mut self) -> io::Result<Vec<String>> {
+        let mut data = self.data()?;
+        let (code, text) = self.cmd("NLST")?;
+        if !(code == 150 || code == 125) {
+            return Err(io::Error::other(format!("NLST: {text}")));
+        }
+        let mut listing = String::new();
+        data.read_to_string(&mut listing)?;
+        expect(self.reply()?, 226)?;
+        Ok(listing
+            .lines()
+            .map(|l| l.trim_start_matches('/').to_owned())
+            .collect())
+    }
+}
+
+fn expect(reply: (u16, String), code: u16) -> io::Result<()> {
+    if reply.0 == code {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "expected {code}, got {}",
+            reply.1
+        )))
+    }
+}
+
+/// The bytes a paced sender writes between two 1 ms pauses.
+const PACE_CHUNK: usize = 64 * 1024;
+
+/// Runs an upload of `kind` (`body` after `offset` for `RestStor`) and
+/// kills the server at `kill`; what the client saw.
+pub(crate) fn upload_and_kill(
+    target: &mut Restartable,
+    login: (&str, &str),
+    kind: Kind,
+    name: &str,
+    offset: usize,
+    body: &[u8],
+    kill: KillAt,
+) -> Outcome {
+    let mut ftp = Ftp::login(target.server().addr(), login.0, login.1)
+        .unwrap_or_else(|e| panic!("login: {e}\n{}", target.logs()));
+    let mut data = ftp
+        .start(kind, name, offset)
+        .unwrap_or_else(|e| panic!("{e}\n{}", target.logs()));
+    let closed_before_kill = match kill {
+        KillAt::Bytes(count, pause) => {
+            data.write_all(&body[..count])
+                .unwrap_or_else(|e| panic!("send {count} bytes: {e}\n{}", target.logs()));
+            let closed = count == body.len();
+            if closed {
+                drop(data);
+                std::thread::sleep(pause);
+                target.kill();
+            } else {
+                target.kill();
+                // Going on after the kill fails sooner or later.
+                let _ = data.write_all(&body[count..]);
+                let _ = data.shutdown(Shutdown::Write);
+            }
+            closed
+        }
+        KillAt::Delay(delay) => {
+            let owned = body.to_vec();
+            let sender = std::thread::spawn(move || -> Option<Instant> {
+                for piece in owned.chunks(PACE_CHUNK) {
+                    data.write_all(piece).ok()?;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                data.shutdown(Shutdown::Write).ok()?;
+                let closed = Instant::now();
+                drop(data);
+                Some(closed)
+            });
+            std::thread::sleep(delay);
+            let killed_at = Instant::now();
+            target.kill();
+            let closed_at = sender.join().expect("the sender thread");
+            closed_at.is_some_and(|at| at < killed_at)
+        }
+    };
+    let (got_226, reply) = match ftp.reply() {
+        Ok((code, text)) => (code == 226, text),
+        Err(err) => (false, format!("no reply: {err}")),
+    };
+    Outcome {
+        got_226,
+        closed_before_kill,
+        reply,
+    }
+}
+
+/// Which side of the rule a name was found on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// As before the upload (absent, or the old content).
+    Old,
+    /// The new content, with a `226`.
+    New,
+    /// The new content without a `226`: the commit window.
+    Window,
+}
+
+/// Checks what a name holds against the rule (module docs); `context`
+/// says which run and where it was looked at.
+pub(crate) fn judge(
+    context: &str,
+    now: Option<&[u8]>,
+    old: Option<&[u8]>,
+    new: &[u8],
+    outcome: &Outcome,
+) -> Found {
+    let is_new = now == Some(new);
+    let is_old = now == old;
+    let found = if outcome.got_226 {
+        is_new.then_some(Found::New)
+    } else if is_old {
+        Some(Found::Old)
+    } else if is_new && outcome.closed_before_kill {
+        Some(Found::Window)
+    } else {
+        None
+    };
+    found.unwrap_or_else(|| {
+        panic!(
+            "{context}: the name holds {} (old: {}, new: {}); the client got {:?}, \
+             had closed the data connection before the kill: {}",
+            describe(now, new),
+            old.map_or("absent".to_owned(), |o| format!("{} bytes", o.len())),
+            new.len(),
+            outcome.reply.trim(),
+            outcome.closed_before_kill,
+        )
+    })
+}
+
+/// What a name holds, compared with `new`.
+fn describe(now: Option<&[u8]>, new: &[u8]) -> String {
+    let Some(now) = now else {
+        return "nothing".to_owned();
+    };
+    let same = now.iter().zip(new).take_while(|(a, b)| a == b).count();
+    format!(
+        "{} bytes, equal to the new content's first {same}",
+        now.len()
+    )
+}
+
+/// How a suite sees what is committed, without wharfd.
+pub(crate) trait Stored {
+    /// The committed bytes under `name`, or `None`.
+    fn committed(&self, name: &str) -> Option<Vec<u8>>;
+}
+
+/// One store's kill runs: sizes and counts.
+pub(crate) struct Plan<'a> {
+    /// Prefix of the names, unique per test.
+    pub(crate) label: &'a str,
+    pub(crate) login: (&'a str, &'a str),
+    pub(crate) runs: usize,
+    /// Largest old content of `APPE`/`REST`+`STOR` targets.
+    pub(crate) old_max: usize,
+    /// Largest upload.
+    pub(crate) new_max: usize,
+}
+
+/// What the runs found, for the suites' own checks.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) old: usize,
+    pub(crate) new: usize,
+    pub(crate) window: usize,
+    /// Names whose upload was killed before its last byte was sent.
+    pub(crate) cut: Vec<String>,
+}
+
+/// `plan.runs` kills of each kind: each checked in the store right after
+/// the kill and through wharfd after a restart (module docs).
+pub(crate) fn kill_runs(
+    target: &mut Restartable,
+    stored: &dyn Stored,
+    plan: &Plan<'_>,
+    seed: u64,
+) -> Tally {
+    let mut rng = Rng::new(seed);
+    let mut tally = Tally::default();
+    for kind in Kind::ALL {
+        for run in 0..plan.runs {
+            let name = format!("{}-{}-{run}.bin", plan.label, kind.label());
+            let data_seed = rng.next();
+            let old = (kind != Kind::Stor).then(|| pattern(rng.range(1, plan.old_max), data_seed));
+            let body = pattern(rng.range(1, plan.new_max), data_seed ^ 0x5555);
+            let offset = match &old {
+                Some(old) if kind == Kind::RestStor => rng.range(0, old.len()),
+                _ => 0,
+            };
+            let new = match (&old, kind) {
+                (Some(old), Kind::Appe) => [old.as_slice(), &body].concat(),
+                (Some(old), Kind::RestStor) => [&old[..offset], body.as_slice()].concat(),
+                _ => body.clone(),
+            };
+            let kill = if rng.chance(50) {
+                let count = if rng.chance(30) {
+                    body.len()
+                } else {
+                    rng.range(0, body.len())
+                };
+                KillAt::Bytes(count, Duration::from_millis(rng.range(0, 20) as u64))
+            } else {
+                // About the paced send's length, and a little past it.
+                let paced = body.len() / PACE_CHUNK + 1;
+                KillAt::Delay(Duration::from_millis(rng.range(0, paced * 2 + 40) as u64))
+            };
+            let context = format!(
+                "WHARF_FAULTS_SEED={seed} {} run {run}: {kind:?} {name}, {} new bytes at {offset}, kill {kill:?}",
+                plan.label,
+                body.len()
+            );
+            if let Some(old) = &old {
+                let mut ftp = Ftp::login(target.server().addr(), plan.login.0, plan.login.1)
+                    .unwrap_or_else(|e| panic!("{context}: login: {e}\n{}", target.logs()));
+                ftp.upload(Kind::Stor, &name, 0, old);
+            }
+            let outcome = upload_and_kill(target, plan.login, kind, &name, offset, &body, kill);
+            let in_store = stored.committed(&name);
+            let found = judge(
+                &format!("{context}, in the store after the kill"),
+                in_store.as_deref(),
+                old.as_deref(),
+                &new,
+                &outcome,
+            );
+            target.restart();
+            let mut ftp = Ftp::login(target.server().addr(), plan.login.0, plan.login.1)
+                .unwrap_or_else(|e| panic!("{context}: login: {e}\n{}", target.logs()));
+            let served = ftp
+                .retrieve(&name)
+                .unwrap_or_else(|e| panic!("{context}: RETR: {e}\n{}", target.logs()));
+            let again = judge(
+                &format!("{context}, through wharfd after a restart"),
+                served.as_deref(),
+                old.as_deref(),
+                &new,
+                &outcome,
+            );
+            assert_eq!(found, again, "{context}: the restart changed the name");
+            match found {
+                Found::Old => tally.old += 1,
+                Found::New => tally.new += 1,
+                Found::Window => tally.window += 1,
+            }
+            if !outcome.closed_before_kill {
+                tally.cut.push(name);
+            }
+        }
+    }
+    tally
+}
