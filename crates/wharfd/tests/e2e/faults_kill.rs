@@ -40,15 +40,14 @@
 
 use crate::support;
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::Shutdown;
 use std::time::{Duration, Instant};
+
+pub(crate) use crate::faults_kill_client::Ftp;
 
 use support::Restartable;
 use support::pattern;
-
-/// How long any reply or connect may take.
-const WAIT: Duration = Duration::from_secs(20);
 
 /// Whether `WHARF_FAULTS=full` asks for the counts and sizes.
 pub(crate) fn full() -> bool {
@@ -134,154 +133,6 @@ pub(crate) struct Outcome {
     pub(crate) closed_before_kill: bool,
     /// The final reply as read (or why there was none).
     pub(crate) reply: String,
-}
-
-/// A control connection, read reply by reply.
-pub(crate) struct Ftp {
-    addr: SocketAddr,
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Ftp {
-    /// Connects and logs in as `user`.
-    pub(crate) fn login(addr: SocketAddr, user: &str, password: &str) -> io::Result<Self> {
-        let stream = TcpStream::connect_timeout(&addr, WAIT)?;
-        stream.set_read_timeout(Some(WAIT))?;
-        stream.set_write_timeout(Some(WAIT))?;
-        let mut ftp = Self {
-            addr,
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        };
-        expect(ftp.reply()?, 220)?;
-        expect(ftp.cmd(&format!("USER {user}"))?, 331)?;
-        expect(ftp.cmd(&format!("PASS {password}"))?, 230)?;
-        expect(ftp.cmd("TYPE I")?, 200)?;
-        Ok(ftp)
-    }
-
-    /// The next reply (multi-line replies read to their last line).
-    pub(crate) fn reply(&mut self) -> io::Result<(u16, String)> {
-        let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let code: u16 = line
-            .get(..3)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("not a reply: {line:?}")))?;
-        if line.as_bytes().get(3) == Some(&b'-') {
-            let end = format!("{code} ");
-            loop {
-                let mut more = String::new();
-                if self.reader.read_line(&mut more)? == 0 {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                line.push_str(&more);
-                if more.starts_with(&end) {
-                    break;
-                }
-            }
-        }
-        Ok((code, line))
-    }
-
-    /// Sends `command` and reads its reply.
-    pub(crate) fn cmd(&mut self, command: &str) -> io::Result<(u16, String)> {
-        self.send(command)?;
-        self.reply()
-    }
-
-    fn send(&mut self, command: &str) -> io::Result<()> {
-        self.writer.write_all(format!("{command}\r\n").as_bytes())
-    }
-
-    /// EPSV, then the data connection.
-    fn data(&mut self) -> io::Result<TcpStream> {
-        let (code, text) = self.cmd("EPSV")?;
-        expect((code, text.clone()), 229)?;
-        let port: u16 = text
-            .split("|||")
-            .nth(1)
-            .and_then(|rest| rest.split('|').next())
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("no port in {text:?}")))?;
-        let stream = TcpStream::connect_timeout(&SocketAddr::new(self.addr.ip(), port), WAIT)?;
-        stream.set_read_timeout(Some(WAIT))?;
-        stream.set_write_timeout(Some(WAIT))?;
-        Ok(stream)
-    }
-
-    /// Opens an upload of `kind` to `name` (`REST offset` first for
-    /// `RestStor`): the data connection, after the `150`.
-    pub(crate) fn start(&mut self, kind: Kind, name: &str, offset: usize) -> io::Result<TcpStream> {
-        if kind == Kind::RestStor {
-            expect(self.cmd(&format!("REST {offset}"))?, 350)?;
-        }
-        let data = self.data()?;
-        let verb = if kind == Kind::Appe { "APPE" } else { "STOR" };
-        let reply = self.cmd(&format!("{verb} {name}"))?;
-        if !(reply.0 == 150 || reply.0 == 125) {
-            return Err(io::Error::other(format!("{verb} {name}: {}", reply.1)));
-        }
-        Ok(data)
-    }
-
-    /// A whole upload that must end in `226`.
-    pub(crate) fn upload(&mut self, kind: Kind, name: &str, offset: usize, body: &[u8]) {
-        let done = self.start(kind, name, offset).and_then(|mut data| {
-            data.write_all(body)?;
-            drop(data);
-            expect(self.reply()?, 226)
-        });
-        if let Err(err) = done {
-            panic!("{kind:?} {name} ({} bytes): {err}", body.len());
-        }
-    }
-
-    /// RETR `name`: its bytes, or `None` on `550`.
-    pub(crate) fn retrieve(&mut self, name: &str) -> io::Result<Option<Vec<u8>>> {
-        let mut data = self.data()?;
-        let (code, text) = self.cmd(&format!("RETR {name}"))?;
-        if code == 550 {
-            return Ok(None);
-        }
-        if !(code == 150 || code == 125) {
-            return Err(io::Error::other(format!("RETR {name}: {text}")));
-        }
-        let mut bytes = Vec::new();
-        data.read_to_end(&mut bytes)?;
-        expect(self.reply()?, 226)?;
-        Ok(Some(bytes))
-    }
-
-    /// The names `NLST` lists in `/`.
-    pub(crate) fn names(&mut self) -> io::Result<Vec<String>> {
-        let mut data = self.data()?;
-        let (code, text) = self.cmd("NLST")?;
-        if !(code == 150 || code == 125) {
-            return Err(io::Error::other(format!("NLST: {text}")));
-        }
-        let mut listing = String::new();
-        data.read_to_string(&mut listing)?;
-        expect(self.reply()?, 226)?;
-        Ok(listing
-            .lines()
-            .map(|l| l.trim_start_matches('/').to_owned())
-            .collect())
-    }
-}
-
-fn expect(reply: (u16, String), code: u16) -> io::Result<()> {
-    if reply.0 == code {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "expected {code}, got {}",
-            reply.1
-        )))
-    }
 }
 
 /// The bytes a paced sender writes between two 1 ms pauses.
@@ -410,6 +261,12 @@ fn describe(now: Option<&[u8]>, new: &[u8]) -> String {
 pub(crate) trait Stored {
     /// The committed bytes under `name`, or `None`.
     fn committed(&self, name: &str) -> Option<Vec<u8>>;
+
+    /// What uploads left besides committed names (temporary files),
+    /// looked at right after each kill, before a restart may sweep it.
+    fn left_behind(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One store's kill runs: sizes and counts.
@@ -432,6 +289,8 @@ pub(crate) struct Tally {
     pub(crate) window: usize,
     /// Names whose upload was killed before its last byte was sent.
     pub(crate) cut: Vec<String>,
+    /// Everything [`Stored::left_behind`] showed after some kill.
+    pub(crate) left_behind: std::collections::BTreeSet<String>,
 }
 
 /// `plan.runs` kills of each kind: each checked in the store right after
@@ -485,6 +344,7 @@ pub(crate) fn kill_runs(
             }
             let outcome = upload_and_kill(target, plan.login, kind, &name, offset, &body, kill);
             let in_store = stored.committed(&name);
+            tally.left_behind.extend(stored.left_behind());
             let found = judge(
                 &format!("{context}, in the store after the kill"),
                 in_store.as_deref(),
@@ -523,4 +383,37 @@ pub(crate) fn kill_runs(
         }
     }
     tally
+}
+
+/// A `STOR` of `body` to `name` killed once the store holds part of it
+/// (`staged` says so: a staged block, a multipart upload), after `sent`
+/// bytes; the server is started again. For the checks on what such a
+/// kill leaves, which random kill points reach only sometimes.
+pub(crate) fn kill_once_staged(
+    target: &mut Restartable,
+    login: (&str, &str),
+    name: &str,
+    body: &[u8],
+    sent: usize,
+    staged: &dyn Fn() -> bool,
+) {
+    let mut ftp = Ftp::login(target.server().addr(), login.0, login.1)
+        .unwrap_or_else(|e| panic!("login: {e}\n{}", target.logs()));
+    let mut data = ftp
+        .start(Kind::Stor, name, 0)
+        .unwrap_or_else(|e| panic!("STOR {name}: {e}\n{}", target.logs()));
+    data.write_all(&body[..sent])
+        .unwrap_or_else(|e| panic!("send: {e}\n{}", target.logs()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !staged() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing of {name} staged in the store\n{}",
+            target.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    target.kill();
+    drop(data);
+    target.restart();
 }

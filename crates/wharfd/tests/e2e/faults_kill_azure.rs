@@ -15,7 +15,7 @@
 //! uncommitted blocks are neither in wharfd's listing nor readable, and
 //! that a new upload to such a name commits only its own bytes.
 
-use crate::faults_kill::{Ftp, Plan, Stored, full, kill_runs, seed};
+use crate::faults_kill::{Ftp, Plan, Stored, full, kill_once_staged, kill_runs, seed};
 use crate::support;
 
 use std::path::Path;
@@ -116,8 +116,9 @@ fn azure_server(azurite_endpoint: &str, state: &Path) -> ServerBuilder {
 /// each name holds its old content or, after a 226 (or in the commit
 /// window), the new content, in Azurite and through the restarted wharfd;
 /// names of cut `STOR`s that Azurite holds only as uncommitted blocks are
-/// neither listed nor served, and a new upload to one commits only its
-/// own bytes.
+/// neither listed nor served (one `STOR` is killed once a block is staged,
+/// so there is always one), and a new upload to one commits only its own
+/// bytes.
 #[test]
 fn sigkill_during_uploads_to_azure_commits_whole_blobs_only() {
     let azurite = Azurite::start();
@@ -139,12 +140,27 @@ fn sigkill_during_uploads_to_azure_commits_whole_blobs_only() {
     };
     let tally = kill_runs(&mut target, &Blobs(&azurite), &plan, seed);
     let context = format!("WHARF_FAULTS_SEED={seed} {tally:?}");
+    // One kill that surely leaves staged blocks: 12 MiB of 20 sent, one
+    // 8 MiB block staged.
+    let staged = || blob_names(&azurite, true).iter().any(|n| n == "staged.bin");
+    kill_once_staged(
+        &mut target,
+        LOGIN,
+        "staged.bin",
+        &pattern(20 << 20, 3),
+        12 << 20,
+        &staged,
+    );
 
     let committed = blob_names(&azurite, false);
     let staged_only: Vec<String> = blob_names(&azurite, true)
         .into_iter()
         .filter(|name| !committed.contains(name))
         .collect();
+    assert!(
+        staged_only.iter().any(|n| n == "staged.bin"),
+        "{context}: {staged_only:?}"
+    );
     let mut ftp = Ftp::login(target.server().addr(), LOGIN.0, LOGIN.1).expect("login");
     let listed = ftp.names().expect("NLST");
     for name in &staged_only {

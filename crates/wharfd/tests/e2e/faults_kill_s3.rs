@@ -18,7 +18,7 @@
 //! keys with only an incomplete upload are neither listed nor served by
 //! wharfd, and that a new upload to such a key commits its own bytes.
 
-use crate::faults_kill::{Ftp, Kind, Plan, Stored, full, kill_runs, seed};
+use crate::faults_kill::{Ftp, Kind, Plan, Stored, full, kill_once_staged, kill_runs, seed};
 use crate::support;
 
 use std::path::Path;
@@ -119,8 +119,9 @@ fn s3_server(endpoint: &str, state: &Path) -> ServerBuilder {
 /// or a broken connection. Afterwards each name holds its old content or,
 /// after a 226 (or in the commit window), the new content, in moto and
 /// through the restarted wharfd; keys with only an incomplete multipart
-/// upload are neither listed nor served, and a new upload to one commits
-/// its own bytes; the documented lifecycle rule is one S3 accepts.
+/// upload are neither listed nor served (one `STOR` is killed once its
+/// first part is uploaded, so there is always one), and a new upload to
+/// one commits its own bytes; the documented lifecycle rule is one S3 accepts.
 #[test]
 fn sigkill_during_uploads_to_s3_commits_whole_objects_only() {
     let moto = Moto::start();
@@ -153,6 +154,20 @@ fn sigkill_during_uploads_to_s3_commits_whole_objects_only() {
     };
     let tally = kill_runs(&mut target, &Objects(&moto), &plan, seed);
     let context = format!("WHARF_FAULTS_SEED={seed} {tally:?}");
+    // One kill that surely leaves an incomplete multipart upload: 12 MiB
+    // of 20 sent, one 8 MiB part uploaded.
+    let staged = || {
+        let (_, uploads) = request(&moto, "GET", &format!("{BUCKET}?uploads"), None);
+        values(&uploads, "Key").iter().any(|k| k == "staged.bin")
+    };
+    kill_once_staged(
+        &mut target,
+        LOGIN,
+        "staged.bin",
+        &pattern(20 << 20, 3),
+        12 << 20,
+        &staged,
+    );
 
     let (_, listing) = request(&moto, "GET", BUCKET, None);
     let mut committed = values(&listing, "Key");
@@ -161,6 +176,10 @@ fn sigkill_during_uploads_to_s3_commits_whole_objects_only() {
         .into_iter()
         .filter(|key| !committed.contains(key))
         .collect();
+    assert!(
+        incomplete.iter().any(|k| k == "staged.bin"),
+        "{context}: {incomplete:?}"
+    );
     let mut ftp = Ftp::login(target.server().addr(), LOGIN.0, LOGIN.1).expect("login");
     let mut listed = ftp.names().expect("NLST");
     for key in &incomplete {

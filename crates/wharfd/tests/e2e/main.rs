@@ -47,6 +47,7 @@ mod e2e_wildcards;
 mod faults_disk_full;
 mod faults_kill;
 mod faults_kill_azure;
+mod faults_kill_client;
 mod faults_kill_local;
 mod faults_kill_s3;
 mod faults_kill_usage;
