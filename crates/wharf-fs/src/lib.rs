@@ -78,7 +78,9 @@
 //! An aborted or dropped upload removes its temporary file. Temporary files
 //! never appear in listings and clients cannot name them; the ones a crash
 //! leaves are removed by [`LocalFs::sweep_orphaned_uploads`], which wharfd
-//! calls once at start.
+//! calls at start. Each is `flock`ed by its writer while it is written, and
+//! the sweep never removes one whose lock is held, so servers sharing a
+//! root do not delete each other's uploads.
 //!
 //! # Modes
 //!
@@ -91,11 +93,14 @@
 //! the process-global umask; [`LocalFs::with_umask`] sets it (default
 //! `0o022`: files `0644`, directories `0755`).
 //!
-//! `Append` and `Resume` write the target in place: an aborted append keeps
-//! what reached the disk (`abort` flushes what is buffered first; a plain
-//! drop loses at most the 256 KiB write buffer), which is what lets a client
-//! resume again. `Resume(offset)` truncates the file to `offset` when the
-//! upload starts.
+//! `Append` and `Resume(offset)` never write the target in place: they
+//! write a temporary file that starts as a copy of the target's kept part
+//! (all of it, or its first `offset` bytes) and rename it over the target
+//! on `finish`, so the name holds the old file or the whole new one, never
+//! a mix, even after a crash; an aborted or dropped one leaves the old file
+//! as it was. The copy is `copy_file_range` (a reflink where the file
+//! system shares extents). Only a target that is a symlink is still
+//! written in place, through the link.
 //!
 //! # Reads
 //!
@@ -118,6 +123,7 @@
 mod cached;
 mod chunk;
 mod convert;
+mod copied;
 mod create;
 mod list;
 mod local;
@@ -127,6 +133,7 @@ mod read;
 mod read_ahead;
 mod sink;
 mod sweep;
+mod temp_lock;
 mod upload;
 
 pub use local::LocalFs;

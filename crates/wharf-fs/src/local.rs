@@ -78,19 +78,23 @@ impl LocalFs {
     }
 
     /// Removes the upload temporary files (`.wharf-upload-*`) that a crash
-    /// left anywhere below the root and that were last modified more than
-    /// `older_than` ago, and says how many went. Blocking: it walks the
-    /// whole tree, so call it from a thread that may block (wharfd runs it
-    /// once at start on the blocking pool).
+    /// left anywhere below the root: those whose lock no live upload holds
+    /// and that were last modified more than `older_than` ago. Says how
+    /// many went. Blocking: it walks the whole tree, so call it from a
+    /// thread that may block (wharfd runs it on the blocking pool at start
+    /// and once more a bound later).
     ///
-    /// The age bound keeps a second server on the same root from deleting
-    /// an upload in progress: a live upload's temporary file is written at
-    /// least once per 1 MiB chunk, and a small upload's is created just
-    /// before its first byte and written at `finish`, so choose a bound
-    /// longer than the slowest upload you allow (wharfd: one hour). The
-    /// walk never follows a symlink, never leaves the root, and removes
-    /// regular files only; entries it cannot read or remove are counted as
-    /// errors and logged, not fatal.
+    /// Every upload `flock`s its temporary file while it writes it (the
+    /// kernel drops the lock when the process dies), so a second server on
+    /// the same root never deletes an upload in progress, however long it
+    /// has stalled. The age bound covers the moment between a writer's
+    /// create and its lock, and file systems whose locks other hosts do
+    /// not see (NFS with `local_lock=flock` or `nolock`), where a live
+    /// upload's file is still written at least once per 1 MiB chunk: there
+    /// choose a bound longer than the longest stall you allow. The walk
+    /// never follows a symlink, never leaves the root, and removes regular
+    /// files only; entries it cannot read or remove are counted as errors
+    /// and logged, not fatal.
     pub fn sweep_orphaned_uploads(&self, older_than: Duration) -> Swept {
         crate::sweep::sweep(&self.root, older_than)
     }

@@ -6,8 +6,9 @@
 //! handle as everything else, opening each subdirectory with `O_NOFOLLOW`
 //! (`open_dir_nofollow`), so a symlink is never followed, in or out of the
 //! jail, and a directory swapped for a symlink mid-walk is skipped. Only
-//! regular files with the temporary prefix and an old enough modification
-//! time go. The walk keeps its own stack of paths (relative to the root)
+//! regular files with the temporary prefix whose lock is free (no live
+//! writer holds it, `temp_lock.rs`) and whose modification time is old
+//! enough go; a locked one stays whatever its age. The walk keeps its own stack of paths (relative to the root)
 //! rather than recursing or keeping directories open, so neither a deep
 //! tree nor a wide one can exhaust the stack or the file descriptors.
 
@@ -19,6 +20,7 @@ use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
 
 use crate::paths::{TEMP_PREFIX, is_temp_name, name_bytes};
+use crate::temp_lock::Probe;
 
 /// What [`LocalFs::sweep_orphaned_uploads`](crate::LocalFs::sweep_orphaned_uploads)
 /// did.
@@ -29,6 +31,10 @@ pub struct Swept {
     /// Temporary files left because they are younger than the age bound
     /// (perhaps an upload in progress in another server on the same root).
     pub kept_young: u64,
+    /// Temporary files left because a live upload holds their lock (in
+    /// this process or another server on the same root), whatever their
+    /// age.
+    pub kept_live: u64,
     /// Directories that could not be read and files that could not be
     /// removed (each logged as a warning).
     pub errors: u64,
@@ -71,6 +77,18 @@ pub(crate) fn sweep(root: &Dir, older_than: Duration) -> Swept {
                 continue;
             }
             if !kind.is_file() || !is_temp_name(&name_bytes(&name)) {
+                continue;
+            }
+            // Held open (and, when free, locked) until the removal.
+            let probe = match dir.open(&name) {
+                Ok(file) => {
+                    let probe = crate::temp_lock::probe(&file);
+                    Some((file, probe))
+                }
+                Err(_) => None,
+            };
+            if let Some((_, Probe::Held)) = probe {
+                swept.kept_live += 1;
                 continue;
             }
             let old_enough = match (entry.metadata().and_then(|m| m.modified()), cutoff) {

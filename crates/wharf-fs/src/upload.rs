@@ -3,7 +3,9 @@
 //! `Create` writes a hidden temporary file next to the target and renames it
 //! over the target on `finish` (after `fdatasync` when durable), so the final
 //! name only ever holds a complete file, even after a crash. `Append` and
-//! `Resume` write the target in place.
+//! `Resume` do the same with a temporary file that starts as a copy of the
+//! kept part of the target (`copied.rs`); only a target that is a symlink
+//! is still written in place.
 //!
 //! Bytes are collected into chunks of [`CHUNK`] and each chunk is written by
 //! one call on the blocking pool while the next one fills, so a transfer
@@ -35,11 +37,11 @@ use crate::sink::FileSink;
 /// Bytes collected before they are handed to the blocking pool.
 const CHUNK: usize = 1024 * 1024;
 
-/// Where a `Create` upload's bytes wait until `finish`.
-struct Pending {
-    dir: Arc<Dir>,
-    temp: OsString,
-    name: OsString,
+/// Where an upload's bytes wait until `finish`, in a temporary file.
+pub(crate) struct Pending {
+    pub(crate) dir: Arc<Dir>,
+    pub(crate) temp: OsString,
+    pub(crate) name: OsString,
 }
 
 impl Pending {
@@ -76,7 +78,7 @@ impl Pending {
     }
 
     /// Removes the temporary file, logging (not failing) if it cannot.
-    fn discard(&self, path: &VPath) {
+    pub(crate) fn discard(&self, path: &VPath) {
         if let Err(err) = self.dir.remove_file(&self.temp) {
             tracing::warn!(%path, temp = ?self.temp, %err, "could not remove upload temporary file");
         }
@@ -105,7 +107,7 @@ pub(crate) struct LocalUpload {
     /// The previous chunk's allocation, back from the blocking pool.
     spare: ChunkBuf,
     written: u64,
-    /// `Some` in `Create` mode until finished or abandoned.
+    /// `Some` until finished or abandoned, unless written in place.
     pending: Option<Pending>,
 }
 
@@ -144,6 +146,9 @@ pub(crate) fn start(
         _ => {}
     }
     let (file, offset, pending) = match mode {
+        WriteMode::Append | WriteMode::Resume(_) if crate::copied::applies(&dir, &name) => {
+            crate::copied::start(dir, path, name, mode, umask)?
+        }
         WriteMode::Create => {
             let (file, temp) = create_temp(&dir, path, umask)?;
             let dir = Arc::new(dir);
@@ -214,9 +219,9 @@ fn open_in_place(
     Ok(file)
 }
 
-/// Creates a new hidden temporary file in `dir` with the umask mode; it
-/// becomes the uploaded file.
-fn create_temp(
+/// Creates a new hidden temporary file in `dir` with the umask mode, and
+/// locks it (`temp_lock.rs`); it becomes the uploaded file.
+pub(crate) fn create_temp(
     dir: &Dir,
     path: &VPath,
     umask: u32,
@@ -229,6 +234,7 @@ fn create_temp(
         let name = OsString::from(format!("{TEMP_PREFIX}{:016x}", fastrand::u64(..)));
         match dir.open_with(&name, &options) {
             Ok(file) => {
+                crate::temp_lock::hold(&file);
                 if let Err(err) = set_new_file_mode(&file, umask) {
                     let _ = dir.remove_file(&name);
                     return Err(VfsError::from_io(err, path));

@@ -214,21 +214,64 @@ async fn replacing_keeps_the_permission_bits() {
     assert_eq!(mode, 0o600);
 }
 
+/// `APPE` and `REST`+`STOR` are all or nothing, as `STOR` is: while they
+/// run the target holds its old bytes (they go to a copy), and an aborted
+/// or dropped one leaves the target as it was and no temporary file.
 #[tokio::test]
-async fn in_place_modes_keep_written_bytes_on_abort() {
+async fn append_and_resume_leave_the_target_untouched_until_finish() {
     let (dir, vfs) = served();
+    let target = dir.path().join("log");
     write_file(&*vfs, &path("/log"), b"abc").await;
-    let mut upload = vfs.create(&path("/log"), WriteMode::Append).await.unwrap();
-    upload.write_all(b"def").await.unwrap();
-    upload.abort().await;
-    assert_eq!(std::fs::read(dir.path().join("log")).unwrap(), b"abcdef");
+    for mode in [
+        WriteMode::Append,
+        WriteMode::Resume(2),
+        WriteMode::Resume(0),
+    ] {
+        for how in ["abort", "drop"] {
+            let mut upload = vfs.create(&path("/log"), mode).await.unwrap();
+            upload.write_all(b"XY").await.unwrap();
+            upload.flush().await.unwrap();
+            assert_eq!(std::fs::read(&target).unwrap(), b"abc", "{mode:?} running");
+            if how == "abort" {
+                upload.abort().await;
+            } else {
+                drop(upload);
+            }
+            assert_eq!(
+                std::fs::read(&target).unwrap(),
+                b"abc",
+                "{mode:?} then {how}"
+            );
+            assert_eq!(disk_names(dir.path()), ["log"], "{mode:?} then {how}");
+        }
+    }
     let mut upload = vfs
         .create(&path("/log"), WriteMode::Resume(2))
         .await
         .unwrap();
     upload.write_all(b"XY").await.unwrap();
-    upload.abort().await;
-    assert_eq!(std::fs::read(dir.path().join("log")).unwrap(), b"abXY");
+    upload.finish().await.unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"abXY");
+    assert_eq!(disk_names(dir.path()), ["log"]);
+}
+
+/// A symlink target (inside the jail) is appended to through the link:
+/// renaming a copy over it would replace the link itself.
+#[tokio::test]
+async fn appending_to_a_symlink_writes_its_target() {
+    let (dir, vfs) = served();
+    write_file(&*vfs, &path("/real"), b"abc").await;
+    std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+    let mut upload = vfs.create(&path("/link"), WriteMode::Append).await.unwrap();
+    upload.write_all(b"def").await.unwrap();
+    upload.finish().await.unwrap();
+    assert_eq!(std::fs::read(dir.path().join("real")).unwrap(), b"abcdef");
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 #[tokio::test]
@@ -334,16 +377,16 @@ async fn uploads_of_many_chunks_arrive_whole_in_every_mode() {
 }
 
 #[tokio::test]
-async fn an_aborted_append_keeps_every_chunk_it_was_given() {
+async fn an_aborted_big_append_leaves_the_old_file() {
     let (dir, vfs) = served();
-    write_file(&*vfs, &path("/log"), b"start:").await;
+    let start = pattern(3 * 1024 * 1024 + 5, 3);
+    write_file(&*vfs, &path("/log"), &start).await;
     let data = pattern(2 * 1024 * 1024 + 999, 7);
     let mut upload = vfs.create(&path("/log"), WriteMode::Append).await.unwrap();
     write_in_pieces(&mut upload, &data).await;
     upload.abort().await;
-    let mut expected = b"start:".to_vec();
-    expected.extend_from_slice(&data);
-    assert!(std::fs::read(dir.path().join("log")).unwrap() == expected);
+    assert!(std::fs::read(dir.path().join("log")).unwrap() == start);
+    assert_eq!(disk_names(dir.path()), ["log"]);
 }
 
 #[tokio::test]

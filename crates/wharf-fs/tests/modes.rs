@@ -87,9 +87,10 @@ async fn writing_in_place_clears_the_special_bits() {
         fs::write(&target, b"abcdef").unwrap();
         chmod(&target, 0o6755);
         let mut upload = vfs.create(&path("/tool"), mode).await.unwrap();
-        // Before any write: an unprivileged writer's first write makes the
-        // kernel clear the bits itself, which would hide a missing fix.
-        assert_eq!(disk_mode(&target), 0o755, "{mode:?} at open");
+        // The new bytes go to a copy (written by this process as root, so
+        // the kernel would not clear the bits itself); the target keeps its
+        // old bytes and bits until the copy replaces it.
+        assert_eq!(disk_mode(&target), 0o6755, "{mode:?} at open");
         upload.write_all(b"xyz").await.unwrap();
         upload.finish().await.unwrap();
         assert_eq!(disk_mode(&target), 0o755, "{mode:?}");
@@ -224,6 +225,7 @@ fn sweep_removes_old_orphans_only_and_never_leaves_the_root() {
         Swept {
             removed: 2,
             kept_young: 1,
+            kept_live: 0,
             errors: 0
         }
     );
@@ -236,4 +238,51 @@ fn sweep_removes_old_orphans_only_and_never_leaves_the_root() {
     assert!(fs::symlink_metadata(&prefixed_link).is_ok(), "symlink kept");
     // A second pass finds nothing more to do.
     assert_eq!(fs.sweep_orphaned_uploads(hour).removed, 0);
+}
+
+/// A live upload's temporary file is locked, so a sweep from another
+/// server on the same root keeps it however old it looks; the upload then
+/// commits normally. Once it is gone (a crash drops the lock), an old
+/// unlocked one is removed.
+#[tokio::test]
+async fn sweep_never_removes_a_live_upload_however_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let serving = LocalFs::new(dir.path()).unwrap();
+    let mut upload = serving
+        .create(&path("/f"), WriteMode::Append)
+        .await
+        .unwrap();
+    upload.write_all(b"live").await.unwrap();
+    let temp = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(".wharf-upload-"))
+        .unwrap();
+    age(&temp, Duration::from_secs(7200));
+    let other = LocalFs::new(dir.path()).unwrap();
+    let swept = other.sweep_orphaned_uploads(Duration::from_secs(60));
+    assert_eq!(
+        swept,
+        Swept {
+            removed: 0,
+            kept_young: 0,
+            kept_live: 1,
+            errors: 0
+        }
+    );
+    assert!(temp.exists(), "a live upload's file is kept");
+    upload.finish().await.unwrap();
+    assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"live");
+
+    // What a killed writer leaves: the same name, unlocked, old.
+    let orphan = dir.path().join(".wharf-upload-00000000000000ff");
+    fs::write(&orphan, b"half").unwrap();
+    age(&orphan, Duration::from_secs(7200));
+    assert_eq!(
+        other
+            .sweep_orphaned_uploads(Duration::from_secs(60))
+            .removed,
+        1
+    );
+    assert!(!orphan.exists());
 }

@@ -17,6 +17,7 @@ mod gcs_storage;
 mod lifecycle;
 mod logs;
 mod metrics;
+mod orphans;
 mod passthrough;
 mod privileges;
 mod readiness;

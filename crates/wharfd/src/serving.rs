@@ -4,19 +4,11 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wharf_session::{Server, TlsConfig};
 
 use crate::{admin, lifecycle, logs, metrics, privileges, readiness, reconfigure};
-
-/// Uploads' temporary files older than this are taken for a crash's
-/// orphans at start. Long, because a live upload in another wharfd on the
-/// same root touches its file only once per 1 MiB chunk (a small upload
-/// only when it ends), and deleting it would fail that upload; an orphan
-/// costs only disk space until the next start.
-const ORPHAN_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// A bound server and what serving it needs.
 pub(crate) struct Prepared {
@@ -95,9 +87,7 @@ async fn serve(prepared: Prepared) -> Result<()> {
         tokio::spawn(admin::serve(listener, admin.clone()));
         (admin, address)
     });
-    if !local_roots.is_empty() {
-        tokio::task::spawn_blocking(move || sweep_orphaned_uploads(&local_roots));
-    }
+    crate::orphans::sweep_in_background(local_roots);
     let mut out = std::io::stdout().lock();
     if let privileges::Plan::Drop(run_as) = &plan {
         writeln!(
@@ -136,22 +126,4 @@ async fn serve(prepared: Prepared) -> Result<()> {
         })
         .await?;
     Ok(())
-}
-
-/// Removes the upload temporary files a crash left in every local root
-/// (see [`ORPHAN_AGE`]), and logs what it did.
-fn sweep_orphaned_uploads(roots: &[wharf_fs::LocalFs]) {
-    let mut total = wharf_fs::Swept::default();
-    for root in roots {
-        let swept = root.sweep_orphaned_uploads(ORPHAN_AGE);
-        total.removed += swept.removed;
-        total.kept_young += swept.kept_young;
-        total.errors += swept.errors;
-    }
-    tracing::info!(
-        removed = total.removed,
-        kept_young = total.kept_young,
-        errors = total.errors,
-        "swept orphaned upload temporary files"
-    );
 }

@@ -4,7 +4,8 @@
 //! [`Family`] in `family.rs`) port 0 with a fresh temporary root and stops
 //! it when dropped (`server.rs`); [`run`] runs
 //! an external client (curl, lftp, python3) with a hard timeout
-//! (`process.rs`); [`Raw`] is a control connection from a chosen 127.x
+//! (`process.rs`); [`Restartable`] is a server killed with SIGKILL and
+//! started again on the same root or store (`restartable.rs`); [`Raw`] is a control connection from a chosen 127.x
 //! address (`raw.rs`); `data.rs` writes, reads and compares test files (the bytes are
 //! `wharf_vfs::testing::pattern`), `tree.rs`
 //! builds and compares file trees, and `suite.rs` runs the Python protocol
@@ -26,6 +27,7 @@ mod lftp;
 pub(crate) mod moto_sts;
 mod process;
 mod raw;
+mod restartable;
 mod server;
 mod server_builder;
 mod suite;
@@ -42,6 +44,7 @@ pub(crate) use family::{Family, per_family};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use raw::{Raw, connect_from, read_until_closed};
+pub(crate) use restartable::Restartable;
 pub(crate) use server::{PASSWORD, Server, USER, hash_password};
 pub(crate) use server_builder::ServerBuilder;
 pub(crate) use suite::{
