@@ -98,6 +98,7 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     }
     sleep(Duration::from_millis(500)).await;
     let idle_kib = server.rss_kib();
+    let cpu_before = server.cpu_seconds();
 
     let (sessions, mut failures) = open_sessions(addr, count).await;
     let opened_in = wall.elapsed();
@@ -131,6 +132,7 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     .await
     .expect("the hold ends in time");
     let held_kib = server.rss_kib();
+    let cpu = server.cpu_seconds() - cpu_before;
 
     let mut quitting = JoinSet::new();
     for (i, client) in held_sessions.into_iter().enumerate() {
@@ -146,7 +148,8 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     eprintln!(
         "load: {count} sessions (opened in {:.1} s) held {} s, {noops} NOOPs, {} errors; \
          wharfd RSS idle {idle_kib} KiB, with the sessions {opened_kib} KiB after login \
-         ({:.2} KiB/session), {held_kib} KiB after the hold ({:.2} KiB/session); wall {:.1} s",
+         ({:.2} KiB/session), {held_kib} KiB after the hold ({:.2} KiB/session); \
+         wharfd CPU {cpu:.2} s for the logins and NOOPs; wall {:.1} s",
         opened_in.as_secs_f64(),
         held.as_secs(),
         failures.count,

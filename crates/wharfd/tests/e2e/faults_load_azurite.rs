@@ -26,6 +26,8 @@ use support::{PatternCheck, PatternStream, Server, raise_own_open_files};
 /// Bytes per upload: two 8 MiB parts, so each upload is a block upload.
 const SIZE: u64 = 16 * 1024 * 1024;
 
+const GIB: f64 = (1u64 << 30) as f64;
+
 /// What each upload's session holds outside the budget: its two transfer
 /// buffers of 256 KiB (wharf-session's default `transfer_buffer`), which
 /// every transfer has whatever its store; `hostile_blob.rs` counts them
@@ -94,6 +96,7 @@ async fn two_hundred_blob_uploads_at_once_stay_within_the_memory_budget() {
         .await
         .expect("MKD /load (a container)");
     let baseline_kib = server.rss_kib();
+    let cpu_before = server.cpu_seconds();
 
     let barrier = Arc::new(Barrier::new(count));
     let uploads_started = Instant::now();
@@ -122,12 +125,13 @@ async fn two_hundred_blob_uploads_at_once_stay_within_the_memory_budget() {
     .expect("the uploads end in time");
     let uploads_took = uploads_started.elapsed();
     let peak_kib = server.peak_rss_kib();
+    let cpu_per_gib = (server.cpu_seconds() - cpu_before) / (count as f64 * SIZE as f64 / GIB);
     let budget_kib = budget_mib * 1024;
     let allowed_kib = baseline_kib + budget_kib + count as u64 * TRANSFER_BUFFERS_KIB;
     eprintln!(
         "load: {count} x 16 MiB STOR into Azurite at once in {:.1} s, {} errors; wharfd RSS \
          before {baseline_kib} KiB, peak (VmHWM) {peak_kib} KiB = before + {} KiB, \
-         budget {budget_kib} KiB, allowed {allowed_kib} KiB",
+         budget {budget_kib} KiB, allowed {allowed_kib} KiB; wharfd CPU {cpu_per_gib:.2} s/GiB",
         uploads_took.as_secs_f64(),
         failures.count,
         peak_kib.saturating_sub(baseline_kib),

@@ -23,6 +23,12 @@ use tokio::time::timeout;
 /// but every wait ends.
 const WAIT: Duration = Duration::from_secs(120);
 
+/// How long the end of an upload may take: from the client's last byte to
+/// the server's close of the data connection and its `226`. The server
+/// sends the upload's last parts to the store first, and with hundreds of
+/// blob uploads at once those wait their turn for room and for the store.
+const END_WAIT: Duration = Duration::from_secs(600);
+
 /// A TCP connection to `addr` from `source` (any port).
 pub(crate) async fn connect_load(source: IpAddr, addr: SocketAddr) -> Result<TcpStream> {
     let socket = match source {
@@ -79,7 +85,12 @@ impl LoadClient {
 
     /// The next whole reply: its code and its text.
     pub(crate) async fn reply(&mut self) -> Result<(u16, String)> {
-        let first = self.line().await?;
+        self.reply_within(WAIT).await
+    }
+
+    /// The next whole reply, which must begin within `wait`.
+    async fn reply_within(&mut self, wait: Duration) -> Result<(u16, String)> {
+        let first = self.line(wait).await?;
         let code: u16 = first
             .get(..3)
             .and_then(|digits| digits.parse().ok())
@@ -88,7 +99,7 @@ impl LoadClient {
         if first.as_bytes().get(3) == Some(&b'-') {
             let end = format!("{code} ");
             loop {
-                let line = self.line().await?;
+                let line = self.line(WAIT).await?;
                 text.push_str(&line);
                 if line.starts_with(&end) {
                     break;
@@ -99,9 +110,9 @@ impl LoadClient {
     }
 
     /// One line; an error when the server closed the connection.
-    async fn line(&mut self) -> Result<String> {
+    async fn line(&mut self, wait: Duration) -> Result<String> {
         let mut line = String::new();
-        let read = timeout(WAIT, self.reader.read_line(&mut line))
+        let read = timeout(wait, self.reader.read_line(&mut line))
             .await
             .context("no reply in time")?
             .context("read a reply")?;
@@ -179,7 +190,13 @@ impl LoadClient {
             left -= piece.len() as u64;
         }
         end_upload(data).await?;
-        self.command_reply(226).await.context("end of STOR")
+        let (code, text) = self.reply_within(END_WAIT).await.context("end of STOR")?;
+        ensure!(
+            code == 226,
+            "end of STOR: expected 226, got {:?}",
+            text.trim_end()
+        );
+        Ok(())
     }
 
     /// RETRs `path`, handing every piece read to `sink`; expects `226`.
@@ -217,7 +234,7 @@ async fn end_upload(mut data: TcpStream) -> Result<()> {
     data.shutdown().await.context("shut down the upload")?;
     let mut rest = [0u8; 512];
     loop {
-        match timeout(WAIT, data.read(&mut rest))
+        match timeout(END_WAIT, data.read(&mut rest))
             .await
             .context("the server kept the data connection open")?
         {

@@ -1,8 +1,9 @@
 //! What the load suites read about the `wharfd` process under test: its
 //! resident memory now (`VmRSS`) and at its peak (`VmHWM`) from
-//! `/proc/<pid>/status`, and its limit on open files, which they raise
-//! for the server and for the test process alike (10,000 sessions are
-//! 10,000 sockets on each side).
+//! `/proc/<pid>/status`, the CPU time it has used from `/proc/<pid>/stat`
+//! (which a loaded machine does not distort, unlike wall time), and its
+//! limit on open files, which they raise for the server and for the test
+//! process alike (10,000 sessions are 10,000 sockets on each side).
 
 use super::server::Server;
 
@@ -24,6 +25,24 @@ impl Server {
     /// (`VmHWM`, the high-water mark the kernel keeps).
     pub(crate) fn peak_rss_kib(&self) -> u64 {
         self.status_kib("VmHWM")
+    }
+
+    /// CPU seconds (user + system) the server has used so far.
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        let path = format!("/proc/{}/stat", self.pid());
+        let stat = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {path} (has wharfd exited?): {e}"));
+        // The fields after the command name, which is in parentheses and
+        // may hold spaces: the state is the first, utime and stime the
+        // 12th and 13th (fields 14 and 15 of proc(5)).
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields[11..13]
+            .iter()
+            .map(|field| field.parse::<u64>().expect("a tick count"))
+            .sum();
+        // Linux reports them in USER_HZ, 1/100 s.
+        ticks as f64 / 100.0
     }
 
     /// A `kB` line of `/proc/<pid>/status`.
