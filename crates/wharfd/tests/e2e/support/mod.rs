@@ -7,9 +7,13 @@
 //! (`process.rs`); [`Restartable`] is a server killed with SIGKILL and
 //! started again on the same root or store (`restartable.rs`); [`Raw`] is a control connection from a chosen 127.x
 //! address (`raw.rs`); `data.rs` writes, reads and compares test files (the bytes are
-//! `wharf_vfs::testing::pattern`), `tree.rs`
+//! `wharf_vfs::testing::pattern`; `pattern_stream.rs` makes and checks
+//! them a buffer at a time), `tree.rs`
 //! builds and compares file trees, and `suite.rs` runs the Python protocol
-//! suite (`tests/ftplib/suite.py`). Every wait here has a deadline and every
+//! suite (`tests/ftplib/suite.py`). For the load suites, [`LoadClient`]
+//! is a small FTP client thousands of which run at once
+//! (`load_client.rs`), and `server_memory.rs` reads the server's resident
+//! memory and raises open-file limits. Every wait here has a deadline and every
 //! loop a bound, so a hung server fails a test instead of hanging the suite.
 
 // Some helpers serve only tests that a platform leaves out.
@@ -24,12 +28,16 @@ pub(crate) mod fleet;
 pub(crate) mod impaired_link;
 pub(crate) mod impaired_server;
 mod lftp;
+mod load_client;
+pub(crate) mod load_sessions;
 pub(crate) mod moto_sts;
+mod pattern_stream;
 mod process;
 mod raw;
 mod restartable;
 mod server;
 mod server_builder;
+mod server_memory;
 mod suite;
 pub(crate) mod token_service;
 mod tree;
@@ -42,11 +50,14 @@ pub(crate) use curl::{
 pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use family::{Family, per_family};
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
+pub(crate) use load_client::LoadClient;
+pub(crate) use pattern_stream::{PatternCheck, PatternStream};
 pub(crate) use process::{Finished, require_tool, run};
 pub(crate) use raw::{Raw, connect_from, read_until_closed};
 pub(crate) use restartable::Restartable;
 pub(crate) use server::{PASSWORD, Server, USER, hash_password};
 pub(crate) use server_builder::ServerBuilder;
+pub(crate) use server_memory::raise_own_open_files;
 pub(crate) use suite::{
     run_suite, run_suite_test, suite_functions, suite_path, suite_test, suite_tests,
 };
