@@ -45,6 +45,7 @@ mod e2e_systemd;
 mod e2e_wget;
 mod e2e_wildcards;
 mod faults_disk_full;
+mod faults_store;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;
