@@ -9,11 +9,15 @@ use super::*;
 
 const STALL: Duration = Duration::from_millis(300);
 
+/// The client as wharf-blob builds it, with a short stall bound.
 fn client() -> HttpClient {
-    HttpClient::new(StallGuarded {
-        client: reqwest::Client::new(),
-        stall: STALL,
-    })
+    let connector = crate::connector::RingConnector {
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(60),
+        stall_timeout: STALL,
+        roots: Vec::new(),
+    };
+    connector.guarded(connector.client().unwrap())
 }
 
 /// A loopback server that reads each request's head, then runs `answer`
@@ -92,7 +96,7 @@ fn a_large_body_goes_out_in_pieces() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let last: LastMove = Arc::new(Mutex::new(Instant::now()));
+        let last: LastMove = Arc::new(Mutex::new(tokio::time::Instant::now()));
         let mut body = Pieces {
             inner: HttpRequestBody::from(vec![7u8; 3 * PIECE + 1]),
             pending: Bytes::new(),

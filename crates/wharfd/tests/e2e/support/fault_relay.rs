@@ -183,10 +183,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
 /// ends the counting on that connection, not the copying.
 fn forward_requests(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     let mut buffered = Vec::new();
-    loop {
-        let Some((head, head_end, body_len)) = read_head(&mut from, &mut buffered) else {
-            break;
-        };
+    while let Some((head, head_end, body_len)) = read_head(&mut from, &mut buffered) {
         record(shared, &head);
         if to.write_all(&buffered[..head_end]).is_err() {
             break;
