@@ -299,10 +299,11 @@ fn put_files(ftp: &mut Ftp, server: &Server, files: &[(&str, Vec<u8>)]) {
 ///   client gets 426/451 naming the store (never 226) within
 ///   [`dead_bound`], and fewer bytes than the file; no request was tried
 ///   more than 1 + 4 times.
-/// - STOR: then the store's port refuses, and the rest of the upload is
-///   sent. The client gets 451/426 saying the connection was refused
-///   (or, when a part was on its way at the kill, closed) within
-///   [`dead_bound`].
+/// - STOR over an existing file and STOR of a new one (two more
+///   sessions): then the store's port refuses, and the rest of each
+///   upload is sent. Each client gets 451/426 saying the connection was
+///   refused (or, with parts sent before the kill, closed) within
+///   [`dead_bound`], and nothing is under the new name afterwards.
 /// - Once the store is back, the old file is there, byte for byte
 ///   (Azurite, restarted from its `--location` directory, which it had
 ///   written before the kill; moto comes back empty, and its bucket and
@@ -312,6 +313,7 @@ fn dead_store(kind: Kind) {
     let mut rig = Rig::start(kind);
     let mut ftp = rig.ftp();
     let mut reader = rig.ftp();
+    let mut creator = rig.ftp();
     let old = pattern(100_000, 1);
     let download = pattern(DOWNLOAD, 2);
     let files = [("/box/f.bin", old.clone()), ("/box/big.bin", download)];
@@ -324,6 +326,9 @@ fn dead_store(kind: Kind) {
         let data = pattern(BIG, round as u64 + 50);
         let mut upload = ftp.open("STOR", "/box/f.bin");
         upload.write_all(&data[..up_at]).expect("the first bytes");
+        let new_name = format!("/box/new-{round}.bin");
+        let mut creation = creator.open("STOR", &new_name);
+        creation.write_all(&data[..up_at]).expect("the first bytes");
 
         let before = rig.relay.requests().len();
         let down_at = downloads[round % downloads.len()];
@@ -350,6 +355,12 @@ fn dead_store(kind: Kind) {
             &["refused", "closed"]
         };
         assert_store_failure(&reply, words, took, dead_bound(), &rig.server.log_tail());
+        let started = Instant::now();
+        let rest = send_rest(creation, data[up_at..].to_vec());
+        let reply = creator.reply().expect("a final reply");
+        let took = started.elapsed();
+        let _ = rest.join();
+        assert_store_failure(&reply, words, took, dead_bound(), &rig.server.log_tail());
 
         rig.restart(&mut ftp);
         match kind {
@@ -363,8 +374,8 @@ fn dead_store(kind: Kind) {
         assert_recovered(&rig, &mut ftp, round);
         let (names, reply) = reader.nlst("/box");
         assert!(
-            reply.starts_with("226") && names.contains("f.bin"),
-            "{reply}: {names}"
+            reply.starts_with("226") && names.contains("f.bin") && !names.contains("new-"),
+            "a failed upload left its name, or the session lost its way: {reply}: {names}"
         );
     }
 }
