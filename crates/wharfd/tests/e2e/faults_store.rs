@@ -432,6 +432,49 @@ fn silent_store(kind: Kind) {
         assert_retries_bounded(&rig.relay, before);
         assert_recovered(&rig, &mut ftp, 20 + round);
     }
+    cut_connections(&rig, &mut ftp);
+}
+
+/// Cut: every connection to the store is shut down mid-body, once, while
+/// the store stays up. The retries carry the transfers through: the
+/// upload gets `226` and reads back byte-exact, the download gets `226`
+/// and every byte (the rest asked for again from where it broke). So a
+/// `226` here is earned, not a failure let through.
+fn cut_connections(rig: &Rig, ftp: &mut Ftp) {
+    let data = pattern(BIG, 70);
+    // The part of 8 MiB is cut 1 MiB into its body.
+    rig.relay.cut_body_after(MIB);
+    let before = rig.relay.requests().len();
+    let reply = ftp.stor("/box/cut.bin", &data);
+    let seen = rig.relay.requests();
+    let during = &seen[before..];
+    assert!(
+        during
+            .iter()
+            .any(|r| r.starts_with("PUT") && during.iter().filter(|x| *x == r).count() > 1),
+        "no part was cut and sent again: {during:#?}"
+    );
+    assert!(
+        reply.starts_with("226"),
+        "{reply}\n{}",
+        rig.server.log_tail()
+    );
+    let (back, reply) = ftp.retr("/box/cut.bin");
+    assert!(reply.starts_with("226"), "{reply}");
+    assert_same_bytes("an upload whose part was cut", &data, &back);
+
+    let mut download = ftp.open("RETR", "/box/cut.bin");
+    let mut back = vec![0u8; 2 * MIB];
+    download.read_exact(&mut back).expect("the first bytes");
+    rig.relay.cut();
+    download.read_to_end(&mut back).expect("the rest");
+    let reply = ftp.reply().expect("a final reply");
+    assert!(
+        reply.starts_with("226"),
+        "{reply}\n{}",
+        rig.server.log_tail()
+    );
+    assert_same_bytes("a download whose GET was cut", &data, &back);
 }
 
 #[test]

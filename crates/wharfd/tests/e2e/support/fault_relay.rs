@@ -10,7 +10,9 @@
 //! - [`Fault::Refuse`]: the listening socket is closed, so connections
 //!   are refused as by a store that is down (nothing is counted then);
 //! - [`FaultRelay::cut`]: every open connection is shut down now, in the
-//!   middle of whatever body it carries.
+//!   middle of whatever body it carries; [`FaultRelay::cut_body_after`]:
+//!   the connection whose request body passes a given count of bytes is
+//!   shut down there.
 //!
 //! A store that is down (its port refuses) is the emulator killed: the
 //! relay then closes each connection it cannot forward, after counting
@@ -41,6 +43,8 @@ struct Shared {
     connections: AtomicUsize,
     /// `METHOD path` of every request head seen, forwarded or not.
     requests: Mutex<Vec<String>>,
+    /// Request body bytes still to pass before a cut.
+    cut_after: Mutex<Option<usize>>,
     /// Both sockets of every open forwarded connection, for `cut`.
     open: Mutex<Vec<TcpStream>>,
     stopped: AtomicBool,
@@ -87,6 +91,12 @@ impl FaultRelay {
         for stream in self.shared.open.lock().expect("not poisoned").drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
         }
+    }
+
+    /// Cuts the connection whose request body passes `bytes` more bytes
+    /// from now (counted across bodies), mid-body, once.
+    pub(crate) fn cut_body_after(&self, bytes: usize) {
+        *self.shared.cut_after.lock().expect("not poisoned") = Some(bytes);
     }
 
     /// Connections accepted so far.
@@ -200,15 +210,40 @@ fn forward_requests(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
         }
         buffered.drain(..now);
         left -= now;
-        if left > 0 {
-            let copied = std::io::copy(&mut (&mut from).take(left as u64), &mut to);
-            if copied.map_or(true, |n| n < left as u64) {
-                break;
-            }
+        if left > 0 && !copy_body(&mut from, &mut to, left, shared) {
+            break;
         }
     }
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
+}
+
+/// Copies a request body of `left` bytes; false when the connection
+/// broke, or was cut by [`FaultRelay::cut_body_after`].
+fn copy_body(from: &mut TcpStream, to: &mut TcpStream, mut left: usize, shared: &Shared) -> bool {
+    let mut chunk = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let want = left.min(chunk.len());
+        let n = match from.read(&mut chunk[..want]) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        {
+            let mut budget = shared.cut_after.lock().expect("not poisoned");
+            if let Some(bytes) = budget.as_mut() {
+                if *bytes <= n {
+                    *budget = None;
+                    return false;
+                }
+                *bytes -= n;
+            }
+        }
+        if to.write_all(&chunk[..n]).is_err() {
+            return false;
+        }
+        left -= n;
+    }
+    true
 }
 
 fn record(shared: &Shared, head: &str) {
