@@ -14,6 +14,10 @@
 //! SHORT (default) breaks each transfer at one point; FULL
 //! (`WHARF_FAULTS=full`) at several, from the first buffered bytes to
 //! the last part.
+//!
+//! This file holds the rig and the checks; the cases are in
+//! `faults_store_killed.rs` (the store dies) and `faults_store_frozen.rs`
+//! (it goes silent, or its connections are cut).
 
 use crate::support;
 
@@ -27,43 +31,43 @@ use support::fault_relay::{Fault, FaultRelay};
 use support::store_process::{Kind, Restartable};
 use support::{Ftp, Server, assert_same_bytes, pattern};
 
-const MIB: usize = 1024 * 1024;
+pub(crate) const MIB: usize = 1024 * 1024;
 /// `storage_stall_secs`.
-const STALL: Duration = Duration::from_secs(2);
+pub(crate) const STALL: Duration = Duration::from_secs(2);
 /// wharf-blob's retries per request (its default, which wharfd keeps).
-const MAX_RETRIES: usize = 4;
+pub(crate) const MAX_RETRIES: usize = 4;
 /// The pauses between the tries of one request: 0.1 s doubling, each at
 /// most its full value.
-const BACKOFF_TOTAL: Duration = Duration::from_millis(100 + 200 + 400 + 800);
+pub(crate) const BACKOFF_TOTAL: Duration = Duration::from_millis(100 + 200 + 400 + 800);
 /// Scheduling on a loaded machine, and the emulator's own time.
-const SLACK: Duration = Duration::from_secs(5);
+pub(crate) const SLACK: Duration = Duration::from_secs(5);
 /// Requests a failing transfer may wait out one after the other: the
 /// failed part (or GET), then the abort of the multipart upload (S3).
-const SERIAL_REQUESTS: u32 = 2;
+pub(crate) const SERIAL_REQUESTS: u32 = 2;
 /// Files big enough to need several 8 MiB parts.
-const BIG: usize = 20 * MIB;
+pub(crate) const BIG: usize = 20 * MIB;
 /// A download big enough that socket buffers cannot hold what is left.
-const DOWNLOAD: usize = 32 * MIB;
+pub(crate) const DOWNLOAD: usize = 32 * MIB;
 
 /// How long a dead store (refused, or closing every connection) may
 /// take to end a transfer: every try fails at once, so the pauses.
-fn dead_bound() -> Duration {
+pub(crate) fn dead_bound() -> Duration {
     BACKOFF_TOTAL * SERIAL_REQUESTS + SLACK
 }
 
 /// How long a silent store may take: every try waits out the stall.
-fn silent_bound() -> Duration {
+pub(crate) fn silent_bound() -> Duration {
     (STALL * (1 + MAX_RETRIES as u32) + BACKOFF_TOTAL) * SERIAL_REQUESTS + SLACK
 }
 
 /// Whether `WHARF_FAULTS=full` asks for the long run.
-fn full() -> bool {
+pub(crate) fn full() -> bool {
     std::env::var("WHARF_FAULTS").as_deref() == Ok("full")
 }
 
 /// Where an upload is broken: after these many bytes of [`BIG`] (parts
 /// are 8 MiB: before the first is full, between parts, in the last).
-fn upload_points() -> Vec<usize> {
+pub(crate) fn upload_points() -> Vec<usize> {
     if full() {
         vec![MIB, 9 * MIB, 17 * MIB]
     } else {
@@ -72,7 +76,7 @@ fn upload_points() -> Vec<usize> {
 }
 
 /// Where the frozen store's upload is broken: with parts under way.
-fn frozen_upload_points() -> Vec<usize> {
+pub(crate) fn frozen_upload_points() -> Vec<usize> {
     if full() {
         vec![MIB, 9 * MIB, 17 * MIB]
     } else {
@@ -81,7 +85,7 @@ fn frozen_upload_points() -> Vec<usize> {
 }
 
 /// Where a download is broken.
-fn download_points() -> Vec<usize> {
+pub(crate) fn download_points() -> Vec<usize> {
     if full() {
         vec![MIB / 2, 12 * MIB]
     } else {
@@ -90,21 +94,21 @@ fn download_points() -> Vec<usize> {
 }
 
 /// Azurite's autosave interval (5 s), with a margin.
-const AZURITE_AUTOSAVE: Duration = Duration::from_secs(8);
+pub(crate) const AZURITE_AUTOSAVE: Duration = Duration::from_secs(8);
 
-const CONFIG: &str =
+pub(crate) const CONFIG: &str =
     "[timeouts]\nstorage_stall_secs = 2\nstorage_connect_secs = 2\ndata_stall_secs = 60\n";
 
 /// An emulator, the relay in front of it and wharfd on the relay, with
 /// the folder `/box` (an Azure container, an S3 bucket) made.
-struct Rig {
-    store: Restartable,
-    relay: FaultRelay,
-    server: Server,
+pub(crate) struct Rig {
+    pub(crate) store: Restartable,
+    pub(crate) relay: FaultRelay,
+    pub(crate) server: Server,
 }
 
 impl Rig {
-    fn start(kind: Kind) -> Self {
+    pub(crate) fn start(kind: Kind) -> Self {
         let store = Restartable::start(kind);
         let relay = FaultRelay::start(store.port());
         let builder = Server::builder().config(CONFIG);
@@ -139,7 +143,7 @@ impl Rig {
     /// Azurite writes its database to `--location` every 5 s: waits for
     /// the next write, so what is stored now survives a SIGKILL. moto
     /// keeps nothing.
-    fn settle(&self) {
+    pub(crate) fn settle(&self) {
         if self.store.kind != Kind::Azurite {
             return;
         }
@@ -156,13 +160,13 @@ impl Rig {
         panic!("Azurite did not write {} in time", db.display());
     }
 
-    fn ftp(&self) -> Ftp {
+    pub(crate) fn ftp(&self) -> Ftp {
         Ftp::login(self.server.addr(), Duration::from_secs(120))
     }
 
     /// Starts the emulator again and lets the relay through. moto comes
     /// back empty: its bucket is made again, through `ftp`.
-    fn restart(&mut self, ftp: &mut Ftp) {
+    pub(crate) fn restart(&mut self, ftp: &mut Ftp) {
         let port = self.store.restart();
         self.relay.retarget(port);
         self.relay.set(Fault::Pass);
@@ -174,7 +178,7 @@ impl Rig {
 
 /// Sends `bytes` on `data` from another thread (it ends when wharfd
 /// closes the connection, or after a minute).
-fn send_rest(mut data: TcpStream, bytes: Vec<u8>) -> thread::JoinHandle<()> {
+pub(crate) fn send_rest(mut data: TcpStream, bytes: Vec<u8>) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let _ = data.set_write_timeout(Some(Duration::from_secs(60)));
         let _ = data.write_all(&bytes);
@@ -184,7 +188,13 @@ fn send_rest(mut data: TcpStream, bytes: Vec<u8>) -> thread::JoinHandle<()> {
 /// A final reply that says the transfer failed because of the store.
 // What each fault gave, for `--nocapture` runs: stderr is what a test has.
 #[allow(clippy::print_stderr)]
-fn assert_store_failure(reply: &str, words: &[&str], took: Duration, bound: Duration, log: &str) {
+pub(crate) fn assert_store_failure(
+    reply: &str,
+    words: &[&str],
+    took: Duration,
+    bound: Duration,
+    log: &str,
+) {
     eprintln!("store fault: {reply:?} after {took:?} (bound {bound:?})");
     assert!(
         reply.starts_with("451") || reply.starts_with("426"),
@@ -204,7 +214,7 @@ fn assert_store_failure(reply: &str, words: &[&str], took: Duration, bound: Dura
 /// 1 + [`MAX_RETRIES`] times, and something was tried. (The same method
 /// and URL twice is a retry: wharf-blob never sends one request twice
 /// otherwise within one transfer.)
-fn assert_retries_bounded(relay: &FaultRelay, from: usize) {
+pub(crate) fn assert_retries_bounded(relay: &FaultRelay, from: usize) {
     let seen = relay.requests();
     let during = &seen[from.min(seen.len())..];
     assert!(!during.is_empty(), "no request reached the dead store");
@@ -222,7 +232,12 @@ fn assert_retries_bounded(relay: &FaultRelay, from: usize) {
 
 /// Uploads `BIG` bytes to `path`, breaking the store with `fault` after
 /// `at` bytes; returns the final reply and the time from the fault to it.
-fn broken_upload(ftp: &mut Ftp, path: &str, at: usize, fault: impl FnOnce()) -> (String, Duration) {
+pub(crate) fn broken_upload(
+    ftp: &mut Ftp,
+    path: &str,
+    at: usize,
+    fault: impl FnOnce(),
+) -> (String, Duration) {
     let data = pattern(BIG, at as u64);
     let mut conn = ftp.open("STOR", path);
     conn.write_all(&data[..at]).expect("send the first bytes");
@@ -238,7 +253,7 @@ fn broken_upload(ftp: &mut Ftp, path: &str, at: usize, fault: impl FnOnce()) -> 
 /// Downloads `path`, breaking the store with `fault` after `at` bytes;
 /// returns how many bytes came, the final reply (or the closed
 /// connection's error) and the time from the fault to it.
-fn broken_download(
+pub(crate) fn broken_download(
     ftp: &mut Ftp,
     path: &str,
     at: usize,
@@ -256,7 +271,7 @@ fn broken_download(
 }
 
 /// The same session and a new one list, upload and download byte-exact.
-fn assert_recovered(rig: &Rig, ftp: &mut Ftp, round: usize) {
+pub(crate) fn assert_recovered(rig: &Rig, ftp: &mut Ftp, round: usize) {
     let name = format!("/box/after-{round}.bin");
     let bytes = pattern(3 * MIB + 17, 900 + round as u64);
     let stored = ftp.stor(&name, &bytes);
@@ -280,7 +295,7 @@ fn assert_recovered(rig: &Rig, ftp: &mut Ftp, round: usize) {
 }
 
 /// Stores `files` (name, bytes), each with a 226.
-fn put_files(ftp: &mut Ftp, server: &Server, files: &[(&str, Vec<u8>)]) {
+pub(crate) fn put_files(ftp: &mut Ftp, server: &Server, files: &[(&str, Vec<u8>)]) {
     for (name, bytes) in files {
         let reply = ftp.stor(name, bytes);
         assert!(
@@ -289,210 +304,4 @@ fn put_files(ftp: &mut Ftp, server: &Server, files: &[(&str, Vec<u8>)]) {
             server.log_tail()
         );
     }
-}
-
-/// Killed: the store dies while an upload (over an existing file) and a
-/// download are both under way, in two sessions, and is started again.
-///
-/// - RETR: the emulator is killed (SIGKILL) after the first bytes; the
-///   relay closes every connection it cannot forward, counting it. The
-///   client gets 426/451 naming the store (never 226) within
-///   [`dead_bound`], and fewer bytes than the file; no request was tried
-///   more than 1 + 4 times.
-/// - STOR over an existing file and STOR of a new one (two more
-///   sessions): then the store's port refuses, and the rest of each
-///   upload is sent. Each client gets 451/426 saying the connection was
-///   refused (or, with parts sent before the kill, closed) within
-///   [`dead_bound`], and nothing is under the new name afterwards.
-/// - Once the store is back, the old file is there, byte for byte
-///   (Azurite, restarted from its `--location` directory, which it had
-///   written before the kill; moto comes back empty, and its bucket and
-///   files are made again), and the same session and a new one list,
-///   upload and download byte-exact.
-fn dead_store(kind: Kind) {
-    let mut rig = Rig::start(kind);
-    let mut ftp = rig.ftp();
-    let mut reader = rig.ftp();
-    let mut creator = rig.ftp();
-    let old = pattern(100_000, 1);
-    let download = pattern(DOWNLOAD, 2);
-    let files = [("/box/f.bin", old.clone()), ("/box/big.bin", download)];
-    put_files(&mut ftp, &rig.server, &files);
-    rig.settle();
-    let downloads = download_points();
-    for (round, up_at) in upload_points().into_iter().enumerate() {
-        // The upload is under way: its bytes so far wait in wharfd for a
-        // part to fill, or are stored parts.
-        let data = pattern(BIG, round as u64 + 50);
-        let mut upload = ftp.open("STOR", "/box/f.bin");
-        upload.write_all(&data[..up_at]).expect("the first bytes");
-        let new_name = format!("/box/new-{round}.bin");
-        let mut creation = creator.open("STOR", &new_name);
-        creation.write_all(&data[..up_at]).expect("the first bytes");
-
-        let before = rig.relay.requests().len();
-        let down_at = downloads[round % downloads.len()];
-        let (got, reply, took) =
-            broken_download(&mut reader, "/box/big.bin", down_at, || rig.store.kill());
-        assert!(
-            got < DOWNLOAD,
-            "the whole file came from a dead store: {reply}"
-        );
-        let log = rig.server.log_tail();
-        assert_store_failure(&reply, &["store", "closed"], took, dead_bound(), &log);
-        assert_retries_bounded(&rig.relay, before);
-
-        rig.relay.set(Fault::Refuse);
-        let started = Instant::now();
-        let rest = send_rest(upload, data[up_at..].to_vec());
-        let reply = ftp.reply().expect("a final reply");
-        let took = started.elapsed();
-        let _ = rest.join();
-        // A part under way at the kill fails as a closed connection.
-        let words: &[&str] = if up_at < 8 * MIB {
-            &["refused"]
-        } else {
-            &["refused", "closed"]
-        };
-        assert_store_failure(&reply, words, took, dead_bound(), &rig.server.log_tail());
-        let started = Instant::now();
-        let rest = send_rest(creation, data[up_at..].to_vec());
-        let reply = creator.reply().expect("a final reply");
-        let took = started.elapsed();
-        let _ = rest.join();
-        assert_store_failure(&reply, words, took, dead_bound(), &rig.server.log_tail());
-
-        rig.restart(&mut ftp);
-        match kind {
-            Kind::Azurite => {
-                let (back, reply) = ftp.retr("/box/f.bin");
-                assert!(reply.starts_with("226"), "{reply}");
-                assert_same_bytes("the old file after a failed overwrite", &old, &back);
-            }
-            Kind::Moto => put_files(&mut ftp, &rig.server, &files),
-        }
-        assert_recovered(&rig, &mut ftp, round);
-        let (names, reply) = reader.nlst("/box");
-        assert!(
-            reply.starts_with("226") && names.contains("f.bin") && !names.contains("new-"),
-            "a failed upload left its name, or the session lost its way: {reply}: {names}"
-        );
-    }
-}
-
-/// Silent: the emulator is frozen (SIGSTOP: its port still accepts,
-/// nothing answers) during an upload over an existing file, then during
-/// a download, and thawed after each.
-///
-/// The client gets 451/426 saying the store stalled within
-/// [`silent_bound`] (never 226), and no request went to the frozen store
-/// more than 1 + 4 times (the relay, not frozen, sees each). Once thawed, the old file is there byte
-/// for byte (nothing of the failed upload under its name), and the same
-/// session and a new one list, upload and download byte-exact.
-fn silent_store(kind: Kind) {
-    let rig = Rig::start(kind);
-    let mut ftp = rig.ftp();
-    let old = pattern(100_000, 3);
-    for (round, at) in frozen_upload_points().into_iter().enumerate() {
-        assert!(ftp.stor("/box/f.bin", &old).starts_with("226"));
-        let before = rig.relay.requests().len();
-        let (reply, took) = broken_upload(&mut ftp, "/box/f.bin", at, || rig.store.freeze());
-        rig.store.thaw();
-        assert_store_failure(
-            &reply,
-            &["stall"],
-            took,
-            silent_bound(),
-            &rig.server.log_tail(),
-        );
-        assert_retries_bounded(&rig.relay, before);
-        let (back, reply) = ftp.retr("/box/f.bin");
-        assert!(reply.starts_with("226"), "{reply}");
-        assert_same_bytes("the old file after a failed overwrite", &old, &back);
-        assert_recovered(&rig, &mut ftp, round);
-    }
-    let download = pattern(DOWNLOAD, 4);
-    assert!(ftp.stor("/box/big.bin", &download).starts_with("226"));
-    for (round, at) in download_points().into_iter().enumerate() {
-        let before = rig.relay.requests().len();
-        let (got, reply, took) =
-            broken_download(&mut ftp, "/box/big.bin", at, || rig.store.freeze());
-        rig.store.thaw();
-        assert!(
-            got < DOWNLOAD,
-            "the whole file came from a frozen store: {reply}"
-        );
-        assert_store_failure(
-            &reply,
-            &["stall"],
-            took,
-            silent_bound(),
-            &rig.server.log_tail(),
-        );
-        assert_retries_bounded(&rig.relay, before);
-        assert_recovered(&rig, &mut ftp, 20 + round);
-    }
-    cut_connections(&rig, &mut ftp);
-}
-
-/// Cut: every connection to the store is shut down mid-body, once, while
-/// the store stays up. The retries carry the transfers through: the
-/// upload gets `226` and reads back byte-exact, the download gets `226`
-/// and every byte (the rest asked for again from where it broke). So a
-/// `226` here is earned, not a failure let through.
-fn cut_connections(rig: &Rig, ftp: &mut Ftp) {
-    let data = pattern(BIG, 70);
-    // The part of 8 MiB is cut 1 MiB into its body.
-    rig.relay.cut_body_after(MIB);
-    let before = rig.relay.requests().len();
-    let reply = ftp.stor("/box/cut.bin", &data);
-    let seen = rig.relay.requests();
-    let during = &seen[before..];
-    assert!(
-        during
-            .iter()
-            .any(|r| r.starts_with("PUT") && during.iter().filter(|x| *x == r).count() > 1),
-        "no part was cut and sent again: {during:#?}"
-    );
-    assert!(
-        reply.starts_with("226"),
-        "{reply}\n{}",
-        rig.server.log_tail()
-    );
-    let (back, reply) = ftp.retr("/box/cut.bin");
-    assert!(reply.starts_with("226"), "{reply}");
-    assert_same_bytes("an upload whose part was cut", &data, &back);
-
-    let mut download = ftp.open("RETR", "/box/cut.bin");
-    let mut back = vec![0u8; 2 * MIB];
-    download.read_exact(&mut back).expect("the first bytes");
-    rig.relay.cut();
-    download.read_to_end(&mut back).expect("the rest");
-    let reply = ftp.reply().expect("a final reply");
-    assert!(
-        reply.starts_with("226"),
-        "{reply}\n{}",
-        rig.server.log_tail()
-    );
-    assert_same_bytes("a download whose GET was cut", &data, &back);
-}
-
-#[test]
-fn azurite_killed_mid_transfer_fails_in_bounds_and_recovers() {
-    dead_store(Kind::Azurite);
-}
-
-#[test]
-fn moto_killed_mid_transfer_fails_in_bounds_and_recovers() {
-    dead_store(Kind::Moto);
-}
-
-#[test]
-fn azurite_frozen_mid_transfer_fails_in_bounds_and_recovers() {
-    silent_store(Kind::Azurite);
-}
-
-#[test]
-fn moto_frozen_mid_transfer_fails_in_bounds_and_recovers() {
-    silent_store(Kind::Moto);
 }

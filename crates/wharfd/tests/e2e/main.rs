@@ -46,6 +46,8 @@ mod e2e_wget;
 mod e2e_wildcards;
 mod faults_disk_full;
 mod faults_store;
+mod faults_store_frozen;
+mod faults_store_killed;
 mod hostile_blob;
 mod hostile_login;
 mod hostile_passthrough;
