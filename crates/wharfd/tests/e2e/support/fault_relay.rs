@@ -5,8 +5,6 @@
 //! what reaches it: every connection, and every HTTP request head it
 //! forwards or turns away (so a test can bound wharfd's retries), and it
 //! can inject what a real emulator cannot be made to do on cue:
-//! - [`Fault::Reset`]: each new connection is read up to its request head
-//!   (counted) and then closed unanswered, as a store that dies at once;
 //! - [`Fault::Refuse`]: the listening socket is closed, so connections
 //!   are refused as by a store that is down (nothing is counted then);
 //! - [`FaultRelay::cut`]: every open connection is shut down now, in the
@@ -14,9 +12,10 @@
 //!   the connection whose request body passes a given count of bytes is
 //!   shut down there.
 //!
-//! A store that is down (its port refuses) is the emulator killed: the
-//! relay then closes each connection it cannot forward, after counting
-//! its request. Threads and blocking sockets, every read bounded.
+//! When the emulator behind it is killed, the relay closes each
+//! connection it cannot forward, after counting its request, as a load
+//! balancer in front of a dead store does. Threads and blocking sockets;
+//! a forwarding thread ends when its connection closes or is cut.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -30,8 +29,6 @@ use std::time::Duration;
 pub(crate) enum Fault {
     /// Forward them to the target.
     Pass,
-    /// Read the request head, count it, close the connection.
-    Reset,
     /// Close the listening socket: connections are refused.
     Refuse,
 }
@@ -153,7 +150,7 @@ fn serve(mut client: TcpStream, shared: &Shared) {
     let target = *shared.target.lock().expect("not poisoned");
     let upstream = match fault {
         Fault::Pass => TcpStream::connect(("127.0.0.1", target)).ok(),
-        Fault::Reset | Fault::Refuse => None,
+        Fault::Refuse => None,
     };
     let Some(upstream) = upstream else {
         // Turned away: count what it asked, then close unanswered.
