@@ -134,6 +134,7 @@ impl Account {
         let connector = RingConnector {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
+            stall_timeout: config.stall_timeout,
             roots: crate::connector::roots(&config),
         };
         let http = connector
@@ -200,7 +201,7 @@ impl Account {
             )));
         }
         let rest = Arc::new(Rest {
-            http: object_store::client::HttpClient::new(http),
+            http: connector.guarded(http),
             signer,
             endpoint,
             addressing,

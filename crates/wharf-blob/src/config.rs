@@ -288,6 +288,11 @@ pub struct BlobConfig {
     pub request_timeout: Duration,
     /// Gives up connecting after this long.
     pub connect_timeout: Duration,
+    /// A request whose store takes and sends nothing for this long fails
+    /// as timed out, and is retried as a timeout is (`stall.rs`): the
+    /// bound on a silent store, which `request_timeout` alone leaves at
+    /// minutes.
+    pub stall_timeout: Duration,
     /// Whether `set_permissions` on a container (`SITE CHMOD` on `/name` in
     /// the account view) may change its public access. Default `true`: the
     /// holder of the key decides. An application that serves one account
@@ -313,7 +318,7 @@ pub struct BlobConfig {
 impl BlobConfig {
     /// A configuration with defaults: `.placeholder` folders, 8 parallel
     /// copies, 1000 blobs per page, 4 retries from 100 ms, 5 s to connect,
-    /// 10 minutes per request.
+    /// 10 minutes per request, 60 s without progress.
     pub fn new(store: Store, view: View) -> Self {
         Self {
             store,
@@ -325,6 +330,7 @@ impl BlobConfig {
             retry_backoff: Duration::from_millis(100),
             request_timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(60),
             container_access_changes: true,
             upload_memory: UploadMemory::shared(),
             on_retry: None,
@@ -417,6 +423,13 @@ impl BlobConfig {
     pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Self {
         self.connect_timeout = connect;
         self.request_timeout = request;
+        self
+    }
+
+    /// Sets [`BlobConfig::stall_timeout`] (at least 1 ms).
+    #[must_use]
+    pub fn with_stall_timeout(mut self, stall: Duration) -> Self {
+        self.stall_timeout = stall.max(Duration::from_millis(1));
         self
     }
 

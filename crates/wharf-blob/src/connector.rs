@@ -16,11 +16,15 @@ use object_store::client::{HttpClient, HttpConnector};
 use rustls::pki_types::CertificateDer;
 use rustls_platform_verifier::{BuilderVerifierExt, Verifier};
 
+use crate::stall::StallGuarded;
+
 /// An [`HttpConnector`] with explicit timeouts and ring-based TLS.
 #[derive(Debug, Clone)]
 pub(crate) struct RingConnector {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
+    /// No progress for this long fails a request (`stall.rs`).
+    pub(crate) stall_timeout: Duration,
     /// Root certificates trusted besides the platform's (DER).
     pub(crate) roots: Vec<CertificateDer<'static>>,
 }
@@ -53,13 +57,24 @@ impl RingConnector {
     }
 }
 
+impl RingConnector {
+    /// `client` under the stall bound, as object_store and the REST client
+    /// take it.
+    pub(crate) fn guarded(&self, client: reqwest::Client) -> HttpClient {
+        HttpClient::new(StallGuarded {
+            client,
+            stall: self.stall_timeout,
+        })
+    }
+}
+
 impl HttpConnector for RingConnector {
     fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
         let client = self.client().map_err(|err| object_store::Error::Generic {
             store: "wharf-blob",
             source: Box::new(err),
         })?;
-        Ok(HttpClient::new(client))
+        Ok(self.guarded(client))
     }
 }
 

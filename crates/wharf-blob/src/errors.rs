@@ -12,6 +12,7 @@ use crate::refusal::{Operation, Refusal};
 use crate::rest::RestError;
 use crate::retry::transient_status;
 use crate::s3_auth::CredentialUnavailable;
+use crate::transport::transport_reason;
 
 /// Why a [`BlobFs`](crate::BlobFs) could not be built or a login checked.
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +186,15 @@ pub(crate) fn store_err(err: object_store::Error, path: &VPath) -> VfsError {
         E::Generic { source, .. } => generic_kind(source.as_ref()),
         _ => VfsErrorKind::Other,
     };
-    VfsError::new(kind).with_path(path).with_source(err)
+    with_transport_reason(VfsError::new(kind).with_path(path), &err).with_source(err)
+}
+
+/// `vfs` with the reason a transport failure inside `err` gives, if any.
+fn with_transport_reason(vfs: VfsError, err: &(dyn StdError + 'static)) -> VfsError {
+    match transport_reason(err) {
+        Some(reason) => vfs.with_reason(reason),
+        None => vfs,
+    }
 }
 
 /// A REST failure as a [`VfsError`] about `path`, as [`store_err`] maps
@@ -219,7 +228,7 @@ pub(crate) fn rest_err(err: RestError, path: &VPath) -> VfsError {
         RestError::Credential(_) => VfsErrorKind::PermissionDenied,
         _ => VfsErrorKind::Other,
     };
-    VfsError::new(kind).with_path(path).with_source(err)
+    with_transport_reason(VfsError::new(kind).with_path(path), &err).with_source(err)
 }
 
 /// An identity's failure to get a token as a [`VfsError`] about `path`:

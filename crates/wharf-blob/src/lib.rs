@@ -156,7 +156,9 @@ mod retry;
 mod s3_auth;
 mod s3_urls;
 pub mod sas;
+mod stall;
 mod time;
+mod transport;
 pub mod upload;
 mod xml;
 

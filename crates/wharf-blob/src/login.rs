@@ -76,6 +76,7 @@ impl AzureLogin {
         let connector = RingConnector {
             connect_timeout: base.connect_timeout,
             request_timeout: base.request_timeout.min(CHECK_REQUEST_TIMEOUT),
+            stall_timeout: base.stall_timeout,
             roots: crate::connector::roots(base),
         };
         let http = connector
@@ -84,7 +85,7 @@ impl AzureLogin {
         Ok(Self {
             endpoint: endpoint.into(),
             base: base.clone().with_container_access_changes(true),
-            http: HttpClient::new(http),
+            http: connector.guarded(http),
         })
     }
 

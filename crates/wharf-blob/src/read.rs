@@ -73,6 +73,11 @@ async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileRe
         }
         Err(err) => return Err(Retry::Failed(store_err(err, loc.path))),
     };
-    let stream = result.into_stream().map_err(io::Error::other);
+    // A failure mid-stream reaches the session as the VfsError it is, with
+    // its reason (a store that stopped answering, or went away).
+    let path = loc.path.clone();
+    let stream = result
+        .into_stream()
+        .map_err(move |err| io::Error::other(store_err(err, &path)));
     Ok(Box::new(StreamReader::new(stream)))
 }

@@ -30,7 +30,7 @@ use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::PollSender;
-use wharf_vfs::{Upload, VPath, VfsError};
+use wharf_vfs::{Upload, VPath, VfsError, VfsErrorKind};
 
 use crate::client::Client;
 use crate::errors::store_err;
@@ -63,8 +63,9 @@ enum Msg {
 /// Room being waited for.
 type Waiting = Pin<Box<dyn Future<Output = Result<Grant, MemoryError>> + Send>>;
 
-/// A failure the task saw, for the writer to report.
-type Failure = Arc<Mutex<Option<String>>>;
+/// A failure the task saw, for the writer to report: its kind and
+/// reason, so the client hears why (the store refused, stalled, ...).
+type Failure = Arc<Mutex<Option<(VfsErrorKind, Option<String>)>>>;
 
 /// An upload in progress (see the module docs).
 pub(crate) struct BlobUpload {
@@ -141,7 +142,16 @@ impl BlobUpload {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        io::Error::other(why.unwrap_or_else(|| "the upload task stopped".to_string()))
+        match why {
+            Some((kind, reason)) => {
+                let err = VfsError::new(kind).with_path(&self.path);
+                io::Error::other(match reason {
+                    Some(reason) => err.with_reason(reason),
+                    None => err,
+                })
+            }
+            None => io::Error::other("the upload task stopped"),
+        }
     }
 
     /// Hands the full buffer to the task.
@@ -240,7 +250,8 @@ async fn run(
     let fail = |err: &VfsError| {
         *failure
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err.to_string());
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((err.kind(), err.reason().map(str::to_owned)));
     };
     loop {
         // Make room before taking the next part, so at most IN_FLIGHT run.

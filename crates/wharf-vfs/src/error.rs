@@ -214,8 +214,23 @@ impl VfsError {
     }
 
     /// Maps an I/O error with [`VfsErrorKind::from_io`], keeping it as the
-    /// source.
+    /// source. An I/O error that carries a `VfsError` (a back-end's reader
+    /// or upload speaks `io`, but knows better) is that error, its kind
+    /// and reason kept, with `path` where it names none.
     pub fn from_io(err: io::Error, path: &VPath) -> Self {
+        if err.get_ref().is_some_and(|inner| inner.is::<VfsError>()) {
+            return match err.into_inner().map(|inner| inner.downcast::<VfsError>()) {
+                Some(Ok(inner)) => {
+                    let mut inner = *inner;
+                    if inner.path.is_none() {
+                        inner.path = Some(path.clone());
+                    }
+                    inner
+                }
+                // Checked above: it is a VfsError.
+                _ => Self::new(VfsErrorKind::Other).with_path(path),
+            };
+        }
         Self::new(VfsErrorKind::from_io(&err))
             .with_path(path)
             .with_source(err)
@@ -317,6 +332,18 @@ impl From<VPathError> for VfsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_io_error_carrying_a_vfs_error_is_that_error() {
+        let path = VPath::parse("/f").unwrap();
+        let carried = VfsError::new(VfsErrorKind::Transient).with_reason("the store is gone");
+        let back = VfsError::from_io(io::Error::other(carried), &path);
+        assert_eq!(back.kind(), VfsErrorKind::Transient);
+        assert_eq!(back.reason(), Some("the store is gone"));
+        assert_eq!(back.to_string(), "temporary failure: /f");
+        let plain = VfsError::from_io(io::Error::other("plain"), &path);
+        assert_eq!((plain.kind(), plain.reason()), (VfsErrorKind::Other, None));
+    }
 
     #[test]
     fn maps_os_errors() {

@@ -38,6 +38,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use wharf_blob::{AzureAuth, BlobConfig, BlobFs, FolderMarker, Store, UploadMemory, View};
@@ -75,6 +76,10 @@ pub(crate) struct StorageAccess {
     pub(crate) ca_file: Option<PathBuf>,
     /// Which S3 credential, and the addressing style.
     pub(crate) s3_identity: crate::s3_identity::S3Identity,
+    /// `[timeouts] storage_connect_secs`, when set.
+    pub(crate) connect_timeout: Option<Duration>,
+    /// `[timeouts] storage_stall_secs`, when set.
+    pub(crate) stall_timeout: Option<Duration>,
 }
 
 impl StorageAccess {
@@ -95,6 +100,11 @@ impl StorageAccess {
             azure_identity: config.azure.identity_settings(),
             ca_file: config.storage_ca_file.clone(),
             s3_identity: crate::s3_identity::S3Identity::new(&config.s3),
+            connect_timeout: config
+                .timeouts
+                .storage_connect_secs
+                .map(Duration::from_secs),
+            stall_timeout: config.timeouts.storage_stall_secs.map(Duration::from_secs),
         }
     }
 
@@ -203,6 +213,19 @@ pub(crate) fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result
         .map_err(|e| anyhow!("{}: {e}", file.display()))
 }
 
+/// `config` with the store timeouts of `[timeouts]`, where set; the
+/// per-request total stays wharf-blob's.
+pub(crate) fn with_timeouts(mut config: BlobConfig, access: &StorageAccess) -> BlobConfig {
+    if let Some(connect) = access.connect_timeout {
+        let request = config.request_timeout;
+        config = config.with_timeouts(connect, request);
+    }
+    if let Some(stall) = access.stall_timeout {
+        config = config.with_stall_timeout(stall);
+    }
+    config
+}
+
 /// Opens the store and checks it answers (one listing call).
 /// `on_retry` hears each retry of wharf-blob's own requests (metrics).
 pub(crate) async fn open(
@@ -239,7 +262,7 @@ pub(crate) async fn open(
     if let Some(hook) = on_retry {
         config = config.with_retry_hook(hook);
     }
-    let config = with_ca_file(config, access)?;
+    let config = with_ca_file(with_timeouts(config, access), access)?;
     let mut fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     if !prefix.is_empty() {
         fs = fs

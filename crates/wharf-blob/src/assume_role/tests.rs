@@ -161,6 +161,7 @@ impl FakeSts {
                 &RingConnector {
                     connect_timeout: Duration::from_secs(2),
                     request_timeout: Duration::from_secs(5),
+                    stall_timeout: Duration::from_secs(5),
                     roots: Vec::new(),
                 },
                 &object_store::RetryConfig::default(),
@@ -169,6 +170,7 @@ impl FakeSts {
         let http = RingConnector {
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(5),
             roots: Vec::new(),
         }
         .client()

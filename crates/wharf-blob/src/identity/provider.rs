@@ -183,6 +183,7 @@ mod tests {
         let connector = RingConnector {
             connect_timeout: std::time::Duration::from_secs(1),
             request_timeout: std::time::Duration::from_secs(1),
+            stall_timeout: std::time::Duration::from_secs(1),
             roots: Vec::new(),
         };
         let identity = EntraIdentity::ClientSecret {

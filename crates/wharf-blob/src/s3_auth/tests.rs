@@ -4,6 +4,7 @@ fn connector() -> RingConnector {
     RingConnector {
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(2),
+        stall_timeout: Duration::from_secs(2),
         roots: Vec::new(),
     }
 }

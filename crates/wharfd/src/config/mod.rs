@@ -268,6 +268,11 @@ pub(crate) struct TimeoutsConfig {
     /// How long one control reply may take to be written.
     pub(crate) control_write_secs: Option<u64>,
     pub(crate) shutdown_grace_secs: Option<u64>,
+    /// How long connecting to an object store may take (default 5).
+    pub(crate) storage_connect_secs: Option<u64>,
+    /// An object-store request that moves nothing for this long fails
+    /// (default 60): the bound on a silent store.
+    pub(crate) storage_stall_secs: Option<u64>,
 }
 
 /// `[keepalive]`: TCP keepalive on control and data connections.

@@ -105,7 +105,7 @@ overlay_by_field! {
     BanConfig { failures, window_secs, secs, max_secs }
     TimeoutsConfig {
         login_secs, idle_secs, data_connect_secs, data_stall_secs, data_minimum_window_secs,
-        control_write_secs, shutdown_grace_secs,
+        control_write_secs, shutdown_grace_secs, storage_connect_secs, storage_stall_secs,
     }
     KeepaliveConfig { enabled, idle_secs, interval_secs, retries }
 }

@@ -145,6 +145,7 @@ impl Stores {
         }
         // The roots of `--storage-ca-file` hold for every store: a private
         // endpoint's certificate does not depend on who signs.
+        let config = crate::storage::with_timeouts(config, &self.access);
         let config = crate::storage::with_ca_file(config, &self.access)?;
         BlobFs::new(config).map_err(|e| anyhow!("{e}"))
     }

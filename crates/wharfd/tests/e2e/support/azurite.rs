@@ -13,9 +13,9 @@ pub(crate) const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// A storage emulator process on a loopback port, killed on drop.
-struct Emulator {
-    child: Child,
-    port: u16,
+pub(super) struct Emulator {
+    pub(super) child: Child,
+    pub(super) port: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -29,7 +29,7 @@ impl Drop for Emulator {
 impl Emulator {
     /// Runs `.tools/<tool>` with `args(port)` in a fresh directory and waits
     /// (60 s at most) until the port accepts.
-    fn start(tool: &str, args: impl FnOnce(u16) -> Vec<String>) -> Self {
+    pub(super) fn start(tool: &str, args: impl FnOnce(u16) -> Vec<String>) -> Self {
         let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../.tools")
             .join(tool);
