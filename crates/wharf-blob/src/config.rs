@@ -284,8 +284,13 @@ pub struct BlobConfig {
     pub max_retries: usize,
     /// First retry delay; doubles per retry.
     pub retry_backoff: Duration,
-    /// Gives up on one request (and retries it) after this long.
-    pub request_timeout: Duration,
+    /// Gives up on one request (and retries it) after this long in all,
+    /// its body included. `None` (the default): no total, since a
+    /// download streams its blob in one request and a client may take
+    /// hours to read it; [`stall_timeout`](Self::stall_timeout) ends a
+    /// request whose store has gone silent. Bounded requests (the login
+    /// check) set one.
+    pub request_timeout: Option<Duration>,
     /// Gives up connecting after this long.
     pub connect_timeout: Duration,
     /// A request whose store takes and sends nothing for this long fails
@@ -318,7 +323,7 @@ pub struct BlobConfig {
 impl BlobConfig {
     /// A configuration with defaults: `.placeholder` folders, 8 parallel
     /// copies, 1000 blobs per page, 4 retries from 100 ms, 5 s to connect,
-    /// 10 minutes per request, 60 s without progress.
+    /// no total per request, 60 s without progress.
     pub fn new(store: Store, view: View) -> Self {
         Self {
             store,
@@ -328,7 +333,7 @@ impl BlobConfig {
             page_size: 1000,
             max_retries: 4,
             retry_backoff: Duration::from_millis(100),
-            request_timeout: Duration::from_secs(600),
+            request_timeout: None,
             connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(60),
             container_access_changes: true,
@@ -418,9 +423,9 @@ impl BlobConfig {
         self
     }
 
-    /// Sets the connect and per-request timeouts.
+    /// Sets the connect timeout and the per-request total (`None`: none).
     #[must_use]
-    pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Self {
+    pub fn with_timeouts(mut self, connect: Duration, request: Option<Duration>) -> Self {
         self.connect_timeout = connect;
         self.request_timeout = request;
         self

@@ -22,7 +22,7 @@ use crate::stall::StallGuarded;
 #[derive(Debug, Clone)]
 pub(crate) struct RingConnector {
     pub(crate) connect_timeout: Duration,
-    pub(crate) request_timeout: Duration,
+    pub(crate) request_timeout: Option<Duration>,
     /// No progress for this long fails a request (`stall.rs`).
     pub(crate) stall_timeout: Duration,
     /// Root certificates trusted besides the platform's (DER).
@@ -46,14 +46,15 @@ impl RingConnector {
                 .with_custom_certificate_verifier(Arc::new(verifier))
         }
         .with_no_client_auth();
-        reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("wharf-blob/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(BuildError::Http)
+            .user_agent(concat!("wharf-blob/", env!("CARGO_PKG_VERSION")));
+        if let Some(total) = self.request_timeout {
+            builder = builder.timeout(total);
+        }
+        builder.build().map_err(BuildError::Http)
     }
 }
 

@@ -75,7 +75,9 @@ impl AzureLogin {
     pub fn new(endpoint: impl Into<String>, base: &BlobConfig) -> Result<Self, BlobError> {
         let connector = RingConnector {
             connect_timeout: base.connect_timeout,
-            request_timeout: base.request_timeout.min(CHECK_REQUEST_TIMEOUT),
+            request_timeout: Some(base.request_timeout.map_or(CHECK_REQUEST_TIMEOUT, |total| {
+                total.min(CHECK_REQUEST_TIMEOUT)
+            })),
             stall_timeout: base.stall_timeout,
             roots: crate::connector::roots(base),
         };

@@ -160,7 +160,7 @@ impl FakeSts {
                 "eu-west-1",
                 &RingConnector {
                     connect_timeout: Duration::from_secs(2),
-                    request_timeout: Duration::from_secs(5),
+                    request_timeout: Some(Duration::from_secs(5)),
                     stall_timeout: Duration::from_secs(5),
                     roots: Vec::new(),
                 },
@@ -169,7 +169,7 @@ impl FakeSts {
             .unwrap();
         let http = RingConnector {
             connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(5),
+            request_timeout: Some(Duration::from_secs(5)),
             stall_timeout: Duration::from_secs(5),
             roots: Vec::new(),
         }

@@ -182,7 +182,7 @@ mod tests {
     fn no_token_is_fetched_when_the_provider_is_built() {
         let connector = RingConnector {
             connect_timeout: std::time::Duration::from_secs(1),
-            request_timeout: std::time::Duration::from_secs(1),
+            request_timeout: Some(std::time::Duration::from_secs(1)),
             stall_timeout: std::time::Duration::from_secs(1),
             roots: Vec::new(),
         };

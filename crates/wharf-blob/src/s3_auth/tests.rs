@@ -3,7 +3,7 @@ use super::*;
 fn connector() -> RingConnector {
     RingConnector {
         connect_timeout: Duration::from_secs(1),
-        request_timeout: Duration::from_secs(2),
+        request_timeout: Some(Duration::from_secs(2)),
         stall_timeout: Duration::from_secs(2),
         roots: Vec::new(),
     }

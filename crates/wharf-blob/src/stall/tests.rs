@@ -13,7 +13,7 @@ const STALL: Duration = Duration::from_millis(300);
 fn client() -> HttpClient {
     let connector = crate::connector::RingConnector {
         connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(60),
+        request_timeout: None,
         stall_timeout: STALL,
         roots: Vec::new(),
     };
@@ -109,4 +109,40 @@ fn a_large_body_goes_out_in_pieces() {
         }
         assert_eq!(sizes, [PIECE, PIECE, PIECE, 1]);
     });
+}
+
+/// A download that streams steadily for longer than any fixed total would
+/// allow (here 8 stall bounds) completes: only silence ends a request.
+#[tokio::test]
+async fn a_slow_but_steady_body_is_never_cut() {
+    const PIECES: usize = 16;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).await.unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {PIECES}\r\n\r\n");
+        conn.write_all(head.as_bytes()).await.unwrap();
+        for _ in 0..PIECES {
+            tokio::time::sleep(STALL / 2).await;
+            conn.write_all(b"x").await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let started = Instant::now();
+    let response = client()
+        .execute(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
+    let mut body = response.into_body().bytes_stream();
+    let mut got = 0;
+    while let Some(piece) = body.next().await {
+        got += piece.expect("a steady body is not a stall").len();
+    }
+    assert_eq!(got, PIECES);
+    assert!(started.elapsed() >= STALL * 8, "{:?}", started.elapsed());
 }

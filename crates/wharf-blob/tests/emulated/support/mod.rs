@@ -248,7 +248,7 @@ impl Emulator {
     pub fn config(&self, view: View) -> BlobConfig {
         BlobConfig::new(self.store(), view)
             .with_retries(2, Duration::from_millis(50))
-            .with_timeouts(Duration::from_secs(5), Duration::from_secs(60))
+            .with_timeouts(Duration::from_secs(5), Some(Duration::from_secs(60)))
     }
 
     /// A configuration signed with SAS `token` instead of the key.
