@@ -82,6 +82,8 @@ pub(crate) fn start(
         dir: Arc::new(dir),
         temp,
         name,
+        // The copy keeps the old file's bits when it replaces it.
+        replaces: original.is_some(),
     };
     let mut file = file.into_std();
     if let Some(original) = original.filter(|_| keep > 0) {

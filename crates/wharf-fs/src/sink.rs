@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use wharf_vfs::LocalFile;
+
 /// Alignment of memory, offsets and lengths for direct I/O: the page size,
 /// a multiple of every common logical block size.
 pub(crate) const ALIGN: usize = 4096;
@@ -44,6 +46,8 @@ pub(crate) struct FileSink {
     offset: u64,
     /// Offset up to which writeback has been started.
     kicked: u64,
+    /// Bytes the caller wrote to the file itself ([`LocalFile`]).
+    outside: u64,
 }
 
 impl FileSink {
@@ -55,7 +59,27 @@ impl FileSink {
             direct: Direct::Off,
             offset,
             kicked: offset,
+            outside: 0,
         }
+    }
+
+    /// Makes the sink ready for a caller that writes the file itself
+    /// (`splice`), which the kernel does through the page cache: direct
+    /// I/O is left (or never tried), and durability comes from the early
+    /// writeback and the final sync, as for a file system without direct
+    /// I/O.
+    pub(crate) fn for_outside_writes(&mut self) -> &mut Self {
+        match self.direct {
+            Direct::Wanted => self.direct = Direct::Off,
+            Direct::On => self.leave_direct(),
+            Direct::Off => {}
+        }
+        self
+    }
+
+    /// Bytes the caller wrote to the file itself.
+    pub(crate) fn written_outside(&self) -> u64 {
+        self.outside
     }
 
     /// Lets the sink write aligned chunks with direct I/O, where the file
@@ -124,12 +148,18 @@ impl FileSink {
 
     fn write_buffered(&mut self, chunk: &[u8]) -> io::Result<()> {
         self.file.write_all(chunk)?;
-        self.offset += chunk.len() as u64;
+        self.advance(chunk.len() as u64);
+        Ok(())
+    }
+
+    /// Moves the offset past `bytes` written through the page cache, and
+    /// starts writeback of a durable sink's last [`WRITEBACK_STEP`].
+    fn advance(&mut self, bytes: u64) {
+        self.offset += bytes;
         if self.sync && self.offset - self.kicked >= WRITEBACK_STEP {
             start_writeback(&self.file, self.kicked, self.offset - self.kicked);
             self.kicked = self.offset;
         }
-        Ok(())
     }
 
     fn aligned(&self, chunk: &[u8]) -> bool {
@@ -142,6 +172,17 @@ impl FileSink {
     fn leave_direct(&mut self) {
         set_direct(&self.file, false);
         self.direct = Direct::Off;
+    }
+}
+
+impl LocalFile for FileSink {
+    fn file(&self) -> &File {
+        &self.file
+    }
+
+    fn wrote(&mut self, bytes: u64) {
+        self.outside += bytes;
+        self.advance(bytes);
     }
 }
 

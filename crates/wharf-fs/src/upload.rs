@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use cap_std::fs::{Dir, OpenOptions};
 use tokio::io::AsyncWrite;
 use tokio::task::JoinHandle;
-use wharf_vfs::{Upload, VPath, VfsError, WriteMode};
+use wharf_vfs::{LocalFile, Upload, VPath, VfsError, WriteMode};
 
 use crate::chunk::ChunkBuf;
 use crate::convert::{blocking, io_err};
@@ -42,6 +42,9 @@ pub(crate) struct Pending {
     pub(crate) dir: Arc<Dir>,
     pub(crate) temp: OsString,
     pub(crate) name: OsString,
+    /// Whether something was at `name` when the upload started; if not,
+    /// there are no bits to keep and the commit skips looking again.
+    pub(crate) replaces: bool,
 }
 
 impl Pending {
@@ -57,10 +60,13 @@ impl Pending {
     /// server running as root would otherwise hand any writable user a
     /// root-owned setuid program. If the old mode cannot be copied the
     /// file keeps its umask mode, which is never wider than the default.
+    /// A file that appeared under the name only while the upload ran is
+    /// replaced as one that came after it would be: with the umask mode
+    /// (which spares every new-file upload a `statx`).
     fn commit(self, path: &VPath) -> Result<(), VfsError> {
         #[cfg(unix)]
-        match self.dir.symlink_metadata(&self.name) {
-            Ok(old) if old.is_file() => {
+        match self.replaces.then(|| self.dir.symlink_metadata(&self.name)) {
+            Some(Ok(old)) if old.is_file() => {
                 use cap_std::fs::{Permissions, PermissionsExt};
                 let kept = crate::modes::kept_bits(old.permissions().mode());
                 let _ = self
@@ -131,7 +137,9 @@ pub(crate) fn start(
 ) -> Result<LocalUpload, VfsError> {
     let Options { sync, umask } = upload;
     let dir = root.open_dir(&parent).map_err(io_err(path))?;
-    match dir.symlink_metadata(&name) {
+    let existing = dir.symlink_metadata(&name);
+    let replaces = existing.is_ok();
+    match existing {
         Ok(meta) if meta.is_dir() => return Err(VfsError::is_a_directory(path)),
         Ok(meta) if mode != WriteMode::Create && !meta.is_file() => {
             // Follow a symlink (inside the jail) to see what it names.
@@ -152,7 +160,13 @@ pub(crate) fn start(
         WriteMode::Create => {
             let (file, temp) = create_temp(&dir, path, umask)?;
             let dir = Arc::new(dir);
-            (file.into_std(), 0, Some(Pending { dir, temp, name }))
+            let pending = Pending {
+                dir,
+                temp,
+                name,
+                replaces,
+            };
+            (file.into_std(), 0, Some(pending))
         }
         WriteMode::Append => {
             let mut options = OpenOptions::new();
@@ -345,6 +359,7 @@ impl AsyncWrite for LocalUpload {
 impl Upload for LocalUpload {
     async fn finish(mut self: Box<Self>) -> Result<u64, VfsError> {
         let mut sink = self.take_sink().await.map_err(io_err(&self.path))?;
+        let written = self.written + sink.written_outside();
         let rest = mem::take(&mut self.buffer);
         let pending = self.pending.take();
         let path = self.path.clone();
@@ -358,7 +373,21 @@ impl Upload for LocalUpload {
             done.map_err(io_err(&path))
         })
         .await?;
-        Ok(self.written)
+        Ok(written)
+    }
+
+    /// Only `Create` uploads offer their file: the kernel refuses to
+    /// splice into `APPE`'s `O_APPEND` file, and `REST`+`STOR` is rare
+    /// enough to keep the one path. Bytes already buffered would have to
+    /// go first, so the offer stands only before any arrived that way.
+    fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
+        if self.pending.is_none() || !self.buffer.is_empty() {
+            return None;
+        }
+        match &mut self.writer {
+            Writer::Idle(sink) => Some(sink.for_outside_writes()),
+            _ => None,
+        }
     }
 
     async fn abort(mut self: Box<Self>) {

@@ -398,3 +398,52 @@ async fn a_dropped_big_upload_leaves_nothing_behind() {
     // A chunk may still be in flight to the unlinked file; the name is gone.
     assert!(disk_names(dir.path()).is_empty());
 }
+
+/// A `Create` upload offers its file for direct writes (the session's
+/// splice path): bytes written there and reported are committed by
+/// `finish` and counted; an abandoned one leaves nothing. `APPE` does not
+/// offer its file (the kernel refuses to splice into `O_APPEND`), nor does
+/// an upload that already buffered bytes through `AsyncWrite`.
+#[tokio::test]
+async fn create_uploads_offer_their_file_for_direct_writes() {
+    use std::io::Write;
+    let (dir, vfs) = served();
+    let data = pattern(3 * 1024 * 1024 + 5, 11);
+    let mut upload = vfs
+        .create(&path("/d.bin"), WriteMode::Create)
+        .await
+        .unwrap();
+    let file = upload
+        .local_file()
+        .expect("a Create upload offers its file");
+    for piece in data.chunks(100_000) {
+        file.file().write_all(piece).unwrap();
+        file.wrote(piece.len() as u64);
+    }
+    assert_eq!(upload.finish().await.unwrap(), data.len() as u64);
+    assert!(std::fs::read(dir.path().join("d.bin")).unwrap() == data);
+    assert_eq!(disk_names(dir.path()), ["d.bin"]);
+
+    let mut dropped = vfs
+        .create(&path("/e.bin"), WriteMode::Create)
+        .await
+        .unwrap();
+    let file = dropped.local_file().unwrap();
+    file.file().write_all(b"partial").unwrap();
+    file.wrote(7);
+    drop(dropped);
+    assert_eq!(disk_names(dir.path()), ["d.bin"], "nothing of e.bin");
+
+    let mut append = vfs
+        .create(&path("/d.bin"), WriteMode::Append)
+        .await
+        .unwrap();
+    assert!(append.local_file().is_none(), "APPE writes in place");
+    drop(append);
+    let mut buffered = vfs
+        .create(&path("/f.bin"), WriteMode::Create)
+        .await
+        .unwrap();
+    buffered.write_all(b"first").await.unwrap();
+    assert!(buffered.local_file().is_none(), "bytes wait in the buffer");
+}

@@ -148,7 +148,7 @@ pub use memory::MemoryFs;
 pub use metadata::{DirEntry, FileKind, Metadata};
 pub use mount::{MountError, MountFs};
 pub use stream::{list_from_iter, next_entry};
-pub use upload::{Upload, WriteMode};
+pub use upload::{LocalFile, Upload, WriteMode};
 pub use vfs::{DirStream, FileReader, Vfs};
 pub use vpath::{VPath, VPathError};
 

@@ -66,4 +66,32 @@ pub trait Upload: AsyncWrite + Send + Unpin {
     async fn abort(self: Box<Self>) {
         drop(self);
     }
+
+    /// The local file this upload's bytes go to, for a server that moves
+    /// them from the data connection into it in the kernel (`splice`)
+    /// instead of through [`AsyncWrite`]. `None`, the default, when the
+    /// back-end has no local file or cannot take bytes that way now (bytes
+    /// already written through `AsyncWrite` wait in a buffer; a mode whose
+    /// file the kernel cannot splice into).
+    ///
+    /// A caller that writes the file directly uses only that way from then
+    /// on, and reports each write with [`LocalFile::wrote`]; `finish` and
+    /// `abort` keep their meaning.
+    fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
+        None
+    }
+}
+
+/// The local file behind an [`Upload`], written by the caller itself: see
+/// [`Upload::local_file`].
+pub trait LocalFile: Send {
+    /// The file, positioned where the next byte goes; a write at its
+    /// current position (which the kernel then advances) is the next part
+    /// of the upload.
+    fn file(&self) -> &std::fs::File;
+
+    /// Records that `bytes` more were written at the file's position, so
+    /// that the upload counts them and, when it is durable, can start
+    /// their writeback early.
+    fn wrote(&mut self, bytes: u64);
 }

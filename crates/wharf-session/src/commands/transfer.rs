@@ -323,6 +323,7 @@ impl Session {
             work: Work::Receive {
                 upload,
                 ascii: self.state.params.ascii(),
+                splice: self.ctx.options.splice_uploads,
             },
             path: target,
             quotas,

@@ -25,5 +25,7 @@ pub(crate) mod pump;
 pub(crate) mod sendfile;
 pub(crate) mod socket;
 pub(crate) mod socket_ports;
+#[cfg(target_os = "linux")]
+pub(crate) mod splice;
 pub(crate) mod transfer;
 pub(crate) mod watchdog;

@@ -17,6 +17,8 @@ use super::plan::{DataIo, DataPlan, OpenContext};
 use super::pump::{self, Stages};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
+#[cfg(target_os = "linux")]
+use super::splice::{splice_source, splice_upload};
 use super::watchdog::Watched;
 use crate::quota::{Direction, QuotaHook};
 
@@ -32,10 +34,13 @@ pub(crate) enum Work {
     /// RETR of a local file, binary, MODE S, plain: `sendfile`.
     #[cfg(target_os = "linux")]
     SendFile { file: std::fs::File, offset: u64 },
-    /// STOR, APPE, STOU: client to file; committed at end of data.
+    /// STOR, APPE, STOU: client to file; committed at end of data. With
+    /// `splice`, a plain binary MODE S upload into a local file takes
+    /// `splice(2)` (Linux).
     Receive {
         upload: Box<dyn Upload>,
         ascii: bool,
+        splice: bool,
     },
     /// LIST, NLST, MLSD.
     List(Listing),
@@ -127,8 +132,20 @@ async fn move_data(
                 }
             }
         }
-        Work::Receive { upload, ascii } => {
+        Work::Receive {
+            mut upload,
+            ascii,
+            splice,
+        } => 'receive: {
             let meter = Meter::new(&progress, &job.quotas, &job.rate_limits, Direction::Upload);
+            #[cfg(target_os = "linux")]
+            if let Some((tcp, floor)) =
+                splice_source(splice, ascii, block, upload.as_mut(), &mut stream)
+            {
+                break 'receive splice_upload(tcp, floor, upload, limits, meter, &job.path).await?;
+            }
+            #[cfg(not(target_os = "linux"))]
+            let _ = splice;
             let stages = upload_stages(ascii, block);
             pump::upload(&mut stream, upload, stages, limits, meter, &job.path).await?
         }

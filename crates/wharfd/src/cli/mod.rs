@@ -78,6 +78,12 @@ pub(crate) struct Cli {
     #[arg(long, value_enum, value_name = "auto|on|off")]
     pub(crate) sendfile: Option<SendfileWord>,
 
+    /// How plain binary uploads into local files are received (Linux): on
+    /// (default) moves them from the socket into the file with splice(2),
+    /// the least CPU per byte; off copies through the server.
+    #[arg(long, value_name = "on|off")]
+    pub(crate) splice_uploads: Option<Switch>,
+
     /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
     pub(crate) passive_ports: Option<RangeInclusive<u16>>,

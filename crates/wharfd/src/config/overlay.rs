@@ -60,7 +60,7 @@ macro_rules! overlay_by_field {
 
 overlay_by_field! {
     Config {
-        listen, root, sync_uploads, umask, run_as, sendfile, greeting, anonymous, users_file,
+        listen, root, sync_uploads, umask, run_as, sendfile, splice_uploads, greeting, anonymous, users_file,
         users, log_json, passive, active, limits, ban, access, proxy, timeouts, keepalive, hosts, tls,
         azure, storage, storage_key_file, blob_upload_memory, s3, gcs, quota, rate, admin, logs,
         credentials, storage_ca_file, shared_state,

@@ -243,6 +243,10 @@ impl Upload for MeasuredUpload {
     async fn abort(self: Box<Self>) {
         self.inner.abort().await;
     }
+
+    fn local_file(&mut self) -> Option<&mut dyn wharf_vfs::LocalFile> {
+        self.inner.local_file()
+    }
 }
 
 #[cfg(test)]

@@ -132,6 +132,7 @@ pub(super) fn options(config: &Config) -> Result<Options> {
     o.local_downloads = config
         .sendfile
         .map_or(defaults.local_downloads, LocalDownloads::from);
+    o.splice_uploads = config.splice_uploads.unwrap_or(defaults.splice_uploads);
     let r = &config.rate;
     o.session_download_rate = rate(r.session_download.as_ref(), "session_download")?;
     o.session_upload_rate = rate(r.session_upload.as_ref(), "session_upload")?;

@@ -41,6 +41,7 @@ mod e2e_rclone;
 mod e2e_readiness;
 mod e2e_reload;
 mod e2e_s3_sts;
+mod e2e_splice_uploads;
 mod e2e_systemd;
 mod e2e_wget;
 mod e2e_wildcards;
