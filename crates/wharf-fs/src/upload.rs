@@ -115,6 +115,10 @@ pub(crate) struct LocalUpload {
     written: u64,
     /// `Some` until finished or abandoned, unless written in place.
     pending: Option<Pending>,
+    /// Whether the file may be written from outside ([`Upload::local_file`]):
+    /// only a `Create` upload's, which starts empty. APPE and REST+STOR
+    /// write a copy too, but their copied prefix is left to the chunk path.
+    outside_writes: bool,
 }
 
 /// How `LocalFs` wants its uploads written.
@@ -201,6 +205,7 @@ pub(crate) fn start(
         buffer: ChunkBuf::default(),
         spare: ChunkBuf::default(),
         written: 0,
+        outside_writes: matches!(mode, WriteMode::Create),
         pending,
     })
 }
@@ -381,7 +386,7 @@ impl Upload for LocalUpload {
     /// enough to keep the one path. Bytes already buffered would have to
     /// go first, so the offer stands only before any arrived that way.
     fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
-        if self.pending.is_none() || !self.buffer.is_empty() {
+        if !self.outside_writes || self.pending.is_none() || !self.buffer.is_empty() {
             return None;
         }
         match &mut self.writer {

@@ -438,7 +438,10 @@ async fn create_uploads_offer_their_file_for_direct_writes() {
         .create(&path("/d.bin"), WriteMode::Append)
         .await
         .unwrap();
-    assert!(append.local_file().is_none(), "APPE writes in place");
+    assert!(
+        append.local_file().is_none(),
+        "APPE copies, then writes by chunks"
+    );
     drop(append);
     let mut buffered = vfs
         .create(&path("/f.bin"), WriteMode::Create)
