@@ -49,11 +49,6 @@ pub(crate) use crate::faults_kill_client::Ftp;
 use support::Restartable;
 use support::pattern;
 
-/// Whether `WHARF_FAULTS=full` asks for the counts and sizes.
-pub(crate) fn full() -> bool {
-    std::env::var("WHARF_FAULTS").is_ok_and(|v| v == "full")
-}
-
 /// The seed of this test's runs: `WHARF_FAULTS_SEED`, else the clock.
 pub(crate) fn seed() -> u64 {
     std::env::var("WHARF_FAULTS_SEED")

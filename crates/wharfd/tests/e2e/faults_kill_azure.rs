@@ -15,8 +15,9 @@
 //! uncommitted blocks are neither in wharfd's listing nor readable, and
 //! that a new upload to such a name commits only its own bytes.
 
-use crate::faults_kill::{Ftp, Plan, Stored, full, kill_once_staged, kill_runs, seed};
+use crate::faults_kill::{Ftp, Plan, Stored, kill_once_staged, kill_runs, seed};
 use crate::support;
+use crate::support::full;
 
 use std::path::Path;
 use std::process::Command;

@@ -17,8 +17,9 @@
 //! - Usage counts: after a kill the usage store lacks at most what one
 //!   flush interval could carry at the upload rate limit.
 
-use crate::faults_kill::{Ftp, Kind, Plan, Stored, full, kill_runs, seed};
+use crate::faults_kill::{Ftp, Kind, Plan, Stored, kill_runs, seed};
 use crate::support;
+use crate::support::full;
 
 use std::fs::{self, File, FileTimes};
 use std::io::Write;

@@ -18,8 +18,9 @@
 //! keys with only an incomplete upload are neither listed nor served by
 //! wharfd, and that a new upload to such a key commits its own bytes.
 
-use crate::faults_kill::{Ftp, Kind, Plan, Stored, full, kill_once_staged, kill_runs, seed};
+use crate::faults_kill::{Ftp, Kind, Plan, Stored, kill_once_staged, kill_runs, seed};
 use crate::support;
+use crate::support::full;
 
 use std::path::Path;
 use std::process::Command;

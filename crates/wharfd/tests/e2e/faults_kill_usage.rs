@@ -13,8 +13,9 @@
 //! flushes (counts written only when a transfer or the server ends) the
 //! record would lack the whole upload, three seconds and more of it.
 
-use crate::faults_kill::{Ftp, Kind, Rng, full, seed};
+use crate::faults_kill::{Ftp, Kind, Rng, seed};
 use crate::support;
+use crate::support::full;
 
 use std::fs;
 use std::io::Write;

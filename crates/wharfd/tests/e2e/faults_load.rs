@@ -16,6 +16,7 @@
 //! the sessions come from 127.77.0.1 to 127.77.0.16.
 
 use crate::support;
+use crate::support::full;
 
 use std::time::{Duration, Instant};
 
@@ -24,12 +25,6 @@ use tokio::time::{sleep, sleep_until, timeout};
 
 use support::load_sessions::{limit_args, open_sessions};
 use support::{LoadClient, Server, raise_own_open_files};
-
-/// Whether the loads run at the full size (`WHARF_FAULTS=full`)
-/// rather than the short form `.ci/run` runs.
-pub(crate) fn full() -> bool {
-    std::env::var("WHARF_FAULTS").as_deref() == Ok("full")
-}
 
 /// How often each session sends NOOP.
 const NOOP_EVERY: Duration = Duration::from_secs(5);

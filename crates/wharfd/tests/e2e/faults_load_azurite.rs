@@ -56,7 +56,7 @@ fn seed(i: usize) -> u64 {
 #[allow(clippy::print_stderr)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_blob_uploads_at_once_stay_within_the_memory_budget() {
-    let (count, budget_mib) = if super::faults_load::full() {
+    let (count, budget_mib) = if support::full() {
         (200, 512)
     } else {
         (10, 32)

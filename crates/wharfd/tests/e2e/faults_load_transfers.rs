@@ -55,11 +55,7 @@ async fn store_and_read_back(mut client: LoadClient, i: usize) -> anyhow::Result
 #[allow(clippy::print_stderr)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_small_transfers_at_once_are_byte_exact() {
-    let count = if super::faults_load::full() {
-        1_000
-    } else {
-        100
-    };
+    let count = if support::full() { 1_000 } else { 100 };
     // A control and a data socket per session on each side, and a
     // passive listener on the server's.
     let files = 3 * count as u64 + 1024;

@@ -16,6 +16,7 @@
 //! fails unless `WHARF_TEST_NO_ROOT=1` asks to skip it.
 
 use crate::support;
+use crate::support::full;
 
 use std::fs;
 use std::thread;
@@ -24,11 +25,6 @@ use std::time::{Duration, Instant};
 use support::impaired_link::{ImpairedLink, Impairment};
 use support::impaired_server::{ImpairedServer, Store};
 use support::{Finished, Tls, assert_same_bytes, assert_used, pattern, run};
-
-/// Whether `WHARF_FAULTS=full` asks for the sizes and numbers.
-fn full() -> bool {
-    std::env::var("WHARF_FAULTS").as_deref() == Ok("full")
-}
 
 /// The impaired link's shape and how much crosses it.
 struct Shape {

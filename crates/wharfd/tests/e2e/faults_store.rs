@@ -20,6 +20,7 @@
 //! (it goes silent, or its connections are cut).
 
 use crate::support;
+use crate::support::full;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -58,11 +59,6 @@ pub(crate) fn dead_bound() -> Duration {
 /// How long a silent store may take: every try waits out the stall.
 pub(crate) fn silent_bound() -> Duration {
     (STALL * (1 + MAX_RETRIES as u32) + BACKOFF_TOTAL) * SERIAL_REQUESTS + SLACK
-}
-
-/// Whether `WHARF_FAULTS=full` asks for the long run.
-pub(crate) fn full() -> bool {
-    std::env::var("WHARF_FAULTS").as_deref() == Ok("full")
 }
 
 /// Where an upload is broken: after these many bytes of [`BIG`] (parts

@@ -24,6 +24,7 @@ mod classic_ftp;
 mod curl;
 mod data;
 mod family;
+mod fault_mode;
 pub(crate) mod fault_relay;
 pub(crate) mod fleet;
 mod ftp_control;
@@ -52,6 +53,7 @@ pub(crate) use curl::{
 };
 pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use family::{Family, per_family};
+pub(crate) use fault_mode::full;
 pub(crate) use ftp_control::Ftp;
 pub(crate) use lftp::{LftpRun, quoted, run_lftp};
 pub(crate) use load_client::LoadClient;
