@@ -62,10 +62,10 @@
 //!
 //! Uploads stream into block (Azure) or multipart (S3) uploads and become
 //! visible only on `finish`; an aborted or dropped upload aborts the
-//! multipart upload and leaves no blob. Memory per upload is at most four
-//! parts (one filling, one queued, [`upload::IN_FLIGHT`] = 2 uploading).
-//! Parts start at 8 MiB and double every 1000 parts: **32 MiB per upload**
-//! for uploads up to 7.8 GiB, 4 × the current part size beyond. The
+//! multipart upload and leaves no blob. Memory per upload is at most three
+//! parts (one filling, one queued, [`upload::IN_FLIGHT`] = 1 uploading).
+//! Parts start at 8 MiB and double every 1000 parts: **24 MiB per upload**
+//! for uploads up to 7.8 GiB, 3 × the current part size beyond. The
 //! largest upload is then about 7.8 TiB on S3 (its maximum object is
 //! 5 TiB) and about 160 TiB on Azure (50,000 blocks of at most 4000 MiB).
 //! Uploads smaller than one part are a single `PUT`. All uploads together
@@ -129,6 +129,7 @@ mod append;
 mod assume_role;
 mod blobfs;
 mod bucket;
+mod chunk_pool;
 mod client;
 mod config;
 mod connection_string;
@@ -146,6 +147,7 @@ pub mod memory;
 mod names;
 mod objects;
 mod ops;
+mod part_buffer;
 mod parts;
 mod prefix;
 mod read;

@@ -3,7 +3,7 @@
 //!
 //! An upload buffers its data in parts before sending them (see
 //! [`crate::upload`]); `APPE` and `REST` + `STOR` first read up to 8 MiB of
-//! the old object. Without a common bound, N uploads hold up to N × 32 MiB.
+//! the old object. Without a common bound, N uploads hold up to N × 24 MiB.
 //! With it, an upload takes room from the budget before it buffers, and
 //! waits (so the client's sends wait: back-pressure) when there is none; it
 //! never buffers past it.
@@ -36,7 +36,7 @@ use crate::parts::FIRST_PART;
 
 /// The unit room is counted and taken in: 256 KiB.
 pub const CHUNK: usize = 256 * 1024;
-/// The default budget: 512 MiB (16 uploads that each hold their four
+/// The default budget: 512 MiB (21 uploads that each hold their three
 /// 8 MiB parts, or 64 that each fill one).
 pub const DEFAULT_UPLOAD_MEMORY: u64 = 512 * 1024 * 1024;
 /// The smallest budget: two first-size parts, one of them the reserve.

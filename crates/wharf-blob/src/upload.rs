@@ -1,10 +1,14 @@
 //! Uploads: bytes stream into a block (Azure) or multipart (S3) upload that
 //! is committed only by [`Upload::finish`].
 //!
-//! The writer fills one part at a time and hands full parts to a task
-//! through a channel of one; the task keeps at most [`IN_FLIGHT`] parts
-//! uploading. So an upload holds at most 4 parts in memory (the one being
-//! filled, one queued, two in flight). Parts start at [`FIRST_PART`] and
+//! The writer fills one part at a time (in 256 KiB chunks,
+//! `part_buffer.rs`) and hands full parts to a task through a channel of
+//! one; the task keeps at most [`IN_FLIGHT`] part uploading. So an upload
+//! holds at most 3 parts in memory (the one being filled, one queued, one
+//! in flight): while one part travels, the next is ready behind it, so the
+//! connection to the store is never idle waiting for the client, and a
+//! second part in flight bought no throughput on the emulators but cost
+//! a part of memory per upload (`docs/performance/blob-memory.md`). Parts start at [`FIRST_PART`] and
 //! double every [`DOUBLE_EVERY`] parts, so an upload of unknown length can
 //! reach the store's maximum object size (`parts.rs` holds the sizes and
 //! the stores' limits; the crate docs give the figures). An upload that
@@ -23,23 +27,25 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{MultipartUpload, PutMultipartOptions, PutOptions};
+use object_store::{MultipartUpload, PutMultipartOptions, PutOptions, PutPayload};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::PollSender;
 use wharf_vfs::{Upload, VPath, VfsError, VfsErrorKind};
 
+use crate::chunk_pool;
 use crate::client::Client;
 use crate::errors::store_err;
 use crate::memory::{Grant, MemoryError, UploadMemory};
+use crate::part_buffer::PartBuffer;
 use crate::parts::{Limits, part_size};
 
 pub use crate::parts::{DOUBLE_EVERY, FIRST_PART};
-/// Parts uploading at once.
-pub const IN_FLIGHT: usize = 2;
+/// Parts uploading at once (see the module docs).
+pub const IN_FLIGHT: usize = 1;
 
 /// How an upload starts.
 pub(crate) enum Start {
@@ -55,9 +61,9 @@ pub(crate) enum Start {
 /// What the writer tells the upload task.
 enum Msg {
     /// A full part and the upload memory it holds.
-    Part(Bytes, Grant),
+    Part(PutPayload, Grant),
     /// The last bytes, their memory, and where to answer.
-    Finish(Bytes, Grant, oneshot::Sender<Result<(), VfsError>>),
+    Finish(PutPayload, Grant, oneshot::Sender<Result<(), VfsError>>),
 }
 
 /// Room being waited for.
@@ -69,7 +75,7 @@ type Failure = Arc<Mutex<Option<(VfsErrorKind, Option<String>)>>>;
 
 /// An upload in progress (see the module docs).
 pub(crate) struct BlobUpload {
-    buffer: BytesMut,
+    buffer: PartBuffer,
     part_size: usize,
     parts: usize,
     written: u64,
@@ -107,7 +113,7 @@ impl BlobUpload {
         let task = run(client, object, path.clone(), rx, failure.clone(), multipart);
         tokio::spawn(task);
         Self {
-            buffer: BytesMut::from(kept),
+            buffer: PartBuffer::starting_with(kept),
             part_size: part_size(0, limits),
             parts: 0,
             written: 0,
@@ -131,8 +137,6 @@ impl BlobUpload {
         self.waiting = None;
         let grant = grant.map_err(|err| io::Error::new(io::ErrorKind::FileTooLarge, err))?;
         self.held.absorb(grant);
-        let room = self.held.bytes().min(self.part_size);
-        self.buffer.reserve(room.saturating_sub(self.buffer.len()));
         Poll::Ready(Ok(()))
     }
 
@@ -165,7 +169,7 @@ impl BlobUpload {
         if ready!(self.sender.poll_reserve(cx)).is_err() {
             return Poll::Ready(Err(self.broken()));
         }
-        let part = self.buffer.split().freeze();
+        let part = self.buffer.take();
         let held = std::mem::take(&mut self.held);
         if self.sender.send_item(Msg::Part(part, held)).is_err() {
             return Poll::Ready(Err(self.broken()));
@@ -214,7 +218,7 @@ impl Upload for BlobUpload {
     async fn finish(mut self: Box<Self>) -> Result<u64, VfsError> {
         // A wait for room that a cancelled write left behind.
         self.waiting = None;
-        let tail = self.buffer.split().freeze();
+        let tail = self.buffer.take();
         let held = std::mem::take(&mut self.held);
         let (reply, done) = oneshot::channel();
         let reserved = std::future::poll_fn(|cx| self.sender.poll_reserve(cx)).await;
@@ -235,7 +239,7 @@ impl Upload for BlobUpload {
 }
 
 /// The upload task: starts the multipart upload with the first full part,
-/// keeps [`IN_FLIGHT`] parts going, commits on `Finish`, aborts when the
+/// keeps [`IN_FLIGHT`] part going, commits on `Finish`, aborts when the
 /// writer goes away.
 async fn run(
     client: Client,
@@ -277,7 +281,8 @@ async fn run(
                     }
                 }
                 if let Some(upload) = multipart.as_mut() {
-                    in_flight.spawn(holding(upload.put_part(bytes.into()), held));
+                    let chunks: Vec<Bytes> = bytes.iter().cloned().collect();
+                    in_flight.spawn(holding(upload.put_part(bytes), held, chunks));
                 }
             }
             Some(Msg::Finish(tail, held, reply)) => {
@@ -298,10 +303,15 @@ async fn run(
 }
 
 /// `part`, giving its upload memory back once the store has it (or the
-/// upload is aborted).
-async fn holding(part: object_store::UploadPart, held: Grant) -> object_store::Result<()> {
+/// upload is aborted), and its chunks to the pool once it is stored.
+async fn holding(
+    part: object_store::UploadPart,
+    held: Grant,
+    chunks: Vec<Bytes>,
+) -> object_store::Result<()> {
     let result = part.await;
     drop(held);
+    chunk_pool::give_back(chunks);
     result
 }
 
@@ -324,19 +334,19 @@ async fn commit(
     path: &VPath,
     multipart: Option<Box<dyn MultipartUpload>>,
     mut in_flight: JoinSet<object_store::Result<()>>,
-    tail: Bytes,
+    tail: PutPayload,
 ) -> Result<(), VfsError> {
     let Some(mut upload) = multipart else {
         // Small: one PUT.
         return client
             .store()
-            .put_opts(object, tail.into(), PutOptions::default())
+            .put_opts(object, tail, PutOptions::default())
             .await
             .map(drop)
             .map_err(|err| store_err(err, path));
     };
-    if !tail.is_empty() {
-        in_flight.spawn(upload.put_part(tail.into()));
+    if tail.content_length() > 0 {
+        in_flight.spawn(upload.put_part(tail));
     }
     while !in_flight.is_empty() {
         if let Err(err) = joined(in_flight.join_next().await, path) {

@@ -3,8 +3,8 @@
 //!
 //! A session takes its bytes in order only, each chunk but the last a
 //! multiple of 256 KiB, and the last one names the total. wharf-blob's
-//! uploads keep two parts in flight at once, so each part waits for the
-//! one before it to be sent ([`Turns`]) and then goes at its offset. Every
+//! uploads may keep more than one part in flight, so each part waits for
+//! the one before it to be sent ([`Turns`]) and then goes at its offset. Every
 //! part but the last is a multiple of 8 MiB; a part that is no multiple of
 //! 256 KiB can only be the last, and goes as the final chunk. When the
 //! last part happened to be a multiple, `complete` finishes the session
@@ -119,8 +119,8 @@ impl Resumable {
 impl Session {
     /// Sends `bytes` at `offset`; a chunk that is no multiple of the
     /// granule is the last and names the total.
-    async fn send(&self, offset: u64, bytes: Bytes) -> Result<(), RestError> {
-        let length = bytes.len() as u64;
+    async fn send(&self, offset: u64, bytes: PutPayload) -> Result<(), RestError> {
+        let length = bytes.content_length() as u64;
         if length == 0 {
             return Ok(());
         }
@@ -136,7 +136,7 @@ impl Session {
 
     /// One `PUT` to the session: `308` means GCS wants more, success that
     /// the object exists.
-    async fn put(&self, range: String, bytes: Bytes) -> Result<(), RestError> {
+    async fn put(&self, range: String, bytes: impl Into<PutPayload>) -> Result<(), RestError> {
         let headers = [("content-range", range)];
         let response = self
             .rest
@@ -181,7 +181,7 @@ impl MultipartUpload for Resumable {
                     source: "an earlier part of the upload failed".into(),
                 });
             }
-            let result = session.send(offset, Bytes::from(data)).await;
+            let result = session.send(offset, data).await;
             session.turns.send_modify(|t| match result {
                 Ok(()) => t.next += 1,
                 Err(_) => t.failed = true,

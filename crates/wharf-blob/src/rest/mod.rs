@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use object_store::StaticCredentialProvider;
 use object_store::aws::{AwsAuthorizer, AwsCredentialProvider};
 use object_store::azure::{AzureAccessKey, AzureCredential, AzureCredentialProvider};
 use object_store::client::{HttpClient, HttpRequest, HttpRequestBody};
+use object_store::{PutPayload, StaticCredentialProvider};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::AzureAuth;
@@ -273,14 +273,16 @@ pub(crate) struct Rest {
 
 impl Rest {
     /// Sends a request, retrying transport errors and transient statuses.
-    /// Non-transient error statuses come back as responses.
+    /// Non-transient error statuses come back as responses. The body may
+    /// be several `Bytes` (an upload's part in chunks), sent uncopied.
     pub(crate) async fn send(
         &self,
         method: Method,
         url: &str,
         headers: &[(&str, String)],
-        body: Bytes,
+        body: impl Into<PutPayload>,
     ) -> Result<Response, RestError> {
+        let body = body.into();
         let mut attempt = 0;
         loop {
             let mut result = self.send_once(&method, url, headers, body.clone()).await;
@@ -310,18 +312,25 @@ impl Rest {
         method: &Method,
         url: &str,
         headers: &[(&str, String)],
-        body: Bytes,
+        body: PutPayload,
     ) -> Result<Response, RestError> {
         let mut builder = http::Request::builder().method(method.clone()).uri(url);
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
-        let length = body.len();
+        let length = body.content_length();
         if length > 0 || matches!(*method, Method::PUT | Method::POST) {
             builder = builder.header("content-length", length.to_string());
         }
+        // One piece goes as plain bytes, which the S3 signer hashes;
+        // only GCS's resumable parts (bearer tokens) come in several.
+        let body = match body.as_ref() {
+            [] => HttpRequestBody::empty(),
+            [one] => HttpRequestBody::from(one.clone()),
+            _ => HttpRequestBody::from(body),
+        };
         let mut request: HttpRequest = builder
-            .body(HttpRequestBody::from(body))
+            .body(body)
             .map_err(|err| RestError::Request(err.to_string()))?;
         self.sign(&mut request).await?;
         let response = self

@@ -22,7 +22,7 @@ impl Rest {
         }
         let url = format!("{}/", self.endpoint);
         let probe = self
-            .send_once(&Method::GET, &url, &[], Bytes::new())
+            .send_once(&Method::GET, &url, &[], Bytes::new().into())
             .await
             .ok()?;
         if probe.status.is_success() {

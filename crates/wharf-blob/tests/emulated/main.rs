@@ -21,3 +21,4 @@ mod hostile;
 mod moto;
 mod recorded_errors;
 mod stored_md5;
+mod upload_parts;
