@@ -9,17 +9,16 @@ use std::path::PathBuf;
 use clap::Parser;
 
 mod azure_identity;
+mod defence;
 mod object_stores;
 mod overlay;
 
 pub(crate) use azure_identity::StorageCredentialArgs;
+pub(crate) use defence::DefenceArgs;
 pub(crate) use object_stores::ObjectStoreArgs;
 
-use wharf_session::IpNetwork;
-
 use crate::values::{
-    MarkerStyle, SendfileWord, Switch, parse_network, parse_port_range, parse_rate, parse_size,
-    parse_umask,
+    MarkerStyle, SendfileWord, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
 };
 
 /// Wharf's FTP server.
@@ -107,121 +106,15 @@ pub(crate) struct Cli {
     #[arg(long)]
     pub(crate) anonymous: bool,
 
-    /// Delay before answering a failed login, in milliseconds (default 1000).
-    #[arg(long, value_name = "MS")]
-    pub(crate) failed_login_delay_ms: Option<u64>,
-
-    /// Failed logins after which a session is closed (default 3).
-    #[arg(long, value_name = "N")]
-    pub(crate) max_login_failures: Option<u32>,
-
-    /// Sessions at once, in all (default 1000).
-    #[arg(long, value_name = "N")]
-    pub(crate) max_sessions: Option<usize>,
-
-    /// Sessions at once from one IP address, or one IPv6 prefix of
-    /// --ipv6-prefix bits (default 50).
-    #[arg(long, value_name = "N")]
-    pub(crate) max_sessions_per_ip: Option<usize>,
-
-    /// Connections at once that have not logged in yet, in all (default
-    /// 250); past it new connections get 421. A connection counts until its
-    /// first successful login.
-    #[arg(long, value_name = "N")]
-    pub(crate) max_unauthenticated_sessions: Option<usize>,
-
-    /// Connections at once not logged in yet from one address or IPv6
-    /// prefix (default 10).
-    #[arg(long, value_name = "N")]
-    pub(crate) max_unauthenticated_sessions_per_ip: Option<usize>,
+    /// Session limits, bans, the fleet's shared state, access lists and
+    /// PROXY headers.
+    #[command(flatten)]
+    pub(crate) defence: DefenceArgs,
 
     /// Passive listeners one client address (or IPv6 prefix) may hold at
     /// once, waiting for their data connections (default 10; 0: no cap).
     #[arg(long, value_name = "N")]
     pub(crate) max_passive_per_ip: Option<usize>,
-
-    /// IPv6 clients are limited and banned per prefix of this many bits
-    /// (default 64: one host can use every address of its /64).
-    #[arg(long, value_name = "BITS", value_parser = clap::value_parser!(u8).range(0..=128))]
-    pub(crate) ipv6_prefix: Option<u8>,
-
-    /// Failed logins from one address (or IPv6 prefix) within
-    /// --ban-window-secs that ban it: its connections get 421 at once
-    /// (default 10; 0 turns bans off).
-    #[arg(long, value_name = "N")]
-    pub(crate) ban_failures: Option<u32>,
-
-    /// The window failed logins are counted in, seconds (default 600).
-    #[arg(long, value_name = "SECS")]
-    pub(crate) ban_window_secs: Option<u64>,
-
-    /// The first ban's length, seconds (default 900); each further ban of
-    /// the same address doubles, up to --ban-max-secs.
-    #[arg(long, value_name = "SECS")]
-    pub(crate) ban_secs: Option<u64>,
-
-    /// The longest ban, seconds (default 86400).
-    #[arg(long, value_name = "SECS")]
-    pub(crate) ban_max_secs: Option<u64>,
-
-    /// Where a fleet keeps failed-login counts, bans and per-address
-    /// session counts: a directory every node mounts,
-    /// azure://ACCOUNT/CONTAINER[/PREFIX] or s3://BUCKET[/PREFIX] (as
-    /// --usage-store). Without it, each node counts alone.
-    #[arg(long, value_name = "URL")]
-    pub(crate) shared_state: Option<String>,
-
-    /// The key of a blob --shared-state (default: --storage-key-file,
-    /// then the environment).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) shared_state_key_file: Option<PathBuf>,
-
-    /// Seconds between reads of the fleet's ban list (default 5): a ban
-    /// started on one node holds on every node within this.
-    #[arg(long, value_name = "SECS")]
-    pub(crate) shared_ban_refresh_secs: Option<u64>,
-
-    /// Seconds a node's shared session counts hold without renewal
-    /// (default 60): a killed node's sessions stop counting within this.
-    #[arg(long, value_name = "SECS")]
-    pub(crate) shared_session_lease_secs: Option<u64>,
-
-    /// Whether --max-sessions-per-ip holds across the fleet (on, the
-    /// default, with --shared-state) or per node (off).
-    #[arg(long, value_name = "on|off")]
-    pub(crate) shared_sessions: Option<Switch>,
-
-    /// Client networks that may connect, e.g. 10.0.0.0/8 (comma-separated
-    /// or repeated; added to [access] allow of --config). With any, every
-    /// other address gets 421 at connect. Users have lists of their own
-    /// (allow, deny in the users file).
-    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
-    pub(crate) allow_from: Vec<IpNetwork>,
-
-    /// Client networks that may not connect (421 at connect), even those
-    /// --allow-from holds (added to [access] deny of --config).
-    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
-    pub(crate) deny_from: Vec<IpNetwork>,
-
-    /// Load balancers whose control and passive data connections start
-    /// with a PROXY header (HAProxy's v1 or v2) naming the client
-    /// (comma-separated or repeated; added to [proxy] trusted). A
-    /// connection from them without a valid header is closed.
-    #[arg(long, value_name = "NET[,NET...]", value_delimiter = ',', value_parser = parse_network)]
-    pub(crate) proxy_protocol_from: Vec<IpNetwork>,
-
-    /// The listeners that read PROXY headers from --proxy-protocol-from:
-    /// control, implicit, passive (comma-separated; default all three;
-    /// replaces [proxy] listeners). On the others those balancers are
-    /// served as clients.
-    #[arg(long, value_name = "KIND[,KIND...]", value_delimiter = ',')]
-    pub(crate) proxy_protocol_on: Option<Vec<String>>,
-
-    /// Logins that may wait for a password check (argon2 runs one per CPU)
-    /// before further ones get 421 at once (default 32 per CPU, at least
-    /// 64).
-    #[arg(long, value_name = "N")]
-    pub(crate) login_queue: Option<usize>,
 
     /// Close a logged-in session idle this many seconds (default 600).
     #[arg(long, value_name = "SECS")]

@@ -7,9 +7,8 @@
 //! (`--listen`) given at least once replaces the file's whole list.
 
 use crate::config::{
-    AccessSection, ActiveConfig, AdminSection, AzureSection, BanConfig, Config, LimitsConfig,
-    LogsSection, PassiveConfig, ProxySection, QuotaSection, RateSection, SharedStateSection,
-    TimeoutsConfig, TlsSection,
+    ActiveConfig, AdminSection, AzureSection, Config, LogsSection, PassiveConfig, QuotaSection,
+    RateSection, TimeoutsConfig, TlsSection,
 };
 use crate::values::{Sendfile, Size, Switch, Written};
 
@@ -47,28 +46,8 @@ impl Cli {
             public_address,
             users_file,
             anonymous,
-            failed_login_delay_ms,
-            max_login_failures,
-            max_sessions,
-            max_sessions_per_ip,
-            max_unauthenticated_sessions,
-            max_unauthenticated_sessions_per_ip,
+            defence,
             max_passive_per_ip,
-            ipv6_prefix,
-            ban_failures,
-            ban_window_secs,
-            ban_secs,
-            ban_max_secs,
-            shared_state,
-            shared_state_key_file,
-            shared_ban_refresh_secs,
-            shared_session_lease_secs,
-            shared_sessions,
-            allow_from,
-            proxy_protocol_from,
-            proxy_protocol_on,
-            deny_from,
-            login_queue,
             idle_timeout,
             passive_multiplex,
             epsv,
@@ -112,9 +91,6 @@ impl Cli {
             account_upload_rate,
         } = self;
         let size = |bytes: &Option<u64>| bytes.map(Size::Bytes);
-        let networks = |list: &[wharf_session::IpNetwork]| -> Vec<Written<_>> {
-            list.iter().copied().map(Written::Parsed).collect()
-        };
         Config {
             listen: list(listen),
             root: root.clone(),
@@ -143,41 +119,11 @@ impl Cli {
                 default_data_source_port: *default_data_source_port,
                 from_data_port: on(*active_from_data_port),
             },
-            limits: LimitsConfig {
-                max_sessions: *max_sessions,
-                max_sessions_per_ip: *max_sessions_per_ip,
-                max_unauthenticated_sessions: *max_unauthenticated_sessions,
-                max_unauthenticated_sessions_per_ip: *max_unauthenticated_sessions_per_ip,
-                ipv6_prefix: *ipv6_prefix,
-                login_queue: *login_queue,
-                max_login_failures: *max_login_failures,
-                failed_login_delay_ms: *failed_login_delay_ms,
-                // File-only: max_line and the listing limits.
-                ..LimitsConfig::default()
-            },
-            ban: BanConfig {
-                failures: *ban_failures,
-                window_secs: *ban_window_secs,
-                secs: *ban_secs,
-                max_secs: *ban_max_secs,
-            },
-            shared_state: SharedStateSection {
-                store: shared_state.clone(),
-                store_key_file: shared_state_key_file.clone(),
-                ban_refresh_secs: *shared_ban_refresh_secs,
-                session_lease_secs: *shared_session_lease_secs,
-                sessions: shared_sessions.map(Switch::is_on),
-                timeout_ms: None,
-            },
-            access: AccessSection {
-                allow: networks(allow_from),
-                deny: networks(deny_from),
-            },
-            proxy: ProxySection {
-                trusted: networks(proxy_protocol_from),
-                header_timeout_secs: None,
-                listeners: proxy_protocol_on.clone(),
-            },
+            limits: defence.limits(),
+            ban: defence.ban(),
+            shared_state: defence.shared_state(),
+            access: defence.access(),
+            proxy: defence.proxy(),
             timeouts: TimeoutsConfig {
                 idle_secs: *idle_timeout,
                 ..TimeoutsConfig::default()
