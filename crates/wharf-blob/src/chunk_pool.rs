@@ -26,6 +26,11 @@ use crate::memory::CHUNK;
 /// The most chunks the pool keeps: 12 MiB.
 pub(crate) const POOL_CHUNKS: usize = 48;
 
+/// The most bytes the pool keeps beside the upload budget: what a
+/// process's blob uploads may hold at most is the
+/// [`UploadMemory`](crate::UploadMemory) budget plus this.
+pub const UPLOAD_CHUNK_POOL_BYTES: u64 = (POOL_CHUNKS * CHUNK) as u64;
+
 /// The process-wide pool.
 static POOL: ChunkPool = ChunkPool::new(POOL_CHUNKS);
 

@@ -166,6 +166,7 @@ mod xml;
 
 pub use append::AppendError;
 pub use blobfs::BlobFs;
+pub use chunk_pool::UPLOAD_CHUNK_POOL_BYTES;
 pub use config::{AzureAuth, BlobConfig, FolderMarker, RetryHook, Store, View};
 pub use errors::BlobError;
 pub use gcs::GcsAuth;
