@@ -322,13 +322,11 @@ fn a_client_that_vanishes_while_idle_is_freed() {
 /// upload is not there in full.
 // Showing a passing run's times is what stderr is for in a test.
 #[allow(clippy::print_stderr)]
-#[test]
-fn a_client_that_vanishes_during_a_transfer_is_freed() {
-    let test = "a_client_that_vanishes_during_a_transfer_is_freed";
+fn a_client_that_vanishes_during_a_transfer_is_freed(test: &str, store: Store) {
     let Some(mut link) = ImpairedLink::start(test) else {
         return;
     };
-    let server = ImpairedServer::start(&mut link, Store::LocalDisk, &config());
+    let server = ImpairedServer::start(&mut link, store, &config());
     let local = link.lab().dir().join("up.bin");
     let data = pattern(8 << 20, 3);
     fs::write(&local, &data).expect("write the upload");
@@ -365,5 +363,21 @@ fn a_client_that_vanishes_during_a_transfer_is_freed() {
     assert!(
         server.fetch("up.bin").as_deref() != Some(&data[..]),
         "the upload of a vanished client is there in full"
+    );
+}
+
+#[test]
+fn local_disk_a_client_that_vanishes_during_a_transfer_is_freed() {
+    a_client_that_vanishes_during_a_transfer_is_freed(
+        "local_disk_a_client_that_vanishes_during_a_transfer_is_freed",
+        Store::LocalDisk,
+    );
+}
+
+#[test]
+fn azurite_a_client_that_vanishes_during_a_transfer_is_freed() {
+    a_client_that_vanishes_during_a_transfer_is_freed(
+        "azurite_a_client_that_vanishes_during_a_transfer_is_freed",
+        Store::Azurite,
     );
 }
