@@ -271,6 +271,11 @@ impl Tree {
         code: u16,
         _text: &[u8],
     ) -> Result<(), Violation> {
+        // The engine reads the line with its Telnet commands taken out
+        // (RFC 854: `IAC IAC` is one 0xFF byte, `IAC` before any other
+        // byte is a command), and so must the names checked here.
+        let unescaped = wharf_proto::telnet::unescape(line);
+        let line = unescaped.as_slice();
         let (verb, argument) = match line.iter().position(|&b| b == b' ') {
             Some(space) => (&line[..space], &line[space + 1..]),
             None => (line, &[][..]),

@@ -78,6 +78,19 @@ fn the_session_closes_after_the_last_failed_login_allowed() {
     assert_eq!(run_session(&script), Ok(()));
 }
 
+#[test]
+fn names_are_checked_as_the_engine_reads_them_after_telnet_commands() {
+    // The long run's find (fuzz/README.md): `APPE IAC 0xBE CC&TQ 0x1E` stores
+    // `0xBE CC&TQ 0x1E` (an IAC before a byte that is no Telnet command is
+    // dropped), and the check looked for the name with the IAC in it.
+    let input = [
+        67, 68, 85, 65, 80, 80, 69, 32, 255, 190, 67, 67, 38, 84, 81, 30,
+    ];
+    assert_eq!(run_script(&input), Ok(()));
+    let script = vec![b"APPE \xff\xffx".to_vec(), b"SIZE \xffx".to_vec()];
+    assert_eq!(run_session(&script), Ok(()), "IAC IAC is one 0xFF byte");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
