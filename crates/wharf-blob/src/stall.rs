@@ -62,6 +62,14 @@ fn touch(last: &LastMove) {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
 }
 
+/// `stall` after `moment`; a stall bound too long to add (a setting of
+/// centuries) waits a year instead of overflowing.
+fn after(moment: Instant, stall: Duration) -> Instant {
+    moment
+        .checked_add(stall)
+        .unwrap_or_else(|| moment + Duration::from_secs(365 * 86_400))
+}
+
 fn last_move(last: &LastMove) -> Instant {
     *last
         .lock()
@@ -85,11 +93,11 @@ impl HttpService for StallGuarded {
         let response = self.client.execute(request);
         tokio::pin!(response);
         let response = loop {
-            let deadline = last_move(&last) + self.stall;
+            let deadline = after(last_move(&last), self.stall);
             tokio::select! {
                 response = &mut response => break response,
                 () = tokio::time::sleep_until(deadline) => {
-                    if last_move(&last) + self.stall <= Instant::now() {
+                    if after(last_move(&last), self.stall) <= Instant::now() {
                         return Err(HttpError::new(HttpErrorKind::Timeout, Stalled(self.stall)));
                     }
                 }

@@ -268,9 +268,12 @@ pub struct Options {
     /// `sendfile` (the default), by copy, or chosen per download by load.
     pub local_downloads: LocalDownloads,
     /// Plain binary MODE S uploads into a local file move from the data
-    /// socket into the file with `splice(2)` (Linux; `true`, the default):
-    /// a third less server CPU per byte than the copy through the
-    /// server's buffers (docs/performance/profile-stor.md). `false` copies.
+    /// socket into the file with `splice(2)` (Linux): a third less server
+    /// CPU per byte than the copy through the server's buffers
+    /// (docs/performance/profile-stor.md). Off by default until it is
+    /// measured faster on an idle machine too and its file writes leave the
+    /// runtime's threads: today the pipe-to-file half runs on them, where
+    /// a disk that blocks holds a worker.
     pub splice_uploads: bool,
 }
 
@@ -326,7 +329,7 @@ impl Default for Options {
             server_download_rate: 0,
             server_upload_rate: 0,
             local_downloads: LocalDownloads::SendFile,
-            splice_uploads: true,
+            splice_uploads: false,
         }
     }
 }

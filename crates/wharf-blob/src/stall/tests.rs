@@ -146,3 +146,10 @@ async fn a_slow_but_steady_body_is_never_cut() {
     assert_eq!(got, PIECES);
     assert!(started.elapsed() >= STALL * 8, "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_stall_bound_of_centuries_does_not_overflow() {
+    let now = tokio::time::Instant::now();
+    assert!(after(now, Duration::MAX) > now);
+    assert_eq!(after(now, STALL), now + STALL);
+}

@@ -78,8 +78,8 @@ pub(crate) struct Cli {
     pub(crate) sendfile: Option<SendfileWord>,
 
     /// How plain binary uploads into local files are received (Linux): on
-    /// (default) moves them from the socket into the file with splice(2),
-    /// the least CPU per byte; off copies through the server.
+    /// moves them from the socket into the file with splice(2), the least
+    /// CPU per byte; off (default) copies through the server.
     #[arg(long, value_name = "on|off")]
     pub(crate) splice_uploads: Option<Switch>,
 

@@ -1,7 +1,7 @@
 //! Plain binary uploads into the local root, which wharfd receives with
-//! `splice(2)` by default: byte-exact either way (`--splice-uploads on`
-//! and `off`), and a client whose data connection dies mid-upload leaves
-//! nothing under the final name or a temporary one.
+//! `splice(2)` under `--splice-uploads on` (the default copies):
+//! byte-exact either way, and a client whose data connection dies
+//! mid-upload leaves nothing under the final name or a temporary one.
 
 use crate::support;
 
@@ -52,7 +52,7 @@ fn uploads_are_byte_exact_spliced_or_copied() {
 /// file of that name and no temporary file.
 #[tokio::test]
 async fn a_reset_mid_upload_leaves_nothing_behind() {
-    let server = Server::builder().start();
+    let server = Server::builder().args(&["--splice-uploads", "on"]).start();
     let (mut raw, greeting) = Raw::connect(server.addr(), "127.0.0.1").await;
     assert!(greeting.starts_with("220"), "{greeting:?}");
     raw.login().await;
