@@ -79,18 +79,9 @@ pub(crate) fn sweep(root: &Dir, older_than: Duration) -> Swept {
             if !kind.is_file() || !is_temp_name(&name_bytes(&name)) {
                 continue;
             }
-            // Held open (and, when free, locked) until the removal.
-            let probe = match dir.open(&name) {
-                Ok(file) => {
-                    let probe = crate::temp_lock::probe(&file);
-                    Some((file, probe))
-                }
-                Err(_) => None,
-            };
-            if let Some((_, Probe::Held)) = probe {
-                swept.kept_live += 1;
-                continue;
-            }
+            // Age first: a file too young is left without touching its lock,
+            // so a probe can never take the lock in the moment between an
+            // upload creating its file and locking it.
             let old_enough = match (entry.metadata().and_then(|m| m.modified()), cutoff) {
                 (Ok(modified), Some(cutoff)) => modified.into_std() <= cutoff,
                 // No usable time: leave it rather than guess.
@@ -98,6 +89,23 @@ pub(crate) fn sweep(root: &Dir, older_than: Duration) -> Swept {
             };
             if !old_enough {
                 swept.kept_young += 1;
+                continue;
+            }
+            // Held open (and, when free, locked) until the removal. A file
+            // that cannot be opened cannot be probed: it is kept.
+            let probe = match dir.open(&name) {
+                Ok(file) => {
+                    let probe = crate::temp_lock::probe(&file);
+                    (file, probe)
+                }
+                Err(err) => {
+                    tracing::warn!(%err, name = ?name, "upload sweep: cannot open a {TEMP_PREFIX}* file to probe its lock");
+                    swept.errors += 1;
+                    continue;
+                }
+            };
+            if let (_, Probe::Held) = probe {
+                swept.kept_live += 1;
                 continue;
             }
             match dir.remove_file(&name) {
