@@ -40,7 +40,13 @@ pub enum WriteMode {
     /// of the bytes written through the handle; a client then asks for the
     /// size and resumes from there. "Discarded" therefore means only that the
     /// rest is not committed. Back-ends that buffer instead may keep
-    /// everything or nothing of the written bytes; both fit the contract.
+    /// everything or nothing of the written bytes, and a back-end that
+    /// writes a copy and renames it over the name at `finish` (`wharf-fs`,
+    /// so that a crash never leaves a half-written file under the name)
+    /// leaves the file exactly as it was, all of its original bytes, also
+    /// those past `offset`: a client that then asks for the size resumes
+    /// from the old end, which is right when it resumes the same file and
+    /// keeps the old tail when it meant to replace it from `offset`.
     Resume(u64),
 }
 
