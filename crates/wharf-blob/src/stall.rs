@@ -209,10 +209,12 @@ impl Body for Pieces {
     fn size_hint(&self) -> SizeHint {
         let mut hint = self.inner.size_hint();
         let pending = self.pending.len() as u64;
-        hint.set_lower(hint.lower() + pending);
+        // Upper first: `set_lower` asserts lower <= upper, which an exact
+        // hint raised by the lower bound alone would break.
         if let Some(upper) = hint.upper() {
-            hint.set_upper(upper + pending);
+            hint.set_upper(upper.saturating_add(pending));
         }
+        hint.set_lower(hint.lower().saturating_add(pending));
         hint
     }
 }

@@ -153,3 +153,14 @@ fn a_stall_bound_of_centuries_does_not_overflow() {
     assert!(after(now, Duration::MAX) > now);
     assert_eq!(after(now, STALL), now + STALL);
 }
+
+#[test]
+fn a_body_with_bytes_pending_hints_its_whole_size() {
+    let body = Pieces {
+        inner: HttpRequestBody::from(Bytes::from_static(b"rest")),
+        pending: Bytes::from_static(b"first"),
+        last: Arc::new(std::sync::Mutex::new(tokio::time::Instant::now())),
+    };
+    let hint = http_body::Body::size_hint(&body);
+    assert_eq!((hint.lower(), hint.upper()), (9, Some(9)));
+}
