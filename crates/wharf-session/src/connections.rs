@@ -21,6 +21,7 @@ use wharf_proto::{Reply, ReplyCode};
 
 use crate::access::{ACCESS_LOG, REFUSED_ADDRESS};
 use crate::defence::Admission;
+use crate::defence::limits::Slot;
 use crate::defence::limits::TOO_MANY_FROM_ADDRESS;
 use crate::observe::{ConnectionRefusal, ServerStats};
 use crate::proxy::{ProxyProtocol, read_client};
@@ -152,48 +153,69 @@ impl Connections {
                 return;
             }
         };
-        let ctx = ctx.clone();
-        let stopped = self.stopped.clone();
-        self.sessions.spawn(async move {
-            // Asked in the session's task: a shared guard may take a
-            // moment, and the accept loop must not wait for it.
-            let group = ctx.defence.limits.group(peer);
-            if let Some(ban) = ctx.defence.guard.is_banned(group).await {
-                // Debug only: a banned client may knock thousands of times.
-                debug!(%peer, %group, "connection from a banned address refused");
-                ctx.observers
-                    .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Banned));
-                if !implicit {
-                    refuse(stream, ban.reply_text()).await;
-                }
-                return;
-            }
-            // The fleet-wide count last: a banned client costs no write.
-            let counted = match &ctx.defence.registry {
-                Some(registry) => {
-                    let limit = ctx.options.max_sessions_per_ip;
-                    match registry.open(group, limit).await {
-                        Admission::Full => {
-                            debug!(%peer, %group, "connection over the fleet's per-address limit refused");
-                            ctx.observers
-                                .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Limit));
-                            if !implicit {
-                                refuse(stream, TOO_MANY_FROM_ADDRESS.to_owned()).await;
-                            }
-                            return;
-                        }
-                        Admission::Counted => Some(registry.clone()),
-                        _ => None,
+        let session = admitted(
+            ctx.clone(),
+            stream,
+            peer,
+            local,
+            implicit,
+            slot,
+            self.stopped.clone(),
+        );
+        self.sessions.spawn(session);
+    }
+}
+
+/// A connection past the access list and the session limits (`slot` is
+/// its place): the ban list and the fleet's count, then the session. Its
+/// future is the session task's, which lives as long as the connection:
+/// `session/footprint.rs` checks that it stays small.
+pub(crate) async fn admitted(
+    ctx: Arc<ServerContext>,
+    stream: Link,
+    peer: SocketAddr,
+    local: SocketAddr,
+    implicit: bool,
+    slot: Slot,
+    stopped: watch::Receiver<bool>,
+) {
+    // Asked in the session's task: a shared guard may take a
+    // moment, and the accept loop must not wait for it.
+    let group = ctx.defence.limits.group(peer);
+    if let Some(ban) = ctx.defence.guard.is_banned(group).await {
+        // Debug only: a banned client may knock thousands of times.
+        debug!(%peer, %group, "connection from a banned address refused");
+        ctx.observers
+            .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Banned));
+        if !implicit {
+            refuse(stream, ban.reply_text()).await;
+        }
+        return;
+    }
+    // The fleet-wide count last: a banned client costs no write.
+    let counted = match &ctx.defence.registry {
+        Some(registry) => {
+            let limit = ctx.options.max_sessions_per_ip;
+            match registry.open(group, limit).await {
+                Admission::Full => {
+                    debug!(%peer, %group, "connection over the fleet's per-address limit refused");
+                    ctx.observers
+                        .each(|o| o.connection_refused(peer, local, ConnectionRefusal::Limit));
+                    if !implicit {
+                        refuse(stream, TOO_MANY_FROM_ADDRESS.to_owned()).await;
                     }
+                    return;
                 }
-                None => None,
-            };
-            run_session(ctx, stream, peer, local, implicit, stopped).await;
-            drop(slot);
-            if let Some(registry) = counted {
-                registry.close(group).await;
+                Admission::Counted => Some(registry.clone()),
+                _ => None,
             }
-        });
+        }
+        None => None,
+    };
+    run_session(ctx, stream, peer, local, implicit, stopped).await;
+    drop(slot);
+    if let Some(registry) = counted {
+        registry.close(group).await;
     }
 }
 

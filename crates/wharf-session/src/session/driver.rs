@@ -8,6 +8,7 @@
 //! `CCC` swap the stream under the loop (see [`upgrade`] and [`downgrade`]).
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
@@ -225,7 +226,11 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
             Flow::Continue => {}
             Flow::Close => break,
             Flow::StartTls => {
-                match bounded(hard_deadline, upgrade(commands, out, session)).await {
+                // Boxed before it reaches `bounded`: an argument lives in the
+                // callee's future from the start, and a TLS handshake's state
+                // (rustls's connection) would otherwise make every session's
+                // future about 1.4 KiB larger for as long as it is open.
+                match bounded(hard_deadline, Box::pin(upgrade(commands, out, session))).await {
                     Some((c, o)) => {
                         (commands, out) = (c, o);
                         session.state.secured();
@@ -321,9 +326,12 @@ async fn downgrade(
     }
 }
 
-/// A TLS upgrade before login ends at the login deadline too.
-async fn bounded<T>(deadline: Option<Instant>, step: impl Future<Output = Option<T>>) -> Option<T> {
-    let step = Box::pin(step);
+/// A TLS upgrade before login ends at the login deadline too. The step
+/// comes boxed (see the caller).
+async fn bounded<T>(
+    deadline: Option<Instant>,
+    step: Pin<Box<impl Future<Output = Option<T>>>>,
+) -> Option<T> {
     match deadline {
         Some(deadline) => timeout_at(deadline, step).await.ok().flatten(),
         None => step.await,

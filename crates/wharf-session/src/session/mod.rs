@@ -4,6 +4,8 @@ mod control_reader;
 mod control_stream;
 mod counted;
 mod driver;
+#[cfg(test)]
+mod footprint;
 mod observing;
 pub(crate) mod params;
 pub(crate) mod reply_map;

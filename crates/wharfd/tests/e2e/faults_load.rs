@@ -29,15 +29,16 @@ use support::{LoadClient, Server, raise_own_open_files};
 /// How often each session sends NOOP.
 const NOOP_EVERY: Duration = Duration::from_secs(5);
 
-/// The performance target for resident memory per logged-in session,
-/// which the test reports (the README's performance table holds the
-/// FULL figure: 4.12 KiB at 10,000 sessions from a release build, 4.21
-/// from a debug one, so the target is not met today).
+/// The most resident memory one more logged-in session may add: the
+/// target, asserted on what the second half of the sessions adds (see
+/// the test). Measured: 2.9 KiB in a debug build at 1,000 sessions, 3.4
+/// KiB in a release build (`docs/performance/load.md`); 4.2 and 4.6 before
+/// the session task shrank (`wharf-session/src/session/footprint.rs`).
 const TARGET_KIB_PER_SESSION: f64 = 4.0;
 
-/// The bound the test asserts: twice the target. It is there to catch a
-/// per-session buffer or task that should not be there (kilobytes each),
-/// while the target itself is a performance figure, reported.
+/// The bound on growth from the idle server, which also counts what the
+/// allocator held free before the first session: twice the target. It
+/// catches memory that sessions keep taking while they are held.
 const KIB_PER_SESSION: f64 = 2.0 * TARGET_KIB_PER_SESSION;
 
 /// Sends NOOP every [`NOOP_EVERY`] from `start + offset` until `until`;
@@ -62,11 +63,11 @@ async fn hold(
 /// and hold for 60 s (SHORT: 10 s) with a NOOP every 5 s; every
 /// connection is accepted (no refusal, no `421`), every login gets `230`
 /// and every NOOP `200`, and every session ends with QUIT's `221`.
-/// Afterwards: the server's resident memory grew by at most 8 KiB per
-/// session (twice the 4 KiB target, which is reported; see
-/// [`KIB_PER_SESSION`]), measured after one warm-up login (whose argon2 check is paid
-/// once, not per session) and again with every session open at the end
-/// of the hold.
+/// Afterwards: the second half of the sessions added at most 4 KiB of
+/// resident memory each (the target, [`TARGET_KIB_PER_SESSION`]), and
+/// from the idle server (after one warm-up login, whose argon2 check is
+/// paid once, not per session) to the end of the hold memory grew by at
+/// most 8 KiB per session ([`KIB_PER_SESSION`]).
 // The figures are this test's report: stderr is where a test prints.
 #[allow(clippy::print_stderr)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,11 +100,23 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     let idle_kib = server.rss_kib();
     let cpu_before = server.cpu_seconds();
 
-    let (sessions, mut failures) = open_sessions(addr, count).await;
-    let opened_in = wall.elapsed();
+    // Half the sessions, then the other half: the memory the second half
+    // adds is what a session costs. Growth from the idle server also
+    // counts what the allocator kept free before the first session (the
+    // warm-up's argon2 block may be reused, or not), which is noise of
+    // the size of the figure at 1,000 sessions.
+    let half = count / 2;
+    let (mut sessions, mut failures) = open_sessions(addr, half).await;
     // Let the server finish whatever follows a login.
     sleep(Duration::from_secs(1)).await;
+    let half_kib = server.rss_kib();
+    let (rest, rest_failures) = open_sessions(addr, count - half).await;
+    sessions.extend(rest);
+    failures.merge(rest_failures, half);
+    let opened_in = wall.elapsed();
+    sleep(Duration::from_secs(1)).await;
     let opened_kib = server.rss_kib();
+    let marginal = (opened_kib as f64 - half_kib as f64) / (count - half) as f64;
 
     // Hold: the NOOPs of all sessions spread evenly over each 5 s.
     let start = tokio::time::Instant::now();
@@ -144,16 +157,12 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     }
 
     let per_session = |kib: u64| (kib as f64 - idle_kib as f64) / count as f64;
-    let target = if per_session(held_kib).max(per_session(opened_kib)) <= TARGET_KIB_PER_SESSION {
-        "met"
-    } else {
-        "NOT met"
-    };
     eprintln!(
         "load: {count} sessions (opened in {:.1} s) held {} s, {noops} NOOPs, {} errors; \
-         wharfd RSS idle {idle_kib} KiB, with the sessions {opened_kib} KiB after login \
-         ({:.2} KiB/session), {held_kib} KiB after the hold ({:.2} KiB/session); \
-         target {TARGET_KIB_PER_SESSION} KiB/session {target}; \
+         wharfd RSS idle {idle_kib} KiB, {half_kib} KiB with {half} sessions, {opened_kib} KiB \
+         with {count}: {marginal:.2} KiB per session (the second half), \
+         {:.2} KiB per session from idle; {held_kib} KiB after the hold ({:.2} KiB/session \
+         from idle); \
          wharfd CPU {cpu:.2} s for the logins and NOOPs; wall {:.1} s",
         opened_in.as_secs_f64(),
         held.as_secs(),
@@ -166,6 +175,10 @@ async fn ten_thousand_sessions_hold_with_noops_in_4_kib_each() {
     // Each session's NOOPs were due at least every 5 s of the hold.
     let due = count as u64 * (held.as_secs() / NOOP_EVERY.as_secs());
     assert!(noops >= due, "{noops} NOOPs answered, {due} were due");
+    assert!(
+        marginal <= TARGET_KIB_PER_SESSION,
+        "{marginal:.2} KiB of resident memory per session, more than the {TARGET_KIB_PER_SESSION} KiB target"
+    );
     let worst = per_session(opened_kib).max(per_session(held_kib));
     assert!(
         worst <= KIB_PER_SESSION,

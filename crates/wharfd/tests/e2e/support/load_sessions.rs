@@ -65,6 +65,17 @@ impl Failures {
         }
     }
 
+    /// Adds the failures of a second batch of sessions, whose session 0
+    /// is session `first` of the whole.
+    pub(crate) fn merge(&mut self, other: Failures, first: usize) {
+        self.count += other.count;
+        for message in other.first {
+            if self.first.len() < 10 {
+                self.first.push(format!("(from {first}) {message}"));
+            }
+        }
+    }
+
     /// Panics, listing the first failures, unless there were none.
     #[track_caller]
     pub(crate) fn assert_none(&self, what: &str, log: &str) {
