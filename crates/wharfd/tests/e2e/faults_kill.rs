@@ -1,6 +1,7 @@
 //! Faults: wharfd killed (SIGKILL) during `STOR`, `APPE` and `REST`+`STOR`.
 //! The driver the per-store suites share (`faults_kill_local.rs`,
-//! `faults_kill_azure.rs`, `faults_kill_s3.rs`): seeded random kill points,
+//! `faults_kill_azure.rs`, `faults_kill_s3.rs`; what a kill leaves staged
+//! in an object store: `faults_kill_staged.rs`): seeded random kill points,
 //! a small blocking FTP client that can stop mid-upload, and the rule.
 //!
 //! # The rule, and the commit window
@@ -378,37 +379,4 @@ pub(crate) fn kill_runs(
         }
     }
     tally
-}
-
-/// A `STOR` of `body` to `name` killed once the store holds part of it
-/// (`staged` says so: a staged block, a multipart upload), after `sent`
-/// bytes; the server is started again. For the checks on what such a
-/// kill leaves, which random kill points reach only sometimes.
-pub(crate) fn kill_once_staged(
-    target: &mut Restartable,
-    login: (&str, &str),
-    name: &str,
-    body: &[u8],
-    sent: usize,
-    staged: &dyn Fn() -> bool,
-) {
-    let mut ftp = Ftp::login(target.server().addr(), login.0, login.1)
-        .unwrap_or_else(|e| panic!("login: {e}\n{}", target.logs()));
-    let mut data = ftp
-        .start(Kind::Stor, name, 0)
-        .unwrap_or_else(|e| panic!("STOR {name}: {e}\n{}", target.logs()));
-    data.write_all(&body[..sent])
-        .unwrap_or_else(|e| panic!("send: {e}\n{}", target.logs()));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !staged() {
-        assert!(
-            Instant::now() < deadline,
-            "nothing of {name} staged in the store\n{}",
-            target.logs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    target.kill();
-    drop(data);
-    target.restart();
 }

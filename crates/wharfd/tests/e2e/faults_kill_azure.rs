@@ -15,7 +15,8 @@
 //! uncommitted blocks are neither in wharfd's listing nor readable, and
 //! that a new upload to such a name commits only its own bytes.
 
-use crate::faults_kill::{Ftp, Plan, Stored, kill_once_staged, kill_runs, seed};
+use crate::faults_kill::{Plan, Stored, kill_runs, seed};
+use crate::faults_kill_staged::{kill_once_staged, staged_names_stay_hidden, users_file};
 use crate::support;
 use crate::support::full;
 
@@ -24,7 +25,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::{ACCOUNT, Azurite, KEY};
-use support::{Restartable, Server, ServerBuilder, hash_password, pattern, require_tool, run};
+use support::{Restartable, Server, ServerBuilder, pattern, require_tool, run};
 use wharf_test_support::sas::{account_sas, container_sas, in_an_hour};
 
 const LOGIN: (&str, &str) = ("kill", "pw");
@@ -97,13 +98,8 @@ fn blob_names(azurite: &Azurite, uncommitted: bool) -> Vec<String> {
 
 fn azure_server(azurite_endpoint: &str, state: &Path) -> ServerBuilder {
     let _ = state;
-    let users = format!(
-        "[[user]]\nname = \"{}\"\npassword_hash = \"{}\"\n",
-        LOGIN.0,
-        hash_password(LOGIN.1)
-    );
     Server::builder()
-        .file("users.toml", &users)
+        .file("users.toml", &users_file(LOGIN))
         .file("storage.key", KEY)
         .args(&["--users", "{base}/users.toml"])
         .args(&["--storage", &format!("azure://{ACCOUNT}/{CONTAINER}")])
@@ -158,38 +154,12 @@ fn sigkill_during_uploads_to_azure_commits_whole_blobs_only() {
         .into_iter()
         .filter(|name| !committed.contains(name))
         .collect();
-    assert!(
-        staged_only.iter().any(|n| n == "staged.bin"),
-        "{context}: {staged_only:?}"
+    staged_names_stay_hidden(
+        &target,
+        LOGIN,
+        &Blobs(&azurite),
+        (committed, staged_only),
+        "staged.bin",
+        &context,
     );
-    let mut ftp = Ftp::login(target.server().addr(), LOGIN.0, LOGIN.1).expect("login");
-    let listed = ftp.names().expect("NLST");
-    for name in &staged_only {
-        assert!(
-            !listed.contains(name),
-            "{context}: {name} (blocks only) is listed"
-        );
-        assert_eq!(
-            ftp.retrieve(name).expect("RETR"),
-            None,
-            "{context}: {name} served"
-        );
-    }
-    let mut sorted_listed = listed.clone();
-    sorted_listed.sort();
-    let mut sorted_committed = committed.clone();
-    sorted_committed.sort();
-    assert_eq!(
-        sorted_listed, sorted_committed,
-        "{context}: wharfd lists what is committed"
-    );
-    // A new upload over staged blocks commits its own bytes only.
-    if let Some(name) = staged_only.first() {
-        let fresh = pattern(100_000, 9);
-        ftp.upload(crate::faults_kill::Kind::Stor, name, 0, &fresh);
-        assert!(
-            Blobs(&azurite).committed(name) == Some(fresh),
-            "{context}: {name}"
-        );
-    }
 }

@@ -18,7 +18,8 @@
 //! keys with only an incomplete upload are neither listed nor served by
 //! wharfd, and that a new upload to such a key commits its own bytes.
 
-use crate::faults_kill::{Ftp, Kind, Plan, Stored, kill_once_staged, kill_runs, seed};
+use crate::faults_kill::{Plan, Stored, kill_runs, seed};
+use crate::faults_kill_staged::{kill_once_staged, staged_names_stay_hidden, users_file};
 use crate::support;
 use crate::support::full;
 
@@ -27,7 +28,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::Moto;
-use support::{Restartable, Server, ServerBuilder, hash_password, pattern, require_tool, run};
+use support::{Restartable, Server, ServerBuilder, pattern, require_tool, run};
 
 const LOGIN: (&str, &str) = ("kill", "pw");
 const BUCKET: &str = "files";
@@ -100,13 +101,8 @@ fn values(xml: &[u8], tag: &str) -> Vec<String> {
 
 fn s3_server(endpoint: &str, state: &Path) -> ServerBuilder {
     let _ = state;
-    let users = format!(
-        "[[user]]\nname = \"{}\"\npassword_hash = \"{}\"\n",
-        LOGIN.0,
-        hash_password(LOGIN.1)
-    );
     Server::builder()
-        .file("users.toml", &users)
+        .file("users.toml", &users_file(LOGIN))
         .file("storage.key", "testing-id:testing-secret")
         .args(&["--users", "{base}/users.toml"])
         .args(&["--storage", &format!("s3://{BUCKET}")])
@@ -171,41 +167,18 @@ fn sigkill_during_uploads_to_s3_commits_whole_objects_only() {
     );
 
     let (_, listing) = request(&moto, "GET", BUCKET, None);
-    let mut committed = values(&listing, "Key");
+    let committed = values(&listing, "Key");
     let (_, uploads) = request(&moto, "GET", &format!("{BUCKET}?uploads"), None);
     let incomplete: Vec<String> = values(&uploads, "Key")
         .into_iter()
         .filter(|key| !committed.contains(key))
         .collect();
-    assert!(
-        incomplete.iter().any(|k| k == "staged.bin"),
-        "{context}: {incomplete:?}"
+    staged_names_stay_hidden(
+        &target,
+        LOGIN,
+        &Objects(&moto),
+        (committed, incomplete),
+        "staged.bin",
+        &context,
     );
-    let mut ftp = Ftp::login(target.server().addr(), LOGIN.0, LOGIN.1).expect("login");
-    let mut listed = ftp.names().expect("NLST");
-    for key in &incomplete {
-        assert!(
-            !listed.contains(key),
-            "{context}: {key} (incomplete) is listed"
-        );
-        assert_eq!(
-            ftp.retrieve(key).expect("RETR"),
-            None,
-            "{context}: {key} served"
-        );
-    }
-    listed.sort();
-    committed.sort();
-    assert_eq!(
-        listed, committed,
-        "{context}: wharfd lists what is committed"
-    );
-    if let Some(key) = incomplete.first() {
-        let fresh = pattern(100_000, 11);
-        ftp.upload(Kind::Stor, key, 0, &fresh);
-        assert!(
-            Objects(&moto).committed(key) == Some(fresh),
-            "{context}: {key}"
-        );
-    }
 }

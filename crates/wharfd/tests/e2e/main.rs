@@ -51,6 +51,7 @@ mod faults_kill_azure;
 mod faults_kill_client;
 mod faults_kill_local;
 mod faults_kill_s3;
+mod faults_kill_staged;
 mod faults_kill_usage;
 mod faults_load;
 mod faults_load_azurite;
