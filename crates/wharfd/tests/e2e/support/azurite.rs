@@ -79,11 +79,13 @@ pub(crate) struct Azurite {
     _process: Emulator,
 }
 
-impl Azurite {
-    pub(crate) fn start() -> Self {
-        let process = Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
+/// Azurite's blob service on a free loopback port, with `storage` (in
+/// memory, or `--location DIR`) and any other options first.
+pub(super) fn start_azurite(options: &[&str]) -> Emulator {
+    Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
+        let mut args: Vec<String> = options.iter().map(|&o| o.to_owned()).collect();
+        args.extend(
             [
-                "--inMemoryPersistence",
                 "--blobHost",
                 "127.0.0.1",
                 "--blobPort",
@@ -92,9 +94,24 @@ impl Azurite {
                 "--skipApiVersionCheck",
                 "--silent",
             ]
+            .map(str::to_owned),
+        );
+        args
+    })
+}
+
+/// moto's S3 server on a free loopback port.
+pub(super) fn start_moto() -> Emulator {
+    Emulator::start("moto/bin/moto_server", |port| {
+        ["-H", "127.0.0.1", "-p", &port.to_string()]
             .map(str::to_owned)
             .to_vec()
-        });
+    })
+}
+
+impl Azurite {
+    pub(crate) fn start() -> Self {
+        let process = start_azurite(&["--inMemoryPersistence"]);
         Self {
             port: process.port,
             _process: process,
@@ -131,26 +148,15 @@ impl AzuriteOAuth {
         std::fs::write(&cert, made.cert.pem()).expect("test set-up");
         std::fs::write(&key, made.signing_key.serialize_pem()).expect("test set-up");
         let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
-        let process = Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
-            [
-                "--inMemoryPersistence",
-                "--blobHost",
-                "127.0.0.1",
-                "--blobPort",
-                &port.to_string(),
-                "--disableTelemetry",
-                "--skipApiVersionCheck",
-                "--silent",
-                "--oauth",
-                "basic",
-                "--cert",
-                &cert_arg,
-                "--key",
-                &key_arg,
-            ]
-            .map(str::to_owned)
-            .to_vec()
-        });
+        let process = start_azurite(&[
+            "--inMemoryPersistence",
+            "--oauth",
+            "basic",
+            "--cert",
+            &cert_arg,
+            "--key",
+            &key_arg,
+        ]);
         Self {
             port: process.port,
             ca_file: cert,
@@ -173,11 +179,7 @@ pub(crate) struct Moto {
 
 impl Moto {
     pub(crate) fn start() -> Self {
-        let process = Emulator::start("moto/bin/moto_server", |port| {
-            ["-H", "127.0.0.1", "-p", &port.to_string()]
-                .map(str::to_owned)
-                .to_vec()
-        });
+        let process = start_moto();
         Self {
             port: process.port,
             _process: process,

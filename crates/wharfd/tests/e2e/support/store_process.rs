@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::azurite::Emulator;
+use super::azurite::{Emulator, start_azurite, start_moto};
 
 /// Which emulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,26 +48,8 @@ impl Restartable {
         self.kill();
         let location = self.data.path().display().to_string();
         let process = match self.kind {
-            Kind::Azurite => Emulator::start("azurite/node_modules/.bin/azurite-blob", |port| {
-                [
-                    "--location",
-                    &location,
-                    "--blobHost",
-                    "127.0.0.1",
-                    "--blobPort",
-                    &port.to_string(),
-                    "--disableTelemetry",
-                    "--skipApiVersionCheck",
-                    "--silent",
-                ]
-                .map(str::to_owned)
-                .to_vec()
-            }),
-            Kind::Moto => Emulator::start("moto/bin/moto_server", |port| {
-                ["-H", "127.0.0.1", "-p", &port.to_string()]
-                    .map(str::to_owned)
-                    .to_vec()
-            }),
+            Kind::Azurite => start_azurite(&["--location", &location]),
+            Kind::Moto => start_moto(),
         };
         let port = process.port;
         self.process = Some(process);
