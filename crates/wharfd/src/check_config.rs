@@ -78,6 +78,7 @@ pub(crate) fn check_config(cli: &Cli, file: Option<&Path>) -> Result<()> {
             folder_marker,
             settings.azure_accounts,
             settings.users,
+            &access,
         )?;
     }
     let mut out = std::io::stdout().lock();

@@ -230,6 +230,7 @@ async fn prepare(inherited: lifecycle::activation::Inherited) -> Result<Option<P
         settings.users,
         settings.hosts,
         folder_marker,
+        &access,
         measure,
     )?;
     let ban_policy = settings.options.login_ban;

@@ -39,6 +39,7 @@ use wharf_session::{AuthContext, AuthError, Authenticator, Login, TlsPolicy, Use
 
 use crate::check_gate::CheckGate;
 use crate::config::Config;
+use crate::storage::StorageAccess;
 
 /// Store checks in flight at once. Each holds one outbound connection for
 /// one small request; 16 keep a burst of honest logins quick while a flood
@@ -116,13 +117,15 @@ pub(crate) struct AzurePassthrough {
 impl AzurePassthrough {
     /// `endpoint` is the blob endpoint with `{account}` for the account
     /// name; `accounts` those that may log in (empty: all, with a warning).
+    /// `access` gives the timeouts and CA roots every store gets.
     pub(crate) fn new(
         endpoint: String,
         folder_marker: FolderMarker,
         accounts: Vec<String>,
         local: UserList,
+        access: &StorageAccess,
     ) -> Result<Self> {
-        Self::measured(endpoint, folder_marker, accounts, local, None)
+        Self::measured(endpoint, folder_marker, accounts, local, access, None)
     }
 
     /// [`AzurePassthrough::new`], counting every session's storage calls
@@ -132,6 +135,7 @@ impl AzurePassthrough {
         folder_marker: FolderMarker,
         accounts: Vec<String>,
         local: UserList,
+        access: &StorageAccess,
         measure: Option<StorageCounters>,
     ) -> Result<Self> {
         // The store and view are replaced at each login. The user holds the
@@ -142,6 +146,7 @@ impl AzurePassthrough {
         if let Some(counters) = &measure {
             base = base.with_retry_hook(counters.retry_hook("azure"));
         }
+        let base = crate::storage::store_settings(base, access)?;
         let login =
             AzureLogin::new(endpoint, &base).map_err(|e| anyhow!("--azure-passthrough: {e}"))?;
         if accounts.is_empty() {
@@ -306,6 +311,7 @@ mod tests {
                 FolderMarker::default(),
                 Vec::new(),
                 UserList::new(),
+                &StorageAccess::new(&Config::parse("").unwrap()),
             )
             .unwrap(),
         );
@@ -344,6 +350,7 @@ mod tests {
                 FolderMarker::default(),
                 vec!["allowed1".into()],
                 UserList::new(),
+                &StorageAccess::new(&Config::parse("").unwrap()),
             )
             .unwrap(),
         );
@@ -382,6 +389,7 @@ mod tests {
             FolderMarker::default(),
             Vec::new(),
             UserList::new(),
+            &StorageAccess::new(&Config::parse("").unwrap()),
         )
         .unwrap();
         for _ in 0..3 {

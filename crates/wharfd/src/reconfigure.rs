@@ -24,6 +24,7 @@ use crate::cli::Cli;
 use crate::metrics::StorageCounters;
 use crate::passthrough::AzurePassthrough;
 use crate::settings::Settings;
+use crate::storage::StorageAccess;
 
 /// The engine's authenticator for `settings`, and one per virtual host.
 pub(crate) type Authenticators = (
@@ -39,6 +40,7 @@ pub(crate) fn authenticators(
     users: UserList,
     hosts: Vec<(String, UserList)>,
     folder_marker: FolderMarker,
+    access: &StorageAccess,
     measure: Option<StorageCounters>,
 ) -> Result<Authenticators> {
     let main: Arc<dyn Authenticator> = match azure_endpoint {
@@ -47,6 +49,7 @@ pub(crate) fn authenticators(
             folder_marker,
             azure_accounts,
             users,
+            access,
             measure,
         )?),
         None => Arc::new(users),
@@ -149,6 +152,7 @@ impl Reconfigure {
                 config.storage
             );
         }
+        let access = StorageAccess::new(&config);
         let password = self.one_time_password.clone();
         let remembered = move || {
             let mut kept = password.lock().unwrap_or_else(PoisonError::into_inner);
@@ -175,6 +179,7 @@ impl Reconfigure {
             settings.users,
             settings.hosts,
             self.folder_marker.clone(),
+            &access,
             self.measure.clone(),
         )?;
         let mut reload = Reload::new(main, settings.options);

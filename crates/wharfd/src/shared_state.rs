@@ -101,8 +101,8 @@ pub(crate) async fn open(
             account,
             container,
             prefix,
-        } => blob(access.azure_store(account)?, container, prefix)?,
-        UsageStoreUrl::S3 { bucket, prefix } => blob(access.s3_store()?, bucket, prefix)?,
+        } => blob(access.azure_store(account)?, &access, container, prefix)?,
+        UsageStoreUrl::S3 { bucket, prefix } => blob(access.s3_store()?, &access, bucket, prefix)?,
     };
     let shared = SharedState::new(store, plan.config);
     let guard = shared
@@ -133,8 +133,14 @@ pub(crate) async fn open(
     })
 }
 
-fn blob(store: wharf_blob::Store, container: &str, prefix: &str) -> Result<Arc<dyn StateStore>> {
-    let objects = ConditionalObjects::new(BlobConfig::new(store, View::Account), container, prefix)
+fn blob(
+    store: wharf_blob::Store,
+    access: &StorageAccess,
+    container: &str,
+    prefix: &str,
+) -> Result<Arc<dyn StateStore>> {
+    let config = crate::storage::store_settings(BlobConfig::new(store, View::Account), access)?;
+    let objects = ConditionalObjects::new(config, container, prefix)
         .map_err(|e| anyhow!("shared state store: {e}"))?;
     Ok(Arc::new(BlobStateStore(objects)))
 }
@@ -205,7 +211,8 @@ mod tests {
         let mut config = SharedConfig::default();
         config.ban_refresh = Duration::from_millis(200);
         config.store_timeout = Duration::from_secs(10);
-        SharedState::new(blob(store, "fleet", "state").unwrap(), config)
+        let access = StorageAccess::new(&Config::parse("").unwrap());
+        SharedState::new(blob(store, &access, "fleet", "state").unwrap(), config)
     }
 
     /// Several nodes (a client each) on one Azurite container: failures

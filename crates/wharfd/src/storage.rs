@@ -202,7 +202,7 @@ pub(crate) fn init_upload_memory(config: &Config) -> Result<u64> {
 }
 
 /// `config` trusting the roots of `--storage-ca-file`, if given.
-pub(crate) fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result<BlobConfig> {
+fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result<BlobConfig> {
     let Some(file) = &access.ca_file else {
         return Ok(config);
     };
@@ -213,9 +213,18 @@ pub(crate) fn with_ca_file(config: BlobConfig, access: &StorageAccess) -> Result
         .map_err(|e| anyhow!("{}: {e}", file.display()))
 }
 
+/// `config` with what holds for every store wharfd opens (`--storage`,
+/// each home, the usage store, the shared state, the pass-through
+/// accounts): the timeouts of `[timeouts]` and the roots of
+/// `--storage-ca-file`, since a private endpoint's certificate and a
+/// silent store do not depend on what the store is for.
+pub(crate) fn store_settings(config: BlobConfig, access: &StorageAccess) -> Result<BlobConfig> {
+    with_ca_file(with_timeouts(config, access), access)
+}
+
 /// `config` with the store timeouts of `[timeouts]`, where set; the
 /// per-request total stays wharf-blob's.
-pub(crate) fn with_timeouts(mut config: BlobConfig, access: &StorageAccess) -> BlobConfig {
+fn with_timeouts(mut config: BlobConfig, access: &StorageAccess) -> BlobConfig {
     if let Some(connect) = access.connect_timeout {
         let request = config.request_timeout;
         config = config.with_timeouts(connect, request);
@@ -262,7 +271,7 @@ pub(crate) async fn open(
     if let Some(hook) = on_retry {
         config = config.with_retry_hook(hook);
     }
-    let config = with_ca_file(with_timeouts(config, access), access)?;
+    let config = store_settings(config, access)?;
     let mut fs = BlobFs::new(config).map_err(|e| anyhow!("storage: {e}"))?;
     if !prefix.is_empty() {
         fs = fs

@@ -231,7 +231,7 @@ pub(crate) async fn open_store(
         } => (access.azure_store(account)?, container, prefix),
         UsageStoreUrl::S3 { bucket, prefix } => (access.s3_store()?, bucket, prefix),
     };
-    let config = crate::storage::with_ca_file(BlobConfig::new(store, View::Account), access)?;
+    let config = crate::storage::store_settings(BlobConfig::new(store, View::Account), access)?;
     let objects = ConditionalObjects::new(config, container, prefix)
         .map_err(|e| anyhow!("usage store: {e}"))?;
     objects

@@ -48,8 +48,9 @@ pub(crate) struct StorageCredentialArgs {
     #[arg(long, value_name = "URL")]
     pub(crate) azure_msi_endpoint: Option<String>,
 
-    /// PEM root certificates the storage's HTTPS client trusts besides the
-    /// system's: a private CA, or an emulator's test certificate.
+    /// PEM root certificates every store's HTTPS client trusts besides the
+    /// system's (--storage, the homes, --azure-passthrough, the usage store,
+    /// the shared state): a private CA, or an emulator's test certificate.
     #[arg(long, value_name = "FILE")]
     pub(crate) storage_ca_file: Option<PathBuf>,
 }

@@ -143,10 +143,7 @@ impl Stores {
         if let Some(counters) = &self.measure {
             config = config.with_retry_hook(counters.retry_hook(backend_label(&location.backend)));
         }
-        // The roots of `--storage-ca-file` hold for every store: a private
-        // endpoint's certificate does not depend on who signs.
-        let config = crate::storage::with_timeouts(config, &self.access);
-        let config = crate::storage::with_ca_file(config, &self.access)?;
+        let config = crate::storage::store_settings(config, &self.access)?;
         BlobFs::new(config).map_err(|e| anyhow!("{e}"))
     }
 

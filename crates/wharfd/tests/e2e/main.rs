@@ -8,6 +8,7 @@ mod support;
 mod e2e_access;
 mod e2e_azure;
 mod e2e_azure_oauth;
+mod e2e_azure_private_ca;
 mod e2e_azure_sas;
 mod e2e_basic_ftp;
 mod e2e_blob_checksums;
