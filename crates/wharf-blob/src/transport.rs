@@ -33,10 +33,7 @@ pub(crate) fn transport_reason(err: &(dyn StdError + 'static)) -> Option<String>
 
 /// The words for one transport failure.
 fn describe(http: &HttpError) -> String {
-    let cause = http
-        .source()
-        .map(|source| last_causes(&source.to_string()))
-        .unwrap_or_default();
+    let cause = http.source().map(cause_words).unwrap_or("no detail");
     let stalled = http
         .source()
         .and_then(|source| source.downcast_ref::<Stalled>());
@@ -51,11 +48,59 @@ fn describe(http: &HttpError) -> String {
     }
 }
 
-/// The last two parts of a chain joined with ": " ("tcp connect error:
-/// Connection refused (os error 111)"): the specific end of it.
-fn last_causes(chain: &str) -> String {
-    let parts: Vec<&str> = chain.split(": ").collect();
-    parts[parts.len().saturating_sub(2)..].join(": ")
+/// What went wrong, in fixed words a client may read: the kind of the
+/// first I/O error in the chain ("connection refused", "connection
+/// reset"), a TLS failure, or a connection the store closed. Never the
+/// chain's own text, which can name the store's host (a certificate for
+/// another name, a DNS failure) or its addresses; the whole chain stays in
+/// the error's source, for the server's log.
+fn cause_words(source: &(dyn StdError + 'static)) -> &'static str {
+    let mut next = Some(source);
+    let mut text = String::new();
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(words) = io_words(io.kind())
+        {
+            return words;
+        }
+        text.push_str(&err.to_string());
+        next = err.source();
+    }
+    // Not every layer keeps the I/O error as a source: its words then.
+    let text = text.to_ascii_lowercase();
+    if text.contains("connection refused") {
+        "connection refused"
+    } else if text.contains("connection reset") {
+        "connection reset"
+    } else if text.contains("timed out") {
+        "timed out"
+    } else if text.contains("unreachable") {
+        "no route to the store"
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        "the TLS handshake failed"
+    } else if text.contains("dns") || text.contains("lookup") {
+        "the store's name did not resolve"
+    } else if text.contains("closed") || text.contains("incomplete") {
+        "connection closed before the response was complete"
+    } else {
+        "no detail"
+    }
+}
+
+/// Fixed words for the I/O errors a store connection meets.
+fn io_words(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    Some(match kind {
+        K::ConnectionRefused => "connection refused",
+        K::ConnectionReset => "connection reset",
+        K::ConnectionAborted => "connection aborted",
+        K::NotConnected | K::BrokenPipe => "connection broken",
+        K::TimedOut => "timed out",
+        K::UnexpectedEof => "connection closed before the response was complete",
+        K::HostUnreachable | K::NetworkUnreachable => "no route to the store",
+        K::AddrNotAvailable => "no local address to connect from",
+        _ => return None,
+    })
 }
 
 /// N in "... after N retries ...".
@@ -75,15 +120,46 @@ mod tests {
         #[error("Error performing PUT in 1.5s, after 4 retries, max_retries: 4 - {0}")]
         struct Outer(#[source] HttpError);
         #[derive(Debug, thiserror::Error)]
-        #[error(
-            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)"
-        )]
-        struct Inner;
-        let err = Outer(HttpError::new(HttpErrorKind::Connect, Inner));
+        #[error("error sending request: client error (Connect): tcp connect error")]
+        struct Inner(#[source] std::io::Error);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let err = Outer(HttpError::new(HttpErrorKind::Connect, Inner(refused)));
         assert_eq!(
             transport_reason(&err).unwrap(),
-            "the store cannot be reached: tcp connect error: Connection refused (os error 111); gave up after 4 retries"
+            "the store cannot be reached: connection refused; gave up after 4 retries"
         );
+    }
+
+    /// A certificate for another name, a DNS failure: the text below names
+    /// the store's host, the client's reason does not.
+    #[test]
+    fn a_reason_never_carries_the_store_s_own_words() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Text(&'static str);
+        for (chain, words) in [
+            (
+                "invalid peer certificate: certificate not valid for name \"store.internal.example\"",
+                "the TLS handshake failed",
+            ),
+            (
+                "dns error: failed to lookup address information: store.internal.example",
+                "the store's name did not resolve",
+            ),
+            ("something else at 10.1.2.3:443", "no detail"),
+            (
+                "tcp connect error: Connection refused (os error 111) to 10.1.2.3",
+                "connection refused",
+            ),
+        ] {
+            let err = HttpError::new(HttpErrorKind::Connect, Text(chain));
+            let reason = transport_reason(&err).unwrap();
+            assert_eq!(reason, format!("the store cannot be reached: {words}"));
+            assert!(
+                !reason.contains("example") && !reason.contains("10.1"),
+                "{reason}"
+            );
+        }
     }
 
     #[test]
