@@ -231,7 +231,7 @@ impl Timestamp {
             out.push(b'.');
             let mut nanos = self.nanos;
             let mut width = 9;
-            while nanos % 10 == 0 {
+            while nanos.is_multiple_of(10) {
                 nanos /= 10;
                 width -= 1;
             }
