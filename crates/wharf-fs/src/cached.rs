@@ -23,7 +23,7 @@ use std::fs::File;
 use std::path::Path;
 
 use cap_std::fs::Dir;
-use rustix::fs::{Mode, OFlags, ResolveFlags, fcntl_getfl, fcntl_setfl, fstatfs, openat2};
+use rustix::fs::{Mode, OFlags, ResolveFlags, fcntl_setfl, fstatfs, openat2};
 use wharf_vfs::{Metadata, VPath, VfsError};
 
 use crate::convert::metadata;
@@ -113,15 +113,18 @@ pub(crate) fn open_file(
         return Some(Err(VfsError::permission_denied(path)));
     }
     // Regular files ignore O_NONBLOCK; it goes anyway, so the handle is
-    // exactly what a plain open gives.
-    let flags = fcntl_getfl(&file).ok()?;
-    fcntl_setfl(&file, flags - OFlags::NONBLOCK).ok()?;
+    // exactly what a plain open gives. F_SETFL sets only the status flags
+    // (append, async, direct, noatime, nonblock), of which the open above
+    // asked for nonblock alone: setting none clears it without reading the
+    // flags first.
+    fcntl_setfl(&file, OFlags::empty()).ok()?;
     Some(Ok((file, meta.len())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustix::fs::fcntl_getfl;
     use wharf_vfs::VfsErrorKind;
 
     /// A served directory, with whether the shortcut works under it here

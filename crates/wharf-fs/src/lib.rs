@@ -125,6 +125,7 @@ mod chunk;
 mod convert;
 mod copied;
 mod create;
+mod dir_read;
 mod list;
 mod local;
 mod modes;

@@ -1,35 +1,37 @@
 //! Streaming directory listings: entries are read from the disk in batches
-//! on the blocking pool, one batch at a time as the consumer asks, so no
-//! thread is held while a slow client drains a huge directory.
+//! on the blocking pool (`dir_read.rs`), so no thread is held while a slow
+//! client drains a huge directory.
+//!
+//! The first batch is read in the same trip that opens the directory, so a
+//! folder of up to [`BATCH`](crate::dir_read::BATCH) entries costs one trip
+//! in all. Once a batch is handed over, the next one is read while the
+//! consumer formats and sends this one: at most one batch ahead, so memory
+//! stays bounded however slowly the client reads.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use cap_std::fs::{Dir, ReadDir};
 use futures_core::Stream;
 use tokio::task::JoinHandle;
 use wharf_vfs::{DirEntry, VPath, VfsError};
 
-use crate::convert::metadata;
-use crate::paths::{is_temp_name, name_bytes};
+use crate::dir_read::{BATCH, DirReader};
 
-/// Entries read per trip to the blocking pool.
-const BATCH: usize = 256;
+/// Entries read, and whether the directory ended with them.
+pub(crate) type Batch = (Vec<Result<DirEntry, VfsError>>, bool);
 
-/// An open directory being read.
-struct Cursor {
-    dir: Dir,
-    entries: ReadDir,
+/// Reads the next batch of `reader`.
+pub(crate) fn read_batch(reader: &mut DirReader, path: &VPath) -> Batch {
+    // A little over BATCH: a batch ends between two getdents64 calls.
+    let mut entries = Vec::with_capacity(BATCH + BATCH / 2);
+    let done = reader.read_batch(path, &mut entries);
+    (entries, done)
 }
 
-/// What a trip to the blocking pool brings back.
-type Fetched = (Cursor, Vec<Result<DirEntry, VfsError>>, bool);
-
 enum State {
-    Idle(Box<Cursor>),
-    Fetching(JoinHandle<Fetched>),
+    Idle(Box<DirReader>),
+    Fetching(JoinHandle<(Box<DirReader>, Batch)>),
     Done,
 }
 
@@ -37,49 +39,32 @@ enum State {
 pub(crate) struct ListStream {
     path: VPath,
     state: State,
-    buffer: VecDeque<Result<DirEntry, VfsError>>,
+    buffer: std::vec::IntoIter<Result<DirEntry, VfsError>>,
 }
 
 impl ListStream {
-    pub(crate) fn new(path: VPath, dir: Dir, entries: ReadDir) -> Self {
+    /// A stream that gives `first` and then reads on from `reader`, unless
+    /// `first` was the end.
+    pub(crate) fn new(path: VPath, reader: DirReader, (first, done): Batch) -> Self {
         Self {
             path,
-            state: State::Idle(Box::new(Cursor { dir, entries })),
-            buffer: VecDeque::new(),
+            state: if done {
+                State::Done
+            } else {
+                State::Idle(Box::new(reader))
+            },
+            buffer: first.into_iter(),
         }
     }
-}
 
-/// Reads up to [`BATCH`] entries; the flag tells whether the end was
-/// reached. Temporary upload files are skipped, and so are entries that
-/// vanish between reading the directory and looking at them.
-fn fetch(mut cursor: Cursor, path: VPath) -> Fetched {
-    let mut batch = Vec::with_capacity(BATCH);
-    while batch.len() < BATCH {
-        let entry = match cursor.entries.next() {
-            None => return (cursor, batch, true),
-            Some(Err(err)) => {
-                batch.push(Err(VfsError::from_io(err, &path)));
-                return (cursor, batch, true);
-            }
-            Some(Ok(entry)) => entry,
-        };
-        let name = entry.file_name();
-        let bytes = name_bytes(&name);
-        if is_temp_name(&bytes) {
-            continue;
-        }
-        let Ok(own) = entry.metadata() else { continue };
-        // Follow symlinks that stay inside the jail; report the others as
-        // symlinks without looking at what they point to.
-        let meta = if own.is_symlink() {
-            cursor.dir.metadata(&name).unwrap_or(own)
-        } else {
-            own
-        };
-        batch.push(Ok(DirEntry::new(bytes, metadata(&meta))));
+    /// Starts reading the next batch on the blocking pool.
+    fn fetch(&self, mut reader: Box<DirReader>) -> State {
+        let path = self.path.clone();
+        State::Fetching(tokio::task::spawn_blocking(move || {
+            let batch = read_batch(&mut reader, &path);
+            (reader, batch)
+        }))
     }
-    (cursor, batch, false)
 }
 
 impl Stream for ListStream {
@@ -87,26 +72,28 @@ impl Stream for ListStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        // Read ahead while the entries in hand are being used.
+        if let State::Idle(_) = this.state
+            && let State::Idle(reader) = std::mem::replace(&mut this.state, State::Done)
+        {
+            this.state = this.fetch(reader);
+        }
         loop {
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.buffer.next() {
                 return Poll::Ready(Some(item));
             }
             match std::mem::replace(&mut this.state, State::Done) {
                 State::Done => return Poll::Ready(None),
-                State::Idle(cursor) => {
-                    let path = this.path.clone();
-                    this.state =
-                        State::Fetching(tokio::task::spawn_blocking(move || fetch(*cursor, path)));
-                }
+                State::Idle(reader) => this.state = this.fetch(reader),
                 State::Fetching(mut handle) => match Pin::new(&mut handle).poll(cx) {
                     Poll::Pending => {
                         this.state = State::Fetching(handle);
                         return Poll::Pending;
                     }
-                    Poll::Ready(Ok((cursor, batch, done))) => {
-                        this.buffer.extend(batch);
+                    Poll::Ready(Ok((reader, (batch, done)))) => {
+                        this.buffer = batch.into_iter();
                         if !done {
-                            this.state = State::Idle(Box::new(cursor));
+                            this.state = this.fetch(reader);
                         }
                     }
                     Poll::Ready(Err(err)) => {

@@ -16,7 +16,8 @@ use wharf_vfs::{
 };
 
 use crate::convert::{blocking, io_err, metadata};
-use crate::list::ListStream;
+use crate::dir_read::DirReader;
+use crate::list::{ListStream, read_batch};
 use crate::paths::{relative, split};
 use crate::read::{open_file, reader};
 use crate::sweep::Swept;
@@ -168,14 +169,17 @@ impl Vfs for LocalFs {
     }
 
     async fn list(&self, path: &VPath) -> Result<DirStream, VfsError> {
-        let (dir, entries) = self
+        // The first batch comes back with the open directory: one trip to
+        // the blocking pool for a folder of up to a batch of entries.
+        let (reader, first) = self
             .with_path(path, |root, rel, path| {
                 let dir = root.open_dir(rel).map_err(io_err(path))?;
-                let entries = dir.entries().map_err(io_err(path))?;
-                Ok((dir, entries))
+                let mut reader = DirReader::new(dir).map_err(io_err(path))?;
+                let first = read_batch(&mut reader, path);
+                Ok((reader, first))
             })
             .await?;
-        Ok(Box::pin(ListStream::new(path.clone(), dir, entries)))
+        Ok(Box::pin(ListStream::new(path.clone(), reader, first)))
     }
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {

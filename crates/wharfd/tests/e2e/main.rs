@@ -31,6 +31,7 @@ mod e2e_homes_gcs;
 mod e2e_homes_s3;
 mod e2e_homes_s3_role;
 mod e2e_lftp;
+mod e2e_listing_large;
 mod e2e_nat;
 mod e2e_netns;
 mod e2e_operations;
