@@ -38,7 +38,7 @@ const EXPECTED: &[(&str, usize)] = &[
     ("login (USER + PASS)", 1),
     ("CWD /box (a container)", 1),
     ("CWD /box/dir (a folder with its marker)", 2),
-    ("CWD /box/bare (a folder without a marker)", 2),
+    ("CWD /box/bare (a folder without a marker)", 3),
     ("STOR /box/small.bin (4 KiB, new)", 2),
     ("STOR /box/small.bin (4 KiB, replaced)", 2),
     ("STOR /box/dir/small.bin (4 KiB, in a folder)", 3),
@@ -50,7 +50,7 @@ const EXPECTED: &[(&str, usize)] = &[
     ("LIST /box/dir", 4),
     ("MLSD /box/dir", 4),
     ("NLST /box/dir", 4),
-    ("LIST /box/bare", 4),
+    ("LIST /box/bare", 5),
     ("LIST /box (a container)", 2),
     ("MKD /box/made", 3),
     ("RMD /box/made", 3),
@@ -58,7 +58,7 @@ const EXPECTED: &[(&str, usize)] = &[
     ("RNTO /box/dir/moved.bin", 5),
     ("DELE /box/dir/moved.bin (the folder keeps its marker)", 2),
     ("DELE /box/nothing (550)", 3),
-    ("DELE /box/dir (a folder: 550)", 3),
+    ("DELE /box/dir (a folder: 550)", 2),
 ];
 
 /// A control connection whose replies are read whole.
