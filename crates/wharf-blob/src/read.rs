@@ -74,9 +74,12 @@ async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileRe
             }
             Err(err) => {
                 let err = store_err(err, loc.path);
-                // An offset at or past the end (416): the HEAD below
-                // tells an empty read from an invalid offset.
-                if offset == 0 || err.kind() != wharf_vfs::VfsErrorKind::InvalidOffset {
+                // A range from an offset at or past the end is refused
+                // (416, or an answer object_store finds no range in): the
+                // HEAD below tells an empty read from an invalid offset.
+                // A store that is down or refuses is not asked again.
+                use wharf_vfs::VfsErrorKind as K;
+                if offset == 0 || matches!(err.kind(), K::Transient | K::PermissionDenied) {
                     return Err(err.into());
                 }
             }
