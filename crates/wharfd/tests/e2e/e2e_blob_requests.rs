@@ -14,6 +14,9 @@
 //! (it has its `.placeholder` marker), `/box/bare` a folder that exists
 //! only because a blob is in it (put there straight into Azurite, as the
 //! bench's SDK does, so it has no marker).
+//!
+//! S3 shares the code paths; its counts (moto, `--storage s3://`, a
+//! bucket as `/box`) are asserted the same way, in [`EXPECTED_S3`].
 
 use crate::support;
 
@@ -22,9 +25,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use support::azurite::{ACCOUNT, Azurite, KEY};
+use support::azurite::{ACCOUNT, Azurite, KEY, Moto};
 use support::fault_relay::FaultRelay;
-use support::{Server, require_tool, run};
+use support::{PASSWORD, Server, USER, require_tool, run};
 use wharf_test_support::sas::{container_sas, in_an_hour};
 
 /// How long any reply may take.
@@ -57,6 +60,24 @@ const EXPECTED: &[(&str, usize)] = &[
     ("RNFR /box/dir/small.bin", 1),
     ("RNTO /box/dir/moved.bin", 5),
     ("DELE /box/dir/moved.bin (the folder keeps its marker)", 2),
+    ("DELE /box/nothing (550)", 3),
+    ("DELE /box/dir (a folder: 550)", 2),
+];
+
+/// The same on S3 (moto): deleting a key answers 204 whether or not it
+/// was there, so DELE keeps the HEAD that Azure's DELETE makes needless.
+const EXPECTED_S3: &[(&str, usize)] = &[
+    ("STOR /box/small.bin (4 KiB, new)", 2),
+    ("SIZE /box/small.bin", 1),
+    ("RETR /box/small.bin", 2),
+    ("DELE /box/small.bin", 2),
+    ("small-file operation (STOR + RETR + DELE)", 6),
+    ("LIST /box/dir", 4),
+    ("MKD /box/made", 3),
+    ("RMD /box/made", 3),
+    ("RNFR /box/dir/small.bin", 1),
+    ("RNTO /box/dir/moved.bin", 5),
+    ("DELE /box/dir/moved.bin (the folder keeps its marker)", 3),
     ("DELE /box/nothing (550)", 3),
     ("DELE /box/dir (a folder: 550)", 2),
 ];
@@ -304,8 +325,13 @@ fn requests_per_operation() {
     check.command("CWD /box/dir", "250");
     assert!(check.read("NLST /box/dir").is_empty());
 
+    assert_counts(&counter.seen, EXPECTED);
+}
+
+/// Prints the table of `seen` and asserts its counts are `expected`.
+fn assert_counts(seen: &[(String, Vec<String>)], expected: &[(&str, usize)]) {
     let mut table = String::from("| operation | requests | what |\n|---|---|---|\n");
-    for (label, made) in &counter.seen {
+    for (label, made) in seen {
         table.push_str(&format!(
             "| {label} | {} | {} |\n",
             made.len(),
@@ -316,10 +342,89 @@ fn requests_per_operation() {
         ));
     }
     println!("{table}");
-    let counted: Vec<(&str, usize)> = counter
-        .seen
+    let counted: Vec<(&str, usize)> = seen
         .iter()
         .map(|(label, made)| (label.as_str(), made.len()))
         .collect();
-    assert_eq!(counted, EXPECTED, "requests per operation:\n{table}");
+    assert_eq!(counted, expected, "requests per operation:\n{table}");
+}
+
+#[test]
+fn s3_requests_per_operation() {
+    let moto = Moto::start();
+    let relay = FaultRelay::start(moto.port);
+    let server = Server::builder()
+        .file("storage.key", "testing:testing")
+        .args(&[
+            "--storage",
+            "s3://",
+            "--storage-key-file",
+            "{base}/storage.key",
+            "--s3-endpoint",
+            &relay.url(),
+        ])
+        .start();
+    let addr = server.addr();
+    let payload = vec![0x3cu8; SMALL];
+    let mut ftp = Client::connect(addr);
+    ftp.command(&format!("USER {USER}"), "331");
+    ftp.command(&format!("PASS {PASSWORD}"), "230");
+    ftp.command("TYPE I", "200");
+    ftp.command("MKD /box", "257");
+    ftp.command("MKD /box/dir", "257");
+    ftp.stor("/box/dir/small.bin", &payload);
+
+    let mut counter = Counter {
+        relay: &relay,
+        seen: Vec::new(),
+    };
+    counter.count("STOR /box/small.bin (4 KiB, new)", || {
+        ftp.stor("/box/small.bin", &payload);
+    });
+    counter.count("SIZE /box/small.bin", || {
+        ftp.command("SIZE /box/small.bin", "213");
+    });
+    counter.count("RETR /box/small.bin", || {
+        assert!(ftp.read("RETR /box/small.bin") == payload);
+    });
+    counter.count("DELE /box/small.bin", || {
+        ftp.command("DELE /box/small.bin", "250");
+    });
+    counter.count("small-file operation (STOR + RETR + DELE)", || {
+        ftp.stor("/box/small-0.bin", &payload);
+        assert!(ftp.read("RETR /box/small-0.bin") == payload);
+        ftp.command("DELE /box/small-0.bin", "250");
+    });
+    counter.count("LIST /box/dir", || {
+        let listing = String::from_utf8(ftp.read("LIST /box/dir")).expect("text");
+        assert!(listing.contains("small.bin"), "{listing}");
+    });
+    counter.count("MKD /box/made", || {
+        ftp.command("MKD /box/made", "257");
+    });
+    counter.count("RMD /box/made", || {
+        ftp.command("RMD /box/made", "250");
+    });
+    counter.count("RNFR /box/dir/small.bin", || {
+        ftp.command("RNFR /box/dir/small.bin", "350");
+    });
+    counter.count("RNTO /box/dir/moved.bin", || {
+        ftp.command("RNTO /box/dir/moved.bin", "250");
+    });
+    counter.count(
+        "DELE /box/dir/moved.bin (the folder keeps its marker)",
+        || {
+            ftp.command("DELE /box/dir/moved.bin", "250");
+        },
+    );
+    counter.count("DELE /box/nothing (550)", || {
+        ftp.command("DELE /box/nothing", "550");
+    });
+    counter.count("DELE /box/dir (a folder: 550)", || {
+        ftp.command("DELE /box/dir", "550");
+    });
+    ftp.command("CWD /box/dir", "250");
+    assert!(ftp.read("NLST /box/dir").is_empty());
+    ftp.command("QUIT", "221");
+    assert_counts(&counter.seen, EXPECTED_S3);
 }
