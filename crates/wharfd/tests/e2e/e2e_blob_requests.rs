@@ -328,7 +328,9 @@ fn requests_per_operation() {
     assert_counts(&counter.seen, EXPECTED);
 }
 
-/// Prints the table of `seen` and asserts its counts are `expected`.
+/// Prints the table of `seen` (the source of the doc's table, seen with
+/// `--nocapture`) and asserts its counts are `expected`.
+#[allow(clippy::print_stdout)]
 fn assert_counts(seen: &[(String, Vec<String>)], expected: &[(&str, usize)]) {
     let mut table = String::from("| operation | requests | what |\n|---|---|---|\n");
     for (label, made) in seen {
