@@ -6,7 +6,7 @@ use wharf_vfs::{DirStream, Metadata, VPath, VfsError};
 use crate::blobfs::BlobFs;
 use crate::config::Store;
 use crate::errors::ResultExt;
-use crate::list::{list_containers, list_folder};
+use crate::list::{list_containers, list_existing_folder};
 use crate::rename::move_prefix;
 use crate::rest::azure::PublicAccess;
 use crate::rest::s3::Created;
@@ -55,14 +55,21 @@ impl BlobFs {
         list_containers(self.account.clone(), path.clone())
     }
 
+    /// A container's top folder. Its first page is fetched now: a missing
+    /// container is that page's `404`, so no check goes before it. An
+    /// empty container lists nothing; a name that is no container's cannot
+    /// be asked about (`NotFound` before any request).
     pub(crate) async fn list_container(
         &self,
         name: &str,
         path: &VPath,
     ) -> Result<DirStream, VfsError> {
-        self.require_container(name, path).await?;
+        if !self.account.config.store.valid_container_name(name) {
+            return Err(VfsError::not_found(path));
+        }
         let bucket = self.bucket(name, path)?;
-        Ok(list_folder(bucket, String::new(), path.clone()))
+        let listed = list_existing_folder(bucket, String::new(), path.clone()).await?;
+        Ok(listed.unwrap_or_else(|| Box::pin(futures_util::stream::empty())))
     }
 
     /// `MKD /name`: a new container.

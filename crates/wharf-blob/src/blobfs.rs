@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use wharf_vfs::{
-    Capabilities, DirStream, FileReader, Metadata, Upload, VPath, Vfs, VfsError, WriteMode,
+    Capabilities, DirStream, FileReader, Metadata, Upload, VPath, Vfs, VfsError, VfsErrorKind,
+    WriteMode,
 };
 
 use crate::bucket::{Bucket, Loc};
@@ -125,6 +126,37 @@ impl BlobFs {
         }
     }
 
+    /// `result` of an operation that makes something in `bucket` (`create`,
+    /// `mkdir`) without checking its container first: each of them lists
+    /// under a prefix before it succeeds, and a missing container is that
+    /// listing's `404`, so the container's own request is saved. Only a
+    /// failure that could have come before that listing (a bad name, a
+    /// file in the way, a refusal) asks about the container, so the client
+    /// hears what it heard when the container was checked first:
+    /// `NotFound` for a missing container, whatever else was wrong.
+    /// `NotFound` needs no check (it is the answer either way), nor does
+    /// a failure to reach the store (checking would only wait for it
+    /// twice).
+    async fn container_first<T>(
+        &self,
+        bucket: &Bucket,
+        path: &VPath,
+        result: Result<T, VfsError>,
+    ) -> Result<T, VfsError> {
+        match result {
+            Err(err)
+                if !matches!(
+                    err.kind(),
+                    VfsErrorKind::NotFound | VfsErrorKind::Transient | VfsErrorKind::Other
+                ) =>
+            {
+                self.check_container(bucket, path).await?;
+                Err(err)
+            }
+            result => result,
+        }
+    }
+
     /// `IsADirectory` for an existing container, else `NotFound`.
     async fn container_is_dir(&self, name: &str, path: &VPath) -> VfsError {
         match self.container_meta(name, path).await {
@@ -199,8 +231,8 @@ impl Vfs for BlobFs {
             },
             Route::Inside(bucket, loc) => {
                 self.account.foresee(Operation::WriteBlob, path)?;
-                self.check_container(&bucket, path).await?;
-                bucket.create(&loc, mode).await
+                let created = bucket.create(&loc, mode).await;
+                self.container_first(&bucket, path, created).await
             }
         }
     }
@@ -214,8 +246,8 @@ impl Vfs for BlobFs {
             }
             Route::Inside(bucket, loc) => {
                 self.account.foresee(Operation::WriteBlob, path)?;
-                self.check_container(&bucket, path).await?;
-                bucket.mkdir(&loc).await
+                let made = bucket.mkdir(&loc).await;
+                self.container_first(&bucket, path, made).await
             }
         }
     }

@@ -97,6 +97,17 @@ pub(crate) enum Kind {
     Missing,
 }
 
+/// What lies under a folder's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// Nothing: no such folder.
+    Nothing,
+    /// Its marker alone: an empty folder.
+    MarkerOnly,
+    /// Something besides its marker.
+    More,
+}
+
 /// One container or bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct Bucket {
@@ -235,8 +246,13 @@ impl Bucket {
 
     /// Whether the folder `prefix` holds anything but its own marker.
     pub(crate) async fn has_content(&self, prefix: &str, path: &VPath) -> Result<bool, VfsError> {
+        Ok(self.content(prefix, path).await? == Content::More)
+    }
+
+    /// What lies under `prefix`, from one listing of two entries.
+    pub(crate) async fn content(&self, prefix: &str, path: &VPath) -> Result<Content, VfsError> {
         let marker = self.marker_key(prefix);
-        match &self.client {
+        let (listed, more) = match &self.client {
             Client::Azure(_) => {
                 let page = self
                     .account
@@ -244,18 +260,27 @@ impl Bucket {
                     .az_list_blobs(&self.name, prefix, true, None, 2)
                     .await
                     .at(path)?;
-                Ok(!page.prefixes.is_empty() || page.blobs.iter().any(|b| b.name != marker))
+                let listed = page.blobs.len() + page.prefixes.len();
+                let more = !page.prefixes.is_empty() || page.blobs.iter().any(|b| b.name != marker);
+                (listed, more)
             }
             Client::S3(_) | Client::Gcs(_) => {
                 let page = self.client.list_page(prefix, None, 2).await.at(path)?;
-                Ok(!page.result.common_prefixes.is_empty()
+                let listed = page.result.objects.len() + page.result.common_prefixes.len();
+                let more = !page.result.common_prefixes.is_empty()
                     || page
                         .result
                         .objects
                         .iter()
-                        .any(|o| o.location.as_ref() != marker))
+                        .any(|o| o.location.as_ref() != marker);
+                (listed, more)
             }
-        }
+        };
+        Ok(match (listed, more) {
+            (_, true) => Content::More,
+            (0, false) => Content::Nothing,
+            (_, false) => Content::MarkerOnly,
+        })
     }
 
     /// What `loc` names: a file (checked first), a folder, or nothing.
@@ -266,11 +291,44 @@ impl Bucket {
         if let Some(info) = self.head(loc).await? {
             return Ok(Kind::File(info));
         }
+        self.folder_kind(loc).await
+    }
+
+    /// What `loc` names when no file has that name: a folder, or nothing.
+    /// The marker's `HEAD` first (a read, which stores bill at a tenth of
+    /// a listing), then a listing of one entry for a folder kept by its
+    /// blobs alone.
+    pub(crate) async fn folder_kind(&self, loc: &Loc<'_>) -> Result<Kind, VfsError> {
+        if loc.parts.is_empty() {
+            return Ok(Kind::Dir);
+        }
         if self.is_placeholder(loc.name()) {
             return Ok(Kind::Missing);
         }
         let prefix = loc.prefix();
         if self.marker_exists(&prefix, loc.path).await? || self.has_any(&prefix, loc.path).await? {
+            return Ok(Kind::Dir);
+        }
+        Ok(Kind::Missing)
+    }
+
+    /// What `loc` names, for an operation about to create it (`MKD`), which
+    /// expects nothing there: a file (checked first), else one listing of
+    /// the prefix, which shows a marker and any blob alike, so a free name
+    /// costs two requests instead of three. In the account view that
+    /// listing is also the container's check: a missing container is its
+    /// `404`.
+    pub(crate) async fn kind_expecting_nothing(&self, loc: &Loc<'_>) -> Result<Kind, VfsError> {
+        if loc.parts.is_empty() {
+            return Ok(Kind::Dir);
+        }
+        if let Some(info) = self.head(loc).await? {
+            return Ok(Kind::File(info));
+        }
+        if self.is_placeholder(loc.name()) {
+            return Ok(Kind::Missing);
+        }
+        if self.has_any(&loc.prefix(), loc.path).await? {
             return Ok(Kind::Dir);
         }
         Ok(Kind::Missing)

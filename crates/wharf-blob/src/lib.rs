@@ -77,8 +77,9 @@
 //! maximum needs about 4 GiB. Past the cap the upload fails and says to
 //! raise the budget.
 //!
-//! Downloads are a streamed ranged `GET` from the requested offset, pinned
-//! to the ETag that the preceding `HEAD` saw.
+//! Downloads are a streamed ranged `GET` from the requested offset, with
+//! no request before it; a body read resumed after a failure is pinned to
+//! the ETag of the first answer.
 //!
 //! `Append` and `Resume(offset)` build a new object from the kept start of
 //! the old one and the upload, committed on `finish`. A small kept start

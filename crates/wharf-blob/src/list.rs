@@ -1,5 +1,8 @@
 //! Listings that stream page by page: one request per page, the next one
-//! only when the consumer has taken every entry of the last.
+//! only when the consumer has taken every entry of the last. A folder's
+//! first page is also its existence check ([`list_existing_folder`]): the
+//! marker and any blob under the prefix show in it, so no probe goes
+//! before it.
 
 use futures_util::{StreamExt, stream};
 use wharf_vfs::{DirEntry, DirStream, Metadata, VPath, VfsError};
@@ -25,7 +28,16 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(Page, Option<String>), VfsError>> + Send + 'static,
 {
-    let pages = stream::unfold((Cursor::Start, fetch), |(cursor, mut fetch)| async move {
+    paged_from(Cursor::Start, fetch)
+}
+
+/// Turns a page fetcher into a stream of the entries from `cursor` on.
+fn paged_from<F, Fut>(cursor: Cursor, fetch: F) -> DirStream
+where
+    F: FnMut(Option<String>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(Page, Option<String>), VfsError>> + Send + 'static,
+{
+    let pages = stream::unfold((cursor, fetch), |(cursor, mut fetch)| async move {
         let token = match cursor {
             Cursor::Start => None,
             Cursor::Next(token) => Some(token),
@@ -59,18 +71,54 @@ fn child_name(bucket: &Bucket, prefix: &str, key: &str) -> Option<Vec<u8>> {
 
 /// The entries of the folder `prefix` of `bucket`.
 pub(crate) fn list_folder(bucket: Bucket, prefix: String, path: VPath) -> DirStream {
-    paged(move |token| {
+    list_folder_from(bucket, prefix, path, Cursor::Start)
+}
+
+fn list_folder_from(bucket: Bucket, prefix: String, path: VPath, cursor: Cursor) -> DirStream {
+    paged_from(cursor, move |token| {
         let (bucket, prefix, path) = (bucket.clone(), prefix.clone(), path.clone());
-        async move { folder_page(&bucket, &prefix, &path, token).await }
+        async move {
+            let (entries, next, _) = folder_page(&bucket, &prefix, &path, token).await?;
+            Ok((entries, next))
+        }
     })
 }
 
+/// The entries of the folder `prefix` of `bucket` if it exists (anything,
+/// its marker included, is stored under the prefix), else `None`. The
+/// first page is fetched now and is the check: a folder costs no probe
+/// before its listing, and in the account view a missing container is
+/// the page's `404` (`NotFound`). Pages that show nothing but promise
+/// more (a store may cut a page short) are followed until one shows
+/// something or the listing ends.
+pub(crate) async fn list_existing_folder(
+    bucket: Bucket,
+    prefix: String,
+    path: VPath,
+) -> Result<Option<DirStream>, VfsError> {
+    let mut token = None;
+    loop {
+        let (entries, next, stored) = folder_page(&bucket, &prefix, &path, token).await?;
+        if stored > 0 {
+            let cursor = next.map_or(Cursor::Done, Cursor::Next);
+            let rest = list_folder_from(bucket, prefix, path, cursor);
+            return Ok(Some(Box::pin(stream::iter(entries).chain(rest))));
+        }
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// One page of the folder `prefix`: its entries, the next page's token,
+/// and how many names the store listed (hidden markers included).
 async fn folder_page(
     bucket: &Bucket,
     prefix: &str,
     path: &VPath,
     token: Option<String>,
-) -> Result<(Page, Option<String>), VfsError> {
+) -> Result<(Page, Option<String>, usize), VfsError> {
     let page_size = bucket.account.config.page_size;
     let mut entries = Vec::new();
     match &bucket.client {
@@ -81,6 +129,7 @@ async fn folder_page(
                 .az_list_blobs(&bucket.name, prefix, true, token.as_deref(), page_size)
                 .await
                 .at(path)?;
+            let stored = page.blobs.len() + page.prefixes.len();
             for blob in page.blobs {
                 if blob.name.ends_with('/') {
                     continue; // a marker: the folder's own, or one seen as a prefix
@@ -98,7 +147,7 @@ async fn folder_page(
                     entries.push(Ok(DirEntry::new(name, Metadata::dir())));
                 }
             }
-            Ok((entries, page.next))
+            Ok((entries, page.next, stored))
         }
         Client::S3(_) | Client::Gcs(_) => {
             let page = bucket
@@ -106,6 +155,7 @@ async fn folder_page(
                 .list_page(prefix, token, page_size)
                 .await
                 .at(path)?;
+            let stored = page.result.objects.len() + page.result.common_prefixes.len();
             for object in page.result.objects {
                 let key = object.location.as_ref();
                 if let Some(name) = child_name(bucket, prefix, key) {
@@ -120,7 +170,7 @@ async fn folder_page(
                     entries.push(Ok(DirEntry::new(name, Metadata::dir())));
                 }
             }
-            Ok((entries, page.page_token))
+            Ok((entries, page.page_token, stored))
         }
     }
 }

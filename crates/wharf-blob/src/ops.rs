@@ -5,10 +5,10 @@ use std::time::SystemTime;
 use object_store::ObjectStoreExt;
 use wharf_vfs::{DirStream, Metadata, Upload, VfsError, WriteMode};
 
-use crate::bucket::{Bucket, Kind, Loc};
+use crate::bucket::{Bucket, Content, Kind, Loc};
 use crate::client::Client;
 use crate::errors::ResultExt;
-use crate::list::list_folder;
+use crate::list::{list_existing_folder, list_folder};
 use crate::parts::Limits;
 use crate::time::{MTIME_KEY, format_mtime};
 use crate::upload::BlobUpload;
@@ -30,11 +30,23 @@ impl Bucket {
         }
     }
 
+    /// A file's name is `NotADirectory` (a file is checked first, as
+    /// everywhere); otherwise the listing's first page is the folder's
+    /// existence check (`list.rs`), so a folder costs a `HEAD` and its
+    /// pages.
     pub(crate) async fn list(&self, loc: &Loc<'_>) -> Result<DirStream, VfsError> {
-        match self.kind(loc).await? {
-            Kind::Dir => Ok(list_folder(self.clone(), loc.prefix(), loc.path.clone())),
-            Kind::File(_) => Err(VfsError::not_a_directory(loc.path)),
-            Kind::Missing => Err(self.missing(loc).await),
+        if loc.parts.is_empty() {
+            return Ok(list_folder(self.clone(), loc.prefix(), loc.path.clone()));
+        }
+        if self.head(loc).await?.is_some() {
+            return Err(VfsError::not_a_directory(loc.path));
+        }
+        if self.is_placeholder(loc.name()) {
+            return Err(self.missing(loc).await);
+        }
+        match list_existing_folder(self.clone(), loc.prefix(), loc.path.clone()).await? {
+            Some(stream) => Ok(stream),
+            None => Err(self.missing(loc).await),
         }
     }
 
@@ -75,7 +87,7 @@ impl Bucket {
         self.check_name(loc)?;
         Bucket::object(&loc.key(), loc.path)?;
         self.require_dir(loc.path, loc.parent()).await?;
-        match self.kind(loc).await? {
+        match self.kind_expecting_nothing(loc).await? {
             Kind::Missing => self.put_marker(&loc.prefix(), loc.path).await,
             _ => Err(VfsError::already_exists(loc.path)),
         }
@@ -85,33 +97,68 @@ impl Bucket {
         if loc.parts.is_empty() {
             return Err(VfsError::permission_denied(loc.path));
         }
-        match self.kind(loc).await? {
-            Kind::File(_) => return Err(VfsError::not_a_directory(loc.path)),
-            Kind::Missing => return Err(self.missing(loc).await),
-            Kind::Dir => {}
+        // A file first; then one listing of two entries says both whether
+        // the folder exists (anything under it, its marker included) and
+        // whether it holds more than its marker.
+        if self.head(loc).await?.is_some() {
+            return Err(VfsError::not_a_directory(loc.path));
         }
         let prefix = loc.prefix();
-        if self.has_content(&prefix, loc.path).await? {
-            return Err(VfsError::directory_not_empty(loc.path));
+        let content = match self.is_placeholder(loc.name()) {
+            true => Content::Nothing,
+            false => self.content(&prefix, loc.path).await?,
+        };
+        match content {
+            Content::Nothing => return Err(self.missing(loc).await),
+            Content::More => return Err(VfsError::directory_not_empty(loc.path)),
+            Content::MarkerOnly => {}
         }
         self.delete_key(&self.marker_key(&prefix), loc.path).await?;
         self.keep_folder(loc.path, &loc.parent()).await
     }
 
     pub(crate) async fn remove_file(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        if matches!(self.client, Client::Azure(_)) {
+            return self.remove_azure_file(loc).await;
+        }
         match self.kind(loc).await? {
             Kind::File(_) => {}
             Kind::Dir => return Err(VfsError::is_a_directory(loc.path)),
             Kind::Missing => return Err(self.missing(loc).await),
         }
         let object = Bucket::object(&loc.key(), loc.path)?;
-        if self.account.rest.signs_with_sas() || self.account.rest.signs_with_entra() {
-            // object_store deletes through Blob Batch, which Azurite
-            // answers with 500 under an account SAS; one Delete Blob works
-            // with every credential, so SAS and token sessions use it.
-            self.delete_key(&loc.key(), loc.path).await?;
+        self.client.store().delete(&object).await.at(loc.path)?;
+        self.keep_folder(loc.path, &loc.parent()).await
+    }
+
+    /// `DELE` on Azure: the `Delete Blob` goes first, and its answer is the
+    /// check: `404` means no file had the name, and only then is the
+    /// folder probed, for the error (`IsADirectory` for a folder,
+    /// `NotFound` or `NotADirectory` else). S3 answers `204` to deleting
+    /// a missing key, so there the `HEAD` still goes first (a `550` for a
+    /// missing file needs it). The placeholder's name is never deleted
+    /// here: it is no file. One `Delete Blob` serves every credential
+    /// (object_store deletes through Blob Batch, a request as costly,
+    /// which Azurite answers with 500 under an account SAS).
+    async fn remove_azure_file(&self, loc: &Loc<'_>) -> Result<(), VfsError> {
+        if loc.parts.is_empty() {
+            return Err(VfsError::is_a_directory(loc.path));
+        }
+        let deleted = if self.is_placeholder(loc.name()) {
+            false
         } else {
-            self.client.store().delete(&object).await.at(loc.path)?;
+            Bucket::object(&loc.key(), loc.path)?;
+            self.account
+                .rest
+                .az_delete_blob(&self.name, &loc.key())
+                .await
+                .at(loc.path)?
+        };
+        if !deleted {
+            return Err(match self.folder_kind(loc).await? {
+                Kind::Dir => VfsError::is_a_directory(loc.path),
+                Kind::File(_) | Kind::Missing => self.missing(loc).await,
+            });
         }
         self.keep_folder(loc.path, &loc.parent()).await
     }

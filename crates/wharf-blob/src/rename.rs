@@ -264,12 +264,19 @@ impl Bucket {
         target: &Bucket,
         to: &Loc<'_>,
     ) -> Result<(), VfsError> {
-        target.require_dir(to.path, to.parent()).await?;
-        let existing = target.kind(to).await?;
+        // Within one folder of one container, the source file just seen
+        // there shows the folder exists, and it cannot empty the folder.
+        let same_folder = matches!(source, Kind::File(_))
+            && self.name == target.name
+            && from.base == to.base
+            && from.parent().parts == to.parent().parts;
+        if !same_folder {
+            target.require_dir(to.path, to.parent()).await?;
+        }
         match source {
             Kind::Missing => return Err(VfsError::not_found(from.path)),
             Kind::File(_) => {
-                if matches!(existing, Kind::Dir) {
+                if target.is_folder_only(to).await? {
                     return Err(VfsError::is_a_directory(to.path));
                 }
                 let rest = &self.account.rest;
@@ -283,7 +290,7 @@ impl Bucket {
                 self.delete_key(&from.key(), from.path).await?;
             }
             Kind::Dir => {
-                match existing {
+                match target.kind(to).await? {
                     Kind::File(_) => return Err(VfsError::not_a_directory(to.path)),
                     Kind::Dir if target.has_content(&to.prefix(), to.path).await? => {
                         return Err(VfsError::directory_not_empty(to.path));
@@ -297,6 +304,23 @@ impl Bucket {
                 move_prefix(self, &from.prefix(), target, &to.prefix(), from.path, true).await?;
             }
         }
+        if same_folder {
+            return Ok(());
+        }
         self.keep_folder(from.path, &from.parent()).await
+    }
+
+    /// Whether `loc` is a folder and no file (a file's name is a file's,
+    /// as `kind` says): the listing goes first, since a file's rename
+    /// target is usually free, and a free name then costs one request;
+    /// the `HEAD` runs only when something is under the prefix.
+    async fn is_folder_only(&self, loc: &Loc<'_>) -> Result<bool, VfsError> {
+        if loc.parts.is_empty() {
+            return Ok(true);
+        }
+        if !self.has_any(&loc.prefix(), loc.path).await? {
+            return Ok(false);
+        }
+        Ok(self.head(loc).await?.is_none())
     }
 }

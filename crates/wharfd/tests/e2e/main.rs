@@ -12,6 +12,7 @@ mod e2e_azure_private_ca;
 mod e2e_azure_sas;
 mod e2e_basic_ftp;
 mod e2e_blob_checksums;
+mod e2e_blob_requests;
 mod e2e_classic_ftp;
 mod e2e_cli;
 mod e2e_curl;
