@@ -21,6 +21,7 @@
 //! address count as its own (`siblings`).
 
 mod certs;
+mod data_stream;
 mod reuse;
 mod siblings;
 
@@ -35,6 +36,7 @@ use tokio_rustls::server::TlsStream;
 use crate::link::Link;
 
 pub use certs::{CertificatePem, ReloadableCert};
+pub(crate) use data_stream::DataStream;
 pub(crate) use siblings::Registration;
 
 /// Why TLS could not be set up.
@@ -157,7 +159,7 @@ impl TlsConfig {
         tcp: Link,
         token: SessionToken,
         require_reuse: bool,
-    ) -> Result<TlsStream<Link>, DataTlsError> {
+    ) -> Result<DataStream, DataTlsError> {
         let rule = Arc::new(reuse::Resumption::new(self.siblings.clone(), token));
         let mut config = (*self.data).clone();
         config.session_storage = Arc::new(reuse::OwnSessions {
@@ -169,13 +171,15 @@ impl TlsConfig {
             rule: rule.clone(),
         });
         let stream = TlsAcceptor::from(Arc::new(config))
-            .accept_with(tcp, move |conn: &mut ServerConnection| {
-                conn.set_resumption_data(&token)
-            })
+            .accept_with(
+                data_stream::buffered(tcp),
+                move |conn: &mut ServerConnection| conn.set_resumption_data(&token),
+            )
             .await
+            .map(DataStream::new)
             .map_err(DataTlsError::Handshake)?;
         if require_reuse {
-            let (_, conn) = stream.get_ref();
+            let (_, conn) = stream.tls().get_ref();
             let resumed = match (conn.handshake_kind(), rule.resumed()) {
                 (Some(HandshakeKind::Resumed), Some(resumed)) => resumed,
                 _ => return Err(DataTlsError::NotResumed),
