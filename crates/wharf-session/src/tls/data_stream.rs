@@ -1,26 +1,17 @@
 //! A PROT P data connection: TLS over the socket, read in large pieces.
 //!
-//! rustls reads the socket at most one record's room at a time (about
-//! 16 KiB, starting at 4 KiB after each drained buffer), and tokio-rustls
-//! hands out one record's plaintext per read. An upload of 1 GiB then makes
-//! some 65,000 `recvfrom` calls, each with its receive-window ACK, and its
-//! pump runs once per 16 KiB: quota, stages and the upload's write for every
-//! record rather than for every transfer buffer. Two layers take that away,
-//! and change nothing a client can see:
-//! - under TLS, the socket is read through a [`CIPHERTEXT_BUFFER`] buffer,
-//!   so rustls's small reads are copies from memory;
-//! - over TLS, a read takes every record already received, up to the
-//!   caller's room, and stops at the first that has not arrived (it never
-//!   waits for more than one).
-//!
-//! Writes go straight through: rustls already encrypts up to 64 KiB of a
-//! write into full records and sends them with one vectored write.
+//! rustls reads the socket with at most one record's room (4 KiB after each
+//! drained buffer, growing to about 16 KiB), so an upload of 1 GiB made
+//! some 65,000 `recvfrom` calls, each letting the kernel send a window
+//! update. Under TLS the socket is read through a [`CIPHERTEXT_BUFFER`]
+//! buffer instead, and rustls's small reads are copies from memory; nothing
+//! a client can see changes. tokio-rustls's server stream already hands a
+//! read every record received so far, and defers an error met after some
+//! bytes to the next read; writes go straight through (rustls encrypts up
+//! to 64 KiB of a write into full records and sends them with one vectored
+//! write).
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
+use tokio::io::BufReader;
 use tokio_rustls::server::TlsStream;
 
 use crate::link::Link;
@@ -28,96 +19,12 @@ use crate::link::Link;
 /// The socket read size under TLS: four full records, one loopback segment.
 pub(crate) const CIPHERTEXT_BUFFER: usize = 64 * 1024;
 
-/// The socket under a data connection's TLS.
-pub(crate) type DataLink = BufReader<Link>;
-
 /// A data connection secured with TLS.
-#[derive(Debug)]
-pub(crate) struct DataStream {
-    tls: TlsStream<DataLink>,
-    /// An error met after a read had already filled some of the caller's
-    /// buffer: returned by the next read, after those bytes.
-    deferred: Option<io::Error>,
-}
-
-impl DataStream {
-    pub(crate) fn new(tls: TlsStream<DataLink>) -> Self {
-        Self {
-            tls,
-            deferred: None,
-        }
-    }
-
-    /// The TLS stream, e.g. to ask how its handshake went.
-    pub(crate) fn tls(&self) -> &TlsStream<DataLink> {
-        &self.tls
-    }
-}
+pub(crate) type DataStream = TlsStream<BufReader<Link>>;
 
 /// `link` read through the ciphertext buffer.
-pub(crate) fn buffered(link: Link) -> DataLink {
+pub(crate) fn buffered(link: Link) -> BufReader<Link> {
     BufReader::with_capacity(CIPHERTEXT_BUFFER, link)
-}
-
-impl AsyncRead for DataStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if let Some(error) = this.deferred.take() {
-            return Poll::Ready(Err(error));
-        }
-        let start = buf.filled().len();
-        loop {
-            let before = buf.filled().len();
-            match Pin::new(&mut this.tls).poll_read(cx, buf) {
-                // Nothing more arrived (or the stream ended): hand out what
-                // this call gathered, if anything.
-                Poll::Pending if before > start => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) if buf.filled().len() == before => return Poll::Ready(Ok(())),
-                Poll::Ready(Ok(())) if buf.remaining() == 0 => return Poll::Ready(Ok(())),
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(error)) if before > start => {
-                    this.deferred = Some(error);
-                    return Poll::Ready(Ok(()));
-                }
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-            }
-        }
-    }
-}
-
-impl AsyncWrite for DataStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tls).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tls).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.tls.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tls).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tls).poll_shutdown(cx)
-    }
 }
 
 #[cfg(test)]
@@ -127,6 +34,8 @@ mod tests {
     use rustls::pki_types::ServerName;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_rustls::TlsConnector;
+
+    use std::io;
 
     use super::*;
     use crate::tls::{CertificatePem, TlsConfig};
@@ -158,6 +67,19 @@ mod tests {
             TlsConnector::from(Arc::new(client)).connect(name, theirs)
         );
         (accepted.unwrap(), connected.unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_socket_is_read_in_pieces_larger_than_a_record() {
+        let (mut server, mut client) = pair().await;
+        client.write_all(&[9; 200_000]).await.unwrap();
+        client.flush().await.unwrap();
+        let mut buf = [0; 20];
+        server.read_exact(&mut buf).await.unwrap();
+        // One record went to rustls; the rest of one socket read waits in
+        // the buffer.
+        let (link, _) = server.get_ref();
+        assert!(link.buffer().len() >= 32 * 1024, "{}", link.buffer().len());
     }
 
     #[tokio::test]

@@ -176,10 +176,9 @@ impl TlsConfig {
                 move |conn: &mut ServerConnection| conn.set_resumption_data(&token),
             )
             .await
-            .map(DataStream::new)
             .map_err(DataTlsError::Handshake)?;
         if require_reuse {
-            let (_, conn) = stream.tls().get_ref();
+            let (_, conn) = stream.get_ref();
             let resumed = match (conn.handshake_kind(), rule.resumed()) {
                 (Some(HandshakeKind::Resumed), Some(resumed)) => resumed,
                 _ => return Err(DataTlsError::NotResumed),
