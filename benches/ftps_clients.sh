@@ -6,8 +6,8 @@
 # invocation. wharfd's own counters (/metrics) say how many data-connection
 # handshakes completed and how many were refused for not resuming; under
 # the default policy every completed one resumed. See
-# docs/performance/ftps.md for why curl 7.x/8.x before 8.22 resumes only
-# the first data connection of each control connection.
+# docs/performance/ftps.md for why curl with OpenSSL before 8.12 resumes
+# only the first data connection of each control connection.
 #
 #   benches/ftps_clients.sh [N]        (default N=50)
 #
