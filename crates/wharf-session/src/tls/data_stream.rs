@@ -29,13 +29,12 @@ pub(crate) fn buffered(link: Link) -> BufReader<Link> {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
     use std::sync::Arc;
 
     use rustls::pki_types::ServerName;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_rustls::TlsConnector;
-
-    use std::io;
 
     use super::*;
     use crate::tls::{CertificatePem, TlsConfig};
@@ -82,6 +81,8 @@ mod tests {
         assert!(link.buffer().len() >= 32 * 1024, "{}", link.buffer().len());
     }
 
+    /// The upload pump relies on this: one read of its buffer takes many
+    /// records, not one.
     #[tokio::test]
     async fn one_read_takes_every_record_that_arrived() {
         let (mut server, mut client) = pair().await;
@@ -94,6 +95,8 @@ mod tests {
         assert_eq!(&buf[..n], &data[..]);
     }
 
+    /// A TLS upload that ends with TCP FIN and no close_notify keeps every
+    /// byte sent before it; the error comes after them.
     #[tokio::test]
     async fn an_error_after_data_comes_with_the_next_read() {
         let (mut server, mut client) = pair().await;
