@@ -9,7 +9,7 @@
 #
 # FTPS rows (retr-big-tls, stor-big-tls, small-files-tls) run against every
 # server: explicit FTPS (AUTH TLS, PBSZ 0, PROT P) with the same
-# self-signed certificate for all, each data connection resuming its
+# self-signed RSA-2048 certificate for all (wharfd included), each data connection resuming its
 # session's TLS session (the table's notes count the resumed handshakes).
 #
 # Blob rows (blob-stor, blob-retr, blob-small-files, blob-list) are part of
@@ -258,4 +258,4 @@ fi
 # --- Measure -----------------------------------------------------------------
 
 echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)" >&2
-"$load" --server "$wharfd" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"
+"$load" --server "$wharfd" --server-cert "$tmp/cert.pem" --server-key "$tmp/key.pem" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"

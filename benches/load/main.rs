@@ -81,6 +81,13 @@ struct Args {
     /// binary).
     #[arg(long)]
     server: Option<PathBuf>,
+    /// The built-in wharfd's TLS certificate chain (PEM), with
+    /// --server-key; without them it makes a self-signed one.
+    #[arg(long, requires = "server_key")]
+    server_cert: Option<PathBuf>,
+    /// The private key (PEM) for --server-cert.
+    #[arg(long, requires = "server_cert")]
+    server_key: Option<PathBuf>,
     /// wharfd on Azure Blob Storage, for the blob rows (blob-stor,
     /// blob-retr, blob-small-files, blob-list; `blob` for all, the default
     /// with this flag):
@@ -165,7 +172,14 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
             None => std::env::current_exe()?.with_file_name("wharfd"),
         };
         let max_sessions = (args.idle_sessions + 200).max(1000);
-        targets.push(Target::builtin(&binary, max_sessions).await?);
+        let cert = match (&args.server_cert, &args.server_key) {
+            (Some(chain), Some(key)) => Some(server::ServerCert {
+                chain: chain.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        };
+        targets.push(Target::builtin(&binary, max_sessions, cert).await?);
     }
     for spec in &args.targets {
         targets.push(Target::parse(spec)?);

@@ -13,17 +13,27 @@ use tokio::process::{Child, Command};
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-password";
 
+/// The certificate chain and key files the built-in server uses for TLS.
+#[derive(Clone)]
+pub struct ServerCert {
+    pub chain: PathBuf,
+    pub key: PathBuf,
+}
+
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub root: PathBuf,
     binary: PathBuf,
     max_sessions: usize,
+    cert: Option<ServerCert>,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
-    /// Starts `binary` with TLS (self-signed) on a fresh root, allowing
+    /// Starts `binary` with TLS on a fresh root (with `cert`, else a
+    /// self-signed certificate of its own: ECDSA P-256, while compare.sh
+    /// gives every server one RSA-2048 certificate), allowing
     /// `max_sessions` at once from any one address or in all. The bench's
     /// TLS client resumes its session's TLS session on each data
     /// connection and counts how often the server let it (the table's
@@ -32,17 +42,22 @@ impl Server {
     /// than as a failed run.
     /// Passive ports sit below Linux's ephemeral range, away from the
     /// default ones other local `wharfd`s (tests) may use.
-    pub async fn start(binary: &Path, max_sessions: usize) -> Result<Self> {
+    pub async fn start(
+        binary: &Path,
+        max_sessions: usize,
+        cert: Option<ServerCert>,
+    ) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let root = dir.path().join("root");
         std::fs::create_dir(&root)?;
-        let (child, addr) = spawn(binary, max_sessions, &root).await?;
+        let (child, addr) = spawn(binary, max_sessions, &root, cert.as_ref()).await?;
         Ok(Self {
             child,
             addr,
             root,
             binary: binary.to_owned(),
             max_sessions,
+            cert,
             _dir: dir,
         })
     }
@@ -52,7 +67,13 @@ impl Server {
     /// earlier scenarios grew and freed.
     pub async fn restart(&mut self) -> Result<()> {
         self.child.kill().await?;
-        let (child, addr) = spawn(&self.binary, self.max_sessions, &self.root).await?;
+        let (child, addr) = spawn(
+            &self.binary,
+            self.max_sessions,
+            &self.root,
+            self.cert.as_ref(),
+        )
+        .await?;
         self.child = child;
         self.addr = addr;
         Ok(())
@@ -65,12 +86,25 @@ impl Server {
 }
 
 /// Runs `binary` on `root`; returns it once it listens, with its address.
-async fn spawn(binary: &Path, max_sessions: usize, root: &Path) -> Result<(Child, SocketAddr)> {
-    let mut child = Command::new(binary)
+async fn spawn(
+    binary: &Path,
+    max_sessions: usize,
+    root: &Path,
+    cert: Option<&ServerCert>,
+) -> Result<(Child, SocketAddr)> {
+    let mut command = Command::new(binary);
+    match cert {
+        Some(cert) => command
+            .arg("--tls-cert")
+            .arg(&cert.chain)
+            .arg("--tls-key")
+            .arg(&cert.key),
+        None => command.arg("--tls-self-signed"),
+    };
+    let mut child = command
         .args([
             "--listen",
             "127.0.0.1:0",
-            "--tls-self-signed",
             "--tls-reuse-required",
             "false",
             "--passive-ports",

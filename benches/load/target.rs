@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::proctree;
-use crate::server::Server;
+use crate::server::{Server, ServerCert};
 
 /// User and password of the built-in `wharfd`.
 const USER: &str = "bench";
@@ -34,9 +34,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// Starts the built-in `wharfd` from `binary`.
-    pub async fn builtin(binary: &Path, max_sessions: usize) -> Result<Self> {
-        let server = Server::start(binary, max_sessions).await?;
+    /// Starts the built-in `wharfd` from `binary`, with the certificate
+    /// and key `cert` names (else a self-signed one of its own).
+    pub async fn builtin(
+        binary: &Path,
+        max_sessions: usize,
+        cert: Option<ServerCert>,
+    ) -> Result<Self> {
+        let server = Server::start(binary, max_sessions, cert).await?;
         Ok(Self {
             name: "wharfd".to_owned(),
             addr: server.addr,

@@ -65,7 +65,7 @@ impl DataIo for Link {
     }
 }
 
-impl DataIo for tokio_rustls::server::TlsStream<Link> {}
+impl DataIo for crate::tls::DataStream {}
 
 /// TLS on a data connection (PROT P).
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@
 //! address count as its own (`siblings`).
 
 mod certs;
+mod data_stream;
 mod reuse;
 mod siblings;
 
@@ -35,6 +36,7 @@ use tokio_rustls::server::TlsStream;
 use crate::link::Link;
 
 pub use certs::{CertificatePem, ReloadableCert};
+pub(crate) use data_stream::DataStream;
 pub(crate) use siblings::Registration;
 
 /// Why TLS could not be set up.
@@ -157,7 +159,7 @@ impl TlsConfig {
         tcp: Link,
         token: SessionToken,
         require_reuse: bool,
-    ) -> Result<TlsStream<Link>, DataTlsError> {
+    ) -> Result<DataStream, DataTlsError> {
         let rule = Arc::new(reuse::Resumption::new(self.siblings.clone(), token));
         let mut config = (*self.data).clone();
         config.session_storage = Arc::new(reuse::OwnSessions {
@@ -169,9 +171,10 @@ impl TlsConfig {
             rule: rule.clone(),
         });
         let stream = TlsAcceptor::from(Arc::new(config))
-            .accept_with(tcp, move |conn: &mut ServerConnection| {
-                conn.set_resumption_data(&token)
-            })
+            .accept_with(
+                data_stream::buffered(tcp),
+                move |conn: &mut ServerConnection| conn.set_resumption_data(&token),
+            )
             .await
             .map_err(DataTlsError::Handshake)?;
         if require_reuse {
