@@ -231,3 +231,69 @@ fn uploads_are_copied_byte_exact_at_the_per_user_pipe_limit() {
     let _ = hog.kill();
     let _ = hog.wait();
 }
+
+/// A 1 MiB upload against a 200,000-byte quota, spliced and copied: the
+/// same reply on both paths (a refusal, after the `150`), and nothing
+/// committed under the name or left as a temporary file.
+#[tokio::test]
+async fn an_upload_over_quota_is_refused_alike_and_leaves_nothing() {
+    let mut replies = Vec::new();
+    for switch in ["on", "off"] {
+        let server = Server::builder()
+            .args(&["--quota", "200000", "--splice-uploads", switch])
+            .start();
+        let (mut raw, mut data) = start_upload(&server, "big.bin").await;
+        // The server may stop reading once the quota is spent.
+        let _ = data.write_all(&support::pattern(1024 * 1024, 4)).await;
+        let _ = data.shutdown().await;
+        let reply = tokio::time::timeout(Duration::from_secs(20), raw.line())
+            .await
+            .expect("a reply to the STOR over quota");
+        assert!(
+            reply.starts_with('4') || reply.starts_with('5'),
+            "splice {switch}: {reply:?}"
+        );
+        assert!(
+            names(&server).is_empty(),
+            "splice {switch}: {:?}",
+            names(&server)
+        );
+        replies.push(reply);
+    }
+    assert_eq!(replies[0], replies[1], "the same reply spliced and copied");
+}
+
+/// A 3 MiB upload under a 1 MiB/s session upload rate takes at least
+/// about 3 s spliced as copied (the rate holds; only a lower bound, since
+/// a loaded machine may only slow it down), and arrives byte for byte.
+#[test]
+fn the_upload_rate_holds_on_both_paths() {
+    for switch in ["on", "off"] {
+        let server = Server::builder()
+            .args(&[
+                "--session-upload-rate",
+                "1MiB/s",
+                "--splice-uploads",
+                switch,
+            ])
+            .start();
+        let local = tempfile::tempdir().expect("tempdir");
+        let data = support::pattern(3 * 1024 * 1024, 8);
+        let source = support::write_file(local.path(), "slow.bin", &data);
+        let started = std::time::Instant::now();
+        let finished = curl(&[
+            "-sS",
+            "-T",
+            source.to_str().expect("UTF-8 path"),
+            &format!("{}/slow.bin", server.url()),
+        ]);
+        let seconds = started.elapsed().as_secs_f64();
+        assert_success(&finished, &server);
+        assert_stored(&server, "slow.bin", &data);
+        // The first second's worth may pass before the throttle bites.
+        assert!(
+            seconds >= 1.7,
+            "splice {switch}: 3 MiB at 1 MiB/s in {seconds:.2} s"
+        );
+    }
+}
