@@ -2,17 +2,21 @@
 # One release wharfd on a tmpfs root (/dev/shm), one wharf-load run against
 # it (--no-wharfd --target), and the server's CPU ticks from /proc/PID/stat
 # before and after; optionally under `perf record -g` or `strace -c -f`.
-# Used for docs/performance/profile-stor.md and profile-small-files.md.
+# Used for docs/performance/profile-stor.md, profile-small-files.md and
+# splice-uploads.md.
 #
 #   benches/stor_cpu.sh LABEL "WHARFD FLAGS" "WHARF-LOAD ARGS" [perf|strace]
 #   benches/stor_cpu.sh copy "--splice-uploads off" "--scenarios stor-big --size-mib 256 --repeat 1"
 #
-# Output goes to $OUT/LABEL (default /tmp/stor-cpu/LABEL); T names the
-# directory of the release binaries (default target/release).
+# Output goes to $OUT/LABEL (default /tmp/stor-cpu/LABEL), and each run's
+# report is appended to $OUT/LABEL/runs.txt; T names the directory of the
+# release binaries (default target/release); ROOT_BASE the directory the
+# server's root is made in (default /dev/shm, tmpfs; e.g. /var/tmp for a
+# disk).
 set -euo pipefail
 label=$1; flags=$2; loadargs=$3; mode=${4:-}
 T=${T:-${CARGO_TARGET_DIR:-target}/release}
-root=$(mktemp -d /dev/shm/upcpu-root.XXXX)
+root=$(mktemp -d "${ROOT_BASE:-/dev/shm}/upcpu-root.XXXX")
 out=${OUT:-/tmp/stor-cpu}/$label
 mkdir -p "$out"
 "$T/wharfd" --listen 127.0.0.1:0 --passive-ports 23000-24999 --root "$root" --user bench:benchpw \
@@ -34,3 +38,4 @@ kill $pid; wait $pid 2>/dev/null || true
 rm -rf "$root"
 echo "$label: server cpu ticks user=$((u1-u0)) sys=$((s1-s0))" | tee "$out/cpu.txt"
 cat "$out/load.txt"
+{ cat "$out/cpu.txt"; grep -E '^\| stor-big' "$out/load.txt" || true; } >>"$out/runs.txt"

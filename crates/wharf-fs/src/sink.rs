@@ -155,11 +155,21 @@ impl FileSink {
     /// Moves the offset past `bytes` written through the page cache, and
     /// starts writeback of a durable sink's last [`WRITEBACK_STEP`].
     fn advance(&mut self, bytes: u64) {
-        self.offset += bytes;
-        if self.sync && self.offset - self.kicked >= WRITEBACK_STEP {
-            start_writeback(&self.file, self.kicked, self.offset - self.kicked);
-            self.kicked = self.offset;
+        if let Some((offset, len)) = self.writeback_due(bytes) {
+            start_writeback(&self.file, offset, len);
         }
+    }
+
+    /// Moves the offset past `bytes`; the range whose writeback is due, if
+    /// any (a durable sink's last [`WRITEBACK_STEP`]).
+    fn writeback_due(&mut self, bytes: u64) -> Option<(u64, u64)> {
+        self.offset += bytes;
+        if !self.sync || self.offset - self.kicked < WRITEBACK_STEP {
+            return None;
+        }
+        let due = (self.kicked, self.offset - self.kicked);
+        self.kicked = self.offset;
+        Some(due)
     }
 
     fn aligned(&self, chunk: &[u8]) -> bool {
@@ -180,9 +190,25 @@ impl LocalFile for FileSink {
         &self.file
     }
 
+    /// Called on a runtime thread (the caller's): starting writeback may
+    /// block on the disk's queue, so it goes to the blocking pool.
     fn wrote(&mut self, bytes: u64) {
         self.outside += bytes;
-        self.advance(bytes);
+        if let Some((offset, len)) = self.writeback_due(bytes) {
+            start_writeback_elsewhere(&self.file, offset, len);
+        }
+    }
+}
+
+/// Starts writeback from the blocking pool when called inside a runtime
+/// (fire and forget: it is advice, and the final sync waits for all of
+/// it), else here.
+fn start_writeback_elsewhere(file: &File, offset: u64, len: u64) {
+    match (tokio::runtime::Handle::try_current(), file.try_clone()) {
+        (Ok(runtime), Ok(file)) => {
+            drop(runtime.spawn_blocking(move || start_writeback(&file, offset, len)));
+        }
+        _ => start_writeback(file, offset, len),
     }
 }
 

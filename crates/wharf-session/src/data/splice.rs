@@ -4,136 +4,178 @@
 //!
 //! The copy loop reads each byte into user space, copies it into the
 //! upload's chunk and writes the chunk from the blocking pool: two copies
-//! through user space, one system call per socket read and a pool round
-//! trip per mebibyte. Here the socket's pages go into the pipe and the
-//! file system copies them once into the page cache, with two system calls
-//! per pipeful and no pool hop. rustix's safe wrappers make the calls, so
-//! no `unsafe` is needed.
+//! through user space and one system call per socket read. Here the
+//! socket's pages go into the pipe and the file system copies them once
+//! into the page cache. rustix's safe wrappers make the calls, so no
+//! `unsafe` is needed.
 //!
-//! Everything else stays as in the copy loop: each pipeful passes the
-//! meter (quota, rate limits, STAT progress) before any of it reaches the
-//! file, so an upload over quota writes nothing more; each wait for the
-//! socket is bounded by the stall limit and the bytes count towards the
-//! rate floor; an error or a reset connection returns early and drops the
-//! upload, which discards it. The file is written on the runtime thread,
-//! as `sendfile` reads it there: into the page cache that costs no more
-//! than the copy it replaces.
+//! Decisions:
+//! - The two halves run where their waits belong. Socket → pipe runs on
+//!   the runtime thread ([`fill`]): a socket without bytes is a readiness
+//!   wait, so a slow client holds no thread. Pipe → file blocks on the
+//!   disk (dirty-page throttling, a full request queue), so it runs on
+//!   the blocking pool, a pipeful (1 MiB) per hop, as the copy loop writes
+//!   its 1 MiB chunks; the socket's receive buffer keeps taking bytes
+//!   meanwhile. No runtime thread ever writes the file.
+//! - Not one blocking thread per upload doing both halves: a client that
+//!   stalls would hold a pool thread for the whole stall limit, and a few
+//!   hundred of them would starve every other file operation.
+//! - Everything else stays as in the copy loop: each piece passes the
+//!   meter (quota, rate limits, STAT progress) before any of it reaches
+//!   the file, so an upload over quota writes nothing more; each wait for
+//!   the socket is bounded by the stall limit and each pool hop by the
+//!   storage bound, whose time the rate floor excuses; an error, a reset
+//!   connection or ABOR returns early (or drops this future) and drops the
+//!   upload, which discards its temporary file at once. A pool hop still
+//!   running then finishes its pipeful into the unlinked file and closes
+//!   the pipe.
+//! - An upload that ends within its first [`SMALL`] bytes goes through
+//!   the upload's own buffer, which `finish` writes in the hop that syncs
+//!   and renames: one pool hop for a small file, as on the copy path,
+//!   where a pipeful of its own would cost a second.
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::sync::Arc;
 
-use rustix::pipe::{SpliceFlags, splice};
-use tokio::io::Interest;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use wharf_vfs::{Upload, VPath, VfsError};
 
-use super::meter::{Limits, Meter};
+use super::meter::{Limits, Meter, storage_wait};
 use super::outcome::TransferError;
 use super::pump::Stream;
 use super::watchdog::FloorCheck;
+use fill::{Batch, fill};
 use pipes::Pipe;
 
+mod drain;
+mod fill;
 mod pipes;
 
-/// The pipe's capacity: bytes moved per pair of calls at most.
+/// The pipe's capacity: the most bytes one hop to the blocking pool
+/// writes, as the copy loop's chunk.
 const PIPE: usize = 1024 * 1024;
 
-/// The socket a plain binary MODE S upload into a local file is spliced
-/// from, and its rate check; `None` sends the upload through the copy
+/// An upload that ends within this many bytes is written through the
+/// upload's own buffer.
+const SMALL: usize = 64 * 1024;
+
+/// The socket a plain binary MODE S upload is spliced from, its rate
+/// check, and the pipe.
+pub(crate) struct Source<'s> {
+    tcp: &'s TcpStream,
+    floor: &'s mut FloorCheck,
+    pipe: Pipe,
+}
+
+/// The splice source of an upload, or `None` to send it through the copy
 /// loop: TYPE A and MODE B change the bytes on their way, TLS must decrypt
-/// them, and a back-end without a local file has nowhere to splice to.
+/// them, a back-end without a local file has nowhere to splice to, and a
+/// server at its pipe budget (or refused a pipe as large as asked: the
+/// per-user pipe limit) copies rather than splice through a small pipe.
 pub(crate) fn splice_source<'s>(
     splice: bool,
     ascii: bool,
     block: bool,
     upload: &mut dyn Upload,
     stream: &'s mut Stream,
-) -> Option<(&'s TcpStream, &'s mut FloorCheck)> {
-    if !splice || ascii || block || upload.local_file().is_none() {
+) -> Option<Source<'s>> {
+    if !splice || ascii || block {
         return None;
     }
-    stream.plain_tcp()
+    let (tcp, floor) = stream.plain_tcp()?;
+    // The pipe before the file: asking for the file prepares it for
+    // outside writes (no direct I/O), which a copied upload should not get.
+    let pipe = Pipe::take(PIPE)?;
+    if upload.local_file().is_none() {
+        pipe.give_back();
+        return None;
+    }
+    Some(Source { tcp, floor, pipe })
 }
 
-/// Receives the file from `tcp` into `upload`'s local file until the
-/// client closes the connection, then commits it; returns the bytes
-/// counted by the meter. `upload` must offer its file
+/// Receives the file from the source's socket into `upload`'s local file
+/// until the client closes the connection, then commits it; returns the
+/// bytes counted by the meter. `upload` must offer its file
 /// ([`Upload::local_file`]); one that does not fails as storage.
 pub(crate) async fn splice_upload(
-    tcp: &TcpStream,
-    floor: &mut FloorCheck,
+    source: Source<'_>,
     mut upload: Box<dyn Upload>,
     limits: Limits,
     mut meter: Meter<'_>,
     path: &VPath,
 ) -> Result<u64, TransferError> {
     let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
-    let Some(file) = upload.local_file() else {
-        return Err(storage(io::Error::other("the upload has no local file")));
-    };
-    // The default 64 KiB pipe would cost a pair of calls per 64 KiB.
-    let pipe = Pipe::take(PIPE).map_err(storage)?;
+    let Source {
+        tcp,
+        floor,
+        mut pipe,
+    } = source;
+    // The file for the blocking pool, shared by its hops: made at the
+    // first one (a small upload needs none).
+    let mut target: Option<Arc<std::fs::File>> = None;
     // Any early return drops the pipe, which may hold bytes: closed, not
     // kept.
     loop {
-        let filled = fill(tcp, &pipe.write_end, limits).await?;
-        if filled == 0 {
+        let Batch { held, end } =
+            fill(tcp, &pipe.write_end, PIPE, floor, &mut meter, limits).await?;
+        if end && target.is_none() && held <= SMALL {
+            let bytes = drain::read_small(&pipe.read_end, held).map_err(storage)?;
+            pipe.give_back();
+            return finish_small(upload, &bytes, floor, limits, meter, path).await;
+        }
+        if held > 0 {
+            let no_file = || storage(io::Error::other("the upload has no local file"));
+            let file = match &target {
+                Some(file) => file.clone(),
+                None => {
+                    let local = upload.local_file().ok_or_else(no_file)?;
+                    let file = Arc::new(local.file().try_clone().map_err(storage)?);
+                    target.insert(file).clone()
+                }
+            };
+            let waited = tokio::time::Instant::now();
+            let drained = storage_wait(limits, drain::to_file(pipe, file, held)).await;
+            floor.excuse(waited.elapsed());
+            pipe = drained?.map_err(storage)?;
+            upload.local_file().ok_or_else(no_file)?.wrote(held as u64);
+        }
+        if end {
             break;
         }
-        floor.moved(filled)?;
-        let paced = tokio::time::Instant::now();
-        let admitted = meter.admit_all(filled).await;
-        floor.excuse(paced.elapsed());
-        admitted?;
-        drain(&pipe.read_end, file.file(), filled).map_err(storage)?;
-        file.wrote(filled as u64);
     }
     pipe.give_back();
-    upload.finish().await.map_err(TransferError::Storage)?;
+    let waited = tokio::time::Instant::now();
+    let finished = upload.finish().await;
+    floor.excuse(waited.elapsed());
+    finished.map_err(TransferError::Storage)?;
     Ok(meter.total())
 }
 
-/// Moves what the socket holds (at most a pipeful) into the empty pipe,
-/// waiting for the socket at most the stall limit; 0 at the end of the
-/// stream.
-async fn fill(tcp: &TcpStream, pipe_in: &OwnedFd, limits: Limits) -> Result<usize, TransferError> {
-    loop {
-        tokio::time::timeout(limits.stall, tcp.readable())
-            .await
-            .map_err(|_| TransferError::Stalled)?
-            .map_err(TransferError::Broken)?;
-        let moved = tcp.try_io(Interest::READABLE, || {
-            splice(
-                tcp,
-                None,
-                pipe_in,
-                None,
-                PIPE,
-                SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
-            )
-            .map_err(io::Error::from)
-        });
-        match moved {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(TransferError::data(e)),
-        }
-    }
-}
-
-/// Moves exactly `len` bytes from the pipe into `file` at its position;
-/// the file system may take them in several calls.
-fn drain(pipe_out: &OwnedFd, file: &std::fs::File, mut len: usize) -> io::Result<()> {
-    while len > 0 {
-        match splice(pipe_out, None, file, None, len, SpliceFlags::MOVE) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => len -= n,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// Commits a small upload whose `bytes` were read back from the pipe,
+/// through the upload's own buffer.
+async fn finish_small(
+    mut upload: Box<dyn Upload>,
+    bytes: &[u8],
+    floor: &mut FloorCheck,
+    limits: Limits,
+    meter: Meter<'_>,
+    path: &VPath,
+) -> Result<u64, TransferError> {
+    let storage = |e: io::Error| TransferError::Storage(VfsError::from_io(e, path));
+    let waited = tokio::time::Instant::now();
+    let written = storage_wait(limits, async {
+        upload.write_all(bytes).await?;
+        upload.flush().await
+    })
+    .await;
+    floor.excuse(waited.elapsed());
+    written?.map_err(storage)?;
+    let waited = tokio::time::Instant::now();
+    let finished = upload.finish().await;
+    floor.excuse(waited.elapsed());
+    finished.map_err(TransferError::Storage)?;
+    Ok(meter.total())
 }
 
 #[cfg(test)]

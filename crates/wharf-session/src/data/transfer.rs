@@ -139,10 +139,9 @@ async fn move_data(
         } => 'receive: {
             let meter = Meter::new(&progress, &job.quotas, &job.rate_limits, Direction::Upload);
             #[cfg(target_os = "linux")]
-            if let Some((tcp, floor)) =
-                splice_source(splice, ascii, block, upload.as_mut(), &mut stream)
+            if let Some(source) = splice_source(splice, ascii, block, upload.as_mut(), &mut stream)
             {
-                break 'receive splice_upload(tcp, floor, upload, limits, meter, &job.path).await?;
+                break 'receive splice_upload(source, upload, limits, meter, &job.path).await?;
             }
             #[cfg(not(target_os = "linux"))]
             let _ = splice;

@@ -79,7 +79,9 @@ pub(crate) struct Cli {
 
     /// How plain binary uploads into local files are received (Linux): on
     /// moves them from the socket into the file with splice(2), the least
-    /// CPU per byte; off (default) copies through the server.
+    /// CPU per byte through the page cache (with --sync-uploads off, or a
+    /// file system without direct I/O); off (default) copies through the
+    /// server, and writes durable uploads past the page cache.
     #[arg(long, value_name = "on|off")]
     pub(crate) splice_uploads: Option<Switch>,
 

@@ -43,7 +43,7 @@ pub(crate) struct Config {
     /// Started as root, become this `USER[:GROUP]` after binding.
     pub(crate) run_as: Option<String>,
     pub(crate) sendfile: Option<Sendfile>,
-    /// Plain binary uploads into local files by splice(2) (default true).
+    /// Plain binary uploads into local files by splice(2) (default false).
     pub(crate) splice_uploads: Option<bool>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,

@@ -3,7 +3,7 @@
 //! and that a broken or refused upload is never committed.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,7 +20,7 @@ use crate::data::meter::{Limits, Meter, RateLimits};
 use crate::data::outcome::TransferError;
 use crate::data::plan::DataIo;
 use crate::data::pump::Stream;
-use crate::data::watchdog::{FloorCheck, RateFloor, Watched};
+use crate::data::watchdog::{RateFloor, Watched};
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 
 const LIMITS: Limits = Limits {
@@ -55,11 +55,18 @@ struct FileUpload {
     target: Target,
     offer: bool,
     finished: Arc<AtomicBool>,
+    /// Bytes written through `AsyncWrite` (the small-upload path).
+    buffered: Arc<AtomicU64>,
 }
 
 impl AsyncWrite for FileUpload {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Err(io::Error::other("this upload takes only splices")))
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.buffered.fetch_add(data.len() as u64, Ordering::SeqCst);
+        Poll::Ready((&self.target.file).write(data))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -75,7 +82,7 @@ impl AsyncWrite for FileUpload {
 impl Upload for FileUpload {
     async fn finish(self: Box<Self>) -> Result<u64, VfsError> {
         self.finished.store(true, Ordering::SeqCst);
-        Ok(self.target.wrote.load(Ordering::SeqCst))
+        Ok(self.target.wrote.load(Ordering::SeqCst) + self.buffered.load(Ordering::SeqCst))
     }
 
     fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
@@ -120,7 +127,10 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
 struct Outcome {
     result: Result<u64, TransferError>,
     stored: Vec<u8>,
+    /// Bytes spliced into the file.
     wrote: u64,
+    /// Bytes written through the upload's buffer.
+    buffered: u64,
     finished: bool,
     progress: u64,
 }
@@ -131,19 +141,37 @@ async fn splice_with<F>(budget: Option<u64>, send: impl FnOnce(TcpStream) -> F) 
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let (server, client) = tcp_pair().await;
-    let sender = tokio::spawn(send(client));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
+    let file = File::create(&path).unwrap();
+    let mut out = splice_into(file, LIMITS, budget, send).await;
+    out.stored = std::fs::read(&path).unwrap();
+    out
+}
+
+/// Runs the splice path into `file` under `limits`.
+async fn splice_into<F>(
+    file: File,
+    limits: Limits,
+    budget: Option<u64>,
+    send: impl FnOnce(TcpStream) -> F,
+) -> Outcome
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (server, client) = tcp_pair().await;
+    let sender = tokio::spawn(send(client));
     let finished = Arc::new(AtomicBool::new(false));
     let wrote = Arc::new(AtomicU64::new(0));
-    let upload = FileUpload {
+    let buffered = Arc::new(AtomicU64::new(0));
+    let mut upload = FileUpload {
         target: Target {
-            file: File::create(&path).unwrap(),
+            file,
             wrote: wrote.clone(),
         },
         offer: true,
         finished: finished.clone(),
+        buffered: buffered.clone(),
     };
     let progress = AtomicU64::new(0);
     let quotas: Vec<Arc<dyn QuotaHook>> = budget
@@ -152,15 +180,18 @@ where
         .collect();
     let rates = RateLimits::default();
     let meter = Meter::new(&progress, &quotas, &rates, Direction::Upload);
-    let mut floor = FloorCheck::new(LIMITS.floor);
+    let tcp: Box<dyn DataIo> = Box::new(crate::link::tcp(server));
+    let mut stream: Stream = Watched::new(tcp, limits.stall, limits.floor);
+    let source = splice_source(true, false, false, &mut upload, &mut stream).expect("spliced");
     let vpath = VPath::parse("/f").unwrap();
-    let result = splice_upload(&server, &mut floor, Box::new(upload), LIMITS, meter, &vpath).await;
-    drop(server);
+    let result = splice_upload(source, Box::new(upload), limits, meter, &vpath).await;
+    drop(stream);
     sender.await.unwrap();
     Outcome {
         result,
-        stored: std::fs::read(&path).unwrap(),
+        stored: Vec::new(),
         wrote: wrote.load(Ordering::SeqCst),
+        buffered: buffered.load(Ordering::SeqCst),
         finished: finished.load(Ordering::SeqCst),
         progress: progress.load(Ordering::Relaxed),
     }
@@ -264,6 +295,7 @@ async fn splice_is_chosen_only_for_plain_binary_stream_mode_into_a_file() {
         },
         offer,
         finished: Arc::new(AtomicBool::new(false)),
+        buffered: Arc::default(),
     };
     let chosen = |splice, ascii, block, offer, stream: &mut Stream| {
         splice_source(splice, ascii, block, &mut upload(offer), stream).is_some()
@@ -274,4 +306,137 @@ async fn splice_is_chosen_only_for_plain_binary_stream_mode_into_a_file() {
     assert!(!chosen(true, false, true, true, &mut plain), "MODE B");
     assert!(!chosen(true, false, false, false, &mut plain), "no file");
     assert!(!chosen(true, false, false, true, &mut not_tcp), "not TCP");
+}
+
+/// An upload that ends within its first 64 KiB goes through the upload's
+/// own buffer (one pool hop, `finish`'s), byte for byte.
+#[tokio::test]
+async fn a_small_upload_goes_through_the_uploads_buffer() {
+    let data = pattern(10_000);
+    let sent = data.clone();
+    let out = splice_with(None, move |mut client| async move {
+        client.write_all(&sent).await.unwrap();
+        client.shutdown().await.unwrap();
+    })
+    .await;
+    assert_eq!(out.result.unwrap(), data.len() as u64);
+    assert_eq!(out.buffered, data.len() as u64);
+    assert_eq!(out.wrote, 0, "nothing spliced into the file");
+    assert!(out.finished);
+    assert!(out.stored == data, "the file differs from what was sent");
+}
+
+/// A client that sends part of the file and then nothing, with the
+/// connection open, is given up after the stall limit (the copy loop's
+/// `426`), and nothing is committed.
+#[tokio::test]
+async fn a_stalled_client_is_given_up_after_the_stall_limit() {
+    let limits = Limits {
+        stall: Duration::from_millis(300),
+        ..LIMITS
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = File::create(dir.path().join("f")).unwrap();
+    let started = tokio::time::Instant::now();
+    let out = splice_into(file, limits, None, |mut client| async move {
+        client.write_all(&pattern(200 * 1024)).await.unwrap();
+        // Hold the connection open until the server closes it.
+        let mut rest = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut client, &mut rest).await;
+    })
+    .await;
+    assert!(
+        matches!(out.result, Err(TransferError::Stalled)),
+        "{:?}",
+        out.result.map(|_| ())
+    );
+    assert!(started.elapsed() >= limits.stall);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!out.finished);
+}
+
+/// Many tiny segments fill the pipe's slots long before its bytes: a full
+/// pipe is drained, not taken for an idle socket (which would wait until
+/// the stall limit at the end of the file).
+#[tokio::test]
+async fn a_pipe_full_of_tiny_segments_is_drained_not_waited_on() {
+    let data = pattern(600 * 10);
+    let sent = data.clone();
+    let out = splice_with(None, move |mut client| async move {
+        client.set_nodelay(true).unwrap();
+        for piece in sent.chunks(10) {
+            client.write_all(piece).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        client.shutdown().await.unwrap();
+    })
+    .await;
+    assert_eq!(out.result.unwrap(), data.len() as u64);
+    assert!(out.stored == data, "the file differs from what was sent");
+}
+
+/// The pipe-to-file half never runs on the runtime's thread: with the
+/// file a FIFO nobody reads (a write that blocks, as a stuck disk's
+/// does), this single-threaded runtime keeps running other tasks, and the
+/// upload ends at the storage bound (`451`) instead of hanging.
+#[tokio::test]
+async fn a_file_write_that_blocks_leaves_the_runtime_running() {
+    let limits = Limits {
+        stall: Duration::from_millis(500),
+        ..LIMITS
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+        0,
+    )
+    .unwrap();
+    // Read and write: opening does not wait for a reader.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    let ticks = Arc::new(AtomicU64::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let out = splice_into(file, limits, None, |mut client| async move {
+        let _ = client.write_all(&pattern(4 * 1024 * 1024)).await;
+        let _ = client.shutdown().await;
+    })
+    .await;
+    ticker.abort();
+    assert!(
+        matches!(out.result, Err(TransferError::StorageStalled(_))),
+        "{:?}",
+        out.result.map(|_| ())
+    );
+    assert!(
+        ticks.load(Ordering::SeqCst) >= 10,
+        "the runtime stood still: {} ticks",
+        ticks.load(Ordering::SeqCst)
+    );
+    // Let the blocked hop finish (and the runtime shut down): read the
+    // FIFO until its last writer is gone.
+    let reader = std::thread::spawn(move || {
+        let mut fifo = File::open(&fifo).unwrap();
+        let _ = io::copy(&mut fifo, &mut io::sink());
+    });
+    reader.join().unwrap();
+    assert!(!out.finished);
 }

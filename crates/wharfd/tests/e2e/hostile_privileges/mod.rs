@@ -13,7 +13,7 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // Tests panic and report on purpose.
 
-mod harness;
+pub(crate) mod harness;
 
 use std::fs::{self, File, FileTimes};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
