@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use wharf_vfs::{
-    Capabilities, DirStream, FileReader, Metadata, Upload, VPath, Vfs, VfsError, VfsErrorKind,
-    WriteMode,
+    Capabilities, DirStream, FileReader, Metadata, OpenedFile, Upload, VPath, Vfs, VfsError,
+    VfsErrorKind, WriteMode,
 };
 
 use crate::bucket::{Bucket, Loc};
@@ -211,6 +211,10 @@ impl Vfs for BlobFs {
     }
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
+        Ok(self.open_read_sized(path, offset).await?.reader)
+    }
+
+    async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
         match self.route(path)? {
             Route::Root => Err(VfsError::is_a_directory(path)),
             Route::Container(name) => Err(self.container_is_dir(name, path).await),

@@ -12,20 +12,21 @@ use std::io;
 use futures_util::TryStreamExt;
 use object_store::{GetOptions, GetRange};
 use tokio_util::io::StreamReader;
-use wharf_vfs::{FileReader, VfsError};
+use wharf_vfs::{OpenedFile, VfsError};
 
 use crate::bucket::{Bucket, Kind, Loc};
 use crate::errors::store_err;
 
 /// Opens the file at `loc` from `offset` (`REST` + `RETR`): only the bytes
-/// from `offset` on are requested from the store. Where a `HEAD` goes
+/// from `offset` on are requested from the store. The answer's size (the
+/// whole blob's) comes along, so the server need not ask for it first. Where a `HEAD` goes
 /// first (see the module docs), a blob replaced between it and the `GET`
 /// is opened again, so a reader always gets one whole version.
 pub(crate) async fn open(
     bucket: &Bucket,
     loc: &Loc<'_>,
     offset: u64,
-) -> Result<FileReader, VfsError> {
+) -> Result<OpenedFile, VfsError> {
     let mut attempts = 0;
     loop {
         match open_once(bucket, loc, offset).await {
@@ -54,7 +55,7 @@ impl From<VfsError> for Retry {
     }
 }
 
-async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileReader, Retry> {
+async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<OpenedFile, Retry> {
     if !loc.parts.is_empty() && !bucket.is_placeholder(loc.name()) {
         let object = Bucket::object(&loc.key(), loc.path)?;
         let options = GetOptions {
@@ -62,7 +63,7 @@ async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileRe
             ..GetOptions::default()
         };
         match bucket.client.store().get_opts(&object, options).await {
-            Ok(result) => return Ok(reader(result, loc.path)),
+            Ok(result) => return Ok(opened(result, loc.path)),
             Err(object_store::Error::NotFound { .. }) => {
                 // No file: what is there instead, without a second look
                 // for the file the GET did not find.
@@ -88,20 +89,24 @@ async fn open_once(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileRe
     pinned(bucket, loc, offset).await
 }
 
-/// The body of a `GET` as a reader. A failure mid-stream reaches the
-/// session as the VfsError it is, with its reason (a store that stopped
-/// answering, or went away).
-fn reader(result: object_store::GetResult, path: &wharf_vfs::VPath) -> FileReader {
+/// The body of a `GET` as a reader, with the blob's size from the
+/// answer. A failure mid-stream reaches the session as the VfsError it is,
+/// with its reason (a store that stopped answering, or went away).
+fn opened(result: object_store::GetResult, path: &wharf_vfs::VPath) -> OpenedFile {
+    let size = result.meta.size;
     let path = path.clone();
     let stream = result
         .into_stream()
         .map_err(move |err| io::Error::other(store_err(err, &path)));
-    Box::new(StreamReader::new(stream))
+    OpenedFile {
+        reader: Box::new(StreamReader::new(stream)),
+        size: Some(size),
+    }
 }
 
 /// The download after a `HEAD`: `offset` checked against the size, and the
 /// `GET` pinned to the ETag the `HEAD` saw.
-async fn pinned(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileReader, Retry> {
+async fn pinned(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<OpenedFile, Retry> {
     let info = match bucket.kind(loc).await? {
         Kind::File(info) => info,
         Kind::Dir => return Err(VfsError::is_a_directory(loc.path).into()),
@@ -111,7 +116,10 @@ async fn pinned(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileReade
         return Err(VfsError::invalid_offset(loc.path).into());
     }
     if offset == info.size {
-        return Ok(Box::new(tokio::io::empty()));
+        return Ok(OpenedFile {
+            reader: Box::new(tokio::io::empty()),
+            size: Some(info.size),
+        });
     }
     let object = Bucket::object(&loc.key(), loc.path)?;
     let options = GetOptions {
@@ -126,5 +134,5 @@ async fn pinned(bucket: &Bucket, loc: &Loc<'_>, offset: u64) -> Result<FileReade
         }
         Err(err) => return Err(Retry::Failed(store_err(err, loc.path))),
     };
-    Ok(reader(result, loc.path))
+    Ok(opened(result, loc.path))
 }

@@ -11,8 +11,8 @@ use cap_fs_ext::{DirExt, SystemTimeSpec};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use wharf_vfs::{
-    Capabilities, DirStream, FileKind, FileReader, Metadata, Upload, VPath, Vfs, VfsError,
-    WriteMode,
+    Capabilities, DirStream, FileKind, FileReader, Metadata, OpenedFile, Upload, VPath, Vfs,
+    VfsError, WriteMode,
 };
 
 use crate::convert::{blocking, io_err, metadata};
@@ -185,6 +185,16 @@ impl Vfs for LocalFs {
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
         let (file, left) = self.open_file(path, offset).await?;
         Ok(reader(file, left))
+    }
+
+    /// The open file's length comes with the open: no lookup of the path
+    /// by name after it.
+    async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
+        let (file, left) = self.open_file(path, offset).await?;
+        Ok(OpenedFile {
+            reader: reader(file, left),
+            size: Some(left + offset),
+        })
     }
 
     async fn open_local(&self, path: &VPath, offset: u64) -> Result<Option<File>, VfsError> {

@@ -23,6 +23,23 @@ use crate::vpath::VPath;
 /// `AsyncRead` in `tokio::io::BufReader`.
 pub type FileReader = Box<dyn AsyncBufRead + Send + Unpin>;
 
+/// A file opened for reading ([`Vfs::open_read_sized`]).
+pub struct OpenedFile {
+    /// The bytes from the offset asked for.
+    pub reader: FileReader,
+    /// The file's whole size (not what follows the offset), when opening
+    /// it told.
+    pub size: Option<u64>,
+}
+
+impl std::fmt::Debug for OpenedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedFile")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A directory listing, as returned by [`Vfs::list`]: entries arrive as the
 /// back-end produces them, so a directory of millions of entries is never
 /// held in memory at once. An `Err` item ends the listing early.
@@ -58,6 +75,19 @@ pub trait Vfs: Send + Sync {
     /// equal to the size reads nothing; a larger one fails with
     /// `InvalidOffset`. Fails with `NotFound` or `IsADirectory`.
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError>;
+
+    /// [`Vfs::open_read`], with the file's whole size when opening it
+    /// told the back-end (a blob store's `GET` answers with it), so that a
+    /// server announcing the size before a download need not ask
+    /// [`Vfs::metadata`] first: one round trip to a remote store instead of
+    /// two. The default opens and knows no size; a back-end overrides it
+    /// only where the size comes with the open at no cost.
+    async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
+        Ok(OpenedFile {
+            reader: self.open_read(path, offset).await?,
+            size: None,
+        })
+    }
 
     /// The open local file behind `path`, positioned at `offset`, for a
     /// server that can hand it to the kernel (`sendfile`) instead of

@@ -142,24 +142,24 @@ impl Session {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = way;
-        let meta = vfs.metadata(target).await.map_err(failed)?;
-        if meta.is_dir() {
-            return Err(Reply::new(
-                ReplyCode::FILE_UNAVAILABLE,
-                &format!("{}: Is a directory.", shown(target)),
-            ));
-        }
         let ascii = self.state.params.ascii();
         // In TYPE A the offset counts converted octets: read from the
         // start and drop them after the conversion.
         let (read_at, skip) = if ascii { (0, offset) } else { (offset, 0) };
-        let reader = vfs.open_read(target, read_at).await.map_err(failed)?;
+        // Opened first: a back-end that learns the size from the open (a
+        // blob's GET) costs one round trip, not a metadata one before it.
+        // A folder fails the open as IsADirectory (550 "Is a directory").
+        let opened = vfs.open_read_sized(target, read_at).await.map_err(failed)?;
+        let size = match opened.size {
+            Some(size) => size,
+            None => vfs.metadata(target).await.map_err(failed)?.size,
+        };
         let work = Work::Send {
-            reader,
+            reader: opened.reader,
             ascii,
             skip,
         };
-        Ok((work, meta.size.saturating_sub(offset)))
+        Ok((work, size.saturating_sub(offset)))
     }
 
     fn mode_name(&self) -> &'static str {

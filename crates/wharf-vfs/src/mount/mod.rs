@@ -13,7 +13,7 @@ use crate::capabilities::Capabilities;
 use crate::error::{VfsError, VfsErrorKind};
 use crate::metadata::{DirEntry, Metadata};
 use crate::upload::{Upload, WriteMode};
-use crate::vfs::{DirStream, FileReader, Vfs};
+use crate::vfs::{DirStream, FileReader, OpenedFile, Vfs};
 use crate::vpath::VPath;
 use listing::{Overlay, Retag};
 use table::{Route, Table};
@@ -190,6 +190,18 @@ impl Vfs for MountFs {
         mount
             .vfs
             .open_read(&inner, offset)
+            .await
+            .map_err(|err| mount.outer_error(err))
+    }
+
+    async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
+        if self.table.is_ancestor(path) {
+            return Err(VfsError::is_a_directory(path));
+        }
+        let Route { mount, inner } = self.table.route(path);
+        mount
+            .vfs
+            .open_read_sized(&inner, offset)
             .await
             .map_err(|err| mount.outer_error(err))
     }

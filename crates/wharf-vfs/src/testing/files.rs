@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::helpers::{expect_kind, list_names, path, pattern, read_file, write_file};
 use crate::error::VfsErrorKind;
@@ -88,6 +88,34 @@ pub async fn large_file_and_offsets(vfs: Arc<dyn Vfs>) {
         vfs.open_read(&file, end + 1).await,
         VfsErrorKind::InvalidOffset,
         "large_file_and_offsets: open_read past end of file",
+    );
+    // open_read_sized reads the same bytes, and a size it gives is the
+    // whole file's, whatever the offset.
+    for at in [0, offset, end] {
+        let mut opened = vfs
+            .open_read_sized(&file, at)
+            .await
+            .unwrap_or_else(|err| panic!("large_file_and_offsets: open_read_sized at {at}: {err}"));
+        let mut read = Vec::new();
+        opened
+            .reader
+            .read_to_end(&mut read)
+            .await
+            .expect("large_file_and_offsets: read the sized reader");
+        assert!(
+            read == data[at as usize..],
+            "large_file_and_offsets: open_read_sized from {at} differs"
+        );
+        assert!(
+            opened.size.is_none_or(|size| size == end),
+            "large_file_and_offsets: open_read_sized at {at} said {:?}, the file has {end}",
+            opened.size
+        );
+    }
+    expect_kind(
+        vfs.open_read_sized(&file, end + 1).await.map(|o| o.reader),
+        VfsErrorKind::InvalidOffset,
+        "large_file_and_offsets: open_read_sized past end of file",
     );
 }
 

@@ -12,8 +12,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::io::AsyncWrite;
 use wharf_vfs::{
-    Capabilities, DirStream, FileReader, Metadata, Upload, VPath, Vfs, VfsError, VfsErrorKind,
-    WriteMode,
+    Capabilities, DirStream, FileReader, Metadata, OpenedFile, Upload, VPath, Vfs, VfsError,
+    VfsErrorKind, WriteMode,
 };
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -135,6 +135,10 @@ impl Vfs for Measured {
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
         self.count("open_read", self.inner.open_read(path, offset).await)
+    }
+
+    async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
+        self.count("open_read", self.inner.open_read_sized(path, offset).await)
     }
 
     async fn open_local(
