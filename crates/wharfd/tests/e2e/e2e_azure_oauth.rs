@@ -15,7 +15,7 @@ use support::azurite::{ACCOUNT, AzuriteOAuth};
 use support::token_service::{
     CLIENT_ID, CLIENT_SECRET, FEDERATED_TOKEN, Issue, TENANT, TokenService,
 };
-use support::{Server, curl, pattern, run};
+use support::{Server, curl, curl_ok, pattern, run};
 
 /// wharfd flags for the account view of Azurite over HTTPS, trusting its
 /// certificate, signing with `credential`.
@@ -63,30 +63,17 @@ fn start(args: &[String], env: &[(&str, &str)]) -> Server {
     builder.start()
 }
 
-/// curl's `-v` transcript of `args`, which must succeed; its stdout.
-#[track_caller]
-fn ok(server: &Server, args: &[&str]) -> Vec<u8> {
-    let finished = curl(args);
-    assert!(
-        finished.status.success(),
-        "curl {args:?} failed\n{}\n{}",
-        finished.report(),
-        server.log_tail()
-    );
-    finished.stdout
-}
-
 /// Creates a container, uploads, lists, downloads, makes and removes a
 /// folder, deletes the file and the container: every call signed with the
 /// identity's tokens.
 fn round_trip(server: &Server, container: &str) {
     let url = server.url();
-    ok(
+    curl_ok(
         server,
         &["-Q", &format!("MKD /{container}"), &format!("{url}/")],
     );
     let listing =
-        String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
+        String::from_utf8(curl_ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(listing.lines().any(|l| l == container), "{listing}");
     let dir = tempfile::tempdir().expect("test set-up");
     let local = dir.path().join("f.bin");
@@ -94,23 +81,26 @@ fn round_trip(server: &Server, container: &str) {
     std::fs::write(&local, &data).expect("test set-up");
     let file = local.to_str().expect("utf-8");
     let remote = format!("{url}/{container}/f.bin");
-    ok(server, &["-T", file, &remote]);
-    assert!(ok(server, &[&remote]) == data, "the download differs");
+    curl_ok(server, &["-T", file, &remote]);
+    assert!(curl_ok(server, &[&remote]) == data, "the download differs");
     let folder = format!("/{container}/sub");
-    ok(
+    curl_ok(
         server,
         &["-Q", &format!("MKD {folder}"), &format!("{url}/")],
     );
-    let listing = String::from_utf8(ok(server, &["--list-only", &format!("{url}/{container}/")]))
-        .expect("utf-8");
+    let listing = String::from_utf8(curl_ok(
+        server,
+        &["--list-only", &format!("{url}/{container}/")],
+    ))
+    .expect("utf-8");
     let mut names: Vec<&str> = listing.lines().collect();
     names.sort_unstable();
     assert_eq!(names, ["f.bin", "sub"], "{listing}");
-    ok(
+    curl_ok(
         server,
         &["-Q", &format!("RMD {folder}"), &format!("{url}/")],
     );
-    ok(
+    curl_ok(
         server,
         &[
             "-Q",
@@ -118,12 +108,12 @@ fn round_trip(server: &Server, container: &str) {
             &format!("{url}/"),
         ],
     );
-    ok(
+    curl_ok(
         server,
         &["-Q", &format!("RMD /{container}"), &format!("{url}/")],
     );
     let listing =
-        String::from_utf8(ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
+        String::from_utf8(curl_ok(server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(!listing.lines().any(|l| l == container), "{listing}");
 }
 
@@ -138,7 +128,7 @@ fn a_client_secret_serves_transfers_folders_and_containers() {
     assert!(tokens.issued() > 0, "no token was fetched");
     // A container's public access takes Shared Key only: refused, with why.
     let url = server.url();
-    ok(&server, &["-Q", "MKD /open", &format!("{url}/")]);
+    curl_ok(&server, &["-Q", "MKD /open", &format!("{url}/")]);
     let chmod = curl(&["-Q", "SITE CHMOD 755 /open", &format!("{url}/")]);
     let said = chmod.stderr_text();
     assert!(
@@ -182,9 +172,9 @@ fn a_workload_identity_exchanges_its_federated_token() {
         ],
     );
     let url = server.url();
-    ok(&server, &["-Q", "MKD /wlid", &format!("{url}/")]);
+    curl_ok(&server, &["-Q", "MKD /wlid", &format!("{url}/")]);
     let listing =
-        String::from_utf8(ok(&server, &["--list-only", &format!("{url}/")])).expect("utf-8");
+        String::from_utf8(curl_ok(&server, &["--list-only", &format!("{url}/")])).expect("utf-8");
     assert!(listing.lines().any(|l| l == "wlid"), "{listing}");
 }
 
@@ -235,12 +225,12 @@ fn a_token_revoked_mid_session_gets_550_with_a_reason() {
     let tokens = TokenService::start();
     let server = start(&client_secret_args(&azurite, &tokens), &[]);
     let url = server.url();
-    ok(&server, &["-Q", "MKD /box", &format!("{url}/")]);
+    curl_ok(&server, &["-Q", "MKD /box", &format!("{url}/")]);
     let dir = tempfile::tempdir().expect("test set-up");
     let local = dir.path().join("f.bin");
     std::fs::write(&local, pattern(10_000, 3)).expect("test set-up");
     let file = local.to_str().expect("utf-8");
-    ok(&server, &["-T", file, &format!("{url}/box/f.bin")]);
+    curl_ok(&server, &["-T", file, &format!("{url}/box/f.bin")]);
 
     // Tokens live 60 s, so the next request asks for a new one.
     tokens.set(Issue::Expired);

@@ -10,21 +10,7 @@ use crate::support;
 
 use support::azurite::{ACCOUNT, AzuriteOAuth, KEY};
 use support::token_service::{CLIENT_ID, CLIENT_SECRET, TENANT, TokenService};
-use support::{Server, curl, pattern};
-
-/// curl with `args` (and the test user, unless `args` name another),
-/// which must succeed; its stdout.
-#[track_caller]
-fn ok(server: &Server, args: &[&str]) -> Vec<u8> {
-    let finished = curl(args);
-    assert!(
-        finished.status.success(),
-        "curl {args:?} failed\n{}\n{}",
-        finished.report(),
-        server.log_tail()
-    );
-    finished.stdout
-}
+use support::{Server, curl_ok, pattern};
 
 /// wharfd on `storage` in Azurite, signing with a client secret from the
 /// token service, trusting Azurite's certificate, plus `extra`.
@@ -67,7 +53,7 @@ fn the_shared_state_and_pass_through_logins_trust_the_storage_ca_file() {
     let tokens = TokenService::start();
     let setup = entra_server(&azurite, &tokens, &format!("azure://{ACCOUNT}"), &[]);
     for container in ["box", "fleet"] {
-        ok(
+        curl_ok(
             &setup,
             &[
                 "-Q",
@@ -90,8 +76,8 @@ fn the_shared_state_and_pass_through_logins_trust_the_storage_ca_file() {
     let data = pattern(200_000, 5);
     std::fs::write(&local, &data).expect("test set-up");
     let remote = format!("{}/f.bin", server.url());
-    ok(&server, &["-T", local.to_str().expect("utf-8"), &remote]);
-    assert!(ok(&server, &[&remote]) == data, "the download differs");
+    curl_ok(&server, &["-T", local.to_str().expect("utf-8"), &remote]);
+    assert!(curl_ok(&server, &[&remote]) == data, "the download differs");
 
     let ca = azurite.ca_file.display().to_string();
     let bridge = Server::builder()
@@ -105,7 +91,7 @@ fn the_shared_state_and_pass_through_logins_trust_the_storage_ca_file() {
         .args(&["--allow-account-keys-in-clear"])
         .start();
     let account = format!("{ACCOUNT}:{KEY}");
-    let listing = ok(
+    let listing = curl_ok(
         &bridge,
         &[
             "--user",

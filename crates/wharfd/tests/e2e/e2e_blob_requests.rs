@@ -20,14 +20,14 @@
 
 use crate::support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
 use support::azurite::{ACCOUNT, Azurite, KEY, Moto};
 use support::fault_relay::FaultRelay;
-use support::{PASSWORD, Server, USER, require_tool, run};
+use support::{Ftp, PASSWORD, Server, USER, require_tool, run};
 use wharf_test_support::sas::{container_sas, in_an_hour};
 
 /// How long any reply may take.
@@ -82,54 +82,22 @@ const EXPECTED_S3: &[(&str, usize)] = &[
     ("DELE /box/dir (a folder: 550)", 2),
 ];
 
-/// A control connection whose replies are read whole.
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// The data steps of this suite on [`Ftp`]: `EPSV` data connections, and
+/// the 150 reply that announces a download's size.
+trait Transfers {
+    /// `EPSV`, then `line`: the data connection once the server said 150,
+    /// and that reply.
+    fn open_epsv(&mut self, line: &str) -> (TcpStream, String);
+    /// `STOR path` of `bytes`, to its `226`.
+    fn upload(&mut self, path: &str, bytes: &[u8]);
+    /// The bytes `line` (RETR, LIST...) sends, to its `226`.
+    fn read(&mut self, line: &str) -> Vec<u8>;
+    /// The 150 reply of `line` and the bytes that came.
+    fn read_announced(&mut self, line: &str) -> (String, Vec<u8>);
 }
 
-impl Client {
-    fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).expect("connect to wharfd");
-        stream.set_read_timeout(Some(WAIT)).expect("socket");
-        let writer = stream.try_clone().expect("socket");
-        let mut client = Self {
-            reader: BufReader::new(stream),
-            writer,
-        };
-        client.expect("220");
-        client
-    }
-
-    /// The last line of the next reply.
-    fn reply(&mut self) -> String {
-        loop {
-            let mut line = String::new();
-            let read = self.reader.read_line(&mut line).expect("a reply in time");
-            assert!(read > 0, "wharfd closed the control connection");
-            let bytes = line.as_bytes();
-            if bytes.len() >= 4 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b' ' {
-                return line.trim_end().to_owned();
-            }
-        }
-    }
-
-    fn expect(&mut self, code: &str) -> String {
-        let reply = self.reply();
-        assert!(reply.starts_with(code), "expected {code}, got {reply:?}");
-        reply
-    }
-
-    fn command(&mut self, line: &str, code: &str) -> String {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .expect("send a command");
-        self.expect(code)
-    }
-
-    /// `EPSV`, then `line`: the data connection once the server said 150.
-    /// The data connection of `line` and its 150 reply.
-    fn open(&mut self, line: &str) -> (TcpStream, String) {
+impl Transfers for Ftp {
+    fn open_epsv(&mut self, line: &str) -> (TcpStream, String) {
         let reply = self.command("EPSV", "229");
         let port: u16 = reply
             .split("|||")
@@ -143,8 +111,8 @@ impl Client {
         (data, announced)
     }
 
-    fn stor(&mut self, path: &str, bytes: &[u8]) {
-        let (mut data, _) = self.open(&format!("STOR {path}"));
+    fn upload(&mut self, path: &str, bytes: &[u8]) {
+        let (mut data, _) = self.open_epsv(&format!("STOR {path}"));
         data.write_all(bytes).expect("send the file");
         drop(data);
         self.expect("226");
@@ -154,9 +122,8 @@ impl Client {
         self.read_announced(line).1
     }
 
-    /// The 150 reply of `line` and the bytes that came.
     fn read_announced(&mut self, line: &str) -> (String, Vec<u8>) {
-        let (mut data, announced) = self.open(line);
+        let (mut data, announced) = self.open_epsv(line);
         let mut bytes = Vec::new();
         data.read_to_end(&mut bytes).expect("read the data");
         self.expect("226");
@@ -221,7 +188,7 @@ fn requests_per_operation() {
     let addr = server.addr();
     let payload = vec![0x3cu8; SMALL];
 
-    let mut setup = Client::connect(addr);
+    let mut setup = Ftp::connect(addr, WAIT);
     setup.command(&format!("USER {ACCOUNT}"), "331");
     setup.command(&format!("PASS {KEY}"), "230");
     setup.command("MKD /box", "257");
@@ -233,7 +200,7 @@ fn requests_per_operation() {
         relay: &relay,
         seen: Vec::new(),
     };
-    let mut ftp = Client::connect(addr);
+    let mut ftp = Ftp::connect(addr, WAIT);
     counter.count("login (USER + PASS)", || {
         ftp.command(&format!("USER {ACCOUNT}"), "331");
         ftp.command(&format!("PASS {KEY}"), "230");
@@ -249,13 +216,13 @@ fn requests_per_operation() {
         ftp.command("CWD /box/bare", "250");
     });
     counter.count("STOR /box/small.bin (4 KiB, new)", || {
-        ftp.stor("/box/small.bin", &payload);
+        ftp.upload("/box/small.bin", &payload);
     });
     counter.count("STOR /box/small.bin (4 KiB, replaced)", || {
-        ftp.stor("/box/small.bin", &payload);
+        ftp.upload("/box/small.bin", &payload);
     });
     counter.count("STOR /box/dir/small.bin (4 KiB, in a folder)", || {
-        ftp.stor("/box/dir/small.bin", &payload);
+        ftp.upload("/box/dir/small.bin", &payload);
     });
     counter.count("SIZE /box/small.bin", || {
         let reply = ftp.command("SIZE /box/small.bin", "213");
@@ -264,27 +231,7 @@ fn requests_per_operation() {
     counter.count("MDTM /box/small.bin", || {
         ftp.command("MDTM /box/small.bin", "213");
     });
-    counter.count("RETR /box/small.bin", || {
-        // The size in the 150 comes from the GET's answer now.
-        let (announced, bytes) = ftp.read_announced("RETR /box/small.bin");
-        assert!(bytes == payload);
-        assert!(
-            announced.contains(&format!("({SMALL} bytes)")),
-            "{announced}"
-        );
-    });
-    counter.count("DELE /box/small.bin", || {
-        ftp.command("DELE /box/small.bin", "250");
-    });
-    counter.count("small-file operation (STOR + RETR + DELE)", || {
-        ftp.stor("/box/small-0.bin", &payload);
-        assert!(ftp.read("RETR /box/small-0.bin") == payload);
-        ftp.command("DELE /box/small-0.bin", "250");
-    });
-    counter.count("LIST /box/dir", || {
-        let listing = String::from_utf8(ftp.read("LIST /box/dir")).expect("text");
-        assert!(listing.contains("small.bin"), "{listing}");
-    });
+    count_file_rows(&mut counter, &mut ftp, &payload);
     counter.count("MLSD /box/dir", || {
         let listing = String::from_utf8(ftp.read("MLSD /box/dir")).expect("text");
         assert!(listing.contains("small.bin"), "{listing}");
@@ -304,6 +251,48 @@ fn requests_per_operation() {
             "{listing}"
         );
     });
+    count_folder_rows(&mut counter, &mut ftp);
+    ftp.command("QUIT", "221");
+
+    // The folder is still there, and still empty but for its marker.
+    let mut check = Ftp::connect(addr, WAIT);
+    check.command(&format!("USER {ACCOUNT}"), "331");
+    check.command(&format!("PASS {KEY}"), "230");
+    check.command("CWD /box/dir", "250");
+    assert!(check.read("NLST /box/dir").is_empty());
+
+    assert_counts(&counter.seen, EXPECTED);
+}
+
+/// The rows both stores share, for a file: RETR (the 150 must carry the
+/// size), DELE, the small-files row's STOR + RETR + DELE, and a LIST.
+fn count_file_rows(counter: &mut Counter<'_>, ftp: &mut Ftp, payload: &[u8]) {
+    counter.count("RETR /box/small.bin", || {
+        // The size in the 150 comes from the GET's answer now.
+        let (announced, bytes) = ftp.read_announced("RETR /box/small.bin");
+        assert!(bytes == payload);
+        assert!(
+            announced.contains(&format!("({SMALL} bytes)")),
+            "{announced}"
+        );
+    });
+    counter.count("DELE /box/small.bin", || {
+        ftp.command("DELE /box/small.bin", "250");
+    });
+    counter.count("small-file operation (STOR + RETR + DELE)", || {
+        ftp.upload("/box/small-0.bin", payload);
+        assert!(ftp.read("RETR /box/small-0.bin") == payload);
+        ftp.command("DELE /box/small-0.bin", "250");
+    });
+    counter.count("LIST /box/dir", || {
+        let listing = String::from_utf8(ftp.read("LIST /box/dir")).expect("text");
+        assert!(listing.contains("small.bin"), "{listing}");
+    });
+}
+
+/// The rows both stores share, for folders and names: MKD, RMD, a rename
+/// in a folder, and DELE of a file, of nothing and of a folder.
+fn count_folder_rows(counter: &mut Counter<'_>, ftp: &mut Ftp) {
     counter.count("MKD /box/made", || {
         ftp.command("MKD /box/made", "257");
     });
@@ -328,16 +317,6 @@ fn requests_per_operation() {
     counter.count("DELE /box/dir (a folder: 550)", || {
         ftp.command("DELE /box/dir", "550");
     });
-    ftp.command("QUIT", "221");
-
-    // The folder is still there, and still empty but for its marker.
-    let mut check = Client::connect(addr);
-    check.command(&format!("USER {ACCOUNT}"), "331");
-    check.command(&format!("PASS {KEY}"), "230");
-    check.command("CWD /box/dir", "250");
-    assert!(check.read("NLST /box/dir").is_empty());
-
-    assert_counts(&counter.seen, EXPECTED);
 }
 
 /// Prints the table of `seen` (the source of the doc's table, seen with
@@ -380,69 +359,26 @@ fn s3_requests_per_operation() {
         .start();
     let addr = server.addr();
     let payload = vec![0x3cu8; SMALL];
-    let mut ftp = Client::connect(addr);
+    let mut ftp = Ftp::connect(addr, WAIT);
     ftp.command(&format!("USER {USER}"), "331");
     ftp.command(&format!("PASS {PASSWORD}"), "230");
     ftp.command("TYPE I", "200");
     ftp.command("MKD /box", "257");
     ftp.command("MKD /box/dir", "257");
-    ftp.stor("/box/dir/small.bin", &payload);
+    ftp.upload("/box/dir/small.bin", &payload);
 
     let mut counter = Counter {
         relay: &relay,
         seen: Vec::new(),
     };
     counter.count("STOR /box/small.bin (4 KiB, new)", || {
-        ftp.stor("/box/small.bin", &payload);
+        ftp.upload("/box/small.bin", &payload);
     });
     counter.count("SIZE /box/small.bin", || {
         ftp.command("SIZE /box/small.bin", "213");
     });
-    counter.count("RETR /box/small.bin", || {
-        // The size in the 150 comes from the GET's answer now.
-        let (announced, bytes) = ftp.read_announced("RETR /box/small.bin");
-        assert!(bytes == payload);
-        assert!(
-            announced.contains(&format!("({SMALL} bytes)")),
-            "{announced}"
-        );
-    });
-    counter.count("DELE /box/small.bin", || {
-        ftp.command("DELE /box/small.bin", "250");
-    });
-    counter.count("small-file operation (STOR + RETR + DELE)", || {
-        ftp.stor("/box/small-0.bin", &payload);
-        assert!(ftp.read("RETR /box/small-0.bin") == payload);
-        ftp.command("DELE /box/small-0.bin", "250");
-    });
-    counter.count("LIST /box/dir", || {
-        let listing = String::from_utf8(ftp.read("LIST /box/dir")).expect("text");
-        assert!(listing.contains("small.bin"), "{listing}");
-    });
-    counter.count("MKD /box/made", || {
-        ftp.command("MKD /box/made", "257");
-    });
-    counter.count("RMD /box/made", || {
-        ftp.command("RMD /box/made", "250");
-    });
-    counter.count("RNFR /box/dir/small.bin", || {
-        ftp.command("RNFR /box/dir/small.bin", "350");
-    });
-    counter.count("RNTO /box/dir/moved.bin", || {
-        ftp.command("RNTO /box/dir/moved.bin", "250");
-    });
-    counter.count(
-        "DELE /box/dir/moved.bin (the folder keeps its marker)",
-        || {
-            ftp.command("DELE /box/dir/moved.bin", "250");
-        },
-    );
-    counter.count("DELE /box/nothing (550)", || {
-        ftp.command("DELE /box/nothing", "550");
-    });
-    counter.count("DELE /box/dir (a folder: 550)", || {
-        ftp.command("DELE /box/dir", "550");
-    });
+    count_file_rows(&mut counter, &mut ftp, &payload);
+    count_folder_rows(&mut counter, &mut ftp);
     ftp.command("CWD /box/dir", "250");
     assert!(ftp.read("NLST /box/dir").is_empty());
     ftp.command("QUIT", "221");

@@ -22,6 +22,15 @@ pub(crate) fn assert_success(finished: &Finished, server: &Server) {
     );
 }
 
+/// [`curl`] with `args`, which must succeed (else the panic shows curl's
+/// output and the server's log); its stdout.
+#[track_caller]
+pub(crate) fn curl_ok(server: &Server, args: &[&str]) -> Vec<u8> {
+    let finished = curl(args);
+    assert_success(&finished, server);
+    finished.stdout
+}
+
 /// The reply code curl's verbose log shows for the first command starting
 /// with `command` (e.g. "PROT P"), or None when curl never sent it.
 pub(crate) fn reply_to(finished: &Finished, command: &str) -> Option<String> {

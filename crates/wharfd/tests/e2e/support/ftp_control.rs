@@ -16,9 +16,8 @@ pub(crate) struct Ftp {
 }
 
 impl Ftp {
-    /// Connects, reads the greeting and logs in as the test user; replies
-    /// may take up to `wait`.
-    pub(crate) fn login(addr: SocketAddr, wait: Duration) -> Self {
+    /// Connects and reads the greeting; replies may take up to `wait`.
+    pub(crate) fn connect(addr: SocketAddr, wait: Duration) -> Self {
         let stream = TcpStream::connect(addr).expect("connect to wharfd");
         stream.set_read_timeout(Some(wait)).expect("socket");
         let writer = stream.try_clone().expect("socket");
@@ -27,6 +26,13 @@ impl Ftp {
             writer,
         };
         ftp.expect("220");
+        ftp
+    }
+
+    /// Connects, reads the greeting and logs in as the test user; replies
+    /// may take up to `wait`.
+    pub(crate) fn login(addr: SocketAddr, wait: Duration) -> Self {
+        let mut ftp = Self::connect(addr, wait);
         ftp.command(&format!("USER {USER}"), "331");
         ftp.command(&format!("PASS {PASSWORD}"), "230");
         ftp.command("TYPE I", "200");

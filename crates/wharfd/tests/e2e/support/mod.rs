@@ -49,7 +49,7 @@ mod tree;
 pub(crate) use classic_ftp::{ClassicFtpRun, classic_ftp_version, run_classic_ftp};
 pub(crate) use curl::{
     Tls, assert_protected, assert_reply, assert_stored, assert_success, assert_used, curl, curl_as,
-    names_as, replies, reply_to,
+    curl_ok, names_as, replies, reply_to,
 };
 pub(crate) use data::{assert_same_bytes, read_file, write_file};
 pub(crate) use family::{Family, per_family};
