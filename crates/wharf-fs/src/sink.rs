@@ -40,6 +40,11 @@ enum Direct {
 pub(crate) struct FileSink {
     file: File,
     sync: bool,
+    /// A durable sink on a file system with a device under it: one kept in
+    /// memory (tmpfs, ramfs) has nothing to write back early and gains
+    /// nothing from direct I/O, whose writes it takes through its page
+    /// cache all the same.
+    on_device: bool,
     direct: Direct,
     /// Offset the next byte goes to (as far as this sink knows: `Append`
     /// writes land at the end whatever it is).
@@ -53,9 +58,11 @@ pub(crate) struct FileSink {
 impl FileSink {
     /// A sink writing `file` from `offset` on, through the page cache.
     pub(crate) fn new(file: File, offset: u64, sync: bool) -> Self {
+        let on_device = sync && !in_memory(&file);
         Self {
             file,
             sync,
+            on_device,
             direct: Direct::Off,
             offset,
             kicked: offset,
@@ -77,6 +84,12 @@ impl FileSink {
         self
     }
 
+    /// Whether chunks written through the sink would go around the page
+    /// cache: direct I/O allowed and not found refused yet.
+    pub(crate) fn bypasses_page_cache(&self) -> bool {
+        matches!(self.direct, Direct::Wanted | Direct::On)
+    }
+
     /// Bytes the caller wrote to the file itself.
     pub(crate) fn written_outside(&self) -> u64 {
         self.outside
@@ -86,7 +99,7 @@ impl FileSink {
     /// system allows it. Only for durable sinks of new files: nobody else
     /// has the file open, so bypassing the cache cannot confuse a reader.
     pub(crate) fn with_direct(mut self) -> Self {
-        if self.sync && cfg!(target_os = "linux") {
+        if self.on_device && cfg!(target_os = "linux") {
             self.direct = Direct::Wanted;
         }
         self
@@ -164,7 +177,7 @@ impl FileSink {
     /// any (a durable sink's last [`WRITEBACK_STEP`]).
     fn writeback_due(&mut self, bytes: u64) -> Option<(u64, u64)> {
         self.offset += bytes;
-        if !self.sync || self.offset - self.kicked < WRITEBACK_STEP {
+        if !self.on_device || self.offset - self.kicked < WRITEBACK_STEP {
             return None;
         }
         let due = (self.kicked, self.offset - self.kicked);
@@ -210,6 +223,25 @@ fn start_writeback_elsewhere(file: &File, offset: u64, len: u64) {
         }
         _ => start_writeback(file, offset, len),
     }
+}
+
+/// Whether `file` lives on a file system kept in memory (tmpfs, ramfs).
+#[cfg(target_os = "linux")]
+fn in_memory(file: &File) -> bool {
+    // <linux/magic.h>
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    const RAMFS_MAGIC: u64 = 0x8584_58f6;
+    rustix::fs::fstatfs(file).is_ok_and(|fs| {
+        // `f_type` is a signed word of the platform's width; the magic
+        // numbers are its low 32 bits.
+        let kind = (fs.f_type as u64) & 0xffff_ffff;
+        kind == TMPFS_MAGIC || kind == RAMFS_MAGIC
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_memory(_file: &File) -> bool {
+    false
 }
 
 /// Turns `O_DIRECT` on or off; whether that worked.
@@ -279,9 +311,25 @@ mod tests {
             .collect()
     }
 
+    /// A temporary folder on a file system with a device under it, where
+    /// durable sinks write back early and may use direct I/O: the system's
+    /// temporary folder, or this crate's own when that one is in memory.
+    fn on_device() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        if !in_memory(&File::open(dir.path()).unwrap()) {
+            return dir;
+        }
+        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        assert!(
+            !in_memory(&File::open(dir.path()).unwrap()),
+            "these tests need a folder on a disk"
+        );
+        dir
+    }
+
     #[test]
     fn buffered_writes_arrive_in_order_across_writeback_steps() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = on_device();
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true);
         let data = pattern(21 * 1024 * 1024 + 49, 1);
@@ -296,7 +344,7 @@ mod tests {
 
     #[test]
     fn direct_chunks_and_a_cached_tail_make_the_whole_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = on_device();
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
         let size = 256 * 1024;
@@ -316,7 +364,7 @@ mod tests {
 
     #[test]
     fn an_unaligned_chunk_falls_back_to_the_cache() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = on_device();
         let path = dir.path().join("f");
         let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
         let data = pattern(3 * ALIGN + 100, 3);
@@ -331,5 +379,27 @@ mod tests {
         assert_eq!(plain.with_direct().direct, Direct::Off);
         sink.sync().unwrap();
         assert!(std::fs::read(&path).unwrap() == data);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_durable_sink_in_memory_neither_writes_back_nor_goes_direct() {
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = tempfile::tempdir_in(shm).unwrap();
+        let path = dir.path().join("f");
+        let mut sink = FileSink::new(File::create(&path).unwrap(), 0, true).with_direct();
+        assert!(!sink.bypasses_page_cache(), "tmpfs: no direct I/O");
+        let data = pattern(2 * 1024 * 1024 + 2 * WRITEBACK_STEP as usize, 4);
+        for chunk in chunks_of(&data, 1024 * 1024) {
+            sink.write(chunk.as_slice()).unwrap();
+        }
+        assert_eq!(sink.kicked, 0, "nothing to write back");
+        assert_eq!(sink.direct, Direct::Off);
+        sink.sync().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
+        // On a disk the same sink would bypass the cache.
+        let disk = on_device();
+        let durable = FileSink::new(File::create(disk.path().join("g")).unwrap(), 0, true);
+        assert!(durable.with_direct().bypasses_page_cache());
     }
 }

@@ -395,6 +395,10 @@ impl Upload for LocalUpload {
         }
     }
 
+    fn bypasses_page_cache(&self) -> bool {
+        matches!(&self.writer, Writer::Idle(sink) if sink.bypasses_page_cache())
+    }
+
     async fn abort(mut self: Box<Self>) {
         match self.pending.take() {
             Some(pending) => {

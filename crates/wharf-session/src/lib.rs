@@ -96,7 +96,7 @@ pub use builder::ServerBuilder;
 pub use connections::Connections;
 pub use network::{IpNetwork, NetworkError};
 pub use observe::{Observer, ServerStats};
-pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, TlsPolicy};
+pub use options::{Keepalive, LocalDownloads, Options, PublicAddress, SpliceUploads, TlsPolicy};
 pub use permissions::{PathRules, Permission, Permissions, UnknownPermission};
 pub use proxy::{ListenerKind, ProxyHeaderError, ProxyListeners, ProxyProtocol};
 pub use quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};

@@ -40,6 +40,28 @@ pub enum LocalDownloads {
     Copy,
 }
 
+/// How plain binary MODE S uploads into a local file arrive (Linux;
+/// elsewhere they are always copied): by `splice(2)` from the data socket
+/// into the file, or copied through the server's buffers.
+///
+/// Splicing saves two copies through user space, but its bytes go through
+/// the page cache, where a durable upload on a disk is copied straight to
+/// the device instead (`O_DIRECT`): with 8 clients that copy costs less
+/// than half the CPU (docs/performance/splice-uploads.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpliceUploads {
+    /// Splice wherever the back-end's own writes would go through the page
+    /// cache too ([`wharf_vfs::Upload::bypasses_page_cache`] is false):
+    /// uploads that are not synced, and file systems kept in memory or
+    /// without direct I/O. The default.
+    #[default]
+    Auto,
+    /// Splice every upload that can be.
+    On,
+    /// Copy every upload.
+    Off,
+}
+
 /// TCP keepalive on control and data sockets, so that a load balancer or
 /// NAT does not drop a control connection that idles through a long transfer,
 /// and a peer that vanished is found. On Linux the same bound
@@ -267,14 +289,11 @@ pub struct Options {
     /// How plain binary MODE S downloads of local files are sent: by
     /// `sendfile` (the default), by copy, or chosen per download by load.
     pub local_downloads: LocalDownloads,
-    /// Plain binary MODE S uploads into a local file move from the data
-    /// socket into the file with `splice(2)` (Linux): 7–50% less server
-    /// CPU per byte than the copy through the server's buffers wherever
-    /// both go through the page cache (docs/performance/splice-uploads.md).
-    /// Off by default: a durable upload on a disk with direct I/O is
-    /// copied straight to the disk (`O_DIRECT`), which spliced bytes cannot
-    /// be, and with 8 clients that copy cost less than half the CPU.
-    pub splice_uploads: bool,
+    /// When plain binary MODE S uploads into a local file move from the
+    /// data socket into the file with `splice(2)` (Linux): by default
+    /// wherever the copy would go through the page cache as well, where
+    /// splicing costs 7–50% less server CPU per byte.
+    pub splice_uploads: SpliceUploads,
 }
 
 impl Default for Options {
@@ -329,7 +348,7 @@ impl Default for Options {
             server_download_rate: 0,
             server_upload_rate: 0,
             local_downloads: LocalDownloads::SendFile,
-            splice_uploads: false,
+            splice_uploads: SpliceUploads::Auto,
         }
     }
 }

@@ -86,6 +86,16 @@ pub trait Upload: AsyncWrite + Send + Unpin {
     fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
         None
     }
+
+    /// Whether bytes written through [`AsyncWrite`] go to storage around
+    /// the page cache (direct I/O to a disk), which a caller writing the
+    /// [`local_file`](Self::local_file) cannot do: its bytes then cost a
+    /// copy into the cache and their writeback, so a caller choosing the
+    /// cheaper way should write through `AsyncWrite`. Asking changes
+    /// nothing. The default: `false`.
+    fn bypasses_page_cache(&self) -> bool {
+        false
+    }
 }
 
 /// The local file behind an [`Upload`], written by the caller itself: see

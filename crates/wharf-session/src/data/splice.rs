@@ -45,6 +45,7 @@ use super::meter::{Limits, Meter, storage_wait};
 use super::outcome::TransferError;
 use super::pump::Stream;
 use super::watchdog::FloorCheck;
+use crate::options::SpliceUploads;
 use fill::{Batch, fill};
 use pipes::Pipe;
 
@@ -70,17 +71,24 @@ pub(crate) struct Source<'s> {
 
 /// The splice source of an upload, or `None` to send it through the copy
 /// loop: TYPE A and MODE B change the bytes on their way, TLS must decrypt
-/// them, a back-end without a local file has nowhere to splice to, and a
-/// server at its pipe budget (or refused a pipe as large as asked: the
-/// per-user pipe limit) copies rather than splice through a small pipe.
+/// them, a back-end without a local file has nowhere to splice to, one
+/// that writes around the page cache is cheaper copied (unless `splice`
+/// is [`SpliceUploads::On`]), and a server at its pipe budget (or refused
+/// a pipe as large as asked: the per-user pipe limit) copies rather than
+/// splice through a small pipe.
 pub(crate) fn splice_source<'s>(
-    splice: bool,
+    splice: SpliceUploads,
     ascii: bool,
     block: bool,
     upload: &mut dyn Upload,
     stream: &'s mut Stream,
 ) -> Option<Source<'s>> {
-    if !splice || ascii || block {
+    let wanted = match splice {
+        SpliceUploads::Off => false,
+        SpliceUploads::On => true,
+        SpliceUploads::Auto => !upload.bypasses_page_cache(),
+    };
+    if !wanted || ascii || block {
         return None;
     }
     let (tcp, floor) = stream.plain_tcp()?;
@@ -111,6 +119,7 @@ pub(crate) async fn splice_upload(
         floor,
         mut pipe,
     } = source;
+    tracing::debug!(%path, "upload received by splice");
     // The file for the blocking pool, shared by its hops: made at the
     // first one (a small upload needs none).
     let mut target: Option<Arc<std::fs::File>> = None;

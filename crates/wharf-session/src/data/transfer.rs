@@ -20,6 +20,7 @@ use super::sendfile::send_file;
 #[cfg(target_os = "linux")]
 use super::splice::{splice_source, splice_upload};
 use super::watchdog::Watched;
+use crate::options::SpliceUploads;
 use crate::quota::{Direction, QuotaHook};
 
 /// What a transfer does once its data connection is open.
@@ -34,13 +35,13 @@ pub(crate) enum Work {
     /// RETR of a local file, binary, MODE S, plain: `sendfile`.
     #[cfg(target_os = "linux")]
     SendFile { file: std::fs::File, offset: u64 },
-    /// STOR, APPE, STOU: client to file; committed at end of data. With
-    /// `splice`, a plain binary MODE S upload into a local file takes
-    /// `splice(2)` (Linux).
+    /// STOR, APPE, STOU: client to file; committed at end of data. A
+    /// plain binary MODE S upload into a local file may take `splice(2)`
+    /// (Linux), as `splice` says.
     Receive {
         upload: Box<dyn Upload>,
         ascii: bool,
-        splice: bool,
+        splice: SpliceUploads,
     },
     /// LIST, NLST, MLSD.
     List(Listing),

@@ -18,7 +18,7 @@ pub(crate) use defence::DefenceArgs;
 pub(crate) use object_stores::ObjectStoreArgs;
 
 use crate::values::{
-    MarkerStyle, SendfileWord, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
+    AutoWord, MarkerStyle, Switch, parse_port_range, parse_rate, parse_size, parse_umask,
 };
 
 /// Wharf's FTP server.
@@ -75,15 +75,17 @@ pub(crate) struct Cli {
     /// the server; auto copies while a core is free and uses sendfile when
     /// downloads share the cores.
     #[arg(long, value_enum, value_name = "auto|on|off")]
-    pub(crate) sendfile: Option<SendfileWord>,
+    pub(crate) sendfile: Option<AutoWord>,
 
     /// How plain binary uploads into local files are received (Linux): on
     /// moves them from the socket into the file with splice(2), the least
-    /// CPU per byte through the page cache (with --sync-uploads off, or a
-    /// file system without direct I/O); off (default) copies through the
-    /// server, and writes durable uploads past the page cache.
-    #[arg(long, value_name = "on|off")]
-    pub(crate) splice_uploads: Option<Switch>,
+    /// CPU per byte through the page cache; off copies them through the
+    /// server, which can write a durable upload to a disk past the page
+    /// cache (O_DIRECT); auto (default) splices wherever the copy would go
+    /// through the page cache too (--sync-uploads off, tmpfs, a file
+    /// system without direct I/O).
+    #[arg(long, value_enum, value_name = "auto|on|off")]
+    pub(crate) splice_uploads: Option<AutoWord>,
 
     /// Ports for passive data connections (default 50000-50999).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]

@@ -10,7 +10,7 @@ use crate::config::{
     ActiveConfig, AdminSection, AzureSection, Config, LogsSection, PassiveConfig, QuotaSection,
     RateSection, TimeoutsConfig, TlsSection,
 };
-use crate::values::{Sendfile, Size, Switch, Written};
+use crate::values::{AutoSwitch, Size, Switch, Written};
 
 use super::Cli;
 
@@ -97,8 +97,8 @@ impl Cli {
             sync_uploads: sync_uploads.map(Switch::is_on),
             umask: umask.map(Written::Parsed),
             run_as: run_as.clone(),
-            sendfile: sendfile.map(Sendfile::Word),
-            splice_uploads: splice_uploads.map(Switch::is_on),
+            sendfile: sendfile.map(AutoSwitch::Word),
+            splice_uploads: splice_uploads.map(AutoSwitch::Word),
             anonymous: on(*anonymous),
             users_file: users_file.clone(),
             log_json: on(*log_json),
@@ -195,7 +195,7 @@ mod tests {
 
     use super::*;
     use crate::config::Overlay;
-    use crate::values::{MarkerStyle, SendfileWord};
+    use crate::values::{AutoWord, MarkerStyle};
 
     const EXAMPLE: &str = include_str!("../../wharfd.example.toml");
 
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(c.root, Some("flag-root".into()));
         assert_eq!(c.umask, Some(Written::Parsed(0o077)));
         assert_eq!(c.sync_uploads, Some(false));
-        assert_eq!(c.sendfile, Some(Sendfile::Word(SendfileWord::Auto)));
+        assert_eq!(c.sendfile, Some(AutoSwitch::Word(AutoWord::Auto)));
         assert_eq!(c.passive.ports, Some(Written::Parsed(40000..=40001)));
         assert_eq!(c.limits.max_sessions, Some(3));
         assert_eq!(c.timeouts.idle_secs, Some(4));

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use wharf_session::IpNetwork;
 
-use crate::values::{Sendfile, Size, Written, access_list};
+use crate::values::{AutoSwitch, Size, Written, access_list};
 
 mod credential_identities;
 mod credentials;
@@ -42,9 +42,10 @@ pub(crate) struct Config {
     pub(crate) umask: Option<Written<u32>>,
     /// Started as root, become this `USER[:GROUP]` after binding.
     pub(crate) run_as: Option<String>,
-    pub(crate) sendfile: Option<Sendfile>,
-    /// Plain binary uploads into local files by splice(2) (default false).
-    pub(crate) splice_uploads: Option<bool>,
+    pub(crate) sendfile: Option<AutoSwitch>,
+    /// Plain binary uploads into local files by splice(2): `true`/`"on"`,
+    /// `false`/`"off"`, or `"auto"` (the default).
+    pub(crate) splice_uploads: Option<AutoSwitch>,
     pub(crate) greeting: Option<String>,
     pub(crate) anonymous: Option<bool>,
     pub(crate) users_file: Option<PathBuf>,

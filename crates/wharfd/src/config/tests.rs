@@ -52,7 +52,7 @@ fn the_example_file_parses_and_covers_every_section() {
     assert_eq!(config.users[0].quota, Some(Size::Text("2GiB".into())));
     assert!(config.rate.account_upload.is_some());
     assert_eq!(config.sync_uploads, Some(true));
-    assert_eq!(config.sendfile, Some(Sendfile::Switch(true)));
+    assert_eq!(config.sendfile, Some(AutoSwitch::Switch(true)));
     assert_eq!(config.shared_state.store.as_deref(), Some("shared"));
     assert_eq!(config.shared_state.sessions, Some(true));
 }

@@ -251,6 +251,10 @@ impl Upload for MeasuredUpload {
     fn local_file(&mut self) -> Option<&mut dyn wharf_vfs::LocalFile> {
         self.inner.local_file()
     }
+
+    fn bypasses_page_cache(&self) -> bool {
+        self.inner.bypasses_page_cache()
+    }
 }
 
 #[cfg(test)]

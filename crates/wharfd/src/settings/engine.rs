@@ -7,6 +7,7 @@ use anyhow::{Result, anyhow, bail};
 use wharf_session::defence::HashingGate;
 use wharf_session::{
     IpNetwork, Keepalive, LocalDownloads, Options, ProxyListeners, ProxyProtocol, PublicAddress,
+    SpliceUploads,
 };
 
 use crate::cli::public_ip;
@@ -132,7 +133,9 @@ pub(super) fn options(config: &Config) -> Result<Options> {
     o.local_downloads = config
         .sendfile
         .map_or(defaults.local_downloads, LocalDownloads::from);
-    o.splice_uploads = config.splice_uploads.unwrap_or(defaults.splice_uploads);
+    o.splice_uploads = config
+        .splice_uploads
+        .map_or(defaults.splice_uploads, SpliceUploads::from);
     let r = &config.rate;
     o.session_download_rate = rate(r.session_download.as_ref(), "session_download")?;
     o.session_upload_rate = rate(r.session_upload.as_ref(), "session_upload")?;

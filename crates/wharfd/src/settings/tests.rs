@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use wharf_session::LocalDownloads;
+use wharf_session::{LocalDownloads, SpliceUploads};
 
 use super::*;
 use crate::cli::Cli;
@@ -103,6 +103,30 @@ fn sendfile_is_on_unless_a_flag_or_the_file_says() {
         LocalDownloads::Auto
     );
     assert!(Config::parse("sendfile = \"sometimes\"").is_err());
+}
+
+#[test]
+fn splice_uploads_is_auto_unless_a_flag_or_the_file_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("root = {:?}\n", dir.path());
+    let way = |args: &[&str], file: &str| {
+        resolve(args, &format!("{root}{file}"))
+            .options
+            .splice_uploads
+    };
+    assert_eq!(way(&[], ""), SpliceUploads::Auto);
+    assert_eq!(way(&[], "splice_uploads = true"), SpliceUploads::On);
+    assert_eq!(way(&[], "splice_uploads = false"), SpliceUploads::Off);
+    assert_eq!(way(&[], "splice_uploads = \"auto\""), SpliceUploads::Auto);
+    assert_eq!(
+        way(&["--splice-uploads", "off"], "splice_uploads = \"on\""),
+        SpliceUploads::Off
+    );
+    assert_eq!(
+        way(&["--splice-uploads", "auto"], "splice_uploads = false"),
+        SpliceUploads::Auto
+    );
+    assert!(Config::parse("splice_uploads = \"sometimes\"").is_err());
 }
 
 #[test]

@@ -20,5 +20,5 @@ pub(crate) use numbers::{parse_port_range, parse_umask};
 pub(crate) use s3_credential::S3Credential;
 pub(crate) use sizes::{Size, parse_rate, parse_size, rate};
 pub(crate) use urls::{StorageUrl, UsageStoreUrl};
-pub(crate) use words::{MarkerStyle, Sendfile, SendfileWord, Switch};
+pub(crate) use words::{AutoSwitch, AutoWord, MarkerStyle, Switch};
 pub(crate) use written::Written;

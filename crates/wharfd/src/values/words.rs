@@ -4,7 +4,7 @@
 use clap::ValueEnum;
 use serde::Deserialize;
 use wharf_blob::FolderMarker;
-use wharf_session::LocalDownloads;
+use wharf_session::{LocalDownloads, SpliceUploads};
 
 /// An `on|off` flag whose absence means "the config file, else the
 /// default".
@@ -39,31 +39,40 @@ impl MarkerStyle {
     }
 }
 
-/// `sendfile`: `true`/`"on"` (the default: sendfile(2)), `false`/`"off"`
-/// (the copy), or `"auto"` (the copy while a core is free, sendfile(2) when
-/// downloads share them).
+/// `sendfile` and `splice_uploads`: `true`/`"on"`, `false`/`"off"`, or
+/// `"auto"` (each setting says what it chooses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub(crate) enum Sendfile {
+pub(crate) enum AutoSwitch {
     Switch(bool),
-    Word(SendfileWord),
+    Word(AutoWord),
 }
 
-/// `--sendfile` and the word form of `sendfile`.
+/// `--sendfile`, `--splice-uploads` and the word form of their settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum SendfileWord {
+pub(crate) enum AutoWord {
     Auto,
     On,
     Off,
 }
 
-impl From<Sendfile> for LocalDownloads {
-    fn from(setting: Sendfile) -> Self {
+impl From<AutoSwitch> for LocalDownloads {
+    fn from(setting: AutoSwitch) -> Self {
         match setting {
-            Sendfile::Switch(true) | Sendfile::Word(SendfileWord::On) => Self::SendFile,
-            Sendfile::Switch(false) | Sendfile::Word(SendfileWord::Off) => Self::Copy,
-            Sendfile::Word(SendfileWord::Auto) => Self::Auto,
+            AutoSwitch::Switch(true) | AutoSwitch::Word(AutoWord::On) => Self::SendFile,
+            AutoSwitch::Switch(false) | AutoSwitch::Word(AutoWord::Off) => Self::Copy,
+            AutoSwitch::Word(AutoWord::Auto) => Self::Auto,
+        }
+    }
+}
+
+impl From<AutoSwitch> for SpliceUploads {
+    fn from(setting: AutoSwitch) -> Self {
+        match setting {
+            AutoSwitch::Switch(true) | AutoSwitch::Word(AutoWord::On) => Self::On,
+            AutoSwitch::Switch(false) | AutoSwitch::Word(AutoWord::Off) => Self::Off,
+            AutoSwitch::Word(AutoWord::Auto) => Self::Auto,
         }
     }
 }

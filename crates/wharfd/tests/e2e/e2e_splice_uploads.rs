@@ -297,3 +297,48 @@ fn the_upload_rate_holds_on_both_paths() {
         );
     }
 }
+
+/// Whether `path` is on a file system kept in memory (`stat -f`).
+fn in_memory(path: &std::path::Path) -> bool {
+    let out = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(path)
+        .output()
+        .expect("run stat -f");
+    let kind = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    kind == "tmpfs" || kind == "ramfs"
+}
+
+/// The default, `auto`, splices where the copy would go through the page
+/// cache too: with `--sync-uploads off`, and for durable uploads on a file
+/// system in memory; a durable upload into a root on a disk is copied,
+/// which writes it past the page cache. The server's debug log says which
+/// way each upload took. Byte-exact either way.
+#[test]
+fn auto_splices_only_where_the_copy_would_use_the_page_cache() {
+    for sync in ["on", "off"] {
+        let server = Server::builder()
+            .args(&["--sync-uploads", sync])
+            .env("RUST_LOG", "info,wharf_session::data::splice=debug")
+            .start();
+        let local = tempfile::tempdir().expect("tempdir");
+        let data = support::pattern(3 * 1024 * 1024 + 5, 11);
+        let source = support::write_file(local.path(), "auto.bin", &data);
+        let finished = curl(&[
+            "-sS",
+            "-T",
+            source.to_str().expect("UTF-8 path"),
+            &format!("{}/auto.bin", server.url()),
+        ]);
+        assert_success(&finished, &server);
+        assert_stored(&server, "auto.bin", &data);
+        let spliced = server.log_text().contains("upload received by splice");
+        let expected = sync == "off" || in_memory(server.root());
+        assert_eq!(
+            spliced,
+            expected,
+            "--sync-uploads {sync}, root in memory: {}",
+            in_memory(server.root())
+        );
+    }
+}

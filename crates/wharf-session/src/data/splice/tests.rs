@@ -21,6 +21,7 @@ use crate::data::outcome::TransferError;
 use crate::data::plan::DataIo;
 use crate::data::pump::Stream;
 use crate::data::watchdog::{RateFloor, Watched};
+use crate::options::SpliceUploads;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 
 const LIMITS: Limits = Limits {
@@ -54,6 +55,8 @@ impl LocalFile for Target {
 struct FileUpload {
     target: Target,
     offer: bool,
+    /// What [`Upload::bypasses_page_cache`] answers.
+    direct: bool,
     finished: Arc<AtomicBool>,
     /// Bytes written through `AsyncWrite` (the small-upload path).
     buffered: Arc<AtomicU64>,
@@ -87,6 +90,10 @@ impl Upload for FileUpload {
 
     fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
         self.offer.then_some(&mut self.target as &mut dyn LocalFile)
+    }
+
+    fn bypasses_page_cache(&self) -> bool {
+        self.direct
     }
 }
 
@@ -170,6 +177,7 @@ where
             wrote: wrote.clone(),
         },
         offer: true,
+        direct: false,
         finished: finished.clone(),
         buffered: buffered.clone(),
     };
@@ -182,7 +190,8 @@ where
     let meter = Meter::new(&progress, &quotas, &rates, Direction::Upload);
     let tcp: Box<dyn DataIo> = Box::new(crate::link::tcp(server));
     let mut stream: Stream = Watched::new(tcp, limits.stall, limits.floor);
-    let source = splice_source(true, false, false, &mut upload, &mut stream).expect("spliced");
+    let source = splice_source(SpliceUploads::Auto, false, false, &mut upload, &mut stream)
+        .expect("spliced");
     let vpath = VPath::parse("/f").unwrap();
     let result = splice_upload(source, Box::new(upload), limits, meter, &vpath).await;
     drop(stream);
@@ -278,7 +287,8 @@ async fn over_quota_stops_before_the_bytes_reach_the_file() {
 }
 
 /// The splice path is taken only for plain binary MODE S uploads whose
-/// back-end offers a local file, with splicing on.
+/// back-end offers a local file, with splicing on, or on `Auto` when the
+/// back-end's own writes would not go around the page cache.
 #[tokio::test]
 async fn splice_is_chosen_only_for_plain_binary_stream_mode_into_a_file() {
     let (server, _client) = tcp_pair().await;
@@ -288,24 +298,35 @@ async fn splice_is_chosen_only_for_plain_binary_stream_mode_into_a_file() {
     let pipe: Box<dyn DataIo> = Box::new(crate::link::pipe(pipe));
     let mut not_tcp: Stream = Watched::new(pipe, LIMITS.stall, LIMITS.floor);
     let dir = tempfile::tempdir().unwrap();
-    let upload = |offer| FileUpload {
+    let upload = |offer, direct| FileUpload {
         target: Target {
             file: File::create(dir.path().join("f")).unwrap(),
             wrote: Arc::default(),
         },
         offer,
+        direct,
         finished: Arc::new(AtomicBool::new(false)),
         buffered: Arc::default(),
     };
     let chosen = |splice, ascii, block, offer, stream: &mut Stream| {
-        splice_source(splice, ascii, block, &mut upload(offer), stream).is_some()
+        splice_source(splice, ascii, block, &mut upload(offer, false), stream).is_some()
     };
-    assert!(chosen(true, false, false, true, &mut plain));
-    assert!(!chosen(false, false, false, true, &mut plain), "turned off");
-    assert!(!chosen(true, true, false, true, &mut plain), "TYPE A");
-    assert!(!chosen(true, false, true, true, &mut plain), "MODE B");
-    assert!(!chosen(true, false, false, false, &mut plain), "no file");
-    assert!(!chosen(true, false, false, true, &mut not_tcp), "not TCP");
+    let (on, off, auto) = (SpliceUploads::On, SpliceUploads::Off, SpliceUploads::Auto);
+    assert!(chosen(on, false, false, true, &mut plain));
+    assert!(chosen(auto, false, false, true, &mut plain), "auto, cached");
+    assert!(!chosen(off, false, false, true, &mut plain), "turned off");
+    assert!(!chosen(on, true, false, true, &mut plain), "TYPE A");
+    assert!(!chosen(auto, false, true, true, &mut plain), "MODE B");
+    assert!(!chosen(on, false, false, false, &mut plain), "no file");
+    assert!(!chosen(on, false, false, true, &mut not_tcp), "not TCP");
+    let direct = |splice, stream: &mut Stream| {
+        splice_source(splice, false, false, &mut upload(true, true), stream).is_some()
+    };
+    assert!(
+        !direct(auto, &mut plain),
+        "auto: the back-end writes direct"
+    );
+    assert!(direct(on, &mut plain), "on: spliced all the same");
 }
 
 /// An upload that ends within its first 64 KiB goes through the upload's
