@@ -75,6 +75,9 @@ pub(crate) struct DataTls {
     /// a sibling's).
     pub(crate) token: SessionToken,
     pub(crate) require_reuse: bool,
+    /// Whether the handshake sends the client session tickets: only on a
+    /// connection the server sends on (see `TlsConfig::accept_data`).
+    pub(crate) tickets: bool,
     /// Hears how each handshake ended.
     pub(crate) echo: SessionEcho,
 }
@@ -170,7 +173,7 @@ async fn secure(link: Link, cx: &OpenContext) -> Result<Box<dyn DataIo>, DataTls
         Some(tls) => {
             let accepted = tls
                 .config
-                .accept_data(link, tls.token, tls.require_reuse)
+                .accept_data(link, tls.token, tls.require_reuse, tls.tickets)
                 .await;
             tls.echo.data_handshake(match &accepted {
                 Ok(_) => HandshakeResult::Completed,

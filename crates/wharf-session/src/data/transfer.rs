@@ -93,6 +93,10 @@ async fn move_data(
     let block = job.block;
     // Counted until the bytes are moved, whichever way this returns.
     let _running = job.running;
+    let mut cx = cx;
+    if let Some(tls) = &mut cx.tls {
+        tls.tickets = !matches!(job.work, Work::Receive { .. });
+    }
     let opened = job.plan.open(&cx).await.map_err(TransferError::Connect)?;
     let mut stream = Watched::new(opened, limits.stall, limits.floor);
     let moved = match job.work {

@@ -217,6 +217,7 @@ impl Session {
                     config: config.clone(),
                     token: self.token,
                     require_reuse: o.tls_reuse_required,
+                    tickets: false,
                     echo: self.echo(),
                 }),
                 _ => None,

@@ -62,7 +62,7 @@ mod tests {
         let (ours, theirs) = tokio::io::duplex(1 << 20);
         let name = ServerName::try_from("localhost").unwrap();
         let (accepted, connected) = tokio::join!(
-            server.accept_data(crate::link::pipe(ours), [7; 16], false),
+            server.accept_data(crate::link::pipe(ours), [7; 16], false, false),
             TlsConnector::from(Arc::new(client)).connect(name, theirs)
         );
         (accepted.unwrap(), connected.unwrap())

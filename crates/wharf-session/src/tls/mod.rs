@@ -5,10 +5,14 @@
 //! cache and one ticketer:
 //! - **control** connections get TLS 1.3 tickets (and TLS 1.2 session IDs
 //!   or tickets) to resume from;
-//! - **data** connections send no tickets at all. A TLS 1.3 server that
-//!   sends tickets after the handshake leaves them unread in clients that
-//!   close right after an upload (curl, lftp), whose kernels then answer
-//!   with a reset that can destroy the end of the upload.
+//! - **data** connections of uploads send no tickets. A TLS 1.3 server
+//!   that sends tickets after the handshake leaves them unread in clients
+//!   that close right after an upload (curl, lftp), whose kernels then
+//!   answer with a reset that can destroy the end of the upload. Data
+//!   connections the server sends on (RETR, listings) send
+//!   [`DATA_TICKETS`]: the client reads to the end of those anyway, and a
+//!   client whose TLS library uses a ticket once (OpenSSL, rustls, curl
+//!   since 8.12) has fresh ones for its next data connections.
 //!
 //! Tickets are stateless (encrypted by the ticketer), so a client can
 //! resume the control session for every data connection; single-use
@@ -24,6 +28,8 @@ mod certs;
 mod data_stream;
 mod reuse;
 mod siblings;
+#[cfg(test)]
+mod ticket_tests;
 
 use std::sync::Arc;
 
@@ -56,6 +62,11 @@ pub enum TlsError {
     #[error("TLS configuration: {0}")]
     Config(String),
 }
+
+/// Tickets sent on a data connection the server sends on: one for the
+/// client's next upload and one for its next download, the usual pair in
+/// a client that mirrors.
+pub(crate) const DATA_TICKETS: usize = 2;
 
 /// A random value binding a control session to its data connections.
 pub(crate) type SessionToken = [u8; 16];
@@ -153,15 +164,19 @@ impl TlsConfig {
     /// `token`: only that session, or a sibling's, can be resumed (see
     /// `reuse`). With `require_reuse`, a connection that did not resume is
     /// refused, and one that resumed a session from the same address that
-    /// has not logged in yet waits for it to log in as a sibling.
+    /// has not logged in yet waits for it to log in as a sibling. With
+    /// `tickets` (a connection the server sends on), the client gets
+    /// [`DATA_TICKETS`] TLS 1.3 tickets carrying the same token.
     pub(crate) async fn accept_data(
         &self,
         tcp: Link,
         token: SessionToken,
         require_reuse: bool,
+        tickets: bool,
     ) -> Result<DataStream, DataTlsError> {
         let rule = Arc::new(reuse::Resumption::new(self.siblings.clone(), token));
         let mut config = (*self.data).clone();
+        config.send_tls13_tickets = if tickets { DATA_TICKETS } else { 0 };
         config.session_storage = Arc::new(reuse::OwnSessions {
             inner: self.data.session_storage.clone(),
             rule: rule.clone(),

@@ -203,6 +203,55 @@ fn curl_ftps_many_uploads_one_session() {
     }
 }
 
+/// Several downloads in one curl run (one control connection) under the
+/// default policy, which refuses a data connection that does not resume
+/// the control session. curl up to 8.11 with OpenSSL uses a TLS 1.3
+/// session once (curl#4654), so only fresh tickets let its next data
+/// connection resume: wharfd hands them out on every data connection it
+/// sends on. Without them the second download ends with no data (curl 18).
+#[test]
+fn curl_ftps_many_downloads_one_session_resume_every_data_connection() {
+    let server = Server::builder()
+        .tls()
+        .prepare_root(|root| {
+            for n in 0..4u64 {
+                let data = support::pattern(100_000 + n as usize * 7, 90 + n);
+                std::fs::write(root.join(format!("get-{n}.bin")), data).expect("seed a file");
+            }
+        })
+        .start();
+    let local = tempfile::tempdir().expect("tempdir");
+    let outs: Vec<String> = (0..4)
+        .map(|n| out_path(local.path(), &format!("get-{n}.bin")))
+        .collect();
+    let urls: Vec<String> = (0..4)
+        .map(|n| format!("{}/get-{n}.bin", server.url()))
+        .collect();
+    let mut args = vec!["--ssl-reqd", "--tlsv1.3"];
+    for (url, out) in urls.iter().zip(&outs) {
+        args.extend([url.as_str(), "-o", out.as_str()]);
+    }
+    let finished = curl(&args);
+    assert_success(&finished, &server);
+    let log = finished.stderr_text();
+    let controls = log.matches("> USER ").count();
+    assert_eq!(
+        controls,
+        1,
+        "curl logged in {controls} times\n{}",
+        finished.report()
+    );
+    for (n, out) in outs.iter().enumerate() {
+        let expected = support::pattern(100_000 + n * 7, 90 + n as u64);
+        let got = std::fs::read(out).expect("a downloaded file");
+        assert!(
+            got == expected,
+            "get-{n}.bin differs\n{}",
+            finished.report()
+        );
+    }
+}
+
 /// The checks above can fail: against a server without TLS, `--ssl-reqd`
 /// makes curl fail (exit 64, "requested FTP SSL level failed") and transfer
 /// nothing.

@@ -1,0 +1,107 @@
+//! Which data connections hand the client TLS 1.3 tickets, seen from a
+//! rustls client that, as OpenSSL and curl since 8.12 do, uses each ticket
+//! once: downloads and listings get [`DATA_TICKETS`] each, so a client that
+//! keeps downloading keeps resuming; uploads get none.
+
+use std::sync::Arc;
+
+use rustls::client::{ClientSessionMemoryCache, Resumption};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, HandshakeKind};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
+
+use super::{CertificatePem, DATA_TICKETS, TlsConfig};
+
+/// A server config and a client config whose session store all its
+/// connections share, TLS 1.3 only.
+fn configs() -> (TlsConfig, Arc<ClientConfig>) {
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let pem = CertificatePem {
+        chain: generated.cert.pem().into_bytes(),
+        key: generated.signing_key.serialize_pem().into_bytes(),
+    };
+    let server = TlsConfig::new(&pem).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(generated.cert.der().clone()).unwrap();
+    let mut client =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    client.resumption = Resumption::store(Arc::new(ClientSessionMemoryCache::new(64)));
+    (server, Arc::new(client))
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").unwrap()
+}
+
+/// Handshakes the control connection and reads what the server sent after
+/// it (its tickets).
+async fn control(server: &TlsConfig, client: &Arc<ClientConfig>, token: [u8; 16]) {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let (accepted, connected) = tokio::join!(
+        server.accept_control(crate::link::pipe(ours), token),
+        TlsConnector::from(client.clone()).connect(localhost(), theirs)
+    );
+    let (mut server_end, mut client_end) = (accepted.unwrap(), connected.unwrap());
+    server_end.write_all(b"220 ok\r\n").await.unwrap();
+    server_end.flush().await.unwrap();
+    let mut line = [0; 8];
+    client_end.read_exact(&mut line).await.unwrap();
+}
+
+/// One data connection, the server sending (`download`) or receiving, to
+/// its end; whether the client resumed.
+async fn data(
+    server: &TlsConfig,
+    client: &Arc<ClientConfig>,
+    token: [u8; 16],
+    download: bool,
+) -> bool {
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let (accepted, connected) = tokio::join!(
+        server.accept_data(crate::link::pipe(ours), token, false, download),
+        TlsConnector::from(client.clone()).connect(localhost(), theirs)
+    );
+    let (mut server_end, mut client_end) = (accepted.unwrap(), connected.unwrap());
+    let resumed = client_end.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed);
+    let mut rest = Vec::new();
+    if download {
+        server_end.write_all(&[1; 5000]).await.unwrap();
+        server_end.shutdown().await.unwrap();
+        client_end.read_to_end(&mut rest).await.unwrap();
+    } else {
+        client_end.write_all(&[2; 5000]).await.unwrap();
+        client_end.shutdown().await.unwrap();
+        server_end.read_to_end(&mut rest).await.unwrap();
+    }
+    assert_eq!(rest.len(), 5000);
+    resumed
+}
+
+#[tokio::test]
+async fn downloads_hand_out_tickets_that_keep_later_data_connections_resuming() {
+    let (server, client) = configs();
+    let token = [3; 16];
+    control(&server, &client, token).await;
+    // A control session that completed its handshake is registered.
+    let _registered = server.register(std::net::Ipv4Addr::LOCALHOST.into(), token);
+    // The control connection's two tickets, then each download's own:
+    // each spends one and brings DATA_TICKETS.
+    let downloads = 3;
+    for n in 0..downloads {
+        assert!(data(&server, &client, token, true).await, "download {n}");
+    }
+    // Uploads only spend them, until none is left.
+    let held = 2 + downloads * (DATA_TICKETS - 1);
+    for n in 0..held {
+        assert!(data(&server, &client, token, false).await, "upload {n}");
+    }
+    assert!(!data(&server, &client, token, false).await, "no ticket left");
+    // A download (a full handshake) hands out new ones.
+    assert!(!data(&server, &client, token, true).await);
+    assert!(data(&server, &client, token, false).await);
+}
