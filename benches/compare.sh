@@ -24,6 +24,12 @@
 #   benches/compare.sh --scenarios retr-big-tls,stor-big-tls,small-files-tls
 #   benches/compare.sh --scenarios blob --size-mib 1024   (blob rows only)
 #
+# Every server's root is on tmpfs (/dev/shm), so the rows measure the
+# servers rather than the disk; COMPARE_ROOT_BASE=/var/tmp (any folder)
+# puts them on a disk instead. The stor-big rows also measure a second
+# wharfd with --sync-uploads off ("wharfd-nosync"), which answers from the
+# page cache as the peers do.
+#
 # Needs root (apt-get, a local user for vsftpd and Pure-FTPd). With
 # WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
 # are and nothing is built.
@@ -113,8 +119,11 @@ hard=$(ulimit -Hn)
 if [[ $hard == unlimited || $hard -gt 65536 ]]; then hard=65536; fi
 ulimit -n "$hard"
 
-tmp=$(mktemp -d /tmp/wharf-compare.XXXXXX)
+root_base=${COMPARE_ROOT_BASE:-/dev/shm}
+tmp=$(mktemp -d "$root_base/wharf-compare.XXXXXX")
 chmod 755 "$tmp" # the peers' session processes run as $user
+# wharf-load's built-in wharfd makes its root in the temporary folder.
+export TMPDIR=$tmp
 pids=()
 made_user=
 # Each peer runs in a process group of its own (setsid), so that stopping
@@ -231,6 +240,19 @@ pids+=($!)
 targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
 wait_for_port "$py_port" pyftpdlib
 
+# wharfd with --sync-uploads off, for the upload rows only.
+nosync_port=$(free_port)
+nosync_root=$(new_root wharfd-nosync)
+RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$nosync_port" --root "$nosync_root" \
+    --user "$user:$password" --sync-uploads off --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
+    --tls-reuse-required false --passive-ports 33000-34999 --max-sessions 1000 \
+    --max-sessions-per-ip 1000 --max-unauthenticated-sessions 1000 \
+    --max-unauthenticated-sessions-per-ip 1000 --max-passive-per-ip 0 \
+    >"$tmp/wharfd-nosync.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=wharfd-nosync,addr=127.0.0.1:$nosync_port,user=$user,password=$password,root=$nosync_root,pid=$!,tls=on,only=stor-big+stor-big-tls")
+wait_for_port "$nosync_port" wharfd-nosync
+
 # Blob rows: Azurite in memory, and wharfd bridging FTP to its account.
 blob_args=()
 if [[ -n $blob ]]; then
@@ -257,5 +279,5 @@ fi
 
 # --- Measure -----------------------------------------------------------------
 
-echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)" >&2
+echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base)" >&2
 "$load" --server "$wharfd" --server-cert "$tmp/cert.pem" --server-key "$tmp/key.pem" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"

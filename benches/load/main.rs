@@ -232,6 +232,9 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
                     continue;
                 }
                 let target = &targets[i];
+                if !target.takes_part(case) {
+                    continue;
+                }
                 if case.tls && !target.tls {
                     rows[i].skipped = Some("no TLS");
                     continue;
@@ -249,6 +252,9 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
                 record(&mut rows[i], &target.name, case, measured);
             }
         }
+        // A server that does not take part in the case has no row in it.
+        let mut taking_part = targets.iter().map(|t| t.takes_part(case));
+        rows.retain(|_| taking_part.next().unwrap_or(true));
         if standalone_raw {
             rows = vec![raw];
         } else if case.with_raw {

@@ -1,6 +1,9 @@
 //! The servers a run measures: the built-in `wharfd` this bench starts
 //! itself, or any FTP server already listening on loopback, described by
-//! `--target name=N,addr=IP:PORT,user=U,password=P,root=DIR,pid=PID[,tls=on]`.
+//! `--target name=N,addr=IP:PORT,user=U,password=P,root=DIR,pid=PID[,tls=on][,only=S+S]`.
+//! `only` names the scenarios (`+` between them) the server takes part
+//! in, e.g. a second wharfd with other settings for the upload rows only;
+//! it has no row in the others.
 //!
 //! `root` is the local directory the server serves to that user: the bench
 //! puts its input files there (`big.bin`, the `many/` directory) and checks
@@ -29,6 +32,8 @@ pub struct Target {
     pid: u32,
     /// Whether the scenarios' FTPS variants run against it.
     pub tls: bool,
+    /// The scenarios it takes part in; `None`: all.
+    only: Option<Vec<String>>,
     /// The built-in server, kept running while the target lives.
     _server: Option<Server>,
 }
@@ -50,6 +55,7 @@ impl Target {
             root: server.root.clone(),
             pid: server.pid().context("wharfd has no pid")?,
             tls: true,
+            only: None,
             _server: Some(server),
         })
     }
@@ -59,6 +65,7 @@ impl Target {
         let (mut name, mut addr, mut user, mut password, mut root, mut pid) =
             (None, None, None, None, None, None);
         let mut tls = false;
+        let mut only = None;
         for field in spec.split(',') {
             let (key, value) = field
                 .split_once('=')
@@ -70,6 +77,16 @@ impl Target {
                 "password" => password = Some(value.to_owned()),
                 "root" => root = Some(PathBuf::from(value)),
                 "pid" => pid = Some(value.parse().with_context(|| format!("pid={value}"))?),
+                "only" => {
+                    let names: Vec<String> = value.split('+').map(str::to_owned).collect();
+                    if let Some(unknown) = names
+                        .iter()
+                        .find(|n| !crate::scenarios::ALL.contains(&n.as_str()))
+                    {
+                        bail!("only={value}: unknown scenario {unknown}");
+                    }
+                    only = Some(names);
+                }
                 "tls" => {
                     tls = match value {
                         "on" | "yes" | "true" => true,
@@ -78,7 +95,7 @@ impl Target {
                     }
                 }
                 _ => bail!(
-                    "--target: unknown key {key} (name, addr, user, password, root, pid, tls)"
+                    "--target: unknown key {key} (name, addr, user, password, root, pid, tls, only)"
                 ),
             }
         }
@@ -91,6 +108,7 @@ impl Target {
             root: root.with_context(|| missing("root"))?,
             pid: pid.with_context(|| missing("pid"))?,
             tls,
+            only,
             _server: None,
         };
         if !target.root.is_dir() {
@@ -104,6 +122,13 @@ impl Target {
             bail!("{}: no process {} in /proc", target.name, target.pid);
         }
         Ok(target)
+    }
+
+    /// Whether `case` is measured against this server.
+    pub fn takes_part(&self, case: &crate::scenarios::Case) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == case.scenario()))
     }
 
     /// Restarts the built-in server (a fresh process on the same root);

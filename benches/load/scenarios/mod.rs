@@ -150,6 +150,22 @@ pub fn cases(selected: &[String], idle_sessions: usize) -> Result<Vec<Case>> {
 }
 
 impl Case {
+    /// The scenario this case belongs to, as `--scenarios` names it.
+    pub fn scenario(&self) -> &'static str {
+        match (self.kind, self.tls) {
+            (Kind::RetrBig, false) => "retr-big",
+            (Kind::RetrBig, true) => "retr-big-tls",
+            (Kind::StorBig, false) => "stor-big",
+            (Kind::StorBig, true) => "stor-big-tls",
+            (Kind::SmallFiles, false) => "small-files",
+            (Kind::SmallFiles, true) => "small-files-tls",
+            (Kind::LoginRate, _) => "login-rate",
+            (Kind::List | Kind::Mlsd, _) => "list-big",
+            (Kind::IdleSessions, _) => "idle-sessions",
+            (Kind::TcpRaw, _) => "tcp-raw",
+        }
+    }
+
     /// The scenario and its variant, as the report names it.
     pub fn label(&self) -> String {
         let tls = if self.tls { " TLS" } else { "" };
