@@ -5,7 +5,7 @@
 # GiB (per 1,000 operations for small-files) for each case of the scenario.
 # Optionally under `perf record -g` or `strace -c -f` (their output goes
 # next to FILE). Used for docs/performance/ftps.md, one run per call, so
-# that farm-bench can pair two wharfd builds A B A B.
+# that benches/ab_pairs.sh can pair two wharfd builds A B A B.
 #
 #   benches/tls_cpu.sh WHARFD SCENARIO SIZE_MIB FILE [perf|strace]
 #   benches/tls_cpu.sh target/release/wharfd retr-big-tls 256 /tmp/a.txt
