@@ -10,8 +10,14 @@
 #                        for a bounded run on a busy machine; the count
 #                        printed says how far it got
 #   FUZZ_NICE=19         niceness, so a long run yields to builds and tests
+#   FUZZ_JOBS=1          parallel libFuzzer workers per target, sharing its
+#                        corpus (new inputs are picked up by the others);
+#                        each runs FUZZ_RUNS / FUZZ_JOBS executions, and the
+#                        count printed is their sum
 #
 # Exits non-zero at the first crash; the input is in fuzz/artifacts/<target>/.
+# Interrupting the run (kill -INT to its workers) ends it early: the count
+# so far is kept and the corpus minimised as for a finished run.
 # The executions each target reached are printed at the end and kept in
 # fuzz/runs.log (git-ignored) to copy into fuzz/README.md.
 set -euo pipefail
@@ -21,6 +27,7 @@ source fuzz/args.sh
 runs=${FUZZ_RUNS:-10000000}
 max_seconds=${FUZZ_MAX_SECONDS:-0}
 niceness=${FUZZ_NICE:-19}
+jobs=${FUZZ_JOBS:-1}
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
@@ -34,18 +41,38 @@ for target in "${targets[@]}"; do
     corpus=fuzz/corpus/$target
     seeds=fuzz/seeds/$target
     mkdir -p "$corpus" "$seeds"
-    log=$(mktemp)
-    echo "==> $target: $runs runs from $(find "$seeds" -type f | wc -l) seeds"
+    logs=$(mktemp -d)
+    echo "==> $target: $runs runs from $(find "$seeds" -type f | wc -l) seeds, $jobs worker(s)"
+    parallel=()
+    if [ "$jobs" -gt 1 ]; then
+        # Each worker writes its own log, fuzz-N.log, in the current folder.
+        rm -f fuzz-[0-9]*.log
+        parallel=(-jobs="$jobs" -workers="$jobs")
+    fi
+    status=0
     # shellcheck disable=SC2046 # the options are words
-    if ! nice -n "$niceness" cargo fuzz run -s none "$target" "$corpus" "$seeds" -- \
-        -runs="$runs" -max_total_time="$max_seconds" -print_final_stats=1 \
-        $(fuzz_args "$target") >"$log" 2>&1; then
-        tail -n 60 "$log"
+    nice -n "$niceness" cargo fuzz run -s none "$target" "$corpus" "$seeds" -- \
+        -runs="$((runs / jobs))" -max_total_time="$max_seconds" -print_final_stats=1 \
+        "${parallel[@]}" $(fuzz_args "$target") >"$logs/main.log" 2>&1 || status=$?
+    mv fuzz-[0-9]*.log "$logs"/ 2>/dev/null || true
+    # A run stopped with SIGINT (libFuzzer: "run interrupted") keeps what
+    # it reached: counted and minimised like a finished one.
+    if [ "$status" -ne 0 ] && grep -q 'run interrupted' "$logs"/*.log; then
+        echo "$target: interrupted; counting and minimising what it reached"
+        status=0
+    fi
+    if [ "$status" -ne 0 ] || grep -qE 'ERROR: libFuzzer|deadly signal|panicked at' "$logs"/*.log; then
+        tail -n 60 "$logs"/*.log
         echo "fuzz target $target failed (input saved under fuzz/artifacts/$target/)"
         exit 1
     fi
-    executed=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
-    rm -f "$log"
+    # The main log repeats the workers' logs when there are workers.
+    counted=("$logs"/main.log)
+    if [ "$jobs" -gt 1 ]; then
+        counted=("$logs"/fuzz-*.log)
+    fi
+    executed=$(cat "${counted[@]}" | grep -E '^stat::number_of_executed_units' | awk '{s += $2} END {print s + 0}')
+    rm -rf "$logs"
     # Seeds and corpus together, minimised into the seeds: the fewest,
     # smallest inputs that reach every edge the two reach
     # (`-use_counters=0`: edges, not hit counts), a few KiB per target. The
