@@ -93,6 +93,8 @@ async fn move_data(
     let block = job.block;
     // Counted until the bytes are moved, whichever way this returns.
     let _running = job.running;
+    // TLS tickets only on a connection the server sends on (see
+    // `TlsConfig::accept_data`): the session does not know the direction.
     let mut cx = cx;
     if let Some(tls) = &mut cx.tls {
         tls.tickets = !matches!(job.work, Work::Receive { .. });

@@ -100,7 +100,10 @@ async fn downloads_hand_out_tickets_that_keep_later_data_connections_resuming() 
     for n in 0..held {
         assert!(data(&server, &client, token, false).await, "upload {n}");
     }
-    assert!(!data(&server, &client, token, false).await, "no ticket left");
+    assert!(
+        !data(&server, &client, token, false).await,
+        "no ticket left"
+    );
     // A download (a full handshake) hands out new ones.
     assert!(!data(&server, &client, token, true).await);
     assert!(data(&server, &client, token, false).await);
