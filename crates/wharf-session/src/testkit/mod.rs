@@ -250,8 +250,9 @@ impl Harness {
 }
 
 /// A server certificate for `localhost`, and a client configuration that
-/// trusts it (and so verifies it, as a real client would).
-fn certificates() -> (Arc<TlsConfig>, Arc<ClientConfig>) {
+/// trusts it (and so verifies it, as a real client would) and keeps the
+/// tickets it gets in rustls's default session store.
+pub(crate) fn certificates() -> (Arc<TlsConfig>, Arc<ClientConfig>) {
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let pem = CertificatePem {
         chain: generated.cert.pem().into_bytes(),

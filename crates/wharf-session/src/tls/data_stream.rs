@@ -30,40 +30,24 @@ pub(crate) fn buffered(link: Link) -> BufReader<Link> {
 #[cfg(test)]
 mod tests {
     use std::io;
-    use std::sync::Arc;
 
     use rustls::pki_types::ServerName;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio_rustls::TlsConnector;
 
     use super::*;
-    use crate::tls::{CertificatePem, TlsConfig};
 
     /// A server data stream and the client's end of it, over a pipe.
     async fn pair() -> (
         DataStream,
         tokio_rustls::client::TlsStream<tokio::io::DuplexStream>,
     ) {
-        let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-        let pem = CertificatePem {
-            chain: generated.cert.pem().into_bytes(),
-            key: generated.signing_key.serialize_pem().into_bytes(),
-        };
-        let server = TlsConfig::new(&pem).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(generated.cert.der().clone()).unwrap();
-        let client = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let (server, client) = crate::testkit::certificates();
         let (ours, theirs) = tokio::io::duplex(1 << 20);
         let name = ServerName::try_from("localhost").unwrap();
         let (accepted, connected) = tokio::join!(
             server.accept_data(crate::link::pipe(ours), [7; 16], false, false),
-            TlsConnector::from(Arc::new(client)).connect(name, theirs)
+            TlsConnector::from(client).connect(name, theirs)
         );
         (accepted.unwrap(), connected.unwrap())
     }

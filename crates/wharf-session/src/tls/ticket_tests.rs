@@ -5,34 +5,13 @@
 
 use std::sync::Arc;
 
-use rustls::client::{ClientSessionMemoryCache, Resumption};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, HandshakeKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-use super::{CertificatePem, DATA_TICKETS, TlsConfig};
-
-/// A server config and a client config whose session store all its
-/// connections share, TLS 1.3 only.
-fn configs() -> (TlsConfig, Arc<ClientConfig>) {
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let pem = CertificatePem {
-        chain: generated.cert.pem().into_bytes(),
-        key: generated.signing_key.serialize_pem().into_bytes(),
-    };
-    let server = TlsConfig::new(&pem).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(generated.cert.der().clone()).unwrap();
-    let mut client =
-        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    client.resumption = Resumption::store(Arc::new(ClientSessionMemoryCache::new(64)));
-    (server, Arc::new(client))
-}
+use super::{DATA_TICKETS, TlsConfig};
+use crate::testkit::certificates;
 
 fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
@@ -84,7 +63,9 @@ async fn data(
 
 #[tokio::test]
 async fn downloads_hand_out_tickets_that_keep_later_data_connections_resuming() {
-    let (server, client) = configs();
+    // rustls's client keeps its tickets in one store per config, and
+    // takes each out once.
+    let (server, client) = certificates();
     let token = [3; 16];
     control(&server, &client, token).await;
     // A control session that completed its handshake is registered.
