@@ -183,15 +183,7 @@ impl Vfs for MountFs {
     }
 
     async fn open_read(&self, path: &VPath, offset: u64) -> Result<FileReader, VfsError> {
-        if self.table.is_ancestor(path) {
-            return Err(VfsError::is_a_directory(path));
-        }
-        let Route { mount, inner } = self.table.route(path);
-        mount
-            .vfs
-            .open_read(&inner, offset)
-            .await
-            .map_err(|err| mount.outer_error(err))
+        Ok(self.open_read_sized(path, offset).await?.reader)
     }
 
     async fn open_read_sized(&self, path: &VPath, offset: u64) -> Result<OpenedFile, VfsError> {
