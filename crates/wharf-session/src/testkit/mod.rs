@@ -253,6 +253,13 @@ impl Harness {
 /// trusts it (and so verifies it, as a real client would) and keeps the
 /// tickets it gets in rustls's default session store.
 pub(crate) fn certificates() -> (Arc<TlsConfig>, Arc<ClientConfig>) {
+    certificates_for(rustls::DEFAULT_VERSIONS)
+}
+
+/// [`certificates`], the client speaking only `versions`.
+pub(crate) fn certificates_for(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> (Arc<TlsConfig>, Arc<ClientConfig>) {
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let pem = CertificatePem {
         chain: generated.cert.pem().into_bytes(),
@@ -263,7 +270,7 @@ pub(crate) fn certificates() -> (Arc<TlsConfig>, Arc<ClientConfig>) {
     roots.add(generated.cert.der().clone()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let client = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();

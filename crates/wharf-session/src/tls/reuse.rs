@@ -6,7 +6,10 @@
 //! token of a session `siblings` admits (its own, or a sibling's): any
 //! other session (a stranger's, or another user's) cannot be resumed
 //! there, so it gets a full handshake and fails the reuse check. This holds
-//! for TLS 1.2 session IDs and tickets as for TLS 1.3 tickets.
+//! for TLS 1.2 session IDs and tickets as for TLS 1.3 tickets. And a data
+//! connection hands out new resumption state (tickets, a stored session)
+//! only after it resumed an admitted session: a full handshake gets none,
+//! since that state would carry the session's token.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -50,6 +53,17 @@ impl Resumption {
     pub(crate) fn resumed(&self) -> Option<SessionToken> {
         *self.resumed.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Whether this connection may hand out state to resume later (a TLS
+    /// 1.3 ticket, a TLS 1.2 ticket or session ID): only once it resumed a
+    /// session it was admitted to. That state carries this control
+    /// session's token, so a full handshake, which anyone who reaches the
+    /// port can make, must never get it: it would let a stranger resume
+    /// as the session on its next data connection.
+    fn may_issue(&self) -> bool {
+        self.resumed()
+            .is_some_and(|token| self.siblings.judge(&self.own, &token) == Verdict::Accept)
+    }
 }
 
 /// The shared session cache, seen through one data connection's rule.
@@ -61,7 +75,7 @@ pub(crate) struct OwnSessions {
 
 impl StoresServerSessions for OwnSessions {
     fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        self.inner.put(key, value)
+        self.rule.may_issue() && self.inner.put(key, value)
     }
 
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
@@ -96,6 +110,9 @@ impl ProducesTickets for OwnTickets {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        if !self.rule.may_issue() {
+            return None;
+        }
         self.inner.encrypt(plain)
     }
 

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 use super::{DATA_TICKETS, TlsConfig};
-use crate::testkit::certificates;
+use crate::testkit::{certificates, certificates_for};
 
 fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
@@ -85,7 +85,32 @@ async fn downloads_hand_out_tickets_that_keep_later_data_connections_resuming() 
         !data(&server, &client, token, false).await,
         "no ticket left"
     );
-    // A download (a full handshake) hands out new ones.
-    assert!(!data(&server, &client, token, true).await);
-    assert!(data(&server, &client, token, false).await);
+    // A full handshake hands out nothing to resume with: anyone who
+    // reaches the port can make one.
+    assert!(!data(&server, &client, token, true).await, "full handshake");
+    assert!(
+        !data(&server, &client, token, true).await,
+        "no ticket from it"
+    );
+}
+
+/// A stranger's full handshake on a data connection, in TLS 1.3 or 1.2,
+/// gets no state carrying the session's token (no ticket, no stored
+/// session ID): its next data connection cannot resume as the session,
+/// which the reuse check would then accept.
+#[tokio::test]
+async fn a_full_handshake_on_a_data_connection_gets_nothing_to_resume_with() {
+    for versions in [
+        &[&rustls::version::TLS13][..],
+        &[&rustls::version::TLS12][..],
+    ] {
+        let (server, stranger) = certificates_for(versions);
+        let token = [5; 16];
+        let _registered = server.register(std::net::Ipv4Addr::LOCALHOST.into(), token);
+        for download in [true, false] {
+            let first = data(&server, &stranger, token, download).await;
+            let second = data(&server, &stranger, token, download).await;
+            assert!(!first && !second, "{versions:?}, download {download}");
+        }
+    }
 }
