@@ -28,6 +28,10 @@ runs=${FUZZ_RUNS:-10000000}
 max_seconds=${FUZZ_MAX_SECONDS:-0}
 niceness=${FUZZ_NICE:-19}
 jobs=${FUZZ_JOBS:-1}
+if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
+    echo "FUZZ_JOBS must be a whole number from 1: $jobs" >&2
+    exit 2
+fi
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
@@ -66,10 +70,12 @@ for target in "${targets[@]}"; do
         echo "fuzz target $target failed (input saved under fuzz/artifacts/$target/)"
         exit 1
     fi
-    # The main log repeats the workers' logs when there are workers.
+    # The main log repeats the workers' logs when there are workers: count
+    # theirs, or the main log's where they are missing.
     counted=("$logs"/main.log)
-    if [ "$jobs" -gt 1 ]; then
-        counted=("$logs"/fuzz-*.log)
+    workers=("$logs"/fuzz-[0-9]*.log)
+    if [ "$jobs" -gt 1 ] && [ -e "${workers[0]}" ]; then
+        counted=("${workers[@]}")
     fi
     executed=$(cat "${counted[@]}" | grep -E '^stat::number_of_executed_units' | awk '{s += $2} END {print s + 0}')
     rm -rf "$logs"

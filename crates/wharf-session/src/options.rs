@@ -52,8 +52,10 @@ pub enum LocalDownloads {
 pub enum SpliceUploads {
     /// Splice wherever the back-end's own writes would go through the page
     /// cache too ([`wharf_vfs::Upload::bypasses_page_cache`] is false):
-    /// uploads that are not synced, and file systems kept in memory or
-    /// without direct I/O. The default.
+    /// for LocalFs, uploads that are not synced and file systems kept in
+    /// memory. (A disk whose file system refuses `O_DIRECT` is found out
+    /// only at the first write, after the choice: such uploads are
+    /// copied.) The default.
     #[default]
     Auto,
     /// Splice every upload that can be.

@@ -82,8 +82,7 @@ pub(crate) struct Cli {
     /// CPU per byte through the page cache; off copies them through the
     /// server, which can write a durable upload to a disk past the page
     /// cache (O_DIRECT); auto (default) splices wherever the copy would go
-    /// through the page cache too (--sync-uploads off, tmpfs, a file
-    /// system without direct I/O).
+    /// through the page cache too (--sync-uploads off, tmpfs).
     #[arg(long, value_enum, value_name = "auto|on|off")]
     pub(crate) splice_uploads: Option<AutoWord>,
 
