@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wharf_vfs::{FileReader, Upload, VPath};
 
 use super::downloads::Running;
@@ -14,7 +14,7 @@ use super::meter::{Limits, Meter, RateLimits};
 use super::outcome::{Finished, TransferError};
 use super::pipeline::{BlockDecode, BlockEncode, FromCrlf, Skip, ToCrlf};
 use super::plan::{DataIo, DataPlan, OpenContext};
-use super::pump::{self, Stages};
+use super::pump::{self, Stages, Stream};
 #[cfg(target_os = "linux")]
 use super::sendfile::send_file;
 #[cfg(target_os = "linux")]
@@ -148,12 +148,15 @@ async fn move_data(
             #[cfg(target_os = "linux")]
             if let Some(source) = splice_source(splice, ascii, block, upload.as_mut(), &mut stream)
             {
-                break 'receive splice_upload(source, upload, limits, meter, &job.path).await?;
+                let received = splice_upload(source, upload, limits, meter, &job.path).await;
+                break 'receive refused_upload_read_out(received, &mut stream, block).await?;
             }
             #[cfg(not(target_os = "linux"))]
             let _ = splice;
             let stages = upload_stages(ascii, block);
-            pump::upload(&mut stream, upload, stages, limits, meter, &job.path).await?
+            let received =
+                pump::upload(&mut stream, upload, stages, limits, meter, &job.path).await;
+            refused_upload_read_out(received, &mut stream, block).await?
         }
         Work::List(listing) => match listing.write_to(&mut stream, block).await {
             Ok(n) => {
@@ -205,4 +208,42 @@ fn upload_stages(ascii: bool, block: bool) -> Stages {
         stages = stages.after_meter(FromCrlf::default());
     }
     stages
+}
+
+/// How long, and how many bytes at most, the rest of a refused upload is
+/// read and dropped before its data connection closes.
+const READ_OUT_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+const READ_OUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// After the server refused an upload mid-way (storage full or failing, a
+/// quota), reads what the client still sends, for a bounded time, before
+/// the connection closes: closing it with bytes unread sends a reset, and
+/// a client that gets one while it sends (curl) gives up without reading
+/// the control connection's 5xx. MODE B keeps its connection, so it is
+/// left alone; so are errors of the connection itself.
+async fn refused_upload_read_out(
+    received: Result<u64, TransferError>,
+    stream: &mut Stream,
+    block: bool,
+) -> Result<u64, TransferError> {
+    let refused = matches!(
+        received,
+        Err(TransferError::Storage(_)
+            | TransferError::StorageStalled(_)
+            | TransferError::Quota(..))
+    );
+    if refused && !block {
+        let mut scratch = vec![0u8; 64 * 1024];
+        let mut left = READ_OUT_BYTES;
+        let _ = tokio::time::timeout(READ_OUT_TIME, async {
+            while left > 0 {
+                match stream.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => left = left.saturating_sub(n as u64),
+                }
+            }
+        })
+        .await;
+    }
+    received
 }
