@@ -57,22 +57,33 @@ pub(crate) enum AutoWord {
     Off,
 }
 
+impl AutoSwitch {
+    /// The word either spelling means.
+    fn word(self) -> AutoWord {
+        match self {
+            Self::Switch(true) => AutoWord::On,
+            Self::Switch(false) => AutoWord::Off,
+            Self::Word(word) => word,
+        }
+    }
+}
+
 impl From<AutoSwitch> for LocalDownloads {
     fn from(setting: AutoSwitch) -> Self {
-        match setting {
-            AutoSwitch::Switch(true) | AutoSwitch::Word(AutoWord::On) => Self::SendFile,
-            AutoSwitch::Switch(false) | AutoSwitch::Word(AutoWord::Off) => Self::Copy,
-            AutoSwitch::Word(AutoWord::Auto) => Self::Auto,
+        match setting.word() {
+            AutoWord::On => Self::SendFile,
+            AutoWord::Off => Self::Copy,
+            AutoWord::Auto => Self::Auto,
         }
     }
 }
 
 impl From<AutoSwitch> for SpliceUploads {
     fn from(setting: AutoSwitch) -> Self {
-        match setting {
-            AutoSwitch::Switch(true) | AutoSwitch::Word(AutoWord::On) => Self::On,
-            AutoSwitch::Switch(false) | AutoSwitch::Word(AutoWord::Off) => Self::Off,
-            AutoSwitch::Word(AutoWord::Auto) => Self::Auto,
+        match setting.word() {
+            AutoWord::On => Self::On,
+            AutoWord::Off => Self::Off,
+            AutoWord::Auto => Self::Auto,
         }
     }
 }
