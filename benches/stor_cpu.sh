@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One release wharfd on a tmpfs root (/dev/shm), one wharf-load run against
 # it (--no-wharfd --target), and the server's CPU ticks from /proc/PID/stat
-# before and after; optionally under `perf record -g` or `strace -c -f`.
+# before and after; optionally under `perf record -g`, `perf stat` (task
+# clock, context switches, migrations) or `strace -c -f`.
 # Used for docs/performance/profile-stor.md, profile-small-files.md and
 # splice-uploads.md.
 #
-#   benches/stor_cpu.sh LABEL "WHARFD FLAGS" "WHARF-LOAD ARGS" [perf|strace]
+#   benches/stor_cpu.sh LABEL "WHARFD FLAGS" "WHARF-LOAD ARGS" [perf|stat|strace]
 #   benches/stor_cpu.sh copy "--splice-uploads off" "--scenarios stor-big --size-mib 256 --repeat 1"
 #
 # Output goes to $OUT/LABEL (default /tmp/stor-cpu/LABEL), and each run's
@@ -27,6 +28,7 @@ for i in $(seq 100); do grep -q "listening on ftp://" "$out/wharfd.out" && break
 addr=$(sed -n 's#.*listening on ftp://##p' "$out/wharfd.out" | head -1)
 case $mode in
   perf) perf record -F 1999 -g -p $pid -o "$out/perf.data" 2>"$out/perf.log" & rec=$! ;;
+  stat) perf stat -e task-clock,context-switches,cpu-migrations,cache-misses,page-faults -p $pid -o "$out/stat.txt" & rec=$! ;;
   strace) strace -c -f -p $pid -o "$out/strace.txt" 2>"$out/strace.log" & rec=$!; sleep 1 ;;
   *) rec= ;;
 esac

@@ -28,18 +28,28 @@ pub(crate) struct RateLimits {
 }
 
 impl RateLimits {
-    /// Waits until `bytes` more may go; at once without limits.
-    async fn wait(&self, direction: Direction, bytes: usize) {
+    /// The account's throttle in `direction`, if it has one.
+    fn account(&self, direction: Direction) -> Option<&Throttle> {
         #[cfg(feature = "usage")]
-        let account = self.account.as_deref().and_then(|a| a.throttle(direction));
+        return self.account.as_deref().and_then(|a| a.throttle(direction));
         #[cfg(not(feature = "usage"))]
-        let account: Option<&Throttle> = {
+        {
             let _ = direction;
             None
-        };
-        if self.session.is_none() && account.is_none() && self.shared.is_empty() {
+        }
+    }
+
+    /// Whether nothing limits the rate in `direction`.
+    fn none(&self, direction: Direction) -> bool {
+        self.session.is_none() && self.shared.is_empty() && self.account(direction).is_none()
+    }
+
+    /// Waits until `bytes` more may go; at once without limits.
+    async fn wait(&self, direction: Direction, bytes: usize) {
+        if self.none(direction) {
             return;
         }
+        let account = self.account(direction);
         let shared = self.shared.iter().map(|t| &**t);
         throttle::pace(
             self.session
@@ -85,6 +95,12 @@ impl<'a> Meter<'a> {
             direction,
             total: 0,
         }
+    }
+
+    /// Whether neither a quota nor a rate limit applies: every byte is
+    /// admitted at once, so bytes may move before they are counted.
+    pub(crate) fn unmetered(&self) -> bool {
+        self.quotas.is_empty() && self.rate_limits.none(self.direction)
     }
 
     /// File bytes moved so far.

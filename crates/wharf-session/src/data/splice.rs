@@ -20,6 +20,16 @@
 //! - Not one blocking thread per upload doing both halves: a client that
 //!   stalls would hold a pool thread for the whole stall limit, and a few
 //!   hundred of them would starve every other file operation.
+//! - But a hop does not stop at its pipeful while the socket already
+//!   holds more ([`BURST`], `drain::to_file_then_ready`): it splices what
+//!   is there through the emptied pipe into the file, never waiting for
+//!   the socket, and returns at the first `EAGAIN`. A client sending at
+//!   full speed then costs one hop per burst instead of one per MiB, and
+//!   each piece is written while it is fresh: a hop and its wake-ups cost
+//!   about as much as writing a MiB (docs/performance/splice-uploads.md).
+//!   Only an upload without quotas or rate limits goes on so, since those
+//!   bytes reach the file before the meter sees them; the others keep
+//!   one pipeful per hop.
 //! - Everything else stays as in the copy loop: each piece passes the
 //!   meter (quota, rate limits, STAT progress) before any of it reaches
 //!   the file, so an upload over quota writes nothing more; each wait for
@@ -35,6 +45,7 @@
 //!   where a pipeful of its own would cost a second.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
@@ -46,6 +57,7 @@ use super::outcome::TransferError;
 use super::pump::Stream;
 use super::watchdog::FloorCheck;
 use crate::options::SpliceUploads;
+use drain::{HopError, HopGuard};
 use fill::{Batch, fill};
 use pipes::Pipe;
 
@@ -56,6 +68,11 @@ mod pipes;
 /// The pipe's capacity: the most bytes one hop to the blocking pool
 /// writes, as the copy loop's chunk.
 const PIPE: usize = 1024 * 1024;
+
+/// The most bytes one hop takes from a socket that keeps them coming,
+/// after its first pipeful: an upload still yields its pool thread and
+/// passes the rate floor this often.
+const BURST: usize = 64 * 1024 * 1024;
 
 /// An upload that ends within this many bytes is written through the
 /// upload's own buffer.
@@ -123,6 +140,10 @@ pub(crate) async fn splice_upload(
     // The file for the blocking pool, shared by its hops: made at the
     // first one (a small upload needs none).
     let mut target: Option<Arc<std::fs::File>> = None;
+    // The socket for hops that go on while it holds bytes: only when
+    // nothing must be admitted first (see `drain::to_file_then_ready`).
+    let mut ready_socket: Option<Arc<std::net::TcpStream>> = None;
+    let mut wants_socket = meter.unmetered();
     // Any early return drops the pipe, which may hold bytes: closed, not
     // kept.
     loop {
@@ -143,11 +164,54 @@ pub(crate) async fn splice_upload(
                     target.insert(file).clone()
                 }
             };
+            if wants_socket && ready_socket.is_none() {
+                // Without a second handle on the socket, every hop is one
+                // pipeful.
+                ready_socket = tcp
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .ok()
+                    .map(|fd| Arc::new(std::net::TcpStream::from(fd)));
+                wants_socket = false;
+            }
             let waited = tokio::time::Instant::now();
-            let drained = storage_wait(limits, drain::to_file(pipe, file, held)).await;
-            floor.excuse(waited.elapsed());
-            pipe = drained?.map_err(storage)?;
-            upload.local_file().ok_or_else(no_file)?.wrote(held as u64);
+            let mut more = 0;
+            let mut closed = false;
+            if let Some(socket) = &ready_socket {
+                let guard = HopGuard::new(socket.clone());
+                let hop = drain::to_file_then_ready(
+                    pipe,
+                    file,
+                    held,
+                    socket.clone(),
+                    BURST,
+                    guard.stop.clone(),
+                );
+                let drained = storage_wait(limits, hop).await;
+                floor.excuse(waited.elapsed());
+                if drained.is_ok() {
+                    guard.finished();
+                }
+                let burst = drained?.map_err(|e| match e {
+                    HopError::Storage(e) => storage(e),
+                    HopError::Socket(e) => TransferError::data(e),
+                })?;
+                (pipe, more, closed) = (burst.pipe, burst.more, burst.end);
+            } else {
+                let drained = storage_wait(limits, drain::to_file(pipe, file, held)).await;
+                floor.excuse(waited.elapsed());
+                pipe = drained?.map_err(storage)?;
+            }
+            if more > 0 {
+                // Unmetered: admitted at once, and counted for STAT.
+                floor.moved(more)?;
+                meter.admit_all(more).await?;
+            }
+            let written = (held + more) as u64;
+            upload.local_file().ok_or_else(no_file)?.wrote(written);
+            if closed {
+                break;
+            }
         }
         if end {
             break;
@@ -187,5 +251,7 @@ async fn finish_small(
     Ok(meter.total())
 }
 
+#[cfg(test)]
+mod burst_tests;
 #[cfg(test)]
 mod tests;

@@ -1,15 +1,72 @@
 //! The file half of a spliced upload: from the pipe into the file, on the
-//! blocking pool, since a write into a file may block on the disk.
+//! blocking pool, since a write into a file may block on the disk; and,
+//! for an unmetered upload, what the socket already holds after that.
 
 use std::fs::File;
 use std::io;
+use std::net::{Shutdown, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::io::{Errno, read};
 use rustix::pipe::{SpliceFlags, splice};
 
 use super::pipes::Pipe;
+
+/// What a hop that went on past its first pipeful did.
+#[derive(Debug)]
+pub(super) struct Burst {
+    /// The emptied pipe.
+    pub(super) pipe: Pipe,
+    /// Bytes it took from the socket into the file after the first
+    /// pipeful.
+    pub(super) more: usize,
+    /// Whether it saw the client close the connection.
+    pub(super) end: bool,
+}
+
+/// Why a hop failed: the file or the socket.
+#[derive(Debug)]
+pub(super) enum HopError {
+    Storage(io::Error),
+    Socket(io::Error),
+}
+
+/// A hop of [`to_file_then_ready`] being waited for. Dropped before
+/// [`HopGuard::finished`] (ABOR, the storage bound), it tells the hop to
+/// stop and shuts the data connection down: the hop's handle on the
+/// socket would otherwise keep the connection open after the session
+/// closes its own, for as long as a stuck file write lasts.
+pub(super) struct HopGuard {
+    pub(super) stop: Arc<AtomicBool>,
+    socket: Arc<TcpStream>,
+    finished: bool,
+}
+
+impl HopGuard {
+    pub(super) fn new(socket: Arc<TcpStream>) -> Self {
+        Self {
+            stop: Arc::new(AtomicBool::new(false)),
+            socket,
+            finished: false,
+        }
+    }
+
+    /// The hop returned: nothing to stop.
+    pub(super) fn finished(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for HopGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.stop.store(true, Ordering::Relaxed);
+            let _ = self.socket.shutdown(Shutdown::Both);
+        }
+    }
+}
 
 /// Moves the `len` bytes the pipe holds into `file` at its position, on
 /// the blocking pool; gives the emptied pipe back.
@@ -23,6 +80,52 @@ pub(super) async fn to_file(pipe: Pipe, file: Arc<File>, len: usize) -> io::Resu
         drained.map(|()| pipe)
     });
     hop.await.map_err(io::Error::other)?
+}
+
+/// Like [`to_file`], and then, while the socket already holds bytes,
+/// splices them through the emptied pipe into the file too, up to `burst`
+/// bytes in all, all on the same pool thread: a client sending at full
+/// speed costs one hop per `burst` instead of one per pipeful, and each
+/// piece is written while it is fresh.
+///
+/// The hop never waits for the socket (`SPLICE_F_NONBLOCK`: an empty
+/// socket ends the hop with `EAGAIN`), so a slow client holds no pool
+/// thread, and it stops between pieces once `stop` is set. The caller
+/// admits the extra bytes afterwards, so only an upload without quotas
+/// or rate limits may use it; the socket is the upload's data connection,
+/// whose readiness tokio learns again at the next `EAGAIN`.
+pub(super) async fn to_file_then_ready(
+    pipe: Pipe,
+    file: Arc<File>,
+    len: usize,
+    socket: Arc<TcpStream>,
+    burst: usize,
+    stop: Arc<AtomicBool>,
+) -> Result<Burst, HopError> {
+    let hop = tokio::task::spawn_blocking(move || {
+        drain(&pipe.read_end, &file, len).map_err(HopError::Storage)?;
+        let mut more = 0;
+        let mut end = false;
+        while more < burst && !stop.load(Ordering::Relaxed) {
+            let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
+            match splice(&*socket, None, &pipe.write_end, None, burst - more, flags) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => {
+                    drain(&pipe.read_end, &file, n).map_err(HopError::Storage)?;
+                    more += n;
+                }
+                Err(Errno::AGAIN) => break,
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(HopError::Socket(e.into())),
+            }
+        }
+        Ok(Burst { pipe, more, end })
+    });
+    hop.await
+        .map_err(|e| HopError::Storage(io::Error::other(e)))?
 }
 
 /// Moves exactly `len` bytes from the pipe into `file` at its position;
