@@ -18,8 +18,11 @@
 # Exits non-zero at the first crash; the input is in fuzz/artifacts/<target>/.
 # Interrupting the run (kill -INT to its workers) ends it early: the count
 # so far is kept and the corpus minimised as for a finished run.
-# The executions each target reached are printed at the end and kept in
-# fuzz/runs.log (git-ignored) to copy into fuzz/README.md.
+# The executions each target reached are printed at the end, with the
+# commit the targets were built from, and kept in fuzz/runs.log
+# (git-ignored) to copy into fuzz/README.md. A run may be resumed: run it
+# again at the same commit with the corpus it left (fuzz/README.md,
+# "Sittings").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source fuzz/args.sh
@@ -39,6 +42,12 @@ else
     mapfile -t targets < <(cargo fuzz list)
 fi
 
+# The commit the targets are built from, for the sittings of one run
+# (fuzz/README.md): changes to the sources outside fuzz/seeds mark it dirty.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if ! git diff --quiet HEAD -- . ':!fuzz/seeds' 2>/dev/null; then
+    commit="$commit+dirty"
+fi
 cargo fuzz build -s none
 summary=()
 for target in "${targets[@]}"; do
@@ -87,7 +96,7 @@ for target in "${targets[@]}"; do
     # shellcheck disable=SC2046 # the options are words
     nice -n "$niceness" cargo fuzz cmin -s none "$target" "$seeds" -- -use_counters=0 \
         $(fuzz_args "$target") >/dev/null 2>&1
-    line="$(date -u +%F) $target: $executed executions, $(find "$seeds" -type f | wc -l) seeds ($(cat "$seeds"/* 2>/dev/null | wc -c) bytes), no crash"
+    line="$(date -u +%F) $target at $commit: $executed executions, $(find "$seeds" -type f | wc -l) seeds ($(cat "$seeds"/* 2>/dev/null | wc -c) bytes), no crash"
     echo "$line" | tee -a fuzz/runs.log
     summary+=("$line")
 done
