@@ -23,7 +23,9 @@
 //! - But a hop does not stop at its pipeful while the socket already
 //!   holds more ([`BURST`], `drain::to_file_then_ready`): it splices what
 //!   is there through the emptied pipe into the file, never waiting for
-//!   the socket, and returns at the first `EAGAIN`. A client sending at
+//!   the socket, and returns at the first `EAGAIN`, after 64 MiB or after
+//!   100 ms (a quarter of the storage bound if that is less: the bound
+//!   covers the whole hop). A client sending at
 //!   full speed then costs one hop per burst instead of one per MiB, and
 //!   each piece is written while it is fresh: a hop and its wake-ups cost
 //!   about as much as writing a MiB (docs/performance/splice-uploads.md).
@@ -37,8 +39,10 @@
 //!   storage bound, whose time the rate floor excuses; an error, a reset
 //!   connection or ABOR returns early (or drops this future) and drops the
 //!   upload, which discards its temporary file at once. A pool hop still
-//!   running then finishes its pipeful into the unlinked file and closes
-//!   the pipe.
+//!   running then finishes the piece it is writing into the unlinked file
+//!   and closes the pipe; one stuck in that write has its second handle
+//!   on the socket shut down once the refused upload's read-out is over
+//!   (`drain::HopGuard`).
 //! - An upload that ends within its first [`SMALL`] bytes goes through
 //!   the upload's own buffer, which `finish` writes in the hop that syncs
 //!   and renames: one pool hop for a small file, as on the copy path,
@@ -47,6 +51,7 @@
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -66,13 +71,23 @@ mod fill;
 mod pipes;
 
 /// The pipe's capacity: the most bytes one hop to the blocking pool
-/// writes, as the copy loop's chunk.
+/// writes at once, as the copy loop's chunk (a hop that goes on while the
+/// socket holds bytes writes several).
 const PIPE: usize = 1024 * 1024;
 
 /// The most bytes one hop takes from a socket that keeps them coming,
 /// after its first pipeful: an upload still yields its pool thread and
 /// passes the rate floor this often.
 const BURST: usize = 64 * 1024 * 1024;
+
+/// How long a hop may go on taking pieces after its first pipeful: a
+/// quarter of the storage bound, at most 100 ms, so the bound, which
+/// covers the whole hop, still ends a hung write about as soon as it
+/// would for a single pipeful, and a slow disk is not taken for a hung
+/// one.
+fn burst_time(limits: Limits) -> Duration {
+    (limits.stall / 4).min(Duration::from_millis(100))
+}
 
 /// An upload that ends within this many bytes is written through the
 /// upload's own buffer.
@@ -179,12 +194,15 @@ pub(crate) async fn splice_upload(
             let mut closed = false;
             if let Some(socket) = &ready_socket {
                 let guard = HopGuard::new(socket.clone());
+                // After the end of the file the socket has nothing more.
+                let burst = if end { 0 } else { BURST };
                 let hop = drain::to_file_then_ready(
                     pipe,
                     file,
                     held,
                     socket.clone(),
-                    BURST,
+                    burst,
+                    burst_time(limits),
                     guard.stop.clone(),
                 );
                 let drained = storage_wait(limits, hop).await;

@@ -212,7 +212,7 @@ fn upload_stages(ascii: bool, block: bool) -> Stages {
 
 /// How long, and how many bytes at most, the rest of a refused upload is
 /// read and dropped before its data connection closes.
-const READ_OUT_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const READ_OUT_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 const READ_OUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// After the server refused an upload mid-way (storage full or failing, a

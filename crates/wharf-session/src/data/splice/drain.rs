@@ -8,11 +8,13 @@ use std::net::{Shutdown, TcpStream};
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use rustix::io::{Errno, read};
 use rustix::pipe::{SpliceFlags, splice};
 
 use super::pipes::Pipe;
+use crate::data::transfer::READ_OUT_TIME;
 
 /// What a hop that went on past its first pipeful did.
 #[derive(Debug)]
@@ -35,35 +37,48 @@ pub(super) enum HopError {
 
 /// A hop of [`to_file_then_ready`] being waited for. Dropped before
 /// [`HopGuard::finished`] (ABOR, the storage bound), it tells the hop to
-/// stop and shuts the data connection down: the hop's handle on the
-/// socket would otherwise keep the connection open after the session
-/// closes its own, for as long as a stuck file write lasts.
+/// stop, which it does after the piece it is writing. A hop stuck in
+/// that write (a hung disk) keeps its handle on the socket, which would
+/// keep the data connection open after the session closes its own: once
+/// the session has had [`READ_OUT_TIME`] and a second to read the
+/// refused upload out and close, such a connection is shut down. Not
+/// before: shut down, the socket would answer a client still sending with
+/// a reset, which may reach it before the reply on the control
+/// connection.
 pub(super) struct HopGuard {
     pub(super) stop: Arc<AtomicBool>,
-    socket: Arc<TcpStream>,
-    finished: bool,
+    socket: Option<Arc<TcpStream>>,
 }
 
 impl HopGuard {
     pub(super) fn new(socket: Arc<TcpStream>) -> Self {
         Self {
             stop: Arc::new(AtomicBool::new(false)),
-            socket,
-            finished: false,
+            socket: Some(socket),
         }
     }
 
     /// The hop returned: nothing to stop.
     pub(super) fn finished(mut self) {
-        self.finished = true;
+        self.socket = None;
     }
 }
 
 impl Drop for HopGuard {
     fn drop(&mut self) {
-        if !self.finished {
-            self.stop.store(true, Ordering::Relaxed);
-            let _ = self.socket.shutdown(Shutdown::Both);
+        let Some(socket) = self.socket.take() else {
+            return;
+        };
+        self.stop.store(true, Ordering::Relaxed);
+        // Only the hop's own handle may keep it alive meanwhile.
+        let socket = Arc::downgrade(&socket);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                tokio::time::sleep(READ_OUT_TIME + Duration::from_secs(1)).await;
+                if let Some(socket) = socket.upgrade() {
+                    let _ = socket.shutdown(Shutdown::Both);
+                }
+            });
         }
     }
 }
@@ -84,9 +99,11 @@ pub(super) async fn to_file(pipe: Pipe, file: Arc<File>, len: usize) -> io::Resu
 
 /// Like [`to_file`], and then, while the socket already holds bytes,
 /// splices them through the emptied pipe into the file too, up to `burst`
-/// bytes in all, all on the same pool thread: a client sending at full
-/// speed costs one hop per `burst` instead of one per pipeful, and each
-/// piece is written while it is fresh.
+/// bytes more and for at most `time` (a new piece is not started after
+/// it), all on the same pool thread: a client sending at full speed costs
+/// one hop per burst instead of one per pipeful, and each piece is
+/// written while it is fresh. `time` keeps the storage bound, which the
+/// caller puts on the whole hop, about what it is for one pipeful.
 ///
 /// The hop never waits for the socket (`SPLICE_F_NONBLOCK`: an empty
 /// socket ends the hop with `EAGAIN`), so a slow client holds no pool
@@ -100,13 +117,15 @@ pub(super) async fn to_file_then_ready(
     len: usize,
     socket: Arc<TcpStream>,
     burst: usize,
+    time: Duration,
     stop: Arc<AtomicBool>,
 ) -> Result<Burst, HopError> {
     let hop = tokio::task::spawn_blocking(move || {
         drain(&pipe.read_end, &file, len).map_err(HopError::Storage)?;
+        let started = Instant::now();
         let mut more = 0;
         let mut end = false;
-        while more < burst && !stop.load(Ordering::Relaxed) {
+        while more < burst && started.elapsed() < time && !stop.load(Ordering::Relaxed) {
             let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
             match splice(&*socket, None, &pipe.write_end, None, burst - more, flags) {
                 Ok(0) => {

@@ -24,7 +24,7 @@ use crate::data::watchdog::{RateFloor, Watched};
 use crate::options::SpliceUploads;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 
-const LIMITS: Limits = Limits {
+pub(super) const LIMITS: Limits = Limits {
     buffer: 64 * 1024,
     stall: Duration::from_secs(10),
     floor: RateFloor {
@@ -131,8 +131,8 @@ pub(super) async fn tcp_pair() -> (TcpStream, TcpStream) {
     (server, client)
 }
 
-struct Outcome {
-    result: Result<u64, TransferError>,
+pub(super) struct Outcome {
+    pub(super) result: Result<u64, TransferError>,
     stored: Vec<u8>,
     /// Bytes spliced into the file.
     wrote: u64,
@@ -166,6 +166,23 @@ async fn splice_into<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let quotas: Vec<Arc<dyn QuotaHook>> = budget
+        .map(|b| Arc::new(Budget(Mutex::new(b))) as Arc<dyn QuotaHook>)
+        .into_iter()
+        .collect();
+    splice_with_quotas(file, limits, quotas, send).await
+}
+
+/// Runs the splice path into `file` under `limits`, told to `quotas`.
+pub(super) async fn splice_with_quotas<F>(
+    file: File,
+    limits: Limits,
+    quotas: Vec<Arc<dyn QuotaHook>>,
+    send: impl FnOnce(TcpStream) -> F,
+) -> Outcome
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let (server, client) = tcp_pair().await;
     let sender = tokio::spawn(send(client));
     let finished = Arc::new(AtomicBool::new(false));
@@ -182,10 +199,6 @@ where
         buffered: buffered.clone(),
     };
     let progress = AtomicU64::new(0);
-    let quotas: Vec<Arc<dyn QuotaHook>> = budget
-        .map(|b| Arc::new(Budget(Mutex::new(b))) as Arc<dyn QuotaHook>)
-        .into_iter()
-        .collect();
     let rates = RateLimits::default();
     let meter = Meter::new(&progress, &quotas, &rates, Direction::Upload);
     let tcp: Box<dyn DataIo> = Box::new(crate::link::tcp(server));
