@@ -157,8 +157,8 @@ pub(crate) async fn splice_upload(
     let mut target: Option<Arc<std::fs::File>> = None;
     // The socket for hops that go on while it holds bytes: only when
     // nothing must be admitted first (see `drain::to_file_then_ready`).
+    let unmetered = meter.unmetered();
     let mut ready_socket: Option<Arc<std::net::TcpStream>> = None;
-    let mut wants_socket = meter.unmetered();
     // Any early return drops the pipe, which may hold bytes: closed, not
     // kept.
     loop {
@@ -179,15 +179,14 @@ pub(crate) async fn splice_upload(
                     target.insert(file).clone()
                 }
             };
-            if wants_socket && ready_socket.is_none() {
-                // Without a second handle on the socket, every hop is one
+            if unmetered && ready_socket.is_none() {
+                // Without a second handle on the socket, this hop is one
                 // pipeful.
                 ready_socket = tcp
                     .as_fd()
                     .try_clone_to_owned()
                     .ok()
                     .map(|fd| Arc::new(std::net::TcpStream::from(fd)));
-                wants_socket = false;
             }
             let waited = tokio::time::Instant::now();
             let mut more = 0;
