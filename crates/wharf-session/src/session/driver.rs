@@ -33,6 +33,7 @@ use crate::data::plan::DataPlan;
 use crate::data::socket::tune_control;
 use crate::link::{self, Link};
 use crate::observe::{HandshakeResult, TlsChannel, TransferStatus};
+use crate::tls::Registration;
 
 type Commands = ControlReader<ReadHalf<Counted<ControlStream>>>;
 pub(super) type Replies = ReplyWriter<WriteHalf<Counted<ControlStream>>>;
@@ -115,13 +116,13 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
         let handshake_deadline = login_deadline.min(Instant::now() + HANDSHAKE_TIMEOUT);
         match Box::pin(timeout_at(
             handshake_deadline,
-            tls.accept_control(link, session.token),
+            tls.accept_control(link, session.peer.ip(), session.token),
         ))
         .await
         {
-            Ok(Ok(stream)) => {
+            Ok(Ok((stream, registration))) => {
                 session.state.security = Security::implicit();
-                session.tls_established();
+                session.siblings = Some(registration);
                 session.observe_handshake(TlsChannel::Control, HandshakeResult::Completed);
                 ControlStream::Tls(Box::new(stream))
             }
@@ -231,10 +232,10 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
                 // (rustls's connection) would otherwise make every session's
                 // future about 1.4 KiB larger for as long as it is open.
                 match bounded(hard_deadline, Box::pin(upgrade(commands, out, session))).await {
-                    Some((c, o)) => {
+                    Some((c, o, registration)) => {
                         (commands, out) = (c, o);
                         session.state.secured();
-                        session.tls_established();
+                        session.siblings = Some(registration);
                         // Nothing set up in clear carries over.
                         session.data = DataPlan::None;
                         info!("control connection secured with TLS");
@@ -270,7 +271,7 @@ async fn upgrade(
     commands: Commands,
     out: Replies,
     session: &Session,
-) -> Option<(Commands, Replies)> {
+) -> Option<(Commands, Replies, Registration)> {
     if !commands.pending().is_empty() {
         // A client that sent more after AUTH TLS without waiting for 234.
         warn!("bytes after AUTH TLS before the handshake; closing");
@@ -282,21 +283,24 @@ async fn upgrade(
         return None;
     };
     let tls = session.ctx.tls.as_ref()?;
-    let (result, framed) =
-        match timeout(HANDSHAKE_TIMEOUT, tls.accept_control(link, session.token)).await {
-            Ok(Ok(stream)) => (
+    let handshake = tls.accept_control(link, session.peer.ip(), session.token);
+    let (result, framed) = match timeout(HANDSHAKE_TIMEOUT, handshake).await {
+        Ok(Ok((stream, registration))) => {
+            let (commands, out) = framed(ControlStream::Tls(Box::new(stream)), session);
+            (
                 HandshakeResult::Completed,
-                Some(framed(ControlStream::Tls(Box::new(stream)), session)),
-            ),
-            Ok(Err(error)) => {
-                warn!(%error, "TLS handshake after AUTH TLS failed");
-                (HandshakeResult::Failed, None)
-            }
-            Err(_) => {
-                warn!("TLS handshake after AUTH TLS timed out");
-                (HandshakeResult::TimedOut, None)
-            }
-        };
+                Some((commands, out, registration)),
+            )
+        }
+        Ok(Err(error)) => {
+            warn!(%error, "TLS handshake after AUTH TLS failed");
+            (HandshakeResult::Failed, None)
+        }
+        Err(_) => {
+            warn!("TLS handshake after AUTH TLS timed out");
+            (HandshakeResult::TimedOut, None)
+        }
+    };
     session.observe_handshake(TlsChannel::Control, result);
     framed
 }

@@ -129,7 +129,8 @@ pub(crate) struct Session {
     /// Binds this session's data connections to its TLS session.
     pub(crate) token: SessionToken,
     /// Once the control connection is TLS: its entry among the sessions
-    /// whose TLS sessions a sibling's data connections may resume.
+    /// whose TLS sessions a sibling's data connections may resume (made
+    /// as its handshake starts, see `TlsConfig::accept_control`).
     pub(crate) siblings: Option<crate::tls::Registration>,
     /// The logged-in account's counter, with a usage ledger.
     #[cfg(feature = "usage")]
@@ -172,14 +173,6 @@ impl Session {
             control_bytes: Arc::new(AtomicU64::new(0)),
             default_pair: PairMemory::default(),
             ctx,
-        }
-    }
-
-    /// The control connection became TLS: its data connections' rule
-    /// learns of it (see `tls/siblings.rs`).
-    pub(crate) fn tls_established(&mut self) {
-        if let Some(tls) = &self.ctx.tls {
-            self.siblings = Some(tls.register(self.peer.ip(), self.token));
         }
     }
 

@@ -139,25 +139,31 @@ impl TlsConfig {
         &self.cert
     }
 
-    /// Handshakes a control connection, stamping `token` into the session
-    /// its data connections must resume.
+    /// Handshakes a control connection from `ip`, stamping `token` into the
+    /// session its data connections must resume, and registers it for its
+    /// siblings' data connections (see `siblings`) until the registration
+    /// drops.
+    ///
+    /// The registration comes first: the handshake's last flight carries
+    /// tickets with the token, and a client that keeps one session cache
+    /// for all its connections (rclone) may present one on a sibling's data
+    /// connection before this task runs again after the handshake. A
+    /// registered session that has not logged in admits nobody else's data
+    /// connections, so registering early lends it nothing.
     pub(crate) async fn accept_control(
         &self,
         tcp: Link,
+        ip: std::net::IpAddr,
         token: SessionToken,
-    ) -> std::io::Result<TlsStream<Link>> {
-        self.control
+    ) -> std::io::Result<(TlsStream<Link>, Registration)> {
+        let registration = self.siblings.register(ip, token);
+        let stream = self
+            .control
             .accept_with(tcp, move |conn: &mut ServerConnection| {
                 conn.set_resumption_data(&token)
             })
-            .await
-    }
-
-    /// Registers a control session that completed its TLS handshake, for
-    /// its siblings' data connections (see `siblings`), until the
-    /// registration drops.
-    pub(crate) fn register(&self, ip: std::net::IpAddr, token: SessionToken) -> Registration {
-        self.siblings.register(ip, token)
+            .await?;
+        Ok((stream, registration))
     }
 
     /// Handshakes a data connection of the control session holding

@@ -59,8 +59,8 @@ pub(crate) struct Siblings {
 }
 
 impl Siblings {
-    /// Adds a control session that completed its TLS handshake; it leaves
-    /// when the registration drops.
+    /// Adds a control session starting its TLS handshake; it leaves when
+    /// the registration drops.
     pub(crate) fn register(self: &Arc<Self>, ip: IpAddr, token: SessionToken) -> Registration {
         let ip = ip.to_canonical();
         self.lock().insert(token, Entry { ip, family: None });

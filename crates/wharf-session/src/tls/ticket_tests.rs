@@ -3,33 +3,39 @@
 //! once: downloads and listings get [`DATA_TICKETS`] each, so a client that
 //! keeps downloading keeps resuming; uploads get none.
 
+use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, HandshakeKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-use super::{DATA_TICKETS, TlsConfig};
+use super::{DATA_TICKETS, Registration, TlsConfig};
 use crate::testkit::{certificates, certificates_for};
+
+const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
 }
 
 /// Handshakes the control connection and reads what the server sent after
-/// it (its tickets).
-async fn control(server: &TlsConfig, client: &Arc<ClientConfig>, token: [u8; 16]) {
+/// it (its tickets); the session stays registered while the registration
+/// lives.
+async fn control(server: &TlsConfig, client: &Arc<ClientConfig>, token: [u8; 16]) -> Registration {
     let (ours, theirs) = tokio::io::duplex(1 << 16);
     let (accepted, connected) = tokio::join!(
-        server.accept_control(crate::link::pipe(ours), token),
+        server.accept_control(crate::link::pipe(ours), LOCALHOST.into(), token),
         TlsConnector::from(client.clone()).connect(localhost(), theirs)
     );
-    let (mut server_end, mut client_end) = (accepted.unwrap(), connected.unwrap());
+    let ((mut server_end, registration), mut client_end) = (accepted.unwrap(), connected.unwrap());
     server_end.write_all(b"220 ok\r\n").await.unwrap();
     server_end.flush().await.unwrap();
     let mut line = [0; 8];
     client_end.read_exact(&mut line).await.unwrap();
+    registration
 }
 
 /// One data connection, the server sending (`download`) or receiving, to
@@ -67,9 +73,7 @@ async fn downloads_hand_out_tickets_that_keep_later_data_connections_resuming() 
     // takes each out once.
     let (server, client) = certificates();
     let token = [3; 16];
-    control(&server, &client, token).await;
-    // A control session that completed its handshake is registered.
-    let _registered = server.register(std::net::Ipv4Addr::LOCALHOST.into(), token);
+    let _registered = control(&server, &client, token).await;
     // The control connection's two tickets, then each download's own:
     // each spends one and brings DATA_TICKETS.
     let downloads = 3;
@@ -106,11 +110,37 @@ async fn a_full_handshake_on_a_data_connection_gets_nothing_to_resume_with() {
     ] {
         let (server, stranger) = certificates_for(versions);
         let token = [5; 16];
-        let _registered = server.register(std::net::Ipv4Addr::LOCALHOST.into(), token);
+        let _registered = server.siblings.register(LOCALHOST.into(), token);
         for download in [true, false] {
             let first = data(&server, &stranger, token, download).await;
             let second = data(&server, &stranger, token, download).await;
             assert!(!first && !second, "{versions:?}, download {download}");
         }
     }
+}
+
+/// A control session is registered from the start of its handshake, before
+/// its tickets leave: a client sharing one session cache among its
+/// connections may present one on a sibling's data connection before the
+/// control session's task runs again (seen with rclone on a loaded host).
+#[tokio::test]
+async fn a_control_session_is_registered_before_its_handshake_ends() {
+    let (server, _client) = certificates();
+    let token = [6; 16];
+    let (ours, _theirs) = tokio::io::duplex(1 << 16);
+    let mut handshake =
+        Box::pin(server.accept_control(crate::link::pipe(ours), LOCALHOST.into(), token));
+    // No ClientHello comes: the handshake waits for it.
+    let waiting = tokio::time::timeout(Duration::from_millis(20), handshake.as_mut()).await;
+    assert!(
+        waiting.is_err(),
+        "the handshake cannot end without a client"
+    );
+    assert_eq!(server.siblings.find(&token), Some(token));
+    drop(handshake);
+    assert_eq!(
+        server.siblings.find(&token),
+        None,
+        "an abandoned handshake leaves"
+    );
 }
