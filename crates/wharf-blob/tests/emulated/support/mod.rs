@@ -10,6 +10,7 @@ pub mod sub;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -58,13 +59,30 @@ impl Drop for Emulator {
     }
 }
 
-/// A free loopback port (bound, then released).
+/// The first port [`free_port`] hands out and how many it cycles
+/// through: below Linux's ephemeral ports (32768 and up by default).
+const PORTS: (u16, u16) = (20_000, 12_000);
+
+/// A free loopback port (bound, then released) for an emulator or a
+/// deliberately dead endpoint. Each call of this process gets a port no
+/// earlier call got, from below the ephemeral range: with `bind(0)`, two
+/// tests starting emulators at once could be handed the same port, and
+/// the second emulator, unable to bind, was taken for started while the
+/// first answered for both (one test's container "already existed", and
+/// its connections closed when the other test stopped its emulator).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let (first, count) = PORTS;
+    // Processes run one after another start at different places.
+    let start = (std::process::id() % u32::from(count)) as u16;
+    for _ in 0..count {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % count;
+        let port = first + (start + offset) % count;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {first}..{}", first + count);
 }
 
 fn binary(relative: &str) -> PathBuf {
