@@ -6,21 +6,27 @@
 //! session cache per host (rclone and the Go library it uses, among
 //! others) resume whichever session the cache last stored, often a
 //! sibling's, and often one that has just finished its handshake and not
-//! yet logged in. The reuse rule exists so that only the party holding the
-//! control connection can use its data connection; a sibling is that same
-//! party. So a data connection is accepted when the session it resumed is
+//! yet logged in, or one the client has since closed (rclone closes idle
+//! connections after a minute while others go on transferring). The reuse
+//! rule exists so that only the party holding the control connection can
+//! use its data connection; a sibling is that same party, and so is
+//! whoever holds a ticket of a sibling that ended. So a data connection is
+//! accepted when the session it resumed is
 //! - its own control session's, or
-//! - a live sibling's (same address, same HOST, same user, logged in), or
+//! - a sibling's (same address, same HOST, same user), logged in, or
+//!   logged in when it ended, at most [`ENDED_KEPT`] ago (and among the
+//!   last [`ENDED_MAX`] to end), or
 //! - a live session from the same address that has not logged in yet: the
 //!   verdict then waits (at most [`PENDING_WAIT`]) for that session to log
 //!   in, and holds only if it logs in as a sibling.
 //!
-//! A stranger's session, another user's, or one that ended never counts.
+//! A stranger's session, another user's, or one that ended before it
+//! logged in never counts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -30,6 +36,14 @@ use super::SessionToken;
 /// waits for it to log in.
 pub(crate) const PENDING_WAIT: Duration = Duration::from_secs(5);
 
+/// How long a logged-in session that ended still counts as a sibling: the
+/// life of the tickets it handed out (rustls's ticketer's, 12 hours).
+pub(crate) const ENDED_KEPT: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// How many ended sessions are kept at most (about 100 bytes each); past
+/// it, the oldest is forgotten first.
+pub(crate) const ENDED_MAX: usize = 8192;
+
 /// Who logged in: the HOST chosen and the user.
 type Family = (Option<String>, String);
 
@@ -37,6 +51,8 @@ type Family = (Option<String>, String);
 struct Entry {
     ip: IpAddr,
     family: Option<Family>,
+    /// When the control session ended; its family is then the one it had.
+    ended: Option<Instant>,
 }
 
 /// Whether a data connection of one session may resume another's TLS
@@ -51,45 +67,94 @@ pub(crate) enum Verdict {
     Refuse,
 }
 
-/// The live TLS control sessions, by token.
+#[derive(Debug, Default)]
+struct Sessions {
+    entries: HashMap<SessionToken, Entry>,
+    /// The ended entries, oldest first.
+    ended: VecDeque<SessionToken>,
+}
+
+impl Sessions {
+    /// Marks `token`'s session ended at `now`: kept if it was logged in,
+    /// else forgotten; then forgets what is past [`ENDED_KEPT`] or
+    /// [`ENDED_MAX`].
+    fn end(&mut self, token: &SessionToken, now: Instant) {
+        match self.entries.get_mut(token) {
+            Some(entry) if entry.family.is_some() => {
+                entry.ended = Some(now);
+                self.ended.push_back(*token);
+            }
+            _ => {
+                self.entries.remove(token);
+            }
+        }
+        while let Some(oldest) = self.ended.front() {
+            let expired = self
+                .entries
+                .get(oldest)
+                .and_then(|e| e.ended)
+                .is_none_or(|at| now.saturating_duration_since(at) > ENDED_KEPT);
+            if !expired && self.ended.len() <= ENDED_MAX {
+                break;
+            }
+            self.entries.remove(oldest);
+            self.ended.pop_front();
+        }
+    }
+}
+
+/// The TLS control sessions, live or recently ended, by token.
 #[derive(Debug, Default)]
 pub(crate) struct Siblings {
-    entries: Mutex<HashMap<SessionToken, Entry>>,
+    sessions: Mutex<Sessions>,
     changed: Notify,
 }
 
 impl Siblings {
-    /// Adds a control session starting its TLS handshake; it leaves when
-    /// the registration drops.
+    /// Adds a control session starting its TLS handshake; it ends when the
+    /// registration drops.
     pub(crate) fn register(self: &Arc<Self>, ip: IpAddr, token: SessionToken) -> Registration {
         let ip = ip.to_canonical();
-        self.lock().insert(token, Entry { ip, family: None });
+        let entry = Entry {
+            ip,
+            family: None,
+            ended: None,
+        };
+        self.lock().entries.insert(token, entry);
         Registration {
             siblings: self.clone(),
             token,
         }
     }
 
-    /// The registered token that `state` (a resumable session's state,
-    /// stamped with its control session's token) carries, if any.
+    /// The known token that `state` (a resumable session's state, stamped
+    /// with its control session's token) carries, if any.
     pub(crate) fn find(&self, state: &[u8]) -> Option<SessionToken> {
-        let entries = self.lock();
+        let sessions = self.lock();
         state.windows(16).find_map(|window| {
             let token: SessionToken = window.try_into().ok()?;
-            entries.contains_key(&token).then_some(token)
+            sessions.entries.contains_key(&token).then_some(token)
         })
     }
 
     /// Whether a data connection of `own` may resume `resumed`'s session.
     pub(crate) fn judge(&self, own: &SessionToken, resumed: &SessionToken) -> Verdict {
+        self.judge_at(own, resumed, Instant::now())
+    }
+
+    fn judge_at(&self, own: &SessionToken, resumed: &SessionToken, now: Instant) -> Verdict {
         if own == resumed {
             return Verdict::Accept;
         }
-        let entries = self.lock();
-        let (Some(ours), Some(theirs)) = (entries.get(own), entries.get(resumed)) else {
+        let sessions = self.lock();
+        let (Some(ours), Some(theirs)) = (sessions.entries.get(own), sessions.entries.get(resumed))
+        else {
             return Verdict::Refuse;
         };
-        if ours.ip != theirs.ip {
+        let stale = theirs
+            .ended
+            .is_some_and(|at| now.saturating_duration_since(at) > ENDED_KEPT);
+        if ours.ended.is_some() || stale || ours.ip != theirs.ip {
             return Verdict::Refuse;
         }
         match (&ours.family, &theirs.family) {
@@ -123,20 +188,20 @@ impl Siblings {
     }
 
     fn set_family(&self, token: &SessionToken, family: Option<Family>) {
-        if let Some(entry) = self.lock().get_mut(token) {
+        if let Some(entry) = self.lock().entries.get_mut(token) {
             entry.family = family;
         }
         self.changed.notify_waiters();
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<SessionToken, Entry>> {
-        // Each change is one insert, update or removal: the map stays
-        // consistent whatever a panicking holder did.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Sessions> {
+        // No change panics halfway through: a poisoned lock still holds
+        // consistent data.
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// One control session's entry, removed on drop.
+/// One control session's entry, which ends on drop.
 #[derive(Debug)]
 pub(crate) struct Registration {
     siblings: Arc<Siblings>,
@@ -157,104 +222,11 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.siblings.lock().remove(&self.token);
+        self.siblings.lock().end(&self.token, Instant::now());
         self.siblings.changed.notify_waiters();
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().unwrap()
-    }
-
-    #[test]
-    fn verdicts() {
-        let siblings = Arc::new(Siblings::default());
-        let alice = siblings.register(ip("192.0.2.1"), [1; 16]);
-        let twin = siblings.register(ip("::ffff:192.0.2.1"), [2; 16]);
-        let bob = siblings.register(ip("192.0.2.1"), [3; 16]);
-        let far = siblings.register(ip("192.0.2.2"), [4; 16]);
-        let vhost = siblings.register(ip("192.0.2.1"), [5; 16]);
-        for (r, host, user) in [
-            (&alice, None, "alice"),
-            (&twin, None, "alice"),
-            (&bob, None, "bob"),
-            (&far, None, "alice"),
-            (&vhost, Some("other"), "alice"),
-        ] {
-            r.logged_in(host.map(str::to_owned), user.to_owned());
-        }
-        let judge = |resumed: u8| siblings.judge(&[1; 16], &[resumed; 16]);
-        assert_eq!(judge(1), Verdict::Accept);
-        assert_eq!(
-            judge(2),
-            Verdict::Accept,
-            "an IPv4-mapped address is the same client"
-        );
-        assert_eq!(judge(3), Verdict::Refuse, "another user");
-        assert_eq!(judge(4), Verdict::Refuse, "another address");
-        assert_eq!(judge(5), Verdict::Refuse, "another virtual host");
-        assert_eq!(judge(9), Verdict::Refuse, "no such session");
-        twin.logged_out();
-        assert_eq!(judge(2), Verdict::Pending);
-        drop(twin);
-        assert_eq!(judge(2), Verdict::Refuse, "a session that ended");
-        // A session that is not logged in accepts only its own.
-        alice.logged_out();
-        assert_eq!(siblings.judge(&[1; 16], &[3; 16]), Verdict::Refuse);
-        assert_eq!(judge(1), Verdict::Accept);
-    }
-
-    #[test]
-    fn the_token_is_found_anywhere_in_the_state() {
-        let siblings = Arc::new(Siblings::default());
-        let _r = siblings.register(ip("192.0.2.1"), [7; 16]);
-        let mut state = b"some session state".to_vec();
-        state.extend_from_slice(&[7; 16]);
-        state.extend_from_slice(b"more");
-        assert_eq!(siblings.find(&state), Some([7; 16]));
-        assert_eq!(siblings.find(&[8; 40]), None);
-    }
-
-    #[tokio::test]
-    async fn a_pending_verdict_waits_for_the_login() {
-        let siblings = Arc::new(Siblings::default());
-        let own = siblings.register(ip("192.0.2.1"), [1; 16]);
-        own.logged_in(None, "alice".into());
-        let new = siblings.register(ip("192.0.2.1"), [2; 16]);
-        let waiting = {
-            let siblings = siblings.clone();
-            tokio::spawn(async move {
-                siblings
-                    .settle(&[1; 16], &[2; 16], Duration::from_secs(10))
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
-        new.logged_in(None, "alice".into());
-        assert!(waiting.await.unwrap());
-        // As another user: refused once it logs in.
-        let other = siblings.register(ip("192.0.2.1"), [3; 16]);
-        let waiting = {
-            let siblings = siblings.clone();
-            tokio::spawn(async move {
-                siblings
-                    .settle(&[1; 16], &[3; 16], Duration::from_secs(10))
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
-        other.logged_in(None, "bob".into());
-        assert!(!waiting.await.unwrap());
-        // Never logging in: refused after the wait.
-        let _silent = siblings.register(ip("192.0.2.1"), [4; 16]);
-        assert!(
-            !siblings
-                .settle(&[1; 16], &[4; 16], Duration::from_millis(50))
-                .await
-        );
-    }
-}
+#[path = "siblings_tests.rs"]
+mod tests;

@@ -77,13 +77,38 @@ async fn a_session_not_yet_logged_in_that_logs_in_as_another_user_is_refused() {
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
 }
 
+/// rclone closes idle connections after a minute while others go on; its
+/// one session cache may then hand out a ticket of a closed one.
 #[tokio::test]
-async fn a_sibling_that_ended_no_longer_counts() {
+async fn a_sibling_that_ended_still_counts() {
     let (harness, mut a) = first_session().await;
     let mut b = second_session(&harness, Some("a")).await;
     assert_eq!(b.cmd("QUIT").await.code().get(), 221);
     drop(b);
     // The server notices the end at once over the pipes; give it a turn.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let got = a.exchange("RETR f", None).await;
+    assert_eq!(got.codes(), [150, 226], "{}", got.text());
+    assert_eq!(got.data, b"private");
+}
+
+#[tokio::test]
+async fn a_session_that_ended_before_logging_in_does_not_count() {
+    let (harness, mut a) = first_session().await;
+    let mut b = second_session(&harness, None).await;
+    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
+    drop(b);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let got = a.exchange("RETR f", None).await;
+    assert_eq!(got.codes(), [150, 425], "{}", got.text());
+}
+
+#[tokio::test]
+async fn another_users_session_that_ended_does_not_count() {
+    let (harness, mut a) = first_session().await;
+    let mut b = second_session(&harness, Some("r")).await;
+    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
+    drop(b);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let got = a.exchange("RETR f", None).await;
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
