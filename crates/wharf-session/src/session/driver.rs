@@ -110,13 +110,15 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
     // at it (a REIN starts a new one).
     let mut login_deadline = Instant::now() + ctx.options.login_timeout;
     let stream = if implicit {
-        let Some(tls) = &ctx.tls else { return };
+        let (Some(tls), Some(registration)) = (&ctx.tls, session.sibling_entry()) else {
+            return;
+        };
         // Boxed, like every large step below: the session's future stays
         // small while it idles (it lives as long as the connection).
         let handshake_deadline = login_deadline.min(Instant::now() + HANDSHAKE_TIMEOUT);
         match Box::pin(timeout_at(
             handshake_deadline,
-            tls.accept_control(link, session.peer.ip(), session.token),
+            tls.accept_control(link, registration),
         ))
         .await
         {
@@ -231,7 +233,9 @@ async fn drive(session: &mut Session, link: Link, mut shutdown: watch::Receiver<
                 // callee's future from the start, and a TLS handshake's state
                 // (rustls's connection) would otherwise make every session's
                 // future about 1.4 KiB larger for as long as it is open.
-                match bounded(hard_deadline, Box::pin(upgrade(commands, out, session))).await {
+                let registration = session.sibling_entry();
+                let upgrading = Box::pin(upgrade(commands, out, session, registration));
+                match bounded(hard_deadline, upgrading).await {
                     Some((c, o, registration)) => {
                         (commands, out) = (c, o);
                         session.state.secured();
@@ -271,6 +275,7 @@ async fn upgrade(
     commands: Commands,
     out: Replies,
     session: &Session,
+    registration: Option<Registration>,
 ) -> Option<(Commands, Replies, Registration)> {
     if !commands.pending().is_empty() {
         // A client that sent more after AUTH TLS without waiting for 234.
@@ -282,8 +287,8 @@ async fn upgrade(
     else {
         return None;
     };
-    let tls = session.ctx.tls.as_ref()?;
-    let handshake = tls.accept_control(link, session.peer.ip(), session.token);
+    let (tls, registration) = (session.ctx.tls.as_ref()?, registration?);
+    let handshake = tls.accept_control(link, registration);
     let (result, framed) = match timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok((stream, registration))) => {
             let (commands, out) = framed(ControlStream::Tls(Box::new(stream)), session);

@@ -130,7 +130,7 @@ pub(crate) struct Session {
     pub(crate) token: SessionToken,
     /// Once the control connection is TLS: its entry among the sessions
     /// whose TLS sessions a sibling's data connections may resume (made
-    /// as its handshake starts, see `TlsConfig::accept_control`).
+    /// once, before its first handshake: see `sibling_entry`).
     pub(crate) siblings: Option<crate::tls::Registration>,
     /// The logged-in account's counter, with a usage ledger.
     #[cfg(feature = "usage")]
@@ -174,6 +174,21 @@ impl Session {
             default_pair: PairMemory::default(),
             ctx,
         }
+    }
+
+    /// The session's entry among the TLS siblings, for a control handshake
+    /// about to start (see `TlsConfig::accept_control`): made now, or for
+    /// an AUTH TLS after CCC the one it has, logged out, since a fresh
+    /// login follows the handshake. `None` without TLS.
+    pub(crate) fn sibling_entry(&mut self) -> Option<crate::tls::Registration> {
+        let tls = self.ctx.tls.as_ref()?;
+        Some(match self.siblings.take() {
+            Some(registration) => {
+                registration.logged_out();
+                registration
+            }
+            None => tls.register(self.peer.ip(), self.token),
+        })
     }
 
     /// This session as observers see it now.

@@ -21,8 +21,9 @@
 //! connection passes the reuse check only if it resumed a session carrying
 //! its own control session's token: a stranger who reaches the passive port
 //! cannot take over the transfer, even from the client's own address. Once
-//! logged in, the tokens of the same user's other sessions from the same
-//! address count as its own (`siblings`).
+//! logged in, the tokens of its siblings (the same user's other sessions
+//! from the same address under the same HOST, see `siblings`) count as its
+//! own.
 
 mod certs;
 mod data_stream;
@@ -139,24 +140,30 @@ impl TlsConfig {
         &self.cert
     }
 
-    /// Handshakes a control connection from `ip`, stamping `token` into the
-    /// session its data connections must resume, and registers it for its
-    /// siblings' data connections (see `siblings`) until the registration
-    /// drops.
+    /// Registers a control session for its siblings' data connections (see
+    /// `siblings`) until the registration drops. A session registers once,
+    /// before its first handshake (see [`TlsConfig::accept_control`]).
+    pub(crate) fn register(&self, ip: std::net::IpAddr, token: SessionToken) -> Registration {
+        self.siblings.register(ip, token)
+    }
+
+    /// Handshakes a control connection, stamping the registration's token
+    /// into the session its data connections must resume; gives the
+    /// registration back with the stream.
     ///
-    /// The registration comes first: the handshake's last flight carries
-    /// tickets with the token, and a client that keeps one session cache
-    /// for all its connections (rclone) may present one on a sibling's data
-    /// connection before this task runs again after the handshake. A
-    /// registered session that has not logged in admits nobody else's data
-    /// connections, so registering early lends it nothing.
+    /// Only a registered session is handshaken: the handshake's last
+    /// flight carries tickets with the token, and a client that keeps one
+    /// session cache for all its connections (rclone) may present one on a
+    /// sibling's data connection before this task runs again after the
+    /// handshake. A registered session that has not logged in admits
+    /// nobody else's data connections, so registering early lends it
+    /// nothing.
     pub(crate) async fn accept_control(
         &self,
         tcp: Link,
-        ip: std::net::IpAddr,
-        token: SessionToken,
+        registration: Registration,
     ) -> std::io::Result<(TlsStream<Link>, Registration)> {
-        let registration = self.siblings.register(ip, token);
+        let token = registration.token();
         let stream = self
             .control
             .accept_with(tcp, move |conn: &mut ServerConnection| {

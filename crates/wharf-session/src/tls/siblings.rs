@@ -40,8 +40,8 @@ pub(crate) const PENDING_WAIT: Duration = Duration::from_secs(5);
 /// life of the tickets it handed out (rustls's ticketer's, 12 hours).
 pub(crate) const ENDED_KEPT: Duration = Duration::from_secs(12 * 60 * 60);
 
-/// How many ended sessions are kept at most (about 100 bytes each); past
-/// it, the oldest is forgotten first.
+/// How many ended sessions are kept at most (each about 100 bytes, plus
+/// its HOST and user names); past it, the oldest is forgotten first.
 pub(crate) const ENDED_MAX: usize = 8192;
 
 /// Who logged in: the HOST chosen and the user.
@@ -89,15 +89,20 @@ impl Sessions {
             }
         }
         while let Some(oldest) = self.ended.front() {
-            let expired = self
-                .entries
-                .get(oldest)
-                .and_then(|e| e.ended)
-                .is_none_or(|at| now.saturating_duration_since(at) > ENDED_KEPT);
-            if !expired && self.ended.len() <= ENDED_MAX {
-                break;
+            match self.entries.get(oldest).map(|entry| entry.ended) {
+                Some(Some(at))
+                    if now.saturating_duration_since(at) <= ENDED_KEPT
+                        && self.ended.len() <= ENDED_MAX =>
+                {
+                    break;
+                }
+                Some(Some(_)) => {
+                    self.entries.remove(oldest);
+                }
+                // Registered again under its token (live), or gone: only
+                // the slot goes.
+                _ => {}
             }
-            self.entries.remove(oldest);
             self.ended.pop_front();
         }
     }
@@ -209,6 +214,11 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
+    /// The token its control session stamps into its TLS session.
+    pub(crate) fn token(&self) -> SessionToken {
+        self.token
+    }
+
     /// The session logged in as `user` under `host`.
     pub(crate) fn logged_in(&self, host: Option<String>, user: String) {
         self.siblings.set_family(&self.token, Some((host, user)));

@@ -174,3 +174,21 @@ async fn a_pending_verdict_waits_for_the_login() {
             .await
     );
 }
+
+#[test]
+fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
+    let siblings = Arc::new(Siblings::default());
+    let first = siblings.register(ip("192.0.2.1"), token(0));
+    first.logged_in(None, "alice".into());
+    drop(first);
+    let again = siblings.register(ip("192.0.2.1"), token(0));
+    for n in 1..=u32::try_from(ENDED_MAX).unwrap() {
+        siblings
+            .register(ip("192.0.2.1"), token(n))
+            .logged_in(None, "alice".into());
+    }
+    assert_eq!(siblings.find(&token(0)), Some(token(0)), "still live");
+    assert_eq!(siblings.lock().ended.len(), ENDED_MAX);
+    drop(again);
+    assert_eq!(siblings.find(&token(0)), None, "ended before logging in");
+}

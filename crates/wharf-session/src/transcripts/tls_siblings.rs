@@ -36,6 +36,20 @@ async fn second_session(harness: &Harness, user: Option<&str>) -> Client {
     b
 }
 
+/// Waits until the server has only the first session left: the second's
+/// entry has ended by then (a session's entry ends before it stops
+/// counting).
+async fn until_one_session(harness: &Harness) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while harness.stats().sessions > 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the session did not end"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_data_connection_may_resume_a_sibling_session_of_the_same_user() {
     let (harness, mut a) = first_session().await;
@@ -85,8 +99,7 @@ async fn a_sibling_that_ended_still_counts() {
     let mut b = second_session(&harness, Some("a")).await;
     assert_eq!(b.cmd("QUIT").await.code().get(), 221);
     drop(b);
-    // The server notices the end at once over the pipes; give it a turn.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    until_one_session(&harness).await;
     let got = a.exchange("RETR f", None).await;
     assert_eq!(got.codes(), [150, 226], "{}", got.text());
     assert_eq!(got.data, b"private");
@@ -98,7 +111,7 @@ async fn a_session_that_ended_before_logging_in_does_not_count() {
     let mut b = second_session(&harness, None).await;
     assert_eq!(b.cmd("QUIT").await.code().get(), 221);
     drop(b);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    until_one_session(&harness).await;
     let got = a.exchange("RETR f", None).await;
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
 }
@@ -109,7 +122,32 @@ async fn another_users_session_that_ended_does_not_count() {
     let mut b = second_session(&harness, Some("r")).await;
     assert_eq!(b.cmd("QUIT").await.code().get(), 221);
     drop(b);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    until_one_session(&harness).await;
     let got = a.exchange("RETR f", None).await;
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
+}
+
+/// AUTH TLS again after CCC: the session keeps its one entry among the
+/// siblings (logged out until it logs in again), and its data connections
+/// still resume its own TLS session.
+#[tokio::test]
+async fn auth_tls_again_after_ccc_keeps_the_sessions_entry() {
+    let mut setup = Setup::default();
+    setup.tls(true);
+    setup.options(|o| o.allow_ccc = true);
+    setup.fs([("f", "private")]);
+    let harness = Harness::start(setup).await;
+    let mut a = harness.connect().await;
+    for round in 0..2 {
+        assert_eq!(a.cmd("AUTH TLS").await.code().get(), 234, "round {round}");
+        a.login("a").await;
+        for line in ["PBSZ 0", "PROT P"] {
+            assert_eq!(a.cmd(line).await.code().get(), 200, "{line}");
+        }
+        let got = a.exchange("RETR f", None).await;
+        assert_eq!(got.codes(), [150, 226], "round {round}: {}", got.text());
+        if round == 0 {
+            assert_eq!(a.cmd("CCC").await.code().get(), 200);
+        }
+    }
 }
