@@ -32,7 +32,7 @@ use crate::server::Server;
 use crate::tls::{CertificatePem, TlsConfig};
 use accounts::Accounts;
 pub(crate) use accounts::{ANONYMOUS, PERMITTED, RESTRICTED};
-pub(crate) use client::{Client, DataStream, text};
+pub(crate) use client::{Client, DataStream, Exchange, text};
 pub(crate) use pipe_ports::PipePorts;
 pub(crate) use quota::ByteQuota;
 

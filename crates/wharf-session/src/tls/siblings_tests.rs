@@ -136,33 +136,29 @@ fn the_token_is_found_anywhere_in_the_state() {
     assert_eq!(siblings.find(&[8; 40]), None);
 }
 
+/// Session 1's verdict on `resumed`'s session, settled in a task of its
+/// own.
+fn settling(siblings: &Arc<Siblings>, resumed: u8) -> tokio::task::JoinHandle<bool> {
+    let siblings = siblings.clone();
+    tokio::spawn(async move {
+        let wait = Duration::from_secs(10);
+        siblings.settle(&[1; 16], &[resumed; 16], wait).await
+    })
+}
+
 #[tokio::test]
 async fn a_pending_verdict_waits_for_the_login() {
     let siblings = Arc::new(Siblings::default());
     let own = siblings.register(ip("192.0.2.1"), [1; 16]);
     own.logged_in(None, "alice".into());
     let new = siblings.register(ip("192.0.2.1"), [2; 16]);
-    let waiting = {
-        let siblings = siblings.clone();
-        tokio::spawn(async move {
-            siblings
-                .settle(&[1; 16], &[2; 16], Duration::from_secs(10))
-                .await
-        })
-    };
+    let waiting = settling(&siblings, 2);
     tokio::task::yield_now().await;
     new.logged_in(None, "alice".into());
     assert!(waiting.await.unwrap());
     // As another user: refused once it logs in.
     let other = siblings.register(ip("192.0.2.1"), [3; 16]);
-    let waiting = {
-        let siblings = siblings.clone();
-        tokio::spawn(async move {
-            siblings
-                .settle(&[1; 16], &[3; 16], Duration::from_secs(10))
-                .await
-        })
-    };
+    let waiting = settling(&siblings, 3);
     tokio::task::yield_now().await;
     other.logged_in(None, "bob".into());
     assert!(!waiting.await.unwrap());

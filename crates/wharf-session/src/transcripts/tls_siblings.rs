@@ -4,7 +4,7 @@
 //! stored last, so the first client's data connection resumes the second
 //! client's control session (see `tls/siblings.rs` for the rule).
 
-use crate::testkit::{Client, Harness, Setup};
+use crate::testkit::{Client, Exchange, Harness, Setup};
 
 /// A harness with TLS and a file `f`, and a client logged in as `a` over
 /// TLS with PROT P.
@@ -91,39 +91,35 @@ async fn a_session_not_yet_logged_in_that_logs_in_as_another_user_is_refused() {
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
 }
 
+/// The first client's RETR once a second one, logged in as `user` unless
+/// `None`, has quit and its session has ended.
+async fn retr_after_a_second_session_ended(user: Option<&str>) -> Exchange {
+    let (harness, mut a) = first_session().await;
+    let mut b = second_session(&harness, user).await;
+    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
+    drop(b);
+    until_one_session(&harness).await;
+    a.exchange("RETR f", None).await
+}
+
 /// rclone closes idle connections after a minute while others go on; its
 /// one session cache may then hand out a ticket of a closed one.
 #[tokio::test]
 async fn a_sibling_that_ended_still_counts() {
-    let (harness, mut a) = first_session().await;
-    let mut b = second_session(&harness, Some("a")).await;
-    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
-    drop(b);
-    until_one_session(&harness).await;
-    let got = a.exchange("RETR f", None).await;
+    let got = retr_after_a_second_session_ended(Some("a")).await;
     assert_eq!(got.codes(), [150, 226], "{}", got.text());
     assert_eq!(got.data, b"private");
 }
 
 #[tokio::test]
 async fn a_session_that_ended_before_logging_in_does_not_count() {
-    let (harness, mut a) = first_session().await;
-    let mut b = second_session(&harness, None).await;
-    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
-    drop(b);
-    until_one_session(&harness).await;
-    let got = a.exchange("RETR f", None).await;
+    let got = retr_after_a_second_session_ended(None).await;
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
 }
 
 #[tokio::test]
 async fn another_users_session_that_ended_does_not_count() {
-    let (harness, mut a) = first_session().await;
-    let mut b = second_session(&harness, Some("r")).await;
-    assert_eq!(b.cmd("QUIT").await.code().get(), 221);
-    drop(b);
-    until_one_session(&harness).await;
-    let got = a.exchange("RETR f", None).await;
+    let got = retr_after_a_second_session_ended(Some("r")).await;
     assert_eq!(got.codes(), [150, 425], "{}", got.text());
 }
 
