@@ -271,4 +271,6 @@ async fn finish_small(
 #[cfg(test)]
 mod burst_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

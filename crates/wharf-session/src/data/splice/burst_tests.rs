@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::drain::{HopGuard, to_file_then_ready};
 use super::pipes::Pipe;
-use super::tests::{LIMITS, pattern, splice_with_quotas, tcp_pair};
+use super::test_support::{LIMITS, pattern, splice_with_quotas, tcp_pair};
 use crate::data::transfer::READ_OUT_TIME;
 use crate::quota::{Direction, QuotaExceeded, QuotaHook};
 

@@ -3,221 +3,23 @@
 //! and that a broken or refused upload is never committed.
 
 use std::fs::File;
-use std::io::{self, Write};
-use std::pin::Pin;
+use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use wharf_vfs::{LocalFile, Upload, VPath, VfsError};
+use tokio::io::AsyncWriteExt;
 
-use super::{splice_source, splice_upload};
-use crate::data::meter::{Limits, Meter, RateLimits};
+use super::splice_source;
+use super::test_support::{
+    FileUpload, LIMITS, Target, pattern, splice_into, splice_with, tcp_pair,
+};
+use crate::data::meter::Limits;
 use crate::data::outcome::TransferError;
 use crate::data::plan::DataIo;
 use crate::data::pump::Stream;
-use crate::data::watchdog::{RateFloor, Watched};
+use crate::data::watchdog::Watched;
 use crate::options::SpliceUploads;
-use crate::quota::{Direction, QuotaExceeded, QuotaHook};
-
-pub(super) const LIMITS: Limits = Limits {
-    buffer: 64 * 1024,
-    stall: Duration::from_secs(10),
-    floor: RateFloor {
-        rate: 0,
-        window: Duration::ZERO,
-    },
-};
-
-/// The file side of [`FileUpload`].
-struct Target {
-    file: File,
-    /// What the caller reported with [`LocalFile::wrote`].
-    wrote: Arc<AtomicU64>,
-}
-
-impl LocalFile for Target {
-    fn file(&self) -> &File {
-        &self.file
-    }
-
-    fn wrote(&mut self, bytes: u64) {
-        self.wrote.fetch_add(bytes, Ordering::SeqCst);
-    }
-}
-
-/// An upload into a temporary file that offers it (or not) for splicing,
-/// and records whether it was committed.
-struct FileUpload {
-    target: Target,
-    offer: bool,
-    /// What [`Upload::bypasses_page_cache`] answers.
-    direct: bool,
-    finished: Arc<AtomicBool>,
-    /// Bytes written through `AsyncWrite` (the small-upload path).
-    buffered: Arc<AtomicU64>,
-}
-
-impl AsyncWrite for FileUpload {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.buffered.fetch_add(data.len() as u64, Ordering::SeqCst);
-        Poll::Ready((&self.target.file).write(data))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-#[async_trait]
-impl Upload for FileUpload {
-    async fn finish(self: Box<Self>) -> Result<u64, VfsError> {
-        self.finished.store(true, Ordering::SeqCst);
-        Ok(self.target.wrote.load(Ordering::SeqCst) + self.buffered.load(Ordering::SeqCst))
-    }
-
-    fn local_file(&mut self) -> Option<&mut dyn LocalFile> {
-        self.offer.then_some(&mut self.target as &mut dyn LocalFile)
-    }
-
-    fn bypasses_page_cache(&self) -> bool {
-        self.direct
-    }
-}
-
-/// A quota of so many bytes in all.
-struct Budget(Mutex<u64>);
-
-impl QuotaHook for Budget {
-    fn check(&self, _: Direction) -> Result<(), QuotaExceeded> {
-        Ok(())
-    }
-
-    fn consume(&self, _: Direction, bytes: u64) -> Result<(), QuotaExceeded> {
-        let mut left = self.0.lock().unwrap();
-        if bytes <= *left {
-            *left -= bytes;
-            return Ok(());
-        }
-        Err(QuotaExceeded {
-            message: "over quota".into(),
-            allowed: std::mem::take(&mut *left),
-        })
-    }
-}
-
-pub(super) fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-pub(super) async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (server, client)
-}
-
-pub(super) struct Outcome {
-    pub(super) result: Result<u64, TransferError>,
-    stored: Vec<u8>,
-    /// Bytes spliced into the file.
-    wrote: u64,
-    /// Bytes written through the upload's buffer.
-    buffered: u64,
-    finished: bool,
-    progress: u64,
-}
-
-/// Runs the splice path against a client that `send`s over the other
-/// end of a loopback connection.
-async fn splice_with<F>(budget: Option<u64>, send: impl FnOnce(TcpStream) -> F) -> Outcome
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f");
-    let file = File::create(&path).unwrap();
-    let mut out = splice_into(file, LIMITS, budget, send).await;
-    out.stored = std::fs::read(&path).unwrap();
-    out
-}
-
-/// Runs the splice path into `file` under `limits`.
-async fn splice_into<F>(
-    file: File,
-    limits: Limits,
-    budget: Option<u64>,
-    send: impl FnOnce(TcpStream) -> F,
-) -> Outcome
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let quotas: Vec<Arc<dyn QuotaHook>> = budget
-        .map(|b| Arc::new(Budget(Mutex::new(b))) as Arc<dyn QuotaHook>)
-        .into_iter()
-        .collect();
-    splice_with_quotas(file, limits, quotas, send).await
-}
-
-/// Runs the splice path into `file` under `limits`, told to `quotas`.
-pub(super) async fn splice_with_quotas<F>(
-    file: File,
-    limits: Limits,
-    quotas: Vec<Arc<dyn QuotaHook>>,
-    send: impl FnOnce(TcpStream) -> F,
-) -> Outcome
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    let (server, client) = tcp_pair().await;
-    let sender = tokio::spawn(send(client));
-    let finished = Arc::new(AtomicBool::new(false));
-    let wrote = Arc::new(AtomicU64::new(0));
-    let buffered = Arc::new(AtomicU64::new(0));
-    let mut upload = FileUpload {
-        target: Target {
-            file,
-            wrote: wrote.clone(),
-        },
-        offer: true,
-        direct: false,
-        finished: finished.clone(),
-        buffered: buffered.clone(),
-    };
-    let progress = AtomicU64::new(0);
-    let rates = RateLimits::default();
-    let meter = Meter::new(&progress, &quotas, &rates, Direction::Upload);
-    let tcp: Box<dyn DataIo> = Box::new(crate::link::tcp(server));
-    let mut stream: Stream = Watched::new(tcp, limits.stall, limits.floor);
-    let source = splice_source(SpliceUploads::Auto, false, false, &mut upload, &mut stream)
-        .expect("spliced");
-    let vpath = VPath::parse("/f").unwrap();
-    let result = splice_upload(source, Box::new(upload), limits, meter, &vpath).await;
-    drop(stream);
-    sender.await.unwrap();
-    Outcome {
-        result,
-        stored: Vec::new(),
-        wrote: wrote.load(Ordering::SeqCst),
-        buffered: buffered.load(Ordering::SeqCst),
-        finished: finished.load(Ordering::SeqCst),
-        progress: progress.load(Ordering::Relaxed),
-    }
-}
 
 #[tokio::test]
 async fn every_byte_lands_in_order_through_short_reads() {
