@@ -21,7 +21,7 @@
 //!   stalls would hold a pool thread for the whole stall limit, and a few
 //!   hundred of them would starve every other file operation.
 //! - But a hop does not stop at its pipeful while the socket already
-//!   holds more ([`BURST`], `drain::to_file_then_ready`): it splices what
+//!   holds more ([`BURST`], `drain::to_file`): it splices what
 //!   is there through the emptied pipe into the file, never waiting for
 //!   the socket, and returns at the first `EAGAIN`, after 64 MiB or after
 //!   100 ms (a quarter of the storage bound if that is less: the bound
@@ -156,7 +156,7 @@ pub(crate) async fn splice_upload(
     // first one (a small upload needs none).
     let mut target: Option<Arc<std::fs::File>> = None;
     // The socket for hops that go on while it holds bytes: only when
-    // nothing must be admitted first (see `drain::to_file_then_ready`).
+    // nothing must be admitted first (see `drain::to_file`).
     let unmetered = meter.unmetered();
     let mut ready_socket: Option<Arc<std::net::TcpStream>> = None;
     // Any early return drops the pipe, which may hold bytes: closed, not
@@ -188,37 +188,33 @@ pub(crate) async fn splice_upload(
                     .ok()
                     .map(|fd| Arc::new(std::net::TcpStream::from(fd)));
             }
+            // After the end of the file the socket has nothing more.
+            let burst = if end { 0 } else { BURST };
+            let (guard, onward) = ready_socket
+                .as_ref()
+                .map(|socket| {
+                    let guard = HopGuard::new(socket.clone());
+                    let onward = drain::Onward {
+                        socket: socket.clone(),
+                        burst,
+                        time: burst_time(limits),
+                        stop: guard.stop.clone(),
+                    };
+                    (guard, onward)
+                })
+                .unzip();
             let waited = tokio::time::Instant::now();
-            let mut more = 0;
-            let mut closed = false;
-            if let Some(socket) = &ready_socket {
-                let guard = HopGuard::new(socket.clone());
-                // After the end of the file the socket has nothing more.
-                let burst = if end { 0 } else { BURST };
-                let hop = drain::to_file_then_ready(
-                    pipe,
-                    file,
-                    held,
-                    socket.clone(),
-                    burst,
-                    burst_time(limits),
-                    guard.stop.clone(),
-                );
-                let drained = storage_wait(limits, hop).await;
-                floor.excuse(waited.elapsed());
-                if drained.is_ok() {
-                    guard.finished();
-                }
-                let burst = drained?.map_err(|e| match e {
-                    HopError::Storage(e) => storage(e),
-                    HopError::Socket(e) => TransferError::data(e),
-                })?;
-                (pipe, more, closed) = (burst.pipe, burst.more, burst.end);
-            } else {
-                let drained = storage_wait(limits, drain::to_file(pipe, file, held)).await;
-                floor.excuse(waited.elapsed());
-                pipe = drained?.map_err(storage)?;
+            let drained = storage_wait(limits, drain::to_file(pipe, file, held, onward)).await;
+            floor.excuse(waited.elapsed());
+            if let (Ok(_), Some(guard)) = (&drained, guard) {
+                guard.finished();
             }
+            let hop = drained?.map_err(|e| match e {
+                HopError::Storage(e) => storage(e),
+                HopError::Socket(e) => TransferError::data(e),
+            })?;
+            let (more, closed) = (hop.more, hop.end);
+            pipe = hop.pipe;
             if more > 0 {
                 // Unmetered: admitted at once, and counted for STAT.
                 floor.moved(more)?;

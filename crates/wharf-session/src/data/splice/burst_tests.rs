@@ -1,16 +1,16 @@
 //! The hop that goes on with what the socket already holds
-//! (`drain::to_file_then_ready`) and its guard, over a real loopback
+//! (`drain::to_file` with `Onward`) and its guard, over a real loopback
 //! connection into a real file.
 
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::drain::{HopGuard, to_file_then_ready};
+use super::drain::{HopGuard, Onward, to_file};
 use super::pipes::Pipe;
 use super::test_support::{LIMITS, pattern, splice_with_quotas, tcp_pair};
 use crate::data::transfer::READ_OUT_TIME;
@@ -26,6 +26,16 @@ const SECOND: Duration = Duration::from_secs(1);
 fn second_handle(tcp: &tokio::net::TcpStream) -> Arc<std::net::TcpStream> {
     let fd = tcp.as_fd().try_clone_to_owned().unwrap();
     Arc::new(std::net::TcpStream::from(fd))
+}
+
+/// Going on for up to 64 MiB within `time`, until `stop`.
+fn onward(socket: &Arc<std::net::TcpStream>, time: Duration, stop: Arc<AtomicBool>) -> Onward {
+    Onward {
+        socket: socket.clone(),
+        burst: 1 << 26,
+        time,
+        stop,
+    }
 }
 
 /// Waits until the server's socket holds `len` bytes.
@@ -54,7 +64,7 @@ async fn a_hop_takes_what_the_socket_holds_then_sees_the_end() {
 
     let guard = HopGuard::new(socket.clone());
     let stop = guard.stop.clone();
-    let burst = to_file_then_ready(pipe, file.clone(), 0, socket.clone(), 1 << 26, SECOND, stop)
+    let burst = to_file(pipe, file.clone(), 0, Some(onward(&socket, SECOND, stop)))
         .await
         .unwrap();
     guard.finished();
@@ -66,17 +76,8 @@ async fn a_hop_takes_what_the_socket_holds_then_sees_the_end() {
     let mut burst = burst;
     for _ in 0..200 {
         let stop = guard.stop.clone();
-        burst = to_file_then_ready(
-            burst.pipe,
-            file.clone(),
-            0,
-            socket.clone(),
-            1 << 26,
-            SECOND,
-            stop,
-        )
-        .await
-        .unwrap();
+        let onward = Some(onward(&socket, SECOND, stop));
+        burst = to_file(burst.pipe, file.clone(), 0, onward).await.unwrap();
         if burst.end {
             break;
         }
@@ -104,7 +105,7 @@ async fn a_stopped_hop_or_one_out_of_time_takes_nothing_from_the_socket() {
         guard.stop.store(stopped, Ordering::Relaxed);
         let stop = guard.stop.clone();
         let pipe = Pipe::take(1024 * 1024).unwrap();
-        let burst = to_file_then_ready(pipe, file, 0, socket, 1 << 26, time, stop)
+        let burst = to_file(pipe, file, 0, Some(onward(&socket, time, stop)))
             .await
             .unwrap();
         guard.finished();

@@ -16,7 +16,8 @@ use rustix::pipe::{SpliceFlags, splice};
 use super::pipes::Pipe;
 use crate::data::transfer::READ_OUT_TIME;
 
-/// What a hop that went on past its first pipeful did.
+/// What a hop did: the pipe it emptied, and what it took past its
+/// pipeful.
 #[derive(Debug)]
 pub(super) struct Burst {
     /// The emptied pipe.
@@ -35,7 +36,7 @@ pub(super) enum HopError {
     Socket(io::Error),
 }
 
-/// A hop of [`to_file_then_ready`] being waited for. Dropped before
+/// A hop of [`to_file`] that goes on ([`Onward`]) being waited for. Dropped before
 /// [`HopGuard::finished`] (ABOR, the storage bound), it tells the hop to
 /// stop, which it does after the piece it is writing. A hop stuck in
 /// that write (a hung disk) keeps its handle on the socket, which would
@@ -83,68 +84,85 @@ impl Drop for HopGuard {
     }
 }
 
-/// Moves the `len` bytes the pipe holds into `file` at its position, on
-/// the blocking pool; gives the emptied pipe back.
-///
-/// If the caller stops waiting (ABOR, the storage bound), the hop still
-/// finishes its pipeful and then closes the pipe: the pipe is never
-/// handed back half full.
-pub(super) async fn to_file(pipe: Pipe, file: Arc<File>, len: usize) -> io::Result<Pipe> {
-    let hop = tokio::task::spawn_blocking(move || {
-        let drained = drain(&pipe.read_end, &file, len);
-        drained.map(|()| pipe)
-    });
-    hop.await.map_err(io::Error::other)?
+/// How a hop goes on after its pipeful: while the socket already holds
+/// bytes, it splices them through the emptied pipe into the file too, up
+/// to `burst` bytes more and for at most `time` (a new piece is not
+/// started after it), and it stops between pieces once `stop` is set.
+pub(super) struct Onward {
+    /// A second handle on the upload's data connection.
+    pub(super) socket: Arc<TcpStream>,
+    pub(super) burst: usize,
+    pub(super) time: Duration,
+    pub(super) stop: Arc<AtomicBool>,
 }
 
-/// Like [`to_file`], and then, while the socket already holds bytes,
-/// splices them through the emptied pipe into the file too, up to `burst`
-/// bytes more and for at most `time` (a new piece is not started after
-/// it), all on the same pool thread: a client sending at full speed costs
-/// one hop per burst instead of one per pipeful, and each piece is
-/// written while it is fresh. `time` keeps the storage bound, which the
-/// caller puts on the whole hop, about what it is for one pipeful.
+/// Moves the `len` bytes the pipe holds into `file` at its position, on
+/// the blocking pool, and with `onward` goes on with what the socket holds
+/// (see [`Onward`]), all on the same pool thread: a client sending at full
+/// speed costs one hop per burst instead of one per pipeful, and each
+/// piece is written while it is fresh. `onward.time` keeps the storage
+/// bound, which the caller puts on the whole hop, about what it is for
+/// one pipeful.
 ///
 /// The hop never waits for the socket (`SPLICE_F_NONBLOCK`: an empty
 /// socket ends the hop with `EAGAIN`), so a slow client holds no pool
-/// thread, and it stops between pieces once `stop` is set. The caller
-/// admits the extra bytes afterwards, so only an upload without quotas
-/// or rate limits may use it; the socket is the upload's data connection,
-/// whose readiness tokio learns again at the next `EAGAIN`.
-pub(super) async fn to_file_then_ready(
+/// thread. The caller admits the extra bytes afterwards, so only an
+/// upload without quotas or rate limits may go on; the socket is the
+/// upload's data connection, whose readiness tokio learns again at the
+/// next `EAGAIN`.
+///
+/// If the caller stops waiting (ABOR, the storage bound), the hop still
+/// finishes the piece it is writing and then closes the pipe: the pipe is
+/// never handed back half full.
+pub(super) async fn to_file(
     pipe: Pipe,
     file: Arc<File>,
     len: usize,
-    socket: Arc<TcpStream>,
-    burst: usize,
-    time: Duration,
-    stop: Arc<AtomicBool>,
+    onward: Option<Onward>,
 ) -> Result<Burst, HopError> {
     let hop = tokio::task::spawn_blocking(move || {
         drain(&pipe.read_end, &file, len).map_err(HopError::Storage)?;
-        let started = Instant::now();
-        let mut more = 0;
-        let mut end = false;
-        while more < burst && started.elapsed() < time && !stop.load(Ordering::Relaxed) {
-            let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
-            match splice(&*socket, None, &pipe.write_end, None, burst - more, flags) {
-                Ok(0) => {
-                    end = true;
-                    break;
-                }
-                Ok(n) => {
-                    drain(&pipe.read_end, &file, n).map_err(HopError::Storage)?;
-                    more += n;
-                }
-                Err(Errno::AGAIN) => break,
-                Err(Errno::INTR) => {}
-                Err(e) => return Err(HopError::Socket(e.into())),
-            }
+        let mut burst = Burst {
+            pipe,
+            more: 0,
+            end: false,
+        };
+        if let Some(onward) = onward {
+            go_on(&mut burst, &file, &onward)?;
         }
-        Ok(Burst { pipe, more, end })
+        Ok(burst)
     });
     hop.await
         .map_err(|e| HopError::Storage(io::Error::other(e)))?
+}
+
+/// [`to_file`]'s part after the pipeful.
+fn go_on(burst: &mut Burst, file: &File, onward: &Onward) -> Result<(), HopError> {
+    let started = Instant::now();
+    let Onward {
+        socket,
+        burst: most,
+        time,
+        stop,
+    } = onward;
+    while burst.more < *most && started.elapsed() < *time && !stop.load(Ordering::Relaxed) {
+        let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
+        let pipe_in = &burst.pipe.write_end;
+        match splice(&**socket, None, pipe_in, None, most - burst.more, flags) {
+            Ok(0) => {
+                burst.end = true;
+                return Ok(());
+            }
+            Ok(n) => {
+                drain(&burst.pipe.read_end, file, n).map_err(HopError::Storage)?;
+                burst.more += n;
+            }
+            Err(Errno::AGAIN) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(HopError::Socket(e.into())),
+        }
+    }
+    Ok(())
 }
 
 /// Moves exactly `len` bytes from the pipe into `file` at its position;
