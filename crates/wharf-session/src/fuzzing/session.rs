@@ -52,9 +52,13 @@ impl fmt::Display for Violation {
 }
 
 /// Runs `lines` (without line ends) as one session and checks it.
+///
+/// The runtime has a clock and no I/O driver: the session runs over pipes
+/// and the memory file system, and an I/O driver's wake-ups (`epoll_wait`
+/// and eventfd writes) took about 8 % of the fuzzer's time.
 pub fn run_session(lines: &[Vec<u8>]) -> Result<(), Violation> {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_time()
         .start_paused(true)
         .build()
         .map_err(|e| Violation(format!("no runtime: {e}")))?;
