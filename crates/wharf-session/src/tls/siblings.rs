@@ -15,7 +15,8 @@
 //! - its own control session's, or
 //! - a sibling's (same address, same HOST, same user), logged in, or
 //!   logged in when it ended, at most [`ENDED_KEPT`] ago (and among the
-//!   last [`ENDED_MAX`] to end), or
+//!   last [`ENDED_PER_ADDRESS`] of its address and the last [`ENDED_MAX`]
+//!   in all to end), or
 //! - a live session from the same address that has not logged in yet: the
 //!   verdict then waits (at most [`PENDING_WAIT`]) for that session to log
 //!   in, and holds only if it logs in as a sibling.
@@ -31,6 +32,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::SessionToken;
+use crate::defence::{DEFAULT_IPV6_PREFIX, address_group};
+use crate::network::IpNetwork;
 
 /// How long a data connection that resumed a not yet logged-in session
 /// waits for it to log in.
@@ -43,6 +46,14 @@ pub(crate) const ENDED_KEPT: Duration = Duration::from_secs(12 * 60 * 60);
 /// How many ended sessions are kept at most (each about 100 bytes, plus
 /// its HOST and user names); past it, the oldest is forgotten first.
 pub(crate) const ENDED_MAX: usize = 8192;
+
+/// How many ended sessions are kept at most per client address (an IPv6
+/// /64 counts as one, as for the other per-address limits); past it, that
+/// address's oldest is forgotten first. A tenant that logs in and out in a
+/// loop then pushes out its own address's ended sessions, not other
+/// clients': a client holds the tickets of sessions it closed recently,
+/// and 256 is far more than a client keeps open at once.
+pub(crate) const ENDED_PER_ADDRESS: usize = 256;
 
 /// Who logged in: the HOST chosen and the user.
 type Family = (Option<String>, String);
@@ -67,45 +78,134 @@ pub(crate) enum Verdict {
     Refuse,
 }
 
+/// An ended entry's place in a queue: its token and when it ended. A slot
+/// whose entry has gone, or ended at another time (its token registered
+/// again), is stale.
+type Slot = (SessionToken, Instant);
+
 #[derive(Debug, Default)]
 struct Sessions {
     entries: HashMap<SessionToken, Entry>,
-    /// The ended entries, oldest first.
-    ended: VecDeque<SessionToken>,
+    /// The ended entries, oldest first (with stale slots, at most as many
+    /// again as [`ENDED_MAX`]).
+    ended: VecDeque<Slot>,
+    /// The ended entries of each address group, oldest first.
+    by_address: HashMap<IpNetwork, VecDeque<Slot>>,
+    /// How many entries have ended.
+    kept: usize,
+}
+
+/// The group an address's ended sessions are counted in.
+fn group(ip: IpAddr) -> IpNetwork {
+    address_group(ip, DEFAULT_IPV6_PREFIX)
 }
 
 impl Sessions {
+    /// Adds a live entry under `token`, replacing whatever was there.
+    fn insert(&mut self, token: SessionToken, entry: Entry) {
+        if let Some(old) = self.entries.insert(token, entry)
+            && old.ended.is_some()
+        {
+            self.kept = self.kept.saturating_sub(1);
+            self.prune(group(old.ip));
+        }
+    }
+
     /// Marks `token`'s session ended at `now`: kept if it was logged in,
-    /// else forgotten; then forgets what is past [`ENDED_KEPT`] or
-    /// [`ENDED_MAX`].
+    /// else forgotten; then forgets what is past [`ENDED_KEPT`],
+    /// [`ENDED_PER_ADDRESS`] or [`ENDED_MAX`].
     fn end(&mut self, token: &SessionToken, now: Instant) {
         match self.entries.get_mut(token) {
-            Some(entry) if entry.family.is_some() => {
+            Some(entry) if entry.family.is_some() && entry.ended.is_none() => {
                 entry.ended = Some(now);
-                self.ended.push_back(*token);
+                let group = group(entry.ip);
+                self.kept += 1;
+                self.ended.push_back((*token, now));
+                self.by_address
+                    .entry(group)
+                    .or_default()
+                    .push_back((*token, now));
+                self.keep_per_address(group);
             }
-            _ => {
+            Some(entry) if entry.ended.is_none() => {
+                let group = group(entry.ip);
                 self.entries.remove(token);
+                self.prune(group);
             }
+            _ => {}
         }
-        while let Some(oldest) = self.ended.front() {
-            match self.entries.get(oldest).map(|entry| entry.ended) {
-                Some(Some(at))
-                    if now.saturating_duration_since(at) <= ENDED_KEPT
-                        && self.ended.len() <= ENDED_MAX =>
-                {
+        while let Some(&(oldest, at)) = self.ended.front() {
+            let over = now.saturating_duration_since(at) > ENDED_KEPT || self.kept > ENDED_MAX;
+            if self.current(&(oldest, at)) {
+                if !over {
                     break;
                 }
-                Some(Some(_)) => {
-                    self.entries.remove(oldest);
-                }
-                // Registered again under its token (live), or gone: only
-                // the slot goes.
-                _ => {}
+                self.forget(&oldest);
             }
             self.ended.pop_front();
         }
+        if self.ended.len() > 2 * ENDED_MAX {
+            let entries = &self.entries;
+            self.ended.retain(|slot| current(entries, slot));
+        }
     }
+
+    /// Forgets `group`'s oldest ended entries past [`ENDED_PER_ADDRESS`]
+    /// slots. (The global queue's slots of those go stale.)
+    fn keep_per_address(&mut self, group: IpNetwork) {
+        loop {
+            let Some(slots) = self.by_address.get_mut(&group) else {
+                return;
+            };
+            if slots.len() <= ENDED_PER_ADDRESS {
+                return;
+            }
+            let Some(slot) = slots.pop_front() else {
+                return;
+            };
+            if current(&self.entries, &slot) {
+                self.forget(&slot.0);
+            }
+        }
+    }
+
+    /// Removes an ended entry.
+    fn forget(&mut self, token: &SessionToken) {
+        if let Some(entry) = self.entries.remove(token) {
+            self.kept = self.kept.saturating_sub(1);
+            self.prune(group(entry.ip));
+        }
+    }
+
+    fn current(&self, slot: &Slot) -> bool {
+        current(&self.entries, slot)
+    }
+
+    /// Drops `group`'s stale slots from its front, and the group once it
+    /// has none left. Stale slots behind a current one stay until they
+    /// reach the front, and count towards the cap meanwhile: after a
+    /// token is registered again, the cap may bite early, never late.
+    fn prune(&mut self, group: IpNetwork) {
+        let Some(slots) = self.by_address.get_mut(&group) else {
+            return;
+        };
+        while slots
+            .front()
+            .is_some_and(|slot| !current(&self.entries, slot))
+        {
+            slots.pop_front();
+        }
+        if slots.is_empty() {
+            self.by_address.remove(&group);
+        }
+    }
+}
+
+/// Whether `slot` still stands for an ended entry.
+fn current(entries: &HashMap<SessionToken, Entry>, (token, at): &Slot) -> bool {
+    entries
+        .get(token)
+        .is_some_and(|entry| entry.ended == Some(*at))
 }
 
 /// The TLS control sessions, live or recently ended, by token.
@@ -125,7 +225,7 @@ impl Siblings {
             family: None,
             ended: None,
         };
-        self.lock().entries.insert(token, entry);
+        self.lock().insert(token, entry);
         Registration {
             siblings: self.clone(),
             token,

@@ -93,18 +93,28 @@ fn a_sibling_that_ended_counts_while_its_tickets_live() {
     assert_eq!(siblings.judge_at(&[1; 16], &[1; 16], now), Verdict::Accept);
 }
 
+/// Adds session `n` from `ip`, logged in as alice, and ends it at `at`.
+fn add_ended(sessions: &mut Sessions, n: u32, ip: IpAddr, at: Instant) {
+    let entry = Entry {
+        ip,
+        family: Some((None, "alice".into())),
+        ended: None,
+    };
+    sessions.insert(token(n), entry);
+    sessions.end(&token(n), at);
+}
+
+/// An address of its own for session `n`.
+fn own_address(n: u32) -> IpAddr {
+    IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n))
+}
+
 #[test]
 fn ended_sessions_are_forgotten_oldest_first_past_the_cap_or_the_time() {
     let mut sessions = Sessions::default();
     let now = Instant::now();
     let add = |sessions: &mut Sessions, n: u32, at: Instant| {
-        let entry = Entry {
-            ip: ip("192.0.2.1"),
-            family: Some((None, "alice".into())),
-            ended: None,
-        };
-        sessions.entries.insert(token(n), entry);
-        sessions.end(&token(n), at);
+        add_ended(sessions, n, own_address(n), at);
     };
     let count = u32::try_from(ENDED_MAX).unwrap();
     for n in 0..=count {
@@ -123,6 +133,75 @@ fn ended_sessions_are_forgotten_oldest_first_past_the_cap_or_the_time() {
     );
     assert_eq!(sessions.entries.len(), 2, "all but the last two expired");
     assert_eq!(sessions.ended.len(), 2);
+    assert_eq!(sessions.kept, 2);
+    assert_eq!(
+        sessions.by_address.len(),
+        2,
+        "the expired addresses' queues go"
+    );
+}
+
+#[test]
+fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
+    let mut sessions = Sessions::default();
+    let now = Instant::now();
+    let other = token(u32::MAX);
+    sessions.insert(
+        other,
+        Entry {
+            ip: ip("192.0.2.9"),
+            family: Some((None, "bob".into())),
+            ended: None,
+        },
+    );
+    sessions.end(&other, now);
+    let churner = ip("192.0.2.1");
+    let count = u32::try_from(ENDED_MAX).unwrap() * 3;
+    for n in 0..count {
+        add_ended(&mut sessions, n, churner, now);
+    }
+    assert!(
+        sessions.entries.contains_key(&other),
+        "another address's ended session stays"
+    );
+    assert_eq!(sessions.kept, ENDED_PER_ADDRESS + 1);
+    assert_eq!(sessions.entries.len(), ENDED_PER_ADDRESS + 1);
+    assert!(
+        sessions.entries.contains_key(&token(count - 1)),
+        "the newest stays"
+    );
+    let first_kept = count - u32::try_from(ENDED_PER_ADDRESS).unwrap();
+    assert!(sessions.entries.contains_key(&token(first_kept)));
+    assert!(!sessions.entries.contains_key(&token(first_kept - 1)));
+    assert!(
+        sessions.ended.len() <= 2 * ENDED_MAX + 1,
+        "stale slots are swept"
+    );
+    assert_eq!(
+        sessions.by_address[&group(churner)].len(),
+        ENDED_PER_ADDRESS
+    );
+}
+
+#[test]
+fn an_ipv6_slash_64_is_one_address_for_the_cap() {
+    let mut sessions = Sessions::default();
+    let now = Instant::now();
+    let cap = u32::try_from(ENDED_PER_ADDRESS).unwrap();
+    for n in 0..cap {
+        add_ended(&mut sessions, n, ip(&format!("2001:db8::{:x}", n + 1)), now);
+    }
+    add_ended(&mut sessions, cap, ip("2001:db8::ffff:1"), now);
+    assert!(
+        !sessions.entries.contains_key(&token(0)),
+        "same /64: the oldest goes"
+    );
+    add_ended(&mut sessions, cap + 1, ip("2001:db8:0:1::1"), now);
+    assert_eq!(
+        sessions.kept,
+        ENDED_PER_ADDRESS + 1,
+        "another /64 counts apart"
+    );
 }
 
 #[test]
@@ -178,13 +257,18 @@ fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     first.logged_in(None, "alice".into());
     drop(first);
     let again = siblings.register(ip("192.0.2.1"), token(0));
+    assert_eq!(siblings.lock().kept, 0, "live again");
+    assert!(
+        siblings.lock().by_address.is_empty(),
+        "its old slot is stale and goes"
+    );
     for n in 1..=u32::try_from(ENDED_MAX).unwrap() {
         siblings
-            .register(ip("192.0.2.1"), token(n))
+            .register(own_address(n), token(n))
             .logged_in(None, "alice".into());
     }
     assert_eq!(siblings.find(&token(0)), Some(token(0)), "still live");
-    assert_eq!(siblings.lock().ended.len(), ENDED_MAX);
+    assert_eq!(siblings.lock().kept, ENDED_MAX);
     drop(again);
     assert_eq!(siblings.find(&token(0)), None, "ended before logging in");
 }
