@@ -2,8 +2,8 @@
 //! file, what the meter counts, and where a transfer stops.
 
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -17,7 +17,8 @@ use crate::data::outcome::TransferError;
 use crate::data::pipeline::{BlockDecode, BlockEncode, FromCrlf, ToCrlf};
 use crate::data::plan::DataIo;
 use crate::data::watchdog::{RateFloor, Watched};
-use crate::quota::{Direction, QuotaExceeded, QuotaHook};
+use crate::quota::{Direction, QuotaHook};
+use crate::testkit::ByteQuota;
 
 impl DataIo for DuplexStream {}
 
@@ -31,31 +32,10 @@ const LIMITS: Limits = Limits {
     },
 };
 
-/// A quota of so many bytes in all.
-struct Budget(Mutex<u64>);
-
-impl QuotaHook for Budget {
-    fn check(&self, _: Direction) -> Result<(), QuotaExceeded> {
-        Ok(())
-    }
-
-    fn consume(&self, _: Direction, bytes: u64) -> Result<(), QuotaExceeded> {
-        let mut left = self.0.lock().unwrap();
-        if bytes <= *left {
-            *left -= bytes;
-            return Ok(());
-        }
-        let allowed = std::mem::take(&mut *left);
-        Err(QuotaExceeded {
-            message: "over quota".into(),
-            allowed,
-        })
-    }
-}
-
+/// A quota of `budget` bytes each way, if any.
 fn quotas(budget: Option<u64>) -> Vec<Arc<dyn QuotaHook>> {
     budget
-        .map(|bytes| Arc::new(Budget(Mutex::new(bytes))) as Arc<dyn QuotaHook>)
+        .map(|bytes| Arc::new(ByteQuota::new(bytes, bytes)) as Arc<dyn QuotaHook>)
         .into_iter()
         .collect()
 }

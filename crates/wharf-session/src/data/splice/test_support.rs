@@ -5,8 +5,8 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,7 +22,8 @@ use crate::data::plan::DataIo;
 use crate::data::pump::Stream;
 use crate::data::watchdog::{RateFloor, Watched};
 use crate::options::SpliceUploads;
-use crate::quota::{Direction, QuotaExceeded, QuotaHook};
+use crate::quota::{Direction, QuotaHook};
+use crate::testkit::ByteQuota;
 
 pub(super) const LIMITS: Limits = Limits {
     buffer: 64 * 1024,
@@ -97,27 +98,6 @@ impl Upload for FileUpload {
     }
 }
 
-/// A quota of so many bytes in all.
-struct Budget(Mutex<u64>);
-
-impl QuotaHook for Budget {
-    fn check(&self, _: Direction) -> Result<(), QuotaExceeded> {
-        Ok(())
-    }
-
-    fn consume(&self, _: Direction, bytes: u64) -> Result<(), QuotaExceeded> {
-        let mut left = self.0.lock().unwrap();
-        if bytes <= *left {
-            *left -= bytes;
-            return Ok(());
-        }
-        Err(QuotaExceeded {
-            message: "over quota".into(),
-            allowed: std::mem::take(&mut *left),
-        })
-    }
-}
-
 pub(super) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
 }
@@ -170,7 +150,7 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let quotas: Vec<Arc<dyn QuotaHook>> = budget
-        .map(|b| Arc::new(Budget(Mutex::new(b))) as Arc<dyn QuotaHook>)
+        .map(|b| Arc::new(ByteQuota::new(b, b)) as Arc<dyn QuotaHook>)
         .into_iter()
         .collect();
     splice_with_quotas(file, limits, quotas, send).await
