@@ -187,7 +187,7 @@ impl Session {
                 registration.logged_out();
                 registration
             }
-            None => tls.register(self.peer.ip(), self.token),
+            None => tls.register(self.peer.ip(), self.ctx.options.ipv6_prefix, self.token),
         })
     }
 

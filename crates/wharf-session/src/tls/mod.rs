@@ -143,8 +143,13 @@ impl TlsConfig {
     /// Registers a control session for its siblings' data connections (see
     /// `siblings`) until the registration drops. A session registers once,
     /// before its first handshake (see [`TlsConfig::accept_control`]).
-    pub(crate) fn register(&self, ip: std::net::IpAddr, token: SessionToken) -> Registration {
-        self.siblings.register(ip, token)
+    pub(crate) fn register(
+        &self,
+        ip: std::net::IpAddr,
+        ipv6_prefix: u8,
+        token: SessionToken,
+    ) -> Registration {
+        self.siblings.register(ip, ipv6_prefix, token)
     }
 
     /// Handshakes a control connection, stamping the registration's token

@@ -15,8 +15,8 @@
 //! - its own control session's, or
 //! - a sibling's (same address, same HOST, same user), logged in, or
 //!   logged in when it ended, at most [`ENDED_KEPT`] ago (and among the
-//!   last [`ENDED_PER_ADDRESS`] of its address and the last [`ENDED_MAX`]
-//!   in all to end), or
+//!   last [`ENDED_PER_ADDRESS`] of its address, and within [`ENDED_MAX`]
+//!   in all), or
 //! - a live session from the same address that has not logged in yet: the
 //!   verdict then waits (at most [`PENDING_WAIT`]) for that session to log
 //!   in, and holds only if it logs in as a sibling.
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::SessionToken;
-use crate::defence::{DEFAULT_IPV6_PREFIX, address_group};
+use crate::defence::address_group;
 use crate::network::IpNetwork;
 
 /// How long a data connection that resumed a not yet logged-in session
@@ -43,16 +43,19 @@ pub(crate) const PENDING_WAIT: Duration = Duration::from_secs(5);
 /// life of the tickets it handed out (rustls's ticketer's, 12 hours).
 pub(crate) const ENDED_KEPT: Duration = Duration::from_secs(12 * 60 * 60);
 
-/// How many ended sessions are kept at most (each about 100 bytes, plus
-/// its HOST and user names); past it, the oldest is forgotten first.
+/// How many ended sessions are kept at most (each about 200 bytes with
+/// its places in the queues, plus its HOST and user names).
 pub(crate) const ENDED_MAX: usize = 8192;
 
-/// How many ended sessions are kept at most per client address (an IPv6
-/// /64 counts as one, as for the other per-address limits); past it, that
-/// address's oldest is forgotten first. A tenant that logs in and out in a
-/// loop then pushes out its own address's ended sessions, not other
-/// clients': a client holds the tickets of sessions it closed recently,
-/// and 256 is far more than a client keeps open at once.
+/// How many ended sessions are kept at most per client address (IPv6
+/// addresses grouped by the server's `ipv6_prefix`, /64 by default, as for
+/// its other per-address limits); past it, that address's oldest is
+/// forgotten first. A tenant that logs in and out in a loop then pushes
+/// out its own address's ended sessions, not other clients': a client
+/// holds the tickets of sessions it closed recently, and 256 is far more
+/// than a client keeps open at once. Past [`ENDED_MAX`] in all, the group
+/// that holds the most loses its oldest first, so tenants that fill the
+/// cap from many addresses push out each other's before a client's few.
 pub(crate) const ENDED_PER_ADDRESS: usize = 256;
 
 /// Who logged in: the HOST chosen and the user.
@@ -61,9 +64,12 @@ type Family = (Option<String>, String);
 #[derive(Debug)]
 struct Entry {
     ip: IpAddr,
+    /// The address group its ended session counts in.
+    group: IpNetwork,
     family: Option<Family>,
-    /// When the control session ended; its family is then the one it had.
-    ended: Option<Instant>,
+    /// When the control session ended, and the serial number of that end;
+    /// its family is then the one it had.
+    ended: Option<(Instant, u64)>,
 }
 
 /// Whether a data connection of one session may resume another's TLS
@@ -78,10 +84,10 @@ pub(crate) enum Verdict {
     Refuse,
 }
 
-/// An ended entry's place in a queue: its token and when it ended. A slot
-/// whose entry has gone, or ended at another time (its token registered
-/// again), is stale.
-type Slot = (SessionToken, Instant);
+/// An ended entry's place in a queue: its token and the serial number of
+/// its end. A slot whose entry has gone, or ended again since (its token
+/// registered again), is stale.
+type Slot = (SessionToken, u64);
 
 #[derive(Debug, Default)]
 struct Sessions {
@@ -89,15 +95,13 @@ struct Sessions {
     /// The ended entries, oldest first (with stale slots, at most as many
     /// again as [`ENDED_MAX`]).
     ended: VecDeque<Slot>,
-    /// The ended entries of each address group, oldest first.
+    /// The ended entries of each address group, oldest first; a group's
+    /// first slot is always current.
     by_address: HashMap<IpNetwork, VecDeque<Slot>>,
     /// How many entries have ended.
     kept: usize,
-}
-
-/// The group an address's ended sessions are counted in.
-fn group(ip: IpAddr) -> IpNetwork {
-    address_group(ip, DEFAULT_IPV6_PREFIX)
+    /// The serial number of the last end.
+    serial: u64,
 }
 
 impl Sessions {
@@ -107,7 +111,7 @@ impl Sessions {
             && old.ended.is_some()
         {
             self.kept = self.kept.saturating_sub(1);
-            self.prune(group(old.ip));
+            self.prune(old.group);
         }
     }
 
@@ -115,38 +119,40 @@ impl Sessions {
     /// else forgotten; then forgets what is past [`ENDED_KEPT`],
     /// [`ENDED_PER_ADDRESS`] or [`ENDED_MAX`].
     fn end(&mut self, token: &SessionToken, now: Instant) {
+        self.serial += 1;
+        let serial = self.serial;
         match self.entries.get_mut(token) {
             Some(entry) if entry.family.is_some() && entry.ended.is_none() => {
-                entry.ended = Some(now);
-                let group = group(entry.ip);
+                entry.ended = Some((now, serial));
+                let group = entry.group;
                 self.kept += 1;
-                self.ended.push_back((*token, now));
+                self.ended.push_back((*token, serial));
                 self.by_address
                     .entry(group)
                     .or_default()
-                    .push_back((*token, now));
+                    .push_back((*token, serial));
                 self.keep_per_address(group);
+                self.keep_at_most(ENDED_MAX);
             }
             Some(entry) if entry.ended.is_none() => {
-                let group = group(entry.ip);
+                let group = entry.group;
                 self.entries.remove(token);
                 self.prune(group);
             }
             _ => {}
         }
-        while let Some(&(oldest, at)) = self.ended.front() {
-            let over = now.saturating_duration_since(at) > ENDED_KEPT || self.kept > ENDED_MAX;
-            if self.current(&(oldest, at)) {
-                if !over {
+        while let Some(&slot) = self.ended.front() {
+            if let Some(at) = self.ended_at(&slot) {
+                if now.saturating_duration_since(at) <= ENDED_KEPT {
                     break;
                 }
-                self.forget(&oldest);
+                self.forget(&slot);
             }
             self.ended.pop_front();
         }
         if self.ended.len() > 2 * ENDED_MAX {
             let entries = &self.entries;
-            self.ended.retain(|slot| current(entries, slot));
+            self.ended.retain(|slot| ended_at(entries, slot).is_some());
         }
     }
 
@@ -163,49 +169,83 @@ impl Sessions {
             let Some(slot) = slots.pop_front() else {
                 return;
             };
-            if current(&self.entries, &slot) {
-                self.forget(&slot.0);
-            }
+            self.forget(&slot);
+            self.prune(group);
         }
     }
 
-    /// Removes an ended entry.
-    fn forget(&mut self, token: &SessionToken) {
-        if let Some(entry) = self.entries.remove(token) {
+    /// Forgets ended entries until at most `max` are kept, each time the
+    /// oldest of the group that holds the most (the oldest such group
+    /// first): many groups filling up the cap push out each other's
+    /// entries before a group that holds a few.
+    ///
+    /// Finding that group looks at every group: this runs only when a
+    /// session that logged in ends, which costs its client a login.
+    fn keep_at_most(&mut self, max: usize) {
+        while self.kept > max {
+            let largest = self
+                .by_address
+                .iter()
+                .filter_map(|(group, slots)| Some((*group, slots.len(), slots.front()?.1)))
+                .max_by_key(|&(_, len, first)| (len, std::cmp::Reverse(first)));
+            let Some((group, _, _)) = largest else {
+                return;
+            };
+            let oldest = self
+                .by_address
+                .get_mut(&group)
+                .and_then(VecDeque::pop_front);
+            let Some(slot) = oldest else {
+                return;
+            };
+            self.forget(&slot);
+            self.prune(group);
+        }
+    }
+
+    /// Removes the entry of `slot`, if the slot is current.
+    fn forget(&mut self, slot: &Slot) {
+        if self.ended_at(slot).is_none() {
+            return;
+        }
+        if let Some(entry) = self.entries.remove(&slot.0) {
             self.kept = self.kept.saturating_sub(1);
-            self.prune(group(entry.ip));
+            self.prune(entry.group);
         }
     }
 
-    fn current(&self, slot: &Slot) -> bool {
-        current(&self.entries, slot)
+    /// When the entry of `slot` ended, if the slot is current.
+    fn ended_at(&self, slot: &Slot) -> Option<Instant> {
+        ended_at(&self.entries, slot)
     }
 
     /// Drops `group`'s stale slots from its front, and the group once it
-    /// has none left. Stale slots behind a current one stay until they
-    /// reach the front, and count towards the cap meanwhile: after a
-    /// token is registered again, the cap may bite early, never late.
+    /// has none left; gives back room a shrunk group no longer needs.
     fn prune(&mut self, group: IpNetwork) {
         let Some(slots) = self.by_address.get_mut(&group) else {
             return;
         };
         while slots
             .front()
-            .is_some_and(|slot| !current(&self.entries, slot))
+            .is_some_and(|slot| ended_at(&self.entries, slot).is_none())
         {
             slots.pop_front();
         }
         if slots.is_empty() {
             self.by_address.remove(&group);
+        } else if slots.capacity() > 4 * slots.len().max(4) {
+            slots.shrink_to(2 * slots.len());
         }
     }
 }
 
-/// Whether `slot` still stands for an ended entry.
-fn current(entries: &HashMap<SessionToken, Entry>, (token, at): &Slot) -> bool {
-    entries
-        .get(token)
-        .is_some_and(|entry| entry.ended == Some(*at))
+/// When the entry of `slot` ended, if the slot is current (its entry is
+/// there and ended with that serial number).
+fn ended_at(entries: &HashMap<SessionToken, Entry>, (token, serial): &Slot) -> Option<Instant> {
+    match entries.get(token)?.ended {
+        Some((at, ended)) if ended == *serial => Some(at),
+        _ => None,
+    }
 }
 
 /// The TLS control sessions, live or recently ended, by token.
@@ -218,10 +258,18 @@ pub(crate) struct Siblings {
 impl Siblings {
     /// Adds a control session starting its TLS handshake; it ends when the
     /// registration drops.
-    pub(crate) fn register(self: &Arc<Self>, ip: IpAddr, token: SessionToken) -> Registration {
+    /// `ipv6_prefix` groups IPv6 addresses for [`ENDED_PER_ADDRESS`], as
+    /// for the server's other per-address limits.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        ipv6_prefix: u8,
+        token: SessionToken,
+    ) -> Registration {
         let ip = ip.to_canonical();
         let entry = Entry {
             ip,
+            group: address_group(ip, ipv6_prefix),
             family: None,
             ended: None,
         };
@@ -258,7 +306,7 @@ impl Siblings {
         };
         let stale = theirs
             .ended
-            .is_some_and(|at| now.saturating_duration_since(at) > ENDED_KEPT);
+            .is_some_and(|(at, _)| now.saturating_duration_since(at) > ENDED_KEPT);
         if ours.ended.is_some() || stale || ours.ip != theirs.ip {
             return Verdict::Refuse;
         }

@@ -9,11 +9,11 @@ fn ip(text: &str) -> IpAddr {
 #[test]
 fn verdicts() {
     let siblings = Arc::new(Siblings::default());
-    let alice = siblings.register(ip("192.0.2.1"), [1; 16]);
-    let twin = siblings.register(ip("::ffff:192.0.2.1"), [2; 16]);
-    let bob = siblings.register(ip("192.0.2.1"), [3; 16]);
-    let far = siblings.register(ip("192.0.2.2"), [4; 16]);
-    let vhost = siblings.register(ip("192.0.2.1"), [5; 16]);
+    let alice = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
+    let twin = siblings.register(ip("::ffff:192.0.2.1"), 64, [2; 16]);
+    let bob = siblings.register(ip("192.0.2.1"), 64, [3; 16]);
+    let far = siblings.register(ip("192.0.2.2"), 64, [4; 16]);
+    let vhost = siblings.register(ip("192.0.2.1"), 64, [5; 16]);
     for (r, host, user) in [
         (&alice, None, "alice"),
         (&twin, None, "alice"),
@@ -57,14 +57,14 @@ fn token(n: u32) -> SessionToken {
 #[test]
 fn a_sibling_that_ended_counts_while_its_tickets_live() {
     let siblings = Arc::new(Siblings::default());
-    let own = siblings.register(ip("192.0.2.1"), [1; 16]);
+    let own = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
     own.logged_in(None, "alice".into());
     for (token, user) in [([2; 16], "alice"), ([3; 16], "bob")] {
         siblings
-            .register(ip("192.0.2.1"), token)
+            .register(ip("192.0.2.1"), 64, token)
             .logged_in(None, user.into());
     }
-    drop(siblings.register(ip("192.0.2.1"), [4; 16]));
+    drop(siblings.register(ip("192.0.2.1"), 64, [4; 16]));
     let now = Instant::now();
     assert_eq!(siblings.judge_at(&[1; 16], &[2; 16], now), Verdict::Accept);
     assert_eq!(siblings.find(&[2; 16]), Some([2; 16]));
@@ -87,21 +87,47 @@ fn a_sibling_that_ended_counts_while_its_tickets_live() {
     // A session that ended admits no one's but its own.
     drop(own);
     siblings
-        .register(ip("192.0.2.1"), [5; 16])
+        .register(ip("192.0.2.1"), 64, [5; 16])
         .logged_in(None, "alice".into());
     assert_eq!(siblings.judge_at(&[1; 16], &[5; 16], now), Verdict::Refuse);
     assert_eq!(siblings.judge_at(&[1; 16], &[1; 16], now), Verdict::Accept);
 }
 
+/// A live entry from `ip` (IPv6 grouped by /64), logged in as `user`.
+fn entry(ip: IpAddr, user: &str) -> Entry {
+    Entry {
+        ip,
+        group: crate::defence::address_group(ip, 64),
+        family: Some((None, user.into())),
+        ended: None,
+    }
+}
+
 /// Adds session `n` from `ip`, logged in as alice, and ends it at `at`.
 fn add_ended(sessions: &mut Sessions, n: u32, ip: IpAddr, at: Instant) {
-    let entry = Entry {
-        ip,
-        family: Some((None, "alice".into())),
-        ended: None,
-    };
-    sessions.insert(token(n), entry);
+    sessions.insert(token(n), entry(ip, "alice"));
     sessions.end(&token(n), at);
+}
+
+/// What must hold between calls: `kept` counts the ended entries, each
+/// group's first slot is current, and the global queue stays bounded.
+fn check(sessions: &Sessions) {
+    let ended = sessions
+        .entries
+        .values()
+        .filter(|entry| entry.ended.is_some())
+        .count();
+    assert_eq!(sessions.kept, ended, "kept counts the ended entries");
+    for slots in sessions.by_address.values() {
+        let first = slots.front().expect("no empty group is kept");
+        assert!(
+            sessions.ended_at(first).is_some(),
+            "a group's first slot is current"
+        );
+        assert!(slots.len() <= ENDED_PER_ADDRESS);
+    }
+    assert!(sessions.ended.len() <= 2 * ENDED_MAX);
+    assert!(sessions.kept <= ENDED_MAX);
 }
 
 /// An address of its own for session `n`.
@@ -139,6 +165,7 @@ fn ended_sessions_are_forgotten_oldest_first_past_the_cap_or_the_time() {
         2,
         "the expired addresses' queues go"
     );
+    check(&sessions);
 }
 
 #[test]
@@ -146,14 +173,7 @@ fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
     let mut sessions = Sessions::default();
     let now = Instant::now();
     let other = token(u32::MAX);
-    sessions.insert(
-        other,
-        Entry {
-            ip: ip("192.0.2.9"),
-            family: Some((None, "bob".into())),
-            ended: None,
-        },
-    );
+    sessions.insert(other, entry(ip("192.0.2.9"), "bob"));
     sessions.end(&other, now);
     let churner = ip("192.0.2.1");
     let count = u32::try_from(ENDED_MAX).unwrap() * 3;
@@ -174,13 +194,14 @@ fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
     assert!(sessions.entries.contains_key(&token(first_kept)));
     assert!(!sessions.entries.contains_key(&token(first_kept - 1)));
     assert!(
-        sessions.ended.len() <= 2 * ENDED_MAX + 1,
+        sessions.ended.len() <= 2 * ENDED_MAX,
         "stale slots are swept"
     );
     assert_eq!(
-        sessions.by_address[&group(churner)].len(),
+        sessions.by_address[&crate::defence::address_group(churner, 64)].len(),
         ENDED_PER_ADDRESS
     );
+    check(&sessions);
 }
 
 #[test]
@@ -202,12 +223,13 @@ fn an_ipv6_slash_64_is_one_address_for_the_cap() {
         ENDED_PER_ADDRESS + 1,
         "another /64 counts apart"
     );
+    check(&sessions);
 }
 
 #[test]
 fn the_token_is_found_anywhere_in_the_state() {
     let siblings = Arc::new(Siblings::default());
-    let _r = siblings.register(ip("192.0.2.1"), [7; 16]);
+    let _r = siblings.register(ip("192.0.2.1"), 64, [7; 16]);
     let mut state = b"some session state".to_vec();
     state.extend_from_slice(&[7; 16]);
     state.extend_from_slice(b"more");
@@ -228,21 +250,21 @@ fn settling(siblings: &Arc<Siblings>, resumed: u8) -> tokio::task::JoinHandle<bo
 #[tokio::test]
 async fn a_pending_verdict_waits_for_the_login() {
     let siblings = Arc::new(Siblings::default());
-    let own = siblings.register(ip("192.0.2.1"), [1; 16]);
+    let own = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
     own.logged_in(None, "alice".into());
-    let new = siblings.register(ip("192.0.2.1"), [2; 16]);
+    let new = siblings.register(ip("192.0.2.1"), 64, [2; 16]);
     let waiting = settling(&siblings, 2);
     tokio::task::yield_now().await;
     new.logged_in(None, "alice".into());
     assert!(waiting.await.unwrap());
     // As another user: refused once it logs in.
-    let other = siblings.register(ip("192.0.2.1"), [3; 16]);
+    let other = siblings.register(ip("192.0.2.1"), 64, [3; 16]);
     let waiting = settling(&siblings, 3);
     tokio::task::yield_now().await;
     other.logged_in(None, "bob".into());
     assert!(!waiting.await.unwrap());
     // Never logging in: refused after the wait.
-    let _silent = siblings.register(ip("192.0.2.1"), [4; 16]);
+    let _silent = siblings.register(ip("192.0.2.1"), 64, [4; 16]);
     assert!(
         !siblings
             .settle(&[1; 16], &[4; 16], Duration::from_millis(50))
@@ -253,10 +275,10 @@ async fn a_pending_verdict_waits_for_the_login() {
 #[test]
 fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     let siblings = Arc::new(Siblings::default());
-    let first = siblings.register(ip("192.0.2.1"), token(0));
+    let first = siblings.register(ip("192.0.2.1"), 64, token(0));
     first.logged_in(None, "alice".into());
     drop(first);
-    let again = siblings.register(ip("192.0.2.1"), token(0));
+    let again = siblings.register(ip("192.0.2.1"), 64, token(0));
     assert_eq!(siblings.lock().kept, 0, "live again");
     assert!(
         siblings.lock().by_address.is_empty(),
@@ -264,11 +286,79 @@ fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     );
     for n in 1..=u32::try_from(ENDED_MAX).unwrap() {
         siblings
-            .register(own_address(n), token(n))
+            .register(own_address(n), 64, token(n))
             .logged_in(None, "alice".into());
     }
     assert_eq!(siblings.find(&token(0)), Some(token(0)), "still live");
     assert_eq!(siblings.lock().kept, ENDED_MAX);
     drop(again);
     assert_eq!(siblings.find(&token(0)), None, "ended before logging in");
+}
+
+#[test]
+fn past_the_cap_the_group_holding_the_most_loses_first() {
+    let mut sessions = Sessions::default();
+    let now = Instant::now();
+    let victim = token(u32::MAX);
+    sessions.insert(victim, entry(ip("198.51.100.7"), "bob"));
+    sessions.end(&victim, now);
+    // Enough full groups to fill the cap twice over, all after the victim.
+    let groups = 2 * ENDED_MAX / ENDED_PER_ADDRESS;
+    let per_group = u32::try_from(ENDED_PER_ADDRESS).unwrap();
+    for g in 0..u32::try_from(groups).unwrap() {
+        for n in 0..per_group {
+            add_ended(&mut sessions, g * per_group + n, own_address(g), now);
+        }
+    }
+    assert!(
+        sessions.entries.contains_key(&victim),
+        "the oldest entry, alone in its group, stays"
+    );
+    assert_eq!(sessions.kept, ENDED_MAX);
+    check(&sessions);
+}
+
+#[test]
+fn a_session_ends_once() {
+    let mut sessions = Sessions::default();
+    let now = Instant::now();
+    add_ended(&mut sessions, 1, ip("192.0.2.1"), now);
+    sessions.end(&token(1), now);
+    check(&sessions);
+    assert_eq!(sessions.kept, 1);
+    assert_eq!(sessions.ended.len(), 1);
+}
+
+#[test]
+fn an_ended_token_registered_again_elsewhere_leaves_no_slot_behind() {
+    let siblings = Arc::new(Siblings::default());
+    let first = siblings.register(ip("192.0.2.1"), 64, token(0));
+    first.logged_in(None, "alice".into());
+    drop(first);
+    assert_eq!(siblings.lock().by_address.len(), 1);
+    let again = siblings.register(ip("2001:db8::1"), 64, token(0));
+    check(&siblings.lock());
+    assert!(siblings.lock().by_address.is_empty(), "the old group goes");
+    again.logged_in(None, "alice".into());
+    drop(again);
+    check(&siblings.lock());
+    let sessions = siblings.lock();
+    assert_eq!(sessions.kept, 1);
+    assert_eq!(sessions.by_address.len(), 1, "counted in its new group");
+}
+
+#[test]
+fn the_servers_ipv6_prefix_groups_the_addresses() {
+    let siblings = Arc::new(Siblings::default());
+    for (n, address) in ["2001:db8:0:1::1", "2001:db8:0:2::1"]
+        .into_iter()
+        .enumerate()
+    {
+        let r = siblings.register(ip(address), 48, token(u32::try_from(n).unwrap()));
+        r.logged_in(None, "alice".into());
+    }
+    let sessions = siblings.lock();
+    let groups: std::collections::HashSet<IpNetwork> =
+        sessions.entries.values().map(|entry| entry.group).collect();
+    assert_eq!(groups.len(), 1, "one /48");
 }
