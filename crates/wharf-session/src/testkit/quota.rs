@@ -1,7 +1,7 @@
 //! A quota hook for tests: a byte limit per direction, counted in memory,
 //! so a transcript can check where a transfer stops and what was counted.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::quota::{Direction, QuotaExceeded, QuotaHook, QuotaStatus};
@@ -35,6 +35,15 @@ impl ByteQuota {
     /// Bytes counted in `direction`.
     pub(crate) fn used(&self, direction: Direction) -> u64 {
         self.used.lock().unwrap()[slot(direction)]
+    }
+
+    /// The quota hooks of a transfer test: `budget` bytes each way, or
+    /// none.
+    pub(crate) fn hooks(budget: Option<u64>) -> Vec<Arc<dyn QuotaHook>> {
+        budget
+            .map(|bytes| Arc::new(Self::new(bytes, bytes)) as Arc<dyn QuotaHook>)
+            .into_iter()
+            .collect()
     }
 
     /// Control and listing bytes recorded.

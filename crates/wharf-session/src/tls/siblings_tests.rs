@@ -105,8 +105,14 @@ fn entry(ip: IpAddr, user: &str) -> Entry {
 
 /// Adds session `n` from `ip`, logged in as alice, and ends it at `at`.
 fn add_ended(sessions: &mut Sessions, n: u32, ip: IpAddr, at: Instant) {
-    sessions.insert(token(n), entry(ip, "alice"));
-    sessions.end(&token(n), at);
+    end_as(sessions, token(n), ip, "alice", at);
+}
+
+/// Adds the session `token` from `ip`, logged in as `user`, and ends it at
+/// `at`.
+fn end_as(sessions: &mut Sessions, token: SessionToken, ip: IpAddr, user: &str, at: Instant) {
+    sessions.insert(token, entry(ip, user));
+    sessions.end(&token, at);
 }
 
 /// What must hold between calls: `kept` counts the ended entries, each
@@ -173,8 +179,7 @@ fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
     let mut sessions = Sessions::default();
     let now = Instant::now();
     let other = token(u32::MAX);
-    sessions.insert(other, entry(ip("192.0.2.9"), "bob"));
-    sessions.end(&other, now);
+    end_as(&mut sessions, other, ip("192.0.2.9"), "bob", now);
     let churner = ip("192.0.2.1");
     let count = u32::try_from(ENDED_MAX).unwrap() * 3;
     for n in 0..count {
@@ -300,8 +305,7 @@ fn past_the_cap_the_group_holding_the_most_loses_first() {
     let mut sessions = Sessions::default();
     let now = Instant::now();
     let victim = token(u32::MAX);
-    sessions.insert(victim, entry(ip("198.51.100.7"), "bob"));
-    sessions.end(&victim, now);
+    end_as(&mut sessions, victim, ip("198.51.100.7"), "bob", now);
     // Enough full groups to fill the cap twice over, all after the victim.
     let groups = 2 * ENDED_MAX / ENDED_PER_ADDRESS;
     let per_group = u32::try_from(ENDED_PER_ADDRESS).unwrap();

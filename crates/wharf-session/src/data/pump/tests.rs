@@ -2,7 +2,6 @@
 //! file, what the meter counts, and where a transfer stops.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use crate::data::outcome::TransferError;
 use crate::data::pipeline::{BlockDecode, BlockEncode, FromCrlf, ToCrlf};
 use crate::data::plan::DataIo;
 use crate::data::watchdog::{RateFloor, Watched};
-use crate::quota::{Direction, QuotaHook};
+use crate::quota::Direction;
 use crate::testkit::ByteQuota;
 
 impl DataIo for DuplexStream {}
@@ -31,14 +30,6 @@ const LIMITS: Limits = Limits {
         window: Duration::ZERO,
     },
 };
-
-/// A quota of `budget` bytes each way, if any.
-fn quotas(budget: Option<u64>) -> Vec<Arc<dyn QuotaHook>> {
-    budget
-        .map(|bytes| Arc::new(ByteQuota::new(bytes, bytes)) as Arc<dyn QuotaHook>)
-        .into_iter()
-        .collect()
-}
 
 fn connection() -> (Stream, DuplexStream) {
     let (server, client) = tokio::io::duplex(1 << 16);
@@ -60,7 +51,7 @@ async fn download_of(
     let reader: FileReader = Box::new(io::Cursor::new(file.to_vec()));
     let (mut server, mut client) = connection();
     let progress = AtomicU64::new(0);
-    let quotas = quotas(budget);
+    let quotas = ByteQuota::hooks(budget);
     let rate_limits = RateLimits::default();
     let meter = Meter::new(&progress, &quotas, &rate_limits, Direction::Download);
     let result = download(reader, &mut server, stages, LIMITS, meter, &path()).await;
@@ -91,7 +82,7 @@ async fn upload_of(
         client.shutdown().await.unwrap();
     }
     let progress = AtomicU64::new(0);
-    let quotas = quotas(budget);
+    let quotas = ByteQuota::hooks(budget);
     let rate_limits = RateLimits::default();
     let meter = Meter::new(&progress, &quotas, &rate_limits, Direction::Upload);
     let result = upload(&mut server, file, stages, LIMITS, meter, &path()).await;

@@ -149,11 +149,7 @@ pub(super) async fn splice_into<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let quotas: Vec<Arc<dyn QuotaHook>> = budget
-        .map(|b| Arc::new(ByteQuota::new(b, b)) as Arc<dyn QuotaHook>)
-        .into_iter()
-        .collect();
-    splice_with_quotas(file, limits, quotas, send).await
+    splice_with_quotas(file, limits, ByteQuota::hooks(budget), send).await
 }
 
 /// Runs the splice path into `file` under `limits`, told to `quotas`.
