@@ -88,6 +88,20 @@ pub fn cpu_seconds(root: u32) -> Option<f64> {
     Some(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// CPU seconds (user + system) used so far by this process alone: its
+/// threads, without the children it started (the built-in wharfd is one).
+pub fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 (rest[11] and rest[12]).
+    let mut ticks = 0u64;
+    for field in fields.get(11..13)? {
+        ticks += field.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / TICKS_PER_SECOND)
+}
+
 /// How many processes `root`'s tree holds now.
 pub fn process_count(root: u32) -> usize {
     tree(root).len()
@@ -120,4 +134,46 @@ pub fn rss_kib(root: u32) -> Option<u64> {
         total += rss.unwrap_or(0);
     }
     Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spends at least `seconds` of CPU in this thread.
+    fn spin(seconds: f64) {
+        let start = own_cpu_seconds().unwrap();
+        let mut x = 0u64;
+        while own_cpu_seconds().unwrap() - start < seconds {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+        }
+    }
+
+    #[test]
+    fn own_cpu_counts_this_process_and_not_its_children() {
+        let before = own_cpu_seconds().unwrap();
+        let tree_before = cpu_seconds(std::process::id()).unwrap();
+        spin(0.05);
+        // A child that does a fixed amount of work (about 0.3 s of CPU
+        // here; CPU time, so it does not shrink on a busy machine) and is
+        // reaped.
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let own = own_cpu_seconds().unwrap() - before;
+        let child = cpu_seconds(std::process::id()).unwrap() - tree_before - own;
+        assert!(own >= 0.05, "own CPU grew by {own} s");
+        assert!(
+            child >= 0.1,
+            "the child's {child} s are missing from the tree"
+        );
+        assert!(
+            own < 0.05 + child / 2.0,
+            "own CPU {own} s includes the child's {child} s"
+        );
+    }
 }

@@ -67,14 +67,15 @@ fn higher_is_better(case: &Case) -> bool {
 }
 
 /// The table: per case and server the median of the runs, their range,
-/// latency and server CPU medians, and `reference` / this server's median.
+/// latency, server CPU and client CPU medians, and `reference` / this
+/// server's median.
 pub fn table(results: &[CaseResult], reference: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| scenario | server | median | min–max | p50 / p99 ms | server CPU | {reference} / server |"
+        "| scenario | server | median | min–max | p50 / p99 ms | server CPU | client CPU | {reference} / server |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for result in results {
         let case = &result.case;
@@ -88,7 +89,7 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
             let label = case.label();
             let Some(value) = median(&values) else {
                 let why = row.skipped.unwrap_or("failed");
-                let _ = writeln!(out, "| {label} | {} | - ({why}) | | | | |", row.server);
+                let _ = writeln!(out, "| {label} | {} | - ({why}) | | | | | |", row.server);
                 if let Some(error) = row.errors.first() {
                     notes.push(format!("{label}, {}: {error}", row.server));
                 }
@@ -111,10 +112,14 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
                 (Some(p50), Some(p99)) => format!("{} / {}", figure(p50), figure(p99)),
                 _ => String::new(),
             };
-            let cpu: Vec<f64> = row.runs.iter().filter_map(|m| m.cpu).collect();
-            let cpu = median(&cpu)
-                .map(|c| format!("{} {}", figure(c), case.cpu_unit()))
-                .unwrap_or_default();
+            let cpu_median = |pick: fn(&Measure) -> Option<f64>| {
+                let figures: Vec<f64> = row.runs.iter().filter_map(pick).collect();
+                median(&figures)
+                    .map(|c| format!("{} {}", figure(c), case.cpu_unit()))
+                    .unwrap_or_default()
+            };
+            let cpu = cpu_median(|m| m.cpu);
+            let client_cpu = cpu_median(|m| m.client_cpu);
             let ratio = match reference_median {
                 Some(r) if row.server != reference && value > 0.0 => ratio(r / value),
                 _ => String::new(),
@@ -139,7 +144,7 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {label} | {} | {} {}{failed} | {}–{} | {latency} | {cpu} | {ratio} |",
+                "| {label} | {} | {} {}{failed} | {}–{} | {latency} | {cpu} | {client_cpu} | {ratio} |",
                 row.server,
                 figure(value),
                 case.unit(),

@@ -11,23 +11,43 @@ pub struct Measure {
     /// Server CPU seconds per the case's unit of work (a GiB moved, or
     /// 1,000 operations), if /proc could be read.
     pub cpu: Option<f64>,
+    /// The load generator's own CPU seconds per the same unit, over the
+    /// same window, for the transfer cases. On loopback the kernel runs
+    /// much of the receiving side's TCP work in the sender's context, and
+    /// how it splits between the two moves with their timing, so a
+    /// server's CPU is compared fairly only beside this figure.
+    pub client_cpu: Option<f64>,
 }
 
 impl Measure {
     /// The result of a looping case: operations per second over `seconds`,
     /// latency quantiles of the operations, and server CPU per 1,000 of
-    /// them between the readings `cpu_before` and `cpu_after`.
-    pub fn of_loop(
-        latencies_ms: &[f64],
-        seconds: f64,
-        cpu_before: Option<f64>,
-        cpu_after: Option<f64>,
-    ) -> Self {
+    /// them between the readings `before` and `after`.
+    pub fn of_loop(latencies_ms: &[f64], seconds: f64, before: Cpu, after: Cpu) -> Self {
         let operations = latencies_ms.len() as f64;
         Self {
             value: operations / seconds,
             latency: latency(latencies_ms),
-            cpu: cpu_per(cpu_before, cpu_after, operations / 1000.0),
+            cpu: cpu_per(before.server, after.server, operations / 1000.0),
+            client_cpu: cpu_per(before.client, after.client, operations / 1000.0),
+        }
+    }
+}
+
+/// CPU seconds used so far by the server's process tree and by this load
+/// generator, read together at the edges of a measured window.
+#[derive(Clone, Copy, Debug)]
+pub struct Cpu {
+    pub server: Option<f64>,
+    pub client: Option<f64>,
+}
+
+impl Cpu {
+    /// Both readings now; `server` is the server tree's figure.
+    pub fn read(server: Option<f64>) -> Self {
+        Self {
+            server,
+            client: crate::proctree::own_cpu_seconds(),
         }
     }
 }

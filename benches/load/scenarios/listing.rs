@@ -46,5 +46,6 @@ pub async fn list_big(target: &Target, settings: &Settings, command: &str) -> Re
         value: median(&times).unwrap_or(f64::NAN),
         latency: None,
         cpu: cpu_per(cpu, cpu_after, LISTINGS as f64 / 1000.0),
+        client_cpu: None,
     })
 }

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Measure, cpu_per};
+use crate::stats::{Cpu, Measure, cpu_per};
 use crate::target::Target;
 
 /// Logins in flight at once while `idle-sessions` opens its sessions.
@@ -19,7 +19,7 @@ const OPENING_AT_ONCE: usize = 32;
 /// `clients` loop whole sessions for `settings.seconds`; one operation is
 /// connect to the 221 of QUIT.
 pub async fn login_rate(target: &Target, settings: &Settings, clients: usize) -> Result<Measure> {
-    let cpu = target.cpu_seconds();
+    let cpu = Cpu::read(target.cpu_seconds());
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(settings.seconds);
     let per_client = try_join_all((0..clients).map(|i| async move {
@@ -35,7 +35,7 @@ pub async fn login_rate(target: &Target, settings: &Settings, clients: usize) ->
     }))
     .await?;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_after = target.cpu_seconds();
+    let cpu_after = Cpu::read(target.cpu_seconds());
     let latencies: Vec<f64> = per_client.into_iter().flatten().collect();
     Ok(Measure::of_loop(&latencies, seconds, cpu, cpu_after))
 }
@@ -92,6 +92,7 @@ pub async fn idle_sessions(target: &Target, settings: &Settings, count: usize) -
                     value: (after as f64 - before as f64) / count as f64,
                     latency: None,
                     cpu: cpu_per(cpu, cpu_after, count as f64 / 1000.0),
+                    client_cpu: None,
                 }),
                 _ => Err(anyhow::anyhow!("cannot read the server's VmRSS")),
             }

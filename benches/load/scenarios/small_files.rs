@@ -14,7 +14,7 @@ use tokio_rustls::TlsConnector;
 use super::Settings;
 use super::transfer::sink;
 use crate::client::Client;
-use crate::stats::Measure;
+use crate::stats::{Cpu, Measure};
 use crate::target::Target;
 
 const FILE_SIZE: usize = 4096;
@@ -57,7 +57,7 @@ pub async fn small_files(
         sessions.push(Client::open(target.addr, source, user, password, tls.clone()).await?);
     }
     let payload = vec![0x3cu8; FILE_SIZE];
-    let cpu = target.cpu_seconds();
+    let cpu = Cpu::read(target.cpu_seconds());
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(settings.seconds);
     let per_client = try_join_all(sessions.iter_mut().enumerate().map(|(i, client)| {
@@ -76,7 +76,7 @@ pub async fn small_files(
     .await?;
     let seconds = started.elapsed().as_secs_f64();
     // While the sessions are open (see `transfer::retr_big`).
-    let cpu_after = target.cpu_seconds();
+    let cpu_after = Cpu::read(target.cpu_seconds());
     drop(sessions);
     let latencies: Vec<f64> = per_client.into_iter().flatten().collect();
     Ok(Measure::of_loop(&latencies, seconds, cpu, cpu_after))

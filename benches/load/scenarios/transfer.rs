@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Measure, cpu_per};
+use crate::stats::{Cpu, Measure, cpu_per};
 use crate::target::Target;
 
 const CHUNK: usize = 1024 * 1024;
@@ -55,12 +55,15 @@ async fn sessions(
     Ok(sessions)
 }
 
-fn measure(bytes: u64, started: Instant, cpu_before: Option<f64>, target: &Target) -> Measure {
+fn measure(bytes: u64, started: Instant, before: Cpu, target: &Target) -> Measure {
     let seconds = started.elapsed().as_secs_f64();
+    let after = Cpu::read(target.cpu_seconds());
+    let gib = bytes as f64 / GIB;
     Measure {
         value: bytes as f64 / MIB / seconds,
         latency: None,
-        cpu: cpu_per(cpu_before, target.cpu_seconds(), bytes as f64 / GIB),
+        cpu: cpu_per(before.server, after.server, gib),
+        client_cpu: cpu_per(before.client, after.client, gib),
     }
 }
 
@@ -73,7 +76,7 @@ pub async fn retr_big(
 ) -> Result<Measure> {
     let size = settings.size;
     let mut sessions = sessions(target, settings, clients, tls).await?;
-    let cpu = target.cpu_seconds();
+    let cpu = Cpu::read(target.cpu_seconds());
     let started = Instant::now();
     try_join_all(sessions.iter_mut().map(|client| async move {
         let data = client.transfer("RETR big.bin").await?;
@@ -103,7 +106,7 @@ pub async fn stor_big(
     let size = settings.size;
     let mut sessions = sessions(target, settings, clients, tls).await?;
     let buf = vec![0x5au8; CHUNK];
-    let cpu = target.cpu_seconds();
+    let cpu = Cpu::read(target.cpu_seconds());
     let started = Instant::now();
     try_join_all(sessions.iter_mut().enumerate().map(|(i, client)| {
         let buf = &buf;
@@ -152,6 +155,7 @@ pub async fn tcp_raw(size: u64) -> Result<Measure> {
         }
         Ok(())
     });
+    let before = Cpu::read(None);
     let started = Instant::now();
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let total = sink(stream, CHUNK).await?;
@@ -160,9 +164,12 @@ pub async fn tcp_raw(size: u64) -> Result<Measure> {
         .join()
         .map_err(|_| anyhow::anyhow!("the tcp-raw writer panicked"))??;
     ensure!(total == size, "tcp-raw gave {total} bytes of {size}");
+    let after = Cpu::read(None);
     Ok(Measure {
         value: total as f64 / MIB / seconds,
         latency: None,
         cpu: None,
+        // Writer and reader both: the whole loopback cost of the bytes.
+        client_cpu: cpu_per(before.client, after.client, total as f64 / GIB),
     })
 }
