@@ -27,6 +27,7 @@
 
 mod certs;
 mod data_stream;
+mod ended_groups;
 mod reuse;
 mod siblings;
 #[cfg(test)]

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::SessionToken;
+use super::ended_groups::{EndedGroups, Slot};
 use crate::defence::address_group;
 use crate::network::IpNetwork;
 
@@ -84,11 +85,6 @@ pub(crate) enum Verdict {
     Refuse,
 }
 
-/// An ended entry's place in a queue: its token and the serial number of
-/// its end. A slot whose entry has gone, or ended again since (its token
-/// registered again), is stale.
-type Slot = (SessionToken, u64);
-
 #[derive(Debug, Default)]
 struct Sessions {
     entries: HashMap<SessionToken, Entry>,
@@ -97,7 +93,7 @@ struct Sessions {
     ended: VecDeque<Slot>,
     /// The ended entries of each address group, oldest first; a group's
     /// first slot is always current.
-    by_address: HashMap<IpNetwork, VecDeque<Slot>>,
+    by_address: EndedGroups,
     /// How many entries have ended.
     kept: usize,
     /// The serial number of the last end.
@@ -127,10 +123,7 @@ impl Sessions {
                 let group = entry.group;
                 self.kept += 1;
                 self.ended.push_back((*token, serial));
-                self.by_address
-                    .entry(group)
-                    .or_default()
-                    .push_back((*token, serial));
+                self.by_address.push_back(group, (*token, serial));
                 self.keep_per_address(group);
                 self.keep_at_most(ENDED_MAX);
             }
@@ -159,14 +152,8 @@ impl Sessions {
     /// Forgets `group`'s oldest ended entries past [`ENDED_PER_ADDRESS`]
     /// slots. (The global queue's slots of those go stale.)
     fn keep_per_address(&mut self, group: IpNetwork) {
-        loop {
-            let Some(slots) = self.by_address.get_mut(&group) else {
-                return;
-            };
-            if slots.len() <= ENDED_PER_ADDRESS {
-                return;
-            }
-            let Some(slot) = slots.pop_front() else {
+        while self.by_address.len(group) > ENDED_PER_ADDRESS {
+            let Some(slot) = self.by_address.pop_front(group) else {
                 return;
             };
             self.forget(&slot);
@@ -178,24 +165,12 @@ impl Sessions {
     /// oldest of the group that holds the most (the oldest such group
     /// first): many groups filling up the cap push out each other's
     /// entries before a group that holds a few.
-    ///
-    /// Finding that group looks at every group: this runs only when a
-    /// session that logged in ends, which costs its client a login.
     fn keep_at_most(&mut self, max: usize) {
         while self.kept > max {
-            let largest = self
-                .by_address
-                .iter()
-                .filter_map(|(group, slots)| Some((*group, slots.len(), slots.front()?.1)))
-                .max_by_key(|&(_, len, first)| (len, std::cmp::Reverse(first)));
-            let Some((group, _, _)) = largest else {
+            let Some(group) = self.by_address.fullest() else {
                 return;
             };
-            let oldest = self
-                .by_address
-                .get_mut(&group)
-                .and_then(VecDeque::pop_front);
-            let Some(slot) = oldest else {
+            let Some(slot) = self.by_address.pop_front(group) else {
                 return;
             };
             self.forget(&slot);
@@ -222,20 +197,9 @@ impl Sessions {
     /// Drops `group`'s stale slots from its front, and the group once it
     /// has none left; gives back room a shrunk group no longer needs.
     fn prune(&mut self, group: IpNetwork) {
-        let Some(slots) = self.by_address.get_mut(&group) else {
-            return;
-        };
-        while slots
-            .front()
-            .is_some_and(|slot| ended_at(&self.entries, slot).is_none())
-        {
-            slots.pop_front();
-        }
-        if slots.is_empty() {
-            self.by_address.remove(&group);
-        } else if slots.capacity() > 4 * slots.len().max(4) {
-            slots.shrink_to(2 * slots.len());
-        }
+        let entries = &self.entries;
+        self.by_address
+            .prune(group, |slot| ended_at(entries, slot).is_none());
     }
 }
 

@@ -124,7 +124,8 @@ fn check(sessions: &Sessions) {
         .filter(|entry| entry.ended.is_some())
         .count();
     assert_eq!(sessions.kept, ended, "kept counts the ended entries");
-    for slots in sessions.by_address.values() {
+    sessions.by_address.check_index();
+    for slots in sessions.by_address.queues() {
         let first = slots.front().expect("no empty group is kept");
         assert!(
             sessions.ended_at(first).is_some(),
@@ -167,7 +168,7 @@ fn ended_sessions_are_forgotten_oldest_first_past_the_cap_or_the_time() {
     assert_eq!(sessions.ended.len(), 2);
     assert_eq!(sessions.kept, 2);
     assert_eq!(
-        sessions.by_address.len(),
+        sessions.by_address.group_count(),
         2,
         "the expired addresses' queues go"
     );
@@ -203,7 +204,9 @@ fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
         "stale slots are swept"
     );
     assert_eq!(
-        sessions.by_address[&crate::defence::address_group(churner, 64)].len(),
+        sessions
+            .by_address
+            .len(crate::defence::address_group(churner, 64)),
         ENDED_PER_ADDRESS
     );
     check(&sessions);
@@ -286,7 +289,7 @@ fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     let again = siblings.register(ip("192.0.2.1"), 64, token(0));
     assert_eq!(siblings.lock().kept, 0, "live again");
     assert!(
-        siblings.lock().by_address.is_empty(),
+        siblings.lock().by_address.group_count() == 0,
         "its old slot is stale and goes"
     );
     for n in 1..=u32::try_from(ENDED_MAX).unwrap() {
@@ -339,16 +342,23 @@ fn an_ended_token_registered_again_elsewhere_leaves_no_slot_behind() {
     let first = siblings.register(ip("192.0.2.1"), 64, token(0));
     first.logged_in(None, "alice".into());
     drop(first);
-    assert_eq!(siblings.lock().by_address.len(), 1);
+    assert_eq!(siblings.lock().by_address.group_count(), 1);
     let again = siblings.register(ip("2001:db8::1"), 64, token(0));
     check(&siblings.lock());
-    assert!(siblings.lock().by_address.is_empty(), "the old group goes");
+    assert!(
+        siblings.lock().by_address.group_count() == 0,
+        "the old group goes"
+    );
     again.logged_in(None, "alice".into());
     drop(again);
     check(&siblings.lock());
     let sessions = siblings.lock();
     assert_eq!(sessions.kept, 1);
-    assert_eq!(sessions.by_address.len(), 1, "counted in its new group");
+    assert_eq!(
+        sessions.by_address.group_count(),
+        1,
+        "counted in its new group"
+    );
 }
 
 #[test]
