@@ -12,10 +12,11 @@ pub struct Measure {
     /// 1,000 operations), if /proc could be read.
     pub cpu: Option<f64>,
     /// The load generator's own CPU seconds per the same unit, over the
-    /// same window, for the transfer cases. On loopback the kernel runs
-    /// much of the receiving side's TCP work in the sender's context, and
-    /// how it splits between the two moves with their timing, so a
-    /// server's CPU is compared fairly only beside this figure.
+    /// same window (transfers and loops; none for listings and idle
+    /// sessions). On loopback the kernel runs much of the receiving side's
+    /// TCP work in the sender's context, and how it splits between the two
+    /// moves with their timing, so a server's CPU is compared fairly only
+    /// beside this figure.
     pub client_cpu: Option<f64>,
 }
 
