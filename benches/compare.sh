@@ -28,7 +28,9 @@
 # servers rather than the disk; COMPARE_ROOT_BASE=/var/tmp (any folder)
 # puts them on a disk instead. The stor-big rows also measure a second
 # wharfd with --sync-uploads off ("wharfd-nosync"), which answers from the
-# page cache as the peers do.
+# page cache as the peers do. The retr-big and small-files rows also
+# measure "wharfd-twin", a second wharfd with the same flags: its ratio is
+# the noise floor of that run.
 #
 # Needs root (apt-get, a local user for vsftpd and Pure-FTPd). With
 # WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
@@ -252,6 +254,22 @@ RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$nosync_port" --root "$nosync
 pids+=($!)
 targets+=(--target "name=wharfd-nosync,addr=127.0.0.1:$nosync_port,user=$user,password=$password,root=$nosync_root,pid=$!,tls=on,only=stor-big+stor-big-tls")
 wait_for_port "$nosync_port" wharfd-nosync
+
+# wharfd again, with the built-in one's flags (its session caps aside),
+# for the download and small-files rows: two identical servers in one run
+# differ by how the machine treats them (which process, which file, which
+# rhythm), and the ratio of wharfd to its twin shows how much in that run.
+twin_port=$(free_port)
+twin_root=$(new_root wharfd-twin)
+RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$twin_port" --root "$twin_root" \
+    --user "$user:$password" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
+    --tls-reuse-required false --passive-ports 35000-36999 --max-sessions 1000 \
+    --max-sessions-per-ip 1000 --max-unauthenticated-sessions 1000 \
+    --max-unauthenticated-sessions-per-ip 1000 --max-passive-per-ip 0 \
+    >"$tmp/wharfd-twin.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=wharfd-twin,addr=127.0.0.1:$twin_port,user=$user,password=$password,root=$twin_root,pid=$!,tls=on,only=retr-big+retr-big-tls+small-files")
+wait_for_port "$twin_port" wharfd-twin
 
 # Blob rows: Azurite in memory, and wharfd bridging FTP to its account.
 blob_args=()
