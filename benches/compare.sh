@@ -242,34 +242,31 @@ pids+=($!)
 targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
 wait_for_port "$py_port" pyftpdlib
 
-# wharfd with --sync-uploads off, for the upload rows only.
-nosync_port=$(free_port)
-nosync_root=$(new_root wharfd-nosync)
-RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$nosync_port" --root "$nosync_root" \
-    --user "$user:$password" --sync-uploads off --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
-    --tls-reuse-required false --passive-ports 33000-34999 --max-sessions 1000 \
-    --max-sessions-per-ip 1000 --max-unauthenticated-sessions 1000 \
-    --max-unauthenticated-sessions-per-ip 1000 --max-passive-per-ip 0 \
-    >"$tmp/wharfd-nosync.log" 2>&1 &
-pids+=($!)
-targets+=(--target "name=wharfd-nosync,addr=127.0.0.1:$nosync_port,user=$user,password=$password,root=$nosync_root,pid=$!,tls=on,only=stor-big+stor-big-tls")
-wait_for_port "$nosync_port" wharfd-nosync
+# A second wharfd as one more target: NAME, its passive ports, the
+# scenarios it takes part in, then any extra flags.
+extra_wharfd() {
+    local name=$1 ports=$2 only=$3 port root
+    shift 3
+    port=$(free_port)
+    root=$(new_root "$name")
+    RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$port" --root "$root" \
+        --user "$user:$password" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
+        --tls-reuse-required false --passive-ports "$ports" --max-sessions 1000 \
+        --max-sessions-per-ip 1000 --max-unauthenticated-sessions 1000 \
+        --max-unauthenticated-sessions-per-ip 1000 --max-passive-per-ip 0 "$@" \
+        >"$tmp/$name.log" 2>&1 &
+    pids+=($!)
+    targets+=(--target "name=$name,addr=127.0.0.1:$port,user=$user,password=$password,root=$root,pid=$!,tls=on,only=$only")
+    wait_for_port "$port" "$name"
+}
 
+# wharfd with --sync-uploads off, for the upload rows only.
+extra_wharfd wharfd-nosync 33000-34999 stor-big+stor-big-tls --sync-uploads off
 # wharfd again, with the built-in one's flags (its session caps aside),
 # for the download and small-files rows: two identical servers in one run
 # differ by how the machine treats them (which process, which file, which
 # rhythm), and the ratio of wharfd to its twin shows how much in that run.
-twin_port=$(free_port)
-twin_root=$(new_root wharfd-twin)
-RUST_LOG=warn setsid "$wharfd" --listen "127.0.0.1:$twin_port" --root "$twin_root" \
-    --user "$user:$password" --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
-    --tls-reuse-required false --passive-ports 35000-36999 --max-sessions 1000 \
-    --max-sessions-per-ip 1000 --max-unauthenticated-sessions 1000 \
-    --max-unauthenticated-sessions-per-ip 1000 --max-passive-per-ip 0 \
-    >"$tmp/wharfd-twin.log" 2>&1 &
-pids+=($!)
-targets+=(--target "name=wharfd-twin,addr=127.0.0.1:$twin_port,user=$user,password=$password,root=$twin_root,pid=$!,tls=on,only=retr-big+retr-big-tls+small-files")
-wait_for_port "$twin_port" wharfd-twin
+extra_wharfd wharfd-twin 35000-36999 retr-big+retr-big-tls+small-files
 
 # Blob rows: Azurite in memory, and wharfd bridging FTP to its account.
 blob_args=()
