@@ -126,12 +126,13 @@ impl ProducesTickets for OwnTickets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defence::DEFAULT_IPV6_PREFIX;
 
     #[test]
     fn only_admitted_state_is_found() {
         let siblings = Arc::new(Siblings::default());
-        let own = siblings.register("192.0.2.1".parse().unwrap(), 64, [7; 16]);
-        let bob = siblings.register("192.0.2.1".parse().unwrap(), 64, [9; 16]);
+        let own = siblings.register("192.0.2.1".parse().unwrap(), DEFAULT_IPV6_PREFIX, [7; 16]);
+        let bob = siblings.register("192.0.2.1".parse().unwrap(), DEFAULT_IPV6_PREFIX, [9; 16]);
         own.logged_in(None, "alice".into());
         bob.logged_in(None, "bob".into());
         let inner: Arc<dyn StoresServerSessions> = rustls::server::ServerSessionMemoryCache::new(8);

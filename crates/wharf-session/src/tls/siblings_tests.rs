@@ -1,6 +1,7 @@
 //! The sibling rule's verdicts, and how ended sessions are kept.
 
 use super::*;
+use crate::defence::DEFAULT_IPV6_PREFIX;
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
@@ -9,11 +10,11 @@ fn ip(text: &str) -> IpAddr {
 #[test]
 fn verdicts() {
     let siblings = Arc::new(Siblings::default());
-    let alice = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
-    let twin = siblings.register(ip("::ffff:192.0.2.1"), 64, [2; 16]);
-    let bob = siblings.register(ip("192.0.2.1"), 64, [3; 16]);
-    let far = siblings.register(ip("192.0.2.2"), 64, [4; 16]);
-    let vhost = siblings.register(ip("192.0.2.1"), 64, [5; 16]);
+    let alice = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [1; 16]);
+    let twin = siblings.register(ip("::ffff:192.0.2.1"), DEFAULT_IPV6_PREFIX, [2; 16]);
+    let bob = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [3; 16]);
+    let far = siblings.register(ip("192.0.2.2"), DEFAULT_IPV6_PREFIX, [4; 16]);
+    let vhost = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [5; 16]);
     for (r, host, user) in [
         (&alice, None, "alice"),
         (&twin, None, "alice"),
@@ -57,14 +58,14 @@ fn token(n: u32) -> SessionToken {
 #[test]
 fn a_sibling_that_ended_counts_while_its_tickets_live() {
     let siblings = Arc::new(Siblings::default());
-    let own = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
+    let own = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [1; 16]);
     own.logged_in(None, "alice".into());
     for (token, user) in [([2; 16], "alice"), ([3; 16], "bob")] {
         siblings
-            .register(ip("192.0.2.1"), 64, token)
+            .register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, token)
             .logged_in(None, user.into());
     }
-    drop(siblings.register(ip("192.0.2.1"), 64, [4; 16]));
+    drop(siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [4; 16]));
     let now = Instant::now();
     assert_eq!(siblings.judge_at(&[1; 16], &[2; 16], now), Verdict::Accept);
     assert_eq!(siblings.find(&[2; 16]), Some([2; 16]));
@@ -87,7 +88,7 @@ fn a_sibling_that_ended_counts_while_its_tickets_live() {
     // A session that ended admits no one's but its own.
     drop(own);
     siblings
-        .register(ip("192.0.2.1"), 64, [5; 16])
+        .register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [5; 16])
         .logged_in(None, "alice".into());
     assert_eq!(siblings.judge_at(&[1; 16], &[5; 16], now), Verdict::Refuse);
     assert_eq!(siblings.judge_at(&[1; 16], &[1; 16], now), Verdict::Accept);
@@ -97,7 +98,7 @@ fn a_sibling_that_ended_counts_while_its_tickets_live() {
 fn entry(ip: IpAddr, user: &str) -> Entry {
     Entry {
         ip,
-        group: crate::defence::address_group(ip, 64),
+        group: crate::defence::address_group(ip, DEFAULT_IPV6_PREFIX),
         family: Some((None, user.into())),
         ended: None,
     }
@@ -206,7 +207,7 @@ fn one_address_that_ends_many_sessions_pushes_out_only_its_own() {
     assert_eq!(
         sessions
             .by_address
-            .len(crate::defence::address_group(churner, 64)),
+            .len(crate::defence::address_group(churner, DEFAULT_IPV6_PREFIX)),
         ENDED_PER_ADDRESS
     );
     check(&sessions);
@@ -237,7 +238,7 @@ fn an_ipv6_slash_64_is_one_address_for_the_cap() {
 #[test]
 fn the_token_is_found_anywhere_in_the_state() {
     let siblings = Arc::new(Siblings::default());
-    let _r = siblings.register(ip("192.0.2.1"), 64, [7; 16]);
+    let _r = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [7; 16]);
     let mut state = b"some session state".to_vec();
     state.extend_from_slice(&[7; 16]);
     state.extend_from_slice(b"more");
@@ -258,21 +259,21 @@ fn settling(siblings: &Arc<Siblings>, resumed: u8) -> tokio::task::JoinHandle<bo
 #[tokio::test]
 async fn a_pending_verdict_waits_for_the_login() {
     let siblings = Arc::new(Siblings::default());
-    let own = siblings.register(ip("192.0.2.1"), 64, [1; 16]);
+    let own = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [1; 16]);
     own.logged_in(None, "alice".into());
-    let new = siblings.register(ip("192.0.2.1"), 64, [2; 16]);
+    let new = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [2; 16]);
     let waiting = settling(&siblings, 2);
     tokio::task::yield_now().await;
     new.logged_in(None, "alice".into());
     assert!(waiting.await.unwrap());
     // As another user: refused once it logs in.
-    let other = siblings.register(ip("192.0.2.1"), 64, [3; 16]);
+    let other = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [3; 16]);
     let waiting = settling(&siblings, 3);
     tokio::task::yield_now().await;
     other.logged_in(None, "bob".into());
     assert!(!waiting.await.unwrap());
     // Never logging in: refused after the wait.
-    let _silent = siblings.register(ip("192.0.2.1"), 64, [4; 16]);
+    let _silent = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, [4; 16]);
     assert!(
         !siblings
             .settle(&[1; 16], &[4; 16], Duration::from_millis(50))
@@ -283,10 +284,10 @@ async fn a_pending_verdict_waits_for_the_login() {
 #[test]
 fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     let siblings = Arc::new(Siblings::default());
-    let first = siblings.register(ip("192.0.2.1"), 64, token(0));
+    let first = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, token(0));
     first.logged_in(None, "alice".into());
     drop(first);
-    let again = siblings.register(ip("192.0.2.1"), 64, token(0));
+    let again = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, token(0));
     assert_eq!(siblings.lock().kept, 0, "live again");
     assert!(
         siblings.lock().by_address.group_count() == 0,
@@ -294,7 +295,7 @@ fn a_token_registered_again_is_not_forgotten_with_its_old_slot() {
     );
     for n in 1..=u32::try_from(ENDED_MAX).unwrap() {
         siblings
-            .register(own_address(n), 64, token(n))
+            .register(own_address(n), DEFAULT_IPV6_PREFIX, token(n))
             .logged_in(None, "alice".into());
     }
     assert_eq!(siblings.find(&token(0)), Some(token(0)), "still live");
@@ -339,11 +340,11 @@ fn a_session_ends_once() {
 #[test]
 fn an_ended_token_registered_again_elsewhere_leaves_no_slot_behind() {
     let siblings = Arc::new(Siblings::default());
-    let first = siblings.register(ip("192.0.2.1"), 64, token(0));
+    let first = siblings.register(ip("192.0.2.1"), DEFAULT_IPV6_PREFIX, token(0));
     first.logged_in(None, "alice".into());
     drop(first);
     assert_eq!(siblings.lock().by_address.group_count(), 1);
-    let again = siblings.register(ip("2001:db8::1"), 64, token(0));
+    let again = siblings.register(ip("2001:db8::1"), DEFAULT_IPV6_PREFIX, token(0));
     check(&siblings.lock());
     assert!(
         siblings.lock().by_address.group_count() == 0,

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 use super::{DATA_TICKETS, Registration, TlsConfig};
+use crate::defence::DEFAULT_IPV6_PREFIX;
 use crate::testkit::{certificates, certificates_for};
 
 const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
@@ -29,7 +30,7 @@ async fn control(server: &TlsConfig, client: &Arc<ClientConfig>, token: [u8; 16]
     let (accepted, connected) = tokio::join!(
         server.accept_control(
             crate::link::pipe(ours),
-            server.register(LOCALHOST.into(), 64, token)
+            server.register(LOCALHOST.into(), DEFAULT_IPV6_PREFIX, token)
         ),
         TlsConnector::from(client.clone()).connect(localhost(), theirs)
     );
@@ -113,7 +114,9 @@ async fn a_full_handshake_on_a_data_connection_gets_nothing_to_resume_with() {
     ] {
         let (server, stranger) = certificates_for(versions);
         let token = [5; 16];
-        let _registered = server.siblings.register(LOCALHOST.into(), 64, token);
+        let _registered = server
+            .siblings
+            .register(LOCALHOST.into(), DEFAULT_IPV6_PREFIX, token);
         for download in [true, false] {
             let first = data(&server, &stranger, token, download).await;
             let second = data(&server, &stranger, token, download).await;
@@ -131,7 +134,7 @@ async fn a_control_sessions_registration_lasts_through_its_handshake_only_if_it_
     let (server, _client) = certificates();
     let token = [6; 16];
     let (ours, _theirs) = tokio::io::duplex(1 << 16);
-    let registration = server.register(LOCALHOST.into(), 64, token);
+    let registration = server.register(LOCALHOST.into(), DEFAULT_IPV6_PREFIX, token);
     let mut handshake = Box::pin(server.accept_control(crate::link::pipe(ours), registration));
     // No ClientHello comes: the handshake waits for it.
     let waiting = tokio::time::timeout(Duration::from_millis(20), handshake.as_mut()).await;
@@ -149,7 +152,7 @@ async fn a_control_sessions_registration_lasts_through_its_handshake_only_if_it_
     // A client that gives up at once: the handshake fails.
     let (ours, theirs) = tokio::io::duplex(1 << 16);
     drop(theirs);
-    let registration = server.register(LOCALHOST.into(), 64, token);
+    let registration = server.register(LOCALHOST.into(), DEFAULT_IPV6_PREFIX, token);
     let failed = server
         .accept_control(crate::link::pipe(ours), registration)
         .await;
