@@ -186,10 +186,12 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
     }
     anyhow::ensure!(!targets.is_empty(), "no server to measure");
     let size = args.size_mib * 1024 * 1024;
+    let mut shared: Option<std::path::PathBuf> = None;
     for target in &targets {
         target
-            .prepare(size, args.list_files)
+            .prepare(size, args.list_files, shared.as_deref())
             .with_context(|| format!("{}: writing the input files", target.name))?;
+        shared.get_or_insert_with(|| target.big_file());
     }
     let settings = Settings {
         size,

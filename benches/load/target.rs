@@ -160,13 +160,24 @@ impl Target {
 
     /// Writes the scenarios' inputs into the server's root, unless they are
     /// there already: `big.bin` of `size` bytes and `many/` with `files`
-    /// empty files.
-    pub fn prepare(&self, size: u64, files: usize) -> Result<()> {
-        let big = self.root.join("big.bin");
-        if std::fs::metadata(&big).map(|m| m.len()).ok() != Some(size) {
-            let len = usize::try_from(size).context("--size-mib too large")?;
-            std::fs::write(&big, vec![0xa5u8; len])
-                .with_context(|| format!("write {}", big.display()))?;
+    /// empty files. With `shared`, another target's `big.bin`, it links
+    /// that file instead of writing its own (falling back to a copy of its
+    /// own across file systems): every server then reads the same pages,
+    /// and where in memory a file landed is not part of a ratio. Two
+    /// identical wharfd, each with a file of its own, differed by a median
+    /// 7 % a download (docs/performance/profile-retr.md).
+    pub fn prepare(&self, size: u64, files: usize, shared: Option<&Path>) -> Result<()> {
+        let big = self.big_file();
+        if !holds(&big, size, shared) {
+            let linked = shared.is_some_and(|source| {
+                let _ = std::fs::remove_file(&big);
+                std::fs::hard_link(source, &big).is_ok()
+            });
+            if !linked {
+                let len = usize::try_from(size).context("--size-mib too large")?;
+                std::fs::write(&big, vec![0xa5u8; len])
+                    .with_context(|| format!("write {}", big.display()))?;
+            }
         }
         let many = self.root.join("many");
         std::fs::create_dir_all(&many)?;
@@ -177,5 +188,75 @@ impl Target {
             }
         }
         Ok(())
+    }
+
+    /// The file retr-big downloads.
+    pub fn big_file(&self) -> PathBuf {
+        self.root.join("big.bin")
+    }
+}
+
+/// Whether `big` is already the input: `size` bytes, and `shared`
+/// itself when there is one.
+fn holds(big: &Path, size: u64, shared: Option<&Path>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(big) else {
+        return false;
+    };
+    let same = |source: &Path| {
+        std::fs::metadata(source).is_ok_and(|s| (s.dev(), s.ino()) == (meta.dev(), meta.ino()))
+    };
+    meta.len() == size && shared.is_none_or(same)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    fn target(root: &Path) -> Target {
+        let spec = format!(
+            "name=t,addr=127.0.0.1:21,user=u,password=p,root={},pid=1",
+            root.display()
+        );
+        Target::parse(&spec).expect("a valid --target")
+    }
+
+    fn inode(path: &Path) -> (u64, u64) {
+        let meta = std::fs::metadata(path).expect("the file exists");
+        (meta.dev(), meta.ino())
+    }
+
+    #[test]
+    fn later_targets_share_the_first_targets_big_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let roots: Vec<PathBuf> = ["a", "b"].iter().map(|n| dir.path().join(n)).collect();
+        for root in &roots {
+            std::fs::create_dir(root).expect("a root");
+        }
+        let (first, second) = (target(&roots[0]), target(&roots[1]));
+        // The second root already holds a file of the right size, but its own.
+        std::fs::write(second.big_file(), vec![0u8; 4096]).expect("a stale input");
+
+        first
+            .prepare(4096, 2, None)
+            .expect("the first target's inputs");
+        let shared = first.big_file();
+        second
+            .prepare(4096, 2, Some(&shared))
+            .expect("the second's");
+        assert_eq!(inode(&second.big_file()), inode(&shared));
+        assert_eq!(
+            std::fs::read(second.big_file()).expect("read"),
+            vec![0xa5u8; 4096]
+        );
+        assert!(second.root.join("many/file-00001.dat").exists());
+
+        // Prepared again, the linked file stays as it is.
+        second
+            .prepare(4096, 2, Some(&shared))
+            .expect("prepared again");
+        assert_eq!(inode(&second.big_file()), inode(&shared));
     }
 }
