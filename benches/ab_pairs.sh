@@ -17,17 +17,29 @@
 set -euo pipefail
 usage() { sed -n '10,11p' "$0" >&2; exit 2; }
 pairs=5; warmup=0; limit=0; log=/dev/null
+# The value after option $1 ($2, if any), which must be a whole number.
+count() {
+    if (($# < 2)) || [[ ! $2 =~ ^[0-9]+$ ]]; then
+        echo "ab_pairs.sh: $1 needs a whole number" >&2
+        usage
+    fi
+    echo "$((10#$2))"
+}
 while (($#)); do
     case $1 in
-        -n) pairs=$2; shift 2 ;;
-        --warmup) warmup=$2; shift 2 ;;
-        --timeout) limit=$2; shift 2 ;;
-        --log) log=$2; shift 2 ;;
+        -n) pairs=$(count "$@"); shift 2 ;;
+        --warmup) warmup=$(count "$@"); shift 2 ;;
+        --timeout) limit=$(count "$@"); shift 2 ;;
+        --log) (($# >= 2)) || usage; log=$2; shift 2 ;;
         --) shift; break ;;
         *) usage ;;
     esac
 done
 (($# == 2)) || usage
+if ((pairs < 1)); then
+    echo "ab_pairs.sh: -n needs at least one pair" >&2
+    exit 2
+fi
 if [[ ! -x /usr/bin/time ]]; then
     echo "ab_pairs.sh: needs GNU time at /usr/bin/time (Debian/Ubuntu: apt-get install time)" >&2
     exit 1
@@ -39,7 +51,7 @@ if ((limit > 0)); then wrap=(timeout "$limit"); fi
 # One run of command $1; prints "USER SYS WALL MAXRSS_KIB EXIT_STATUS".
 run() {
     local rc=0
-    /usr/bin/time -f '%U %S %e %M' -o "$tf" "${wrap[@]}" bash -c "$1" >>"$log" 2>&1 || rc=$?
+    /usr/bin/time -f '%U %S %e %M' -o "$tf" ${wrap[@]+"${wrap[@]}"} bash -c "$1" >>"$log" 2>&1 || rc=$?
     if ((rc != 0)); then echo "ab_pairs.sh: exit status $rc: $1" >&2; fi
     echo "$(tail -n 1 "$tf") $rc"
 }

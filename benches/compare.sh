@@ -26,7 +26,9 @@
 #
 # Every server's root is on tmpfs (/dev/shm), so the rows measure the
 # servers rather than the disk; COMPARE_ROOT_BASE=/var/tmp (any folder)
-# puts them on a disk instead. The stor-big rows also measure a second
+# puts them on a disk instead; a file system without room for the rows
+# (9 × --size-mib with the upload rows, else 1 ×) stops the script before
+# anything starts. The stor-big rows also measure a second
 # wharfd with --sync-uploads off ("wharfd-nosync"), which answers from the
 # page cache as the peers do. The retr-big and small-files rows also
 # measure "wharfd-twin", a second wharfd with the same flags: its ratio is
@@ -122,6 +124,29 @@ if [[ $hard == unlimited || $hard -gt 65536 ]]; then hard=65536; fi
 ulimit -n "$hard"
 
 root_base=${COMPARE_ROOT_BASE:-/dev/shm}
+# Room for the download file (one, linked into every root) and, in the
+# upload rows, one server's 8 uploads at once. Docker gives /dev/shm
+# 64 MiB, which would fail mid-run.
+size_mib=256 scenarios=stor
+for ((i = 0; i < ${#load_args[@]}; i++)); do
+    case ${load_args[i]} in
+        --size-mib) size_mib=${load_args[i + 1]:-} ;;
+        --size-mib=*) size_mib=${load_args[i]#*=} ;;
+        --scenarios) scenarios=${load_args[i + 1]:-} ;;
+        --scenarios=*) scenarios=${load_args[i]#*=} ;;
+    esac
+done
+if [[ $size_mib =~ ^[0-9]+$ ]]; then
+    copies=1
+    if [[ $scenarios == *stor* ]]; then copies=9; fi
+    need_mib=$((copies * 10#$size_mib + 16))
+    free_mib=$(($(df -Pk "$root_base" | awk 'NR == 2 {print $4}') / 1024))
+    if ((free_mib < need_mib)); then
+        echo "compare.sh: $root_base has $free_mib MiB free and the rows need about $need_mib MiB;" \
+            "set COMPARE_ROOT_BASE to a larger file system or lower --size-mib" >&2
+        exit 1
+    fi
+fi
 tmp=$(mktemp -d "$root_base/wharf-compare.XXXXXX")
 chmod 755 "$tmp" # the peers' session processes run as $user
 # wharf-load's built-in wharfd makes its root in the temporary folder.
