@@ -7,10 +7,11 @@
 //!
 //! Clients written against Unix servers put `ls` options before the path
 //! (`LIST -la`, `LIST -a /pub`, `NLST -R`), so leading words that start with
-//! `-` and hold only letters are read as options, as vsftpd and ProFTPD do.
-//! The options the server can honour are kept; other letters are dropped. A
-//! file whose name starts with `-` can still be listed by its path
-//! (`./-name`).
+//! `-` and hold only letters and `1` are read as options, as vsftpd and
+//! ProFTPD do (`-1`, one name per line, is ncftp's `ls -1`; every NLST
+//! already is). The options the server can honour are kept; other letters
+//! are dropped. A file whose name starts with `-` can still be listed by
+//! its path (`./-name`).
 
 use crate::text::Pathname;
 
@@ -46,7 +47,11 @@ impl ListArgs {
             let Some(letters) = word.strip_prefix(b"-") else {
                 break;
             };
-            if letters.is_empty() || !letters.iter().all(u8::is_ascii_alphabetic) {
+            if letters.is_empty()
+                || !letters
+                    .iter()
+                    .all(|&b| b.is_ascii_alphabetic() || b == b'1')
+            {
                 break;
             }
             for letter in letters {
@@ -99,6 +104,17 @@ mod tests {
         assert_eq!(args.path.unwrap().as_bytes(), b"/pub");
         let args = ListArgs::parse(Some(b"-a -R"));
         assert!(args.options.all && args.options.recursive);
+        assert!(args.path.is_none());
+    }
+
+    #[test]
+    fn one_per_line_is_an_option() {
+        assert_eq!(ListArgs::parse(Some(b"-1")), ListArgs::default());
+        let args = ListArgs::parse(Some(b"-1a /pub"));
+        assert!(args.options.all);
+        assert_eq!(args.path.unwrap().as_bytes(), b"/pub");
+        let args = ListArgs::parse(Some(b"-l1 -1"));
+        assert!(args.options.long);
         assert!(args.path.is_none());
     }
 

@@ -88,6 +88,17 @@ async fn nlst_lists_names() {
     let long = client.exchange("NLST -l", None).await;
     assert!(lines(&long.data)[0].starts_with('-'), "{:?}", long.data);
     assert_eq!(client.exchange("NLST missing", None).await.codes(), [550]);
+    // ncftp's `ls -1`: one name per line, which NLST already is.
+    let one_per_line = client.exchange("NLST -1", None).await;
+    assert_eq!(one_per_line.codes(), [150, 226]);
+    assert_eq!(lines(&one_per_line.data), lines(&listing.data));
+    let list = client.exchange("LIST -1 sub", None).await;
+    assert_eq!(list.codes(), [150, 226]);
+    assert!(
+        lines(&list.data)[0].ends_with(" inner.bin"),
+        "{:?}",
+        list.data
+    );
 }
 
 #[tokio::test]
