@@ -11,8 +11,8 @@ use cap_fs_ext::{DirExt, SystemTimeSpec};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use wharf_vfs::{
-    Capabilities, DirStream, FileKind, FileReader, Metadata, OpenedFile, Upload, VPath, Vfs,
-    VfsError, WriteMode,
+    Capabilities, DirStream, FileKind, FileReader, Metadata, OpenedFile, OpenedLocalFile, Upload,
+    VPath, Vfs, VfsError, WriteMode,
 };
 
 use crate::convert::{blocking, io_err, metadata};
@@ -197,9 +197,16 @@ impl Vfs for LocalFs {
         })
     }
 
-    async fn open_local(&self, path: &VPath, offset: u64) -> Result<Option<File>, VfsError> {
-        let (file, _) = self.open_file(path, offset).await?;
-        Ok(Some(file))
+    async fn open_local(
+        &self,
+        path: &VPath,
+        offset: u64,
+    ) -> Result<Option<OpenedLocalFile>, VfsError> {
+        let (file, left) = self.open_file(path, offset).await?;
+        Ok(Some(OpenedLocalFile {
+            file,
+            size: left + offset,
+        }))
     }
 
     async fn create(&self, path: &VPath, mode: WriteMode) -> Result<Box<dyn Upload>, VfsError> {

@@ -278,13 +278,14 @@ async fn appending_to_a_symlink_writes_its_target() {
 async fn open_local_hands_out_the_open_file_at_the_offset() {
     let (_dir, vfs) = served();
     write_file(&*vfs, &path("/f"), b"not zero copy").await;
-    let mut file = vfs
+    let mut local = vfs
         .open_local(&path("/f"), 4)
         .await
         .unwrap()
         .expect("a local file");
+    assert_eq!(local.size, 13, "the whole file's size, not what follows 4");
     let mut text = String::new();
-    file.read_to_string(&mut text).unwrap();
+    local.file.read_to_string(&mut text).unwrap();
     assert_eq!(text, "zero copy");
     vfs.mkdir(&path("/d")).await.unwrap();
     expect_kind(

@@ -149,7 +149,7 @@ pub use metadata::{DirEntry, FileKind, Metadata};
 pub use mount::{MountError, MountFs};
 pub use stream::{list_from_iter, next_entry};
 pub use upload::{LocalFile, Upload, WriteMode};
-pub use vfs::{DirStream, FileReader, OpenedFile, Vfs};
+pub use vfs::{DirStream, FileReader, OpenedFile, OpenedLocalFile, Vfs};
 pub use vpath::{VPath, VPathError};
 
 /// The attribute macro for implementing [`Vfs`] and [`Upload`], re-exported

@@ -40,6 +40,18 @@ impl std::fmt::Debug for OpenedFile {
     }
 }
 
+/// An open local file for [`Vfs::open_local`], positioned at the offset
+/// asked for.
+#[derive(Debug)]
+pub struct OpenedLocalFile {
+    /// The open file.
+    pub file: std::fs::File,
+    /// Its whole size when it was opened (not what follows the offset): a
+    /// download sends up to there, so the server need not ask the file
+    /// again.
+    pub size: u64,
+}
+
 /// A directory listing, as returned by [`Vfs::list`]: entries arrive as the
 /// back-end produces them, so a directory of millions of entries is never
 /// held in memory at once. An `Err` item ends the listing early.
@@ -89,15 +101,16 @@ pub trait Vfs: Send + Sync {
         })
     }
 
-    /// The open local file behind `path`, positioned at `offset`, for a
-    /// server that can hand it to the kernel (`sendfile`) instead of
-    /// copying it through [`Vfs::open_read`]. `Ok(None)`, the default, when
-    /// the back-end has no local file; it fails as `open_read` would.
+    /// The open local file behind `path`, positioned at `offset`, with its
+    /// size, for a server that can hand it to the kernel (`sendfile`)
+    /// instead of copying it through [`Vfs::open_read`]. `Ok(None)`, the
+    /// default, when the back-end has no local file; it fails as
+    /// `open_read` would.
     async fn open_local(
         &self,
         path: &VPath,
         offset: u64,
-    ) -> Result<Option<std::fs::File>, VfsError> {
+    ) -> Result<Option<OpenedLocalFile>, VfsError> {
         let _ = (path, offset);
         Ok(None)
     }

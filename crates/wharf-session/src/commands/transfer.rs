@@ -130,15 +130,16 @@ impl Session {
             && !self.state.params.ascii()
             && !self.state.params.block()
             && self.state.security.data() == DataProtection::Clear
-            && let Some(file) = vfs.open_local(target, offset).await.map_err(failed)?
+            && let Some(local) = vfs.open_local(target, offset).await.map_err(failed)?
         {
-            // The open file knows its size: no second trip to the back-end
+            // The open told the size: no second trip to the back-end
             // (open_local refuses directories as open_read does).
-            let size = file
-                .metadata()
-                .map_err(|e| failed(VfsError::from_io(e, target)))?
-                .len();
-            return Ok((Work::SendFile { file, offset }, size.saturating_sub(offset)));
+            let work = Work::SendFile {
+                file: local.file,
+                offset,
+                end: local.size,
+            };
+            return Ok((work, local.size.saturating_sub(offset)));
         }
         #[cfg(not(target_os = "linux"))]
         let _ = way;

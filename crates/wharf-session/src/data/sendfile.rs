@@ -10,10 +10,10 @@
 
 use std::fs::File;
 use std::io;
+use std::ops::Range;
 
 use tokio::io::Interest;
 use tokio::net::TcpStream;
-use wharf_vfs::{VPath, VfsError};
 
 use super::meter::{Limits, Meter};
 use super::outcome::TransferError;
@@ -22,24 +22,22 @@ use super::watchdog::FloorCheck;
 /// Bytes handed to the kernel per quota check and throttle step.
 const CHUNK: usize = 1024 * 1024;
 
-/// Sends `file` from `offset` to its end (its length when the download
-/// starts) over `tcp`; returns the bytes sent. Each wait for the socket
-/// is bounded by the stall limit and the bytes count towards the rate
-/// floor, as the watchdog does for the other paths.
+/// Sends the bytes of `file` in `span` (from the offset asked for to the
+/// file's size when it was opened) over `tcp`; returns the bytes sent.
+/// Each wait for the socket is bounded by the stall limit and the bytes
+/// count towards the rate floor, as the watchdog does for the other paths.
 pub(crate) async fn send_file(
     file: File,
-    offset: u64,
+    span: Range<u64>,
     tcp: &TcpStream,
     floor: &mut FloorCheck,
     limits: Limits,
     mut meter: Meter<'_>,
-    path: &VPath,
 ) -> Result<u64, TransferError> {
-    let end = file
-        .metadata()
-        .map_err(|e| TransferError::Storage(VfsError::from_io(e, path)))?
-        .len();
-    let mut position = offset;
+    let Range {
+        start: mut position,
+        end,
+    } = span;
     while position < end {
         let want = usize::try_from(end - position).map_or(CHUNK, |left| left.min(CHUNK));
         let paced = tokio::time::Instant::now();
@@ -70,4 +68,52 @@ pub(crate) async fn send_file(
         }
     }
     Ok(meter.total())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::atomic::AtomicU64;
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::data::meter::RateLimits;
+    use crate::data::watchdog::RateFloor;
+    use crate::quota::Direction;
+
+    /// The span is what goes out: a file longer than its end (one that grew
+    /// after the open told its size) is sent only up to the end.
+    #[tokio::test]
+    async fn sends_the_span_and_nothing_past_its_end() {
+        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&content).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let (mut client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let floor = RateFloor {
+            rate: 0,
+            window: Duration::ZERO,
+        };
+        let limits = Limits {
+            buffer: 64 * 1024,
+            stall: Duration::from_secs(10),
+            floor,
+        };
+        let (progress, rate_limits) = (AtomicU64::new(0), RateLimits::default());
+        let meter = Meter::new(&progress, &[], &rate_limits, Direction::Download);
+        let mut check = FloorCheck::new(floor);
+        let sent = send_file(file, 100..4_196, &server, &mut check, limits, meter)
+            .await
+            .unwrap();
+        drop(server);
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(sent, 4_096);
+        assert_eq!(got, content[100..4_196]);
+    }
 }

@@ -32,9 +32,14 @@ pub(crate) enum Work {
         ascii: bool,
         skip: u64,
     },
-    /// RETR of a local file, binary, MODE S, plain: `sendfile`.
+    /// RETR of a local file, binary, MODE S, plain: `sendfile` from
+    /// `offset` up to `end`, the file's size when it was opened.
     #[cfg(target_os = "linux")]
-    SendFile { file: std::fs::File, offset: u64 },
+    SendFile {
+        file: std::fs::File,
+        offset: u64,
+        end: u64,
+    },
     /// STOR, APPE, STOU: client to file; committed at end of data. A
     /// plain binary MODE S upload into a local file may take `splice(2)`
     /// (Linux), as `splice` says.
@@ -117,7 +122,7 @@ async fn move_data(
             pump::download(reader, &mut stream, stages, limits, meter, &job.path).await?
         }
         #[cfg(target_os = "linux")]
-        Work::SendFile { file, offset } => {
+        Work::SendFile { file, offset, end } => {
             let meter = Meter::new(
                 &progress,
                 &job.quotas,
@@ -126,7 +131,7 @@ async fn move_data(
             );
             match stream.plain_tcp() {
                 Some((tcp, floor)) => {
-                    send_file(file, offset, tcp, floor, limits, meter, &job.path).await?
+                    send_file(file, offset..end, tcp, floor, limits, meter).await?
                 }
                 // Only plain connections get SendFile work, but a copy is
                 // always correct (the file is positioned at `offset`).

@@ -13,7 +13,7 @@ use crate::capabilities::Capabilities;
 use crate::error::{VfsError, VfsErrorKind};
 use crate::metadata::{DirEntry, Metadata};
 use crate::upload::{Upload, WriteMode};
-use crate::vfs::{DirStream, FileReader, OpenedFile, Vfs};
+use crate::vfs::{DirStream, FileReader, OpenedFile, OpenedLocalFile, Vfs};
 use crate::vpath::VPath;
 use listing::{Overlay, Retag};
 use table::{Route, Table};
@@ -202,7 +202,7 @@ impl Vfs for MountFs {
         &self,
         path: &VPath,
         offset: u64,
-    ) -> Result<Option<std::fs::File>, VfsError> {
+    ) -> Result<Option<OpenedLocalFile>, VfsError> {
         if self.table.is_ancestor(path) {
             return Err(VfsError::is_a_directory(path));
         }

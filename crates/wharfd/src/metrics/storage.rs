@@ -12,8 +12,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio::io::AsyncWrite;
 use wharf_vfs::{
-    Capabilities, DirStream, FileReader, Metadata, OpenedFile, Upload, VPath, Vfs, VfsError,
-    VfsErrorKind, WriteMode,
+    Capabilities, DirStream, FileReader, Metadata, OpenedFile, OpenedLocalFile, Upload, VPath, Vfs,
+    VfsError, VfsErrorKind, WriteMode,
 };
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -145,7 +145,7 @@ impl Vfs for Measured {
         &self,
         path: &VPath,
         offset: u64,
-    ) -> Result<Option<std::fs::File>, VfsError> {
+    ) -> Result<Option<OpenedLocalFile>, VfsError> {
         self.count("open_read", self.inner.open_local(path, offset).await)
     }
 
