@@ -198,7 +198,7 @@ new_root() {
 targets=()
 
 # vsftpd: standalone, in the foreground, one config file of our own. Passive
-# ports of each server lie below Linux's ephemeral range and apart.
+# ports of each server lie apart, the peers' below Linux's ephemeral range.
 vs_port=$(free_port)
 vs_root=$(new_root vsftpd)
 # vsftpd enters the user's home before local_root: make that the root too.
@@ -245,12 +245,20 @@ wait_for_port "$vs_port" vsftpd
 # would hash the password with argon2id at t=1023 (seconds per login); the
 # user gets wharfd's own argon2id hash instead (m=19456, t=2), which
 # Pure-FTPd verifies through libsodium, so both pay the same per login.
+# Its passive range is wider than the others' for two reasons of its own
+# (src/ftpd.c): it caps its sessions at half the range's ports (2,000
+# ports would refuse idle-sessions' 5,000), and a passive `listen` that
+# fails ends the command with 425 instead of trying another port. Such
+# listens fail with EADDRINUSE once earlier small-files runs have left
+# tens of thousands of connections in TIME_WAIT: alone against it, 2 of 3
+# runs failed with 2,000 ports and none of 8 with 12,000; in a compare
+# run, where the other servers' connections wait too, some still do.
 pure_port=$(free_port)
 pure_root=$(new_root pure-ftpd)
 hash=$(printf '%s\n' "$password" | "$wharfd" --hash-password)
 echo "$user:$hash:$(id -u "$user"):$(id -g "$user")::$pure_root/./::::::::::::" >"$tmp/pure.passwd"
 "$pure_pw" mkdb "$tmp/pure.pdb" -f "$tmp/pure.passwd"
-setsid "$pure_bin" -S "127.0.0.1,$pure_port" -p 27000:28999 -l "puredb:$tmp/pure.pdb" \
+setsid "$pure_bin" -S "127.0.0.1,$pure_port" -p 8000:19999 -l "puredb:$tmp/pure.pdb" \
     -E -H -c 20000 -C 20000 -L 20000:8 -I 15 -Y 1 -2 "$tmp/cert-and-key.pem" \
     >"$tmp/pure-ftpd.log" 2>&1 &
 pids+=($!)
