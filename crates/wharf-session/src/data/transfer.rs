@@ -134,9 +134,10 @@ async fn move_data(
                     send_file(file, offset..end, tcp, floor, limits, meter).await?
                 }
                 // Only plain connections get SendFile work, but a copy is
-                // always correct (the file is positioned at `offset`).
+                // always correct (the file is positioned at `offset`, and
+                // stops where sendfile would).
                 None => {
-                    let file = tokio::fs::File::from_std(file);
+                    let file = tokio::fs::File::from_std(file).take(end.saturating_sub(offset));
                     let reader: FileReader =
                         Box::new(tokio::io::BufReader::with_capacity(limits.buffer, file));
                     let stages = download_stages(false, 0, block);
