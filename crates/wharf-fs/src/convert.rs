@@ -2,13 +2,16 @@
 
 use wharf_vfs::{FileKind, Metadata, VPath, VfsError};
 
-/// Runs a blocking file-system call on Tokio's blocking pool.
+use crate::call_pool::CallPool;
+
+/// Runs a blocking file-system call on the file-call pool.
 pub(crate) async fn blocking<T, F>(call: F) -> Result<T, VfsError>
 where
     F: FnOnce() -> Result<T, VfsError> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(call)
+    CallPool::global()
+        .run(call)
         .await
         .map_err(VfsError::other)?
 }

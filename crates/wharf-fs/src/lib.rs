@@ -48,8 +48,10 @@
 //!   `#![forbid(unsafe_code)]`; the one direct `openat2` below is a
 //!   shortcut with cap-std behind it.
 //! - `cap-async-std` is built on async-std, not Tokio. Instead the blocking
-//!   calls run on Tokio's blocking pool with `spawn_blocking`, as `tokio::fs`
-//!   itself does.
+//!   calls run on threads of this crate's own: file calls (open, create,
+//!   sync, rename, delete, metadata) on a pool that wakes few threads and
+//!   the warmest first (`call_pool.rs`), and bulk work (the chunks of a
+//!   transfer, listing batches) on Tokio's blocking pool.
 //!
 //! One shortcut, on Linux 5.12+ with the root on a local disk or memory
 //! file system (ext4, xfs, btrfs, f2fs, zfs, bcachefs, tmpfs): opening a
@@ -60,7 +62,7 @@
 //! the root's own mount, so the call does not wait for the disk, and the
 //! jail is the one cap-std asks for. Anything else (a miss, an escape, an
 //! error, a network or FUSE root, an older kernel) goes the cap-std way on
-//! the blocking pool, which owns every error reply. Calls that change the
+//! the file-call pool, which owns every error reply. Calls that change the
 //! disk always go to the pool.
 //!
 //! Out of scope: hard links. A hard link inside the root to a file elsewhere
@@ -121,6 +123,7 @@
 
 #[cfg(target_os = "linux")]
 mod cached;
+mod call_pool;
 mod chunk;
 mod convert;
 mod copied;

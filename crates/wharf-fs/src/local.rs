@@ -100,7 +100,7 @@ impl LocalFs {
         crate::sweep::sweep(&self.root, older_than)
     }
 
-    /// Runs `call` on the blocking pool with the root and `path` relative
+    /// Runs `call` on the file-call pool with the root and `path` relative
     /// to it.
     async fn with_path<T, F>(&self, path: &VPath, call: F) -> Result<T, VfsError>
     where
@@ -123,7 +123,7 @@ impl LocalFs {
 
     /// Opens the regular file at `path` for reading at `offset`, with the
     /// number of bytes after it: on this thread if the kernel can resolve
-    /// the path from its caches, else on the blocking pool.
+    /// the path from its caches, else on the file-call pool.
     async fn open_file(&self, path: &VPath, offset: u64) -> Result<(File, u64), VfsError> {
         let rel = relative(path)?;
         #[cfg(target_os = "linux")]

@@ -130,7 +130,7 @@ pub(crate) struct Options {
     pub(crate) umask: u32,
 }
 
-/// Starts an upload; runs on the blocking pool.
+/// Starts an upload; runs on the file-call pool.
 pub(crate) fn start(
     root: &Dir,
     path: &VPath,
