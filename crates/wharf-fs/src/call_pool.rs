@@ -227,6 +227,10 @@ impl CallPool {
 /// One thread's life: take calls from the queue until none has come for
 /// the keep-alive time.
 fn work(shared: &Shared) {
+    let me = Arc::new(Sleeper {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+    });
     let mut state = shared.lock();
     loop {
         if let Some(job) = state.queue.pop_front() {
@@ -241,10 +245,8 @@ fn work(shared: &Shared) {
             state.progress = Instant::now();
             continue;
         }
-        let me = Arc::new(Sleeper {
-            thread: thread::current(),
-            woken: AtomicBool::new(false),
-        });
+        // Under the lock, so no wake can come between these two.
+        me.woken.store(false, Ordering::Relaxed);
         state.sleeping.push(me.clone());
         drop(state);
         let deadline = Instant::now() + shared.keep_alive;
