@@ -39,11 +39,11 @@ use tokio::sync::oneshot;
 /// How many threads must be running calls before a new call is left in the
 /// queue rather than waking another. Two, so that one slow call never has
 /// the queue to itself.
-pub(crate) const BUSY_HANDS: usize = 2;
+const BUSY_HANDS: usize = 2;
 
 /// How many calls may wait per running thread before a new call wakes
 /// another.
-pub(crate) const QUEUE_PER_HAND: usize = 8;
+const QUEUE_PER_HAND: usize = 8;
 
 /// How long without a call started or finished means the running threads
 /// are waiting on the disk, so that a new call wakes another thread.
@@ -51,7 +51,7 @@ const STALE: Duration = Duration::from_millis(1);
 
 /// The most threads the pool runs at once, as many as Tokio's blocking
 /// pool allows by default.
-pub(crate) const MAX_THREADS: usize = 512;
+const MAX_THREADS: usize = 512;
 
 /// How long a thread with nothing to do waits for a call before it ends.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -213,14 +213,13 @@ impl CallPool {
     }
 
     #[cfg(test)]
-    fn threads(&self) -> (usize, usize) {
+    fn counts(&self) -> tests::Counts {
         let state = self.shared.lock();
-        (state.threads, state.running)
-    }
-
-    #[cfg(test)]
-    fn sleeping(&self) -> usize {
-        self.shared.lock().sleeping.len()
+        tests::Counts {
+            threads: state.threads,
+            running: state.running,
+            sleeping: state.sleeping.len(),
+        }
     }
 }
 

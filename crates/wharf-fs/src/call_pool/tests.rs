@@ -12,10 +12,17 @@ const LONG: Duration = Duration::from_secs(3600);
 /// Far longer than any of these tests should take: reaching it is a hang.
 const HANG: Duration = Duration::from_secs(20);
 
-/// Waits until `check` holds for the pool's (threads, running) counts.
-async fn until(pool: &CallPool, check: impl Fn((usize, usize)) -> bool) {
+/// What the pool holds at one moment.
+pub(super) struct Counts {
+    pub(super) threads: usize,
+    pub(super) running: usize,
+    pub(super) sleeping: usize,
+}
+
+/// Waits until `check` holds for the pool's counts.
+async fn until(pool: &CallPool, check: impl Fn(Counts) -> bool) {
     timeout(HANG, async {
-        while !check(pool.threads()) {
+        while !check(pool.counts()) {
             sleep(Duration::from_millis(1)).await;
         }
     })
@@ -33,7 +40,7 @@ async fn stuck_calls(pool: &Arc<CallPool>) -> Vec<mpsc::Sender<()>> {
         tokio::spawn(async move { pool.run(move || rx.recv()).await });
         release.push(tx);
     }
-    until(pool, |(_, running)| running == BUSY_HANDS).await;
+    until(pool, |c| c.running == BUSY_HANDS).await;
     release
 }
 
@@ -57,7 +64,7 @@ async fn every_call_gets_its_own_answer_and_none_is_left_in_the_queue() {
     })
     .await
     .expect("a call was left in the queue");
-    until(&pool, |(_, running)| running == 0).await;
+    until(&pool, |c| c.running == 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +78,7 @@ async fn a_call_behind_running_calls_that_made_no_progress_gets_a_thread() {
         7
     );
     drop(release);
-    until(&pool, |(_, running)| running == 0).await;
+    until(&pool, |c| c.running == 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +100,7 @@ async fn a_panicking_call_loses_its_answer_and_nothing_else() {
         let answer = timeout(HANG, pool.run(|| -> u8 { panic!("a call that panics") })).await;
         assert!(answer.expect("the panicking call hung").is_err());
     }
-    until(&pool, |(_, running)| running == 0).await;
+    until(&pool, |c| c.running == 0).await;
     let answer = timeout(HANG, pool.run(|| 5)).await;
     assert_eq!(answer.expect("the pool hung after panics").unwrap(), 5);
 }
@@ -102,8 +109,8 @@ async fn a_panicking_call_loses_its_answer_and_nothing_else() {
 async fn idle_threads_end_after_the_keep_alive() {
     let pool = Arc::new(CallPool::new(Duration::from_millis(20), LONG));
     submit_all(&pool, 4).await.unwrap();
-    assert!(pool.threads().0 >= 1);
-    until(&pool, |(threads, _)| threads == 0).await;
+    assert!(pool.counts().threads >= 1);
+    until(&pool, |c| c.threads == 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,24 +120,16 @@ async fn the_thread_that_slept_last_is_woken_first() {
     let release = stuck_calls(&pool).await;
     submit_all(&pool, 2).await.unwrap();
     drop(release);
-    let all_asleep = |pool: &CallPool| pool.sleeping() == pool.threads().0;
-    timeout(HANG, async {
-        while !all_asleep(&pool) {
-            sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .unwrap();
+    let all_asleep = |c: Counts| c.sleeping == c.threads;
+    until(&pool, all_asleep).await;
     assert!(
-        pool.threads().0 > 2,
+        pool.counts().threads > 2,
         "the test needs several sleeping threads"
     );
     let mut seen = Vec::new();
     for _ in 0..10 {
         seen.push(pool.run(|| thread::current().id()).await.unwrap());
-        while !all_asleep(&pool) {
-            sleep(Duration::from_millis(1)).await;
-        }
+        until(&pool, all_asleep).await;
     }
     seen.dedup();
     assert_eq!(seen.len(), 1, "calls one at a time went to several threads");
@@ -142,7 +141,7 @@ async fn calls_run_on_tokios_pool_when_no_thread_can_start() {
     pool.shared.refuse_threads.store(true, Ordering::Relaxed);
     let answer = timeout(HANG, pool.run(|| 11)).await;
     assert_eq!(answer.expect("the call was left in the queue").unwrap(), 11);
-    assert_eq!(pool.threads().0, 0);
+    assert_eq!(pool.counts().threads, 0);
 }
 
 /// Submits `count` calls at once, each answering its number, and gathers
