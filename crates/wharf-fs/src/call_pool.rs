@@ -20,8 +20,9 @@
 //! [`MAX_THREADS`]). Calls that wait on a slow disk therefore make the pool
 //! grow: once the running calls have made no progress for [`STALE`], the
 //! next call wakes another thread, which takes the oldest waiting call
-//! first. So a call waits behind the running ones until the first of them
-//! finishes, or until the next call comes after [`STALE`] without progress.
+//! first. When no next call comes, the watcher (`call_pool/watcher.rs`)
+//! does the same within [`watcher::TICK`]: a call never waits longer than
+//! about `STALE + TICK` behind calls that have stopped moving.
 //!
 //! And it wakes the thread that went to sleep last, so that the threads in
 //! use stay few and warm; the ones that stay asleep for the keep-alive time
@@ -93,6 +94,8 @@ struct State {
     running: usize,
     /// When a call last started or finished.
     progress: Instant,
+    /// The thread that watches for calls left waiting behind stalled ones.
+    watcher: watcher::Watcher,
 }
 
 /// A sleeping thread, and whether it has been woken (set under the state's
@@ -114,6 +117,72 @@ impl Shared {
         // Calls run outside the lock, so no call's panic can poison it.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Whether the threads at work will take the queue soon enough that
+    /// the newest call need not wake another (the module docs' rule).
+    fn hands_will_do(&self, state: &State) -> bool {
+        // Threads running calls, and those woken and about to.
+        let hands = state.running + state.woken;
+        hands >= BUSY_HANDS && state.queue.len() <= hands * QUEUE_PER_HAND && !self.stalled(state)
+    }
+
+    /// Whether no call has started or finished for [`STALE`].
+    fn stalled(&self, state: &State) -> bool {
+        state.progress.elapsed() >= self.stale
+    }
+
+    /// Starts a thread, unless this test forbids it.
+    fn spawn(
+        &self,
+        name: &str,
+        body: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<thread::JoinHandle<()>> {
+        if self.refuses_threads() {
+            return Err(std::io::Error::other("no thread may start in this test"));
+        }
+        thread::Builder::new().name(name.into()).spawn(body)
+    }
+
+    /// Puts one more thread on the queue: the one that went to sleep last,
+    /// or a new one.
+    fn add_hand(self: &Arc<Self>, mut state: MutexGuard<'_, State>) {
+        if let Some(sleeper) = state.sleeping.pop() {
+            state.woken += 1;
+            sleeper.woken.store(true, Ordering::Release);
+            drop(state);
+            sleeper.thread.unpark();
+            return;
+        }
+        if state.threads >= MAX_THREADS {
+            // Every thread is running; the first one free takes it.
+            return;
+        }
+        state.threads += 1;
+        drop(state);
+        let shared = self.clone();
+        let Err(error) = self.spawn("wharf-fs", move || work(&shared)) else {
+            return;
+        };
+        let mut state = self.lock();
+        state.threads -= 1;
+        tracing::warn!(%error, threads = state.threads, "cannot start a file-call thread");
+        if state.threads > 0 {
+            return;
+        }
+        // No thread will look at the queue: Tokio's pool runs it.
+        let orphans: Vec<Job> = state.queue.drain(..).collect();
+        drop(state);
+        let run_all = move || {
+            for job in orphans {
+                let _ = catch_unwind(AssertUnwindSafe(job));
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(run_all)),
+            // Not in a runtime: this thread is no runtime's.
+            Err(_) => run_all(),
+        }
+    }
 }
 
 impl CallPool {
@@ -131,6 +200,7 @@ impl CallPool {
             woken: 0,
             running: 0,
             progress: Instant::now(),
+            watcher: watcher::Watcher::default(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -161,55 +231,11 @@ impl CallPool {
     fn submit(&self, job: Job) {
         let mut state = self.shared.lock();
         state.queue.push_back(job);
-        // Threads running calls, and those woken and about to.
-        let hands = state.running + state.woken;
-        if hands >= BUSY_HANDS
-            && state.queue.len() <= hands * QUEUE_PER_HAND
-            && state.progress.elapsed() < self.shared.stale
-        {
+        if self.shared.hands_will_do(&state) {
+            watcher::keep_watch(&self.shared, &mut state);
             return;
         }
-        if let Some(sleeper) = state.sleeping.pop() {
-            state.woken += 1;
-            sleeper.woken.store(true, Ordering::Release);
-            drop(state);
-            sleeper.thread.unpark();
-            return;
-        }
-        if state.threads >= MAX_THREADS {
-            // Every thread is running; the first one free takes it.
-            return;
-        }
-        state.threads += 1;
-        drop(state);
-        let shared = self.shared.clone();
-        let started = if self.shared.refuses_threads() {
-            Err(std::io::Error::other("no thread may start in this test"))
-        } else {
-            thread::Builder::new()
-                .name("wharf-fs".into())
-                .spawn(move || work(&shared))
-        };
-        if let Err(error) = started {
-            let mut state = self.shared.lock();
-            state.threads -= 1;
-            tracing::warn!(%error, threads = state.threads, "cannot start a file-call thread");
-            if state.threads == 0 {
-                // No thread will look at the queue: Tokio's pool runs it.
-                let orphans: Vec<Job> = state.queue.drain(..).collect();
-                drop(state);
-                let run_all = move || {
-                    for job in orphans {
-                        let _ = catch_unwind(AssertUnwindSafe(job));
-                    }
-                };
-                match tokio::runtime::Handle::try_current() {
-                    Ok(runtime) => drop(runtime.spawn_blocking(run_all)),
-                    // Not in a runtime: this thread is no runtime's.
-                    Err(_) => run_all(),
-                }
-            }
-        }
+        self.shared.add_hand(state);
     }
 
     #[cfg(test)]
@@ -219,6 +245,9 @@ impl CallPool {
             threads: state.threads,
             running: state.running,
             sleeping: state.sleeping.len(),
+            queued: state.queue.len(),
+            watching: state.watcher.is_alive(),
+            resting: state.watcher.is_resting(),
         }
     }
 }
@@ -270,3 +299,4 @@ fn work(shared: &Shared) {
 
 #[cfg(test)]
 mod tests;
+mod watcher;

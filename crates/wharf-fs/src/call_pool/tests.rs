@@ -17,6 +17,9 @@ pub(super) struct Counts {
     pub(super) threads: usize,
     pub(super) running: usize,
     pub(super) sleeping: usize,
+    pub(super) queued: usize,
+    pub(super) watching: bool,
+    pub(super) resting: bool,
 }
 
 /// Waits until `check` holds for the pool's counts.
@@ -79,6 +82,55 @@ async fn a_call_behind_running_calls_that_made_no_progress_gets_a_thread() {
     );
     drop(release);
     until(&pool, |c| c.running == 0).await;
+}
+
+/// Submits one call while the stuck calls have just started, so that it is
+/// left waiting without a wake; returns where its answer will come.
+fn submit_unwoken(pool: &CallPool) -> mpsc::Receiver<u8> {
+    let before = pool.counts();
+    let (tx, rx) = mpsc::channel();
+    pool.submit(Box::new(move || {
+        let _ = tx.send(7);
+    }));
+    let after = pool.counts();
+    assert_eq!(
+        (after.queued, after.threads, after.sleeping),
+        (1, before.threads, before.sleeping),
+        "the call should wait, unwoken, behind the calls that just started"
+    );
+    rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_call_behind_calls_that_stall_after_it_came_gets_a_thread() {
+    // Long enough that the call comes while the stuck ones look busy.
+    let pool = Arc::new(CallPool::new(LONG, Duration::from_secs(1)));
+    // The first time the watcher starts; the second it is woken from rest.
+    for round in 0..2 {
+        let release = stuck_calls(&pool).await;
+        let answer = submit_unwoken(&pool);
+        // No other call comes: only the watcher can see the stall.
+        let answer = tokio::task::spawn_blocking(move || answer.recv_timeout(HANG));
+        assert_eq!(
+            answer.await.unwrap(),
+            Ok(7),
+            "round {round}: the lone call waited as long as the stuck ones"
+        );
+        drop(release);
+        until(&pool, |c| c.running == 0 && c.resting).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_ends_when_nothing_has_waited_for_the_keep_alive() {
+    let pool = Arc::new(CallPool::new(Duration::from_millis(50), LONG));
+    let release = stuck_calls(&pool).await;
+    let answer = submit_unwoken(&pool);
+    assert!(pool.counts().watching);
+    drop(release);
+    let answer = tokio::task::spawn_blocking(move || answer.recv_timeout(HANG));
+    assert_eq!(answer.await.unwrap(), Ok(7));
+    until(&pool, |c| c.threads == 0 && !c.watching).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
