@@ -7,6 +7,10 @@
 # repetition after repetition. Prints one table; everything started here is
 # stopped on exit.
 #
+# retr-big-curl repeats retr-big's download with real clients, one curl
+# process per session, where retr-big's sessions share one wharf-load
+# thread.
+#
 # FTPS rows (retr-big-tls, stor-big-tls, small-files-tls) run against every
 # server: explicit FTPS (AUTH TLS, PBSZ 0, PROT P) with the same
 # self-signed RSA-2048 certificate for all (wharfd included), each data connection resuming its
@@ -73,6 +77,7 @@ apt_install() {
 
 install_peers() {
     command -v openssl >/dev/null || apt_install openssl
+    command -v curl >/dev/null || apt_install curl
     command -v vsftpd >/dev/null || [[ -x /usr/sbin/vsftpd ]] || apt_install vsftpd
     # pure-ftpd and vsftpd conflict as packages (both provide ftp-server),
     # so Pure-FTPd is unpacked into .tools rather than installed; its
@@ -299,7 +304,7 @@ extra_wharfd wharfd-nosync 33000-34999 stor-big+stor-big-tls --sync-uploads off
 # for the download and small-files rows: two identical servers in one run
 # differ by how the machine treats them (which process, which file, which
 # rhythm), and the ratio of wharfd to its twin shows how much in that run.
-extra_wharfd wharfd-twin 35000-36999 retr-big+retr-big-tls+small-files
+extra_wharfd wharfd-twin 35000-36999 retr-big+retr-big-curl+retr-big-tls+small-files
 
 # Blob rows: Azurite in memory, and wharfd bridging FTP to its account.
 blob_args=()

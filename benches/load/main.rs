@@ -45,9 +45,9 @@ use crate::target::Target;
 #[derive(Parser)]
 #[command(name = "wharf-load")]
 struct Args {
-    /// Scenarios to run, comma-separated: tcp-raw, retr-big, retr-big-tls,
-    /// stor-big, stor-big-tls, small-files, small-files-tls, login-rate,
-    /// list-big, idle-sessions (default: all).
+    /// Scenarios to run, comma-separated: tcp-raw, retr-big, retr-big-curl,
+    /// retr-big-tls, stor-big, stor-big-tls, small-files, small-files-tls,
+    /// login-rate, list-big, idle-sessions (default: all).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Size of each big transfer, in MiB.

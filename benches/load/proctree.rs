@@ -102,6 +102,21 @@ pub fn own_cpu_seconds() -> Option<f64> {
     Some(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// CPU seconds (user + system) of the children this process has reaped so
+/// far (curl in `retr-big-curl`; the built-in wharfd is reaped only at
+/// the end).
+pub fn reaped_children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // cutime and cstime are fields 16 and 17 (rest[13] and rest[14]).
+    let mut ticks = 0u64;
+    for field in fields.get(13..15)? {
+        ticks += field.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / TICKS_PER_SECOND)
+}
+
 /// How many processes `root`'s tree holds now.
 pub fn process_count(root: u32) -> usize {
     tree(root).len()
@@ -149,6 +164,23 @@ mod tests {
                 x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
             }
         }
+    }
+
+    #[test]
+    fn reaped_children_count_once_reaped_and_this_process_does_not() {
+        let before = reaped_children_cpu_seconds().unwrap();
+        spin(0.05);
+        assert!(
+            reaped_children_cpu_seconds().unwrap() - before < 0.02,
+            "this process's own CPU counted as its children's"
+        );
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let reaped = reaped_children_cpu_seconds().unwrap() - before;
+        assert!(reaped >= 0.1, "the reaped child's CPU is {reaped} s");
     }
 
     #[test]

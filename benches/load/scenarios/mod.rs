@@ -2,6 +2,7 @@
 //! run measures (one client count, plain or FTPS), and the settings they
 //! share.
 
+mod curl;
 mod listing;
 mod sessions;
 mod small_files;
@@ -24,6 +25,7 @@ pub use transfer::tcp_raw;
 pub const ALL: &[&str] = &[
     "tcp-raw",
     "retr-big",
+    "retr-big-curl",
     "retr-big-tls",
     "stor-big",
     "stor-big-tls",
@@ -39,6 +41,8 @@ pub const ALL: &[&str] = &[
 pub enum Kind {
     /// Each client RETRs `big.bin`, data discarded.
     RetrBig,
+    /// The same download, each client a `curl` process.
+    RetrBigCurl,
     /// Each client STORs a file of the same size from memory.
     StorBig,
     /// Clients loop STOR 4 KiB + RETR + DELE for a fixed time.
@@ -121,6 +125,10 @@ pub fn cases(selected: &[String], idle_sessions: usize) -> Result<Vec<Case>> {
                 });
                 cases.push(case(Kind::RetrBig, 8, false));
             }
+            "retr-big-curl" => {
+                cases.push(case(Kind::RetrBigCurl, 1, false));
+                cases.push(case(Kind::RetrBigCurl, 8, false));
+            }
             "retr-big-tls" => {
                 cases.push(case(Kind::RetrBig, 1, true));
                 cases.push(case(Kind::RetrBig, 8, true));
@@ -155,6 +163,7 @@ impl Case {
         match (self.kind, self.tls) {
             (Kind::RetrBig, false) => "retr-big",
             (Kind::RetrBig, true) => "retr-big-tls",
+            (Kind::RetrBigCurl, _) => "retr-big-curl",
             (Kind::StorBig, false) => "stor-big",
             (Kind::StorBig, true) => "stor-big-tls",
             (Kind::SmallFiles, false) => "small-files",
@@ -178,6 +187,7 @@ impl Case {
         };
         match self.kind {
             Kind::RetrBig => format!("retr-big{tls} {}", clients(self.clients)),
+            Kind::RetrBigCurl => format!("retr-big curl {}", clients(self.clients)),
             Kind::StorBig => format!("stor-big{tls} {}", clients(self.clients)),
             Kind::SmallFiles => format!("small-files{tls} {}", clients(self.clients)),
             Kind::LoginRate => format!("login-rate {}", clients(self.clients)),
@@ -191,7 +201,7 @@ impl Case {
     /// The unit of the headline figure.
     pub fn unit(&self) -> &'static str {
         match self.kind {
-            Kind::RetrBig | Kind::StorBig | Kind::TcpRaw => "MiB/s",
+            Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw => "MiB/s",
             Kind::SmallFiles => "ops/s",
             Kind::LoginRate => "sessions/s",
             Kind::List | Kind::Mlsd => "ms",
@@ -202,7 +212,7 @@ impl Case {
     /// The unit of work server CPU is counted per.
     pub fn cpu_unit(&self) -> &'static str {
         match self.kind {
-            Kind::RetrBig | Kind::StorBig | Kind::TcpRaw => "s/GiB",
+            Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw => "s/GiB",
             Kind::SmallFiles => "s/1k ops",
             Kind::LoginRate | Kind::IdleSessions => "s/1k sessions",
             Kind::List | Kind::Mlsd => "s/1k listings",
@@ -214,7 +224,7 @@ impl Case {
     pub fn time_limit(&self, settings: &Settings) -> Duration {
         let seconds = match self.kind {
             // At least 10 MiB/s per client.
-            Kind::RetrBig | Kind::StorBig | Kind::TcpRaw => {
+            Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw => {
                 60 + self.clients as u64 * settings.size / (10 << 20)
             }
             Kind::SmallFiles | Kind::LoginRate => 60 + settings.seconds.ceil() as u64,
@@ -231,6 +241,7 @@ pub async fn run(case: &Case, target: &Target, settings: &Settings) -> Result<Me
     let tls = settings.tls(case.tls);
     match case.kind {
         Kind::RetrBig => transfer::retr_big(target, settings, case.clients, tls).await,
+        Kind::RetrBigCurl => curl::retr_big_curl(target, settings, case.clients).await,
         Kind::StorBig => transfer::stor_big(target, settings, case.clients, tls).await,
         Kind::SmallFiles => small_files::small_files(target, settings, case.clients, tls).await,
         Kind::LoginRate => sessions::login_rate(target, settings, case.clients).await,
