@@ -88,33 +88,32 @@ pub fn cpu_seconds(root: u32) -> Option<f64> {
     Some(ticks as f64 / TICKS_PER_SECOND)
 }
 
-/// CPU seconds (user + system) used so far by this process alone: its
-/// threads, without the children it started (the built-in wharfd is one).
-pub fn own_cpu_seconds() -> Option<f64> {
+/// The sum of fields `range` of `/proc/self/stat`, counted from the
+/// state (field 3) on, in seconds.
+fn own_stat_seconds(range: std::ops::Range<usize>) -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 (rest[11] and rest[12]).
     let mut ticks = 0u64;
-    for field in fields.get(11..13)? {
+    for field in fields.get(range)? {
         ticks += field.parse::<u64>().ok()?;
     }
     Some(ticks as f64 / TICKS_PER_SECOND)
+}
+
+/// CPU seconds (user + system) used so far by this process alone: its
+/// threads, without the children it started (the built-in wharfd is one).
+pub fn own_cpu_seconds() -> Option<f64> {
+    // utime and stime are fields 14 and 15.
+    own_stat_seconds(11..13)
 }
 
 /// CPU seconds (user + system) of the children this process has reaped so
 /// far (curl in `retr-big-curl`; the built-in wharfd is reaped only at
 /// the end).
 pub fn reaped_children_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // cutime and cstime are fields 16 and 17 (rest[13] and rest[14]).
-    let mut ticks = 0u64;
-    for field in fields.get(13..15)? {
-        ticks += field.parse::<u64>().ok()?;
-    }
-    Some(ticks as f64 / TICKS_PER_SECOND)
+    // cutime and cstime are fields 16 and 17.
+    own_stat_seconds(13..15)
 }
 
 /// How many processes `root`'s tree holds now.
@@ -166,36 +165,41 @@ mod tests {
         }
     }
 
+    /// Held by every test that starts a child: the count of reaped
+    /// children is the whole process's, and tests run side by side.
+    static CHILDREN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// Runs and reaps a child that does a fixed amount of work (about 0.3 s
+    /// of CPU here; CPU time, so it does not shrink on a busy machine).
+    fn reap_busy_child() {
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     #[test]
     fn reaped_children_count_once_reaped_and_this_process_does_not() {
+        let _children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
         let before = reaped_children_cpu_seconds().unwrap();
         spin(0.05);
         assert!(
             reaped_children_cpu_seconds().unwrap() - before < 0.02,
             "this process's own CPU counted as its children's"
         );
-        let status = std::process::Command::new("sh")
-            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        reap_busy_child();
         let reaped = reaped_children_cpu_seconds().unwrap() - before;
         assert!(reaped >= 0.1, "the reaped child's CPU is {reaped} s");
     }
 
     #[test]
     fn own_cpu_counts_this_process_and_not_its_children() {
+        let _children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
         let before = own_cpu_seconds().unwrap();
         let tree_before = cpu_seconds(std::process::id()).unwrap();
         spin(0.05);
-        // A child that does a fixed amount of work (about 0.3 s of CPU
-        // here; CPU time, so it does not shrink on a busy machine) and is
-        // reaped.
-        let status = std::process::Command::new("sh")
-            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        reap_busy_child();
         let own = own_cpu_seconds().unwrap() - before;
         let child = cpu_seconds(std::process::id()).unwrap() - tree_before - own;
         assert!(own >= 0.05, "own CPU grew by {own} s");
