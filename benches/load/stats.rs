@@ -1,5 +1,9 @@
 //! What one run measures, and the order statistics the report is made of.
 
+/// Bytes in a MiB and in a GiB, for rates and CPU per GiB.
+pub const MIB: f64 = 1024.0 * 1024.0;
+pub const GIB: f64 = 1024.0 * MIB;
+
 /// The result of one run of one case against one server.
 #[derive(Clone, Copy, Debug)]
 pub struct Measure {

@@ -14,6 +14,7 @@ use super::{Kind, Measure};
 use crate::client::Client;
 use crate::proctree;
 use crate::scenarios::{sink, small_file_operation};
+use crate::stats::{GIB, MIB};
 
 const CHUNK: usize = 1024 * 1024;
 
@@ -137,9 +138,6 @@ impl Clock {
         }
     }
 }
-
-const MIB: f64 = 1024.0 * 1024.0;
-const GIB: f64 = 1024.0 * MIB;
 
 /// Runs `kind` once through wharfd: `size` bytes for STOR and RETR,
 /// `files` small files, a listing of `listed` entries.

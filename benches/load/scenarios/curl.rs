@@ -17,11 +17,8 @@ use tokio::process::Command;
 
 use super::Settings;
 use crate::proctree::reaped_children_cpu_seconds;
-use crate::stats::{Measure, cpu_per};
+use crate::stats::{GIB, MIB, Measure, cpu_per};
 use crate::target::Target;
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-const MIB: f64 = 1024.0 * 1024.0;
 
 /// How long to wait, after the last curl, for a forking server to reap
 /// the session processes its CPU is counted through.
@@ -76,9 +73,10 @@ pub async fn retr_big_curl(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let server_after = target.cpu_seconds();
-    let gib = (size * clients as u64) as f64 / GIB;
+    let bytes = (size * clients as u64) as f64;
+    let gib = bytes / GIB;
     Ok(Measure {
-        value: (size * clients as u64) as f64 / MIB / seconds,
+        value: bytes / MIB / seconds,
         latency: None,
         cpu: cpu_per(server_before, server_after, gib),
         client_cpu: cpu_per(client_before, client_after, gib),

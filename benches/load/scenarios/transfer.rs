@@ -12,12 +12,10 @@ use tokio_rustls::TlsConnector;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Cpu, Measure, cpu_per};
+use crate::stats::{Cpu, GIB, MIB, Measure, cpu_per};
 use crate::target::Target;
 
 const CHUNK: usize = 1024 * 1024;
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-const MIB: f64 = 1024.0 * 1024.0;
 
 /// Reads `data` to its end into one reused buffer; the byte count.
 pub(crate) async fn sink(mut data: impl AsyncRead + Unpin, chunk: usize) -> Result<u64> {
