@@ -23,6 +23,7 @@
 
 mod blob;
 mod client;
+mod machine;
 mod proctree;
 mod report;
 mod scenarios;

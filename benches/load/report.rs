@@ -67,15 +67,15 @@ fn higher_is_better(case: &Case) -> bool {
 }
 
 /// The table: per case and server the median of the runs, their range,
-/// latency, server CPU and client CPU medians, and `reference` / this
-/// server's median.
+/// latency, server, client and machine CPU medians, and `reference` /
+/// this server's median.
 pub fn table(results: &[CaseResult], reference: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| scenario | server | median | min–max | p50 / p99 ms | server CPU | client CPU | {reference} / server |"
+        "| scenario | server | median | min–max | p50 / p99 ms | server CPU | client CPU | machine CPU | {reference} / server |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for result in results {
         let case = &result.case;
@@ -89,7 +89,7 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
             let label = case.label();
             let Some(value) = median(&values) else {
                 let why = row.skipped.unwrap_or("failed");
-                let _ = writeln!(out, "| {label} | {} | - ({why}) | | | | | |", row.server);
+                let _ = writeln!(out, "| {label} | {} | - ({why}) | | | | | | |", row.server);
                 if let Some(error) = row.errors.first() {
                     notes.push(format!("{label}, {}: {error}", row.server));
                 }
@@ -120,6 +120,7 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
             };
             let cpu = cpu_median(|m| m.cpu);
             let client_cpu = cpu_median(|m| m.client_cpu);
+            let machine_cpu = cpu_median(|m| m.machine_cpu);
             let ratio = match reference_median {
                 Some(r) if row.server != reference && value > 0.0 => ratio(r / value),
                 _ => String::new(),
@@ -144,7 +145,7 @@ pub fn table(results: &[CaseResult], reference: &str) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {label} | {} | {} {}{failed} | {}–{} | {latency} | {cpu} | {client_cpu} | {ratio} |",
+                "| {label} | {} | {} {}{failed} | {}–{} | {latency} | {cpu} | {client_cpu} | {machine_cpu} | {ratio} |",
                 row.server,
                 figure(value),
                 case.unit(),

@@ -22,6 +22,10 @@ pub struct Measure {
     /// moves with their timing, so a server's CPU is compared fairly only
     /// beside this figure.
     pub client_cpu: Option<f64>,
+    /// The busy CPU seconds of all CPUs per the same unit, over the same
+    /// window (`machine.rs`): the whole cost, however the kernel split it
+    /// (transfers and loops; none for listings and idle sessions).
+    pub machine_cpu: Option<f64>,
 }
 
 impl Measure {
@@ -35,24 +39,28 @@ impl Measure {
             latency: latency(latencies_ms),
             cpu: cpu_per(before.server, after.server, operations / 1000.0),
             client_cpu: cpu_per(before.client, after.client, operations / 1000.0),
+            machine_cpu: cpu_per(before.machine, after.machine, operations / 1000.0),
         }
     }
 }
 
-/// CPU seconds used so far by the server's process tree and by this load
-/// generator, read together at the edges of a measured window.
+/// CPU seconds used so far by the server's process tree, by this load
+/// generator and by the whole machine, read together at the edges of a
+/// measured window.
 #[derive(Clone, Copy, Debug)]
 pub struct Cpu {
     pub server: Option<f64>,
     pub client: Option<f64>,
+    pub machine: Option<f64>,
 }
 
 impl Cpu {
-    /// Both readings now; `server` is the server tree's figure.
+    /// All three readings now; `server` is the server tree's figure.
     pub fn read(server: Option<f64>) -> Self {
         Self {
             server,
             client: crate::proctree::own_cpu_seconds(),
+            machine: crate::machine::busy_seconds(),
         }
     }
 }

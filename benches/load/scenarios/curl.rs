@@ -16,6 +16,7 @@ use futures_util::future::try_join_all;
 use tokio::process::Command;
 
 use super::Settings;
+use crate::machine::busy_seconds;
 use crate::proctree::reaped_children_cpu_seconds;
 use crate::stats::{GIB, MIB, Measure, cpu_per};
 use crate::target::Target;
@@ -36,6 +37,7 @@ pub async fn retr_big_curl(
     let processes = target.process_count();
     let server_before = target.cpu_seconds();
     let client_before = reaped_children_cpu_seconds();
+    let machine_before = busy_seconds();
     let started = Instant::now();
     try_join_all((0..clients).map(|i| {
         let mut curl = Command::new("curl");
@@ -68,6 +70,7 @@ pub async fn retr_big_curl(
     .await?;
     let seconds = started.elapsed().as_secs_f64();
     let client_after = reaped_children_cpu_seconds();
+    let machine_after = busy_seconds();
     let deadline = Instant::now() + REAP_WAIT;
     while target.process_count() > processes && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -80,5 +83,6 @@ pub async fn retr_big_curl(
         latency: None,
         cpu: cpu_per(server_before, server_after, gib),
         client_cpu: cpu_per(client_before, client_after, gib),
+        machine_cpu: cpu_per(machine_before, machine_after, gib),
     })
 }

@@ -47,5 +47,6 @@ pub async fn list_big(target: &Target, settings: &Settings, command: &str) -> Re
         latency: None,
         cpu: cpu_per(cpu, cpu_after, LISTINGS as f64 / 1000.0),
         client_cpu: None,
+        machine_cpu: None,
     })
 }

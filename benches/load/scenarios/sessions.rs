@@ -93,6 +93,7 @@ pub async fn idle_sessions(target: &Target, settings: &Settings, count: usize) -
                     latency: None,
                     cpu: cpu_per(cpu, cpu_after, count as f64 / 1000.0),
                     client_cpu: None,
+                    machine_cpu: None,
                 }),
                 _ => Err(anyhow::anyhow!("cannot read the server's VmRSS")),
             }

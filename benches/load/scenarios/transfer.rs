@@ -62,6 +62,7 @@ fn measure(bytes: u64, started: Instant, before: Cpu, target: &Target) -> Measur
         latency: None,
         cpu: cpu_per(before.server, after.server, gib),
         client_cpu: cpu_per(before.client, after.client, gib),
+        machine_cpu: cpu_per(before.machine, after.machine, gib),
     }
 }
 
@@ -169,5 +170,6 @@ pub async fn tcp_raw(size: u64) -> Result<Measure> {
         cpu: None,
         // Writer and reader both: the whole loopback cost of the bytes.
         client_cpu: cpu_per(before.client, after.client, total as f64 / GIB),
+        machine_cpu: cpu_per(before.machine, after.machine, total as f64 / GIB),
     })
 }
