@@ -23,7 +23,7 @@
 # second table gives wharfd / SDK. --no-blob leaves them out.
 #
 #   benches/compare.sh [--no-blob] [wharf-load flags...]
-#   benches/compare.sh --size-mib 256 --repeat 3 --seconds 5
+#   benches/compare.sh --size-mib 1024 --repeat 3 --seconds 5
 #   benches/compare.sh --scenarios retr-big,small-files
 #   benches/compare.sh --scenarios retr-big-tls,stor-big-tls,small-files-tls
 #   benches/compare.sh --scenarios blob --size-mib 1024   (blob rows only)
@@ -132,7 +132,7 @@ root_base=${COMPARE_ROOT_BASE:-/dev/shm}
 # Room for the download file (one, linked into every root) and, in the
 # upload rows, one server's 8 uploads at once. Docker gives /dev/shm
 # 64 MiB, which would fail mid-run.
-size_mib=256 scenarios=stor
+size_mib=1024 scenarios=stor
 for ((i = 0; i < ${#load_args[@]}; i++)); do
     case ${load_args[i]} in
         --size-mib) size_mib=${load_args[i + 1]:-} ;;
