@@ -38,6 +38,10 @@
 # measure "wharfd-twin", a second wharfd with the same flags: its ratio is
 # the noise floor of that run.
 #
+# COMPARE_TCP_CC=cubic (any name the kernel offers) sets the machine's TCP
+# congestion control for the run and restores it on exit; the line
+# compare.sh prints about the machine (cores, kernel, roots) names the one in effect.
+#
 # Needs root (apt-get, a local user for vsftpd and Pure-FTPd). With
 # WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
 # are and nothing is built.
@@ -158,6 +162,13 @@ chmod 755 "$tmp" # the peers' session processes run as $user
 export TMPDIR=$tmp
 pids=()
 made_user=
+# COMPARE_TCP_CC=NAME runs every row under that TCP congestion control
+# and puts the machine's own back on exit. The setting is the machine's,
+# the same for every server, and it decides much of the download rows on
+# loopback: BBR paces each connection, cubic (Linux's default) does not
+# (docs/performance/profile-retr.md).
+cc_file=/proc/sys/net/ipv4/tcp_congestion_control
+machine_cc=
 # Each peer runs in a process group of its own (setsid), so that stopping
 # it stops its session processes too.
 cleanup() {
@@ -165,8 +176,20 @@ cleanup() {
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$tmp"
     if [[ -n $made_user ]]; then userdel "$user" 2>/dev/null || true; fi
+    if [[ -n $machine_cc ]]; then echo "$machine_cc" >"$cc_file"; fi
 }
 trap cleanup EXIT
+if [[ -n ${COMPARE_TCP_CC:-} && $COMPARE_TCP_CC != "$(cat "$cc_file")" ]]; then
+    if ! grep -qw -- "$COMPARE_TCP_CC" /proc/sys/net/ipv4/tcp_available_congestion_control; then
+        modprobe "tcp_$COMPARE_TCP_CC" 2>/dev/null || true
+    fi
+    cc_now=$(cat "$cc_file")
+    echo "$COMPARE_TCP_CC" >"$cc_file" || {
+        echo "compare.sh: cannot set TCP congestion control $COMPARE_TCP_CC" >&2
+        exit 1
+    }
+    machine_cc=$cc_now
+fi
 
 # vsftpd logs local users in through PAM, Pure-FTPd's virtual users map to
 # a system uid: one unprivileged account serves both, with a password of
@@ -332,5 +355,5 @@ fi
 
 # --- Measure -----------------------------------------------------------------
 
-echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base)" >&2
+echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base), TCP congestion control $(cat /proc/sys/net/ipv4/tcp_congestion_control)" >&2
 "$load" --server "$wharfd" --server-cert "$tmp/cert.pem" --server-key "$tmp/key.pem" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"
