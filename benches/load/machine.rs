@@ -13,8 +13,7 @@
 //! time the hypervisor gave to another machine, and guest time is already
 //! inside user (and guest_nice inside nice).
 
-/// Linux reports these times in clock ticks of 1/100 s (USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
+use crate::proctree::TICKS_PER_SECOND;
 
 /// Busy ticks of the `cpu` line of a /proc/stat text; `None` if the
 /// line is missing or short.

@@ -280,7 +280,6 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
     Ok(())
 }
 
-/// Files one run's result under its row and says so on stderr.
 /// One unmeasured run of an upload case before its repetitions, against
 /// the first server that takes part. Without it, in two full runs, the
 /// first run of each 8-client upload case was 0.32-0.63x its server's
@@ -307,6 +306,7 @@ async fn warm_up(case: &scenarios::Case, targets: &[Target], settings: &Settings
     client::take_data_handshakes();
 }
 
+/// Files one run's result under its row and says so on stderr.
 fn record(row: &mut Row, server: &str, case: &scenarios::Case, result: Result<stats::Measure>) {
     match result {
         Ok(measure) => {

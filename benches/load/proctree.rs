@@ -13,8 +13,9 @@
 
 use std::collections::HashMap;
 
-/// Linux reports process times in clock ticks of 1/100 s (USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
+/// Linux reports process times, and /proc/stat its CPU times, in clock
+/// ticks of 1/100 s (USER_HZ).
+pub const TICKS_PER_SECOND: f64 = 100.0;
 
 /// One process, from `/proc/<pid>/stat`.
 struct Stat {
