@@ -58,6 +58,9 @@ mod tests {
     /// A thread that spins for a while shows up in the machine's figure.
     #[test]
     fn spinning_is_counted() {
+        let _counts = crate::proctree::tests::CPU_COUNTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let before = busy_seconds().unwrap();
         let start = std::time::Instant::now();
         let mut x = 0u64;

@@ -152,7 +152,7 @@ pub fn rss_kib(root: u32) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Spends at least `seconds` of CPU in this thread.
@@ -166,9 +166,10 @@ mod tests {
         }
     }
 
-    /// Held by every test that starts a child: the count of reaped
-    /// children is the whole process's, and tests run side by side.
-    static CHILDREN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    /// Held by every test that spends CPU or starts a child, here and in
+    /// `machine.rs`: this process's own CPU and its reaped children's are
+    /// counted for the whole process, and tests run side by side.
+    pub(crate) static CPU_COUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     /// Runs and reaps a child that does a fixed amount of work (about 0.3 s
     /// of CPU here; CPU time, so it does not shrink on a busy machine).
@@ -182,7 +183,7 @@ mod tests {
 
     #[test]
     fn reaped_children_count_once_reaped_and_this_process_does_not() {
-        let _children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        let _counts = CPU_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
         let before = reaped_children_cpu_seconds().unwrap();
         spin(0.05);
         assert!(
@@ -196,7 +197,7 @@ mod tests {
 
     #[test]
     fn own_cpu_counts_this_process_and_not_its_children() {
-        let _children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        let _counts = CPU_COUNTS.lock().unwrap_or_else(|e| e.into_inner());
         let before = own_cpu_seconds().unwrap();
         let tree_before = cpu_seconds(std::process::id()).unwrap();
         spin(0.05);
