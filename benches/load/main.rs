@@ -303,7 +303,6 @@ async fn warm_up(case: &scenarios::Case, targets: &[Target], settings: &Settings
     if let Some(why) = failed {
         eprintln!("  {} warm-up against {}: {why}", case.label(), target.name);
     }
-    client::take_data_handshakes();
 }
 
 /// Files one run's result under its row and says so on stderr.

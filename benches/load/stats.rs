@@ -29,18 +29,38 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// `value` and `latency`, with the server's, the client's and the
+    /// machine's CPU between the readings `before` and `after`, per `units`
+    /// of work.
+    pub fn with_cpu(
+        value: f64,
+        latency: Option<(f64, f64)>,
+        before: Cpu,
+        after: Cpu,
+        units: f64,
+    ) -> Self {
+        Self {
+            value,
+            latency,
+            cpu: cpu_per(before.server, after.server, units),
+            client_cpu: cpu_per(before.client, after.client, units),
+            machine_cpu: cpu_per(before.machine, after.machine, units),
+        }
+    }
+
     /// The result of a looping case: operations per second over `seconds`,
-    /// latency quantiles of the operations, and server CPU per 1,000 of
-    /// them between the readings `before` and `after`.
+    /// latency quantiles of the operations, and CPU per 1,000 of them
+    /// between the readings `before` and `after`.
     pub fn of_loop(latencies_ms: &[f64], seconds: f64, before: Cpu, after: Cpu) -> Self {
         let operations = latencies_ms.len() as f64;
-        Self {
-            value: operations / seconds,
-            latency: latency(latencies_ms),
-            cpu: cpu_per(before.server, after.server, operations / 1000.0),
-            client_cpu: cpu_per(before.client, after.client, operations / 1000.0),
-            machine_cpu: cpu_per(before.machine, after.machine, operations / 1000.0),
-        }
+        let latency = latency(latencies_ms);
+        Self::with_cpu(
+            operations / seconds,
+            latency,
+            before,
+            after,
+            operations / 1000.0,
+        )
     }
 }
 
@@ -124,5 +144,24 @@ mod tests {
         assert_eq!(quantile(&hundred, 0.99), Some(99.0));
         assert_eq!(cpu_per(Some(1.0), Some(3.0), 2.0), Some(1.0));
         assert_eq!(cpu_per(None, Some(3.0), 2.0), None);
+    }
+
+    #[test]
+    fn each_cpu_figure_comes_from_its_own_readings() {
+        let before = Cpu {
+            server: Some(1.0),
+            client: Some(10.0),
+            machine: None,
+        };
+        let after = Cpu {
+            server: Some(3.0),
+            client: Some(16.0),
+            machine: Some(100.0),
+        };
+        let m = Measure::with_cpu(5.0, None, before, after, 2.0);
+        assert_eq!(m.value, 5.0);
+        assert_eq!(m.cpu, Some(1.0));
+        assert_eq!(m.client_cpu, Some(3.0));
+        assert_eq!(m.machine_cpu, None);
     }
 }

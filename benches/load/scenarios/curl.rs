@@ -18,7 +18,7 @@ use tokio::process::Command;
 use super::Settings;
 use crate::machine::busy_seconds;
 use crate::proctree::reaped_children_cpu_seconds;
-use crate::stats::{GIB, MIB, Measure, cpu_per};
+use crate::stats::{Cpu, GIB, MIB, Measure};
 use crate::target::Target;
 
 /// How long to wait, after the last curl, for a forking server to reap
@@ -35,9 +35,11 @@ pub async fn retr_big_curl(
     let size = settings.size;
     let url = format!("ftp://{}/big.bin", target.addr);
     let processes = target.process_count();
-    let server_before = target.cpu_seconds();
-    let client_before = reaped_children_cpu_seconds();
-    let machine_before = busy_seconds();
+    let before = Cpu {
+        server: target.cpu_seconds(),
+        client: reaped_children_cpu_seconds(),
+        machine: busy_seconds(),
+    };
     let started = Instant::now();
     try_join_all((0..clients).map(|i| {
         let mut curl = Command::new("curl");
@@ -69,20 +71,22 @@ pub async fn retr_big_curl(
     }))
     .await?;
     let seconds = started.elapsed().as_secs_f64();
-    let client_after = reaped_children_cpu_seconds();
-    let machine_after = busy_seconds();
+    let (client, machine) = (reaped_children_cpu_seconds(), busy_seconds());
     let deadline = Instant::now() + REAP_WAIT;
     while target.process_count() > processes && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let server_after = target.cpu_seconds();
+    let after = Cpu {
+        server: target.cpu_seconds(),
+        client,
+        machine,
+    };
     let bytes = (size * clients as u64) as f64;
-    let gib = bytes / GIB;
-    Ok(Measure {
-        value: bytes / MIB / seconds,
-        latency: None,
-        cpu: cpu_per(server_before, server_after, gib),
-        client_cpu: cpu_per(client_before, client_after, gib),
-        machine_cpu: cpu_per(machine_before, machine_after, gib),
-    })
+    Ok(Measure::with_cpu(
+        bytes / MIB / seconds,
+        None,
+        before,
+        after,
+        bytes / GIB,
+    ))
 }

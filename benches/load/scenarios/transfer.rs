@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Cpu, GIB, MIB, Measure, cpu_per};
+use crate::stats::{Cpu, GIB, MIB, Measure};
 use crate::target::Target;
 
 const CHUNK: usize = 1024 * 1024;
@@ -56,14 +56,8 @@ async fn sessions(
 fn measure(bytes: u64, started: Instant, before: Cpu, target: &Target) -> Measure {
     let seconds = started.elapsed().as_secs_f64();
     let after = Cpu::read(target.cpu_seconds());
-    let gib = bytes as f64 / GIB;
-    Measure {
-        value: bytes as f64 / MIB / seconds,
-        latency: None,
-        cpu: cpu_per(before.server, after.server, gib),
-        client_cpu: cpu_per(before.client, after.client, gib),
-        machine_cpu: cpu_per(before.machine, after.machine, gib),
-    }
+    let bytes = bytes as f64;
+    Measure::with_cpu(bytes / MIB / seconds, None, before, after, bytes / GIB)
 }
 
 /// Each of `clients` sessions RETRs `big.bin` at once.
@@ -163,13 +157,15 @@ pub async fn tcp_raw(size: u64) -> Result<Measure> {
         .join()
         .map_err(|_| anyhow::anyhow!("the tcp-raw writer panicked"))??;
     ensure!(total == size, "tcp-raw gave {total} bytes of {size}");
+    // No server: the client's CPU is writer and reader both, the whole
+    // loopback cost of the bytes.
     let after = Cpu::read(None);
-    Ok(Measure {
-        value: total as f64 / MIB / seconds,
-        latency: None,
-        cpu: None,
-        // Writer and reader both: the whole loopback cost of the bytes.
-        client_cpu: cpu_per(before.client, after.client, total as f64 / GIB),
-        machine_cpu: cpu_per(before.machine, after.machine, total as f64 / GIB),
-    })
+    let bytes = total as f64;
+    Ok(Measure::with_cpu(
+        bytes / MIB / seconds,
+        None,
+        before,
+        after,
+        bytes / GIB,
+    ))
 }
