@@ -56,7 +56,8 @@ struct Args {
     /// figures, counted in 1/100 s, at about 1 %.
     #[arg(long, default_value_t = 1024)]
     size_mib: u64,
-    /// Runs of every case against every server, alternating.
+    /// Runs of every case against every server, alternating; three times
+    /// as many for a single connection's big transfer.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
     /// Length of small-files and login-rate runs, in seconds.
@@ -207,10 +208,12 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
     };
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     eprintln!(
-        "wharf-load: {} MiB per big transfer, {} s loops, {} repetitions; servers: {}",
+        "wharf-load: {} MiB per big transfer, {} s loops, {} repetitions ({} of a 1-client \
+         big transfer); servers: {}",
         args.size_mib,
         args.seconds,
         args.repeat,
+        args.repeat * scenarios::SINGLE_TRANSFER_RUNS,
         names.join(", ")
     );
 
@@ -222,7 +225,7 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
         if case.kind == scenarios::Kind::StorBig {
             warm_up(case, &targets, &settings).await;
         }
-        for repetition in 0..args.repeat {
+        for repetition in 0..case.repetitions(args.repeat) {
             if case.with_raw || standalone_raw {
                 record(&mut raw, "tcp-raw", case, scenarios::tcp_raw(size).await);
             }

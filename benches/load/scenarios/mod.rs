@@ -2,6 +2,8 @@
 //! run measures (one client count, plain or FTPS), and the settings they
 //! share.
 
+#[cfg(test)]
+mod bare_sender_tests;
 mod curl;
 mod listing;
 mod sessions;
@@ -35,6 +37,10 @@ pub const ALL: &[&str] = &[
     "list-big",
     "idle-sessions",
 ];
+
+/// How many times as often as the others a single connection's big
+/// transfer runs ([`Case::repetitions`]).
+pub const SINGLE_TRANSFER_RUNS: usize = 3;
 
 /// What a case does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +225,26 @@ impl Case {
         }
     }
 
+    /// Runs of this case against each server for `repeat` asked for. A
+    /// single connection's big transfer runs three times as often: it is
+    /// over in about a second, and its speed depends most on where the
+    /// scheduler puts the sender and the receiver on the machine's cores;
+    /// in 16 1-client downloads of 1 GiB with curl, one server's runs here
+    /// spread from 1,135 to 2,759 MiB/s, and two servers that 8 runs each
+    /// put 29 % apart were 1 % apart in 16 (docs/performance/profile-retr.md).
+    pub fn repetitions(&self, repeat: usize) -> usize {
+        let single_transfer = self.clients == 1
+            && matches!(
+                self.kind,
+                Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw
+            );
+        if single_transfer {
+            repeat * SINGLE_TRANSFER_RUNS
+        } else {
+            repeat
+        }
+    }
+
     /// How long one run may take before it counts as failed: generous,
     /// but every run ends.
     pub fn time_limit(&self, settings: &Settings) -> Duration {
@@ -249,5 +275,34 @@ pub async fn run(case: &Case, target: &Target, settings: &Settings) -> Result<Me
         Kind::List => listing::list_big(target, settings, "LIST").await,
         Kind::Mlsd => listing::list_big(target, settings, "MLSD").await,
         Kind::TcpRaw => tcp_raw(settings.size).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_transfers_repeat_three_times_as_often() {
+        let all: Vec<String> = ALL.iter().map(|s| (*s).to_owned()).collect();
+        let every = cases(&all, 10).unwrap();
+        let tripled: Vec<String> = every
+            .iter()
+            .filter(|c| c.repetitions(3) == 9)
+            .map(Case::label)
+            .collect();
+        assert_eq!(
+            tripled,
+            [
+                "retr-big (1 client)",
+                "retr-big curl (1 client)",
+                "retr-big TLS (1 client)",
+                "stor-big (1 client)",
+                "stor-big TLS (1 client)",
+            ]
+        );
+        assert!(every.iter().all(|c| [3, 9].contains(&c.repetitions(3))));
+        let alone = cases(&["tcp-raw".to_owned()], 10).unwrap();
+        assert_eq!(alone[0].repetitions(1), 3);
     }
 }
