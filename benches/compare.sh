@@ -36,7 +36,10 @@
 # wharfd with --sync-uploads off ("wharfd-nosync"), which answers from the
 # page cache as the peers do. The retr-big and small-files rows also
 # measure "wharfd-twin", a second wharfd with the same flags: its ratio is
-# the noise floor of that run.
+# the noise floor of that run. The plain download rows also measure
+# "bare-sender" (benches/peers/bare_sender.py), the least server that makes
+# wharfd's download calls: wharfd's ratio to it is the cost of all else
+# wharfd does.
 #
 # COMPARE_TCP_CC=cubic (any name the kernel offers) sets the machine's TCP
 # congestion control for the run and restores it on exit; the line
@@ -302,6 +305,16 @@ setsid "$tools/pyftpdlib/bin/python" benches/peers/pyftpdlib_server.py --port "$
 pids+=($!)
 targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
 wait_for_port "$py_port" pyftpdlib
+
+# The bare sender: sendfile until EAGAIN, and nothing else, for the plain
+# download rows.
+bare_port=$(free_port)
+bare_root=$(new_root bare-sender)
+setsid "$tools/pyftpdlib/bin/python" benches/peers/bare_sender.py --port "$bare_port" \
+    --root "$bare_root" --user "$user" --password "$password" >"$tmp/bare-sender.log" 2>&1 &
+pids+=($!)
+targets+=(--target "name=bare-sender,addr=127.0.0.1:$bare_port,user=$user,password=$password,root=$bare_root,pid=$!,only=retr-big+retr-big-curl")
+wait_for_port "$bare_port" bare-sender
 
 # A second wharfd as one more target: NAME, its passive ports, the
 # scenarios it takes part in, then any extra flags.
