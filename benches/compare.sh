@@ -3,7 +3,7 @@
 # installs the three peers if they are missing, starts each in the
 # foreground on a temporary root with a configuration of its own (no system
 # service is enabled or started), builds release wharfd and wharf-load, and
-# lets wharf-load run every scenario against the four servers in turn,
+# lets wharf-load run every scenario against every server in turn,
 # repetition after repetition. Prints one table; everything started here is
 # stopped on exit.
 #
@@ -37,9 +37,9 @@
 # page cache as the peers do. The retr-big and small-files rows also
 # measure "wharfd-twin", a second wharfd with the same flags: its ratio is
 # the noise floor of that run. The plain download rows also measure
-# "bare-sender" (benches/peers/bare_sender.py), the least server that makes
-# wharfd's download calls: wharfd's ratio to it is the cost of all else
-# wharfd does.
+# "bare-sender" (benches/peers/bare_sender.py), the least FTP server that
+# makes wharfd's download calls: at 1 client wharfd's ratio to it is what
+# the rest of wharfd costs (at 8 its threads are a model of their own).
 #
 # COMPARE_TCP_CC=cubic (any name the kernel offers) sets the machine's TCP
 # congestion control for the run and restores it on exit; the line
@@ -306,12 +306,13 @@ pids+=($!)
 targets+=(--target "name=pyftpdlib,addr=127.0.0.1:$py_port,user=$user,password=$password,root=$py_root,pid=$!,tls=on")
 wait_for_port "$py_port" pyftpdlib
 
-# The bare sender: sendfile until EAGAIN, and nothing else, for the plain
-# download rows.
+# The bare sender: wharfd's download calls (sendfile until EAGAIN) and
+# nothing else, for the plain download rows.
 bare_port=$(free_port)
 bare_root=$(new_root bare-sender)
 setsid "$tools/pyftpdlib/bin/python" benches/peers/bare_sender.py --port "$bare_port" \
-    --root "$bare_root" --user "$user" --password "$password" >"$tmp/bare-sender.log" 2>&1 &
+    --root "$bare_root" --user "$user" --password "$password" \
+    --passive-ports 37000-38999 >"$tmp/bare-sender.log" 2>&1 &
 pids+=($!)
 targets+=(--target "name=bare-sender,addr=127.0.0.1:$bare_port,user=$user,password=$password,root=$bare_root,pid=$!,only=retr-big+retr-big-curl")
 wait_for_port "$bare_port" bare-sender

@@ -1,39 +1,46 @@
 """A bare sender: the least FTP server that makes wharfd's download calls.
 
-A reference for the download rows of benches/compare.sh. After the login
-it answers only what a RETR needs (TYPE, SIZE, EPSV, RETR), one thread per
-session, and moves the file as wharfd's plain downloads do: sendfile(2) of
-up to 1 MiB per call on a non-blocking socket until the socket is full
-(EAGAIN), then a wait until it is writable again. Nothing else runs: no
-quotas, no watchdog, no runtime. So its row is what that call pattern alone
-gets from the loopback, the page cache and the client on this machine, in
-the same run; wharfd's ratio to it is the cost of everything wharfd adds.
+A reference for the plain download rows of benches/compare.sh. It answers
+the login, PWD, CWD, TYPE, NOOP, SIZE, EPSV, RETR and QUIT, one thread per
+session, and moves a file as wharfd's plain downloads do: sendfile(2) of up
+to 1 MiB per call on a non-blocking socket until the socket is full
+(EAGAIN), then epoll until it is writable again. Nothing else runs: no
+quotas, no watchdog, no async runtime. At 1 client its row is what that
+call pattern alone gets from the loopback, the page cache and the client
+on this machine in the same run, and wharfd's ratio to it is what the rest
+of wharfd costs there. At 8 clients it is eight threads of one Python
+process, a model of its own. The socket is non-blocking because a blocking
+sendfile is not the lesser pattern on this machine
+(docs/performance/profile-retr.md, 2026-12-08).
 
-(A blocking socket is not the lesser pattern: a blocking sendfile waits
-inside the kernel for each freed slice of the send buffer, and in short
-runs here it moved 1 GiB slower than wharfd.)
-
-    python bare_sender.py --port 2121 --root DIR --user U --password P
+    python bare_sender.py --port 2121 --root DIR --user U --password P \\
+        [--passive-ports 37000-38999]
 
 Loopback only; a file name is looked up in ROOT by its last component.
-Runs until killed; prints "listening on PORT" once it accepts connections.
+--port 0 takes a free port. Runs until killed; prints "listening on PORT"
+once it accepts connections.
 """
 
 import argparse
+import itertools
 import os
 import select
 import socket
 import socketserver
+import threading
 
 CHUNK = 1 << 20
+# How long a RETR waits for the client's data connection.
+ACCEPT_TIMEOUT = 10.0
 
 
 def send_file(data, path):
-    """sendfile(2) until the whole file is out; returns the bytes sent."""
+    """sendfile(2) until the whole file is out or it ends early; returns
+    the bytes sent and the size the file had when opened."""
     fd = os.open(path, os.O_RDONLY)
     data.setblocking(False)
-    writable = select.poll()
-    writable.register(data, select.POLLOUT)
+    writable = select.epoll()
+    writable.register(data.fileno(), select.EPOLLOUT)
     try:
         size, offset = os.fstat(fd).st_size, 0
         while offset < size:
@@ -45,8 +52,9 @@ def send_file(data, path):
             if sent == 0:
                 break
             offset += sent
-        return offset
+        return offset, size
     finally:
+        writable.close()
         os.close(fd)
 
 
@@ -58,14 +66,22 @@ class Session(socketserver.StreamRequestHandler):
         return os.path.join(self.server.root, os.path.basename(name))
 
     def handle(self):
+        self.passive = None
+        try:
+            self.serve()
+        finally:
+            if self.passive:
+                self.passive.close()
+
+    def serve(self):
         self.reply("220 bare sender")
-        user, logged_in, passive = None, False, None
+        user, logged_in = None, False
         for raw in self.rfile:
             verb, _, arg = raw.decode("latin-1").strip().partition(" ")
             verb = verb.upper()
             if verb == "QUIT":
                 self.reply("221 bye")
-                break
+                return
             if verb == "USER":
                 user, logged_in = arg, False
                 self.reply("331 password")
@@ -79,46 +95,74 @@ class Session(socketserver.StreamRequestHandler):
             elif verb in ("TYPE", "CWD", "NOOP"):
                 self.reply("200 ok")
             elif verb == "SIZE":
-                try:
-                    self.reply(f"213 {os.path.getsize(self.path(arg))}")
-                except OSError:
+                path = self.path(arg)
+                if os.path.isfile(path):
+                    self.reply(f"213 {os.path.getsize(path)}")
+                else:
                     self.reply("550 no such file")
             elif verb == "EPSV":
-                if passive:
-                    passive.close()
-                passive = socket.create_server(("127.0.0.1", 0))
-                self.reply(f"229 passive (|||{passive.getsockname()[1]}|)")
-            elif verb == "RETR" and passive:
-                self.retr(passive, arg)
-                passive = None
+                if self.passive:
+                    self.passive.close()
+                    self.passive = None
+                try:
+                    self.passive = self.server.passive_socket()
+                except OSError:
+                    self.reply("425 no passive port free")
+                    continue
+                self.reply(f"229 passive (|||{self.passive.getsockname()[1]}|)")
+            elif verb == "RETR":
+                self.retr(arg)
             else:
                 self.reply("502 not here")
-        if passive:
-            passive.close()
 
-    def retr(self, passive, name):
-        path = self.path(name)
-        if not os.path.isfile(path):
-            passive.close()
-            self.reply("550 no such file")
+    def retr(self, name):
+        passive, self.passive = self.passive, None
+        if passive is None:
+            self.reply("425 EPSV first")
             return
-        self.reply("150 sending")
-        data, _ = passive.accept()
-        passive.close()
+        with passive:
+            path = self.path(name)
+            if not os.path.isfile(path):
+                self.reply("550 no such file")
+                return
+            self.reply("150 sending")
+            passive.settimeout(ACCEPT_TIMEOUT)
+            try:
+                data, _ = passive.accept()
+            except TimeoutError:
+                self.reply("425 no data connection")
+                return
         try:
-            send_file(data, path)
+            with data:
+                sent, size = send_file(data, path)
         except OSError:
-            self.reply("426 broken")
-        else:
-            self.reply("226 sent")
-        finally:
-            data.close()
+            self.reply("426 connection broken")
+            return
+        self.reply("226 sent" if sent == size else "451 the file got shorter")
 
 
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
+
+    def setup_passive(self, ports):
+        """Passive ports from `ports` (a range), or the kernel's if None."""
+        self.ports = ports
+        self.next_port = itertools.cycle(ports) if ports else None
+        self.lock = threading.Lock()
+
+    def passive_socket(self):
+        if not self.ports:
+            return socket.create_server(("127.0.0.1", 0))
+        for _ in self.ports:
+            with self.lock:
+                port = next(self.next_port)
+            try:
+                return socket.create_server(("127.0.0.1", port))
+            except OSError:
+                continue
+        raise OSError("no free passive port")
 
 
 def main():
@@ -127,10 +171,16 @@ def main():
     parser.add_argument("--root", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
+    parser.add_argument("--passive-ports", help="LOW-HIGH (default: any free port)")
     args = parser.parse_args()
+    ports = None
+    if args.passive_ports:
+        low, high = (int(p) for p in args.passive_ports.split("-"))
+        ports = range(low, high + 1)
     server = Server(("127.0.0.1", args.port), Session)
     server.root, server.login = args.root, (args.user, args.password)
-    print(f"listening on {args.port}", flush=True)
+    server.setup_passive(ports)
+    print(f"listening on {server.server_address[1]}", flush=True)
     server.serve_forever()
 
 
