@@ -56,8 +56,8 @@ struct Args {
     /// figures, counted in 1/100 s, at about 1 %.
     #[arg(long, default_value_t = 1024)]
     size_mib: u64,
-    /// Runs of every case against every server, alternating; three times
-    /// as many for a single connection's big transfer.
+    /// Runs of every case against every server, alternating; above 1,
+    /// three times as many for a single connection's big transfer.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
     /// Length of small-files and login-rate runs, in seconds.
@@ -213,7 +213,11 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
         args.size_mib,
         args.seconds,
         args.repeat,
-        args.repeat * scenarios::SINGLE_TRANSFER_RUNS,
+        cases
+            .iter()
+            .map(|c| c.repetitions(args.repeat))
+            .max()
+            .unwrap_or(args.repeat),
         names.join(", ")
     );
 

@@ -39,7 +39,7 @@ pub const ALL: &[&str] = &[
 ];
 
 /// How many times as often as the others a single connection's big
-/// transfer runs ([`Case::repetitions`]).
+/// transfer runs where medians are taken ([`Case::repetitions`]).
 pub const SINGLE_TRANSFER_RUNS: usize = 3;
 
 /// What a case does.
@@ -225,20 +225,22 @@ impl Case {
         }
     }
 
-    /// Runs of this case against each server for `repeat` asked for. A
-    /// single connection's big transfer runs three times as often: it is
-    /// over in about a second, and its speed depends most on where the
-    /// scheduler puts the sender and the receiver on the machine's cores;
-    /// in 16 1-client downloads of 1 GiB with curl, one server's runs here
-    /// spread from 1,135 to 2,759 MiB/s, and two servers that 8 runs each
-    /// put 29 % apart were 1 % apart in 16 (docs/performance/profile-retr.md).
+    /// Runs of this case against each server for `repeat` asked for. Where
+    /// medians are taken (`repeat` above 1), a single connection's big
+    /// transfer runs [`SINGLE_TRANSFER_RUNS`] times as often: it is over in
+    /// about a second, and its speed depends most on where the scheduler
+    /// puts the sender and the receiver on the machine's cores. In 16
+    /// 1-client downloads of 1 GiB with curl, one server's runs here spread
+    /// from 1,135 to 2,759 MiB/s, and the same two servers came out 0.71 or
+    /// 0.99 apart in series of 8 and 16 runs (docs/performance/profile-retr.md).
+    /// `--repeat 1` stays one run of every case, as profiles want.
     pub fn repetitions(&self, repeat: usize) -> usize {
         let single_transfer = self.clients == 1
             && matches!(
                 self.kind,
                 Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw
             );
-        if single_transfer {
+        if single_transfer && repeat > 1 {
             repeat * SINGLE_TRANSFER_RUNS
         } else {
             repeat
@@ -303,6 +305,8 @@ mod tests {
         );
         assert!(every.iter().all(|c| [3, 9].contains(&c.repetitions(3))));
         let alone = cases(&["tcp-raw".to_owned()], 10).unwrap();
-        assert_eq!(alone[0].repetitions(1), 3);
+        assert_eq!(alone[0].repetitions(2), 6);
+        // One run of everything, for a profile.
+        assert!(every.iter().all(|c| c.repetitions(1) == 1));
     }
 }
