@@ -48,6 +48,13 @@ impl Measure {
         }
     }
 
+    /// The result of a big transfer: MiB/s of `bytes` over `seconds`, and
+    /// CPU per GiB of them between the readings `before` and `after`.
+    pub fn of_transfer(bytes: u64, seconds: f64, before: Cpu, after: Cpu) -> Self {
+        let bytes = bytes as f64;
+        Self::with_cpu(bytes / MIB / seconds, None, before, after, bytes / GIB)
+    }
+
     /// The result of a looping case: operations per second over `seconds`,
     /// latency quantiles of the operations, and CPU per 1,000 of them
     /// between the readings `before` and `after`.
@@ -163,5 +170,25 @@ mod tests {
         assert_eq!(m.cpu, Some(1.0));
         assert_eq!(m.client_cpu, Some(3.0));
         assert_eq!(m.machine_cpu, None);
+    }
+
+    #[test]
+    fn a_transfer_is_counted_in_mib_per_second_and_cpu_per_gib() {
+        let before = Cpu {
+            server: Some(1.0),
+            client: Some(2.0),
+            machine: Some(10.0),
+        };
+        let after = Cpu {
+            server: Some(2.0),
+            client: Some(3.0),
+            machine: Some(13.0),
+        };
+        let m = Measure::of_transfer(2 << 30, 4.0, before, after);
+        assert_eq!(m.value, 512.0);
+        assert_eq!(m.latency, None);
+        assert_eq!(m.cpu, Some(0.5));
+        assert_eq!(m.client_cpu, Some(0.5));
+        assert_eq!(m.machine_cpu, Some(1.5));
     }
 }

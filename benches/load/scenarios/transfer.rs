@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 
 use super::Settings;
 use crate::client::Client;
-use crate::stats::{Cpu, GIB, MIB, Measure};
+use crate::stats::{Cpu, Measure};
 use crate::target::Target;
 
 const CHUNK: usize = 1024 * 1024;
@@ -56,8 +56,7 @@ async fn sessions(
 fn measure(bytes: u64, started: Instant, before: Cpu, target: &Target) -> Measure {
     let seconds = started.elapsed().as_secs_f64();
     let after = Cpu::read(target.cpu_seconds());
-    let bytes = bytes as f64;
-    Measure::with_cpu(bytes / MIB / seconds, None, before, after, bytes / GIB)
+    Measure::of_transfer(bytes, seconds, before, after)
 }
 
 /// Each of `clients` sessions RETRs `big.bin` at once.
@@ -160,12 +159,5 @@ pub async fn tcp_raw(size: u64) -> Result<Measure> {
     // No server: the client's CPU is writer and reader both, the whole
     // loopback cost of the bytes.
     let after = Cpu::read(None);
-    let bytes = total as f64;
-    Ok(Measure::with_cpu(
-        bytes / MIB / seconds,
-        None,
-        before,
-        after,
-        bytes / GIB,
-    ))
+    Ok(Measure::of_transfer(total, seconds, before, after))
 }
