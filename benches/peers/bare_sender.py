@@ -21,13 +21,14 @@ Loopback only; a file name is looked up in ROOT by its last component.
 once it accepts connections.
 """
 
-import argparse
 import itertools
 import os
 import select
 import socket
 import socketserver
 import threading
+
+import peer_args
 
 CHUNK = 1 << 20
 # How long a RETR waits for the client's data connection.
@@ -166,17 +167,8 @@ class Server(socketserver.ThreadingTCPServer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--root", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--passive-ports", help="LOW-HIGH (default: any free port)")
-    args = parser.parse_args()
-    ports = None
-    if args.passive_ports:
-        low, high = (int(p) for p in args.passive_ports.split("-"))
-        ports = range(low, high + 1)
+    args = peer_args.parser(__doc__, passive_required=False).parse_args()
+    ports = peer_args.port_range(args.passive_ports) if args.passive_ports else None
     server = Server(("127.0.0.1", args.port), Session)
     server.root, server.login = args.root, (args.user, args.password)
     server.setup_passive(ports)

@@ -7,7 +7,6 @@ killed; prints "listening on PORT" once it accepts connections.
         --passive-ports 29000-30999 [--cert PEM]
 """
 
-import argparse
 import logging
 
 from pyftpdlib.authorizers import DummyAuthorizer
@@ -15,14 +14,11 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.log import config_logging
 from pyftpdlib.servers import FTPServer
 
+import peer_args
+
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--root", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--passive-ports", required=True, help="LOW-HIGH")
+    parser = peer_args.parser(__doc__, passive_required=True)
     parser.add_argument("--cert", help="PEM holding certificate and key")
     args = parser.parse_args()
 
@@ -40,8 +36,7 @@ def main():
             handler = TLS_FTPHandler
             handler.certfile = args.cert
     handler.authorizer = authorizer
-    low, high = (int(p) for p in args.passive_ports.split("-"))
-    handler.passive_ports = range(low, high + 1)
+    handler.passive_ports = peer_args.port_range(args.passive_ports)
     handler.banner = "pyftpdlib ready"
 
     # Logging every command would make the log the bottleneck.
