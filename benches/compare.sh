@@ -49,6 +49,10 @@
 # WHARFD=path and WHARF_LOAD=path both set, those binaries are used as they
 # are and nothing is built.
 set -euo pipefail
+# The rest is one block, which bash reads whole before running any of it.
+# It reads a plain script as it goes, so an edit saved during a 40-minute
+# run would be read from the old offset once the measuring ends.
+{
 cd "$(dirname "$0")/.."
 repo=$PWD
 tools=$repo/.tools
@@ -371,3 +375,5 @@ fi
 
 echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base), TCP congestion control $(cat /proc/sys/net/ipv4/tcp_congestion_control)" >&2
 "$load" --server "$wharfd" --server-cert "$tmp/cert.pem" --server-key "$tmp/key.pem" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"
+exit
+}
