@@ -190,12 +190,11 @@ if [[ -n ${COMPARE_TCP_CC:-} && $COMPARE_TCP_CC != "$(cat "$cc_file")" ]]; then
     if ! grep -qw -- "$COMPARE_TCP_CC" /proc/sys/net/ipv4/tcp_available_congestion_control; then
         modprobe "tcp_$COMPARE_TCP_CC" 2>/dev/null || true
     fi
-    cc_now=$(cat "$cc_file")
+    machine_cc=$(cat "$cc_file")
     echo "$COMPARE_TCP_CC" >"$cc_file" || {
         echo "compare.sh: cannot set TCP congestion control $COMPARE_TCP_CC" >&2
         exit 1
     }
-    machine_cc=$cc_now
 fi
 
 # vsftpd logs local users in through PAM, Pure-FTPd's virtual users map to
@@ -373,7 +372,7 @@ fi
 
 # --- Measure -----------------------------------------------------------------
 
-echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base), TCP congestion control $(cat /proc/sys/net/ipv4/tcp_congestion_control)" >&2
+echo "compare.sh: $(nproc) cores, $(uname -r), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-), roots on $(stat -f -c %T "$tmp") ($root_base), TCP congestion control $(cat "$cc_file")" >&2
 "$load" --server "$wharfd" --server-cert "$tmp/cert.pem" --server-key "$tmp/key.pem" "${targets[@]}" "${blob_args[@]}" "${load_args[@]}"
 exit
 }

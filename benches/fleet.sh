@@ -12,7 +12,7 @@
 # inverse of the ratio docs/fleet.md quotes). The CPU column is the node's own (HAProxy's is not in it); on a
 # 2-core machine HAProxy shares the cores with the node and the client.
 #
-#   benches/fleet.sh                                 # retr-big,stor-big, 256 MiB, 3 runs
+#   benches/fleet.sh                                 # retr-big,stor-big, 256 MiB, 3 runs (9 at 1 client)
 #   benches/fleet.sh --size-mib 512 --repeat 5
 #   benches/fleet.sh --scenarios retr-big-tls,stor-big-tls
 #

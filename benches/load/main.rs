@@ -213,11 +213,7 @@ async fn ftp_rows(args: &Args, selected: &[String], cases: &[scenarios::Case]) -
         args.size_mib,
         args.seconds,
         args.repeat,
-        cases
-            .iter()
-            .map(|c| c.repetitions(args.repeat))
-            .max()
-            .unwrap_or(args.repeat),
+        scenarios::single_transfer_repetitions(args.repeat),
         names.join(", ")
     );
 

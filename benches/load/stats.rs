@@ -32,7 +32,7 @@ impl Measure {
     /// `value` and `latency`, with the server's, the client's and the
     /// machine's CPU between the readings `before` and `after`, per `units`
     /// of work.
-    pub fn with_cpu(
+    fn with_cpu(
         value: f64,
         latency: Option<(f64, f64)>,
         before: Cpu,

@@ -38,10 +38,6 @@ pub const ALL: &[&str] = &[
     "idle-sessions",
 ];
 
-/// How many times as often as the others a single connection's big
-/// transfer runs where medians are taken ([`Case::repetitions`]).
-pub const SINGLE_TRANSFER_RUNS: usize = 3;
-
 /// What a case does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -225,23 +221,17 @@ impl Case {
         }
     }
 
-    /// Runs of this case against each server for `repeat` asked for. Where
-    /// medians are taken (`repeat` above 1), a single connection's big
-    /// transfer runs [`SINGLE_TRANSFER_RUNS`] times as often: it is over in
-    /// about a second, and its speed depends most on where the scheduler
-    /// puts the sender and the receiver on the machine's cores. In 16
-    /// 1-client downloads of 1 GiB with curl, one server's runs here spread
-    /// from 1,135 to 2,759 MiB/s, and the same two servers came out 0.71 or
-    /// 0.99 apart in series of 8 and 16 runs (docs/performance/profile-retr.md).
-    /// `--repeat 1` stays one run of every case, as profiles want.
+    /// Runs of this case against each server for `repeat` asked for: more
+    /// for a single connection's big transfer
+    /// ([`single_transfer_repetitions`]).
     pub fn repetitions(&self, repeat: usize) -> usize {
         let single_transfer = self.clients == 1
             && matches!(
                 self.kind,
                 Kind::RetrBig | Kind::RetrBigCurl | Kind::StorBig | Kind::TcpRaw
             );
-        if single_transfer && repeat > 1 {
-            repeat * SINGLE_TRANSFER_RUNS
+        if single_transfer {
+            single_transfer_repetitions(repeat)
         } else {
             repeat
         }
@@ -262,6 +252,19 @@ impl Case {
         };
         Duration::from_secs(seconds)
     }
+}
+
+/// Runs of a single connection's big transfer for `repeat` asked for.
+/// Where medians are taken (`repeat` above 1), three times as many: such a
+/// run is over in about a second, and its speed depends most on where the
+/// scheduler puts the sender and the receiver on the machine's cores. In
+/// 16 1-client downloads of 1 GiB with curl, one server's runs here spread
+/// from 1,135 to 2,759 MiB/s, and the same two servers came out at 0.71×
+/// and 0.99× of each other in series of 8 and 16 runs
+/// (docs/performance/profile-retr.md). `--repeat 1` stays one run of every
+/// case, as profiles want.
+pub fn single_transfer_repetitions(repeat: usize) -> usize {
+    if repeat > 1 { repeat * 3 } else { repeat }
 }
 
 /// Runs `case` once against `target`.
