@@ -38,8 +38,8 @@
 # measure "wharfd-twin", a second wharfd with the same flags: its ratio is
 # the noise floor of that run. The plain download rows also measure
 # "bare-sender" (benches/peers/bare_sender.py), the least FTP server that
-# makes wharfd's download calls: at 1 client wharfd's ratio to it is what
-# the rest of wharfd costs (at 8 its threads are a model of their own).
+# makes wharfd's download calls: at 1 client its row is what that call
+# pattern alone gets in the run (at 8 its threads are a model of their own).
 #
 # COMPARE_TCP_CC=cubic (any name the kernel offers) sets the machine's TCP
 # congestion control for the run and restores it on exit; the line

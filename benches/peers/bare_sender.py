@@ -7,8 +7,9 @@ to 1 MiB per call on a non-blocking socket until the socket is full
 (EAGAIN), then epoll until it is writable again. Nothing else runs: no
 quotas, no watchdog, no async runtime. At 1 client its row is what that
 call pattern alone gets from the loopback, the page cache and the client
-on this machine in the same run, and wharfd's ratio to it is what the rest
-of wharfd costs there. At 8 clients it is eight threads of one Python
+on this machine in the same run; wharfd's ratio to it holds everything
+else wharfd does (under 1 % of the sending core in a profile) and how the
+kernel's work landed in each. At 8 clients it is eight threads of one Python
 process, a model of its own. The socket is non-blocking because a blocking
 sendfile is not the lesser pattern on this machine
 (docs/performance/profile-retr.md, 2026-12-08).
